@@ -1,0 +1,47 @@
+import { LocalArtifactStore, tenantFolder, type ArtifactStore } from '../core/artifacts.js';
+import type { Config } from '../core/config.js';
+import { openStore, type RecommendationStore } from '../core/store/index.js';
+import { openWarehouse, type Warehouse } from '../core/warehouse/index.js';
+import { EmbeddingModel } from './embedder.js';
+
+/**
+ * What the steps need, opened once per worker process. The embedding model loads lazily:
+ * a run where every tenant is small never pays for it.
+ */
+export interface StepContext {
+  config: Config;
+  warehouse: Warehouse;
+  store: RecommendationStore;
+  artifacts: ArtifactStore;
+  model(): Promise<EmbeddingModel>;
+  close(): Promise<void>;
+}
+
+export async function openContext(config: Config): Promise<StepContext> {
+  const warehouse = await openWarehouse(config.warehouse);
+  const store = openStore(config.store);
+  const artifacts = new LocalArtifactStore(config.artifactsDir);
+  let model: Promise<EmbeddingModel> | undefined;
+  return {
+    config,
+    warehouse,
+    store,
+    artifacts,
+    model: () => (model ??= EmbeddingModel.load(config.model)),
+    close: async () => {
+      if (model) await (await model.catch(() => undefined))?.release();
+      await store.close();
+      await warehouse.close();
+    },
+  };
+}
+
+/** Artifact URIs of one tenant's run: a folder per run, so re-running a run overwrites only itself. */
+export function runArtifact(
+  ctx: Pick<StepContext, 'artifacts'>,
+  runId: string,
+  tenantId: string,
+  name: string,
+): string {
+  return ctx.artifacts.uri('runs', runId, tenantFolder(tenantId), name);
+}

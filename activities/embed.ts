@@ -1,0 +1,113 @@
+import { readJsonLines } from '../core/artifacts.js';
+import type { SnapshotPost } from '../core/posts.js';
+import { decodeVectors, encodeVectors } from '../core/vectors.js';
+import { runArtifact, type StepContext } from './context.js';
+
+export interface EmbedInput {
+  tenantId: string;
+  runId: string;
+  snapshotUri: string;
+  /** The last activated run's embeddings: vectors of unchanged posts are reused from it. */
+  previousEmbeddingsUri?: string;
+}
+
+/** Progress in a form a Temporal heartbeat can carry (small, JSON). */
+export interface EmbedProgress {
+  total: number;
+  done: number;
+  reused: number;
+  chunks: number;
+}
+
+export interface EmbedResult {
+  embeddingsUri: string;
+  count: number;
+  dim: number;
+  modelId: string;
+  reused: number;
+  computed: number;
+}
+
+/** Posts embedded between two checkpoints; a crashed attempt resumes after the last one. */
+export const CHUNK_SIZE = 512;
+
+/**
+ * Embeds the snapshot's posts. Vectors are keyed by content hash: posts unchanged since the last
+ * run, and chunks a crashed attempt of this run already wrote, are not embedded again.
+ */
+export async function embedPosts(
+  ctx: StepContext,
+  input: EmbedInput,
+  onProgress: (p: EmbedProgress) => void = () => {},
+): Promise<EmbedResult> {
+  const model = await ctx.model();
+  const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
+  const known = new Map<string, Float32Array>();
+  const chunkFolder = runArtifact(ctx, input.runId, input.tenantId, 'embed-chunks');
+  const sources = [
+    ...(input.previousEmbeddingsUri ? [input.previousEmbeddingsUri] : []),
+    ...(await ctx.artifacts.list(chunkFolder)),
+  ];
+  for (const uri of sources) {
+    if (!(await ctx.artifacts.exists(uri))) continue;
+    const file = decodeVectors(await ctx.artifacts.read(uri));
+    if (file.meta?.modelId !== model.id || file.dim !== model.dim) continue;
+    file.keys.forEach((key, i) =>
+      known.set(key, file.data.subarray(i * file.dim, (i + 1) * file.dim)),
+    );
+  }
+
+  const unique = [...new Map(posts.map((p) => [p.contentHash, p.text])).entries()];
+  const todo = unique.filter(([hash]) => !known.has(hash));
+  // Similar lengths in one batch waste less compute on padding.
+  todo.sort((a, b) => a[1].length - b[1].length);
+  const reused = unique.length - todo.length;
+  let chunks = (await ctx.artifacts.list(chunkFolder)).length;
+  let computed = 0;
+  const progress = () =>
+    onProgress({ total: unique.length, done: reused + computed, reused, chunks });
+  progress();
+
+  const batchSize = ctx.config.model.batchSize;
+  for (let start = 0; start < todo.length; start += CHUNK_SIZE) {
+    const chunk = todo.slice(start, start + CHUNK_SIZE);
+    const data = new Float32Array(chunk.length * model.dim);
+    for (let b = 0; b < chunk.length; b += batchSize) {
+      const batch = chunk.slice(b, b + batchSize);
+      data.set(await model.embedBatch(batch.map(([, text]) => text)), b * model.dim);
+      computed += batch.length;
+      progress();
+    }
+    const keys = chunk.map(([hash]) => hash);
+    keys.forEach((key, i) => known.set(key, data.subarray(i * model.dim, (i + 1) * model.dim)));
+    const name = `${String(chunks).padStart(5, '0')}.bin`;
+    await ctx.artifacts.write(
+      `${chunkFolder}/${name}`,
+      encodeVectors({
+        dim: model.dim,
+        count: keys.length,
+        keys,
+        data,
+        meta: { modelId: model.id },
+      }),
+    );
+    chunks += 1;
+    progress();
+  }
+
+  const keys = unique.map(([hash]) => hash);
+  const matrix = new Float32Array(keys.length * model.dim);
+  keys.forEach((key, i) => matrix.set(known.get(key)!, i * model.dim));
+  const embeddingsUri = runArtifact(ctx, input.runId, input.tenantId, 'embeddings.bin');
+  await ctx.artifacts.write(
+    embeddingsUri,
+    encodeVectors({
+      dim: model.dim,
+      count: keys.length,
+      keys,
+      data: matrix,
+      meta: { modelId: model.id },
+    }),
+  );
+  return { embeddingsUri, count: keys.length, dim: model.dim, modelId: model.id, reused, computed };
+}

@@ -1,0 +1,107 @@
+import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
+import { BadDataError } from '../core/errors.js';
+import { parseTenantId } from '../core/ids.js';
+import {
+  toSnapshotPost,
+  validatePostRow,
+  type SkipReason,
+  type SnapshotPost,
+} from '../core/posts.js';
+import { runArtifact, type StepContext } from './context.js';
+import { readTenantState } from './state.js';
+
+export interface ExtractInput {
+  tenantId: string;
+  runId: string;
+}
+
+export interface ExtractResult {
+  snapshotUri: string;
+  /** Live posts in the snapshot. */
+  posts: number;
+  /** Rows read from the warehouse this run (only changes when a watermark exists). */
+  rowsRead: number;
+  deleted: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  /** A few skipped rows, to say what was wrong without flooding logs. */
+  skippedExamples: string[];
+  watermark?: string;
+  incremental: boolean;
+  /** The last activated run's embeddings, for the embed step to reuse. */
+  previousEmbeddingsUri?: string;
+}
+
+/**
+ * Reads the posts changed since the tenant's watermark, validates them, and merges them into the
+ * previous snapshot: the result is the tenant's complete set of live posts, as an artifact.
+ */
+export async function extractPosts(ctx: StepContext, input: ExtractInput): Promise<ExtractResult> {
+  const tenantId = parseTenantId(input.tenantId);
+  const state = await readTenantState(ctx, tenantId);
+  const rows = await ctx.warehouse.readPosts(tenantId, state?.watermark);
+  if (!state && rows.length === 0) {
+    throw new BadDataError(
+      `Tenant ${JSON.stringify(tenantId)} has no posts in the warehouse. Check the tenant id (npm run batch -- --list).`,
+    );
+  }
+  const posts = new Map<string, SnapshotPost>();
+  if (state)
+    for (const p of await readJsonLines<SnapshotPost>(ctx.artifacts, state.snapshotUri))
+      posts.set(p.postId, p);
+
+  const skipped: Partial<Record<SkipReason, number>> = {};
+  const skippedExamples: string[] = [];
+  const skip = (reason: SkipReason, detail: string) => {
+    skipped[reason] = (skipped[reason] ?? 0) + 1;
+    if (skippedExamples.length < 5) skippedExamples.push(`${reason}: ${detail}`);
+  };
+  const seen = new Set<string>();
+  let deleted = 0;
+  let watermark = state?.watermark;
+  // Rows come ordered by postId then updatedAt: the last row of an id is its latest version.
+  for (const row of rows) {
+    const verdict = validatePostRow(row, ctx.config.pipeline);
+    const postId = typeof row.postId === 'string' ? row.postId : '?';
+    if (!verdict.ok) {
+      skip(verdict.reason, `post ${JSON.stringify(postId).slice(0, 80)}: ${verdict.detail}`);
+      continue;
+    }
+    const post = verdict.post;
+    if (post.tenantId !== tenantId) continue;
+    if (seen.has(post.postId))
+      skip(
+        'duplicate-id',
+        `post ${JSON.stringify(post.postId).slice(0, 80)} appears more than once; the latest row wins`,
+      );
+    seen.add(post.postId);
+    if (!watermark || post.updatedAt > watermark) watermark = post.updatedAt;
+    if (post.deleted) {
+      posts.delete(post.postId);
+      deleted += 1;
+      continue;
+    }
+    posts.set(post.postId, toSnapshotPost(post, ctx.config.pipeline.maxTextChars));
+  }
+  if (posts.size === 0 && deleted === 0) {
+    // Activating an empty version would wipe what is served: refuse, and say why.
+    throw new BadDataError(
+      `Tenant ${JSON.stringify(tenantId)}: none of its ${rows.length} rows is a valid post (${skippedExamples.join('; ')}). Fix the rows in the warehouse.`,
+    );
+  }
+  const snapshot = [...posts.values()].sort((a, b) =>
+    a.postId < b.postId ? -1 : a.postId > b.postId ? 1 : 0,
+  );
+  const snapshotUri = runArtifact(ctx, input.runId, tenantId, 'snapshot.jsonl');
+  await writeJsonLines(ctx.artifacts, snapshotUri, snapshot);
+  return {
+    snapshotUri,
+    posts: snapshot.length,
+    rowsRead: rows.length,
+    deleted,
+    skipped,
+    skippedExamples,
+    watermark,
+    incremental: state !== null,
+    previousEmbeddingsUri: state?.embeddingsUri,
+  };
+}

@@ -1,0 +1,91 @@
+import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
+import type { SnapshotPost } from '../core/posts.js';
+import type { RelatedList } from '../core/store/types.js';
+import { decodeVectors } from '../core/vectors.js';
+import { runArtifact, type StepContext } from './context.js';
+import { allNearestNeighbours, type KnnResult } from './knn.js';
+
+export interface NeighboursInput {
+  tenantId: string;
+  runId: string;
+  snapshotUri: string;
+  embeddingsUri: string;
+}
+
+export interface NeighboursResult {
+  listsUri: string;
+  lists: number;
+  mode: KnnResult['mode'];
+  /** Posts that are exact copies of an older post (same text): never recommended. */
+  duplicates: number;
+}
+
+/**
+ * Groups posts by content hash: one group per distinct text, its oldest post first.
+ * Only that first post is ever recommended, so exact duplicates never show up in a list.
+ */
+export function groupByContent(posts: SnapshotPost[]): Map<string, SnapshotPost[]> {
+  const groups = new Map<string, SnapshotPost[]>();
+  for (const p of posts) {
+    const g = groups.get(p.contentHash);
+    if (g) g.push(p);
+    else groups.set(p.contentHash, [p]);
+  }
+  for (const g of groups.values()) {
+    g.sort((a, b) =>
+      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.postId < b.postId ? -1 : 1,
+    );
+  }
+  return groups;
+}
+
+/**
+ * Turns neighbours between distinct texts into related-post lists: a post's list never holds
+ * itself, a copy of itself, or two copies of one text; scores are cosine similarities.
+ */
+export function buildRelatedLists(
+  posts: SnapshotPost[],
+  keys: string[],
+  knn: Pick<KnnResult, 'labels' | 'scores' | 'k'>,
+  k: number,
+): RelatedList[] {
+  const groups = groupByContent(posts);
+  const representative = keys.map((key) => groups.get(key)?.[0]?.postId);
+  const lists: RelatedList[] = [];
+  keys.forEach((key, row) => {
+    const items: RelatedList['items'] = [];
+    for (let j = 0; j < knn.k && items.length < k; j++) {
+      const label = knn.labels[row * knn.k + j]!;
+      const postId = label >= 0 && label !== row ? representative[label] : undefined;
+      if (postId !== undefined)
+        items.push({ postId, score: Math.round(knn.scores[row * knn.k + j]! * 1e4) / 1e4 });
+    }
+    for (const post of groups.get(key) ?? []) lists.push({ postId: post.postId, items });
+  });
+  return lists.sort((a, b) => (a.postId < b.postId ? -1 : 1));
+}
+
+export async function computeNeighbours(
+  ctx: StepContext,
+  input: NeighboursInput,
+  onProgress: (done: number, total: number) => void = () => {},
+): Promise<NeighboursResult> {
+  const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
+  const vectors = decodeVectors(await ctx.artifacts.read(input.embeddingsUri));
+  const { k, exactMaxPosts, nprobe } = ctx.config.neighbours;
+  const knn = allNearestNeighbours(
+    vectors.data,
+    vectors.dim,
+    { k: k + 1, exactMaxRows: exactMaxPosts, nprobe },
+    onProgress,
+  );
+  const lists = buildRelatedLists(posts, vectors.keys, knn, k);
+  const listsUri = runArtifact(ctx, input.runId, input.tenantId, 'lists-embedding.jsonl');
+  await writeJsonLines(ctx.artifacts, listsUri, lists);
+  return {
+    listsUri,
+    lists: lists.length,
+    mode: knn.mode,
+    duplicates: posts.length - vectors.count,
+  };
+}

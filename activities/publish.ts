@@ -1,0 +1,86 @@
+import { readJson, readJsonLines, tenantFolder } from '../core/artifacts.js';
+import {
+  collectGarbage,
+  type ActiveVersion,
+  type RelatedList,
+  type ScoredItem,
+} from '../core/store/types.js';
+import type { StepContext } from './context.js';
+import { writeTenantState, type TenantState } from './state.js';
+
+export interface StoreListsInput {
+  tenantId: string;
+  version: string;
+  algorithm: string;
+  listsUri: string;
+}
+
+/** Writes lists under their version; nothing is visible until `activateVersion`. */
+export async function storeLists(ctx: StepContext, input: StoreListsInput): Promise<number> {
+  const lists = await readJsonLines<RelatedList>(ctx.artifacts, input.listsUri);
+  const batch = 2_000;
+  for (let s = 0; s < lists.length; s += batch) {
+    await ctx.store.writeLists(
+      input.tenantId,
+      input.version,
+      input.algorithm,
+      lists.slice(s, s + batch),
+    );
+  }
+  return lists.length;
+}
+
+export async function storePopular(
+  ctx: StepContext,
+  input: { tenantId: string; version: string; popularUri: string },
+): Promise<void> {
+  await ctx.store.writePopular(
+    input.tenantId,
+    input.version,
+    await readJson<ScoredItem[]>(ctx.artifacts, input.popularUri),
+  );
+}
+
+export interface ActivateInput {
+  tenantId: string;
+  version: string;
+  algorithms: string[];
+  lists: number;
+  /** Where the next run of this tenant starts from. */
+  state: Omit<TenantState, 'version' | 'updatedAt'>;
+}
+
+export interface ActivateResult {
+  active: ActiveVersion;
+  collected: string[];
+}
+
+/**
+ * The one write that makes a run visible, then the clean-up it allows: versions no reader can
+ * reach, and their run artifacts. The tenant state (watermark, caches) moves only now.
+ */
+export async function activateVersion(
+  ctx: StepContext,
+  input: ActivateInput,
+): Promise<ActivateResult> {
+  const active = await ctx.store.activate(
+    input.tenantId,
+    {
+      version: input.version,
+      activatedAt: new Date().toISOString(),
+      algorithms: input.algorithms,
+      lists: input.lists,
+    },
+    ctx.config.pipeline.keepVersions,
+  );
+  await writeTenantState(ctx, input.tenantId, {
+    ...input.state,
+    version: input.version,
+    updatedAt: new Date().toISOString(),
+  });
+  const collected = await collectGarbage(ctx.store, input.tenantId, active);
+  for (const version of collected) {
+    await ctx.artifacts.remove(ctx.artifacts.uri('runs', version, tenantFolder(input.tenantId)));
+  }
+  return { active, collected };
+}

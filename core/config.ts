@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/**
+ * The one configuration loader. Everything has a default that runs on a laptop with the
+ * embedded stand-ins; a YAML file (OSUSUME_CONFIG, else ./osusume.config.yaml when present)
+ * overrides any part. Relative paths are resolved against the folder of that file.
+ */
+const gcpName = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a plain GCP resource name');
+
+const warehouseSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('duckdb'), path: z.string().default('.osusume/warehouse.duckdb') }),
+  z.object({
+    kind: z.literal('bigquery'),
+    projectId: gcpName,
+    dataset: gcpName,
+    location: z.string().default('US'),
+    postsTable: gcpName.default('posts'),
+    interactionsTable: gcpName.default('interactions'),
+    /** Only for tests and emulators: the REST endpoint of BigQuery. */
+    apiEndpoint: z.string().url().optional(),
+  }),
+]);
+
+const storeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('lmdb'), path: z.string().default('.osusume/store.lmdb') }),
+  z.object({
+    kind: z.literal('firestore'),
+    projectId: gcpName,
+    databaseId: gcpName.default('(default)'),
+    /** Top-level collection, so that several environments can share one database. */
+    collection: gcpName.default('osusume'),
+  }),
+]);
+
+export const configSchema = z.object({
+  warehouse: warehouseSchema.default({ kind: 'duckdb', path: '.osusume/warehouse.duckdb' }),
+  store: storeSchema.default({ kind: 'lmdb', path: '.osusume/store.lmdb' }),
+  artifactsDir: z.string().default('.osusume/artifacts'),
+  model: z
+    .object({
+      /** A folder with model.onnx (or model_quantized.onnx) and tokenizer.json. */
+      dir: z.string().default('.osusume/model'),
+      /** Prepended to every text, e.g. "passage: " for the e5 family. */
+      prefix: z.string().default(''),
+      threads: z.number().int().min(1).max(64).default(2),
+      batchSize: z.number().int().min(1).max(1024).default(32),
+      maxTokens: z.number().int().min(8).max(8192).default(128),
+    })
+    .prefault({}),
+  neighbours: z
+    .object({
+      k: z.number().int().min(1).max(200).default(20),
+      /** Up to this many posts the search is exact (BLAS); above it IVF, which wins only at larger sizes (BENCHMARKS.md). */
+      exactMaxPosts: z.number().int().min(1).default(50_000),
+      /** IVF lists probed per query: higher is slower and closer to exact. */
+      nprobe: z.number().int().min(1).max(4096).default(16),
+    })
+    .prefault({}),
+  pipeline: z
+    .object({
+      /** Tenants with fewer live posts get a popularity/recency list instead of embeddings. */
+      minPostsForEmbedding: z.number().int().min(2).default(20),
+      /** Versions kept per tenant, the active one included (older ones are garbage-collected). */
+      keepVersions: z.number().int().min(2).default(2),
+      maxPostChars: z.number().int().min(100).default(200_000),
+      maxTextChars: z.number().int().min(100).default(4_000),
+      /** Tenants processed at once by the local batch command. */
+      concurrency: z.number().int().min(1).max(64).default(1),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type WarehouseConfig = Config['warehouse'];
+export type StoreConfig = Config['store'];
+
+function formatIssues(error: z.ZodError, source: string): string {
+  const lines = error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+  return `Invalid configuration in ${source}:\n${lines.join('\n')}\nFix these entries and run again.`;
+}
+
+function resolvePaths(config: Config, baseDir: string): Config {
+  const abs = (p: string) => path.resolve(baseDir, p);
+  return {
+    ...config,
+    warehouse:
+      config.warehouse.kind === 'duckdb'
+        ? { ...config.warehouse, path: abs(config.warehouse.path) }
+        : config.warehouse,
+    store:
+      config.store.kind === 'lmdb'
+        ? { ...config.store, path: abs(config.store.path) }
+        : config.store,
+    artifactsDir: abs(config.artifactsDir),
+    model: { ...config.model, dir: abs(config.model.dir) },
+  };
+}
+
+/** Parse an in-memory object (tests, or a file's contents) into a complete Config. */
+export function parseConfig(raw: unknown, baseDir: string, source = 'configuration'): Config {
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, source));
+  return resolvePaths(parsed.data, baseDir);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const explicit = env.OSUSUME_CONFIG;
+  const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'osusume.config.yaml');
+  if (!existsSync(file)) {
+    if (explicit) {
+      throw new ConfigError(`OSUSUME_CONFIG points to ${file}, which does not exist.`);
+    }
+    return parseConfig({}, cwd, 'defaults');
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`Cannot parse ${file} as YAML: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, path.dirname(file), file);
+}

@@ -1,0 +1,24 @@
+/**
+ * The error types that cross a boundary. Temporal's retry policies key on `name`
+ * (non-retryable: BadDataError, ConfigError), and the CLI prints `message` as-is,
+ * so every message says what to do next.
+ */
+export class OsusumeError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that will not get better by retrying: malformed rows, invalid ids, an empty tenant. */
+export class BadDataError extends OsusumeError {}
+
+/** A configuration or set-up problem the operator must fix (missing model, bad config file). */
+export class ConfigError extends OsusumeError {}
+
+/** A dependency (warehouse, store) failed; retrying may help. */
+export class BackendError extends OsusumeError {}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

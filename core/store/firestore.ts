@@ -1,0 +1,177 @@
+import {
+  Firestore,
+  type CollectionReference,
+  type DocumentReference,
+} from '@google-cloud/firestore';
+import { decodeIdFromFirestore, encodeIdForFirestore } from '../ids.js';
+import { BackendError } from '../errors.js';
+import {
+  checkVersion,
+  nextActive,
+  type ActiveVersion,
+  type RecommendationStore,
+  type RelatedList,
+  type ScoredItem,
+  type ServedList,
+} from './types.js';
+
+/**
+ * The production store. Layout (ids percent-encoded, Firestore forbids '/'):
+ *   {root}/{tenant}                                  { tenantId, active }
+ *   {root}/{tenant}/versions/{version}               { createdAt }
+ *   {root}/{tenant}/versions/{version}/lists/{algorithm}~{postId}   { postId, items }
+ *   {root}/{tenant}/versions/{version}/lists/_popular                { items }
+ * Encoded post ids never start with '_', so `_popular` cannot collide with a list.
+ */
+export interface FirestoreStoreOptions {
+  projectId: string;
+  databaseId: string;
+  collection: string;
+}
+
+interface TenantDoc {
+  tenantId: string;
+  active?: ActiveVersion;
+}
+
+export class FirestoreStore implements RecommendationStore {
+  readonly db: Firestore;
+  private readonly root: CollectionReference;
+
+  constructor(options: FirestoreStoreOptions) {
+    this.db = new Firestore({
+      projectId: options.projectId,
+      databaseId: options.databaseId,
+      preferRest: false,
+    });
+    this.root = this.db.collection(options.collection);
+  }
+
+  private tenantDoc(tenantId: string): DocumentReference {
+    return this.root.doc(encodeIdForFirestore(tenantId));
+  }
+
+  private versionDoc(tenantId: string, version: string): DocumentReference {
+    return this.tenantDoc(tenantId).collection('versions').doc(checkVersion(version));
+  }
+
+  private listDoc(tenantId: string, version: string, docId: string): DocumentReference {
+    return this.versionDoc(tenantId, version).collection('lists').doc(docId);
+  }
+
+  private static listId(algorithm: string, postId: string): string {
+    return `${algorithm}~${encodeIdForFirestore(postId)}`;
+  }
+
+  async writeLists(
+    tenantId: string,
+    version: string,
+    algorithm: string,
+    lists: RelatedList[],
+  ): Promise<void> {
+    checkVersion(version);
+    const writer = this.db.bulkWriter({ throttling: false });
+    const failures: string[] = [];
+    writer.onWriteError((error) => {
+      if (error.failedAttempts < 5) return true;
+      failures.push(error.message);
+      return false;
+    });
+    void writer.set(this.versionDoc(tenantId, version), { createdAt: new Date().toISOString() });
+    for (const list of lists) {
+      void writer.set(
+        this.listDoc(tenantId, version, FirestoreStore.listId(algorithm, list.postId)),
+        {
+          postId: list.postId,
+          items: list.items,
+        },
+      );
+    }
+    await writer.close();
+    if (failures.length > 0) {
+      throw new BackendError(
+        `Firestore rejected ${failures.length} list writes (first: ${failures[0]}); the run can be retried.`,
+      );
+    }
+  }
+
+  async writePopular(tenantId: string, version: string, items: ScoredItem[]): Promise<void> {
+    const batch = this.db.batch();
+    batch.set(this.versionDoc(tenantId, version), { createdAt: new Date().toISOString() });
+    batch.set(this.listDoc(tenantId, version, '_popular'), { items });
+    await batch.commit();
+  }
+
+  async activate(
+    tenantId: string,
+    info: Omit<ActiveVersion, 'previous'>,
+    keepVersions: number,
+  ): Promise<ActiveVersion> {
+    checkVersion(info.version);
+    const ref = this.tenantDoc(tenantId);
+    return this.db.runTransaction(async (tx) => {
+      const current = (await tx.get(ref)).data() as TenantDoc | undefined;
+      const active = nextActive(current?.active ?? null, info, keepVersions);
+      tx.set(ref, { tenantId, active });
+      return active;
+    });
+  }
+
+  async getActive(tenantId: string): Promise<ActiveVersion | null> {
+    const doc = (await this.tenantDoc(tenantId).get()).data() as TenantDoc | undefined;
+    return doc?.active ?? null;
+  }
+
+  private async readActiveDoc(
+    tenantId: string,
+    docId: (version: string) => string,
+  ): Promise<ServedList | null> {
+    const active = await this.getActive(tenantId);
+    if (!active) return null;
+    const snap = await this.listDoc(tenantId, active.version, docId(active.version)).get();
+    const items = snap.get('items') as ScoredItem[] | undefined;
+    return items ? { version: active.version, items } : null;
+  }
+
+  async getList(tenantId: string, algorithm: string, postId: string): Promise<ServedList | null> {
+    return this.readActiveDoc(tenantId, () => FirestoreStore.listId(algorithm, postId));
+  }
+
+  async getPopular(tenantId: string): Promise<ServedList | null> {
+    return this.readActiveDoc(tenantId, () => '_popular');
+  }
+
+  async listVersions(tenantId: string): Promise<string[]> {
+    const refs = await this.tenantDoc(tenantId).collection('versions').listDocuments();
+    return refs.map((r) => r.id).sort();
+  }
+
+  async deleteVersion(tenantId: string, version: string): Promise<void> {
+    await this.deleteTree(this.versionDoc(tenantId, version));
+  }
+
+  /** recursiveDelete with a writer of our own, closed after: the client refuses to terminate otherwise. */
+  private async deleteTree(ref: DocumentReference): Promise<void> {
+    const writer = this.db.bulkWriter({ throttling: false });
+    await this.db.recursiveDelete(ref, writer);
+    await writer.close();
+  }
+
+  async listTenants(): Promise<string[]> {
+    const snap = await this.root.where('active.version', '!=', null).select('tenantId').get();
+    return snap.docs.map(
+      (d) => (d.get('tenantId') as string | undefined) ?? decodeIdFromFirestore(d.id),
+    );
+  }
+
+  async purgeTenant(tenantId: string): Promise<void> {
+    const ref = this.tenantDoc(tenantId);
+    // Drop the pointer first so that readers stop seeing the tenant before its lists go.
+    await ref.set({ tenantId }, { merge: false });
+    await this.deleteTree(ref);
+  }
+
+  async close(): Promise<void> {
+    await this.db.terminate();
+  }
+}

@@ -1,0 +1,138 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { open, type Key, type RootDatabase } from 'lmdb';
+import { BackendError } from '../errors.js';
+import {
+  checkVersion,
+  nextActive,
+  type ActiveVersion,
+  type RecommendationStore,
+  type RelatedList,
+  type ScoredItem,
+  type ServedList,
+} from './types.js';
+
+/**
+ * The embedded store. Keys are arrays (LMDB's ordered-binary encoding), so ids are data, never
+ * parsed: ['a', tenant] -> active pointer, ['v', tenant, version] -> version marker,
+ * ['l', tenant, version, algorithm, postId] -> list, ['p', tenant, version] -> popular list.
+ * An id cannot hold U+0000 (the id schema forbids control characters), which makes
+ * `x + '\u0000'` the end of the range of keys under x.
+ */
+const END = '\u0000';
+
+export class LmdbStore implements RecommendationStore {
+  private readonly db: RootDatabase<unknown, Key>;
+
+  constructor(file: string) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    this.db = open<unknown, Key>({ path: file, compression: false });
+  }
+
+  async writeLists(
+    tenantId: string,
+    version: string,
+    algorithm: string,
+    lists: RelatedList[],
+  ): Promise<void> {
+    checkVersion(version);
+    await this.put(() => {
+      this.db.put(['v', tenantId, version], { createdAt: new Date().toISOString() });
+      for (const list of lists)
+        this.db.put(['l', tenantId, version, algorithm, list.postId], list.items);
+    });
+  }
+
+  async writePopular(tenantId: string, version: string, items: ScoredItem[]): Promise<void> {
+    checkVersion(version);
+    await this.put(() => {
+      this.db.put(['v', tenantId, version], { createdAt: new Date().toISOString() });
+      this.db.put(['p', tenantId, version], items);
+    });
+  }
+
+  private async put(writes: () => void): Promise<void> {
+    try {
+      await this.db.batch(writes);
+    } catch (error) {
+      throw new BackendError(`LMDB write failed: ${(error as Error).message}`);
+    }
+  }
+
+  async activate(
+    tenantId: string,
+    info: Omit<ActiveVersion, 'previous'>,
+    keepVersions: number,
+  ): Promise<ActiveVersion> {
+    checkVersion(info.version);
+    let written: ActiveVersion | undefined;
+    await this.db.transaction(() => {
+      written = nextActive(this.readActive(tenantId), info, keepVersions);
+      this.db.put(['a', tenantId], written);
+    });
+    return written!;
+  }
+
+  private readActive(tenantId: string): ActiveVersion | null {
+    return (this.db.get(['a', tenantId]) as ActiveVersion | undefined) ?? null;
+  }
+
+  async getActive(tenantId: string): Promise<ActiveVersion | null> {
+    return this.readActive(tenantId);
+  }
+
+  async getList(tenantId: string, algorithm: string, postId: string): Promise<ServedList | null> {
+    const active = this.readActive(tenantId);
+    if (!active) return null;
+    const items = this.db.get(['l', tenantId, active.version, algorithm, postId]) as
+      ScoredItem[] | undefined;
+    return items ? { version: active.version, items } : null;
+  }
+
+  async getPopular(tenantId: string): Promise<ServedList | null> {
+    const active = this.readActive(tenantId);
+    if (!active) return null;
+    const items = this.db.get(['p', tenantId, active.version]) as ScoredItem[] | undefined;
+    return items ? { version: active.version, items } : null;
+  }
+
+  async listVersions(tenantId: string): Promise<string[]> {
+    const versions: string[] = [];
+    for (const key of this.db.getKeys({ start: ['v', tenantId], end: ['v', tenantId + END] })) {
+      versions.push(String((key as unknown[])[2]));
+    }
+    return versions.sort();
+  }
+
+  async deleteVersion(tenantId: string, version: string): Promise<void> {
+    await this.removeRange(['l', tenantId, version], ['l', tenantId, version + END]);
+    await this.db.remove(['p', tenantId, version]);
+    await this.db.remove(['v', tenantId, version]);
+  }
+
+  private async removeRange(start: Key, end: Key): Promise<void> {
+    const keys = [...this.db.getKeys({ start, end })];
+    await this.db.batch(() => {
+      for (const key of keys) this.db.remove(key);
+    });
+  }
+
+  async listTenants(): Promise<string[]> {
+    const tenants: string[] = [];
+    for (const key of this.db.getKeys({ start: ['a'], end: ['a' + END] })) {
+      tenants.push(String((key as unknown[])[1]));
+    }
+    return tenants;
+  }
+
+  async purgeTenant(tenantId: string): Promise<void> {
+    // The pointer goes first, so readers stop seeing the tenant before its data is removed.
+    await this.db.remove(['a', tenantId]);
+    for (const prefix of ['l', 'p', 'v'])
+      await this.removeRange([prefix, tenantId], [prefix, tenantId + END]);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { BadDataError } from '../errors.js';
+
+/**
+ * The serving store's contract, shared by the batch side (writes) and the API (reads).
+ * Lists are written under a new version; one small write (`activate`) makes a version visible.
+ * Readers only ever follow the active pointer, so a run that is writing, or that crashed halfway,
+ * is never seen.
+ */
+export interface ScoredItem {
+  postId: string;
+  score: number;
+}
+
+export interface RelatedList {
+  postId: string;
+  items: ScoredItem[];
+}
+
+export interface ActiveVersion {
+  version: string;
+  activatedAt: string;
+  /** Algorithms that have lists in this version (e.g. "embedding", "popular"). */
+  algorithms: string[];
+  lists: number;
+  /** Recently active versions, newest first: kept by garbage collection for in-flight readers. */
+  previous: string[];
+}
+
+export interface ServedList {
+  version: string;
+  items: ScoredItem[];
+}
+
+export interface RecommendationStore {
+  writeLists(
+    tenantId: string,
+    version: string,
+    algorithm: string,
+    lists: RelatedList[],
+  ): Promise<void>;
+  writePopular(tenantId: string, version: string, items: ScoredItem[]): Promise<void>;
+  /** Atomically points the tenant at `version`; returns the pointer that was written. */
+  activate(
+    tenantId: string,
+    info: Omit<ActiveVersion, 'previous'>,
+    keepVersions: number,
+  ): Promise<ActiveVersion>;
+  getActive(tenantId: string): Promise<ActiveVersion | null>;
+  getList(tenantId: string, algorithm: string, postId: string): Promise<ServedList | null>;
+  getPopular(tenantId: string): Promise<ServedList | null>;
+  /** Versions that have data, active or not, sorted ascending. */
+  listVersions(tenantId: string): Promise<string[]>;
+  deleteVersion(tenantId: string, version: string): Promise<void>;
+  /** Tenants with an active version. */
+  listTenants(): Promise<string[]>;
+  /** Removes everything of a tenant: what the API serves for it disappears at once. */
+  purgeTenant(tenantId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Versions are run ids: sortable, and safe as store keys and document ids. */
+export const versionSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/);
+
+export function checkVersion(version: string): string {
+  if (!versionSchema.safeParse(version).success) {
+    throw new BadDataError(
+      `Invalid version ${JSON.stringify(version)}: use letters, digits and dashes (max 64).`,
+    );
+  }
+  return version;
+}
+
+/** The pointer after activating `version`: the previous pointer's history, trimmed. */
+export function nextActive(
+  current: ActiveVersion | null,
+  info: Omit<ActiveVersion, 'previous'>,
+  keepVersions: number,
+): ActiveVersion {
+  const history = current ? [current.version, ...current.previous] : [];
+  const previous = history.filter((v) => v !== info.version).slice(0, keepVersions - 1);
+  return { ...info, previous };
+}
+
+/**
+ * Versions to delete once `active` is in place: everything older than it that is neither
+ * active nor among the kept previous versions. Newer versions belong to a run in progress.
+ */
+export function versionsToCollect(versions: string[], active: ActiveVersion): string[] {
+  const keep = new Set([active.version, ...active.previous]);
+  return versions.filter((v) => v < active.version && !keep.has(v));
+}
+
+/** Deletes the versions of a tenant that no reader can reach any more; returns them. */
+export async function collectGarbage(
+  store: RecommendationStore,
+  tenantId: string,
+  active: ActiveVersion,
+): Promise<string[]> {
+  const doomed = versionsToCollect(await store.listVersions(tenantId), active);
+  for (const v of doomed) await store.deleteVersion(tenantId, v);
+  return doomed;
+}

@@ -1,0 +1,146 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { BackendError, ConfigError } from '../errors.js';
+import type { TenantSummary, Warehouse } from './types.js';
+
+/**
+ * The embedded warehouse: one DuckDB file holding `posts` and `interactions` tables, filled from
+ * JSONL or Parquet exports. Every value travels as a bound parameter ($1, $2), never as SQL text.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS posts (
+  tenantId VARCHAR, postId VARCHAR, title VARCHAR, body VARCHAR,
+  createdAt TIMESTAMP, updatedAt TIMESTAMP, deleted BOOLEAN, lang VARCHAR);
+CREATE TABLE IF NOT EXISTS interactions (
+  tenantId VARCHAR, userId VARCHAR, postId VARCHAR, type VARCHAR, ts TIMESTAMP);`;
+
+const POST_JSON_COLUMNS = `{tenantId: 'VARCHAR', postId: 'VARCHAR', title: 'VARCHAR', body: 'VARCHAR',
+  createdAt: 'TIMESTAMP', updatedAt: 'TIMESTAMP', deleted: 'BOOLEAN', lang: 'VARCHAR'}`;
+const INTERACTION_JSON_COLUMNS = `{tenantId: 'VARCHAR', userId: 'VARCHAR', postId: 'VARCHAR', type: 'VARCHAR', ts: 'TIMESTAMP'}`;
+
+export type Table = 'posts' | 'interactions';
+
+export interface ImportResult {
+  table: Table;
+  rows: number;
+  /** Lines that were not valid JSON, not UTF-8, or lacked a tenant id. */
+  skipped: number;
+}
+
+function plain(value: DuckDBValue): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  return value;
+}
+
+export class DuckDbWarehouse implements Warehouse {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(file: string): Promise<DuckDbWarehouse> {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(file);
+    } catch (error) {
+      throw new ConfigError(
+        `Cannot open the DuckDB warehouse at ${file}: ${(error as Error).message}. Is another process using it?`,
+      );
+    }
+    const connection = await instance.connect();
+    await connection.run(SCHEMA);
+    return new DuckDbWarehouse(instance, connection);
+  }
+
+  private async query(sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
+    try {
+      const reader = await this.connection.runAndReadAll(sql, params);
+      return reader
+        .getRowObjects()
+        .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
+    } catch (error) {
+      throw new BackendError(`DuckDB query failed: ${(error as Error).message}`);
+    }
+  }
+
+  async listTenants(): Promise<TenantSummary[]> {
+    const rows = await this.query(
+      'SELECT tenantId, count(*) AS posts FROM posts WHERE tenantId IS NOT NULL GROUP BY tenantId ORDER BY tenantId',
+    );
+    return rows.map((r) => ({ tenantId: String(r.tenantId), posts: Number(r.posts) }));
+  }
+
+  async readPosts(tenantId: string, since?: string): Promise<Record<string, unknown>[]> {
+    return this.query(
+      `SELECT tenantId, postId, title, body, CAST(createdAt AS VARCHAR) AS createdAt,
+              CAST(updatedAt AS VARCHAR) AS updatedAt, deleted, lang
+         FROM posts
+        WHERE tenantId = $1 AND ($2::TIMESTAMP IS NULL OR updatedAt >= $2::TIMESTAMP)
+        ORDER BY postId, updatedAt`,
+      [tenantId, since ? toDuckTimestamp(since) : null],
+    );
+  }
+
+  async readInteractions(tenantId: string, since?: string): Promise<Record<string, unknown>[]> {
+    return this.query(
+      `SELECT tenantId, userId, postId, type, CAST(ts AS VARCHAR) AS ts
+         FROM interactions
+        WHERE tenantId = $1 AND ($2::TIMESTAMP IS NULL OR ts >= $2::TIMESTAMP)
+        ORDER BY ts`,
+      [tenantId, since ? toDuckTimestamp(since) : null],
+    );
+  }
+
+  /** Appends a JSONL (optionally .gz) or Parquet export to a table; `replace` empties it first. */
+  async importFile(
+    table: Table,
+    file: string,
+    options: { replace?: boolean } = {},
+  ): Promise<ImportResult> {
+    const parquet = /\.parquet$/i.test(file);
+    const columns = table === 'posts' ? POST_JSON_COLUMNS : INTERACTION_JSON_COLUMNS;
+    const source = parquet
+      ? 'read_parquet($1)'
+      : `read_json($1, format = 'newline_delimited', columns = ${columns}, ignore_errors = true)`;
+    await this.connection.run('BEGIN TRANSACTION');
+    try {
+      if (options.replace) await this.connection.run(`DELETE FROM ${table}`);
+      const before = Number((await this.query(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
+      const [total] = await this.query(
+        `SELECT count(*) AS n, count(tenantId) AS ok FROM ${source}`,
+        [file],
+      );
+      // BY NAME: optional columns (deleted, lang) may be absent from a Parquet export.
+      await this.query(
+        `INSERT INTO ${table} BY NAME SELECT * FROM ${source} WHERE tenantId IS NOT NULL`,
+        [file],
+      );
+      const after = Number((await this.query(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
+      await this.connection.run('COMMIT');
+      return {
+        table,
+        rows: after - before,
+        skipped: Number(total?.n ?? 0) - Number(total?.ok ?? 0),
+      };
+    } catch (error) {
+      await this.connection.run('ROLLBACK');
+      throw error instanceof BackendError
+        ? new BackendError(
+            `Importing ${file} into ${table} failed (nothing was imported): ${error.message}`,
+          )
+        : error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** DuckDB TIMESTAMP has no zone; the warehouse stores UTC. */
+function toDuckTimestamp(iso: string): string {
+  return new Date(iso).toISOString().replace('T', ' ').replace('Z', '');
+}

@@ -1,0 +1,200 @@
+/**
+ * The local batch: every tenant of the warehouse through extract -> embed -> neighbours -> store
+ * -> activate, in process. A failing tenant is reported and does not stop the others.
+ *   npm run batch -- [--tenant ID]... [--run-id ID] [--list]
+ */
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { openContext, type StepContext } from '../activities/context.js';
+import { runTenant, type Step, type TenantReport } from '../activities/pipeline.js';
+import { loadConfig } from '../core/config.js';
+import { errorMessage } from '../core/errors.js';
+import { log } from '../core/log.js';
+
+export interface TenantFailure {
+  tenantId: string;
+  step: Step | 'start';
+  error: string;
+}
+
+export interface BatchResult {
+  runId: string;
+  succeeded: TenantReport[];
+  failed: TenantFailure[];
+}
+
+export function defaultRunId(now = new Date()): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
+interface Reporter {
+  start(tenantId: string): void;
+  update(tenantId: string, step: Step, done?: number, total?: number): void;
+  finish(tenantId: string, outcome: string): void;
+  stop(): void;
+}
+
+/** Bars on a terminal; one line per step elsewhere (CI logs). */
+function createReporter(tenantCount: number): Reporter {
+  if (!process.stderr.isTTY) {
+    let finished = 0;
+    const last = new Map<string, Step>();
+    return {
+      start: () => {},
+      update: (t, step) => {
+        if (last.get(t) === step) return;
+        last.set(t, step);
+        process.stderr.write(`  ${t}: ${step}\n`);
+      },
+      finish: (t, outcome) =>
+        process.stderr.write(`[${++finished}/${tenantCount}] ${t}: ${outcome}\n`),
+      stop: () => {},
+    };
+  }
+  const multi = new cliProgress.MultiBar(
+    {
+      format: ' {tenant} |{bar}| {step} {value}/{total}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const overall = multi.create(tenantCount, 0, { tenant: 'tenants'.padEnd(12), step: '' });
+  const bars = new Map<string, cliProgress.SingleBar>();
+  return {
+    start: (t) =>
+      bars.set(t, multi.create(1, 0, { tenant: t.slice(0, 12).padEnd(12), step: 'extract' })),
+    update: (t, step, done, total) => {
+      const bar = bars.get(t);
+      if (total !== undefined) bar?.setTotal(total);
+      bar?.update(done ?? 0, { step });
+    },
+    finish: (t, outcome) => {
+      bars.get(t)?.update({ step: outcome });
+      bars.get(t)?.stop();
+      overall.increment();
+    },
+    stop: () => multi.stop(),
+  };
+}
+
+export async function runBatch(
+  ctx: StepContext,
+  options: { runId: string; tenants?: string[] },
+): Promise<BatchResult> {
+  const tenants = options.tenants ?? (await ctx.warehouse.listTenants()).map((t) => t.tenantId);
+  const reporter = createReporter(tenants.length);
+  const result: BatchResult = { runId: options.runId, succeeded: [], failed: [] };
+  const queue = [...tenants];
+  const worker = async () => {
+    for (let tenantId = queue.shift(); tenantId !== undefined; tenantId = queue.shift()) {
+      let step: Step | 'start' = 'start';
+      reporter.start(tenantId);
+      try {
+        const report = await runTenant(ctx, { tenantId, runId: options.runId }, (p) => {
+          step = p.step;
+          reporter.update(tenantId!, p.step, p.done, p.total);
+        });
+        result.succeeded.push(report);
+        reporter.finish(tenantId, `done (${report.lists} lists, ${report.mode})`);
+      } catch (error) {
+        result.failed.push({ tenantId, step, error: errorMessage(error) });
+        log.error('tenant failed', { tenantId, step, error: errorMessage(error) });
+        reporter.finish(tenantId, `FAILED at ${step}`);
+      }
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(ctx.config.pipeline.concurrency, tenants.length) }, worker),
+  );
+  reporter.stop();
+  result.succeeded.sort((a, b) => (a.tenantId < b.tenantId ? -1 : 1));
+  return result;
+}
+
+function formatSkipped(report: TenantReport): string {
+  const entries = Object.entries(report.extract.skipped);
+  return entries.length === 0 ? '0' : entries.map(([reason, n]) => `${n} ${reason}`).join(', ');
+}
+
+export function formatSummary(result: BatchResult): string {
+  const header = [
+    'tenant',
+    'mode',
+    'posts',
+    'lists',
+    'embedded',
+    'reused',
+    'search',
+    'dups',
+    'skipped',
+    'seconds',
+  ];
+  const rows = result.succeeded.map((r) => [
+    r.tenantId,
+    r.mode,
+    String(r.extract.posts),
+    String(r.lists),
+    String(r.embedded?.computed ?? '-'),
+    String(r.embedded?.reused ?? '-'),
+    r.neighbourSearch ?? '-',
+    String(r.duplicates),
+    formatSkipped(r),
+    String(
+      Object.values(r.seconds)
+        .reduce((a, b) => a + b, 0)
+        .toFixed(1),
+    ),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  const out = [
+    `Run ${result.runId}: ${result.succeeded.length} tenants succeeded, ${result.failed.length} failed`,
+    line(header),
+    ...rows.map(line),
+  ];
+  for (const f of result.failed) out.push(`FAILED ${f.tenantId} at ${f.step}: ${f.error}`);
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      tenant: { type: 'string', multiple: true },
+      'run-id': { type: 'string' },
+      list: { type: 'boolean', default: false },
+    },
+  });
+  const ctx = await openContext(loadConfig());
+  try {
+    if (values.list) {
+      for (const t of await ctx.warehouse.listTenants())
+        console.log(`${t.tenantId}\t${t.posts} posts`);
+      return;
+    }
+    const result = await runBatch(ctx, {
+      runId: values['run-id'] ?? defaultRunId(),
+      tenants: values.tenant,
+    });
+    console.log(formatSummary(result));
+    if (result.failed.length > 0) {
+      console.log(
+        `\n${result.failed.length} tenant(s) failed; their served lists are unchanged. Fix the cause above and run again.`,
+      );
+      process.exitCode = 1;
+    }
+  } finally {
+    await ctx.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error) => {
+    console.error(`batch failed: ${errorMessage(error)}`);
+    process.exit(1);
+  });
+}

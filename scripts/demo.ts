@@ -1,0 +1,138 @@
+/**
+ * The README's main job: loads the demo dataset (manual pages, English and Japanese, one tenant
+ * per language and section) into the local warehouse, builds the demo embedding model if none is
+ * configured, runs the batch for every tenant, and prints a sample of related posts.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { openContext } from '../activities/context.js';
+import { findModelFile } from '../activities/embedder.js';
+import { loadConfig, type Config } from '../core/config.js';
+import { errorMessage } from '../core/errors.js';
+import { buildLexicalModel } from '../core/model/lexical.js';
+import { postText } from '../core/posts.js';
+import { createRandom } from '../core/random.js';
+import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
+import { defaultRunId, formatSummary, runBatch } from './batch.js';
+
+const DEMO_POSTS = path.resolve('demo/posts.jsonl.gz');
+const SAMPLES = [
+  ['en-man2', 'open.2'],
+  ['ja-man2', 'open.2'],
+  ['ja-man3', 'printf.3'],
+] as const;
+
+interface DemoPost {
+  tenantId: string;
+  postId: string;
+  title: string;
+  body: string;
+  createdAt: string;
+}
+
+/** Synthetic interactions (the man pages have none): a few users viewing and liking pages. */
+function syntheticInteractions(posts: DemoPost[]): string {
+  const random = createRandom(7);
+  const lines: string[] = [];
+  for (const p of posts) {
+    const events = Math.floor(random() ** 3 * 30);
+    for (let e = 0; e < events; e++) {
+      const ts = new Date(
+        Date.parse(p.createdAt) + Math.floor(random() * 60) * 86_400_000,
+      ).toISOString();
+      const type = random() < 0.8 ? 'view' : random() < 0.5 ? 'click' : 'like';
+      lines.push(
+        JSON.stringify({
+          tenantId: p.tenantId,
+          userId: `u${Math.floor(random() * 200)}`,
+          postId: p.postId,
+          type,
+          ts,
+        }),
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function loadDemoData(config: Config, posts: DemoPost[]): Promise<void> {
+  if (config.warehouse.kind !== 'duckdb')
+    throw new Error('The demo loads into the local DuckDB warehouse; unset OSUSUME_CONFIG.');
+  const postsFile = path.join(path.dirname(config.warehouse.path), 'demo-posts.jsonl');
+  const interactionsFile = path.join(
+    path.dirname(config.warehouse.path),
+    'demo-interactions.jsonl',
+  );
+  const warehouse = await DuckDbWarehouse.open(config.warehouse.path);
+  try {
+    writeFileSync(postsFile, posts.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    writeFileSync(interactionsFile, syntheticInteractions(posts));
+    const loaded = await warehouse.importFile('posts', postsFile, { replace: true });
+    const events = await warehouse.importFile('interactions', interactionsFile, { replace: true });
+    console.log(
+      `Loaded ${loaded.rows} posts and ${events.rows} synthetic interactions into ${config.warehouse.path}`,
+    );
+  } finally {
+    await warehouse.close();
+  }
+}
+
+function ensureModel(config: Config, posts: DemoPost[]): void {
+  try {
+    findModelFile(config.model.dir);
+    console.log(`Using the embedding model in ${config.model.dir}`);
+  } catch {
+    console.log(
+      `No embedding model in ${config.model.dir}: building the demo's corpus model (IDF-weighted random projection).`,
+    );
+    const texts = posts.map((p) => postText(p, config.pipeline.maxTextChars));
+    const built = buildLexicalModel(texts, config.model.dir);
+    console.log(
+      `  ${built.vocabSize} tokens x ${built.dim} dimensions. See the README to plug in a pretrained model.`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const posts = gunzipSync(readFileSync(DEMO_POSTS))
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as DemoPost);
+  await loadDemoData(config, posts);
+  ensureModel(config, posts);
+
+  const ctx = await openContext(config);
+  try {
+    const result = await runBatch(ctx, { runId: defaultRunId() });
+    console.log('\n' + formatSummary(result));
+    const titles = new Map(posts.map((p) => [`${p.tenantId}/${p.postId}`, p.title]));
+    console.log(
+      `\nLists are served from ${config.store.kind === 'lmdb' ? config.store.path : 'Firestore'}; run artifacts are in ${config.artifactsDir}.`,
+    );
+    for (const [tenant, post] of SAMPLES) {
+      const list = await ctx.store.getList(tenant, 'embedding', post);
+      if (!list) continue;
+      console.log(
+        `\nRelated to ${tenant} / ${titles.get(`${tenant}/${post}`)}  (version ${list.version})`,
+      );
+      for (const item of list.items.slice(0, 5)) {
+        console.log(`  ${item.score.toFixed(3)}  ${titles.get(`${tenant}/${item.postId}`)}`);
+      }
+    }
+    if (result.failed.length > 0) process.exitCode = 1;
+  } finally {
+    await ctx.close();
+  }
+}
+
+if (!existsSync(DEMO_POSTS)) {
+  console.error('demo/posts.jsonl.gz is missing: run from the repository root.');
+  process.exit(1);
+}
+main().catch((error) => {
+  console.error(`demo failed: ${errorMessage(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,129 @@
+import { writeFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LocalArtifactStore } from '../core/artifacts.js';
+import { loadConfig, parseConfig } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import {
+  decodeIdFromFirestore,
+  encodeIdForFirestore,
+  idSchema,
+  parseTenantId,
+} from '../core/ids.js';
+import { validatePostRow } from '../core/posts.js';
+import { decodeVectors, encodeVectors } from '../core/vectors.js';
+import { tempDir } from './helpers/fixtures.js';
+
+describe('configuration', () => {
+  it('defaults to the embedded stand-ins, with paths resolved from the base folder', () => {
+    const config = parseConfig({}, '/srv/app');
+    expect(config.warehouse).toEqual({
+      kind: 'duckdb',
+      path: '/srv/app/.osusume/warehouse.duckdb',
+    });
+    expect(config.store).toEqual({ kind: 'lmdb', path: '/srv/app/.osusume/store.lmdb' });
+    expect(config.neighbours.k).toBe(20);
+  });
+
+  it('names every offending entry and says what to do', () => {
+    expect(() => parseConfig({ neighbours: { k: 0 }, store: { kind: 'redis' } }, '/')).toThrow(
+      /Invalid configuration in configuration:\n {2}- store.kind: .*\n {2}- neighbours.k: .*\nFix these entries/,
+    );
+  });
+
+  it('reads OSUSUME_CONFIG, and says when that file is missing or not YAML', () => {
+    const tmp = tempDir();
+    writeFileSync(`${tmp.dir}/c.yaml`, 'store: { kind: firestore, projectId: demo }\n');
+    expect(loadConfig({ OSUSUME_CONFIG: 'c.yaml' }, tmp.dir).store).toMatchObject({
+      kind: 'firestore',
+      projectId: 'demo',
+      databaseId: '(default)',
+    });
+    expect(() => loadConfig({ OSUSUME_CONFIG: 'nope.yaml' }, tmp.dir)).toThrow(ConfigError);
+    writeFileSync(`${tmp.dir}/bad.yaml`, 'store: [\n');
+    expect(() => loadConfig({ OSUSUME_CONFIG: 'bad.yaml' }, tmp.dir)).toThrow(
+      /Cannot parse .*bad.yaml as YAML/,
+    );
+    tmp.cleanup();
+  });
+});
+
+describe('ids', () => {
+  it('rejects empty, overlong, whitespace and control characters with a clear message', () => {
+    for (const bad of ['', 'a b', 'x'.repeat(129), 'a\u0000b', 'tab\t', 42])
+      expect(() => parseTenantId(bad)).toThrow(/Invalid tenant id/);
+    expect(parseTenantId('acme/東京.jp')).toBe('acme/東京.jp');
+  });
+
+  it('encodes any valid id into a legal Firestore document id, reversibly', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 128, unit: 'grapheme' }), (id) => {
+        fc.pre(idSchema.safeParse(id).success);
+        const encoded = encodeIdForFirestore(id);
+        expect(encoded).not.toContain('/');
+        expect(encoded).not.toMatch(/^__.*__$/);
+        expect(['.', '..']).not.toContain(encoded);
+        expect(decodeIdFromFirestore(encoded)).toBe(id);
+      }),
+    );
+  });
+});
+
+describe('artifacts and vectors', () => {
+  it('refuses path segments and URIs that leave the artifact folder', async () => {
+    const tmp = tempDir();
+    const store = new LocalArtifactStore(tmp.dir);
+    expect(() => store.uri('runs', '..', 'x')).toThrow(/Unsafe artifact path segment/);
+    expect(() => store.uri('a/b')).toThrow(/Unsafe/);
+    await expect(store.read('file:///etc/passwd')).rejects.toThrow(/outside the artifact folder/);
+    await store.write(store.uri('x', 'y.txt'), 'hello');
+    expect(await store.list(store.uri('x'))).toEqual([store.uri('x', 'y.txt')]);
+    tmp.cleanup();
+  });
+
+  it('round-trips a vector file', () => {
+    const data = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    const decoded = decodeVectors(
+      encodeVectors({ dim: 3, count: 2, keys: ['a', 'ü'], data, meta: { modelId: 'm' } }),
+    );
+    expect(decoded).toEqual({ dim: 3, count: 2, keys: ['a', 'ü'], data, meta: { modelId: 'm' } });
+  });
+});
+
+describe('post rows', () => {
+  const limits = { maxPostChars: 1000, maxTextChars: 100 };
+  const row = {
+    tenantId: 't',
+    postId: 'p',
+    title: 'T',
+    body: 'B',
+    createdAt: '2024-01-01 00:00:00',
+    updatedAt: '2024-01-02T00:00:00Z',
+  };
+  it('accepts DuckDB and ISO timestamps and says why a row is skipped', () => {
+    expect(validatePostRow(row, limits)).toMatchObject({
+      ok: true,
+      post: { createdAt: '2024-01-01T00:00:00.000Z', deleted: false },
+    });
+    expect(validatePostRow({ ...row, updatedAt: 'soon' }, limits)).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+      detail: expect.stringContaining('updatedAt'),
+    });
+    expect(validatePostRow({ ...row, title: null, body: '' }, limits)).toMatchObject({
+      ok: false,
+      reason: 'empty',
+    });
+    expect(validatePostRow({ ...row, body: 'x'.repeat(1000) }, limits)).toMatchObject({
+      ok: false,
+      reason: 'too-large',
+    });
+    expect(validatePostRow({ ...row, body: 'bad \uFFFD byte' }, limits)).toMatchObject({
+      ok: false,
+      reason: 'invalid-utf8',
+    });
+    expect(validatePostRow({ ...row, title: '', body: '', deleted: true }, limits)).toMatchObject({
+      ok: true,
+    });
+  });
+});

@@ -1,0 +1,92 @@
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddingModel } from '../activities/embedder.js';
+import { ConfigError } from '../core/errors.js';
+import { buildLexicalModel } from '../core/model/lexical.js';
+import { tempDir, topicPosts, writeTestBertModel } from './helpers/fixtures.js';
+
+const tmp = tempDir();
+const texts = [
+  ...topicPosts('t', 40).map((p) => `${p.title} ${p.body}`),
+  'ファイルを開く open システムコール',
+  '書式付き出力 printf',
+];
+const options = (dir: string) => ({ dir, prefix: '', threads: 1, maxTokens: 64 });
+const norm = (v: Float32Array) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+
+beforeAll(() => {
+  writeTestBertModel(`${tmp.dir}/fp32`, texts);
+  writeTestBertModel(`${tmp.dir}/int8`, texts, { int8: true });
+});
+afterAll(() => tmp.cleanup());
+
+describe('EmbeddingModel (onnxruntime-node)', () => {
+  it('returns one L2-normalised vector per text, independent of batch composition and padding', async () => {
+    const model = await EmbeddingModel.load(options(`${tmp.dir}/fp32`));
+    expect(model.dim).toBe(32);
+    const batch = await model.embedBatch(texts.slice(0, 8));
+    expect(batch.length).toBe(8 * 32);
+    for (let r = 0; r < 8; r++)
+      expect(norm(batch.subarray(r * 32, (r + 1) * 32))).toBeCloseTo(1, 5);
+    // The shortest text alone (no padding) must equal its row in the padded batch.
+    const lengths = texts.slice(0, 8).map((t) => t.length);
+    const shortest = lengths.indexOf(Math.min(...lengths));
+    const alone = await model.embedBatch([texts[shortest]!]);
+    expect(dot(alone, batch.subarray(shortest * 32, (shortest + 1) * 32))).toBeGreaterThan(0.99999);
+    await model.release();
+  });
+
+  it('accepts an int8 dynamically quantised model, close to its fp32 original', async () => {
+    const fp32 = await EmbeddingModel.load(options(`${tmp.dir}/fp32`));
+    const int8 = await EmbeddingModel.load(options(`${tmp.dir}/int8`));
+    expect(int8.id).not.toBe(fp32.id);
+    const a = await fp32.embedBatch(texts.slice(0, 4));
+    const b = await int8.embedBatch(texts.slice(0, 4));
+    for (let r = 0; r < 4; r++)
+      expect(
+        dot(a.subarray(r * 32, (r + 1) * 32), b.subarray(r * 32, (r + 1) * 32)),
+      ).toBeGreaterThan(0.98);
+  });
+
+  it('truncates long texts to maxTokens and handles Japanese', async () => {
+    const model = await EmbeddingModel.load({ ...options(`${tmp.dir}/fp32`), maxTokens: 16 });
+    const batch = model.tokenize(['bike '.repeat(500), 'ファイルを開く']);
+    expect(batch.length).toBe(16);
+    expect(batch.mask.slice(16, 32).reduce((a, x) => a + x, 0n)).toBeGreaterThan(2n);
+    const vectors = await model.embedBatch(['bike '.repeat(500)]);
+    expect(norm(vectors)).toBeCloseTo(1, 5);
+  });
+
+  it('feeds only the inputs a model declares (models without token_type_ids)', async () => {
+    const dir = `${tmp.dir}/lexical`;
+    buildLexicalModel(texts, dir, { dim: 16 });
+    const model = await EmbeddingModel.load(options(dir));
+    expect(model.inputNames).toEqual(['input_ids', 'attention_mask']);
+    const v = await model.embedBatch([
+      'bike wheel chain',
+      'bike wheel brake',
+      'telescope planet orbit',
+    ]);
+    // A lexical model: shared words mean closer vectors.
+    expect(dot(v.subarray(0, 16), v.subarray(16, 32))).toBeGreaterThan(
+      dot(v.subarray(0, 16), v.subarray(32, 48)),
+    );
+  });
+
+  it('says what is missing when the model folder is incomplete or the file is not a model', async () => {
+    mkdirSync(`${tmp.dir}/empty`, { recursive: true });
+    await expect(EmbeddingModel.load(options(`${tmp.dir}/empty`))).rejects.toThrow(
+      /needs tokenizer.json/,
+    );
+    mkdirSync(`${tmp.dir}/broken`, { recursive: true });
+    writeFileSync(
+      `${tmp.dir}/broken/tokenizer.json`,
+      readFileSync(`${tmp.dir}/fp32/tokenizer.json`),
+    );
+    writeFileSync(`${tmp.dir}/broken/model.onnx`, 'not a model');
+    await expect(EmbeddingModel.load(options(`${tmp.dir}/broken`))).rejects.toBeInstanceOf(
+      ConfigError,
+    );
+  });
+});

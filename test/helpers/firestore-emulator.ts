@@ -1,0 +1,93 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/**
+ * Starts the official Firestore emulator (Google Cloud CLI) for a test file. Where the CLI is
+ * missing the tests skip and say so; in CI (CI=true) a missing emulator is an error.
+ */
+export interface Emulator {
+  host: string;
+  projectId: string;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function emulatorAvailable(): boolean {
+  return spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export async function startFirestoreEmulator(projectId = 'osusume-test'): Promise<Emulator> {
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  // Its own process group: stopping the gcloud wrapper alone would leave the Java emulator running.
+  const child: ChildProcess = spawn(
+    'gcloud',
+    ['emulators', 'firestore', 'start', `--host-port=${host}`, '--quiet'],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://${host}/`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      process.kill(-child.pid!, 'SIGKILL');
+      throw new Error('The Firestore emulator did not start within 60 s.');
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  process.env.FIRESTORE_EMULATOR_HOST = host;
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  return {
+    host,
+    projectId,
+    reset: async () => {
+      await fetch(
+        `http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`,
+        { method: 'DELETE' },
+      );
+    },
+    stop: async () => {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/** Whether this test run must use the emulator (CI) or may skip without it (a laptop). */
+export function firestoreTestMode(): 'run' | 'skip' {
+  if (emulatorAvailable()) return 'run';
+  if (process.env.CI)
+    throw new Error(
+      'CI needs the Firestore emulator (gcloud emulators firestore), and gcloud is not installed.',
+    );
+  console.warn(
+    'SKIPPED: Firestore store tests need the Firestore emulator (Google Cloud CLI), which is not installed.',
+  );
+  return 'skip';
+}

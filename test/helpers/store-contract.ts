@@ -1,0 +1,118 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  collectGarbage,
+  type RecommendationStore,
+  type RelatedList,
+} from '../../core/store/types.js';
+
+/** The behaviour every store must have (DESIGN.md): run against LMDB and the Firestore emulator. */
+export function storeContract(
+  name: string,
+  getStore: () => RecommendationStore,
+  reset: () => Promise<void>,
+): void {
+  const lists = (version: string, n: number): RelatedList[] =>
+    Array.from({ length: n }, (_, i) => ({
+      postId: `p${i}`,
+      items: [
+        { postId: `q${i}`, score: 0.5 },
+        { postId: version, score: 0.25 },
+      ],
+    }));
+  const info = (version: string, n: number) => ({
+    version,
+    activatedAt: '2024-01-01T00:00:00Z',
+    algorithms: ['embedding'],
+    lists: n,
+  });
+
+  describe(`${name} store contract`, () => {
+    beforeEach(reset);
+
+    it('serves nothing before a version is activated', async () => {
+      const store = getStore();
+      await store.writeLists('t1', 'v1', 'embedding', lists('v1', 3));
+      expect(await store.getActive('t1')).toBeNull();
+      expect(await store.getList('t1', 'embedding', 'p0')).toBeNull();
+      expect(await store.listVersions('t1')).toEqual(['v1']);
+    });
+
+    it('serves the active version, and a half-written newer version stays invisible', async () => {
+      const store = getStore();
+      await store.writeLists('t1', 'v1', 'embedding', lists('v1', 4));
+      await store.writePopular('t1', 'v1', [{ postId: 'p1', score: 3 }]);
+      await store.activate('t1', info('v1', 4), 2);
+      // A run that crashed after writing part of v2: readers must still see all of v1.
+      await store.writeLists('t1', 'v2', 'embedding', lists('v2', 2));
+      for (let i = 0; i < 4; i++) {
+        const served = await store.getList('t1', 'embedding', `p${i}`);
+        expect(served?.version).toBe('v1');
+        expect(served?.items.map((x) => x.postId)).toEqual([`q${i}`, 'v1']);
+      }
+      expect((await store.getPopular('t1'))?.items).toEqual([{ postId: 'p1', score: 3 }]);
+      await store.activate('t1', info('v2', 2), 2);
+      expect((await store.getList('t1', 'embedding', 'p0'))?.items[1]?.postId).toBe('v2');
+      expect(await store.getList('t1', 'embedding', 'p3')).toBeNull();
+      expect(await store.getPopular('t1')).toBeNull();
+    });
+
+    it('keeps the active version and its predecessor, and collects older and abandoned ones', async () => {
+      const store = getStore();
+      for (const v of ['v1', 'v2', 'v3']) await store.writeLists('t1', v, 'embedding', lists(v, 2));
+      await store.activate('t1', info('v1', 2), 2);
+      await store.activate('t1', info('v3', 2), 2); // v2 was never activated (a failed run)
+      const active = await store.getActive('t1');
+      expect(active?.previous).toEqual(['v1']);
+      expect(await collectGarbage(store, 't1', active!)).toEqual(['v2']);
+      expect(await store.listVersions('t1')).toEqual(['v1', 'v3']);
+      await store.writeLists('t1', 'v4', 'embedding', lists('v4', 2));
+      const next = await store.activate('t1', info('v4', 2), 2);
+      expect(await collectGarbage(store, 't1', next)).toEqual(['v1']);
+      expect(await store.listVersions('t1')).toEqual(['v3', 'v4']);
+    });
+
+    it('re-activating the same version is idempotent', async () => {
+      const store = getStore();
+      await store.writeLists('t1', 'v1', 'embedding', lists('v1', 2));
+      await store.activate('t1', info('v1', 2), 2);
+      await store.writeLists('t1', 'v1', 'embedding', lists('v1', 2));
+      const again = await store.activate('t1', info('v1', 2), 2);
+      expect(again.previous).toEqual([]);
+      expect((await store.getList('t1', 'embedding', 'p1'))?.version).toBe('v1');
+    });
+
+    it('keeps tenants apart, whatever characters their ids hold', async () => {
+      const store = getStore();
+      const odd = ['a/b', 'a', 'a.b', '__x__', '..', 'テナント', 'a%2Fb'];
+      for (const t of odd) {
+        await store.writeLists(t, 'v1', 'embedding', [
+          { postId: 'x/y', items: [{ postId: t, score: 1 }] },
+        ]);
+        await store.activate(t, info('v1', 1), 2);
+      }
+      for (const t of odd)
+        expect((await store.getList(t, 'embedding', 'x/y'))?.items[0]?.postId).toBe(t);
+      expect((await store.listTenants()).sort()).toEqual([...odd].sort());
+    });
+
+    it('purges a tenant completely without touching others', async () => {
+      const store = getStore();
+      for (const t of ['t1', 't2']) {
+        await store.writeLists(t, 'v1', 'embedding', lists('v1', 3));
+        await store.activate(t, info('v1', 3), 2);
+      }
+      await store.purgeTenant('t1');
+      expect(await store.getActive('t1')).toBeNull();
+      expect(await store.getList('t1', 'embedding', 'p0')).toBeNull();
+      expect(await store.listVersions('t1')).toEqual([]);
+      expect(await store.listTenants()).toEqual(['t2']);
+      expect((await store.getList('t2', 'embedding', 'p0'))?.version).toBe('v1');
+    });
+
+    it('rejects versions that are not plain run ids', async () => {
+      await expect(getStore().writeLists('t1', '../x', 'embedding', [])).rejects.toThrow(
+        /Invalid version/,
+      );
+    });
+  });
+}

@@ -1,0 +1,228 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openContext, type StepContext } from '../activities/context.js';
+import { embedPosts, CHUNK_SIZE } from '../activities/embed.js';
+import { extractPosts } from '../activities/extract.js';
+import { runTenant } from '../activities/pipeline.js';
+import { readTenantState } from '../activities/state.js';
+import type { Config } from '../core/config.js';
+import { buildLexicalModel } from '../core/model/lexical.js';
+import { postText } from '../core/posts.js';
+import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
+import { runBatch } from '../scripts/batch.js';
+import {
+  tempDir,
+  testConfig,
+  topicPosts,
+  writeJsonl,
+  type GeneratedPost,
+} from './helpers/fixtures.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let config: Config;
+let ctx: StepContext;
+const acme = topicPosts('acme', 60, 1);
+const tiny = topicPosts('tiny', 3, 2);
+
+async function load(rows: unknown[], replace = true): Promise<void> {
+  await ctx.close();
+  if (config.warehouse.kind !== 'duckdb') throw new Error('these tests use the DuckDB warehouse');
+  const w = await DuckDbWarehouse.open(config.warehouse.path);
+  await w.importFile('posts', writeJsonl(`${tmp.dir}/posts-${Date.now()}.jsonl`, rows), {
+    replace,
+  });
+  await w.close();
+  ctx = await openContext(config);
+}
+
+const topicOf = new Map(acme.map((p) => [p.postId, p.topic]));
+async function sameTopicShare(tenant: string, posts: GeneratedPost[]): Promise<number> {
+  let same = 0;
+  let all = 0;
+  for (const p of posts) {
+    for (const item of (await ctx.store.getList(tenant, 'embedding', p.postId))?.items.slice(
+      0,
+      5,
+    ) ?? []) {
+      all += 1;
+      if (topicOf.get(item.postId) === p.topic) same += 1;
+    }
+  }
+  return same / all;
+}
+
+beforeEach(async () => {
+  tmp = tempDir();
+  config = testConfig(tmp.dir, { neighbours: { k: 10 } });
+  buildLexicalModel(
+    acme.map((p) => postText(p, 1000)),
+    config.model.dir,
+    { dim: 64 },
+  );
+  ctx = await openContext(config);
+});
+afterEach(async () => {
+  await ctx.close();
+  tmp.cleanup();
+});
+
+describe('local batch pipeline', () => {
+  it('runs every tenant, counts bad rows, and serves sensible lists', async () => {
+    const big = 'x'.repeat(config.pipeline.maxPostChars + 1);
+    await load([
+      ...acme,
+      ...tiny,
+      '{broken json',
+      { ...acme[0], postId: 'empty', title: '', body: '  ' },
+      { ...acme[1], postId: 'huge', body: big },
+      { ...acme[2], postId: 'bad id with spaces' },
+      { ...acme[3], title: 'edited later', updatedAt: '2025-01-01T00:00:00Z' },
+      { ...acme[4], postId: 'gone', deleted: true },
+    ]);
+    const result = await runBatch(ctx, { runId: 'run-1' });
+    expect(result.failed).toEqual([]);
+    const [acmeReport, tinyReport] = result.succeeded;
+    expect(acmeReport!.mode).toBe('embedding');
+    expect(acmeReport!.extract.posts).toBe(60);
+    expect(acmeReport!.extract.skipped).toEqual({
+      empty: 1,
+      'too-large': 1,
+      malformed: 1,
+      'duplicate-id': 1,
+    });
+    expect(tinyReport!.mode).toBe('popular');
+
+    const list = await ctx.store.getList('acme', 'embedding', acme[5]!.postId);
+    expect(list?.version).toBe('run-1');
+    expect(list?.items).toHaveLength(10);
+    expect(list?.items.map((i) => i.postId)).not.toContain(acme[5]!.postId);
+    expect(await sameTopicShare('acme', acme.slice(4))).toBeGreaterThan(0.8);
+    // The duplicate row with the later updatedAt won.
+    expect(
+      (await ctx.store.getList('tiny', 'popular', tiny[0]!.postId))?.items
+        .map((i) => i.postId)
+        .sort(),
+    ).toEqual([tiny[1]!.postId, tiny[2]!.postId].sort());
+    expect((await ctx.store.getPopular('acme'))?.items.length).toBe(60);
+  });
+
+  it('reports a failing tenant without stopping the others, and never activates an empty version', async () => {
+    await load([
+      ...acme,
+      {
+        tenantId: 'broken',
+        postId: 'a',
+        title: '',
+        body: '',
+        createdAt: '2024-01-01T00:00:00Z',
+        updatedAt: '2024-01-01T00:00:00Z',
+      },
+    ]);
+    const result = await runBatch(ctx, { runId: 'run-1' });
+    expect(result.succeeded.map((r) => r.tenantId)).toEqual(['acme']);
+    expect(result.failed).toEqual([
+      {
+        tenantId: 'broken',
+        step: 'extract',
+        error: expect.stringMatching(/none of its 1 rows is a valid post.*empty/),
+      },
+    ]);
+    expect(await ctx.store.getActive('broken')).toBeNull();
+    await expect(runTenant(ctx, { tenantId: 'nobody', runId: 'run-1' })).rejects.toThrow(
+      /has no posts in the warehouse/,
+    );
+    await expect(runTenant(ctx, { tenantId: 'bad id', runId: 'run-1' })).rejects.toThrow(
+      /Invalid tenant id/,
+    );
+  });
+
+  it('a run that fails halfway changes nothing that is served, and the retry picks up', async () => {
+    await load(acme);
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    const before = await ctx.store.getList('acme', 'embedding', 'p0007');
+    const stateBefore = await readTenantState(ctx, 'acme');
+
+    await load(
+      [
+        ...acme
+          .slice(0, 10)
+          .map((p) => ({ ...p, body: `${p.body} new words`, updatedAt: '2025-01-01T00:00:00Z' })),
+      ],
+      false,
+    );
+    const writeLists = ctx.store.writeLists.bind(ctx.store);
+    let writes = 0;
+    ctx.store.writeLists = async (...args) => {
+      if (++writes > 0) throw new Error('store went away');
+      return writeLists(...args);
+    };
+    await expect(runTenant(ctx, { tenantId: 'acme', runId: 'run-2' })).rejects.toThrow(
+      'store went away',
+    );
+    ctx.store.writeLists = writeLists;
+    expect(await ctx.store.getList('acme', 'embedding', 'p0007')).toEqual(before);
+    expect(await readTenantState(ctx, 'acme')).toEqual(stateBefore);
+
+    const retry = await runTenant(ctx, { tenantId: 'acme', runId: 'run-2' });
+    expect(retry.extract.incremental).toBe(true);
+    // The 10 changed rows, plus the row at the watermark itself (read with >=, merged idempotently).
+    expect(retry.extract.rowsRead).toBe(11);
+    // The failed attempt had embedded the 10 changed posts already; the retry reuses its chunks.
+    expect(retry.embedded).toMatchObject({ computed: 0, reused: 60 });
+    expect((await ctx.store.getList('acme', 'embedding', 'p0007'))?.version).toBe('run-2');
+    expect((await readTenantState(ctx, 'acme'))?.watermark).toBe('2025-01-01T00:00:00.000Z');
+  });
+
+  it('re-running a run is idempotent, deleted posts leave the lists, and old versions are collected', async () => {
+    await load(acme);
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    const first = await ctx.store.getList('acme', 'embedding', 'p0003');
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    expect(await ctx.store.getList('acme', 'embedding', 'p0003')).toEqual(first);
+
+    const victim = first!.items[0]!.postId;
+    await load(
+      [
+        {
+          ...acme.find((p) => p.postId === victim),
+          deleted: true,
+          updatedAt: '2025-02-01T00:00:00Z',
+        },
+      ],
+      false,
+    );
+    const second = await runTenant(ctx, { tenantId: 'acme', runId: 'run-2' });
+    expect(second.extract.deleted).toBe(1);
+    expect(second.extract.posts).toBe(59);
+    expect(await ctx.store.getList('acme', 'embedding', victim)).toBeNull();
+    expect(
+      (await ctx.store.getList('acme', 'embedding', 'p0003'))?.items.map((i) => i.postId),
+    ).not.toContain(victim);
+    const third = await runTenant(ctx, { tenantId: 'acme', runId: 'run-3' });
+    expect(third.collectedVersions).toEqual(['run-1']);
+    expect(await ctx.store.listVersions('acme')).toEqual(['run-2', 'run-3']);
+  });
+
+  it('embedding resumes from the chunks a crashed attempt wrote', async () => {
+    const many = topicPosts('many', CHUNK_SIZE * 2 + 100, 5).map((p, i) => ({
+      ...p,
+      body: `${p.body} n${i}`,
+    }));
+    await load(many);
+    const extract = await extractPosts(ctx, { tenantId: 'many', runId: 'run-1' });
+    const input = { tenantId: 'many', runId: 'run-1', snapshotUri: extract.snapshotUri };
+    const beats: number[] = [];
+    await expect(
+      embedPosts(ctx, input, (p) => {
+        beats.push(p.done);
+        if (p.chunks === 1) throw new Error('worker crashed');
+      }),
+    ).rejects.toThrow('worker crashed');
+    expect(beats.at(-1)).toBe(CHUNK_SIZE);
+    const resumed = await embedPosts(ctx, input);
+    expect(resumed).toMatchObject({
+      count: many.length,
+      computed: many.length - CHUNK_SIZE,
+      reused: CHUNK_SIZE,
+    });
+  });
+});

@@ -1,0 +1,196 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BigQueryWarehouse } from '../core/warehouse/bigquery.js';
+import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
+import { tempDir, writeJsonl } from './helpers/fixtures.js';
+import { writeFileSync } from 'node:fs';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+const post = (tenantId: string, postId: string, updatedAt: string) => ({
+  tenantId,
+  postId,
+  title: `title ${postId}`,
+  body: 'body',
+  createdAt: '2024-01-01T00:00:00Z',
+  updatedAt,
+});
+
+describe('DuckDB warehouse', () => {
+  it('imports JSONL, skips and counts malformed or non-UTF-8 lines, and reads by tenant and watermark', async () => {
+    const file = `${tmp.dir}/posts.jsonl`;
+    writeJsonl(file, [
+      post('a', '1', '2024-01-02T00:00:00Z'),
+      '{not json',
+      post('a', '2', '2024-01-05T10:00:00Z'),
+      post('b', '1', '2024-01-03T00:00:00Z'),
+    ]);
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(`{"tenantId":"a","postId":"3","title":"`),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}\n'),
+      ]),
+      { flag: 'a' },
+    );
+    const w = await DuckDbWarehouse.open(`${tmp.dir}/w1.duckdb`);
+    expect(await w.importFile('posts', file)).toEqual({ table: 'posts', rows: 3, skipped: 2 });
+    expect(await w.listTenants()).toEqual([
+      { tenantId: 'a', posts: 2 },
+      { tenantId: 'b', posts: 1 },
+    ]);
+    expect((await w.readPosts('a')).map((r) => r.postId)).toEqual(['1', '2']);
+    expect((await w.readPosts('a', '2024-01-03T00:00:00Z')).map((r) => r.postId)).toEqual(['2']);
+    // An id is a value, never SQL.
+    expect(await w.readPosts("a' OR '1'='1")).toEqual([]);
+    await w.close();
+  });
+
+  it('imports Parquet exports and interactions, and replace empties the table first', async () => {
+    const w = await DuckDbWarehouse.open(`${tmp.dir}/w2.duckdb`);
+    const jsonl = writeJsonl(`${tmp.dir}/p.jsonl`, [post('t', 'x', '2024-02-01T00:00:00Z')]);
+    const parquet = `${tmp.dir}/posts.parquet`;
+    // COPY takes no parameters; both paths are this test's own temporary files.
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    await connection.run(
+      `COPY (SELECT * FROM read_json('${jsonl}')) TO '${parquet}' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    duck.closeSync();
+    expect((await w.importFile('posts', parquet)).rows).toBe(1);
+    expect((await w.importFile('posts', parquet, { replace: true })).rows).toBe(1);
+    expect(await w.listTenants()).toEqual([{ tenantId: 't', posts: 1 }]);
+    const events = writeJsonl(`${tmp.dir}/i.jsonl`, [
+      { tenantId: 't', userId: 'u', postId: 'x', type: 'view', ts: '2024-02-02T00:00:00Z' },
+    ]);
+    expect((await w.importFile('interactions', events)).rows).toBe(1);
+    expect(await w.readInteractions('t')).toEqual([
+      { tenantId: 't', userId: 'u', postId: 'x', type: 'view', ts: '2024-02-02 00:00:00' },
+    ]);
+    await w.close();
+  });
+});
+
+/**
+ * No BigQuery emulator runs offline: this server answers the REST calls the client makes
+ * (jobs.query, then getQueryResults) from in-memory rows, applying the named parameters.
+ */
+describe('BigQuery warehouse against a local REST endpoint', () => {
+  const requests: { method: string; url: string; body: Record<string, unknown> }[] = [];
+  const rows = [
+    post('acme', 'p1', '2024-01-02T00:00:00Z'),
+    post('acme', 'p2', '2024-01-09T00:00:00Z'),
+    post('other', 'p1', '2024-01-02T00:00:00Z'),
+  ];
+  let server: Server;
+  let endpoint: string;
+
+  const readBody = async (req: IncomingMessage) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  };
+
+  beforeAll(async () => {
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    server = createServer(async (req, res) => {
+      const body = await readBody(req);
+      requests.push({ method: req.method!, url: req.url!, body });
+      const query = String(body.query ?? '');
+      const params = Object.fromEntries(
+        (
+          (body.queryParameters ?? []) as { name: string; parameterValue: { value?: string } }[]
+        ).map((p) => [p.name, p.parameterValue.value]),
+      );
+      let result: Record<string, string>[];
+      let fields: string[];
+      if (query.includes('COUNT(*)')) {
+        const counts = new Map<string, number>();
+        for (const r of rows) counts.set(r.tenantId, (counts.get(r.tenantId) ?? 0) + 1);
+        fields = ['tenantId', 'posts'];
+        result = [...counts.entries()].map(([tenantId, n]) => ({ tenantId, posts: String(n) }));
+      } else {
+        fields = ['tenantId', 'postId', 'title', 'body', 'createdAt', 'updatedAt'];
+        result = rows
+          .filter(
+            (r) =>
+              r.tenantId === params.tenantId &&
+              (!('since' in params) || Date.parse(r.updatedAt) >= Date.parse(String(params.since))),
+          )
+          .map((r) => ({
+            ...r,
+            createdAt: String(Date.parse(r.createdAt) * 1000),
+            updatedAt: String(Date.parse(r.updatedAt) * 1000),
+          }));
+      }
+      const types: Record<string, string> = {
+        posts: 'INTEGER',
+        createdAt: 'TIMESTAMP',
+        updatedAt: 'TIMESTAMP',
+      };
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          kind: 'bigquery#queryResponse',
+          jobReference: { projectId: 'proj', jobId: 'job1', location: 'US' },
+          jobComplete: true,
+          totalRows: String(result.length),
+          schema: { fields: fields.map((name) => ({ name, type: types[name] ?? 'STRING' })) },
+          rows: result.map((r) => ({ f: fields.map((f) => ({ v: r[f] })) })),
+        }),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => server.close());
+
+  const warehouse = () =>
+    new BigQueryWarehouse({
+      projectId: 'proj',
+      dataset: 'osusume',
+      location: 'US',
+      postsTable: 'posts',
+      interactionsTable: 'interactions',
+      apiEndpoint: endpoint,
+    });
+
+  it('lists tenants and reads posts with named parameters only', async () => {
+    requests.length = 0;
+    const w = warehouse();
+    expect(await w.listTenants()).toEqual([
+      { tenantId: 'acme', posts: 2 },
+      { tenantId: 'other', posts: 1 },
+    ]);
+    const evil = "acme' OR 1=1 --";
+    expect(await w.readPosts(evil)).toEqual([]);
+    const recent = await w.readPosts('acme', '2024-01-05T00:00:00Z');
+    expect(recent.map((r) => r.postId)).toEqual(['p2']);
+    expect(new Date(String(recent[0]!.updatedAt)).toISOString()).toBe('2024-01-09T00:00:00.000Z');
+
+    const queries = requests.filter(
+      (r) => r.method === 'POST' && r.url.split('?')[0] === '/bigquery/v2/projects/proj/queries',
+    );
+    expect(queries).toHaveLength(3);
+    for (const q of queries) {
+      expect(q.body.useLegacySql).toBe(false);
+      expect(String(q.body.query)).toContain('`proj.osusume.posts`');
+      expect(String(q.body.query)).not.toContain('acme');
+    }
+    expect(String(queries[1]!.body.parameterMode).toUpperCase()).toBe('NAMED');
+    expect(queries[1]!.body.queryParameters).toEqual([
+      { name: 'tenantId', parameterType: { type: 'STRING' }, parameterValue: { value: evil } },
+    ]);
+    expect(queries[2]!.body.queryParameters).toContainEqual(
+      expect.objectContaining({
+        name: 'since',
+        parameterType: { type: 'TIMESTAMP' },
+        parameterValue: { value: expect.stringMatching(/^2024-01-05/) },
+      }),
+    );
+  });
+});
