@@ -27,6 +27,8 @@ export interface ExtractResult {
   skippedExamples: string[];
   watermark?: string;
   incremental: boolean;
+  /** Embeddings + neighbours, or popularity only for a tenant below pipeline.minPostsForEmbedding. */
+  mode: 'embedding' | 'popular';
   /** The last activated run's embeddings, for the embed step to reuse. */
   previousEmbeddingsUri?: string;
 }
@@ -102,6 +104,7 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
     skippedExamples,
     watermark,
     incremental: state !== null,
+    mode: snapshot.length < ctx.config.pipeline.minPostsForEmbedding ? 'popular' : 'embedding',
     previousEmbeddingsUri: state?.embeddingsUri,
   };
 }

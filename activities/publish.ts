@@ -30,10 +30,13 @@ export async function storeLists(ctx: StepContext, input: StoreListsInput): Prom
   return lists.length;
 }
 
-export async function storePopular(
-  ctx: StepContext,
-  input: { tenantId: string; version: string; popularUri: string },
-): Promise<void> {
+export interface StorePopularInput {
+  tenantId: string;
+  version: string;
+  popularUri: string;
+}
+
+export async function storePopular(ctx: StepContext, input: StorePopularInput): Promise<void> {
   await ctx.store.writePopular(
     input.tenantId,
     input.version,

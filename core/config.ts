@@ -70,6 +70,42 @@ export const configSchema = z.object({
       maxTextChars: z.number().int().min(100).default(4_000),
       /** Tenants processed at once by the local batch command. */
       concurrency: z.number().int().min(1).max(64).default(1),
+      /** Tenants whose lists are no longer computed; their served lists are purged after the grace period. */
+      disabledTenants: z.array(z.string()).default([]),
+      /** Days a tenant may be missing from the warehouse (or disabled) before its lists are purged. */
+      purgeGraceDays: z.number().min(0).default(7),
+    })
+    .prefault({}),
+  alerts: z
+    .object({
+      /** Slack incoming webhook for failed runs (a secret: prefer OSUSUME_SLACK_WEBHOOK_URL). */
+      slackWebhookUrl: z.string().url().optional(),
+    })
+    .prefault({}),
+  temporal: z
+    .object({
+      address: z.string().default('localhost:7233'),
+      namespace: z.string().default('default'),
+      taskQueue: z.string().default('osusume'),
+      /** mTLS for Temporal Cloud: PEM files (paths) of the client certificate and key. */
+      tlsCertFile: z.string().optional(),
+      tlsKeyFile: z.string().optional(),
+      apiKey: z.string().optional(),
+      /** Tenant workflows running at once per batch (pending children stay far below 2,000). */
+      maxConcurrentTenants: z.number().int().min(1).max(1000).default(20),
+      /** Tenants per batch workflow run before it continues as new (keeps history small). */
+      tenantsPerSegment: z.number().int().min(1).max(2000).default(1000),
+      maxConcurrentActivities: z.number().int().min(1).max(256).default(4),
+      schedule: z
+        .object({
+          id: z.string().default('osusume-nightly'),
+          /** Cron in `timezone`; the default is 03:00 in Tokyo. */
+          cron: z.string().default('0 3 * * *'),
+          timezone: z.string().default('Asia/Tokyo'),
+          /** Missed runs (server down) are still started within this window, else skipped. */
+          catchupWindow: z.string().default('6h'),
+        })
+        .prefault({}),
     })
     .prefault({}),
 });
@@ -107,6 +143,24 @@ export function parseConfig(raw: unknown, baseDir: string, source = 'configurati
   return resolvePaths(parsed.data, baseDir);
 }
 
+/** Environment variables that override the file: deployment settings and secrets. */
+function applyEnv(config: Config, env: NodeJS.ProcessEnv): Config {
+  const t = config.temporal;
+  return {
+    ...config,
+    alerts: { slackWebhookUrl: env.OSUSUME_SLACK_WEBHOOK_URL ?? config.alerts.slackWebhookUrl },
+    temporal: {
+      ...t,
+      address: env.TEMPORAL_ADDRESS ?? t.address,
+      namespace: env.TEMPORAL_NAMESPACE ?? t.namespace,
+      taskQueue: env.TEMPORAL_TASK_QUEUE ?? t.taskQueue,
+      tlsCertFile: env.TEMPORAL_TLS_CERT ?? t.tlsCertFile,
+      tlsKeyFile: env.TEMPORAL_TLS_KEY ?? t.tlsKeyFile,
+      apiKey: env.TEMPORAL_API_KEY ?? t.apiKey,
+    },
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const explicit = env.OSUSUME_CONFIG;
   const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'osusume.config.yaml');
@@ -114,7 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     if (explicit) {
       throw new ConfigError(`OSUSUME_CONFIG points to ${file}, which does not exist.`);
     }
-    return parseConfig({}, cwd, 'defaults');
+    return applyEnv(parseConfig({}, cwd, 'defaults'), env);
   }
   let raw: unknown;
   try {
@@ -122,5 +176,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   } catch (error) {
     throw new ConfigError(`Cannot parse ${file} as YAML: ${(error as Error).message}`);
   }
-  return parseConfig(raw, path.dirname(file), file);
+  return applyEnv(parseConfig(raw, path.dirname(file), file), env);
 }

@@ -6,7 +6,15 @@
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { openContext, type StepContext } from '../activities/context.js';
+import { sendAlert } from '../activities/alert.js';
 import { runTenant, type Step, type TenantReport } from '../activities/pipeline.js';
+import { planRun, purgeTenant, readTenants } from '../activities/plan.js';
+import {
+  runBatchSegment,
+  type BatchDeps,
+  type BatchInput,
+  type BatchReport,
+} from '../workflows/batch-flow.js';
 import { loadConfig } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
@@ -19,6 +27,8 @@ export interface TenantFailure {
 
 export interface BatchResult {
   runId: string;
+  /** The same report the batch workflow returns. */
+  report: BatchReport;
   succeeded: TenantReport[];
   failed: TenantFailure[];
 }
@@ -82,38 +92,60 @@ function createReporter(tenantCount: number): Reporter {
   };
 }
 
+/**
+ * The batch workflow's flow, in process: plan (new tenants are picked up, retired ones purged),
+ * then every tenant, a failure never stopping the others. `tenants` limits the run to those.
+ */
 export async function runBatch(
   ctx: StepContext,
   options: { runId: string; tenants?: string[] },
 ): Promise<BatchResult> {
-  const tenants = options.tenants ?? (await ctx.warehouse.listTenants()).map((t) => t.tenantId);
+  const succeeded: TenantReport[] = [];
+  const failed: TenantFailure[] = [];
+  const plan = await planRun(ctx, { runId: options.runId });
+  const tenants =
+    options.tenants ??
+    (await readTenants(ctx, { tenantsUri: plan.tenantsUri, offset: 0, limit: plan.tenants }));
   const reporter = createReporter(tenants.length);
-  const result: BatchResult = { runId: options.runId, succeeded: [], failed: [] };
-  const queue = [...tenants];
-  const worker = async () => {
-    for (let tenantId = queue.shift(); tenantId !== undefined; tenantId = queue.shift()) {
+  const deps: BatchDeps = {
+    planRun: async () =>
+      options.tenants ? { ...plan, tenants: tenants.length, retired: [] } : plan,
+    readTenants: async ({ offset, limit }) => tenants.slice(offset, offset + limit),
+    runTenant: async (tenantId) => {
       let step: Step | 'start' = 'start';
       reporter.start(tenantId);
       try {
         const report = await runTenant(ctx, { tenantId, runId: options.runId }, (p) => {
           step = p.step;
-          reporter.update(tenantId!, p.step, p.done, p.total);
+          reporter.update(tenantId, p.step, p.done, p.total);
         });
-        result.succeeded.push(report);
+        succeeded.push(report);
         reporter.finish(tenantId, `done (${report.lists} lists, ${report.mode})`);
+        return { status: 'succeeded', report };
       } catch (error) {
-        result.failed.push({ tenantId, step, error: errorMessage(error) });
+        failed.push({ tenantId, step, error: errorMessage(error) });
         log.error('tenant failed', { tenantId, step, error: errorMessage(error) });
         reporter.finish(tenantId, `FAILED at ${step}`);
+        return { status: 'failed', error: errorMessage(error) };
       }
-    }
+    },
+    purgeTenant: (tenantId) => purgeTenant(ctx, { tenantId }),
+    alert: (report) => sendAlert(ctx.config, report),
   };
-  await Promise.all(
-    Array.from({ length: Math.min(ctx.config.pipeline.concurrency, tenants.length) }, worker),
-  );
-  reporter.stop();
-  result.succeeded.sort((a, b) => (a.tenantId < b.tenantId ? -1 : 1));
-  return result;
+  const batchOptions = {
+    maxConcurrentTenants: ctx.config.pipeline.concurrency,
+    tenantsPerSegment: ctx.config.temporal.tenantsPerSegment,
+  };
+  let input: BatchInput = { runId: options.runId };
+  for (;;) {
+    const segment = await runBatchSegment(deps, input, batchOptions);
+    if (segment.done) {
+      reporter.stop();
+      succeeded.sort((a, b) => (a.tenantId < b.tenantId ? -1 : 1));
+      return { runId: options.runId, report: segment.report, succeeded, failed };
+    }
+    input = segment.next;
+  }
 }
 
 function formatSkipped(report: TenantReport): string {

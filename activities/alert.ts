@@ -1,0 +1,40 @@
+import type { Config } from '../core/config.js';
+import { log } from '../core/log.js';
+import type { BatchReport } from '../workflows/batch-flow.js';
+
+/** One line per failure, for Slack and for the log: enough to start debugging. */
+export function alertText(report: BatchReport): string {
+  const lines = [
+    `osusume run ${report.runId}: ${report.failedCount} of ${report.tenants} tenants failed (their served lists are unchanged).`,
+    ...report.failed.map((f) => `• ${f.tenantId}: ${f.error}`),
+  ];
+  if (report.failedCount > report.failed.length)
+    lines.push(`… and ${report.failedCount - report.failed.length} more.`);
+  return lines.join('\n');
+}
+
+/** Slack incoming webhook when configured; a structured log line (picked up by log alerts) otherwise. */
+export async function sendAlert(
+  config: Pick<Config, 'alerts'>,
+  report: BatchReport,
+): Promise<'slack' | 'log'> {
+  const text = alertText(report);
+  const url = config.alerts.slackWebhookUrl;
+  if (!url) {
+    log.error('batch run had failures', {
+      alert: true,
+      runId: report.runId,
+      failedCount: report.failedCount,
+      failed: report.failed,
+    });
+    return 'log';
+  }
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text }),
+  });
+  if (!response.ok)
+    throw new Error(`Slack webhook answered ${response.status}; check OSUSUME_SLACK_WEBHOOK_URL.`);
+  return 'slack';
+}

@@ -1,0 +1,150 @@
+/**
+ * The nightly batch, written once: plan the run, purge retired tenants, then run every tenant with
+ * bounded concurrency, a segment at a time. The batch workflow runs it with child workflows and
+ * continues as new between segments (history stays small at 10,000 tenants); the local batch runs
+ * it in process. Deterministic: no I/O of its own, type-only imports.
+ */
+import type { RunPlan } from '../activities/plan.js';
+import type { TenantReport } from './tenant-flow.js';
+
+export type TenantOutcome =
+  | { status: 'succeeded'; report: TenantReport }
+  | { status: 'failed'; error: string }
+  | { status: 'skipped'; reason: string };
+
+export interface BatchDeps {
+  planRun(input: { runId: string }): Promise<RunPlan>;
+  readTenants(input: { tenantsUri: string; offset: number; limit: number }): Promise<string[]>;
+  /** Runs one tenant; reports failure as an outcome instead of throwing. */
+  runTenant(tenantId: string): Promise<TenantOutcome>;
+  purgeTenant(tenantId: string): Promise<void>;
+  alert(report: BatchReport): Promise<unknown>;
+}
+
+export interface BatchOptions {
+  maxConcurrentTenants: number;
+  tenantsPerSegment: number;
+}
+
+/** Small on purpose: it is carried across continue-as-new. Lists are capped, counts are not. */
+export interface BatchReport {
+  runId: string;
+  tenants: number;
+  succeeded: number;
+  skipped: number;
+  failedCount: number;
+  failed: { tenantId: string; error: string }[];
+  purgedCount: number;
+  purged: string[];
+  retiring: number;
+  posts: number;
+  lists: number;
+  tenantSeconds: number;
+  slowest?: { tenantId: string; seconds: number };
+  segments: number;
+}
+
+export interface BatchInput {
+  runId: string;
+  plan?: RunPlan;
+  cursor?: number;
+  report?: BatchReport;
+}
+
+export type SegmentResult = { done: true; report: BatchReport } | { done: false; next: BatchInput };
+
+export const MAX_LISTED = 100;
+
+export function emptyReport(runId: string, plan: RunPlan): BatchReport {
+  return {
+    runId,
+    tenants: plan.tenants,
+    succeeded: 0,
+    skipped: 0,
+    failedCount: 0,
+    failed: [],
+    purgedCount: 0,
+    purged: [],
+    retiring: plan.retiring,
+    posts: 0,
+    lists: 0,
+    tenantSeconds: 0,
+    segments: 0,
+  };
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
+export async function boundedMap<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+function record(report: BatchReport, tenantId: string, outcome: TenantOutcome): void {
+  if (outcome.status === 'skipped') {
+    report.skipped += 1;
+  } else if (outcome.status === 'failed') {
+    report.failedCount += 1;
+    if (report.failed.length < MAX_LISTED) report.failed.push({ tenantId, error: outcome.error });
+  } else {
+    const r = outcome.report;
+    const seconds = Object.values(r.seconds).reduce((a, b) => a + (b ?? 0), 0);
+    report.succeeded += 1;
+    report.posts += r.extract.posts;
+    report.lists += r.lists;
+    report.tenantSeconds += seconds;
+    if (!report.slowest || seconds > report.slowest.seconds) report.slowest = { tenantId, seconds };
+  }
+}
+
+export async function runBatchSegment(
+  deps: BatchDeps,
+  input: BatchInput,
+  options: BatchOptions,
+): Promise<SegmentResult> {
+  const plan = input.plan ?? (await deps.planRun({ runId: input.runId }));
+  const report = input.report ?? emptyReport(input.runId, plan);
+  if (!input.plan) {
+    await boundedMap(plan.retired, options.maxConcurrentTenants, async (tenantId) => {
+      try {
+        await deps.purgeTenant(tenantId);
+        report.purgedCount += 1;
+        if (report.purged.length < MAX_LISTED) report.purged.push(tenantId);
+      } catch (error) {
+        record(report, tenantId, {
+          status: 'failed',
+          error: `purge failed: ${(error as Error).message}`,
+        });
+      }
+    });
+  }
+  const cursor = input.cursor ?? 0;
+  const tenants = await deps.readTenants({
+    tenantsUri: plan.tenantsUri,
+    offset: cursor,
+    limit: options.tenantsPerSegment,
+  });
+  const outcomes = await boundedMap(tenants, options.maxConcurrentTenants, (t) =>
+    deps.runTenant(t),
+  );
+  outcomes.forEach((outcome, i) => record(report, tenants[i]!, outcome));
+  report.segments += 1;
+
+  const nextCursor = cursor + tenants.length;
+  if (tenants.length > 0 && nextCursor < plan.tenants) {
+    return { done: false, next: { runId: input.runId, plan, cursor: nextCursor, report } };
+  }
+  if (report.failedCount > 0) await deps.alert(report);
+  return { done: true, report };
+}

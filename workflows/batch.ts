@@ -1,0 +1,92 @@
+import {
+  ApplicationFailure,
+  continueAsNew,
+  executeChild,
+  ParentClosePolicy,
+  proxyActivities,
+  workflowInfo,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities/temporal.js';
+import {
+  runBatchSegment,
+  type BatchInput,
+  type BatchOptions,
+  type BatchReport,
+  type TenantOutcome,
+} from './batch-flow.js';
+import { purgeWorkflowId, runIdForDate, tenantWorkflowId } from './ids.js';
+import { alertSteps, quickSteps } from './options.js';
+import { purgeTenantWorkflow } from './purge.js';
+import { tenantWorkflow } from './tenant.js';
+
+const planning = proxyActivities<Activities>(quickSteps);
+const alerts = proxyActivities<Activities>(alertSteps);
+
+export interface BatchWorkflowInput extends Partial<BatchInput> {
+  options?: Partial<BatchOptions>;
+}
+
+export const DEFAULT_BATCH_OPTIONS: BatchOptions = {
+  maxConcurrentTenants: 20,
+  tenantsPerSegment: 1000,
+};
+
+/** The deepest message of a failure chain (child -> activity -> error): what actually went wrong. */
+function rootMessage(error: unknown): string {
+  let e = error as Error;
+  while (e.cause instanceof Error) e = e.cause;
+  return e.message;
+}
+
+async function runTenantChild(runId: string, tenantId: string): Promise<TenantOutcome> {
+  try {
+    const report = await executeChild(tenantWorkflow, {
+      workflowId: tenantWorkflowId(runId, tenantId),
+      args: [{ tenantId, runId }],
+      // A tenant that failed today may run again today; one that succeeded may not.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+    });
+    return { status: 'succeeded', report };
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      return { status: 'skipped', reason: 'already ran for this run id' };
+    }
+    return { status: 'failed', error: rootMessage(error) };
+  }
+}
+
+/**
+ * The nightly batch: one child workflow per tenant, bounded concurrency, failures isolated,
+ * continue-as-new between segments, purges after the grace period, an alert on failures.
+ */
+export async function batchWorkflow(input: BatchWorkflowInput = {}): Promise<BatchReport> {
+  const runId = input.runId ?? runIdForDate(workflowInfo().startTime);
+  const options = { ...DEFAULT_BATCH_OPTIONS, ...input.options };
+  if (options.maxConcurrentTenants > 2000) {
+    throw ApplicationFailure.nonRetryable(
+      'maxConcurrentTenants must stay under 2,000 pending children.',
+      'ConfigError',
+    );
+  }
+  const result = await runBatchSegment(
+    {
+      planRun: planning.planRun,
+      readTenants: planning.readTenants,
+      runTenant: (tenantId) => runTenantChild(runId, tenantId),
+      purgeTenant: (tenantId) =>
+        executeChild(purgeTenantWorkflow, {
+          workflowId: purgeWorkflowId(runId, tenantId),
+          args: [{ tenantId }],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        }),
+      alert: alerts.alert,
+    },
+    { runId, plan: input.plan, cursor: input.cursor, report: input.report },
+    options,
+  );
+  if (!result.done) return continueAsNew<typeof batchWorkflow>({ ...result.next, options });
+  return result.report;
+}

@@ -1,0 +1,127 @@
+/**
+ * One tenant's run, written once: extract -> popular -> embed -> neighbours -> store -> activate.
+ * The Temporal tenant workflow runs it with activity proxies; the local batch runs it with the
+ * step functions called directly. It must stay deterministic (no I/O, no clocks but Date.now,
+ * which Temporal replays): everything it imports from activities/ is type-only.
+ */
+import type { EmbedInput, EmbedResult } from '../activities/embed.js';
+import type { ExtractInput, ExtractResult } from '../activities/extract.js';
+import type { NeighboursInput, NeighboursResult } from '../activities/neighbours.js';
+import type { PopularInput, PopularResult } from '../activities/popular.js';
+import type {
+  ActivateInput,
+  ActivateResult,
+  StoreListsInput,
+  StorePopularInput,
+} from '../activities/publish.js';
+
+export interface TenantSteps {
+  extract(input: ExtractInput): Promise<ExtractResult>;
+  popular(input: PopularInput): Promise<PopularResult>;
+  embed(input: EmbedInput): Promise<EmbedResult>;
+  neighbours(input: NeighboursInput): Promise<NeighboursResult>;
+  storePopular(input: StorePopularInput): Promise<void>;
+  storeLists(input: StoreListsInput): Promise<number>;
+  activate(input: ActivateInput): Promise<ActivateResult>;
+}
+
+export type Step = keyof TenantSteps;
+
+export interface TenantRunInput {
+  tenantId: string;
+  /** The run id is also the version the lists are written under. */
+  runId: string;
+}
+
+export interface TenantReport {
+  tenantId: string;
+  version: string;
+  mode: 'embedding' | 'popular';
+  extract: ExtractResult;
+  embedded?: { computed: number; reused: number; modelId: string };
+  neighbourSearch?: NeighboursResult['mode'];
+  duplicates: number;
+  lists: number;
+  interactions: number;
+  collectedVersions: string[];
+  seconds: Partial<Record<Step, number>>;
+}
+
+export async function runTenantFlow(
+  steps: TenantSteps,
+  input: TenantRunInput,
+): Promise<TenantReport> {
+  const { tenantId, runId } = input;
+  const seconds: TenantReport['seconds'] = {};
+  const timed = async <T>(step: Step, work: () => Promise<T>): Promise<T> => {
+    const start = Date.now();
+    const result = await work();
+    seconds[step] = (Date.now() - start) / 1000;
+    return result;
+  };
+
+  const extract = await timed('extract', () => steps.extract({ tenantId, runId }));
+  const embedding = extract.mode === 'embedding';
+  const popular = await timed('popular', () =>
+    steps.popular({ tenantId, runId, snapshotUri: extract.snapshotUri, perPostLists: !embedding }),
+  );
+
+  let listsUri = popular.listsUri;
+  let embeddingsUri: string | undefined;
+  let details: Pick<TenantReport, 'embedded' | 'neighbourSearch' | 'duplicates'> = {
+    duplicates: 0,
+  };
+  if (embedding) {
+    const embedded = await timed('embed', () =>
+      steps.embed({
+        tenantId,
+        runId,
+        snapshotUri: extract.snapshotUri,
+        previousEmbeddingsUri: extract.previousEmbeddingsUri,
+      }),
+    );
+    const neighbours = await timed('neighbours', () =>
+      steps.neighbours({
+        tenantId,
+        runId,
+        snapshotUri: extract.snapshotUri,
+        embeddingsUri: embedded.embeddingsUri,
+      }),
+    );
+    embeddingsUri = embedded.embeddingsUri;
+    listsUri = neighbours.listsUri;
+    details = {
+      embedded: { computed: embedded.computed, reused: embedded.reused, modelId: embedded.modelId },
+      neighbourSearch: neighbours.mode,
+      duplicates: neighbours.duplicates,
+    };
+  }
+
+  const algorithm = extract.mode;
+  await timed('storePopular', () =>
+    steps.storePopular({ tenantId, version: runId, popularUri: popular.popularUri }),
+  );
+  const lists = await timed('storeLists', () =>
+    steps.storeLists({ tenantId, version: runId, algorithm, listsUri: listsUri! }),
+  );
+  const activated = await timed('activate', () =>
+    steps.activate({
+      tenantId,
+      version: runId,
+      algorithms: algorithm === 'popular' ? ['popular'] : [algorithm, 'popular'],
+      lists,
+      state: { watermark: extract.watermark, snapshotUri: extract.snapshotUri, embeddingsUri },
+    }),
+  );
+  return {
+    tenantId,
+    version: runId,
+    mode: extract.mode,
+    extract,
+    ...details,
+    lists,
+    interactions: popular.interactions,
+    collectedVersions: activated.collected,
+    seconds,
+  };
+}

@@ -1,0 +1,24 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/temporal.js';
+import { heavySteps, quickSteps, writeSteps } from './options.js';
+import { runTenantFlow, type TenantReport, type TenantRunInput } from './tenant-flow.js';
+
+const quick = proxyActivities<Activities>(quickSteps);
+const heavy = proxyActivities<Activities>(heavySteps);
+const write = proxyActivities<Activities>(writeSteps);
+
+/** One tenant: extract -> embed -> neighbours -> store -> activate. Only artifact URIs travel. */
+export async function tenantWorkflow(input: TenantRunInput): Promise<TenantReport> {
+  return runTenantFlow(
+    {
+      extract: quick.extract,
+      popular: quick.popular,
+      embed: heavy.embed,
+      neighbours: heavy.neighbours,
+      storePopular: quick.storePopular,
+      storeLists: write.storeLists,
+      activate: quick.activate,
+    },
+    input,
+  );
+}
