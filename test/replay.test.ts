@@ -1,0 +1,53 @@
+/**
+ * Determinism guards without a server: the workflow bundle builds (and rejects Node imports), and
+ * the committed histories replay against today's workflows. A change to a workflow that would
+ * break running executions fails here.
+ */
+import { readFileSync } from 'node:fs';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const workflowsPath = new URL('../workflows/index.ts', import.meta.url).pathname;
+const history = (name: string) =>
+  historyFromJSON(
+    JSON.parse(readFileSync(new URL(`./fixtures/histories/${name}.json`, import.meta.url), 'utf8')),
+  );
+
+beforeAll(() => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+});
+
+describe('workflow bundle', () => {
+  it('builds from workflows/', async () => {
+    const bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+    expect(bundle.code).toContain('tenantWorkflow');
+  });
+
+  it('rejects a workflow that imports a Node module, naming it', async () => {
+    const leaky = new URL('./fixtures/disallowed-workflow.ts', import.meta.url).pathname;
+    const messages: string[] = [];
+    const logger = new DefaultLogger('WARN', (entry) => void messages.push(entry.message));
+    await expect(bundleWorkflowCode({ workflowsPath: leaky, logger })).rejects.toThrow(
+      /Webpack finished with errors/,
+    );
+    expect(messages.join('\n')).toMatch(/ERROR in node:fs/);
+  });
+});
+
+describe('replay', () => {
+  it('replays the tenant workflow history', async () => {
+    await Worker.runReplayHistory({ workflowsPath }, history('tenant-workflow'), 'tenant-replay');
+  });
+
+  it('replays the batch workflow history (purge child, tenant child)', async () => {
+    await Worker.runReplayHistory({ workflowsPath }, history('batch-workflow'), 'batch-replay');
+  });
+
+  it('fails on a non-deterministic change', async () => {
+    const changed = new URL('./fixtures/reordered-workflows.ts', import.meta.url).pathname;
+    await expect(
+      Worker.runReplayHistory({ workflowsPath: changed }, history('tenant-workflow'), 'changed'),
+    ).rejects.toThrow(expect.objectContaining({ name: 'DeterminismViolationError' }));
+  });
+});
