@@ -153,6 +153,23 @@ function formatSkipped(report: TenantReport): string {
   return entries.length === 0 ? '0' : entries.map(([reason, n]) => `${n} ${reason}`).join(', ');
 }
 
+/** The batch workflow's report, as the main job prints it. */
+export function formatReport(report: BatchReport): string {
+  const lines = [
+    `Run ${report.runId}: ${report.tenants} tenants, ${report.succeeded} succeeded, ${report.failedCount} failed, ${report.skipped} skipped (already ran), ${report.purgedCount} purged`,
+    `  ${report.posts} posts, ${report.lists} lists, ${report.tenantSeconds.toFixed(1)} tenant-seconds in ${report.segments} segment(s)`,
+  ];
+  if (report.slowest)
+    lines.push(`  slowest: ${report.slowest.tenantId} (${report.slowest.seconds.toFixed(1)} s)`);
+  if (report.retiring > 0)
+    lines.push(
+      `  ${report.retiring} tenant(s) gone from the warehouse, to be purged after the grace period`,
+    );
+  for (const p of report.purged) lines.push(`  purged ${p}`);
+  for (const f of report.failed) lines.push(`  FAILED ${f.tenantId}: ${f.error}`);
+  return lines.join('\n');
+}
+
 export function formatSummary(result: BatchResult): string {
   const header = [
     'tenant',

@@ -1,9 +1,12 @@
 /**
  * The README's main job: loads the demo dataset (manual pages, English and Japanese, one tenant
  * per language and section) into the local warehouse, builds the demo embedding model if none is
- * configured, runs the batch for every tenant, and prints a sample of related posts.
+ * configured, runs the batch for every tenant (on Temporal when one can be reached or started,
+ * else in process), and prints a sample of related posts.
+ *   npm run demo [-- --keep-server]   (keeps a started Temporal dev server and its UI running)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { openContext } from '../activities/context.js';
@@ -13,8 +16,10 @@ import { errorMessage } from '../core/errors.js';
 import { buildLexicalModel } from '../core/model/lexical.js';
 import { postText } from '../core/posts.js';
 import { createRandom } from '../core/random.js';
+import { openStore } from '../core/store/index.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
-import { defaultRunId, formatSummary, runBatch } from './batch.js';
+import { defaultRunId, formatReport, formatSummary, runBatch } from './batch.js';
+import { runBatchOnTemporal } from './orchestrate.js';
 
 const DEMO_POSTS = path.resolve('demo/posts.jsonl.gz');
 const SAMPLES = [
@@ -94,26 +99,39 @@ function ensureModel(config: Config, posts: DemoPost[]): void {
   }
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const posts = gunzipSync(readFileSync(DEMO_POSTS))
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as DemoPost);
-  await loadDemoData(config, posts);
-  ensureModel(config, posts);
-
+/** In process when no Temporal server can be had; the flow and the steps are the same. */
+async function runBatchAnyhow(
+  config: Config,
+  runId: string,
+  keepServer: boolean,
+): Promise<boolean> {
+  const onTemporal = await runBatchOnTemporal(config, runId, { keepServer });
+  if (!('unavailable' in onTemporal)) {
+    console.log(`\nRan on ${onTemporal.description}.`);
+    if (onTemporal.workflowUrl) console.log(`Inspect the run: ${onTemporal.workflowUrl}`);
+    console.log(formatReport(onTemporal.report));
+    return onTemporal.report.failedCount === 0;
+  }
+  console.log(`${onTemporal.unavailable}.\nRunning the same workflow steps in process instead.`);
   const ctx = await openContext(config);
   try {
-    const result = await runBatch(ctx, { runId: defaultRunId() });
+    const result = await runBatch(ctx, { runId });
     console.log('\n' + formatSummary(result));
-    const titles = new Map(posts.map((p) => [`${p.tenantId}/${p.postId}`, p.title]));
+    return result.failed.length === 0;
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function printSamples(config: Config, posts: DemoPost[]): Promise<void> {
+  const titles = new Map(posts.map((p) => [`${p.tenantId}/${p.postId}`, p.title]));
+  const store = openStore(config.store);
+  try {
     console.log(
       `\nLists are served from ${config.store.kind === 'lmdb' ? config.store.path : 'Firestore'}; run artifacts are in ${config.artifactsDir}.`,
     );
     for (const [tenant, post] of SAMPLES) {
-      const list = await ctx.store.getList(tenant, 'embedding', post);
+      const list = await store.getList(tenant, 'embedding', post);
       if (!list) continue;
       console.log(
         `\nRelated to ${tenant} / ${titles.get(`${tenant}/${post}`)}  (version ${list.version})`,
@@ -122,10 +140,24 @@ async function main(): Promise<void> {
         console.log(`  ${item.score.toFixed(3)}  ${titles.get(`${tenant}/${item.postId}`)}`);
       }
     }
-    if (result.failed.length > 0) process.exitCode = 1;
   } finally {
-    await ctx.close();
+    await store.close();
   }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'keep-server': { type: 'boolean', default: false } } });
+  const config = loadConfig();
+  const posts = gunzipSync(readFileSync(DEMO_POSTS))
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as DemoPost);
+  await loadDemoData(config, posts);
+  ensureModel(config, posts);
+  const ok = await runBatchAnyhow(config, defaultRunId(), values['keep-server']);
+  await printSamples(config, posts);
+  if (!ok) process.exitCode = 1;
 }
 
 if (!existsSync(DEMO_POSTS)) {

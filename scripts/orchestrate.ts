@@ -1,0 +1,101 @@
+/**
+ * Runs one batch on Temporal when it can: the server at TEMPORAL_ADDRESS, else a Temporal dev
+ * server started through the SDK (it downloads the Temporal CLI, so it needs internet; it comes
+ * with the Web UI). Returns null, with the reason, when neither is possible: the caller then
+ * runs the same flow in process.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection } from '@temporalio/worker';
+import type { Config } from '../core/config.js';
+import { errorMessage } from '../core/errors.js';
+import { temporalConnectionOptions } from '../core/temporal.js';
+import type { BatchReport } from '../workflows/batch-flow.js';
+import type { batchWorkflow } from '../workflows/batch.js';
+import { batchWorkflowId } from '../workflows/ids.js';
+import { batchOptions } from './temporal.js';
+import { createWorker } from './worker.js';
+
+const DEV_UI_PORT = 8233;
+
+interface Temporal {
+  description: string;
+  client: Client;
+  connection: NativeConnection;
+  uiUrl?: string;
+  teardown(): Promise<void>;
+}
+
+async function connectTemporal(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+): Promise<Temporal | { unavailable: string }> {
+  if (env.TEMPORAL_ADDRESS) {
+    const options = temporalConnectionOptions(config);
+    const clientConnection = await Connection.connect(options);
+    const connection = await NativeConnection.connect(options);
+    return {
+      description: `the Temporal server at ${config.temporal.address}`,
+      client: new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+      connection,
+      teardown: async () => {
+        await connection.close();
+        await clientConnection.close();
+      },
+    };
+  }
+  try {
+    const dev = await TestWorkflowEnvironment.createLocal({
+      server: { ui: true, uiPort: DEV_UI_PORT },
+    });
+    return {
+      description: 'a Temporal dev server started for this run',
+      client: dev.client,
+      connection: dev.nativeConnection,
+      uiUrl: `http://localhost:${DEV_UI_PORT}`,
+      teardown: () => dev.teardown(),
+    };
+  } catch (error) {
+    return {
+      unavailable: `TEMPORAL_ADDRESS is not set and no Temporal dev server could be started (${errorMessage(error).slice(0, 160)})`,
+    };
+  }
+}
+
+export type TemporalRun =
+  { report: BatchReport; description: string; workflowUrl?: string } | { unavailable: string };
+
+/** `keepServer` waits for Ctrl+C before stopping a dev server, so its UI can be explored. */
+export async function runBatchOnTemporal(
+  config: Config,
+  runId: string,
+  options: { keepServer?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<TemporalRun> {
+  const temporal = await connectTemporal(config, options.env ?? process.env);
+  if ('unavailable' in temporal) return temporal;
+  const { worker, close } = await createWorker(config, temporal.connection);
+  const workflowId = batchWorkflowId(runId);
+  const workflowUrl =
+    temporal.uiUrl &&
+    `${temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`;
+  try {
+    if (temporal.uiUrl) console.log(`Temporal UI: ${temporal.uiUrl}`);
+    const report = await worker.runUntil(
+      temporal.client.workflow.execute<typeof batchWorkflow>('batchWorkflow', {
+        workflowId,
+        taskQueue: config.temporal.taskQueue,
+        args: [{ runId, options: batchOptions(config) }],
+      }),
+    );
+    if (options.keepServer && temporal.uiUrl) {
+      console.log(
+        `The dev server keeps running for its UI: ${workflowUrl}\nPress Ctrl+C to stop it.`,
+      );
+      await new Promise((resolve) => process.once('SIGINT', resolve));
+    }
+    return { report, description: temporal.description, workflowUrl };
+  } finally {
+    await close();
+    await temporal.teardown();
+  }
+}

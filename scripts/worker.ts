@@ -1,0 +1,59 @@
+/**
+ * The Temporal worker: runs osusume's workflows and activities on the configured task queue.
+ *   npm run worker        (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, TLS or API key from env)
+ * SIGINT/SIGTERM stop polling and let running activities finish (up to 30 s) before exiting.
+ */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { openContext, type StepContext } from '../activities/context.js';
+import { createActivities } from '../activities/temporal.js';
+import { loadConfig, type Config } from '../core/config.js';
+import { errorMessage } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { temporalConnectionOptions } from '../core/temporal.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** A worker over one lazily opened StepContext; `close` releases it after the worker stops. */
+export async function createWorker(
+  config: Config,
+  connection: NativeConnection,
+): Promise<{ worker: Worker; close: () => Promise<void> }> {
+  let context: Promise<StepContext> | undefined;
+  const getContext = () => (context ??= openContext(config));
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createActivities(getContext),
+    maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
+    shutdownGraceTime: '30s',
+  });
+  return { worker, close: async () => (await context)?.close() };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const { worker, close } = await createWorker(config, connection);
+  log.info('worker started', {
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+  });
+  try {
+    await worker.run();
+  } finally {
+    await close();
+    await connection.close();
+    log.info('worker stopped');
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error) => {
+    console.error(`worker failed: ${errorMessage(error)}`);
+    process.exit(1);
+  });
+}
