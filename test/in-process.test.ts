@@ -9,11 +9,8 @@ import { extractPosts } from '../activities/extract.js';
 import { computeNeighbours } from '../activities/neighbours.js';
 import { computePopular } from '../activities/popular.js';
 import { activateVersion, storeLists, storePopular } from '../activities/publish.js';
-import { buildLexicalModel } from '../core/model/lexical.js';
-import { postText } from '../core/posts.js';
-import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { runBatch } from '../scripts/batch.js';
-import { tempDir, testConfig, topicPosts, writeJsonl } from './helpers/fixtures.js';
+import { buildModelFor, loadPosts, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
 
 const posts = [...topicPosts('big', 80, 3), ...topicPosts('small', 4, 4)];
 let dirs: ReturnType<typeof tempDir>[] = [];
@@ -23,14 +20,8 @@ async function freshContext(): Promise<StepContext> {
   const tmp = tempDir();
   dirs.push(tmp);
   const config = testConfig(tmp.dir);
-  buildLexicalModel(
-    posts.map((p) => postText(p, 1000)),
-    config.model.dir,
-    { dim: 48, seed: 5 },
-  );
-  const w = await DuckDbWarehouse.open(`${tmp.dir}/warehouse.duckdb`);
-  await w.importFile('posts', writeJsonl(`${tmp.dir}/posts.jsonl`, posts));
-  await w.close();
+  buildModelFor(config, posts, 48, 5);
+  await loadPosts(config, posts);
   const ctx = await openContext(config);
   contexts.push(ctx);
   return ctx;

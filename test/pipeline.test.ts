@@ -5,15 +5,13 @@ import { extractPosts } from '../activities/extract.js';
 import { runTenant } from '../activities/pipeline.js';
 import { readTenantState } from '../activities/state.js';
 import type { Config } from '../core/config.js';
-import { buildLexicalModel } from '../core/model/lexical.js';
-import { postText } from '../core/posts.js';
-import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { runBatch } from '../scripts/batch.js';
 import {
+  buildModelFor,
+  loadPosts,
   tempDir,
   testConfig,
   topicPosts,
-  writeJsonl,
   type GeneratedPost,
 } from './helpers/fixtures.js';
 
@@ -23,14 +21,10 @@ let ctx: StepContext;
 const acme = topicPosts('acme', 60, 1);
 const tiny = topicPosts('tiny', 3, 2);
 
+/** Changes the warehouse between runs; the context is reopened (DuckDB allows one opener). */
 async function load(rows: unknown[], replace = true): Promise<void> {
   await ctx.close();
-  if (config.warehouse.kind !== 'duckdb') throw new Error('these tests use the DuckDB warehouse');
-  const w = await DuckDbWarehouse.open(config.warehouse.path);
-  await w.importFile('posts', writeJsonl(`${tmp.dir}/posts-${Date.now()}.jsonl`, rows), {
-    replace,
-  });
-  await w.close();
+  await loadPosts(config, rows, { replace });
   ctx = await openContext(config);
 }
 
@@ -53,11 +47,7 @@ async function sameTopicShare(tenant: string, posts: GeneratedPost[]): Promise<n
 beforeEach(async () => {
   tmp = tempDir();
   config = testConfig(tmp.dir, { neighbours: { k: 10 } });
-  buildLexicalModel(
-    acme.map((p) => postText(p, 1000)),
-    config.model.dir,
-    { dim: 64 },
-  );
+  buildModelFor(config, acme, 64);
   ctx = await openContext(config);
 });
 afterEach(async () => {

@@ -5,10 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openContext, type StepContext } from '../activities/context.js';
 import { CHUNK_SIZE, type EmbedProgress } from '../activities/embed.js';
 import { createActivities } from '../activities/temporal.js';
-import { buildLexicalModel } from '../core/model/lexical.js';
-import { postText } from '../core/posts.js';
-import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
-import { tempDir, testConfig, topicPosts, writeJsonl } from './helpers/fixtures.js';
+import { seedTenants, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
 
 /** MockActivityEnvironment.run with the activity's own argument and result types. */
 function run<F extends (...args: never[]) => Promise<unknown>>(
@@ -29,14 +26,7 @@ const posts = topicPosts('acme', CHUNK_SIZE * 2 + 50, 9).map((p, i) => ({
 beforeEach(async () => {
   tmp = tempDir();
   const config = testConfig(tmp.dir, { pipeline: { minPostsForEmbedding: 5, purgeGraceDays: 0 } });
-  buildLexicalModel(
-    posts.map((p) => postText(p, 1000)),
-    config.model.dir,
-    { dim: 32 },
-  );
-  const w = await DuckDbWarehouse.open(`${tmp.dir}/warehouse.duckdb`);
-  await w.importFile('posts', writeJsonl(`${tmp.dir}/posts.jsonl`, posts));
-  await w.close();
+  await seedTenants(config, posts);
   ctx = await openContext(config);
 });
 afterEach(async () => {

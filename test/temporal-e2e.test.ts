@@ -5,13 +5,10 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildLexicalModel } from '../core/model/lexical.js';
 import { openStore } from '../core/store/index.js';
-import { postText } from '../core/posts.js';
-import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { createWorker } from '../scripts/worker.js';
 import type { batchWorkflow } from '../workflows/batch.js';
-import { tempDir, testConfig, topicPosts, writeJsonl } from './helpers/fixtures.js';
+import { seedTenants, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
 
 const env = await TestWorkflowEnvironment.createLocal().catch((error: Error) => {
   console.warn(
@@ -29,14 +26,7 @@ describe.skipIf(env === null)('batch workflow on a Temporal dev server', () => {
     const tmp = tempDir();
     const posts = [...topicPosts('acme', 40, 1), ...topicPosts('tiny', 3, 2)];
     const config = testConfig(tmp.dir, { temporal: { taskQueue: 'osusume-e2e' } });
-    buildLexicalModel(
-      posts.map((p) => postText(p, 1000)),
-      config.model.dir,
-      { dim: 32 },
-    );
-    const w = await DuckDbWarehouse.open(`${tmp.dir}/warehouse.duckdb`);
-    await w.importFile('posts', writeJsonl(`${tmp.dir}/posts.jsonl`, posts));
-    await w.close();
+    await seedTenants(config, posts);
 
     const { worker, close } = await createWorker(config, env!.nativeConnection);
     const report = await worker.runUntil(

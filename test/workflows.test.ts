@@ -5,6 +5,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunPlan } from '../activities/plan.js';
 import type { BatchReport } from '../workflows/batch-flow.js';
+import { stepResults } from './fixtures/step-results.js';
 
 const calls = vi.hoisted(() => ({
   proxyOptions: [] as Record<string, unknown>[],
@@ -92,30 +93,14 @@ function fakeActivities(
     extract: async (i) => {
       const { tenantId } = i as { tenantId: string };
       if (options.failing?.[tenantId]) throw options.failing[tenantId];
-      return {
-        snapshotUri: `s/${tenantId}`,
-        posts: 30,
-        rowsRead: 30,
-        deleted: 0,
-        skipped: {},
-        skippedExamples: [],
-        incremental: false,
-        mode: 'embedding',
-      };
+      return { ...stepResults.extract, snapshotUri: `s/${tenantId}` };
     },
-    popular: async () => ({ popularUri: 'p', interactions: 3, skippedInteractions: 0 }),
-    embed: async () => ({
-      embeddingsUri: 'e',
-      count: 30,
-      dim: 8,
-      modelId: 'm',
-      reused: 0,
-      computed: 30,
-    }),
-    neighbours: async () => ({ listsUri: 'l', lists: 30, mode: 'exact', duplicates: 0 }),
+    popular: async () => stepResults.popular,
+    embed: async () => stepResults.embed,
+    neighbours: async () => stepResults.neighbours,
     storePopular: async () => undefined,
-    storeLists: async () => 30,
-    activate: async () => ({ active: {}, collected: [] }),
+    storeLists: async () => stepResults.storeLists,
+    activate: async () => stepResults.activate,
     purgeTenant: async (i) => void purged.push((i as { tenantId: string }).tenantId),
     alert: async (r) => void alerts.push(r as BatchReport),
   };

@@ -1,6 +1,6 @@
 import { BigQuery, type Query } from '@google-cloud/bigquery';
 import { BackendError } from '../errors.js';
-import type { TenantSummary, Warehouse } from './types.js';
+import { INTERACTION_COLUMNS, POST_COLUMNS, type TenantSummary, type Warehouse } from './types.js';
 
 export interface BigQueryWarehouseOptions {
   projectId: string;
@@ -50,39 +50,44 @@ export class BigQueryWarehouse implements Warehouse {
     return rows.map((r) => ({ tenantId: String(r.tenantId), posts: Number(r.posts) }));
   }
 
+  /** A tenant's rows, optionally only those at or after `since` in `timeColumn`. */
+  private readTenantRows(
+    table: string,
+    columns: readonly string[],
+    timeColumn: string,
+    orderBy: string,
+    tenantId: string,
+    since?: string,
+  ): Promise<Record<string, unknown>[]> {
+    const where = since
+      ? `tenantId = @tenantId AND ${timeColumn} >= @since`
+      : 'tenantId = @tenantId';
+    return this.query({
+      query: `SELECT ${columns.join(', ')} FROM ${this.table(table)} WHERE ${where} ORDER BY ${orderBy}`,
+      params: since ? { tenantId, since: BigQuery.timestamp(since) } : { tenantId },
+      types: since ? { tenantId: 'STRING', since: 'TIMESTAMP' } : { tenantId: 'STRING' },
+    });
+  }
+
   async readPosts(tenantId: string, since?: string): Promise<Record<string, unknown>[]> {
-    const columns = 'tenantId, postId, title, body, createdAt, updatedAt, deleted, lang';
-    const table = this.table(this.options.postsTable);
-    return this.query(
-      since
-        ? {
-            query: `SELECT ${columns} FROM ${table} WHERE tenantId = @tenantId AND updatedAt >= @since ORDER BY postId, updatedAt`,
-            params: { tenantId, since: BigQuery.timestamp(since) },
-            types: { tenantId: 'STRING', since: 'TIMESTAMP' },
-          }
-        : {
-            query: `SELECT ${columns} FROM ${table} WHERE tenantId = @tenantId ORDER BY postId, updatedAt`,
-            params: { tenantId },
-            types: { tenantId: 'STRING' },
-          },
+    return this.readTenantRows(
+      this.options.postsTable,
+      POST_COLUMNS,
+      'updatedAt',
+      'postId, updatedAt',
+      tenantId,
+      since,
     );
   }
 
   async readInteractions(tenantId: string, since?: string): Promise<Record<string, unknown>[]> {
-    const columns = 'tenantId, userId, postId, type, ts';
-    const table = this.table(this.options.interactionsTable);
-    return this.query(
-      since
-        ? {
-            query: `SELECT ${columns} FROM ${table} WHERE tenantId = @tenantId AND ts >= @since ORDER BY ts`,
-            params: { tenantId, since: BigQuery.timestamp(since) },
-            types: { tenantId: 'STRING', since: 'TIMESTAMP' },
-          }
-        : {
-            query: `SELECT ${columns} FROM ${table} WHERE tenantId = @tenantId ORDER BY ts`,
-            params: { tenantId },
-            types: { tenantId: 'STRING' },
-          },
+    return this.readTenantRows(
+      this.options.interactionsTable,
+      INTERACTION_COLUMNS,
+      'ts',
+      'ts',
+      tenantId,
+      since,
     );
   }
 

@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig, type Config } from '../../core/config.js';
+import { buildLexicalModel } from '../../core/model/lexical.js';
 import { buildBertModel } from '../../core/onnx/bert.js';
+import { postText } from '../../core/posts.js';
+import { DuckDbWarehouse } from '../../core/warehouse/duckdb.js';
 import { buildVocabulary, wordPieceTokenizerJson } from '../../core/model/wordpiece.js';
 import { createRandom } from '../../core/random.js';
 
@@ -94,4 +98,38 @@ export function writeJsonl(file: string, rows: unknown[]): string {
     rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n',
   );
   return file;
+}
+
+/** Builds the corpus model for `posts` in the configured model folder. */
+export function buildModelFor(
+  config: Config,
+  posts: { title: string; body: string }[],
+  dim: number,
+  seed?: number,
+): void {
+  buildLexicalModel(
+    posts.map((p) => postText(p, 1000)),
+    config.model.dir,
+    { dim, seed },
+  );
+}
+
+/** Loads rows into the configured DuckDB warehouse (appending unless `replace`). */
+export async function loadPosts(
+  config: Config,
+  rows: unknown[],
+  options: { replace?: boolean } = {},
+): Promise<void> {
+  if (config.warehouse.kind !== 'duckdb')
+    throw new Error('test fixtures load the DuckDB warehouse');
+  const w = await DuckDbWarehouse.open(config.warehouse.path);
+  const file = `${path.dirname(config.warehouse.path)}/posts-${randomUUID()}.jsonl`;
+  await w.importFile('posts', writeJsonl(file, rows), options);
+  await w.close();
+}
+
+/** A warehouse holding `posts` and a model built from them: a ready tenant set for pipeline tests. */
+export async function seedTenants(config: Config, posts: GeneratedPost[], dim = 32): Promise<void> {
+  buildModelFor(config, posts, dim);
+  await loadPosts(config, posts);
 }
