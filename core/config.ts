@@ -76,6 +76,26 @@ export const configSchema = z.object({
       purgeGraceDays: z.number().min(0).default(7),
     })
     .prefault({}),
+  /** The experiments file shared by the API and the batch (see experiments.schema.json). */
+  experimentsFile: z.string().default('experiments.yaml'),
+  api: z
+    .object({
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** API keys: entries of { id, sha256, tenants } (hashes only; see `npm run api-key`). */
+      keysFile: z.string().default('.osusume/api-keys.json'),
+      /** JSON-lines logs: "file" writes {logsDir}/{log}-YYYY-MM-DD.jsonl, "stdout" for Cloud Logging. */
+      logSink: z.enum(['file', 'stdout']).default('file'),
+      logsDir: z.string().default('.osusume/logs'),
+      /** A store read slower than this is abandoned for the popular fallback. */
+      storeTimeoutMs: z.number().int().min(1).default(100),
+      defaultLimit: z.number().int().min(1).max(100).default(10),
+      maxLimit: z.number().int().min(1).max(100).default(50),
+      /** How often the experiments file, keys file and hidden posts are re-read. */
+      reloadSeconds: z.number().min(0.1).default(5),
+      /** Per-tenant metric labels; turn off for very many tenants. */
+      tenantMetrics: z.boolean().default(true),
+    })
+    .prefault({}),
   alerts: z
     .object({
       /** Slack incoming webhook for failed runs (a secret: prefer OSUSUME_SLACK_WEBHOOK_URL). */
@@ -132,6 +152,8 @@ function resolvePaths(config: Config, baseDir: string): Config {
         ? { ...config.store, path: abs(config.store.path) }
         : config.store,
     artifactsDir: abs(config.artifactsDir),
+    experimentsFile: abs(config.experimentsFile),
+    api: { ...config.api, keysFile: abs(config.api.keysFile), logsDir: abs(config.api.logsDir) },
     model: { ...config.model, dir: abs(config.model.dir) },
   };
 }

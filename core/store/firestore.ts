@@ -21,6 +21,7 @@ import {
  *   {root}/{tenant}/versions/{version}               { createdAt }
  *   {root}/{tenant}/versions/{version}/lists/{algorithm}~{postId}   { postId, items }
  *   {root}/{tenant}/versions/{version}/lists/_popular                { items }
+ *   {root}/{tenant}/hidden/{postId}                  { postId }
  * Encoded post ids never start with '_', so `_popular` cannot collide with a list.
  */
 export interface FirestoreStoreOptions {
@@ -155,6 +156,21 @@ export class FirestoreStore implements RecommendationStore {
     const writer = this.db.bulkWriter({ throttling: false });
     await this.db.recursiveDelete(ref, writer);
     await writer.close();
+  }
+
+  async setHidden(tenantId: string, postIds: string[], hidden: boolean): Promise<void> {
+    const writer = this.db.bulkWriter({ throttling: false });
+    const hiddenPosts = this.tenantDoc(tenantId).collection('hidden');
+    for (const postId of postIds) {
+      const ref = hiddenPosts.doc(encodeIdForFirestore(postId));
+      void (hidden ? writer.set(ref, { postId }) : writer.delete(ref));
+    }
+    await writer.close();
+  }
+
+  async getHidden(tenantId: string): Promise<string[]> {
+    const snap = await this.tenantDoc(tenantId).collection('hidden').get();
+    return snap.docs.map((d) => d.get('postId') as string);
   }
 
   async listTenants(): Promise<string[]> {

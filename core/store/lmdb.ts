@@ -15,7 +15,8 @@ import {
 /**
  * The embedded store. Keys are arrays (LMDB's ordered-binary encoding), so ids are data, never
  * parsed: ['a', tenant] -> active pointer, ['v', tenant, version] -> version marker,
- * ['l', tenant, version, algorithm, postId] -> list, ['p', tenant, version] -> popular list.
+ * ['l', tenant, version, algorithm, postId] -> list, ['p', tenant, version] -> popular list,
+ * ['h', tenant, postId] -> hidden post.
  * An id cannot hold U+0000 (the id schema forbids control characters), which makes
  * `x + '\u0000'` the end of the range of keys under x.
  */
@@ -117,6 +118,23 @@ export class LmdbStore implements RecommendationStore {
     });
   }
 
+  async setHidden(tenantId: string, postIds: string[], hidden: boolean): Promise<void> {
+    await this.put(() => {
+      for (const postId of postIds) {
+        if (hidden) this.db.put(['h', tenantId, postId], true);
+        else this.db.remove(['h', tenantId, postId]);
+      }
+    });
+  }
+
+  async getHidden(tenantId: string): Promise<string[]> {
+    const hidden: string[] = [];
+    for (const key of this.db.getKeys({ start: ['h', tenantId], end: ['h', tenantId + END] })) {
+      hidden.push(String((key as unknown[])[2]));
+    }
+    return hidden;
+  }
+
   async listTenants(): Promise<string[]> {
     const tenants: string[] = [];
     for (const key of this.db.getKeys({ start: ['a'], end: ['a' + END] })) {
@@ -128,7 +146,7 @@ export class LmdbStore implements RecommendationStore {
   async purgeTenant(tenantId: string): Promise<void> {
     // The pointer goes first, so readers stop seeing the tenant before its data is removed.
     await this.db.remove(['a', tenantId]);
-    for (const prefix of ['l', 'p', 'v'])
+    for (const prefix of ['l', 'p', 'v', 'h'])
       await this.removeRange([prefix, tenantId], [prefix, tenantId + END]);
   }
 

@@ -52,6 +52,12 @@ export interface RecommendationStore {
   /** Versions that have data, active or not, sorted ascending. */
   listVersions(tenantId: string): Promise<string[]>;
   deleteVersion(tenantId: string, version: string): Promise<void>;
+  /**
+   * Posts hidden or deleted since the last batch: the API removes them from every list at once.
+   * Independent of versions; a purge removes them too.
+   */
+  setHidden(tenantId: string, postIds: string[], hidden: boolean): Promise<void>;
+  getHidden(tenantId: string): Promise<string[]>;
   /** Tenants with an active version. */
   listTenants(): Promise<string[]>;
   /** Removes everything of a tenant: what the API serves for it disappears at once. */

@@ -109,6 +109,17 @@ export function storeContract(
       expect((await store.getList('t2', 'embedding', 'p0'))?.version).toBe('v1');
     });
 
+    it('hides and unhides posts across versions, and a purge forgets them', async () => {
+      const store = getStore();
+      await store.setHidden('t1', ['a/1', 'b', 'c'], true);
+      await store.setHidden('t1', ['b'], false);
+      await store.setHidden('t2', ['z'], true);
+      expect((await store.getHidden('t1')).sort()).toEqual(['a/1', 'c']);
+      await store.purgeTenant('t1');
+      expect(await store.getHidden('t1')).toEqual([]);
+      expect(await store.getHidden('t2')).toEqual(['z']);
+    });
+
     it('rejects versions that are not plain run ids', async () => {
       await expect(getStore().writeLists('t1', '../x', 'embedding', [])).rejects.toThrow(
         /Invalid version/,

@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { algorithmNameSchema } from './ids.js';
+
+/**
+ * Online tests, declared in one file (experiments.yaml) that the API serves from and the batch
+ * reads to know which algorithms to compute. Assignment is a pure function of (salt, userId):
+ * no state, the same answer on every API instance, and raising a variant's weight only moves
+ * users into that variant (weighted rendezvous hashing).
+ */
+
+/** Algorithms the batch can compute lists for. */
+export const ALGORITHMS = ['embedding', 'popular'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+const variantSchema = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be lowercase letters, digits, - and _ (max 32)'),
+  algorithm: algorithmNameSchema.refine((a) => (ALGORITHMS as readonly string[]).includes(a), {
+    message: `must be one of ${ALGORITHMS.join(', ')}`,
+  }),
+  weight: z
+    .number()
+    .min(0)
+    .default(1)
+    .describe('Relative share of users; raising it only adds users to this variant.'),
+});
+
+const experimentSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be letters, digits, ., _ and - (max 64)'),
+    description: z.string().optional(),
+    salt: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Hash salt; defaults to the id. Change it to reshuffle users.'),
+    tenants: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['*'])
+      .describe('Tenant ids, or ["*"] for all tenants.'),
+    surface: z.string().min(1).max(64).describe('Where the list is shown, e.g. post-footer.'),
+    type: z.enum(['ab', 'interleaving']).default('ab'),
+    start: z.iso.datetime({ offset: true }).optional(),
+    end: z.iso.datetime({ offset: true }).optional(),
+    holdout: z
+      .number()
+      .min(0)
+      .max(0.99)
+      .default(0)
+      .describe('Share of users kept on the default algorithm.'),
+    variants: z.array(variantSchema).min(1),
+  })
+  .superRefine((e, ctx) => {
+    const names = e.variants.map((v) => v.name);
+    if (new Set(names).size !== names.length)
+      ctx.addIssue({ code: 'custom', path: ['variants'], message: 'variant names must be unique' });
+    if (e.type === 'interleaving' && e.variants.length !== 2) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['variants'],
+        message: 'an interleaving experiment has exactly two variants',
+      });
+    }
+    if (e.type === 'ab' && !e.variants.some((v) => v.weight > 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['variants'],
+        message: 'at least one variant needs a weight above 0',
+      });
+    }
+    if (e.start && e.end && Date.parse(e.end) <= Date.parse(e.start)) {
+      ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
+    }
+  });
+
+export const experimentsFileSchema = z
+  .object({
+    $schema: z.string().optional(),
+    defaultAlgorithm: algorithmNameSchema
+      .refine((a) => (ALGORITHMS as readonly string[]).includes(a), {
+        message: `must be one of ${ALGORITHMS.join(', ')}`,
+      })
+      .default('embedding'),
+    experiments: z.array(experimentSchema).default([]),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.experiments.forEach((e, i) => {
+      if (seen.has(e.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['experiments', i, 'id'],
+          message: `duplicate id "${e.id}"`,
+        });
+      seen.add(e.id);
+    });
+  });
+
+export type ExperimentsFile = z.infer<typeof experimentsFileSchema>;
+export type Experiment = ExperimentsFile['experiments'][number];
+
+/** The JSON Schema editors use for completion (referenced from experiments.yaml). */
+export function experimentsJsonSchema(): object {
+  return z.toJSONSchema(experimentsFileSchema, { io: 'input', target: 'draft-7' });
+}
+
+/** Error lines that name the entry: `experiments[1] ("new-model").variants[0].weight: ...`. */
+function describeIssues(error: z.ZodError, raw: unknown): string[] {
+  return error.issues.map((issue) => {
+    let where = '';
+    let node: unknown = raw;
+    for (const key of issue.path) {
+      node = (node as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+      where += typeof key === 'number' ? `[${key}]` : `${where ? '.' : ''}${String(key)}`;
+      const id =
+        (node as { id?: unknown; name?: unknown } | undefined)?.id ??
+        (node as { name?: unknown } | undefined)?.name;
+      if (typeof key === 'number' && typeof id === 'string') where += ` ("${id}")`;
+    }
+    return `${where || '(file)'}: ${issue.message}`;
+  });
+}
+
+export function parseExperiments(text: string, source: string): ExperimentsFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError(`${source} is not valid YAML or JSON: ${(error as Error).message}`);
+  }
+  const parsed = experimentsFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `${source} is invalid:\n${describeIssues(parsed.error, raw)
+        .map((l) => `  - ${l}`)
+        .join('\n')}\nFix these entries; the previous file stays in force.`,
+    );
+  }
+  return parsed.data;
+}
+
+export function loadExperiments(file: string): ExperimentsFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return parseExperiments('{}', file);
+  }
+  return parseExperiments(text, file);
+}
+
+function isActive(e: Experiment, now: number): boolean {
+  return (!e.start || Date.parse(e.start) <= now) && (!e.end || now < Date.parse(e.end));
+}
+
+function appliesTo(e: Experiment, tenantId: string): boolean {
+  return e.tenants.includes('*') || e.tenants.includes(tenantId);
+}
+
+/** The experiment running for a tenant and surface at `now`: the first match in file order. */
+export function findExperiment(
+  file: ExperimentsFile,
+  tenantId: string,
+  surface: string,
+  now = Date.now(),
+): Experiment | undefined {
+  return file.experiments.find(
+    (e) => e.surface === surface && appliesTo(e, tenantId) && isActive(e, now),
+  );
+}
+
+/** A uniform number in (0, 1) from the inputs. */
+export function uniformHash(...parts: string[]): number {
+  const digest = createHash('sha256').update(parts.join('\u0000')).digest();
+  return (digest.readUIntBE(0, 6) + 0.5) / 2 ** 48;
+}
+
+export type Assignment = { variant: string; algorithms: string[]; holdout: boolean };
+
+/**
+ * Holdout first (its own hash), then weighted rendezvous hashing: every variant draws
+ * -ln(u)/weight and the smallest wins. Raising one weight lowers only that variant's draws,
+ * so users can only move into it.
+ */
+export function assign(e: Experiment, defaultAlgorithm: string, userId: string): Assignment {
+  const salt = e.salt ?? e.id;
+  if (e.holdout > 0 && uniformHash(salt, 'holdout', userId) < e.holdout) {
+    return { variant: 'holdout', algorithms: [defaultAlgorithm], holdout: true };
+  }
+  if (e.type === 'interleaving') {
+    return {
+      variant: 'interleaved',
+      algorithms: e.variants.map((v) => v.algorithm),
+      holdout: false,
+    };
+  }
+  let best = e.variants[0]!;
+  let bestScore = Infinity;
+  for (const v of e.variants) {
+    if (v.weight <= 0) continue;
+    const score = -Math.log(uniformHash(salt, v.name, userId)) / v.weight;
+    if (score < bestScore) {
+      best = v;
+      bestScore = score;
+    }
+  }
+  return { variant: best.name, algorithms: [best.algorithm], holdout: false };
+}
+
+/** Algorithms the batch must compute for a tenant: the default and every experiment's, current or future. */
+export function algorithmsForTenant(
+  file: ExperimentsFile,
+  tenantId: string,
+  now = Date.now(),
+): string[] {
+  const algorithms = new Set<string>([file.defaultAlgorithm]);
+  for (const e of file.experiments) {
+    if (appliesTo(e, tenantId) && (!e.end || now < Date.parse(e.end)))
+      for (const v of e.variants) algorithms.add(v.algorithm);
+  }
+  return [...algorithms].sort();
+}
