@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { algorithmNameSchema } from './ids.js';
 
 /**
  * Online tests, declared in one file (experiments.yaml) that the API serves from and the batch
@@ -20,9 +19,7 @@ const variantSchema = z.object({
   name: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be lowercase letters, digits, - and _ (max 32)'),
-  algorithm: algorithmNameSchema.refine((a) => (ALGORITHMS as readonly string[]).includes(a), {
-    message: `must be one of ${ALGORITHMS.join(', ')}`,
-  }),
+  algorithm: z.enum(ALGORITHMS),
   weight: z
     .number()
     .min(0)
@@ -84,11 +81,7 @@ const experimentSchema = z
 export const experimentsFileSchema = z
   .object({
     $schema: z.string().optional(),
-    defaultAlgorithm: algorithmNameSchema
-      .refine((a) => (ALGORITHMS as readonly string[]).includes(a), {
-        message: `must be one of ${ALGORITHMS.join(', ')}`,
-      })
-      .default('embedding'),
+    defaultAlgorithm: z.enum(ALGORITHMS).default('embedding'),
     experiments: z.array(experimentSchema).default([]),
   })
   .superRefine((file, ctx) => {
@@ -157,7 +150,7 @@ export function loadExperiments(file: string): ExperimentsFile {
   return parseExperiments(text, file);
 }
 
-function isActive(e: Experiment, now: number): boolean {
+export function isRunning(e: Experiment, now = Date.now()): boolean {
   return (!e.start || Date.parse(e.start) <= now) && (!e.end || now < Date.parse(e.end));
 }
 
@@ -173,7 +166,7 @@ export function findExperiment(
   now = Date.now(),
 ): Experiment | undefined {
   return file.experiments.find(
-    (e) => e.surface === surface && appliesTo(e, tenantId) && isActive(e, now),
+    (e) => e.surface === surface && appliesTo(e, tenantId) && isRunning(e, now),
   );
 }
 

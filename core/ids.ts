@@ -10,11 +10,19 @@ const ID_MAX_LENGTH = 128;
 // Printable, no whitespace or control characters; '/' is allowed and encoded where a store forbids it.
 const ID_PATTERN = /^[^\s\p{Cc}\p{Cf}\p{Cs}]+$/u;
 
-export const idSchema = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(ID_MAX_LENGTH, `must be at most ${ID_MAX_LENGTH} characters`)
-  .regex(ID_PATTERN, 'must be printable characters without spaces');
+/**
+ * A fresh id schema. zod 4 gives each schema its methods when it is created, so code that
+ * extends zod (the API's OpenAPI metadata) builds its own instance after extending it.
+ */
+export function makeIdSchema() {
+  return z
+    .string()
+    .min(1, 'must not be empty')
+    .max(ID_MAX_LENGTH, `must be at most ${ID_MAX_LENGTH} characters`)
+    .regex(ID_PATTERN, 'must be printable characters without spaces');
+}
+
+export const idSchema = makeIdSchema();
 
 export const tenantIdSchema = idSchema;
 export const postIdSchema = idSchema;

@@ -1,0 +1,64 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Exposure, assignment and outcome logs: one JSON object per line, joined later by requestId.
+ * In production they go to stdout (Cloud Logging routes them to BigQuery by `logName`); locally
+ * to one file per log and day, which the local warehouse can load. Writes are buffered so that
+ * logging never sits on a request's path.
+ */
+export type LogName = 'exposure' | 'assignment' | 'outcome';
+
+export interface LogSink {
+  write(log: LogName, record: Record<string, unknown>): void;
+  flush(): Promise<void>;
+}
+
+const FLUSH_MS = 200;
+
+abstract class BufferedSink implements LogSink {
+  private buffer: { log: LogName; line: string }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  write(log: LogName, record: Record<string, unknown>): void {
+    this.buffer.push({ log, line: JSON.stringify(record) });
+    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
+  }
+
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.buffer;
+    this.buffer = [];
+    this.flushing = this.flushing.then(() => (batch.length > 0 ? this.emit(batch) : undefined));
+    return this.flushing;
+  }
+
+  protected abstract emit(batch: { log: LogName; line: string }[]): Promise<void>;
+}
+
+export class FileLogSink extends BufferedSink {
+  constructor(private readonly dir: string) {
+    super();
+  }
+
+  protected async emit(batch: { log: LogName; line: string }[]): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const day = new Date().toISOString().slice(0, 10);
+    const byLog = new Map<LogName, string[]>();
+    for (const { log, line } of batch) byLog.set(log, [...(byLog.get(log) ?? []), line]);
+    for (const [log, lines] of byLog)
+      await appendFile(path.join(this.dir, `${log}-${day}.jsonl`), lines.join('\n') + '\n');
+  }
+}
+
+export class StdoutLogSink extends BufferedSink {
+  protected async emit(batch: { log: LogName; line: string }[]): Promise<void> {
+    // Cloud Logging reads each line as jsonPayload; logName lets the sink route it to its table.
+    const text =
+      batch.map(({ log, line }) => `{"logName":"osusume-${log}",${line.slice(1)}`).join('\n') +
+      '\n';
+    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+  }
+}

@@ -1,0 +1,69 @@
+import { statSync } from 'node:fs';
+import { errorMessage } from '../core/errors.js';
+import { log } from '../core/log.js';
+
+/**
+ * A value loaded from a file and re-loaded when the file changes (checked every `intervalMs`):
+ * editing experiments.yaml or the key file needs no restart. A broken edit is logged and the
+ * previous value stays in force; at start-up a broken file is an error.
+ */
+export interface Reloading<T> {
+  get(): T;
+  stop(): void;
+}
+
+function stamp(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.mtimeMs}:${s.size}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+export function reloading<T>(
+  file: string,
+  load: (file: string) => T,
+  intervalMs: number,
+): Reloading<T> {
+  let value = load(file);
+  let seen = stamp(file);
+  const timer = setInterval(() => {
+    const now = stamp(file);
+    if (now === seen) return;
+    seen = now;
+    try {
+      value = load(file);
+      log.info('reloaded', { file });
+    } catch (error) {
+      log.error('reload failed; keeping the previous version', {
+        file,
+        error: errorMessage(error),
+      });
+    }
+  }, intervalMs);
+  timer.unref();
+  return { get: () => value, stop: () => clearInterval(timer) };
+}
+
+/** Per-tenant values cached for `ttlMs` (hidden posts: read once per tenant per interval, not per request). */
+export class TtlCache<T> {
+  private readonly entries = new Map<string, { value: Promise<T>; at: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly load: (key: string) => Promise<T>,
+  ) {}
+
+  get(key: string): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && performance.now() - hit.at < this.ttlMs) return hit.value;
+    const value = this.load(key);
+    this.entries.set(key, { value, at: performance.now() });
+    value.catch(() => this.entries.delete(key));
+    return value;
+  }
+
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+}

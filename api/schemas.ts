@@ -1,0 +1,129 @@
+import { z } from '@hono/zod-openapi';
+import { idSchema, makeIdSchema } from '../core/ids.js';
+
+/**
+ * The API's request and response shapes: one source for validation, the OpenAPI document and
+ * the typed client. Ids follow the same rules as everywhere (core/ids.ts).
+ */
+const id = (name: string) =>
+  makeIdSchema().openapi({
+    description: `${name} (1-128 printable characters, no spaces)`,
+    example: 'p123',
+  });
+
+export const RelatedParams = z.object({
+  tenantId: id('Tenant id').openapi({ param: { name: 'tenantId', in: 'path' }, example: 'acme' }),
+  postId: id('Post id').openapi({ param: { name: 'postId', in: 'path' }, example: 'p123' }),
+});
+
+export const RelatedQuery = z.object({
+  userId: id('Pseudonymous user id').openapi({ example: 'u-9f3a' }),
+  surface: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('default')
+    .openapi({
+      description: 'Where the list is shown; experiments target a surface.',
+      example: 'post-footer',
+    }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .openapi({ description: 'Items to return (default 10).' }),
+  exclude: z
+    .string()
+    .max(13_000)
+    .optional()
+    .transform((v, ctx) => {
+      const ids = v ? v.split(',').filter((x) => x.length > 0) : [];
+      if (ids.length > 100) ctx.addIssue({ code: 'custom', message: 'at most 100 ids' });
+      for (const x of ids)
+        if (!idSchema.safeParse(x).success)
+          ctx.addIssue({
+            code: 'custom',
+            message: `invalid post id ${JSON.stringify(x).slice(0, 40)}`,
+          });
+      return ids;
+    })
+    .openapi({
+      type: 'string',
+      description: 'Comma-separated post ids not to show (e.g. already on screen).',
+    }),
+});
+
+export const RelatedItem = z.object({
+  postId: z.string(),
+  rank: z.number().int().openapi({ description: '1-based position' }),
+  score: z.number(),
+  team: z
+    .string()
+    .optional()
+    .openapi({ description: 'Interleaving team that contributed the item' }),
+});
+
+export const RelatedResponse = z
+  .object({
+    requestId: z.string().openapi({ description: 'Send it back with outcome events.' }),
+    tenantId: z.string(),
+    postId: z.string(),
+    items: z.array(RelatedItem),
+    algorithm: z.string(),
+    version: z.string().nullable().openapi({ description: 'List version (batch run) served' }),
+    experiment: z.string().nullable(),
+    variant: z.string().nullable(),
+    fallback: z
+      .boolean()
+      .openapi({ description: 'True when (part of) the list came from the popular fallback' }),
+  })
+  .openapi('RelatedResponse');
+
+export const TenantParams = z.object({ tenantId: RelatedParams.shape.tenantId });
+
+export const OutcomeEvent = z.object({
+  eventId: id('Unique event id (re-sending it is harmless)'),
+  requestId: z.string().min(1).max(64),
+  postId: id('Post the event is about'),
+  type: z
+    .string()
+    .regex(/^[a-z][a-z_-]{0,31}$/)
+    .openapi({ example: 'click' }),
+  ts: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ description: 'When it happened (default: when received)' }),
+});
+
+export const OutcomeBody = z
+  .object({ events: z.array(OutcomeEvent).min(1).max(500) })
+  .openapi('OutcomeEvents');
+export const OutcomeResponse = z.object({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+});
+
+export const HiddenBody = z.object({
+  postIds: z.array(id('Post id')).min(1).max(1000),
+  hidden: z.boolean().default(true),
+});
+export const HiddenResponse = z.object({ updated: z.number().int() });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ where: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+export type RelatedQueryInput = z.input<typeof RelatedQuery>;
+export type RelatedResponseBody = z.infer<typeof RelatedResponse>;
+export type OutcomeEventInput = z.input<typeof OutcomeEvent>;
+export type OutcomeResponseBody = z.infer<typeof OutcomeResponse>;
+export type HiddenResponseBody = z.infer<typeof HiddenResponse>;
+export type ProblemBody = z.infer<typeof Problem>;
