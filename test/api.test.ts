@@ -1,0 +1,369 @@
+/** The API over real HTTP, on a real LMDB store. */
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, OsusumeApiError } from '../api/client.js';
+import { startServer, type RunningServer } from '../api/server.js';
+import type { Config } from '../core/config.js';
+import { openStore } from '../core/store/index.js';
+import type { RecommendationStore, RelatedList } from '../core/store/types.js';
+import { addApiKey } from '../scripts/api-key.js';
+import { tempDir, testConfig } from './helpers/fixtures.js';
+
+const tmp = tempDir();
+let config: Config;
+let server: RunningServer;
+let store: RecommendationStore;
+let keyAll: string;
+let keyAcme: string;
+
+const list = (postId: string, ids: string[]): RelatedList => ({
+  postId,
+  items: ids.map((id, i) => ({ postId: id, score: 1 - i / 10 })),
+});
+const writeExperiments = (yaml: string) => writeFileSync(config.experimentsFile, yaml);
+
+beforeAll(async () => {
+  config = testConfig(tmp.dir, {
+    experimentsFile: 'experiments.yaml',
+    api: { reloadSeconds: 0.1, logsDir: 'logs', maxLimit: 20 },
+  });
+  writeExperiments('defaultAlgorithm: embedding\n');
+  const seed = openStore(config.store);
+  await seed.writeLists('acme', 'v1', 'embedding', [
+    list('p1', ['p2', 'p3', 'p4', 'p5', 'p6']),
+    list('short', ['p2']),
+    list('a/b', ['p1', 'p2']),
+  ]);
+  await seed.writePopular('acme', 'v1', [
+    { postId: 'p9', score: 9 },
+    { postId: 'p8', score: 8 },
+    { postId: 'p1', score: 7 },
+    { postId: 'p2', score: 6 },
+  ]);
+  await seed.activate(
+    'acme',
+    { version: 'v1', activatedAt: '', algorithms: ['embedding', 'popular'], lists: 3 },
+    2,
+  );
+  await seed.writeLists('other', 'v1', 'embedding', [list('p1', ['secret-1', 'secret-2'])]);
+  await seed.writePopular('other', 'v1', [{ postId: 'secret-3', score: 1 }]);
+  await seed.activate(
+    'other',
+    { version: 'v1', activatedAt: '', algorithms: ['embedding'], lists: 1 },
+    2,
+  );
+  await seed.close();
+  keyAll = addApiKey(config.api.keysFile, 'all', ['*']);
+  keyAcme = addApiKey(config.api.keysFile, 'acme-only', ['acme']);
+  server = await startServer(config, 0);
+  store = openStore(config.store);
+});
+afterAll(async () => {
+  await server.close();
+  await store.close();
+  tmp.cleanup();
+});
+
+const client = () => createClient({ baseUrl: server.url, apiKey: keyAll });
+const get = (path: string, key: string | null = keyAll) =>
+  fetch(`${server.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+const ids = (items: { postId: string }[]) => items.map((i) => i.postId);
+
+/** The server answers 413 from Content-Length, before reading the body (fetch would see a reset mid-upload). */
+function statusOfLargeUpload(path: string, bytes: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${server.url}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${keyAll}`,
+        'content-type': 'application/json',
+        'content-length': bytes,
+      },
+    });
+    req.on('response', (res) => {
+      resolve(res.statusCode!);
+      req.destroy();
+    });
+    req.on('error', reject);
+    // The declared length alone must be enough to refuse: nothing of the body is sent.
+    req.flushHeaders();
+  });
+}
+
+describe('GET related', () => {
+  it('serves the active list with ranks, scores, version and request id', async () => {
+    const body = await client().related('acme', 'p1', { userId: 'u1', limit: 3 });
+    expect(body).toMatchObject({
+      tenantId: 'acme',
+      postId: 'p1',
+      algorithm: 'embedding',
+      version: 'v1',
+      experiment: null,
+      variant: null,
+      fallback: false,
+    });
+    expect(body.items).toEqual([
+      { postId: 'p2', rank: 1, score: 1 },
+      { postId: 'p3', rank: 2, score: 0.9 },
+      { postId: 'p4', rank: 3, score: 0.8 },
+    ]);
+    expect(body.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('removes excluded and hidden posts, and unhides again', async () => {
+    expect(
+      ids(
+        (await client().related('acme', 'p1', { userId: 'u1', limit: 3, exclude: ['p2', 'p4'] }))
+          .items,
+      ),
+    ).toEqual(['p3', 'p5', 'p6']);
+    await client().setHidden('acme', ['p3']);
+    expect(ids((await client().related('acme', 'p1', { userId: 'u1', limit: 3 })).items)).toEqual([
+      'p2',
+      'p4',
+      'p5',
+    ]);
+    await client().setHidden('acme', ['p3'], false);
+    expect(ids((await client().related('acme', 'p1', { userId: 'u1', limit: 3 })).items)).toEqual([
+      'p2',
+      'p3',
+      'p4',
+    ]);
+  });
+
+  it('fills a missing or short list from the popular list of the same tenant, flagged', async () => {
+    const missing = await client().related('acme', 'unknown', { userId: 'u1', limit: 3 });
+    expect(missing).toMatchObject({ fallback: true, version: 'v1' });
+    expect(ids(missing.items)).toEqual(['p9', 'p8', 'p1']);
+    const short = await client().related('acme', 'short', { userId: 'u1', limit: 3 });
+    expect(short).toMatchObject({ fallback: true });
+    expect(ids(short.items)).toEqual(['p2', 'p9', 'p8']);
+    const viewed = await client().related('acme', 'p9', { userId: 'u1', limit: 10 });
+    expect(ids(viewed.items)).not.toContain('p9');
+    for (const item of viewed.items) expect(item.postId.startsWith('secret')).toBe(false);
+  });
+
+  it('accepts ids with slashes and non-ASCII characters when percent-encoded', async () => {
+    expect(
+      ids((await client().related('acme', 'a/b', { userId: 'ユーザー', limit: 2 })).items),
+    ).toEqual(['p1', 'p2']);
+  });
+
+  it('never serves a half-written version', async () => {
+    await store.writeLists('acme', 'v2', 'embedding', [list('p1', ['x1', 'x2'])]);
+    const body = await client().related('acme', 'p1', { userId: 'u1', limit: 2 });
+    expect(body.version).toBe('v1');
+    expect(ids(body.items)).toEqual(['p2', 'p3']);
+    await store.deleteVersion('acme', 'v2');
+  });
+});
+
+describe('security and validation', () => {
+  it('answers 401 without or with a wrong key, 403 outside the key scope, as problem+json', async () => {
+    for (const [key, status] of [
+      [null, 401],
+      ['osk_wrong', 401],
+      [keyAcme, 403],
+    ] as const) {
+      const res = await get('/v1/tenants/other/posts/p1/related?userId=u1', key);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(await res.json()).toMatchObject({
+        status,
+        title: status === 401 ? 'Unauthorized' : 'Forbidden',
+      });
+    }
+    expect((await get('/v1/tenants/acme/posts/p1/related?userId=u1', keyAcme)).status).toBe(200);
+  });
+
+  it('rejects bad parameters with 400 naming each one', async () => {
+    const res = await get(
+      '/v1/tenants/acme/posts/p1/related?userId=has%20space&limit=0&exclude=ok,bad%20id',
+    );
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: { where: string }[] };
+    expect(body.errors.map((e) => e.where).sort()).toEqual(['exclude', 'limit', 'userId']);
+    expect((await get('/v1/tenants/acme/posts/p1/related?userId=u&limit=21')).status).toBe(400);
+    expect((await get('/v1/tenants/acme/posts/p1/related')).status).toBe(400);
+    await expect(client().related('acme', 'p1', { userId: 'u', limit: 50 })).rejects.toBeInstanceOf(
+      OsusumeApiError,
+    );
+  });
+
+  it('limits body size, rejects malformed JSON and unknown routes, and shows no stack traces', async () => {
+    const post = (path: string, body: string) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keyAll}`, 'content-type': 'application/json' },
+        body,
+      });
+    expect(await statusOfLargeUpload('/v1/tenants/acme/events', 300_000)).toBe(413);
+    const malformed = await post('/v1/tenants/acme/events', '{"events": [');
+    expect(malformed.status).toBe(400);
+    expect(await malformed.text()).not.toMatch(/at .*\.ts:\d+/);
+    expect((await get('/nope')).status).toBe(404);
+  });
+
+  it('never answers 500 to malformed requests (property-based)', async () => {
+    const segment = fc
+      .string({ minLength: 0, maxLength: 40, unit: 'binary' })
+      .map((s) => encodeURIComponent(s));
+    await fc.assert(
+      fc.asyncProperty(
+        segment,
+        segment,
+        segment,
+        fc.string({ maxLength: 200 }),
+        async (tenant, post, user, body) => {
+          const related = await get(
+            `/v1/tenants/${tenant}/posts/${post}/related?userId=${user}&limit=${user.length}`,
+          );
+          expect(related.status).toBeLessThan(500);
+          const events = await fetch(`${server.url}/v1/tenants/${tenant}/events`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${keyAll}`, 'content-type': 'application/json' },
+            body,
+          });
+          expect(events.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('publishes its OpenAPI document, health, readiness and metrics', async () => {
+    const doc = (await (await get('/openapi.json', null)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/tenants/{tenantId}/posts/{postId}/related',
+        '/v1/tenants/{tenantId}/events',
+      ]),
+    );
+    expect((await get('/healthz', null)).status).toBe(200);
+    expect(await (await get('/readyz', null)).json()).toMatchObject({
+      status: 'ready',
+      apiKeys: 2,
+    });
+    const metrics = await (await get('/metrics', null)).text();
+    expect(metrics).toMatch(
+      /osusume_http_request_duration_seconds_bucket\{[^}]*route="\/v1\/tenants\/:tenantId\/posts\/:postId\/related"[^}]*tenant="acme"/,
+    );
+  });
+});
+
+describe('experiments and logs', () => {
+  it('assigns users deterministically, picks up a changed file without a restart, and logs joinable records', async () => {
+    writeExperiments(`experiments:
+  - id: ab1
+    surface: footer
+    variants:
+      - { name: control, algorithm: popular, weight: 1 }
+      - { name: treatment, algorithm: embedding, weight: 1 }
+`);
+    await new Promise((r) => setTimeout(r, 400));
+    const seen = new Map<string, string>();
+    for (let u = 0; u < 40; u++) {
+      const a = await client().related('acme', 'p1', {
+        userId: `user-${u}`,
+        surface: 'footer',
+        limit: 2,
+      });
+      const b = await client().related('acme', 'p1', {
+        userId: `user-${u}`,
+        surface: 'footer',
+        limit: 2,
+      });
+      expect(b.variant).toBe(a.variant);
+      expect(a.experiment).toBe('ab1');
+      expect(a.algorithm).toBe(a.variant === 'control' ? 'popular' : 'embedding');
+      seen.set(`user-${u}`, a.variant!);
+    }
+    expect(new Set(seen.values())).toEqual(new Set(['control', 'treatment']));
+    const other = await client().related('acme', 'p1', {
+      userId: 'user-1',
+      surface: 'sidebar',
+      limit: 2,
+    });
+    expect(other.experiment).toBeNull();
+
+    const response = await client().related('acme', 'p1', {
+      userId: 'user-7',
+      surface: 'footer',
+      limit: 2,
+    });
+    const events = [
+      {
+        eventId: 'e1',
+        requestId: response.requestId,
+        postId: response.items[0]!.postId,
+        type: 'click',
+      },
+    ];
+    expect(await client().sendEvents('acme', events)).toEqual({ accepted: 1, duplicates: 0 });
+    expect(await client().sendEvents('acme', events)).toEqual({ accepted: 0, duplicates: 1 });
+    await server.logs.flush();
+    const read = (log: string) =>
+      readdirSync(config.api.logsDir)
+        .filter((f) => f.startsWith(log))
+        .flatMap((f) =>
+          readFileSync(`${config.api.logsDir}/${f}`, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        );
+    const exposure = read('exposure').find((e) => e.requestId === response.requestId);
+    expect(exposure).toMatchObject({
+      tenantId: 'acme',
+      surface: 'footer',
+      userId: 'user-7',
+      experiment: 'ab1',
+      variant: seen.get('user-7'),
+      version: 'v1',
+      fallback: false,
+    });
+    expect(exposure.items[0]).toMatchObject({ rank: 1 });
+    expect(
+      read('assignment').some(
+        (a) => a.requestId === response.requestId && a.variant === seen.get('user-7'),
+      ),
+    ).toBe(true);
+    expect(read('outcome').filter((o) => o.eventId === 'e1')).toHaveLength(1);
+  });
+
+  it('interleaves two algorithms with team labels', async () => {
+    writeExperiments(`experiments:
+  - id: il
+    surface: sidebar
+    type: interleaving
+    variants: [{ name: emb, algorithm: embedding }, { name: pop, algorithm: popular }]
+`);
+    await new Promise((r) => setTimeout(r, 400));
+    const body = await client().related('acme', 'p1', {
+      userId: 'u1',
+      surface: 'sidebar',
+      limit: 4,
+    });
+    expect(body).toMatchObject({
+      experiment: 'il',
+      variant: 'interleaved',
+      algorithm: 'embedding+popular',
+    });
+    expect(new Set(body.items.map((i) => i.team))).toEqual(new Set(['emb', 'pop']));
+    expect(new Set(ids(body.items)).size).toBe(4);
+    writeExperiments('defaultAlgorithm: embedding\n');
+    await new Promise((r) => setTimeout(r, 400));
+  });
+
+  it('keeps the previous experiments when an edit is invalid', async () => {
+    writeExperiments('experiments: [{ id: broken }]\n');
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await client().related('acme', 'p1', { userId: 'u1', limit: 1 })).algorithm).toBe(
+      'embedding',
+    );
+    writeExperiments('defaultAlgorithm: embedding\n');
+  });
+});

@@ -1,0 +1,217 @@
+/** The serving logic when the store misbehaves, and the analysis SQL on generated logs. */
+import { DuckDBInstance } from '@duckdb/node-api';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { LogName, LogSink } from '../api/logs.js';
+import { ApiMetrics } from '../api/metrics.js';
+import { RelatedService } from '../api/related.js';
+import { parseExperiments } from '../core/experiments.js';
+import { LmdbStore } from '../core/store/lmdb.js';
+import type { RecommendationStore } from '../core/store/types.js';
+import { tempDir, writeJsonl } from './helpers/fixtures.js';
+
+class MemorySink implements LogSink {
+  readonly lines: { log: LogName; record: Record<string, unknown> }[] = [];
+  write(log: LogName, record: Record<string, unknown>): void {
+    this.lines.push({ log, record });
+  }
+  async flush(): Promise<void> {}
+}
+
+async function seededStore(dir: string): Promise<LmdbStore> {
+  const store = new LmdbStore(`${dir}/store.lmdb`);
+  await store.writeLists('t', 'v1', 'embedding', [
+    {
+      postId: 'p1',
+      items: [
+        { postId: 'p2', score: 0.9 },
+        { postId: 'p3', score: 0.8 },
+      ],
+    },
+  ]);
+  await store.writePopular('t', 'v1', [
+    { postId: 'pop1', score: 5 },
+    { postId: 'pop2', score: 4 },
+  ]);
+  await store.activate(
+    't',
+    { version: 'v1', activatedAt: '', algorithms: ['embedding'], lists: 1 },
+    2,
+  );
+  return store;
+}
+
+function service(
+  store: RecommendationStore,
+  metrics = new ApiMetrics(true),
+  logs = new MemorySink(),
+) {
+  return new RelatedService({
+    store,
+    experiments: () => parseExperiments('defaultAlgorithm: embedding', 'test'),
+    hidden: async () => new Set(),
+    logs,
+    metrics,
+    storeTimeoutMs: 30,
+  });
+}
+
+const request = {
+  tenantId: 't',
+  postId: 'p1',
+  userId: 'u',
+  surface: 'default',
+  limit: 2,
+  exclude: [],
+};
+
+describe('store trouble', () => {
+  it('answers from the popular list when reading the list fails or is slow, and counts it', async () => {
+    const tmp = tempDir();
+    const store = await seededStore(tmp.dir);
+    const metrics = new ApiMetrics(true);
+    const failing = Object.assign(Object.create(store), {
+      getList: async () => Promise.reject(new Error('unavailable')),
+    });
+    expect(await service(failing, metrics).related(request, 'r1')).toMatchObject({
+      fallback: true,
+      items: [{ postId: 'pop1' }, { postId: 'pop2' }],
+    });
+    const slow = Object.assign(Object.create(store), {
+      getList: () => new Promise((r) => setTimeout(() => r(null), 500)),
+    });
+    expect(await service(slow, metrics).related(request, 'r2')).toMatchObject({
+      fallback: true,
+      version: 'v1',
+    });
+    const counted = await metrics.registry.getSingleMetricAsString('osusume_store_errors_total');
+    expect(counted).toContain('kind="error"} 1');
+    expect(counted).toContain('kind="timeout"} 1');
+    const down = Object.assign(Object.create(store), {
+      getList: () => Promise.reject(new Error('x')),
+      getPopular: () => Promise.reject(new Error('x')),
+    });
+    expect(await service(down).related(request, 'r3')).toMatchObject({ fallback: true, items: [] });
+    expect(await service(store).related(request, 'r4')).toMatchObject({
+      fallback: false,
+      items: [{ postId: 'p2' }, { postId: 'p3' }],
+    });
+    await store.close();
+    tmp.cleanup();
+  });
+});
+
+describe('analysis SQL (DuckDB) on generated logs', () => {
+  async function run(
+    sqlFile: string,
+    exposures: string,
+    outcomes: string,
+  ): Promise<Record<string, unknown>[]> {
+    const sql = readFileSync(new URL(`../api/sql/${sqlFile}`, import.meta.url), 'utf8');
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    const reader = await connection.runAndReadAll(sql, { exposures, outcomes });
+    const rows = reader.getRowObjectsJson() as Record<string, unknown>[];
+    connection.closeSync();
+    db.closeSync();
+    return rows;
+  }
+
+  it('computes CTR per variant, counting a clicked request once and duplicate events once', async () => {
+    const tmp = tempDir();
+    const exposures = [];
+    const outcomes = [];
+    // control: 10 requests, 2 clicked; treatment: 10 requests, 5 clicked (one clicked twice, one event re-sent).
+    for (const [variant, clicked] of [
+      ['control', 2],
+      ['treatment', 5],
+    ] as const) {
+      for (let i = 0; i < 10; i++) {
+        const requestId = `${variant}-${i}`;
+        exposures.push({
+          requestId,
+          tenantId: 't',
+          experiment: 'ab1',
+          variant,
+          items: [
+            { postId: 'x', rank: 1, score: 1 },
+            { postId: 'y', rank: 2, score: 0.5 },
+          ],
+        });
+        if (i < clicked)
+          outcomes.push({ eventId: `${requestId}-c1`, requestId, postId: 'x', type: 'click' });
+      }
+    }
+    outcomes.push({
+      eventId: 'treatment-0-c2',
+      requestId: 'treatment-0',
+      postId: 'y',
+      type: 'click',
+    });
+    outcomes.push({
+      eventId: 'treatment-1-c1',
+      requestId: 'treatment-1',
+      postId: 'x',
+      type: 'click',
+    });
+    outcomes.push({ eventId: 'view-1', requestId: 'control-9', postId: 'x', type: 'view' });
+    outcomes.push({ eventId: 'stray', requestId: 'control-8', postId: 'not-shown', type: 'click' });
+    exposures.push({
+      requestId: 'no-exp',
+      tenantId: 't',
+      experiment: null,
+      variant: null,
+      items: [{ postId: 'x', rank: 1, score: 1 }],
+    });
+    const rows = await run(
+      'ctr_by_variant.duckdb.sql',
+      writeJsonl(`${tmp.dir}/exposure.jsonl`, exposures),
+      writeJsonl(`${tmp.dir}/outcome.jsonl`, outcomes),
+    );
+    expect(rows).toEqual([
+      { experiment: 'ab1', variant: 'control', requests: '10', clicked_requests: '2', ctr: 0.2 },
+      { experiment: 'ab1', variant: 'treatment', requests: '10', clicked_requests: '5', ctr: 0.5 },
+    ]);
+    tmp.cleanup();
+  });
+
+  it('counts interleaving wins per team, with ties', async () => {
+    const tmp = tempDir();
+    const items = [
+      { postId: 'a1', team: 'emb' },
+      { postId: 'b1', team: 'pop' },
+      { postId: 'a2', team: 'emb' },
+    ];
+    const exposures = ['r1', 'r2', 'r3', 'r4'].map((requestId) => ({
+      requestId,
+      experiment: 'il',
+      variant: 'interleaved',
+      items,
+    }));
+    const click = (requestId: string, postId: string, n: number) => ({
+      eventId: `${requestId}-${postId}-${n}`,
+      requestId,
+      postId,
+      type: 'click',
+    });
+    const outcomes = [
+      click('r1', 'a1', 1),
+      click('r1', 'a2', 1),
+      click('r2', 'b1', 1),
+      click('r3', 'a1', 1),
+      click('r3', 'b1', 1),
+      click('r3', 'b1', 1),
+    ];
+    const rows = await run(
+      'interleaving_wins.duckdb.sql',
+      writeJsonl(`${tmp.dir}/exposure.jsonl`, exposures),
+      writeJsonl(`${tmp.dir}/outcome.jsonl`, outcomes),
+    );
+    expect(rows).toEqual([
+      { experiment: 'il', winner: 'emb', requests: '1' },
+      { experiment: 'il', winner: 'pop', requests: '1' },
+      { experiment: 'il', winner: 'tie', requests: '1' },
+    ]);
+    tmp.cleanup();
+  });
+});
