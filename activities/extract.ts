@@ -1,5 +1,6 @@
 import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
 import { BadDataError } from '../core/errors.js';
+import { algorithmsForTenant, loadExperiments } from '../core/experiments.js';
 import { parseTenantId } from '../core/ids.js';
 import {
   toSnapshotPost,
@@ -27,10 +28,21 @@ export interface ExtractResult {
   skippedExamples: string[];
   watermark?: string;
   incremental: boolean;
-  /** Embeddings + neighbours, or popularity only for a tenant below pipeline.minPostsForEmbedding. */
+  /**
+   * Embeddings + neighbours, or popularity only: for a tenant below pipeline.minPostsForEmbedding,
+   * or one whose experiments (and the default algorithm) do not use embeddings.
+   */
   mode: 'embedding' | 'popular';
   /** The last activated run's embeddings, for the embed step to reuse. */
   previousEmbeddingsUri?: string;
+}
+
+/** Whether the tenant's lists need embeddings: the experiments file says which algorithms are served. */
+function needsEmbeddings(ctx: StepContext, tenantId: string, posts: number): boolean {
+  if (posts < ctx.config.pipeline.minPostsForEmbedding) return false;
+  return algorithmsForTenant(loadExperiments(ctx.config.experimentsFile), tenantId).includes(
+    'embedding',
+  );
 }
 
 /**
@@ -104,7 +116,7 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
     skippedExamples,
     watermark,
     incremental: state !== null,
-    mode: snapshot.length < ctx.config.pipeline.minPostsForEmbedding ? 'popular' : 'embedding',
+    mode: needsEmbeddings(ctx, tenantId, snapshot.length) ? 'embedding' : 'popular',
     previousEmbeddingsUri: state?.embeddingsUri,
   };
 }

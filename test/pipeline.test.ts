@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openContext, type StepContext } from '../activities/context.js';
 import { embedPosts, CHUNK_SIZE } from '../activities/embed.js';
@@ -190,6 +191,19 @@ describe('local batch pipeline', () => {
     const third = await runTenant(ctx, { tenantId: 'acme', runId: 'run-3' });
     expect(third.collectedVersions).toEqual(['run-1']);
     expect(await ctx.store.listVersions('acme')).toEqual(['run-2', 'run-3']);
+  });
+
+  it('computes only what the experiments file serves: no embeddings when nothing uses them', async () => {
+    await load(acme);
+    writeFileSync(config.experimentsFile, 'defaultAlgorithm: popular\n');
+    const report = await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    expect(report).toMatchObject({ mode: 'popular', lists: 60 });
+    expect(report.embedded).toBeUndefined();
+    writeFileSync(
+      config.experimentsFile,
+      'defaultAlgorithm: popular\nexperiments:\n  - { id: t, surface: s, tenants: [acme], variants: [{ name: e, algorithm: embedding }] }\n',
+    );
+    expect((await runTenant(ctx, { tenantId: 'acme', runId: 'run-2' })).mode).toBe('embedding');
   });
 
   it('embedding resumes from the chunks a crashed attempt wrote', async () => {
