@@ -3,13 +3,16 @@
  * per language and section) into the local warehouse, builds the demo embedding model if none is
  * configured, runs the batch for every tenant (on Temporal when one can be reached or started,
  * else in process), and prints a sample of related posts.
- *   npm run demo [-- --keep-server]   (keeps a started Temporal dev server and its UI running)
+ * Then it serves the lists through the API and shows its answers.
+ *   npm run demo [-- --keep-server] [-- --serve]   (keep the Temporal dev server / the API running)
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { openContext } from '../activities/context.js';
+import { createClient } from '../api/client.js';
+import { startServer } from '../api/server.js';
 import { findModelFile } from '../activities/embedder.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
@@ -18,6 +21,7 @@ import { postText } from '../core/posts.js';
 import { createRandom } from '../core/random.js';
 import { openStore } from '../core/store/index.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
+import { addApiKey } from './api-key.js';
 import { defaultRunId, formatReport, formatSummary, runBatch } from './batch.js';
 import { runBatchOnTemporal } from './orchestrate.js';
 
@@ -145,8 +149,53 @@ async function printSamples(config: Config, posts: DemoPost[]): Promise<void> {
   }
 }
 
+/**
+ * Serves the results through the real API with a demo key, and shows one answer of each kind:
+ * the default list, and an A/B assignment from experiments.yaml. `serve` keeps it running.
+ */
+async function serveDemo(config: Config, serve: boolean): Promise<void> {
+  const keysFile = path.join(
+    path.dirname(config.warehouse.kind === 'duckdb' ? config.warehouse.path : config.artifactsDir),
+    'demo-api-keys.json',
+  );
+  rmSync(keysFile, { force: true });
+  const apiKey = addApiKey(keysFile, 'demo', ['*']);
+  const server = await startServer(
+    { ...config, api: { ...config.api, keysFile } },
+    serve ? config.api.port : 0,
+  );
+  try {
+    const client = createClient({ baseUrl: server.url, apiKey });
+    const plain = await client.related('ja-man2', 'open.2', { userId: 'demo-user', limit: 3 });
+    console.log(
+      `\nServed by the API at ${server.url}:\nGET /v1/tenants/ja-man2/posts/open.2/related?userId=demo-user&limit=3\n${JSON.stringify(plain)}`,
+    );
+    const footer = await client.related('en-man2', 'open.2', {
+      userId: 'demo-user',
+      surface: 'post-footer',
+      limit: 3,
+    });
+    console.log(
+      `With surface=post-footer (experiment ${footer.experiment}, variant ${footer.variant}):\n${JSON.stringify(footer.items)}`,
+    );
+    if (serve) {
+      console.log(
+        `\nThe API keeps running. Try:\n  curl -H 'Authorization: Bearer ${apiKey}' '${server.url}/v1/tenants/en-man3/posts/printf.3/related?userId=me'\nPress Ctrl+C to stop.`,
+      );
+      await new Promise((resolve) => process.once('SIGINT', resolve));
+    }
+  } finally {
+    await server.close();
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'keep-server': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      'keep-server': { type: 'boolean', default: false },
+      serve: { type: 'boolean', default: false },
+    },
+  });
   const config = loadConfig();
   const posts = gunzipSync(readFileSync(DEMO_POSTS))
     .toString('utf8')
@@ -157,6 +206,7 @@ async function main(): Promise<void> {
   ensureModel(config, posts);
   const ok = await runBatchAnyhow(config, defaultRunId(), values['keep-server']);
   await printSamples(config, posts);
+  await serveDemo(config, values.serve);
   if (!ok) process.exitCode = 1;
 }
 
