@@ -158,7 +158,9 @@ export function createApp(deps: AppDeps) {
     );
   });
 
-  app.use(
+  // Only requests with a body: touching the body of a GET would build a full Request object.
+  app.on(
+    'POST',
     '/v1/tenants/:tenantId/*',
     bodyLimit({
       maxSize: 256 * 1024,

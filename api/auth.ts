@@ -29,6 +29,8 @@ export type AuthResult =
 
 export class ApiKeys {
   private readonly byHash: Map<string, ApiKeyEntry>;
+  /** Presented keys already hashed: hashing once per key, not per request. Bounded. */
+  private readonly known = new Map<string, ApiKeyEntry | null>();
 
   constructor(entries: ApiKeyEntry[]) {
     this.byHash = new Map(entries.map((e) => [e.sha256, e]));
@@ -57,7 +59,12 @@ export class ApiKeys {
         status: 401,
         detail: 'Send an API key as "Authorization: Bearer <key>".',
       };
-    const entry = this.byHash.get(hashKey(key));
+    let entry = this.known.get(key);
+    if (entry === undefined) {
+      entry = this.byHash.get(hashKey(key)) ?? null;
+      if (this.known.size >= 10_000) this.known.clear();
+      this.known.set(key, entry);
+    }
     if (!entry)
       return {
         ok: false,

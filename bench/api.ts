@@ -1,0 +1,137 @@
+/**
+ * npm run bench:api — the related-posts endpoint on the LMDB store against a bare Hono handler
+ * returning a constant (this machine's ceiling for an HTTP JSON response), both served by
+ * @hono/node-server in a child process and loaded by autocannon from this one.
+ * 1. Throughput: as fast as each goes (ratio = related / ceiling requests/s; goal >= 0.7).
+ * 2. Latency: the related endpoint at half the ceiling's rate (goal: p99 <= 5 ms).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { LmdbStore } from '../core/store/lmdb.js';
+import { addApiKey } from '../scripts/api-key.js';
+
+const POSTS = 10_000;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 32;
+const WARMUP = 3;
+
+async function seed(dir: string): Promise<string> {
+  const store = new LmdbStore(path.join(dir, 'store.lmdb'));
+  const lists = Array.from({ length: POSTS }, (_, i) => ({
+    postId: `p${i}`,
+    items: Array.from({ length: 20 }, (_, j) => ({
+      postId: `p${(i + j * 37 + 1) % POSTS}`,
+      score: 1 - j / 40,
+    })),
+  }));
+  for (let s = 0; s < lists.length; s += 2000)
+    await store.writeLists('acme', 'v1', 'embedding', lists.slice(s, s + 2000));
+  await store.writePopular('acme', 'v1', lists[0]!.items);
+  await store.activate(
+    'acme',
+    { version: 'v1', activatedAt: '', algorithms: ['embedding'], lists: POSTS },
+    2,
+  );
+  await store.close();
+  writeFileSync(
+    path.join(dir, 'experiments.yaml'),
+    'experiments:\n  - { id: ab, surface: footer, variants: [{ name: a, algorithm: embedding }, { name: b, algorithm: popular }] }\n',
+  );
+  return addApiKey(path.join(dir, 'keys.json'), 'bench', ['acme']);
+}
+
+async function start(args: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/api-target.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill();
+  await exited;
+}
+
+function load(
+  url: string,
+  apiKey: string,
+  overallRate?: number,
+  duration = SECONDS,
+): Promise<autocannon.Result> {
+  let n = 0;
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration,
+    ...(overallRate ? { overallRate } : {}),
+    headers: { authorization: `Bearer ${apiKey}` },
+    requests: [
+      {
+        setupRequest: (req) => {
+          n += 1;
+          const surface = n % 2 === 0 ? '&surface=footer' : '';
+          return {
+            ...req,
+            path: `/v1/tenants/acme/posts/p${(n * 7919) % POSTS}/related?userId=u${n % 5000}&limit=10${surface}`,
+          };
+        },
+      },
+    ],
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-api-'));
+  const apiKey = await seed(dir);
+  // Each server gets WARMUP seconds of load first (JIT, lazy loading), not measured.
+  const ceilingServer = await start(['ceiling', '18581']);
+  await load('http://127.0.0.1:18581', apiKey, undefined, WARMUP);
+  const ceiling = await load('http://127.0.0.1:18581', apiKey);
+  await stop(ceilingServer);
+  const relatedServer = await start(['related', '18582', dir]);
+  await load('http://127.0.0.1:18582', apiKey, undefined, WARMUP);
+  const related = await load('http://127.0.0.1:18582', apiKey);
+  const halfRate = Math.round(ceiling.requests.average / 2);
+  const paced = await load('http://127.0.0.1:18582', apiKey, halfRate);
+  await stop(relatedServer);
+  rmSync(dir, { recursive: true, force: true });
+
+  const errors = related.errors + related.non2xx + paced.errors + paced.non2xx;
+  const ratio = related.requests.average / ceiling.requests.average;
+  console.log(
+    `ceiling (bare Hono, constant JSON): ${ceiling.requests.average.toFixed(0)} req/s, p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms`,
+  );
+  console.log(
+    `related (LMDB, experiments, logs):  ${related.requests.average.toFixed(0)} req/s, p50 ${related.latency.p50} ms, p99 ${related.latency.p99} ms`,
+  );
+  console.log(
+    `related at ${halfRate} req/s (half the ceiling): p50 ${paced.latency.p50} ms, p99 ${paced.latency.p99} ms; errors/non-2xx ${errors}`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'api',
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      ceilingRps: Math.round(ceiling.requests.average),
+      relatedRps: Math.round(related.requests.average),
+      ratio: +ratio.toFixed(3),
+      halfRate,
+      halfRateP50Ms: paced.latency.p50,
+      halfRateP99Ms: paced.latency.p99,
+      errors,
+    }),
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
