@@ -1,0 +1,303 @@
+/**
+ * Offline evaluation through the real pipeline:
+ *   npm run evaluate -- --items ITEMS.jsonl[.gz] --pairs PAIRS.tsv[.gz] [--algorithms embedding,popular] [--k 10] [--json]
+ * Items: JSON lines with tenant, id, title, body (tenantId/postId are accepted too). Pairs: TSV
+ * with a header naming tenant, a, b (undirected). The items are loaded into a temporary local
+ * warehouse and the batch runs on them; its lists are scored per tenant and macro-averaged.
+ * The embedding model is the configured one, else a corpus model built from all the items.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { openContext } from '../activities/context.js';
+import { findModelFile } from '../activities/embedder.js';
+import { loadConfig, parseConfig } from '../core/config.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
+import {
+  evaluateLists,
+  listOverlap,
+  macroAverage,
+  relatedSets,
+  type Lists,
+  type TenantMetrics,
+} from '../core/evaluation.js';
+import { ALGORITHMS } from '../core/experiments.js';
+import { buildLexicalModel } from '../core/model/lexical.js';
+import { postText } from '../core/posts.js';
+import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
+import { runBatch } from './batch.js';
+
+interface Item {
+  tenant: string;
+  id: string;
+  title: string;
+  body: string;
+}
+
+const DEFAULT_ALGORITHM = 'embedding';
+
+function readText(file: string): string {
+  const raw = readFileSync(file);
+  return (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+}
+
+export function readItems(file: string): { items: Item[]; skipped: number } {
+  const items: Item[] = [];
+  let skipped = 0;
+  for (const line of readText(file).split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const r = JSON.parse(line) as Record<string, unknown>;
+      const item = {
+        tenant: r.tenant ?? r.tenantId,
+        id: r.id ?? r.postId,
+        title: r.title ?? '',
+        body: r.body ?? '',
+      };
+      if (
+        [item.tenant, item.id, item.title, item.body].every((v) => typeof v === 'string') &&
+        item.tenant &&
+        item.id
+      )
+        items.push(item as Item);
+      else skipped += 1;
+    } catch {
+      skipped += 1;
+    }
+  }
+  return { items, skipped };
+}
+
+export function readPairs(file: string): Map<string, [string, string][]> {
+  const [header, ...rows] = readText(file)
+    .split('\n')
+    .filter((l) => l.trim());
+  const columns = header!.split('\t').map((c) => c.trim());
+  const at = (name: string) => {
+    const i = columns.indexOf(name);
+    if (i < 0)
+      throw new ConfigError(
+        `${file}: the header must name tenant, a and b (found: ${columns.join(', ')}).`,
+      );
+    return i;
+  };
+  const [t, a, b] = [at('tenant'), at('a'), at('b')];
+  const pairs = new Map<string, [string, string][]>();
+  for (const row of rows) {
+    const cells = row.split('\t');
+    const tenant = cells[t]!;
+    if (!pairs.has(tenant)) pairs.set(tenant, []);
+    pairs.get(tenant)!.push([cells[a]!, cells[b]!]);
+  }
+  return pairs;
+}
+
+export interface EvaluationResult {
+  k: number;
+  perTenant: Record<string, Record<string, TenantMetrics>>;
+  macro: Record<string, ReturnType<typeof macroAverage>>;
+  overlap: Record<string, number>;
+}
+
+export async function evaluate(
+  itemsFile: string,
+  pairsFile: string,
+  algorithms: string[],
+  k: number,
+): Promise<EvaluationResult> {
+  const { items, skipped } = readItems(itemsFile);
+  if (skipped > 0) console.error(`skipped ${skipped} malformed item lines`);
+  const pairs = readPairs(pairsFile);
+  const dir = mkdtempSync(path.join(tmpdir(), 'osusume-eval-'));
+  try {
+    const userModel = loadConfig().model;
+    let modelDir = userModel.dir;
+    try {
+      findModelFile(modelDir);
+    } catch {
+      modelDir = path.join(dir, 'model');
+      buildLexicalModel(
+        items.map((i) => postText(i, 4000)),
+        modelDir,
+      );
+    }
+    const config = parseConfig(
+      {
+        warehouse: { kind: 'duckdb', path: 'warehouse.duckdb' },
+        store: { kind: 'lmdb', path: 'store.lmdb' },
+        artifactsDir: 'artifacts',
+        experimentsFile: 'experiments.yaml',
+        model: { ...userModel, dir: modelDir },
+        neighbours: { k: Math.max(k, 20) },
+        pipeline: { minPostsForEmbedding: 2 },
+      },
+      dir,
+    );
+    const ts = '2024-01-01T00:00:00.000Z';
+    const postsFile = path.join(dir, 'posts.jsonl');
+    writeFileSync(
+      postsFile,
+      items
+        .map((i) =>
+          JSON.stringify({
+            tenantId: i.tenant,
+            postId: i.id,
+            title: i.title,
+            body: i.body,
+            createdAt: ts,
+            updatedAt: ts,
+          }),
+        )
+        .join('\n') + '\n',
+    );
+    const warehouse = await DuckDbWarehouse.open(
+      config.warehouse.kind === 'duckdb' ? config.warehouse.path : '',
+    );
+    await warehouse.importFile('posts', postsFile);
+    await warehouse.close();
+
+    const ctx = await openContext(config);
+    try {
+      const batch = await runBatch(ctx, { runId: 'eval' });
+      for (const f of batch.failed) console.error(`tenant ${f.tenantId} failed: ${f.error}`);
+      const result: EvaluationResult = { k, perTenant: {}, macro: {}, overlap: {} };
+      const listsByAlgorithm: Record<string, Lists[]> = Object.fromEntries(
+        algorithms.map((a) => [a, []]),
+      );
+      const byTenant = new Map<string, string[]>();
+      for (const i of items) byTenant.set(i.tenant, [...(byTenant.get(i.tenant) ?? []), i.id]);
+      for (const [tenant, ids] of [...byTenant].sort()) {
+        const catalogue = new Set(ids);
+        const related = relatedSets(pairs.get(tenant) ?? [], catalogue);
+        result.perTenant[tenant] = {};
+        const popular = (await ctx.store.getPopular(tenant))?.items.map((i) => i.postId) ?? [];
+        for (const algorithm of algorithms) {
+          const lists: Lists = new Map();
+          for (const id of ids) {
+            const items =
+              algorithm === 'popular'
+                ? popular.filter((p) => p !== id)
+                : (
+                    (await ctx.store.getList(tenant, algorithm, id)) ??
+                    (await ctx.store.getList(tenant, 'popular', id))
+                  )?.items.map((i) => i.postId);
+            lists.set(id, items ?? []);
+          }
+          listsByAlgorithm[algorithm]!.push(lists);
+          result.perTenant[tenant]![algorithm] = evaluateLists(lists, related, catalogue, k);
+        }
+      }
+      for (const algorithm of algorithms)
+        result.macro[algorithm] = macroAverage(
+          Object.values(result.perTenant).map((m) => m[algorithm]!),
+        );
+      for (let i = 0; i < algorithms.length; i++) {
+        for (let j = i + 1; j < algorithms.length; j++) {
+          const [a, b] = [algorithms[i]!, algorithms[j]!];
+          const values = listsByAlgorithm[a]!.map((l, t) =>
+            listOverlap(l, listsByAlgorithm[b]![t]!, k),
+          );
+          result.overlap[`${a}~${b}`] =
+            values.reduce((s, v) => s + v, 0) / Math.max(1, values.length);
+        }
+      }
+      return result;
+    } finally {
+      await ctx.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const f3 = (x: number) => x.toFixed(3);
+
+export function formatTable(result: EvaluationResult): string {
+  const lines = [
+    `k = ${result.k}`,
+    [
+      'tenant',
+      'algorithm',
+      'queries',
+      `recall@${result.k}`,
+      `nDCG@${result.k}`,
+      'MRR',
+      'coverage',
+    ].join('\t'),
+  ];
+  for (const [tenant, byAlgorithm] of Object.entries(result.perTenant)) {
+    for (const [algorithm, m] of Object.entries(byAlgorithm)) {
+      lines.push(
+        [tenant, algorithm, m.queries, f3(m.recall), f3(m.ndcg), f3(m.mrr), f3(m.coverage)].join(
+          '\t',
+        ),
+      );
+    }
+  }
+  for (const [algorithm, m] of Object.entries(result.macro)) {
+    lines.push(
+      [
+        `MACRO (${m.tenants} tenants)`,
+        algorithm,
+        '',
+        f3(m.recall),
+        f3(m.ndcg),
+        f3(m.mrr),
+        f3(m.coverage),
+      ].join('\t'),
+    );
+  }
+  for (const [pair, v] of Object.entries(result.overlap))
+    lines.push(`overlap ${pair}: ${f3(v)} (mean Jaccard of top-${result.k})`);
+  return lines.join('\n');
+}
+
+export function summaryJson(result: EvaluationResult): Record<string, unknown> {
+  const entry = (m: ReturnType<typeof macroAverage>) => ({
+    macroNdcg: +m.ndcg.toFixed(4),
+    macroRecall: +m.recall.toFixed(4),
+    macroMrr: +m.mrr.toFixed(4),
+    coverage: +m.coverage.toFixed(4),
+    tenants: m.tenants,
+  });
+  const out: Record<string, unknown> = Object.fromEntries(
+    Object.entries(result.macro).map(([a, m]) => [a, entry(m)]),
+  );
+  if (result.macro[DEFAULT_ALGORITHM])
+    out.default = { algorithm: DEFAULT_ALGORITHM, ...entry(result.macro[DEFAULT_ALGORITHM]) };
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      items: { type: 'string' },
+      pairs: { type: 'string' },
+      algorithms: { type: 'string' },
+      k: { type: 'string', default: '10' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.items || !values.pairs)
+    throw new ConfigError('Pass --items ITEMS.jsonl and --pairs PAIRS.tsv.');
+  const algorithms = values.algorithms ? values.algorithms.split(',') : [...ALGORITHMS];
+  for (const a of algorithms) {
+    if (!(ALGORITHMS as readonly string[]).includes(a))
+      throw new ConfigError(`Unknown algorithm "${a}": choose from ${ALGORITHMS.join(', ')}.`);
+  }
+  const k = Number(values.k);
+  if (!Number.isInteger(k) || k < 1 || k > 100)
+    throw new ConfigError('--k must be a whole number from 1 to 100.');
+  const result = await evaluate(values.items, values.pairs, algorithms, k);
+  console.log(formatTable(result));
+  if (values.json) console.log(JSON.stringify(summaryJson(result)));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error) => {
+    console.error(`evaluate: ${errorMessage(error)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateLists, listOverlap, macroAverage, relatedSets } from '../core/evaluation.js';
+import { evaluate, summaryJson } from '../scripts/evaluate.js';
+import { tempDir, topicPosts, writeJsonl } from './helpers/fixtures.js';
+import { writeFileSync } from 'node:fs';
+
+describe('metrics', () => {
+  const related = relatedSets(
+    [
+      ['a', 'b'],
+      ['a', 'c'],
+      ['d', 'e'],
+      ['x', 'unknown'],
+    ],
+    new Set(['a', 'b', 'c', 'd', 'e', 'x']),
+  );
+
+  it('computes recall@k, nDCG@k and MRR by hand-checked values', () => {
+    const lists = new Map([
+      ['a', ['c', 'z', 'b']], // hits at ranks 1 and 3
+      ['b', ['z', 'a']], // hit at rank 2
+      ['c', ['z', 'y']], // no hit
+      ['d', ['e']],
+      ['e', ['q', 'r', 'd']], // hit at rank 3, beyond k = 2
+    ]);
+    const m = evaluateLists(lists, related, new Set(['a', 'b', 'c', 'd', 'e', 'x']), 2);
+    expect(m.queries).toBe(5);
+    // recall@2: a 1/2, b 1, c 0, d 1, e 0
+    expect(m.recall).toBeCloseTo((0.5 + 1 + 0 + 1 + 0) / 5, 10);
+    const ideal2 = 1 + 1 / Math.log2(3);
+    // nDCG@2: a = 1/ideal2, b = (1/log2 3)/1, c 0, d 1, e 0
+    expect(m.ndcg).toBeCloseTo((1 / ideal2 + 1 / Math.log2(3) + 0 + 1 + 0) / 5, 10);
+    expect(m.mrr).toBeCloseTo((1 + 0.5 + 0 + 1 + 0) / 5, 10);
+    // the top-2 lists name c, a and e of the 6-post catalogue (z, y, q, r are not in it)
+    expect(m.coverage).toBeCloseTo(3 / 6, 10);
+  });
+
+  it('measures overlap and macro-averages over tenants with queries', () => {
+    const a = new Map([
+      ['p', ['1', '2']],
+      ['q', ['3']],
+    ]);
+    const b = new Map([
+      ['p', ['2', '4']],
+      ['q', ['3']],
+    ]);
+    expect(listOverlap(a, b, 2)).toBeCloseTo((1 / 3 + 1) / 2, 10);
+    const empty = { queries: 0, recall: 0, ndcg: 0, mrr: 0, coverage: 0 };
+    expect(
+      macroAverage([{ queries: 2, recall: 0.5, ndcg: 0.4, mrr: 1, coverage: 0.2 }, empty]),
+    ).toEqual({ tenants: 1, recall: 0.5, ndcg: 0.4, mrr: 1, coverage: 0.2 });
+  });
+});
+
+describe('npm run evaluate', () => {
+  it('runs the pipeline on the items, is deterministic, and the embedding lists beat popularity on topical pairs', async () => {
+    const tmp = tempDir();
+    const posts = [...topicPosts('t1', 40, 1), ...topicPosts('t2', 24, 2)];
+    const items = writeJsonl(
+      `${tmp.dir}/items.jsonl`,
+      posts.map((p) => ({
+        tenant: p.tenantId,
+        id: p.postId,
+        title: p.title,
+        body: p.body,
+        extra: 1,
+      })),
+    );
+    const pairs = ['tenant\ta\tb'];
+    for (const p of posts)
+      for (const q of posts)
+        if (p.tenantId === q.tenantId && p.topic === q.topic && p.postId < q.postId)
+          pairs.push(`${p.tenantId}\t${p.postId}\t${q.postId}`);
+    writeFileSync(`${tmp.dir}/pairs.tsv`, pairs.join('\n') + '\n');
+    const first = summaryJson(
+      await evaluate(items, `${tmp.dir}/pairs.tsv`, ['embedding', 'popular'], 5),
+    );
+    const second = summaryJson(
+      await evaluate(items, `${tmp.dir}/pairs.tsv`, ['embedding', 'popular'], 5),
+    );
+    expect(second).toEqual(first);
+    const e = first.embedding as { macroNdcg: number; tenants: number };
+    expect(e.tenants).toBe(2);
+    expect(e.macroNdcg).toBeGreaterThan((first.popular as { macroNdcg: number }).macroNdcg + 0.3);
+    expect(first.default).toEqual({ algorithm: 'embedding', ...e });
+    tmp.cleanup();
+  }, 60_000);
+});
