@@ -29,20 +29,28 @@ export interface ExtractResult {
   watermark?: string;
   incremental: boolean;
   /**
-   * Embeddings + neighbours, or popularity only: for a tenant below pipeline.minPostsForEmbedding,
-   * or one whose experiments (and the default algorithm) do not use embeddings.
+   * Per-post lists, or popularity only: for a tenant below pipeline.minPostsForEmbedding, or one
+   * whose experiments (and the default algorithm) use nothing else.
    */
-  mode: 'embedding' | 'popular';
+  mode: 'lists' | 'popular';
+  /** With mode "lists": the per-post list algorithms the experiments file needs (embedding, lexical). */
+  listAlgorithms?: string[];
   /** The last activated run's embeddings, for the embed step to reuse. */
   previousEmbeddingsUri?: string;
 }
 
-/** Whether the tenant's lists need embeddings: the experiments file says which algorithms are served. */
-function needsEmbeddings(ctx: StepContext, tenantId: string, posts: number): boolean {
-  if (posts < ctx.config.pipeline.minPostsForEmbedding) return false;
-  return algorithmsForTenant(loadExperiments(ctx.config.experimentsFile), tenantId).includes(
-    'embedding',
+/** Which lists the tenant needs: the experiments file says which algorithms are served. */
+function listPlan(
+  ctx: StepContext,
+  tenantId: string,
+  posts: number,
+): Pick<ExtractResult, 'mode' | 'listAlgorithms'> {
+  const wanted = algorithmsForTenant(loadExperiments(ctx.config.experimentsFile), tenantId).filter(
+    (a) => a !== 'popular',
   );
+  if (posts < ctx.config.pipeline.minPostsForEmbedding || wanted.length === 0)
+    return { mode: 'popular' };
+  return { mode: 'lists', listAlgorithms: wanted };
 }
 
 /**
@@ -116,7 +124,7 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
     skippedExamples,
     watermark,
     incremental: state !== null,
-    mode: needsEmbeddings(ctx, tenantId, snapshot.length) ? 'embedding' : 'popular',
+    ...listPlan(ctx, tenantId, snapshot.length),
     previousEmbeddingsUri: state?.embeddingsUri,
   };
 }

@@ -4,6 +4,7 @@ import { runTenantFlow, type Step, type TenantReport } from '../workflows/tenant
 import type { StepContext } from './context.js';
 import { embedPosts } from './embed.js';
 import { extractPosts } from './extract.js';
+import { computeLexical } from './lexical.js';
 import { computeNeighbours } from './neighbours.js';
 import { computePopular } from './popular.js';
 import { activateVersion, storeLists, storePopular } from './publish.js';
@@ -43,6 +44,7 @@ export async function runTenant(
       neighbours: step('neighbours', (i) =>
         computeNeighbours(ctx, i, (done, total) => onProgress({ step: 'neighbours', done, total })),
       ),
+      lexical: step('lexical', (i) => computeLexical(ctx, i)),
       storePopular: step('storePopular', (i) => storePopular(ctx, i)),
       storeLists: step('storeLists', (i) => storeLists(ctx, i)),
       activate: step('activate', (i) => activateVersion(ctx, i)),

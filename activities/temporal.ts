@@ -6,6 +6,7 @@ import { sendAlert } from './alert.js';
 import type { StepContext } from './context.js';
 import { embedPosts, type EmbedInput, type EmbedProgress } from './embed.js';
 import { extractPosts, type ExtractInput } from './extract.js';
+import { computeLexical, type LexicalInput } from './lexical.js';
 import { computeNeighbours, type NeighboursInput } from './neighbours.js';
 import { planRun, purgeTenant, readTenants } from './plan.js';
 import { computePopular, type PopularInput } from './popular.js';
@@ -53,6 +54,9 @@ export function createActivities(getContext: () => Promise<StepContext>) {
       return computeNeighbours(await getContext(), input, (done, total) =>
         checkpoint({ done, total }),
       );
+    },
+    async lexical(input: LexicalInput) {
+      return computeLexical(await getContext(), input);
     },
     async storePopular(input: StorePopularInput) {
       return storePopular(await getContext(), input);

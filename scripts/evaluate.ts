@@ -135,6 +135,12 @@ export async function evaluate(
       },
       dir,
     );
+    // The batch computes the algorithms the experiments file names: name every one evaluated.
+    const variants = algorithms.map((a) => `{ name: ${a}, algorithm: ${a} }`).join(', ');
+    writeFileSync(
+      path.join(dir, 'experiments.yaml'),
+      `experiments:\n  - { id: evaluation, surface: evaluation, variants: [${variants}] }\n`,
+    );
     const ts = '2024-01-01T00:00:00.000Z';
     const postsFile = path.join(dir, 'posts.jsonl');
     writeFileSync(

@@ -61,13 +61,13 @@ async function byHand(ctx: StepContext, tenantId: string, runId: string): Promis
   const lists = await storeLists(ctx, {
     tenantId,
     version: runId,
-    algorithm: extract.mode,
+    algorithm: small ? 'popular' : 'embedding',
     listsUri,
   });
   await activateVersion(ctx, {
     tenantId,
     version: runId,
-    algorithms: [extract.mode],
+    algorithms: [small ? 'popular' : 'embedding'],
     lists,
     state: { snapshotUri: extract.snapshotUri },
   });

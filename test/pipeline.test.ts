@@ -72,7 +72,7 @@ describe('local batch pipeline', () => {
     const result = await runBatch(ctx, { runId: 'run-1' });
     expect(result.failed).toEqual([]);
     const [acmeReport, tinyReport] = result.succeeded;
-    expect(acmeReport!.mode).toBe('embedding');
+    expect(acmeReport!.mode).toBe('lists');
     expect(acmeReport!.extract.posts).toBe(60);
     expect(acmeReport!.extract.skipped).toEqual({
       empty: 1,
@@ -203,7 +203,23 @@ describe('local batch pipeline', () => {
       config.experimentsFile,
       'defaultAlgorithm: popular\nexperiments:\n  - { id: t, surface: s, tenants: [acme], variants: [{ name: e, algorithm: embedding }] }\n',
     );
-    expect((await runTenant(ctx, { tenantId: 'acme', runId: 'run-2' })).mode).toBe('embedding');
+    expect((await runTenant(ctx, { tenantId: 'acme', runId: 'run-2' })).algorithms).toEqual([
+      'embedding',
+    ]);
+    writeFileSync(
+      config.experimentsFile,
+      'experiments:\n  - { id: t, surface: s, variants: [{ name: a, algorithm: embedding }, { name: b, algorithm: lexical }] }\n',
+    );
+    const both = await runTenant(ctx, { tenantId: 'acme', runId: 'run-3' });
+    expect(both.algorithms).toEqual(['embedding', 'lexical']);
+    expect((await ctx.store.getActive('acme'))?.algorithms).toEqual([
+      'embedding',
+      'lexical',
+      'popular',
+    ]);
+    const lexical = await ctx.store.getList('acme', 'lexical', acme[5]!.postId);
+    expect(lexical?.items).toHaveLength(10);
+    expect(lexical?.items.map((i) => i.postId)).not.toContain(acme[5]!.postId);
   });
 
   it('embedding resumes from the chunks a crashed attempt wrote', async () => {

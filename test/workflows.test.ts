@@ -218,7 +218,12 @@ describe('tenant workflow', () => {
       'storeLists',
       'activate',
     ]);
-    expect(report).toMatchObject({ mode: 'embedding', lists: 30, embedded: { computed: 30 } });
+    expect(report).toMatchObject({
+      mode: 'lists',
+      algorithms: ['embedding'],
+      lists: 30,
+      embedded: { computed: 30 },
+    });
     for (const options of calls.proxyOptions) {
       expect(options.startToCloseTimeout).toBeDefined();
       expect((options.retry as { maximumAttempts: number }).maximumAttempts).toBeGreaterThan(0);

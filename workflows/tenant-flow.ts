@@ -6,6 +6,7 @@
  */
 import type { EmbedInput, EmbedResult } from '../activities/embed.js';
 import type { ExtractInput, ExtractResult } from '../activities/extract.js';
+import type { LexicalInput } from '../activities/lexical.js';
 import type { NeighboursInput, NeighboursResult } from '../activities/neighbours.js';
 import type { PopularInput, PopularResult } from '../activities/popular.js';
 import type {
@@ -20,6 +21,7 @@ export interface TenantSteps {
   popular(input: PopularInput): Promise<PopularResult>;
   embed(input: EmbedInput): Promise<EmbedResult>;
   neighbours(input: NeighboursInput): Promise<NeighboursResult>;
+  lexical(input: LexicalInput): Promise<{ listsUri: string; lists: number }>;
   storePopular(input: StorePopularInput): Promise<void>;
   storeLists(input: StoreListsInput): Promise<number>;
   activate(input: ActivateInput): Promise<ActivateResult>;
@@ -36,7 +38,9 @@ export interface TenantRunInput {
 export interface TenantReport {
   tenantId: string;
   version: string;
-  mode: 'embedding' | 'popular';
+  mode: ExtractResult['mode'];
+  /** Per-post list algorithms computed and served by this version. */
+  algorithms: string[];
   extract: ExtractResult;
   embedded?: { computed: number; reused: number; modelId: string };
   neighbourSearch?: NeighboursResult['mode'];
@@ -56,22 +60,25 @@ export async function runTenantFlow(
   const timed = async <T>(step: Step, work: () => Promise<T>): Promise<T> => {
     const start = Date.now();
     const result = await work();
-    seconds[step] = (Date.now() - start) / 1000;
+    seconds[step] = (seconds[step] ?? 0) + (Date.now() - start) / 1000;
     return result;
   };
 
   const extract = await timed('extract', () => steps.extract({ tenantId, runId }));
-  const embedding = extract.mode === 'embedding';
+  const full = extract.mode !== 'popular';
+  // Histories recorded before listAlgorithms existed computed embeddings only.
+  const algorithms = full ? (extract.listAlgorithms ?? ['embedding']) : ['popular'];
   const popular = await timed('popular', () =>
-    steps.popular({ tenantId, runId, snapshotUri: extract.snapshotUri, perPostLists: !embedding }),
+    steps.popular({ tenantId, runId, snapshotUri: extract.snapshotUri, perPostLists: !full }),
   );
 
-  let listsUri = popular.listsUri;
+  const listsUris = new Map<string, string>();
+  if (!full) listsUris.set('popular', popular.listsUri!);
   let embeddingsUri: string | undefined;
   let details: Pick<TenantReport, 'embedded' | 'neighbourSearch' | 'duplicates'> = {
     duplicates: 0,
   };
-  if (embedding) {
+  if (algorithms.includes('embedding')) {
     const embedded = await timed('embed', () =>
       steps.embed({
         tenantId,
@@ -89,26 +96,36 @@ export async function runTenantFlow(
       }),
     );
     embeddingsUri = embedded.embeddingsUri;
-    listsUri = neighbours.listsUri;
+    listsUris.set('embedding', neighbours.listsUri);
     details = {
       embedded: { computed: embedded.computed, reused: embedded.reused, modelId: embedded.modelId },
       neighbourSearch: neighbours.mode,
       duplicates: neighbours.duplicates,
     };
   }
+  if (algorithms.includes('lexical')) {
+    const lexical = await timed('lexical', () =>
+      steps.lexical({ tenantId, runId, snapshotUri: extract.snapshotUri }),
+    );
+    listsUris.set('lexical', lexical.listsUri);
+  }
 
-  const algorithm = extract.mode;
   await timed('storePopular', () =>
     steps.storePopular({ tenantId, version: runId, popularUri: popular.popularUri }),
   );
-  const lists = await timed('storeLists', () =>
-    steps.storeLists({ tenantId, version: runId, algorithm, listsUri: listsUri! }),
-  );
+  let lists = 0;
+  for (const [algorithm, listsUri] of listsUris) {
+    const stored = await timed('storeLists', () =>
+      steps.storeLists({ tenantId, version: runId, algorithm, listsUri }),
+    );
+    lists = Math.max(lists, stored);
+  }
+  const served = [...listsUris.keys()];
   const activated = await timed('activate', () =>
     steps.activate({
       tenantId,
       version: runId,
-      algorithms: algorithm === 'popular' ? ['popular'] : [algorithm, 'popular'],
+      algorithms: served.includes('popular') ? served : [...served, 'popular'],
       lists,
       state: { watermark: extract.watermark, snapshotUri: extract.snapshotUri, embeddingsUri },
     }),
@@ -117,6 +134,7 @@ export async function runTenantFlow(
     tenantId,
     version: runId,
     mode: extract.mode,
+    algorithms,
     extract,
     ...details,
     lists,

@@ -15,6 +15,7 @@ export async function tenantWorkflow(input: TenantRunInput): Promise<TenantRepor
       popular: quick.popular,
       embed: heavy.embed,
       neighbours: heavy.neighbours,
+      lexical: heavy.lexical,
       storePopular: quick.storePopular,
       storeLists: write.storeLists,
       activate: quick.activate,

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { sparseNeighbours, tfidf } from '../activities/lexical.js';
+import { lexicalTerms } from '../core/text.js';
+
+describe('lexical terms', () => {
+  it('uses words for English and character bigrams for Japanese, folding width and case', () => {
+    expect(lexicalTerms('The PRINTF function: ファイルを開く')).toEqual([
+      'ファ',
+      'ァイ',
+      'イル',
+      'ルを',
+      'を開',
+      '開く',
+      'printf',
+      'function',
+    ]);
+    expect(lexicalTerms('ＡＢＣ ｶﾀｶﾅ 字')).toEqual(['カタ', 'タカ', 'カナ', '字', 'abc']);
+  });
+});
+
+describe('TF-IDF neighbours', () => {
+  const texts = [
+    'open a file descriptor for reading',
+    'close a file descriptor',
+    'read from a file descriptor',
+    'allocate memory on the heap',
+    'free memory allocated on the heap',
+    'ファイルを開く',
+    'ファイルを閉じる',
+  ];
+
+  it('equals brute-force cosine over the same vectors', () => {
+    const vectors = tfidf(texts);
+    const dense = vectors.map((v) => {
+      const m = new Map<number, number>();
+      v.ids.forEach((id, j) => m.set(id, v.weights[j]!));
+      return m;
+    });
+    const cosine = (a: Map<number, number>, b: Map<number, number>) =>
+      [...a].reduce((s, [id, w]) => s + w * (b.get(id) ?? 0), 0);
+    const knn = sparseNeighbours(vectors, 3);
+    texts.forEach((_, row) => {
+      const expected = texts
+        .map((__, other) => [other, cosine(dense[row]!, dense[other]!)] as const)
+        .filter(([, s]) => s > 0)
+        .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+        .slice(0, 3)
+        .map(([other]) => other);
+      expect([...knn.labels.subarray(row * 3, row * 3 + expected.length)]).toEqual(expected);
+    });
+    expect(knn.labels[0]).toBe(0);
+    expect([knn.labels[1], knn.labels[2]].sort()).toEqual([1, 2]);
+    expect(knn.labels[5 * 3 + 1]).toBe(6);
+  });
+});
