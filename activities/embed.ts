@@ -2,6 +2,8 @@ import { readJsonLines } from '../core/artifacts.js';
 import type { SnapshotPost } from '../core/posts.js';
 import { decodeVectors, encodeVectors } from '../core/vectors.js';
 import { runArtifact, type StepContext } from './context.js';
+import type { EmbeddingModel } from './embedder.js';
+import { modelForTenant, type ModelInfo } from './tenant-model.js';
 
 export interface EmbedInput {
   tenantId: string;
@@ -24,6 +26,7 @@ export interface EmbedResult {
   count: number;
   dim: number;
   modelId: string;
+  model: ModelInfo;
   reused: number;
   computed: number;
 }
@@ -40,8 +43,28 @@ export async function embedPosts(
   input: EmbedInput,
   onProgress: (p: EmbedProgress) => void = () => {},
 ): Promise<EmbedResult> {
-  const model = await ctx.model();
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
+  const unique = [...new Map(posts.map((p) => [p.contentHash, p.text])).entries()];
+  const { model, info, release } = await modelForTenant(
+    ctx,
+    input,
+    unique.map(([, text]) => text),
+  );
+  try {
+    return await embedWith(ctx, input, model, info, unique, onProgress);
+  } finally {
+    await release();
+  }
+}
+
+async function embedWith(
+  ctx: StepContext,
+  input: EmbedInput,
+  model: EmbeddingModel,
+  info: ModelInfo,
+  unique: [string, string][],
+  onProgress: (p: EmbedProgress) => void,
+): Promise<EmbedResult> {
   const known = new Map<string, Float32Array>();
   const chunkFolder = runArtifact(ctx, input.runId, input.tenantId, 'embed-chunks');
   const sources = [
@@ -57,7 +80,6 @@ export async function embedPosts(
     );
   }
 
-  const unique = [...new Map(posts.map((p) => [p.contentHash, p.text])).entries()];
   const todo = unique.filter(([hash]) => !known.has(hash));
   // Similar lengths in one batch waste less compute on padding.
   todo.sort((a, b) => a[1].length - b[1].length);
@@ -109,5 +131,13 @@ export async function embedPosts(
       meta: { modelId: model.id },
     }),
   );
-  return { embeddingsUri, count: keys.length, dim: model.dim, modelId: model.id, reused, computed };
+  return {
+    embeddingsUri,
+    count: keys.length,
+    dim: model.dim,
+    modelId: model.id,
+    model: info,
+    reused,
+    computed,
+  };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { ConfigError } from '../core/errors.js';
+import { termWeights, type Vocabulary } from '../core/model/lsa.js';
 
 /**
  * Runs a BERT-family sentence-embedding model exported to ONNX: tokenizer.json + model.onnx
@@ -17,7 +18,7 @@ export interface EmbeddingModelOptions {
   maxTokens: number;
 }
 
-const MODEL_FILES = [
+export const MODEL_FILES = [
   'model.onnx',
   'onnx/model.onnx',
   'model_quantized.onnx',
@@ -35,65 +36,38 @@ export interface TokenBatch {
 
 export function findModelFile(dir: string): string {
   const found = MODEL_FILES.map((f) => path.join(dir, f)).find((f) => existsSync(f));
-  if (!found || !existsSync(path.join(dir, 'tokenizer.json'))) {
+  const hasText =
+    existsSync(path.join(dir, 'tokenizer.json')) || existsSync(path.join(dir, 'vocabulary.json'));
+  if (!found || !hasText) {
     throw new ConfigError(
-      `No embedding model in ${dir}: it needs tokenizer.json and one of ${MODEL_FILES.join(', ')}. ` +
-        'Run `npm run demo` to build the demo model, or export a model as the README describes and set model.dir.',
+      `No embedding model in ${dir}: it needs tokenizer.json (or an osusume vocabulary.json) and one of ${MODEL_FILES.join(', ')}. ` +
+        'Export a model as the README describes and set model.dir, or leave model.dir empty to train one per tenant.',
     );
   }
   return found;
 }
 
-export class EmbeddingModel {
-  private constructor(
-    private readonly session: ort.InferenceSession,
-    private readonly tokenizer: Tokenizer,
-    private readonly options: EmbeddingModelOptions,
-    private readonly outputName: string,
-    /** Changes whenever the vectors could change: weights, tokenizer, prefix, truncation. */
-    readonly id: string,
-    readonly dim: number,
-  ) {}
+/** Turns texts into a model's inputs. `mask` marks real tokens, for mean pooling. */
+interface Featurizer {
+  /** What defines the text-to-input mapping, for the model id. */
+  readonly fingerprint: Buffer;
+  feeds(texts: string[]): { feeds: Record<string, ort.Tensor>; mask: BigInt64Array };
+}
 
-  static async load(options: EmbeddingModelOptions): Promise<EmbeddingModel> {
-    const modelFile = findModelFile(options.dir);
-    const tokenizerJson = readFileSync(path.join(options.dir, 'tokenizer.json'));
-    const configFile = path.join(options.dir, 'tokenizer_config.json');
+/** BERT-family models: tokenizer.json (Hugging Face), input_ids / attention_mask / token_type_ids. */
+class TokenizerFeaturizer implements Featurizer {
+  private readonly tokenizer: Tokenizer;
+
+  constructor(
+    dir: string,
+    private readonly options: EmbeddingModelOptions,
+    readonly fingerprint = readFileSync(path.join(dir, 'tokenizer.json')),
+  ) {
+    const configFile = path.join(dir, 'tokenizer_config.json');
     const tokenizerConfig = existsSync(configFile)
       ? JSON.parse(readFileSync(configFile, 'utf8'))
       : {};
-    const tokenizer = new Tokenizer(JSON.parse(tokenizerJson.toString('utf8')), tokenizerConfig);
-    const modelBytes = readFileSync(modelFile);
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(modelBytes, {
-        intraOpNumThreads: options.threads,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-      });
-    } catch (error) {
-      throw new ConfigError(`onnxruntime cannot load ${modelFile}: ${(error as Error).message}`);
-    }
-    if (!session.inputNames.includes('input_ids')) {
-      throw new ConfigError(
-        `${modelFile} has no input_ids input (inputs: ${session.inputNames.join(', ')}); it is not a BERT-family encoder.`,
-      );
-    }
-    const outputName =
-      OUTPUT_PREFERENCE.find((n) => session.outputNames.includes(n)) ?? session.outputNames[0]!;
-    const id = createHash('sha256')
-      .update(modelBytes)
-      .update(tokenizerJson)
-      .update(JSON.stringify([options.prefix, options.maxTokens, outputName]))
-      .digest('hex')
-      .slice(0, 16);
-    const probe = new EmbeddingModel(session, tokenizer, options, outputName, id, 0);
-    const dim = (await probe.embedBatch(['probe'])).length;
-    return new EmbeddingModel(session, tokenizer, options, outputName, id, dim);
-  }
-
-  get inputNames(): readonly string[] {
-    return this.session.inputNames;
+    this.tokenizer = new Tokenizer(JSON.parse(fingerprint.toString('utf8')), tokenizerConfig);
   }
 
   /** Tokenizes, truncates to maxTokens (keeping the final [SEP]) and pads to the longest row. */
@@ -116,23 +90,124 @@ export class EmbeddingModel {
     return { ids, mask, types: new BigInt64Array(rows * length), rows, length };
   }
 
-  /** Runs the session on a tokenized batch and returns its raw output tensor. */
-  async run(batch: TokenBatch): Promise<ort.Tensor> {
+  feeds(texts: string[]) {
+    const batch = this.tokenize(texts);
     const dims = [batch.rows, batch.length];
-    const all: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', batch.ids, dims),
-      attention_mask: new ort.Tensor('int64', batch.mask, dims),
-      token_type_ids: new ort.Tensor('int64', batch.types, dims),
+    return {
+      feeds: {
+        input_ids: new ort.Tensor('int64', batch.ids, dims),
+        attention_mask: new ort.Tensor('int64', batch.mask, dims),
+        token_type_ids: new ort.Tensor('int64', batch.types, dims),
+      },
+      mask: batch.mask,
     };
-    const feeds = Object.fromEntries(this.session.inputNames.map((n) => [n, all[n]!]));
-    const out = await this.session.run(feeds, [this.outputName]);
-    return out[this.outputName]!;
+  }
+}
+
+/** Corpus-trained LSA models (core/model/lsa.ts): vocabulary.json, term_ids / term_weights. */
+class VocabularyFeaturizer implements Featurizer {
+  private readonly index: Map<string, number>;
+  private readonly idf: number[];
+
+  constructor(
+    dir: string,
+    private readonly options: EmbeddingModelOptions,
+    readonly fingerprint = readFileSync(path.join(dir, 'vocabulary.json')),
+  ) {
+    const vocabulary = JSON.parse(fingerprint.toString('utf8')) as Vocabulary;
+    this.index = new Map(vocabulary.terms.map((t, i) => [t, i]));
+    this.idf = vocabulary.idf;
+  }
+
+  feeds(texts: string[]) {
+    const rows = texts.map((t) => termWeights(this.options.prefix + t, this.index, this.idf));
+    const length = Math.max(1, ...rows.map((r) => r.ids.length));
+    const ids = new BigInt64Array(texts.length * length);
+    const weights = new Float32Array(texts.length * length);
+    const mask = new BigInt64Array(texts.length * length);
+    rows.forEach((row, r) =>
+      row.ids.forEach((id, c) => {
+        ids[r * length + c] = BigInt(id);
+        weights[r * length + c] = row.weights[c]!;
+        mask[r * length + c] = 1n;
+      }),
+    );
+    const dims = [texts.length, length];
+    return {
+      feeds: {
+        term_ids: new ort.Tensor('int64', ids, dims),
+        term_weights: new ort.Tensor('float32', weights, dims),
+      },
+      mask,
+    };
+  }
+}
+
+export class EmbeddingModel {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly featurizer: Featurizer,
+    private readonly outputName: string,
+    /** Changes whenever the vectors could change: weights, tokenizer, prefix, truncation. */
+    readonly id: string,
+    readonly dim: number,
+  ) {}
+
+  static async load(options: EmbeddingModelOptions): Promise<EmbeddingModel> {
+    const modelFile = findModelFile(options.dir);
+    const modelBytes = readFileSync(modelFile);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelBytes, {
+        intraOpNumThreads: options.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
+    } catch (error) {
+      throw new ConfigError(`onnxruntime cannot load ${modelFile}: ${(error as Error).message}`);
+    }
+    let featurizer: Featurizer;
+    if (session.inputNames.includes('term_ids'))
+      featurizer = new VocabularyFeaturizer(options.dir, options);
+    else if (session.inputNames.includes('input_ids'))
+      featurizer = new TokenizerFeaturizer(options.dir, options);
+    else {
+      throw new ConfigError(
+        `${modelFile} has neither input_ids (a BERT-family encoder) nor term_ids (an osusume LSA model); inputs: ${session.inputNames.join(', ')}.`,
+      );
+    }
+    const outputName =
+      OUTPUT_PREFERENCE.find((n) => session.outputNames.includes(n)) ?? session.outputNames[0]!;
+    const id = createHash('sha256')
+      .update(modelBytes)
+      .update(featurizer.fingerprint)
+      .update(JSON.stringify([options.prefix, options.maxTokens, outputName]))
+      .digest('hex')
+      .slice(0, 16);
+    const probe = new EmbeddingModel(session, featurizer, outputName, id, 0);
+    const dim = (await probe.embedBatch(['probe'])).length;
+    return new EmbeddingModel(session, featurizer, outputName, id, dim);
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  /** The tokenized batch a BERT-family model is fed (for benchmarks against a bare session). */
+  tokenize(texts: string[]): TokenBatch {
+    if (!(this.featurizer instanceof TokenizerFeaturizer))
+      throw new Error('this model has no tokenizer');
+    return this.featurizer.tokenize(texts);
   }
 
   /** Embeds texts into one row-major matrix of L2-normalised vectors. */
   async embedBatch(texts: string[]): Promise<Float32Array> {
-    const batch = this.tokenize(texts);
-    return poolAndNormalise(await this.run(batch), batch.mask);
+    const { feeds, mask } = this.featurizer.feeds(texts);
+    const wanted = Object.fromEntries(
+      this.session.inputNames.map((n) => [n, feeds[n as keyof typeof feeds]!]),
+    );
+    const out = await this.session.run(wanted, [this.outputName]);
+    return poolAndNormalise(out[this.outputName]!, mask);
   }
 
   async release(): Promise<void> {

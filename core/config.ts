@@ -42,13 +42,18 @@ export const configSchema = z.object({
   artifactsDir: z.string().default('.osusume/artifacts'),
   model: z
     .object({
-      /** A folder with model.onnx (or model_quantized.onnx) and tokenizer.json. */
+      /**
+       * A folder with model.onnx (or model_quantized.onnx) and tokenizer.json. When it holds no
+       * model, every tenant trains its own LSA model in the batch (core/model/lsa.ts).
+       */
       dir: z.string().default('.osusume/model'),
       /** Prepended to every text, e.g. "passage: " for the e5 family. */
       prefix: z.string().default(''),
       threads: z.number().int().min(1).max(64).default(2),
       batchSize: z.number().int().min(1).max(1024).default(32),
       maxTokens: z.number().int().min(8).max(8192).default(128),
+      /** Dimensions of the per-tenant LSA model trained when model.dir holds no model. */
+      lsaDim: z.number().int().min(2).max(1024).default(128),
     })
     .prefault({}),
   neighbours: z

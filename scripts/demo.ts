@@ -13,11 +13,9 @@ import { gunzipSync } from 'node:zlib';
 import { openContext } from '../activities/context.js';
 import { createClient } from '../api/client.js';
 import { startServer } from '../api/server.js';
-import { findModelFile } from '../activities/embedder.js';
+import { modelConfigured } from '../activities/tenant-model.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
-import { buildLexicalModel } from '../core/model/lexical.js';
-import { postText } from '../core/posts.js';
 import { createRandom } from '../core/random.js';
 import { openStore } from '../core/store/index.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
@@ -87,20 +85,12 @@ async function loadDemoData(config: Config, posts: DemoPost[]): Promise<void> {
   }
 }
 
-function ensureModel(config: Config, posts: DemoPost[]): void {
-  try {
-    findModelFile(config.model.dir);
-    console.log(`Using the embedding model in ${config.model.dir}`);
-  } catch {
-    console.log(
-      `No embedding model in ${config.model.dir}: building the demo's corpus model (IDF-weighted random projection).`,
-    );
-    const texts = posts.map((p) => postText(p, config.pipeline.maxTextChars));
-    const built = buildLexicalModel(texts, config.model.dir);
-    console.log(
-      `  ${built.vocabSize} tokens x ${built.dim} dimensions. See the README to plug in a pretrained model.`,
-    );
-  }
+function describeModel(config: Config): void {
+  console.log(
+    modelConfigured(config.model.dir)
+      ? `Using the embedding model in ${config.model.dir}`
+      : `No embedding model in ${config.model.dir}: each tenant trains its own LSA model in the batch (see the README to plug in a pretrained one).`,
+  );
 }
 
 /** In process when no Temporal server can be had; the flow and the steps are the same. */
@@ -203,7 +193,7 @@ async function main(): Promise<void> {
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as DemoPost);
   await loadDemoData(config, posts);
-  ensureModel(config, posts);
+  describeModel(config);
   const ok = await runBatchAnyhow(config, defaultRunId(), values['keep-server']);
   await printSamples(config, posts);
   await serveDemo(config, values.serve);

@@ -4,7 +4,7 @@
  * Items: JSON lines with tenant, id, title, body (tenantId/postId are accepted too). Pairs: TSV
  * with a header naming tenant, a, b (undirected). The items are loaded into a temporary local
  * warehouse and the batch runs on them; its lists are scored per tenant and macro-averaged.
- * The embedding model is the configured one, else a corpus model built from all the items.
+ * The embedding model is the configured one, else each tenant's own LSA model, as in the batch.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { openContext } from '../activities/context.js';
-import { findModelFile } from '../activities/embedder.js';
 import { loadConfig, parseConfig } from '../core/config.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import {
@@ -24,8 +23,6 @@ import {
   type TenantMetrics,
 } from '../core/evaluation.js';
 import { ALGORITHMS } from '../core/experiments.js';
-import { buildLexicalModel } from '../core/model/lexical.js';
-import { postText } from '../core/posts.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { runBatch } from './batch.js';
 
@@ -112,24 +109,13 @@ export async function evaluate(
   const pairs = readPairs(pairsFile);
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-eval-'));
   try {
-    const userModel = loadConfig().model;
-    let modelDir = userModel.dir;
-    try {
-      findModelFile(modelDir);
-    } catch {
-      modelDir = path.join(dir, 'model');
-      buildLexicalModel(
-        items.map((i) => postText(i, 4000)),
-        modelDir,
-      );
-    }
     const config = parseConfig(
       {
         warehouse: { kind: 'duckdb', path: 'warehouse.duckdb' },
         store: { kind: 'lmdb', path: 'store.lmdb' },
         artifactsDir: 'artifacts',
         experimentsFile: 'experiments.yaml',
-        model: { ...userModel, dir: modelDir },
+        model: loadConfig().model,
         neighbours: { k: Math.max(k, 20) },
         pipeline: { minPostsForEmbedding: 2 },
       },

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddingModel } from '../activities/embedder.js';
 import { ConfigError } from '../core/errors.js';
-import { buildLexicalModel } from '../core/model/lexical.js';
+import { lsaModelFiles, trainLsa } from '../core/model/lsa.js';
 import { tempDir, topicPosts, writeTestBertModel } from './helpers/fixtures.js';
 
 const tmp = tempDir();
@@ -58,17 +58,19 @@ describe('EmbeddingModel (onnxruntime-node)', () => {
     expect(norm(vectors)).toBeCloseTo(1, 5);
   });
 
-  it('feeds only the inputs a model declares (models without token_type_ids)', async () => {
-    const dir = `${tmp.dir}/lexical`;
-    buildLexicalModel(texts, dir, { dim: 16 });
+  it('runs a corpus-trained LSA model (term ids and weights in) through the same path', async () => {
+    const dir = `${tmp.dir}/lsa`;
+    mkdirSync(dir, { recursive: true });
+    for (const [name, data] of Object.entries(lsaModelFiles(trainLsa(texts, { dim: 16 }))))
+      writeFileSync(`${dir}/${name}`, data);
     const model = await EmbeddingModel.load(options(dir));
-    expect(model.inputNames).toEqual(['input_ids', 'attention_mask']);
+    expect(model.inputNames).toEqual(['term_ids', 'term_weights']);
     const v = await model.embedBatch([
       'bike wheel chain',
       'bike wheel brake',
       'telescope planet orbit',
     ]);
-    // A lexical model: shared words mean closer vectors.
+    // A corpus LSA model: shared words (and topics) mean closer vectors.
     expect(dot(v.subarray(0, 16), v.subarray(16, 32))).toBeGreaterThan(
       dot(v.subarray(0, 16), v.subarray(32, 48)),
     );

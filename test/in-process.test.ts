@@ -10,7 +10,7 @@ import { computeNeighbours } from '../activities/neighbours.js';
 import { computePopular } from '../activities/popular.js';
 import { activateVersion, storeLists, storePopular } from '../activities/publish.js';
 import { runBatch } from '../scripts/batch.js';
-import { buildModelFor, loadPosts, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
+import { loadPosts, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
 
 const posts = [...topicPosts('big', 80, 3), ...topicPosts('small', 4, 4)];
 let dirs: ReturnType<typeof tempDir>[] = [];
@@ -20,7 +20,6 @@ async function freshContext(): Promise<StepContext> {
   const tmp = tempDir();
   dirs.push(tmp);
   const config = testConfig(tmp.dir);
-  buildModelFor(config, posts, 48, 5);
   await loadPosts(config, posts);
   const ctx = await openContext(config);
   contexts.push(ctx);

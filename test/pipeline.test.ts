@@ -8,7 +8,6 @@ import { readTenantState } from '../activities/state.js';
 import type { Config } from '../core/config.js';
 import { runBatch } from '../scripts/batch.js';
 import {
-  buildModelFor,
   loadPosts,
   tempDir,
   testConfig,
@@ -48,7 +47,6 @@ async function sameTopicShare(tenant: string, posts: GeneratedPost[]): Promise<n
 beforeEach(async () => {
   tmp = tempDir();
   config = testConfig(tmp.dir, { neighbours: { k: 10 } });
-  buildModelFor(config, acme, 64);
   ctx = await openContext(config);
 });
 afterEach(async () => {

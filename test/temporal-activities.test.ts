@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openContext, type StepContext } from '../activities/context.js';
 import { CHUNK_SIZE, type EmbedProgress } from '../activities/embed.js';
 import { createActivities } from '../activities/temporal.js';
-import { seedTenants, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
+import { loadPosts, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
 
 /** MockActivityEnvironment.run with the activity's own argument and result types. */
 function run<F extends (...args: never[]) => Promise<unknown>>(
@@ -26,7 +26,7 @@ const posts = topicPosts('acme', CHUNK_SIZE * 2 + 50, 9).map((p, i) => ({
 beforeEach(async () => {
   tmp = tempDir();
   const config = testConfig(tmp.dir, { pipeline: { minPostsForEmbedding: 5, purgeGraceDays: 0 } });
-  await seedTenants(config, posts);
+  await loadPosts(config, posts);
   ctx = await openContext(config);
 });
 afterEach(async () => {

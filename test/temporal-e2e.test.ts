@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../core/store/index.js';
 import { createWorker } from '../scripts/worker.js';
 import type { batchWorkflow } from '../workflows/batch.js';
-import { seedTenants, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
+import { loadPosts, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
 
 const env = await TestWorkflowEnvironment.createLocal().catch((error: Error) => {
   console.warn(
@@ -26,7 +26,7 @@ describe.skipIf(env === null)('batch workflow on a Temporal dev server', () => {
     const tmp = tempDir();
     const posts = [...topicPosts('acme', 40, 1), ...topicPosts('tiny', 3, 2)];
     const config = testConfig(tmp.dir, { temporal: { taskQueue: 'osusume-e2e' } });
-    await seedTenants(config, posts);
+    await loadPosts(config, posts);
 
     const { worker, close } = await createWorker(config, env!.nativeConnection);
     const report = await worker.runUntil(

@@ -3,9 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig, type Config } from '../../core/config.js';
-import { buildLexicalModel } from '../../core/model/lexical.js';
 import { buildBertModel } from '../../core/onnx/bert.js';
-import { postText } from '../../core/posts.js';
 import { DuckDbWarehouse } from '../../core/warehouse/duckdb.js';
 import { buildVocabulary, wordPieceTokenizerJson } from '../../core/model/wordpiece.js';
 import { createRandom } from '../../core/random.js';
@@ -100,20 +98,6 @@ export function writeJsonl(file: string, rows: unknown[]): string {
   return file;
 }
 
-/** Builds the corpus model for `posts` in the configured model folder. */
-export function buildModelFor(
-  config: Config,
-  posts: { title: string; body: string }[],
-  dim: number,
-  seed?: number,
-): void {
-  buildLexicalModel(
-    posts.map((p) => postText(p, 1000)),
-    config.model.dir,
-    { dim, seed },
-  );
-}
-
 /** Loads rows into the configured DuckDB warehouse (appending unless `replace`). */
 export async function loadPosts(
   config: Config,
@@ -126,10 +110,4 @@ export async function loadPosts(
   const file = `${path.dirname(config.warehouse.path)}/posts-${randomUUID()}.jsonl`;
   await w.importFile('posts', writeJsonl(file, rows), options);
   await w.close();
-}
-
-/** A warehouse holding `posts` and a model built from them: a ready tenant set for pipeline tests. */
-export async function seedTenants(config: Config, posts: GeneratedPost[], dim = 32): Promise<void> {
-  buildModelFor(config, posts, dim);
-  await loadPosts(config, posts);
 }

@@ -1,0 +1,69 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { lsaModelFiles, trainLsa } from '../core/model/lsa.js';
+import { runArtifact, type StepContext } from './context.js';
+import { EmbeddingModel, MODEL_FILES } from './embedder.js';
+
+/** Which model embedded a tenant's posts, for reports and run records. */
+export interface ModelInfo {
+  kind: 'configured' | 'tenant-lsa';
+  id: string;
+  /** tenant-lsa: the versioned model folder (model.onnx + vocabulary.json) of this run. */
+  uri?: string;
+  trainSeconds?: number;
+  bytes?: number;
+  terms?: number;
+  dim?: number;
+}
+
+/** True when model.dir holds a model file; a folder with only part of a model is an error later. */
+export function modelConfigured(dir: string): boolean {
+  return MODEL_FILES.some((f) => existsSync(path.join(dir, f)));
+}
+
+/**
+ * The configured model, or else an LSA model trained now on the tenant's own texts, stored as a
+ * run artifact and loaded through the same onnxruntime path. Training is deterministic, so a
+ * retried attempt gets the same model id and reuses its checkpoints. `release` frees a trained one.
+ */
+export async function modelForTenant(
+  ctx: StepContext,
+  input: { tenantId: string; runId: string },
+  texts: string[],
+): Promise<{ model: EmbeddingModel; info: ModelInfo; release: () => Promise<void> }> {
+  if (modelConfigured(ctx.config.model.dir)) {
+    const model = await ctx.model();
+    return { model, info: { kind: 'configured', id: model.id }, release: async () => {} };
+  }
+  const started = performance.now();
+  const lsa = trainLsa(texts, { dim: ctx.config.model.lsaDim });
+  const trainSeconds = Math.round(performance.now() - started) / 1000;
+  const files = lsaModelFiles(lsa);
+  const uri = runArtifact(ctx, input.runId, input.tenantId, 'model');
+  const local = mkdtempSync(path.join(tmpdir(), 'osusume-model-'));
+  let bytes = 0;
+  try {
+    for (const [name, data] of Object.entries(files)) {
+      await ctx.artifacts.write(`${uri}/${name}`, data);
+      writeFileSync(path.join(local, name), data);
+      bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    }
+    const model = await EmbeddingModel.load({ ...ctx.config.model, dir: local, prefix: '' });
+    return {
+      model,
+      info: {
+        kind: 'tenant-lsa',
+        id: model.id,
+        uri,
+        trainSeconds,
+        bytes,
+        terms: lsa.terms.length,
+        dim: lsa.dim,
+      },
+      release: () => model.release(),
+    };
+  } finally {
+    rmSync(local, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,232 @@
+import { GraphBuilder } from '../onnx/graph.js';
+import { DataType } from '../onnx/proto.js';
+import { createNormal } from '../random.js';
+import { lexicalTerms } from '../text.js';
+
+/**
+ * Latent semantic analysis trained on a tenant's own posts: TF-IDF (words, Japanese bigrams),
+ * then a truncated SVD by randomized subspace iteration. Each term gets a d-dimensional vector;
+ * a post's embedding is the normalised TF-IDF-weighted sum of its terms' vectors (= U S of the
+ * SVD for training posts). Exported as ONNX: term ids and weights in, an L2-normalised vector out.
+ * Per tenant on purpose: each community has its own vocabulary, and no tenant's text ends up in
+ * a model that serves another.
+ */
+export interface LsaModel {
+  terms: string[];
+  idf: Float32Array;
+  /** Row-major [terms, dim]. */
+  vectors: Float32Array;
+  dim: number;
+  singularValues: number[];
+}
+
+export interface Vocabulary {
+  kind: 'osusume-lsa';
+  terms: string[];
+  idf: number[];
+}
+
+interface SparseRow {
+  ids: number[];
+  weights: number[];
+}
+
+/** Sublinear tf x idf over the vocabulary; unknown terms are ignored. */
+export function termWeights(
+  text: string,
+  index: Map<string, number>,
+  idf: ArrayLike<number>,
+): SparseRow {
+  const counts = new Map<number, number>();
+  for (const term of lexicalTerms(text)) {
+    const id = index.get(term);
+    if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  const ids = [...counts.keys()].sort((a, b) => a - b);
+  return { ids, weights: ids.map((id) => (1 + Math.log(counts.get(id)!)) * idf[id]!) };
+}
+
+function orthonormalise(m: Float64Array, rows: number, cols: number): void {
+  for (let c = 0; c < cols; c++) {
+    for (let p = 0; p < c; p++) {
+      let dot = 0;
+      for (let r = 0; r < rows; r++) dot += m[r * cols + c]! * m[r * cols + p]!;
+      for (let r = 0; r < rows; r++) m[r * cols + c]! -= dot * m[r * cols + p]!;
+    }
+    let norm = 0;
+    for (let r = 0; r < rows; r++) norm += m[r * cols + c]! ** 2;
+    norm = Math.sqrt(norm) || 1;
+    for (let r = 0; r < rows; r++) m[r * cols + c]! /= norm;
+  }
+}
+
+/** Eigen-decomposition of a small symmetric matrix (cyclic Jacobi); eigenvalues descending. */
+export function symmetricEigen(
+  a: Float64Array,
+  n: number,
+): { values: number[]; vectors: Float64Array } {
+  const m = Float64Array.from(a);
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += m[p * n + q]! ** 2;
+    if (off < 1e-22) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = m[p * n + q]!;
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (m[q * n + q]! - m[p * n + p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const mkp = m[k * n + p]!;
+          const mkq = m[k * n + q]!;
+          m[k * n + p] = c * mkp - s * mkq;
+          m[k * n + q] = s * mkp + c * mkq;
+        }
+        for (let k = 0; k < n; k++) {
+          const mpk = m[p * n + k]!;
+          const mqk = m[q * n + k]!;
+          m[p * n + k] = c * mpk - s * mqk;
+          m[q * n + k] = s * mpk + c * mqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k * n + p]!;
+          const vkq = v[k * n + q]!;
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (x, y) => m[y * n + y]! - m[x * n + x]!,
+  );
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, dst) => {
+    for (let k = 0; k < n; k++) vectors[k * n + dst] = v[k * n + src]!;
+  });
+  return { values: order.map((i) => m[i * n + i]!), vectors };
+}
+
+export interface LsaOptions {
+  dim?: number;
+  /** Terms must appear in at least this many posts. */
+  minDocumentFrequency?: number;
+  powerIterations?: number;
+  seed?: number;
+}
+
+export function trainLsa(texts: string[], options: LsaOptions = {}): LsaModel {
+  const minDf = options.minDocumentFrequency ?? 2;
+  const df = new Map<string, number>();
+  for (const t of texts)
+    for (const term of new Set(lexicalTerms(t))) df.set(term, (df.get(term) ?? 0) + 1);
+  const terms = [...df.entries()]
+    .filter(([, n]) => n >= minDf)
+    .map(([t]) => t)
+    .sort();
+  const index = new Map(terms.map((t, i) => [t, i]));
+  const n = texts.length;
+  const idf = Float32Array.from(terms, (t) => Math.log((n + 1) / (df.get(t)! + 1)) + 1);
+  const rows = texts.map((t) => {
+    const row = termWeights(t, index, idf);
+    const norm = Math.sqrt(row.weights.reduce((s, w) => s + w * w, 0)) || 1;
+    return { ids: row.ids, weights: row.weights.map((w) => w / norm) };
+  });
+  const V = terms.length;
+  const dim = Math.max(1, Math.min(options.dim ?? 128, n - 1, V));
+  const l = Math.min(dim + 10, n, V);
+
+  // X^T M: [V, l] from X [n, V] (sparse rows) and M [n, l].
+  const xtm = (m: Float64Array): Float64Array => {
+    const out = new Float64Array(V * l);
+    rows.forEach((row, r) =>
+      row.ids.forEach((id, j) => {
+        const w = row.weights[j]!;
+        for (let c = 0; c < l; c++) out[id * l + c]! += w * m[r * l + c]!;
+      }),
+    );
+    return out;
+  };
+  // X M: [n, l] from M [V, l].
+  const xm = (m: Float64Array): Float64Array => {
+    const out = new Float64Array(n * l);
+    rows.forEach((row, r) =>
+      row.ids.forEach((id, j) => {
+        const w = row.weights[j]!;
+        for (let c = 0; c < l; c++) out[r * l + c]! += w * m[id * l + c]!;
+      }),
+    );
+    return out;
+  };
+
+  const normal = createNormal(options.seed ?? 7);
+  let q: Float64Array = Float64Array.from({ length: n * l }, normal);
+  q = xm(xtm(q));
+  orthonormalise(q, n, l);
+  for (let i = 0; i < (options.powerIterations ?? 3); i++) {
+    q = xm(xtm(q));
+    orthonormalise(q, n, l);
+  }
+  // B^T = X^T Q [V, l]; B B^T = (X^T Q)^T (X^T Q) [l, l] = W S^2 W^T.
+  const bt = xtm(q);
+  const gram = new Float64Array(l * l);
+  for (let t = 0; t < V; t++) {
+    for (let a = 0; a < l; a++) {
+      const x = bt[t * l + a]!;
+      if (x === 0) continue;
+      for (let b = a; b < l; b++) gram[a * l + b]! += x * bt[t * l + b]!;
+    }
+  }
+  for (let a = 0; a < l; a++) for (let b = 0; b < a; b++) gram[a * l + b] = gram[b * l + a]!;
+  const { values, vectors: w } = symmetricEigen(gram, l);
+  const singularValues = values.slice(0, dim).map((x) => Math.sqrt(Math.max(x, 0)));
+  // Right singular vectors: V_d = B^T W S^-1 [V, dim].
+  const termVectors = new Float32Array(V * dim);
+  for (let t = 0; t < V; t++) {
+    for (let k = 0; k < dim; k++) {
+      let s = 0;
+      for (let a = 0; a < l; a++) s += bt[t * l + a]! * w[a * l + k]!;
+      termVectors[t * dim + k] = singularValues[k]! > 1e-9 ? s / singularValues[k]! : 0;
+    }
+  }
+  return { terms, idf, vectors: termVectors, dim, singularValues };
+}
+
+/** The model folder's files: model.onnx (weighted sum of term vectors, L2-normalised) and vocabulary.json. */
+export function lsaModelFiles(
+  model: LsaModel,
+): Record<'model.onnx' | 'vocabulary.json', Uint8Array | string> {
+  const g = new GraphBuilder();
+  const ids = g.input('term_ids', DataType.INT64, ['batch', 'terms']);
+  const weights = g.input('term_weights', DataType.FLOAT, ['batch', 'terms']);
+  const vectors = g.op(
+    'Gather',
+    [g.constant(model.vectors, [model.terms.length, model.dim]), ids],
+    { axis: 0 },
+  );
+  const weighted = g.op('Mul', [
+    vectors,
+    g.op('Unsqueeze', [weights, g.constant(BigInt64Array.of(-1n), [1])]),
+  ]);
+  const summed = g.op('ReduceSum', [weighted, g.constant(BigInt64Array.of(1n), [1])], {
+    keepdims: 0,
+  });
+  g.op('LpNormalization', [summed], { axis: -1, p: 2 }, 'sentence_embedding');
+  g.output('sentence_embedding', DataType.FLOAT, ['batch', model.dim]);
+  const vocabulary: Vocabulary = {
+    kind: 'osusume-lsa',
+    terms: model.terms,
+    idf: Array.from(model.idf),
+  };
+  return {
+    'model.onnx': g.toBytes({
+      producer: 'osusume-lsa',
+      docString: `LSA ${model.terms.length} terms x ${model.dim}`,
+    }),
+    'vocabulary.json': JSON.stringify(vocabulary),
+  };
+}

@@ -1,0 +1,62 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EmbeddingModel } from '../activities/embedder.js';
+import { lsaModelFiles, symmetricEigen, termWeights, trainLsa } from '../core/model/lsa.js';
+import { tempDir, topicPosts } from './helpers/fixtures.js';
+
+const texts = topicPosts('t', 80, 3).map((p) => `${p.title} ${p.body}`);
+
+describe('LSA', () => {
+  it('decomposes a symmetric matrix (Jacobi)', () => {
+    const { values, vectors } = symmetricEigen(Float64Array.from([2, 1, 0, 1, 2, 0, 0, 0, 5]), 3);
+    expect(values.map((v) => +v.toFixed(6))).toEqual([5, 3, 1]);
+    // The first eigenvector is e3; the second (1, 1, 0)/sqrt 2 up to sign.
+    expect(Math.abs(vectors[2 * 3 + 0]!)).toBeCloseTo(1, 6);
+    expect(Math.abs(vectors[0 * 3 + 1]!)).toBeCloseTo(Math.SQRT1_2, 6);
+  });
+
+  it('learns orthonormal term directions with descending singular values', () => {
+    const model = trainLsa(texts, { dim: 6 });
+    expect(model.dim).toBe(6);
+    expect([...model.singularValues].sort((a, b) => b - a)).toEqual(model.singularValues);
+    for (let a = 0; a < 6; a++) {
+      for (let b = 0; b < 6; b++) {
+        let dot = 0;
+        for (let t = 0; t < model.terms.length; t++)
+          dot += model.vectors[t * 6 + a]! * model.vectors[t * 6 + b]!;
+        expect(dot).toBeCloseTo(a === b ? 1 : 0, 3);
+      }
+    }
+  });
+
+  it('exports an ONNX model whose output is the normalised weighted sum, and topics separate', async () => {
+    const model = trainLsa(texts, { dim: 8 });
+    const tmp = tempDir();
+    mkdirSync(`${tmp.dir}/m`);
+    for (const [name, data] of Object.entries(lsaModelFiles(model)))
+      writeFileSync(`${tmp.dir}/m/${name}`, data);
+    const onnx = await EmbeddingModel.load({
+      dir: `${tmp.dir}/m`,
+      prefix: '',
+      threads: 1,
+      maxTokens: 128,
+    });
+    const out = await onnx.embedBatch(texts.slice(0, 8));
+    const index = new Map(model.terms.map((t, i) => [t, i]));
+    for (let r = 0; r < 8; r++) {
+      const { ids, weights } = termWeights(texts[r]!, index, model.idf);
+      const v = new Float64Array(8);
+      ids.forEach((id, j) => {
+        for (let d = 0; d < 8; d++) v[d] = v[d]! + weights[j]! * model.vectors[id * 8 + d]!;
+      });
+      const norm = Math.hypot(...v);
+      for (let d = 0; d < 8; d++) expect(out[r * 8 + d]).toBeCloseTo(v[d]! / norm, 4);
+    }
+    // topicPosts cycles through 4 topics: rows 0 and 4 share one, rows 0 and 1 do not.
+    const cos = (a: number, b: number) =>
+      out.subarray(a * 8, a * 8 + 8).reduce((s, x, d) => s + x * out[b * 8 + d]!, 0);
+    expect(cos(0, 4)).toBeGreaterThan(cos(0, 1) + 0.3);
+    await onnx.release();
+    tmp.cleanup();
+  });
+});
