@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fuseLists } from '../activities/hybrid.js';
 import { sparseNeighbours, tfidf } from '../activities/lexical.js';
 import { lexicalTerms } from '../core/text.js';
 
@@ -51,5 +52,38 @@ describe('TF-IDF neighbours', () => {
     expect(knn.labels[0]).toBe(0);
     expect([knn.labels[1], knn.labels[2]].sort()).toEqual([1, 2]);
     expect(knn.labels[5 * 3 + 1]).toBe(6);
+  });
+});
+
+describe('hybrid fusion', () => {
+  it('averages the two cosines, bounding a missing one by that list’s lowest score', () => {
+    const embedding = [
+      {
+        postId: 'p',
+        items: [
+          { postId: 'a', score: 0.9 },
+          { postId: 'b', score: 0.5 },
+        ],
+      },
+    ];
+    const lexical = [
+      {
+        postId: 'p',
+        items: [
+          { postId: 'b', score: 0.8 },
+          { postId: 'c', score: 0.2 },
+        ],
+      },
+    ];
+    expect(fuseLists(embedding, lexical, 3)).toEqual([
+      {
+        postId: 'p',
+        items: [
+          { postId: 'b', score: 0.65 },
+          { postId: 'a', score: 0.55 },
+          { postId: 'c', score: 0.35 },
+        ],
+      },
+    ]);
   });
 });

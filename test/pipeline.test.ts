@@ -206,15 +206,17 @@ describe('local batch pipeline', () => {
     ]);
     writeFileSync(
       config.experimentsFile,
-      'experiments:\n  - { id: t, surface: s, variants: [{ name: a, algorithm: embedding }, { name: b, algorithm: lexical }] }\n',
+      'experiments:\n  - { id: t, surface: s, variants: [{ name: a, algorithm: embedding }, { name: b, algorithm: lexical }, { name: c, algorithm: hybrid }] }\n',
     );
     const both = await runTenant(ctx, { tenantId: 'acme', runId: 'run-3' });
-    expect(both.algorithms).toEqual(['embedding', 'lexical']);
+    expect(both.algorithms).toEqual(['embedding', 'hybrid', 'lexical']);
     expect((await ctx.store.getActive('acme'))?.algorithms).toEqual([
       'embedding',
       'lexical',
+      'hybrid',
       'popular',
     ]);
+    expect((await ctx.store.getList('acme', 'hybrid', acme[5]!.postId))?.items).toHaveLength(10);
     const lexical = await ctx.store.getList('acme', 'lexical', acme[5]!.postId);
     expect(lexical?.items).toHaveLength(10);
     expect(lexical?.items.map((i) => i.postId)).not.toContain(acme[5]!.postId);

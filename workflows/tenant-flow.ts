@@ -6,6 +6,7 @@
  */
 import type { EmbedInput, EmbedResult } from '../activities/embed.js';
 import type { ExtractInput, ExtractResult } from '../activities/extract.js';
+import type { HybridInput } from '../activities/hybrid.js';
 import type { LexicalInput } from '../activities/lexical.js';
 import type { NeighboursInput, NeighboursResult } from '../activities/neighbours.js';
 import type { PopularInput, PopularResult } from '../activities/popular.js';
@@ -22,6 +23,7 @@ export interface TenantSteps {
   embed(input: EmbedInput): Promise<EmbedResult>;
   neighbours(input: NeighboursInput): Promise<NeighboursResult>;
   lexical(input: LexicalInput): Promise<{ listsUri: string; lists: number }>;
+  hybrid(input: HybridInput): Promise<{ listsUri: string; lists: number }>;
   storePopular(input: StorePopularInput): Promise<void>;
   storeLists(input: StoreListsInput): Promise<number>;
   activate(input: ActivateInput): Promise<ActivateResult>;
@@ -78,7 +80,9 @@ export async function runTenantFlow(
   let details: Pick<TenantReport, 'embedded' | 'neighbourSearch' | 'duplicates'> = {
     duplicates: 0,
   };
-  if (algorithms.includes('embedding')) {
+  // A hybrid list is made of the embedding and lexical lists: compute those too.
+  const needs = (a: string) => algorithms.includes(a) || algorithms.includes('hybrid');
+  if (needs('embedding')) {
     const embedded = await timed('embed', () =>
       steps.embed({
         tenantId,
@@ -103,11 +107,22 @@ export async function runTenantFlow(
       duplicates: neighbours.duplicates,
     };
   }
-  if (algorithms.includes('lexical')) {
+  if (needs('lexical')) {
     const lexical = await timed('lexical', () =>
       steps.lexical({ tenantId, runId, snapshotUri: extract.snapshotUri }),
     );
     listsUris.set('lexical', lexical.listsUri);
+  }
+  if (algorithms.includes('hybrid')) {
+    const hybrid = await timed('hybrid', () =>
+      steps.hybrid({
+        tenantId,
+        runId,
+        embeddingListsUri: listsUris.get('embedding')!,
+        lexicalListsUri: listsUris.get('lexical')!,
+      }),
+    );
+    listsUris.set('hybrid', hybrid.listsUri);
   }
 
   await timed('storePopular', () =>

@@ -16,6 +16,7 @@ export async function tenantWorkflow(input: TenantRunInput): Promise<TenantRepor
       embed: heavy.embed,
       neighbours: heavy.neighbours,
       lexical: heavy.lexical,
+      hybrid: quick.hybrid,
       storePopular: quick.storePopular,
       storeLists: write.storeLists,
       activate: quick.activate,
