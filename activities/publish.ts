@@ -5,6 +5,8 @@ import {
   type RelatedList,
   type ScoredItem,
 } from '../core/store/types.js';
+import { codeVersion } from '../core/version.js';
+import type { RunRecord } from '../core/warehouse/types.js';
 import type { StepContext } from './context.js';
 import { writeTenantState, type TenantState } from './state.js';
 
@@ -51,6 +53,23 @@ export interface ActivateInput {
   lists: number;
   /** Where the next run of this tenant starts from. */
   state: Omit<TenantState, 'version' | 'updatedAt'>;
+  /** What the run did, for its run record (the activity adds parameters and code version). */
+  record?: Pick<RunRecord, 'modelId' | 'inputs' | 'metrics' | 'seconds' | 'artifacts'>;
+}
+
+/** The configuration that shapes a tenant's lists: recorded with every run. */
+function runParams(ctx: StepContext, algorithms: string[]): Record<string, unknown> {
+  const { neighbours, pipeline, model } = ctx.config;
+  return {
+    algorithms,
+    k: neighbours.k,
+    exactMaxPosts: neighbours.exactMaxPosts,
+    nprobe: neighbours.nprobe,
+    minPostsForEmbedding: pipeline.minPostsForEmbedding,
+    maxTextChars: pipeline.maxTextChars,
+    lsaDim: model.lsaDim,
+    maxTokens: model.maxTokens,
+  };
 }
 
 export interface ActivateResult {
@@ -81,6 +100,16 @@ export async function activateVersion(
     version: input.version,
     updatedAt: new Date().toISOString(),
   });
+  if (input.record) {
+    await ctx.warehouse.writeRunRecord({
+      ...input.record,
+      runId: input.version,
+      tenantId: input.tenantId,
+      recordedAt: new Date().toISOString(),
+      codeVersion: codeVersion(),
+      params: runParams(ctx, input.algorithms),
+    });
+  }
   const collected = await collectGarbage(ctx.store, input.tenantId, active);
   for (const version of collected) {
     await ctx.artifacts.remove(ctx.artifacts.uri('runs', version, tenantFolder(input.tenantId)));

@@ -20,6 +20,7 @@ const warehouseSchema = z.discriminatedUnion('kind', [
     location: z.string().default('US'),
     postsTable: gcpName.default('posts'),
     interactionsTable: gcpName.default('interactions'),
+    runRecordsTable: gcpName.default('run_records'),
     /** Only for tests and emulators: the REST endpoint of BigQuery. */
     apiEndpoint: z.string().url().optional(),
   }),

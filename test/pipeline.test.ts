@@ -92,6 +92,19 @@ describe('local batch pipeline', () => {
         .sort(),
     ).toEqual([tiny[1]!.postId, tiny[2]!.postId].sort());
     expect((await ctx.store.getPopular('acme'))?.items.length).toBe(60);
+    const [run] = await ctx.warehouse.listRunRecords({ tenantId: 'acme', limit: 1 });
+    expect(run).toMatchObject({
+      runId: 'run-1',
+      codeVersion: expect.stringMatching(/^osusume@/),
+      modelId: acmeReport!.embedded!.modelId,
+      params: { algorithms: ['embedding', 'popular'], k: 10 },
+      inputs: { posts: 60, skipped: 4 },
+      metrics: { lists: 60, modelTrainSeconds: expect.any(Number), modelBytes: expect.any(Number) },
+      artifacts: {
+        snapshot: acmeReport!.extract.snapshotUri,
+        model: expect.stringContaining('/model'),
+      },
+    });
   });
 
   it('reports a failing tenant without stopping the others, and never activates an empty version', async () => {

@@ -18,7 +18,37 @@ const post = (tenantId: string, postId: string, updatedAt: string) => ({
   updatedAt,
 });
 
+const record = {
+  runId: '2026-11-22',
+  tenantId: 'acme',
+  recordedAt: '2026-11-22T18:00:00.000Z',
+  codeVersion: 'osusume@0.1.0',
+  modelId: 'abc',
+  params: { k: 20, algorithms: ['embedding'] },
+  inputs: { posts: 10 },
+  metrics: { lists: 10 },
+  seconds: { extract: 0.5 },
+  artifacts: { snapshot: 'file:///s' },
+};
+
 describe('DuckDB warehouse', () => {
+  it('records runs (a re-run replaces its record) and lists them newest first', async () => {
+    const w = await DuckDbWarehouse.open(`${tmp.dir}/runs.duckdb`);
+    await w.writeRunRecord(record);
+    await w.writeRunRecord({ ...record, metrics: { lists: 11 } });
+    await w.writeRunRecord({
+      ...record,
+      runId: '2026-11-23',
+      recordedAt: '2026-11-23T18:00:00.000Z',
+    });
+    await w.writeRunRecord({ ...record, tenantId: 'beta' });
+    const acme = await w.listRunRecords({ tenantId: 'acme', limit: 10 });
+    expect(acme.map((r) => r.runId)).toEqual(['2026-11-23', '2026-11-22']);
+    expect(acme[1]).toEqual({ ...record, metrics: { lists: 11 } });
+    expect(await w.listRunRecords({ limit: 10 })).toHaveLength(3);
+    await w.close();
+  });
+
   it('imports JSONL, skips and counts malformed or non-UTF-8 lines, and reads by tenant and watermark', async () => {
     const file = `${tmp.dir}/posts.jsonl`;
     writeJsonl(file, [
@@ -100,6 +130,11 @@ describe('BigQuery warehouse against a local REST endpoint', () => {
     server = createServer(async (req, res) => {
       const body = await readBody(req);
       requests.push({ method: req.method!, url: req.url!, body });
+      if (req.url!.includes('/insertAll')) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ kind: 'bigquery#tableDataInsertAllResponse' }));
+        return;
+      }
       const query = String(body.query ?? '');
       const params = Object.fromEntries(
         (
@@ -108,7 +143,21 @@ describe('BigQuery warehouse against a local REST endpoint', () => {
       );
       let result: Record<string, string>[];
       let fields: string[];
-      if (query.includes('COUNT(*)')) {
+      if (query.includes('run_records')) {
+        fields = [
+          'runId',
+          'tenantId',
+          'recordedAt',
+          'codeVersion',
+          'modelId',
+          'params',
+          'inputs',
+          'metrics',
+          'seconds',
+          'artifacts',
+        ];
+        result = [];
+      } else if (query.includes('COUNT(*)')) {
         const counts = new Map<string, number>();
         for (const r of rows) counts.set(r.tenantId, (counts.get(r.tenantId) ?? 0) + 1);
         fields = ['tenantId', 'posts'];
@@ -156,6 +205,7 @@ describe('BigQuery warehouse against a local REST endpoint', () => {
       location: 'US',
       postsTable: 'posts',
       interactionsTable: 'interactions',
+      runRecordsTable: 'run_records',
       apiEndpoint: endpoint,
     });
 
@@ -192,5 +242,30 @@ describe('BigQuery warehouse against a local REST endpoint', () => {
         parameterValue: { value: expect.stringMatching(/^2024-01-05/) },
       }),
     );
+  });
+
+  it('inserts run records through insertAll with an insert id, and lists them with parameters', async () => {
+    requests.length = 0;
+    const w = warehouse();
+    await w.writeRunRecord(record);
+    const insert = requests.find((r) =>
+      r.url.startsWith('/bigquery/v2/projects/proj/datasets/osusume/tables/run_records/insertAll'),
+    );
+    expect(insert?.body).toMatchObject({
+      rows: [
+        {
+          insertId: '2026-11-22/acme',
+          json: { runId: '2026-11-22', tenantId: 'acme', params: JSON.stringify(record.params) },
+        },
+      ],
+    });
+    expect(await w.listRunRecords({ tenantId: "acme' --", limit: 5 })).toEqual([]);
+    const list = requests.at(-1)!;
+    expect(String(list.body.query)).not.toContain('acme');
+    expect(list.body.queryParameters).toContainEqual({
+      name: 'tenantId',
+      parameterType: { type: 'STRING' },
+      parameterValue: { value: "acme' --" },
+    });
   });
 });

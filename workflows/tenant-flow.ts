@@ -77,6 +77,8 @@ export async function runTenantFlow(
   const listsUris = new Map<string, string>();
   if (!full) listsUris.set('popular', popular.listsUri!);
   let embeddingsUri: string | undefined;
+  let modelUri: string | undefined;
+  let modelTraining: Record<string, number> | undefined;
   let details: Pick<TenantReport, 'embedded' | 'neighbourSearch' | 'duplicates'> = {
     duplicates: 0,
   };
@@ -100,6 +102,14 @@ export async function runTenantFlow(
       }),
     );
     embeddingsUri = embedded.embeddingsUri;
+    modelUri = embedded.model?.uri;
+    if (embedded.model?.trainSeconds !== undefined) {
+      modelTraining = {
+        modelTrainSeconds: embedded.model.trainSeconds,
+        modelBytes: embedded.model.bytes ?? 0,
+        modelTerms: embedded.model.terms ?? 0,
+      };
+    }
     listsUris.set('embedding', neighbours.listsUri);
     details = {
       embedded: { computed: embedded.computed, reused: embedded.reused, modelId: embedded.modelId },
@@ -143,6 +153,30 @@ export async function runTenantFlow(
       algorithms: served.includes('popular') ? served : [...served, 'popular'],
       lists,
       state: { watermark: extract.watermark, snapshotUri: extract.snapshotUri, embeddingsUri },
+      record: {
+        modelId: details.embedded?.modelId ?? null,
+        inputs: {
+          posts: extract.posts,
+          rowsRead: extract.rowsRead,
+          deleted: extract.deleted,
+          skipped: Object.values(extract.skipped).reduce((a, b) => a + (b ?? 0), 0),
+          interactions: popular.interactions,
+        },
+        metrics: {
+          lists,
+          duplicates: details.duplicates,
+          embedded: details.embedded?.computed ?? 0,
+          reused: details.embedded?.reused ?? 0,
+          ...(modelTraining ?? {}),
+        },
+        seconds: { ...seconds } as Record<string, number>,
+        artifacts: {
+          snapshot: extract.snapshotUri,
+          ...(embeddingsUri ? { embeddings: embeddingsUri } : {}),
+          ...(modelUri ? { model: modelUri } : {}),
+          ...Object.fromEntries([...listsUris].map(([a, uri]) => [`lists-${a}`, uri])),
+        },
+      },
     }),
   );
   return {

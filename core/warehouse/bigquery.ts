@@ -1,6 +1,14 @@
 import { BigQuery, type Query } from '@google-cloud/bigquery';
 import { BackendError } from '../errors.js';
-import { INTERACTION_COLUMNS, POST_COLUMNS, type TenantSummary, type Warehouse } from './types.js';
+import {
+  INTERACTION_COLUMNS,
+  POST_COLUMNS,
+  runRecordFromRow,
+  runRecordToRow,
+  type RunRecord,
+  type TenantSummary,
+  type Warehouse,
+} from './types.js';
 
 export interface BigQueryWarehouseOptions {
   projectId: string;
@@ -8,6 +16,7 @@ export interface BigQueryWarehouseOptions {
   location: string;
   postsTable: string;
   interactionsTable: string;
+  runRecordsTable: string;
   apiEndpoint?: string;
 }
 
@@ -89,6 +98,32 @@ export class BigQueryWarehouse implements Warehouse {
       tenantId,
       since,
     );
+  }
+
+  async writeRunRecord(record: RunRecord): Promise<void> {
+    try {
+      await this.client
+        .dataset(this.options.dataset)
+        .table(this.options.runRecordsTable)
+        .insert(
+          [{ insertId: `${record.runId}/${record.tenantId}`, json: runRecordToRow(record) }],
+          { raw: true },
+        );
+    } catch (error) {
+      throw new BackendError(`BigQuery run record insert failed: ${(error as Error).message}`);
+    }
+  }
+
+  async listRunRecords(options: { tenantId?: string; limit: number }): Promise<RunRecord[]> {
+    const table = this.table(this.options.runRecordsTable);
+    const where = options.tenantId ? 'WHERE tenantId = @tenantId' : '';
+    const rows = await this.query({
+      query: `SELECT runId, tenantId, recordedAt, codeVersion, modelId, params, inputs, metrics, seconds, artifacts
+              FROM ${table} ${where} ORDER BY recordedAt DESC, tenantId LIMIT @limit`,
+      params: { ...(options.tenantId ? { tenantId: options.tenantId } : {}), limit: options.limit },
+      types: { ...(options.tenantId ? { tenantId: 'STRING' } : {}), limit: 'INT64' },
+    });
+    return rows.map(runRecordFromRow);
   }
 
   async close(): Promise<void> {}

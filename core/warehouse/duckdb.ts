@@ -2,7 +2,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { BackendError, ConfigError } from '../errors.js';
-import type { TenantSummary, Warehouse } from './types.js';
+import {
+  runRecordFromRow,
+  runRecordToRow,
+  type RunRecord,
+  type TenantSummary,
+  type Warehouse,
+} from './types.js';
 
 /**
  * The embedded warehouse: one DuckDB file holding `posts` and `interactions` tables, filled from
@@ -13,7 +19,10 @@ CREATE TABLE IF NOT EXISTS posts (
   tenantId VARCHAR, postId VARCHAR, title VARCHAR, body VARCHAR,
   createdAt TIMESTAMP, updatedAt TIMESTAMP, deleted BOOLEAN, lang VARCHAR);
 CREATE TABLE IF NOT EXISTS interactions (
-  tenantId VARCHAR, userId VARCHAR, postId VARCHAR, type VARCHAR, ts TIMESTAMP);`;
+  tenantId VARCHAR, userId VARCHAR, postId VARCHAR, type VARCHAR, ts TIMESTAMP);
+CREATE TABLE IF NOT EXISTS run_records (
+  runId VARCHAR, tenantId VARCHAR, recordedAt TIMESTAMP, codeVersion VARCHAR, modelId VARCHAR,
+  params VARCHAR, inputs VARCHAR, metrics VARCHAR, seconds VARCHAR, artifacts VARCHAR);`;
 
 const POST_JSON_COLUMNS = `{tenantId: 'VARCHAR', postId: 'VARCHAR', title: 'VARCHAR', body: 'VARCHAR',
   createdAt: 'TIMESTAMP', updatedAt: 'TIMESTAMP', deleted: 'BOOLEAN', lang: 'VARCHAR'}`;
@@ -91,6 +100,39 @@ export class DuckDbWarehouse implements Warehouse {
         ORDER BY ts`,
       [tenantId, since ? toDuckTimestamp(since) : null],
     );
+  }
+
+  async writeRunRecord(record: RunRecord): Promise<void> {
+    const row = runRecordToRow(record);
+    // Re-running a run replaces its record.
+    await this.query('DELETE FROM run_records WHERE runId = $1 AND tenantId = $2', [
+      record.runId,
+      record.tenantId,
+    ]);
+    await this.query(
+      `INSERT INTO run_records VALUES ($1, $2, $3::TIMESTAMP, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        row.runId,
+        row.tenantId,
+        toDuckTimestamp(record.recordedAt),
+        row.codeVersion,
+        row.modelId,
+        row.params,
+        row.inputs,
+        row.metrics,
+        row.seconds,
+        row.artifacts,
+      ],
+    );
+  }
+
+  async listRunRecords(options: { tenantId?: string; limit: number }): Promise<RunRecord[]> {
+    const rows = await this.query(
+      `SELECT runId, tenantId, CAST(recordedAt AS VARCHAR) AS recordedAt, codeVersion, modelId, params, inputs, metrics, seconds, artifacts
+         FROM run_records WHERE ($1::VARCHAR IS NULL OR tenantId = $1) ORDER BY recordedAt DESC, tenantId LIMIT $2`,
+      [options.tenantId ?? null, options.limit],
+    );
+    return rows.map(runRecordFromRow);
   }
 
   /** Appends a JSONL (optionally .gz) or Parquet export to a table; `replace` empties it first. */

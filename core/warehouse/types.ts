@@ -14,7 +14,60 @@ export interface Warehouse {
   readPosts(tenantId: string, since?: string): Promise<Record<string, unknown>[]>;
   /** Interactions of a tenant at or after `since`, or all of them without it. */
   readInteractions(tenantId: string, since?: string): Promise<Record<string, unknown>[]>;
+  /** Experiment tracking: one record per tenant and run, written when the run activates. */
+  writeRunRecord(record: RunRecord): Promise<void>;
+  /** Newest first. */
+  listRunRecords(options: { tenantId?: string; limit: number }): Promise<RunRecord[]>;
   close(): Promise<void>;
+}
+
+/** What a tenant's run did, for comparing runs: parameters, versions, inputs, results, artifacts. */
+export interface RunRecord {
+  runId: string;
+  tenantId: string;
+  recordedAt: string;
+  codeVersion: string;
+  modelId: string | null;
+  params: Record<string, unknown>;
+  inputs: Record<string, number>;
+  metrics: Record<string, number>;
+  seconds: Record<string, number>;
+  artifacts: Record<string, string>;
+}
+
+/** The row form of a run record: its JSON-valued fields as JSON text, in both warehouses. */
+export function runRecordToRow(r: RunRecord) {
+  return {
+    runId: r.runId,
+    tenantId: r.tenantId,
+    recordedAt: r.recordedAt,
+    codeVersion: r.codeVersion,
+    modelId: r.modelId,
+    params: JSON.stringify(r.params),
+    inputs: JSON.stringify(r.inputs),
+    metrics: JSON.stringify(r.metrics),
+    seconds: JSON.stringify(r.seconds),
+    artifacts: JSON.stringify(r.artifacts),
+  };
+}
+
+export function runRecordFromRow(row: Record<string, unknown>): RunRecord {
+  const json = (f: string) => JSON.parse(String(row[f] ?? '{}')) as Record<string, never>;
+  return {
+    runId: String(row.runId),
+    tenantId: String(row.tenantId),
+    recordedAt: new Date(
+      String(row.recordedAt).replace(' ', 'T') +
+        (String(row.recordedAt).match(/Z|[+-]\d\d:?\d\d$/) ? '' : 'Z'),
+    ).toISOString(),
+    codeVersion: String(row.codeVersion),
+    modelId: row.modelId == null ? null : String(row.modelId),
+    params: json('params'),
+    inputs: json('inputs'),
+    metrics: json('metrics'),
+    seconds: json('seconds'),
+    artifacts: json('artifacts'),
+  };
 }
 
 export const POST_COLUMNS = [
