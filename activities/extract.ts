@@ -33,7 +33,7 @@ export interface ExtractResult {
    * whose experiments (and the default algorithm) use nothing else.
    */
   mode: 'lists' | 'popular';
-  /** With mode "lists": the per-post list algorithms the experiments file needs (embedding, lexical, hybrid). */
+  /** With mode "lists": the per-post list algorithms the experiments file needs (embedding, lexical, hybrid, coengagement). */
   listAlgorithms?: string[];
   /** The last activated run's embeddings, for the embed step to reuse. */
   previousEmbeddingsUri?: string;

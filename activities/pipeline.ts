@@ -4,6 +4,7 @@ import { runTenantFlow, type Step, type TenantReport } from '../workflows/tenant
 import type { StepContext } from './context.js';
 import { embedPosts } from './embed.js';
 import { extractPosts } from './extract.js';
+import { computeCoengagement } from './coengagement.js';
 import { computeHybrid } from './hybrid.js';
 import { computeLexical } from './lexical.js';
 import { computeNeighbours } from './neighbours.js';
@@ -47,6 +48,7 @@ export async function runTenant(
       ),
       lexical: step('lexical', (i) => computeLexical(ctx, i)),
       hybrid: step('hybrid', (i) => computeHybrid(ctx, i)),
+      coengagement: step('coengagement', (i) => computeCoengagement(ctx, i)),
       storePopular: step('storePopular', (i) => storePopular(ctx, i)),
       storeLists: step('storeLists', (i) => storeLists(ctx, i)),
       activate: step('activate', (i) => activateVersion(ctx, i)),

@@ -6,6 +6,7 @@ import { sendAlert } from './alert.js';
 import type { StepContext } from './context.js';
 import { embedPosts, type EmbedInput, type EmbedProgress } from './embed.js';
 import { extractPosts, type ExtractInput } from './extract.js';
+import { computeCoengagement, type CoengagementInput } from './coengagement.js';
 import { computeHybrid, type HybridInput } from './hybrid.js';
 import { computeLexical, type LexicalInput } from './lexical.js';
 import { computeNeighbours, type NeighboursInput } from './neighbours.js';
@@ -58,6 +59,9 @@ export function createActivities(getContext: () => Promise<StepContext>) {
     },
     async lexical(input: LexicalInput) {
       return computeLexical(await getContext(), input);
+    },
+    async coengagement(input: CoengagementInput) {
+      return computeCoengagement(await getContext(), input);
     },
     async hybrid(input: HybridInput) {
       return computeHybrid(await getContext(), input);

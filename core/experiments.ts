@@ -11,7 +11,7 @@ import { ConfigError } from './errors.js';
  */
 
 /** Algorithms the batch can compute lists for. */
-export const ALGORITHMS = ['embedding', 'lexical', 'hybrid', 'popular'] as const;
+export const ALGORITHMS = ['embedding', 'lexical', 'hybrid', 'coengagement', 'popular'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 const variantSchema = z.object({

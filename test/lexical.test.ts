@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { coengagementLists } from '../activities/coengagement.js';
 import { fuseLists } from '../activities/hybrid.js';
 import { sparseNeighbours, tfidf } from '../activities/lexical.js';
 import { lexicalTerms } from '../core/text.js';
@@ -85,5 +86,40 @@ describe('hybrid fusion', () => {
         ],
       },
     ]);
+  });
+});
+
+describe('co-engagement', () => {
+  const event = (userId: string, postId: string) => ({
+    tenantId: 't',
+    userId,
+    postId,
+    type: 'view',
+    ts: '2024-01-01T00:00:00.000Z',
+  });
+  it('scores posts by the cosine of the users who engaged with them, ignoring deleted posts', () => {
+    const interactions = [
+      event('u1', 'a'),
+      event('u1', 'b'),
+      event('u2', 'a'),
+      event('u2', 'b'),
+      event('u2', 'c'),
+      event('u3', 'c'),
+      event('u3', 'gone'),
+      event('u1', 'a'),
+    ];
+    const lists = Object.fromEntries(
+      coengagementLists(['a', 'b', 'c', 'd'], interactions, 5).map((l) => [l.postId, l.items]),
+    );
+    // a: users {u1,u2}; b: {u1,u2}; c: {u2,u3}. cos(a,b) = 2/2 = 1; cos(a,c) = 1/2.
+    expect(lists.a).toEqual([
+      { postId: 'b', score: 1 },
+      { postId: 'c', score: 0.5 },
+    ]);
+    expect(lists.c).toEqual([
+      { postId: 'a', score: 0.5 },
+      { postId: 'b', score: 0.5 },
+    ]);
+    expect(lists.d).toEqual([]);
   });
 });

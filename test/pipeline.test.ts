@@ -7,12 +7,14 @@ import { runTenant } from '../activities/pipeline.js';
 import { readTenantState } from '../activities/state.js';
 import type { Config } from '../core/config.js';
 import { runBatch } from '../scripts/batch.js';
+import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import {
   loadPosts,
   tempDir,
   testConfig,
   topicPosts,
   type GeneratedPost,
+  writeJsonl,
 } from './helpers/fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -233,6 +235,26 @@ describe('local batch pipeline', () => {
     const lexical = await ctx.store.getList('acme', 'lexical', acme[5]!.postId);
     expect(lexical?.items).toHaveLength(10);
     expect(lexical?.items.map((i) => i.postId)).not.toContain(acme[5]!.postId);
+    await ctx.close();
+    const w = await DuckDbWarehouse.open(`${tmp.dir}/warehouse.duckdb`);
+    const ts = '2024-02-01T00:00:00Z';
+    const events = ['u1', 'u2'].flatMap((userId) =>
+      ['p0001', 'p0002'].map((postId) => ({ tenantId: 'acme', userId, postId, type: 'click', ts })),
+    );
+    await w.importFile('interactions', writeJsonl(`${tmp.dir}/events.jsonl`, events));
+    await w.close();
+    ctx = await openContext(config);
+    writeFileSync(
+      config.experimentsFile,
+      'experiments:\n  - { id: t, surface: s, variants: [{ name: a, algorithm: coengagement }] }\n',
+    );
+    expect((await runTenant(ctx, { tenantId: 'acme', runId: 'run-4' })).algorithms).toEqual([
+      'coengagement',
+      'embedding',
+    ]);
+    expect((await ctx.store.getList('acme', 'coengagement', 'p0001'))?.items).toEqual([
+      { postId: 'p0002', score: 1 },
+    ]);
   });
 
   it('embedding resumes from the chunks a crashed attempt wrote', async () => {

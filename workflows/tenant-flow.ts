@@ -6,6 +6,7 @@
  */
 import type { EmbedInput, EmbedResult } from '../activities/embed.js';
 import type { ExtractInput, ExtractResult } from '../activities/extract.js';
+import type { CoengagementInput } from '../activities/coengagement.js';
 import type { HybridInput } from '../activities/hybrid.js';
 import type { LexicalInput } from '../activities/lexical.js';
 import type { NeighboursInput, NeighboursResult } from '../activities/neighbours.js';
@@ -24,6 +25,7 @@ export interface TenantSteps {
   neighbours(input: NeighboursInput): Promise<NeighboursResult>;
   lexical(input: LexicalInput): Promise<{ listsUri: string; lists: number }>;
   hybrid(input: HybridInput): Promise<{ listsUri: string; lists: number }>;
+  coengagement(input: CoengagementInput): Promise<{ listsUri: string; lists: number }>;
   storePopular(input: StorePopularInput): Promise<void>;
   storeLists(input: StoreListsInput): Promise<number>;
   activate(input: ActivateInput): Promise<ActivateResult>;
@@ -122,6 +124,12 @@ export async function runTenantFlow(
       steps.lexical({ tenantId, runId, snapshotUri: extract.snapshotUri }),
     );
     listsUris.set('lexical', lexical.listsUri);
+  }
+  if (algorithms.includes('coengagement')) {
+    const coengagement = await timed('coengagement', () =>
+      steps.coengagement({ tenantId, runId, snapshotUri: extract.snapshotUri }),
+    );
+    listsUris.set('coengagement', coengagement.listsUri);
   }
   if (algorithms.includes('hybrid')) {
     const hybrid = await timed('hybrid', () =>

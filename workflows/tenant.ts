@@ -17,6 +17,7 @@ export async function tenantWorkflow(input: TenantRunInput): Promise<TenantRepor
       neighbours: heavy.neighbours,
       lexical: heavy.lexical,
       hybrid: quick.hybrid,
+      coengagement: heavy.coengagement,
       storePopular: quick.storePopular,
       storeLists: write.storeLists,
       activate: quick.activate,
