@@ -27,11 +27,6 @@ export const idSchema = makeIdSchema();
 export const tenantIdSchema = idSchema;
 export const postIdSchema = idSchema;
 
-/** Algorithm names become part of store keys and metric labels: keep them simple. */
-export const algorithmNameSchema = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lowercase letters, digits and dashes');
-
 export function parseTenantId(value: unknown): string {
   const parsed = tenantIdSchema.safeParse(value);
   if (!parsed.success) {
