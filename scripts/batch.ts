@@ -120,7 +120,7 @@ export async function runBatch(
           reporter.update(tenantId, p.step, p.done, p.total);
         });
         succeeded.push(report);
-        reporter.finish(tenantId, `done (${report.lists} lists, ${report.mode})`);
+        reporter.finish(tenantId, `done (${report.lists} posts: ${report.algorithms.join(', ')})`);
         return { status: 'succeeded', report };
       } catch (error) {
         failed.push({ tenantId, step, error: errorMessage(error) });
@@ -173,7 +173,7 @@ export function formatReport(report: BatchReport): string {
 export function formatSummary(result: BatchResult): string {
   const header = [
     'tenant',
-    'mode',
+    'algorithms',
     'posts',
     'lists',
     'embedded',
@@ -185,7 +185,7 @@ export function formatSummary(result: BatchResult): string {
   ];
   const rows = result.succeeded.map((r) => [
     r.tenantId,
-    r.mode,
+    r.algorithms.join('+'),
     String(r.extract.posts),
     String(r.lists),
     String(r.embedded?.computed ?? '-'),
