@@ -1,7 +1,7 @@
-import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
+import { readJsonLines } from '../core/artifacts.js';
 import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
-import { runArtifact, type StepContext } from './context.js';
+import { saveLists, type StepContext } from './context.js';
 
 /** Users with more interactions than this are left out (crawlers, bots), and so is their O(n^2). */
 const MAX_POSTS_PER_USER = 200;
@@ -72,7 +72,5 @@ export async function computeCoengagement(
     interactions,
     ctx.config.neighbours.k,
   );
-  const listsUri = runArtifact(ctx, input.runId, input.tenantId, 'lists-coengagement.jsonl');
-  await writeJsonLines(ctx.artifacts, listsUri, lists);
-  return { listsUri, lists: lists.length };
+  return saveLists(ctx, input, 'coengagement', lists);
 }

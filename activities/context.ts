@@ -1,6 +1,11 @@
-import { LocalArtifactStore, tenantFolder, type ArtifactStore } from '../core/artifacts.js';
+import {
+  LocalArtifactStore,
+  tenantFolder,
+  writeJsonLines,
+  type ArtifactStore,
+} from '../core/artifacts.js';
 import type { Config } from '../core/config.js';
-import { openStore, type RecommendationStore } from '../core/store/index.js';
+import { openStore, type RecommendationStore, type RelatedList } from '../core/store/index.js';
 import { openWarehouse, type Warehouse } from '../core/warehouse/index.js';
 import { EmbeddingModel } from './embedder.js';
 
@@ -44,4 +49,16 @@ export function runArtifact(
   name: string,
 ): string {
   return ctx.artifacts.uri('runs', runId, tenantFolder(tenantId), name);
+}
+
+/** Writes one algorithm's lists of a tenant's run as an artifact (lists-<algorithm>.jsonl). */
+export async function saveLists(
+  ctx: Pick<StepContext, 'artifacts'>,
+  input: { runId: string; tenantId: string },
+  algorithm: string,
+  lists: RelatedList[],
+): Promise<{ listsUri: string; lists: number }> {
+  const listsUri = runArtifact(ctx, input.runId, input.tenantId, `lists-${algorithm}.jsonl`);
+  await writeJsonLines(ctx.artifacts, listsUri, lists);
+  return { listsUri, lists: lists.length };
 }

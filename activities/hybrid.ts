@@ -1,6 +1,6 @@
-import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
+import { readJsonLines } from '../core/artifacts.js';
 import type { RelatedList } from '../core/store/types.js';
-import { runArtifact, type StepContext } from './context.js';
+import { saveLists, type StepContext } from './context.js';
 
 /**
  * Hybrid lists: the embedding and lexical lists of each post fused by the mean of their cosine
@@ -38,7 +38,5 @@ export async function computeHybrid(
   const embedding = await readJsonLines<RelatedList>(ctx.artifacts, input.embeddingListsUri);
   const lexical = await readJsonLines<RelatedList>(ctx.artifacts, input.lexicalListsUri);
   const lists = fuseLists(embedding, lexical, ctx.config.neighbours.k);
-  const listsUri = runArtifact(ctx, input.runId, input.tenantId, 'lists-hybrid.jsonl');
-  await writeJsonLines(ctx.artifacts, listsUri, lists);
-  return { listsUri, lists: lists.length };
+  return saveLists(ctx, input, 'hybrid', lists);
 }

@@ -1,7 +1,7 @@
-import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
+import { readJsonLines } from '../core/artifacts.js';
 import type { SnapshotPost } from '../core/posts.js';
 import { lexicalTerms } from '../core/text.js';
-import { runArtifact, type StepContext } from './context.js';
+import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
 import { buildRelatedLists } from './neighbours.js';
 
@@ -100,7 +100,5 @@ export async function computeLexical(
     knn,
     ctx.config.neighbours.k,
   );
-  const listsUri = runArtifact(ctx, input.runId, input.tenantId, 'lists-lexical.jsonl');
-  await writeJsonLines(ctx.artifacts, listsUri, lists);
-  return { listsUri, lists: lists.length };
+  return saveLists(ctx, input, 'lexical', lists);
 }

@@ -1,8 +1,8 @@
-import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
+import { readJsonLines } from '../core/artifacts.js';
 import type { SnapshotPost } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
 import { decodeVectors } from '../core/vectors.js';
-import { runArtifact, type StepContext } from './context.js';
+import { saveLists, type StepContext } from './context.js';
 import { allNearestNeighbours, type KnnResult } from './knn.js';
 
 export interface NeighboursInput {
@@ -80,8 +80,7 @@ export async function computeNeighbours(
     onProgress,
   );
   const lists = buildRelatedLists(posts, vectors.keys, knn, k);
-  const listsUri = runArtifact(ctx, input.runId, input.tenantId, 'lists-embedding.jsonl');
-  await writeJsonLines(ctx.artifacts, listsUri, lists);
+  const { listsUri } = await saveLists(ctx, input, 'embedding', lists);
   return {
     listsUri,
     lists: lists.length,

@@ -1,7 +1,7 @@
-import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
+import { readJsonLines } from '../core/artifacts.js';
 import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
 import type { RelatedList, ScoredItem } from '../core/store/types.js';
-import { runArtifact, type StepContext } from './context.js';
+import { runArtifact, saveLists, type StepContext } from './context.js';
 
 /** How much one interaction of a type says about a post's popularity. */
 const TYPE_WEIGHT: Record<string, number> = { view: 1, click: 2, like: 3, comment: 4 };
@@ -76,15 +76,16 @@ export async function computePopular(
   const popular = popularItems(posts, interactions);
   const popularUri = runArtifact(ctx, input.runId, input.tenantId, 'popular.json');
   await ctx.artifacts.write(popularUri, JSON.stringify(popular));
-  let listsUri: string | undefined;
-  if (input.perPostLists) {
-    listsUri = runArtifact(ctx, input.runId, input.tenantId, 'lists-popular.jsonl');
-    await writeJsonLines(
-      ctx.artifacts,
-      listsUri,
-      popularLists(posts, popular, ctx.config.neighbours.k),
-    );
-  }
+  const listsUri = input.perPostLists
+    ? (
+        await saveLists(
+          ctx,
+          input,
+          'popular',
+          popularLists(posts, popular, ctx.config.neighbours.k),
+        )
+      ).listsUri
+    : undefined;
   return {
     popularUri,
     listsUri,
