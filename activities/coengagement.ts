@@ -1,7 +1,8 @@
 import { readJsonLines } from '../core/artifacts.js';
-import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
+import type { Interaction, SnapshotPost } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
 import { saveLists, type StepContext } from './context.js';
+import { readValidInteractions } from './popular.js';
 
 /** Users with more interactions than this are left out (crawlers, bots), and so is their O(n^2). */
 const MAX_POSTS_PER_USER = 200;
@@ -62,11 +63,7 @@ export async function computeCoengagement(
   input: CoengagementInput,
 ): Promise<{ listsUri: string; lists: number }> {
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
-  const interactions: Interaction[] = [];
-  for (const row of await ctx.warehouse.readInteractions(input.tenantId)) {
-    const parsed = interactionRowSchema.safeParse(row);
-    if (parsed.success) interactions.push(parsed.data);
-  }
+  const { interactions } = await readValidInteractions(ctx, input.tenantId);
   const lists = coengagementLists(
     posts.map((p) => p.postId),
     interactions,

@@ -1,5 +1,5 @@
 import { readJsonLines } from '../core/artifacts.js';
-import type { SnapshotPost } from '../core/posts.js';
+import { distinctTexts, type SnapshotPost } from '../core/posts.js';
 import { decodeVectors, encodeVectors } from '../core/vectors.js';
 import { runArtifact, type StepContext } from './context.js';
 import type { EmbeddingModel } from './embedder.js';
@@ -44,7 +44,7 @@ export async function embedPosts(
   onProgress: (p: EmbedProgress) => void = () => {},
 ): Promise<EmbedResult> {
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
-  const unique = [...new Map(posts.map((p) => [p.contentHash, p.text])).entries()];
+  const unique = distinctTexts(posts);
   const { model, info, release } = await modelForTenant(
     ctx,
     input,

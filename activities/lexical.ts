@@ -1,5 +1,5 @@
 import { readJsonLines } from '../core/artifacts.js';
-import type { SnapshotPost } from '../core/posts.js';
+import { distinctTexts, type SnapshotPost } from '../core/posts.js';
 import { lexicalTerms } from '../core/text.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
@@ -92,7 +92,7 @@ export async function computeLexical(
   input: LexicalInput,
 ): Promise<{ listsUri: string; lists: number }> {
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
-  const unique = [...new Map(posts.map((p) => [p.contentHash, p.text])).entries()];
+  const unique = distinctTexts(posts);
   const knn = sparseNeighbours(tfidf(unique.map(([, text]) => text)), ctx.config.neighbours.k + 1);
   const lists = buildRelatedLists(
     posts,

@@ -62,17 +62,26 @@ export interface PopularResult {
   skippedInteractions: number;
 }
 
-export async function computePopular(
+/** A tenant's interactions from the warehouse; rows that do not match the contract are counted, not used. */
+export async function readValidInteractions(
   ctx: StepContext,
-  input: PopularInput,
-): Promise<PopularResult> {
-  const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
-  const rows = await ctx.warehouse.readInteractions(input.tenantId);
+  tenantId: string,
+): Promise<{ interactions: Interaction[]; skipped: number }> {
+  const rows = await ctx.warehouse.readInteractions(tenantId);
   const interactions: Interaction[] = [];
   for (const row of rows) {
     const parsed = interactionRowSchema.safeParse(row);
     if (parsed.success) interactions.push(parsed.data);
   }
+  return { interactions, skipped: rows.length - interactions.length };
+}
+
+export async function computePopular(
+  ctx: StepContext,
+  input: PopularInput,
+): Promise<PopularResult> {
+  const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
+  const { interactions, skipped } = await readValidInteractions(ctx, input.tenantId);
   const popular = popularItems(posts, interactions);
   const popularUri = runArtifact(ctx, input.runId, input.tenantId, 'popular.json');
   await ctx.artifacts.write(popularUri, JSON.stringify(popular));
@@ -90,6 +99,6 @@ export async function computePopular(
     popularUri,
     listsUri,
     interactions: interactions.length,
-    skippedInteractions: rows.length - interactions.length,
+    skippedInteractions: skipped,
   };
 }

@@ -126,6 +126,13 @@ export function contentHash(textValue: string): string {
   return createHash('sha256').update(textValue).digest('base64url').slice(0, 22);
 }
 
+/** Each distinct text once, keyed by content hash, in first-seen order: exact copies are embedded and ranked once. */
+export function distinctTexts(
+  posts: Pick<SnapshotPost, 'contentHash' | 'text'>[],
+): [string, string][] {
+  return [...new Map(posts.map((p) => [p.contentHash, p.text])).entries()];
+}
+
 export function toSnapshotPost(post: Post, maxTextChars: number): SnapshotPost {
   const t = postText(post, maxTextChars);
   return {
