@@ -144,9 +144,7 @@ export async function evaluate(
         )
         .join('\n') + '\n',
     );
-    const warehouse = await DuckDbWarehouse.open(
-      config.warehouse.kind === 'duckdb' ? config.warehouse.path : '',
-    );
+    const warehouse = await DuckDbWarehouse.open(path.join(dir, 'warehouse.duckdb'));
     await warehouse.importFile('posts', postsFile);
     await warehouse.close();
 
