@@ -13,22 +13,23 @@ export function alertText(report: BatchReport): string {
   return lines.join('\n');
 }
 
-/** Slack incoming webhook when configured; a structured log line (picked up by log alerts) otherwise. */
+/**
+ * Always a structured log line with `alert: true` (the Cloud Monitoring policy for failed runs
+ * counts these, infra/components/monitoring.ts); also a Slack message when a webhook is configured.
+ */
 export async function sendAlert(
   config: Pick<Config, 'alerts'>,
   report: BatchReport,
 ): Promise<'slack' | 'log'> {
-  const text = alertText(report);
+  log.error('batch run had failures', {
+    alert: true,
+    runId: report.runId,
+    failedCount: report.failedCount,
+    failed: report.failed,
+  });
   const url = config.alerts.slackWebhookUrl;
-  if (!url) {
-    log.error('batch run had failures', {
-      alert: true,
-      runId: report.runId,
-      failedCount: report.failedCount,
-      failed: report.failed,
-    });
-    return 'log';
-  }
+  if (!url) return 'log';
+  const text = alertText(report);
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 /**
  * Exposure, assignment and outcome logs: one JSON object per line, joined later by requestId.
- * In production they go to stdout (Cloud Logging routes them to BigQuery by `logName`); locally
+ * In production they go to stdout (a Cloud Logging sink routes them to BigQuery by `logName`); locally
  * to one file per log and day, which the local warehouse can load. Writes are buffered so that
  * logging never sits on a request's path.
  */
@@ -53,12 +53,22 @@ export class FileLogSink extends BufferedSink {
   }
 }
 
+/**
+ * One Cloud Logging entry per record: `{"logName":"osusume-exposure","record":"<the record as JSON text>"}`.
+ * The record travels as a string because a BigQuery log sink infers columns from the values it
+ * has seen (a field that was always null, such as `team` before the first interleaving test, has
+ * no column yet); the hourly loader parses the text into typed tables (infra/sql/load-logs.sql).
+ */
 export class StdoutLogSink extends BufferedSink {
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {
+    super();
+  }
+
   protected async emit(batch: { log: LogName; line: string }[]): Promise<void> {
-    // Cloud Logging reads each line as jsonPayload; logName lets the sink route it to its table.
     const text =
-      batch.map(({ log, line }) => `{"logName":"osusume-${log}",${line.slice(1)}`).join('\n') +
-      '\n';
-    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+      batch
+        .map(({ log, line }) => `{"logName":"osusume-${log}","record":${JSON.stringify(line)}}`)
+        .join('\n') + '\n';
+    await new Promise<void>((resolve) => this.out.write(text, () => resolve()));
   }
 }

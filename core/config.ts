@@ -6,8 +6,7 @@ import { ConfigError } from './errors.js';
 
 /**
  * The one configuration loader. Everything has a default that runs on a laptop with the
- * embedded stand-ins; a YAML file (OSUSUME_CONFIG, else ./osusume.config.yaml when present)
- * overrides any part. Relative paths are resolved against the folder of that file.
+ * embedded stand-ins; a YAML document (see loadConfig for where it is found) overrides any part. Relative paths are resolved against the folder of that file.
  */
 const gcpName = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a plain GCP resource name');
 
@@ -189,7 +188,24 @@ function applyEnv(config: Config, env: NodeJS.ProcessEnv): Config {
   };
 }
 
+function parseYamlDocument(text: string, source: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`Cannot parse ${source} as YAML: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * OSUSUME_CONFIG_YAML (the document itself, as the cloud deployment passes it), else the file
+ * OSUSUME_CONFIG, else ./osusume.config.yaml when present, else the defaults.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const inline = env.OSUSUME_CONFIG_YAML;
+  if (inline) {
+    const source = 'OSUSUME_CONFIG_YAML';
+    return applyEnv(parseConfig(parseYamlDocument(inline, source), cwd, source), env);
+  }
   const explicit = env.OSUSUME_CONFIG;
   const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'osusume.config.yaml');
   if (!existsSync(file)) {
@@ -198,11 +214,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }
     return applyEnv(parseConfig({}, cwd, 'defaults'), env);
   }
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`Cannot parse ${file} as YAML: ${(error as Error).message}`);
-  }
+  const raw = parseYamlDocument(readFileSync(file, 'utf8'), file);
   return applyEnv(parseConfig(raw, path.dirname(file), file), env);
 }

@@ -20,7 +20,7 @@ const report = {
 };
 
 describe('failure alerts', () => {
-  it('posts one message per run to a Slack incoming webhook', async () => {
+  it('posts one message per run to a Slack incoming webhook, and still writes the alert line', async () => {
     const received: unknown[] = [];
     const server = createServer((req, res) => {
       let body = '';
@@ -36,8 +36,14 @@ describe('failure alerts', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+    const lines: string[] = [];
+    const spy = vi
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((chunk) => (lines.push(String(chunk)), true));
     expect(await sendAlert({ alerts: { slackWebhookUrl: url } }, report)).toBe('slack');
+    spy.mockRestore();
     server.close();
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ alert: true, runId: '2026-11-22' });
     expect(received).toEqual([
       { method: 'POST', type: 'application/json', body: { text: alertText(report) } },
     ]);

@@ -46,6 +46,22 @@ describe('configuration', () => {
     );
     tmp.cleanup();
   });
+
+  it('takes the document itself from OSUSUME_CONFIG_YAML before any file (the cloud deployment)', () => {
+    const tmp = tempDir();
+    writeFileSync(`${tmp.dir}/osusume.config.yaml`, 'neighbours: { k: 5 }\n');
+    const env = { OSUSUME_CONFIG_YAML: '{"neighbours":{"k":7},"artifactsDir":"/mnt/artifacts"}' };
+    const config = loadConfig(env, tmp.dir);
+    expect(config.neighbours.k).toBe(7);
+    expect(config.artifactsDir).toBe('/mnt/artifacts');
+    expect(() => loadConfig({ OSUSUME_CONFIG_YAML: '{"neighbours":{"k":0}}' }, tmp.dir)).toThrow(
+      /Invalid configuration in OSUSUME_CONFIG_YAML:\n {2}- neighbours.k/,
+    );
+    expect(() => loadConfig({ OSUSUME_CONFIG_YAML: 'a: [' }, tmp.dir)).toThrow(
+      /Cannot parse OSUSUME_CONFIG_YAML as YAML/,
+    );
+    tmp.cleanup();
+  });
 });
 
 describe('ids', () => {

@@ -2,7 +2,8 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { LogName, LogSink } from '../api/logs.js';
+import { PassThrough } from 'node:stream';
+import { StdoutLogSink, type LogName, type LogSink } from '../api/logs.js';
 import { ApiMetrics } from '../api/metrics.js';
 import { RelatedService } from '../api/related.js';
 import { parseExperiments } from '../core/experiments.js';
@@ -98,6 +99,26 @@ describe('store trouble', () => {
     });
     await store.close();
     tmp.cleanup();
+  });
+});
+
+describe('stdout logs (production)', () => {
+  it('writes one Cloud Logging entry per record: logName plus the record as JSON text', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (chunk) => (text += String(chunk)));
+    const sink = new StdoutLogSink(out);
+    const exposure = { requestId: 'r1', tenantId: 'acme', items: [{ postId: 'p"2', rank: 1 }] };
+    sink.write('exposure', exposure);
+    sink.write('outcome', { eventId: 'e1', requestId: 'r1', team: null });
+    await sink.flush();
+    const entries = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(entries.map((e) => e.logName)).toEqual(['osusume-exposure', 'osusume-outcome']);
+    expect(JSON.parse(entries[0].record)).toEqual(exposure);
+    expect(JSON.parse(entries[1].record)).toEqual({ eventId: 'e1', requestId: 'r1', team: null });
   });
 });
 

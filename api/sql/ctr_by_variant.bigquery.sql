@@ -1,16 +1,16 @@
--- Click-through rate per experiment variant (BigQuery, over the log tables the logging sink fills).
--- @dataset tables: exposure_log, outcome_log (jsonPayload columns). Parameters: @start, @end (TIMESTAMP).
+-- Click-through rate per experiment variant (BigQuery), over the typed log tables that
+-- infra/sql/load-logs.sql fills hourly. Run with the osusume dataset as the default dataset
+-- (bq query --dataset_id=PROJECT:osusume_ENV ...). Parameters: @start, @end (TIMESTAMP).
+-- A request counts as clicked when an outcome of type 'click' names it and one of its items.
 WITH exposures AS (
-  SELECT jsonPayload.requestId AS requestId, jsonPayload.experiment AS experiment,
-         jsonPayload.variant AS variant, item.postId AS postId
-  FROM `exposure_log`, UNNEST(jsonPayload.items) AS item
-  WHERE jsonPayload.experiment IS NOT NULL AND timestamp BETWEEN @start AND @end
+  SELECT e.requestId, e.experiment, e.variant, item.postId
+  FROM exposure_log AS e, UNNEST(e.items) AS item
+  WHERE e.experiment IS NOT NULL AND e.ts BETWEEN @start AND @end
 ),
 requests AS (SELECT DISTINCT requestId, experiment, variant FROM exposures),
 outcomes AS (
-  SELECT DISTINCT jsonPayload.eventId AS eventId, jsonPayload.requestId AS requestId,
-         jsonPayload.postId AS postId, jsonPayload.type AS type
-  FROM `outcome_log` WHERE timestamp BETWEEN @start AND TIMESTAMP_ADD(@end, INTERVAL 1 DAY)
+  SELECT DISTINCT eventId, requestId, postId, type
+  FROM outcome_log WHERE ts BETWEEN @start AND TIMESTAMP_ADD(@end, INTERVAL 1 DAY)
 ),
 clicks AS (
   SELECT DISTINCT o.requestId FROM outcomes o

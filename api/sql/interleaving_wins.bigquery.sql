@@ -1,14 +1,13 @@
--- Team-draft interleaving outcome per experiment (BigQuery). Parameters: @start, @end (TIMESTAMP).
+-- Team-draft interleaving outcome per experiment (BigQuery), over the typed log tables
+-- (infra/sql/load-logs.sql); default dataset as in ctr_by_variant. Parameters: @start, @end (TIMESTAMP).
 WITH shown AS (
-  SELECT jsonPayload.requestId AS requestId, jsonPayload.experiment AS experiment,
-         item.postId AS postId, item.team AS team
-  FROM `exposure_log`, UNNEST(jsonPayload.items) AS item
-  WHERE jsonPayload.variant = 'interleaved' AND timestamp BETWEEN @start AND @end
+  SELECT e.requestId, e.experiment, item.postId, item.team
+  FROM exposure_log AS e, UNNEST(e.items) AS item
+  WHERE e.variant = 'interleaved' AND e.ts BETWEEN @start AND @end
 ),
 outcomes AS (
-  SELECT DISTINCT jsonPayload.eventId AS eventId, jsonPayload.requestId AS requestId,
-         jsonPayload.postId AS postId, jsonPayload.type AS type
-  FROM `outcome_log` WHERE timestamp BETWEEN @start AND TIMESTAMP_ADD(@end, INTERVAL 1 DAY)
+  SELECT DISTINCT eventId, requestId, postId, type
+  FROM outcome_log WHERE ts BETWEEN @start AND TIMESTAMP_ADD(@end, INTERVAL 1 DAY)
 ),
 credited AS (
   SELECT s.requestId, s.experiment, s.team, COUNT(*) AS clicks

@@ -1,0 +1,97 @@
+import * as gcp from '@pulumi/gcp';
+import * as pulumi from '@pulumi/pulumi';
+import { MOUNTS } from '../app-config.js';
+import type { StackConfig } from '../config.js';
+import { Grants } from './iam.js';
+import { runtimeAccount, volumesFor } from './runtime.js';
+import type { Secrets } from './secrets.js';
+
+export interface ApiServiceArgs {
+  serviceName: string;
+  project: string;
+  region: string;
+  image: string;
+  settings: StackConfig['api'];
+  appConfig: Record<string, unknown>;
+  firestoreDatabase: string;
+  configBucket: gcp.storage.Bucket;
+  secrets: Secrets;
+  labels: Record<string, string>;
+}
+
+/**
+ * The serving API on Cloud Run. Its service account may read and write the one Firestore database
+ * (lists, hidden posts), read the experiments file and read its API keys secret; nothing else.
+ */
+export class ApiService extends pulumi.ComponentResource {
+  readonly service: gcp.cloudrunv2.Service;
+  readonly account: gcp.serviceaccount.Account;
+
+  constructor(name: string, args: ApiServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('osusume:runtime:ApiService', name, {}, opts);
+    this.account = runtimeAccount(name, args.serviceName, 'osusume API (Cloud Run)', this);
+    const grants = new Grants(name, this.account, this);
+    grants.firestore(args.project, args.firestoreDatabase);
+    grants.bucket('reads-config', args.configBucket, 'roles/storage.objectViewer');
+    args.secrets.grantAccess('api-keys', grants.member, name, this);
+
+    const { volumes, volumeMounts } = volumesFor([
+      { name: 'config', path: MOUNTS.config, bucket: args.configBucket.name, readOnly: true },
+      {
+        name: 'api-keys',
+        path: MOUNTS.apiKeys,
+        secret: args.secrets.secrets['api-keys']!.secretId,
+        file: 'keys.json',
+      },
+    ]);
+    const s = args.settings;
+    this.service = new gcp.cloudrunv2.Service(
+      name,
+      {
+        name: args.serviceName,
+        location: args.region,
+        ingress: s.ingress,
+        deletionProtection: false,
+        labels: args.labels,
+        template: {
+          serviceAccount: this.account.email,
+          executionEnvironment: 'EXECUTION_ENVIRONMENT_GEN2',
+          scaling: { minInstanceCount: s.minInstances, maxInstanceCount: s.maxInstances },
+          maxInstanceRequestConcurrency: s.concurrency,
+          timeout: '10s',
+          labels: args.labels,
+          volumes,
+          containers: [
+            {
+              image: args.image,
+              ports: { containerPort: 8080 },
+              resources: { limits: { cpu: s.cpu, memory: s.memory }, startupCpuBoost: true },
+              envs: [{ name: 'OSUSUME_CONFIG_YAML', value: JSON.stringify(args.appConfig) }],
+              volumeMounts,
+              // Ready once the store answers; alive while the process serves.
+              startupProbe: {
+                httpGet: { path: '/readyz' },
+                periodSeconds: 2,
+                timeoutSeconds: 2,
+                failureThreshold: 30,
+              },
+              livenessProbe: {
+                httpGet: { path: '/healthz' },
+                periodSeconds: 15,
+                failureThreshold: 3,
+              },
+            },
+          ],
+        },
+      },
+      { parent: this },
+    );
+    for (const member of s.invokers)
+      new gcp.cloudrunv2.ServiceIamMember(
+        `${name}-invoker-${member.replace(/[^a-z0-9]+/gi, '-')}`,
+        { name: this.service.name, location: args.region, role: 'roles/run.invoker', member },
+        { parent: this },
+      );
+    this.registerOutputs({ url: this.service.uri });
+  }
+}
