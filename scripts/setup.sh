@@ -63,7 +63,8 @@ build_faiss_node() {
   cp -r "$dir" node_modules/faiss-node
 }
 
-if ! faiss_loads; then
+# OSUSUME_BUILD_FAISS=1 (the container build) always uses the system faiss, never a downloaded binary.
+if [ "${OSUSUME_BUILD_FAISS:-}" = 1 ] || ! faiss_loads; then
   build_faiss_node
   faiss_loads || fail "faiss-node still does not load after building it; see the compiler output above."
 fi
