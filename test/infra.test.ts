@@ -1,6 +1,7 @@
 /** The Pulumi program (infra/) under Pulumi's mocks: what each environment would create. */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
+import { POST_COLUMNS } from '../core/warehouse/types.js';
 import {
   deployWithMocks,
   stackConfig,
@@ -180,14 +181,7 @@ describe('infra: prod stack', async () => {
     });
     const posts = d.one(T.table, 'posts').inputs;
     expect(JSON.parse(posts.schema).map((f: { name: string }) => f.name)).toEqual([
-      'tenantId',
-      'postId',
-      'title',
-      'body',
-      'createdAt',
-      'updatedAt',
-      'deleted',
-      'lang',
+      ...POST_COLUMNS,
     ]);
     expect(d.one(T.table, 'run_records').inputs.clusterings).toEqual(['tenantId']);
   });

@@ -3,20 +3,12 @@ import * as pulumi from '@pulumi/pulumi';
 import { MOUNTS } from '../app-config.js';
 import type { StackConfig } from '../config.js';
 import { Grants } from './iam.js';
-import { runtimeAccount, volumesFor } from './runtime.js';
-import type { Secrets } from './secrets.js';
+import { runtimeAccount, volumesFor, type RuntimeArgs } from './runtime.js';
 
-export interface ApiServiceArgs {
+export interface ApiServiceArgs extends RuntimeArgs {
   serviceName: string;
-  project: string;
-  region: string;
-  image: string;
   settings: StackConfig['api'];
-  appConfig: Record<string, unknown>;
-  firestoreDatabase: string;
   configBucket: gcp.storage.Bucket;
-  secrets: Secrets;
-  labels: Record<string, string>;
 }
 
 /**

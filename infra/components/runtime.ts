@@ -1,5 +1,18 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import type { Secrets } from './secrets.js';
+
+/** What every osusume runtime (API service, worker pool) is given. */
+export interface RuntimeArgs {
+  project: string;
+  region: string;
+  image: string;
+  /** The osusume configuration document (app-config.ts). */
+  appConfig: Record<string, unknown>;
+  firestoreDatabase: string;
+  secrets: Secrets;
+  labels: Record<string, string>;
+}
 
 /** A bucket or a secret that a Cloud Run container sees as files under `path`. */
 export type Mount =

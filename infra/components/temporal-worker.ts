@@ -3,27 +3,19 @@ import * as pulumi from '@pulumi/pulumi';
 import { MOUNTS } from '../app-config.js';
 import type { StackConfig } from '../config.js';
 import { Grants } from './iam.js';
-import { runtimeAccount, volumesFor, type Mount } from './runtime.js';
-import type { Secrets } from './secrets.js';
+import { runtimeAccount, volumesFor, type Mount, type RuntimeArgs } from './runtime.js';
 import type { Warehouse } from './warehouse.js';
 
-export interface TemporalWorkerArgs {
+export interface TemporalWorkerArgs extends RuntimeArgs {
   poolName: string;
-  project: string;
-  region: string;
-  image: string;
   settings: StackConfig['worker'];
   temporalAuth: StackConfig['temporal']['auth'];
-  appConfig: Record<string, unknown>;
-  firestoreDatabase: string;
   warehouse: Warehouse;
   buckets: {
     artifacts: gcp.storage.Bucket;
     models: gcp.storage.Bucket;
     config: gcp.storage.Bucket;
   };
-  secrets: Secrets;
-  labels: Record<string, string>;
 }
 
 /**
