@@ -14,7 +14,7 @@ const IMAGES = {
   worker: 'asia-northeast1-docker.pkg.dev/p/osusume/worker@sha256:' + 'b'.repeat(64),
 };
 const SECRETS = {
-  'osusume:apiKeys': '{"keys":[]}',
+  'osusume:apiKeys': '[]',
   'osusume:temporalTlsCert': 'CERT',
   'osusume:temporalTlsKey': 'KEY',
   'osusume:slackAuthToken': 'xoxb-test',
