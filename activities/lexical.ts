@@ -1,6 +1,6 @@
 import { readJsonLines } from '../core/artifacts.js';
 import { distinctTexts, type SnapshotPost } from '../core/posts.js';
-import { lexicalTerms } from '../core/text.js';
+import { characterNgrams, lexicalTerms } from '../core/text.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
 import { buildRelatedLists } from './neighbours.js';
@@ -11,63 +11,91 @@ export interface SparseVector {
   weights: Float32Array;
 }
 
-/** TF-IDF vectors (sublinear tf, smoothed idf), one per text; terms seen once in the corpus are dropped. */
-export function tfidf(texts: string[]): SparseVector[] {
-  const termIds = new Map<string, number>();
-  const df: number[] = [];
-  const counts = texts.map((t) => {
-    const c = new Map<number, number>();
-    for (const term of lexicalTerms(t)) {
-      let id = termIds.get(term);
-      if (id === undefined) {
-        id = termIds.size;
-        termIds.set(term, id);
-        df.push(0);
-      }
-      c.set(id, (c.get(id) ?? 0) + 1);
+/**
+ * TF-IDF weights fitted on one corpus (sublinear tf, smoothed idf); terms seen in only one
+ * document are dropped. Other texts (a post's title alone, say) can be weighted in the same space.
+ */
+export class TfidfModel {
+  private constructor(
+    private readonly termIds: Map<string, number>,
+    private readonly idf: Float64Array,
+  ) {}
+
+  static fit(docs: string[][]): TfidfModel {
+    const df = new Map<string, number>();
+    for (const doc of docs) for (const term of new Set(doc)) df.set(term, (df.get(term) ?? 0) + 1);
+    const termIds = new Map<string, number>();
+    const idf: number[] = [];
+    for (const [term, count] of df) {
+      if (count < 2) continue;
+      termIds.set(term, idf.length);
+      idf.push(Math.log((docs.length + 1) / (count + 1)) + 1);
     }
-    for (const id of c.keys()) df[id]! += 1;
-    return c;
-  });
-  const n = texts.length;
-  return counts.map((c) => {
-    const entries = [...c.entries()].filter(([id]) => df[id]! > 1);
-    const weights = entries.map(
-      ([id, tf]) => (1 + Math.log(tf)) * (Math.log((n + 1) / (df[id]! + 1)) + 1),
-    );
+    return new TfidfModel(termIds, Float64Array.from(idf));
+  }
+
+  /** An L2-normalised vector of the terms of one text (terms outside the corpus are ignored). */
+  vectorize(terms: string[]): SparseVector {
+    const tf = new Map<number, number>();
+    for (const term of terms) {
+      const id = this.termIds.get(term);
+      if (id !== undefined) tf.set(id, (tf.get(id) ?? 0) + 1);
+    }
+    const ids = [...tf.keys()];
+    const weights = ids.map((id) => (1 + Math.log(tf.get(id)!)) * this.idf[id]!);
     const norm = Math.sqrt(weights.reduce((s, w) => s + w * w, 0)) || 1;
-    return {
-      ids: Int32Array.from(entries.map(([id]) => id)),
-      weights: Float32Array.from(weights.map((w) => w / norm)),
-    };
-  });
+    return { ids: Int32Array.from(ids), weights: Float32Array.from(weights.map((w) => w / norm)) };
+  }
 }
 
-/** Exact cosine top-k between all vectors, by accumulating over an inverted index. Row itself included. */
-export function sparseNeighbours(
-  vectors: SparseVector[],
+/** TF-IDF vectors of texts, fitted on those texts. */
+export function tfidf(texts: string[]): SparseVector[] {
+  const docs = texts.map(lexicalTerms);
+  const model = TfidfModel.fit(docs);
+  return docs.map((d) => model.vectorize(d));
+}
+
+/** One kind of match: each query vector against every document vector, its cosine times weight. */
+export interface MatchChannel {
+  queries: SparseVector[];
+  docs: SparseVector[];
+  weight: number;
+}
+
+/**
+ * Top-k of the weighted sum of several cosines between all rows, by accumulating over one
+ * inverted index per channel. Row itself included.
+ */
+export function weightedNeighbours(
+  channels: MatchChannel[],
   k: number,
 ): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
-  const postings = new Map<number, { row: number; w: number }[]>();
-  vectors.forEach((v, row) =>
-    v.ids.forEach((id, j) => {
-      let list = postings.get(id);
-      if (!list) postings.set(id, (list = []));
-      list.push({ row, w: v.weights[j]! });
-    }),
-  );
-  const rows = vectors.length;
+  const rows = channels[0]?.queries.length ?? 0;
+  const indexes = channels.map((channel) => {
+    const postings = new Map<number, { row: number; w: number }[]>();
+    channel.docs.forEach((v, row) =>
+      v.ids.forEach((id, j) => {
+        let list = postings.get(id);
+        if (!list) postings.set(id, (list = []));
+        list.push({ row, w: v.weights[j]! * channel.weight });
+      }),
+    );
+    return postings;
+  });
   const kk = Math.min(k, rows);
   const labels = new Int32Array(rows * kk).fill(-1);
   const scores = new Float32Array(rows * kk);
   const acc = new Float64Array(rows);
   const touched: number[] = [];
-  vectors.forEach((v, row) => {
-    v.ids.forEach((id, j) => {
-      for (const p of postings.get(id)!) {
-        if (acc[p.row] === 0) touched.push(p.row);
-        acc[p.row] = acc[p.row]! + v.weights[j]! * p.w;
-      }
+  for (let row = 0; row < rows; row++) {
+    channels.forEach((channel, c) => {
+      const v = channel.queries[row]!;
+      v.ids.forEach((id, j) => {
+        for (const p of indexes[c]!.get(id) ?? []) {
+          if (acc[p.row] === 0) touched.push(p.row);
+          acc[p.row] = acc[p.row]! + v.weights[j]! * p.w;
+        }
+      });
     });
     const best = touched.sort((a, b) => acc[b]! - acc[a]! || a - b).slice(0, kk);
     best.forEach((r, i) => {
@@ -76,8 +104,48 @@ export function sparseNeighbours(
     });
     for (const r of touched) acc[r] = 0;
     touched.length = 0;
-  });
+  }
   return { labels, scores, k: kk };
+}
+
+/** Exact cosine top-k between all vectors. Row itself included. */
+export function sparseNeighbours(
+  vectors: SparseVector[],
+  k: number,
+): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
+  return weightedNeighbours([{ queries: vectors, docs: vectors, weight: 1 }], k);
+}
+
+/** A post's text split into its two fields (the title starts the text). */
+export interface FieldedText {
+  title: string;
+  text: string;
+}
+
+/**
+ * Title-aware lexical similarity: the full-text cosine, plus the titles' cosine, plus each title
+ * against the other post's body (one post naming the other), plus the titles' character trigrams.
+ * The weights are round numbers fixed once for every tenant (EVALUATION.md shows their effect).
+ */
+export function fieldedNeighbours(posts: FieldedText[], k: number) {
+  const full = posts.map((p) => lexicalTerms(p.text));
+  const words = TfidfModel.fit(full);
+  const text = full.map((terms) => words.vectorize(terms));
+  const title = posts.map((p) => words.vectorize(lexicalTerms(p.title)));
+  const body = posts.map((p) => words.vectorize(lexicalTerms(p.text.slice(p.title.length))));
+  const grams = posts.map((p) => characterNgrams(p.title));
+  const gramModel = TfidfModel.fit(grams);
+  const titleGrams = grams.map((g) => gramModel.vectorize(g));
+  return weightedNeighbours(
+    [
+      { queries: text, docs: text, weight: 1 },
+      { queries: title, docs: title, weight: 0.5 },
+      { queries: title, docs: body, weight: 1 },
+      { queries: body, docs: title, weight: 1 },
+      { queries: titleGrams, docs: titleGrams, weight: 0.5 },
+    ],
+    k,
+  );
 }
 
 export interface LexicalInput {
@@ -101,4 +169,26 @@ export async function computeLexical(
     ctx.config.neighbours.k,
   );
   return saveLists(ctx, input, 'lexical', lists);
+}
+
+/** Title-aware lexical lists (fieldedNeighbours); posts with identical text are ranked once. */
+export async function computeFielded(
+  ctx: StepContext,
+  input: LexicalInput,
+): Promise<{ listsUri: string; lists: number }> {
+  const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
+  const unique = [
+    ...new Map(posts.map((p) => [p.contentHash, { title: p.title ?? '', text: p.text }])),
+  ];
+  const knn = fieldedNeighbours(
+    unique.map(([, fields]) => fields),
+    ctx.config.neighbours.k + 1,
+  );
+  const lists = buildRelatedLists(
+    posts,
+    unique.map(([hash]) => hash),
+    knn,
+    ctx.config.neighbours.k,
+  );
+  return saveLists(ctx, input, 'fielded', lists);
 }

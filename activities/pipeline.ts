@@ -6,7 +6,7 @@ import { embedPosts } from './embed.js';
 import { extractPosts } from './extract.js';
 import { computeCoengagement } from './coengagement.js';
 import { computeHybrid } from './hybrid.js';
-import { computeLexical } from './lexical.js';
+import { computeFielded, computeLexical } from './lexical.js';
 import { computeNeighbours } from './neighbours.js';
 import { computePopular } from './popular.js';
 import { activateVersion, storeLists, storePopular } from './publish.js';
@@ -47,6 +47,7 @@ export async function runTenant(
         computeNeighbours(ctx, i, (done, total) => onProgress({ step: 'neighbours', done, total })),
       ),
       lexical: step('lexical', (i) => computeLexical(ctx, i)),
+      fielded: step('fielded', (i) => computeFielded(ctx, i)),
       hybrid: step('hybrid', (i) => computeHybrid(ctx, i)),
       coengagement: step('coengagement', (i) => computeCoengagement(ctx, i)),
       storePopular: step('storePopular', (i) => storePopular(ctx, i)),

@@ -8,7 +8,7 @@ import { embedPosts, type EmbedInput, type EmbedProgress } from './embed.js';
 import { extractPosts, type ExtractInput } from './extract.js';
 import { computeCoengagement, type CoengagementInput } from './coengagement.js';
 import { computeHybrid, type HybridInput } from './hybrid.js';
-import { computeLexical, type LexicalInput } from './lexical.js';
+import { computeFielded, computeLexical, type LexicalInput } from './lexical.js';
 import { computeNeighbours, type NeighboursInput } from './neighbours.js';
 import { planRun, purgeTenant, readTenants } from './plan.js';
 import { computePopular, type PopularInput } from './popular.js';
@@ -59,6 +59,9 @@ export function createActivities(getContext: () => Promise<StepContext>) {
     },
     async lexical(input: LexicalInput) {
       return computeLexical(await getContext(), input);
+    },
+    async fielded(input: LexicalInput) {
+      return computeFielded(await getContext(), input);
     },
     async coengagement(input: CoengagementInput) {
       return computeCoengagement(await getContext(), input);

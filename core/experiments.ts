@@ -11,8 +11,17 @@ import { ConfigError } from './errors.js';
  */
 
 /** Algorithms the batch can compute lists for. */
-export const ALGORITHMS = ['embedding', 'lexical', 'hybrid', 'coengagement', 'popular'] as const;
+export const ALGORITHMS = [
+  'embedding',
+  'lexical',
+  'fielded',
+  'hybrid',
+  'coengagement',
+  'popular',
+] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
+/** The best of them offline on both development datasets (EVALUATION.md). */
+export const DEFAULT_ALGORITHM: Algorithm = 'fielded';
 
 const variantSchema = z.object({
   name: z
@@ -80,7 +89,7 @@ const experimentSchema = z
 export const experimentsFileSchema = z
   .object({
     $schema: z.string().optional(),
-    defaultAlgorithm: z.enum(ALGORITHMS).default('embedding'),
+    defaultAlgorithm: z.enum(ALGORITHMS).default(DEFAULT_ALGORITHM),
     experiments: z.array(experimentSchema).default([]),
   })
   .superRefine((file, ctx) => {

@@ -25,6 +25,8 @@ export interface Interaction {
 /** A post as the pipeline keeps it between steps: only what embedding and ranking need. */
 export interface SnapshotPost {
   postId: string;
+  /** The title as it starts `text` (absent in snapshots written before titles were kept). */
+  title?: string;
   text: string;
   contentHash: string;
   createdAt: string;
@@ -116,9 +118,11 @@ export function validatePostRow(row: unknown, limits: TextLimits): RowVerdict {
   return { ok: true, post };
 }
 
+const fold = (s: string) => s.replace(/\s+/g, ' ').trim();
+
 /** The text the models see: title and body, whitespace folded, cut to the configured length. */
 export function postText(post: Pick<Post, 'title' | 'body'>, maxChars: number): string {
-  const joined = `${post.title.trim()}\n${post.body.trim()}`.replace(/\s+/g, ' ').trim();
+  const joined = fold(`${post.title}\n${post.body}`);
   return joined.length > maxChars ? joined.slice(0, maxChars) : joined;
 }
 
@@ -137,6 +141,7 @@ export function toSnapshotPost(post: Post, maxTextChars: number): SnapshotPost {
   const t = postText(post, maxTextChars);
   return {
     postId: post.postId,
+    title: fold(post.title).slice(0, maxTextChars),
     text: t,
     contentHash: contentHash(t),
     createdAt: post.createdAt,

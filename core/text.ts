@@ -24,3 +24,15 @@ export function lexicalTerms(text: string): string[] {
   }
   return terms;
 }
+
+/**
+ * Overlapping character n-grams (NFKC, lower case, whitespace folded): they match names that
+ * share a stem ("getaddrinfo" and "getnameinfo", "ファイル" and "ファイルシステム") where
+ * whole terms would not.
+ */
+export function characterNgrams(text: string, n = 3): string[] {
+  const chars = [...text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim()];
+  const grams: string[] = [];
+  for (let i = 0; i + n <= chars.length; i++) grams.push(chars.slice(i, i + n).join(''));
+  return grams;
+}

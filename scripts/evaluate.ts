@@ -22,7 +22,7 @@ import {
   type Lists,
   type TenantMetrics,
 } from '../core/evaluation.js';
-import { ALGORITHMS } from '../core/experiments.js';
+import { ALGORITHMS, DEFAULT_ALGORITHM } from '../core/experiments.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { runBatch } from './batch.js';
 
@@ -32,8 +32,6 @@ interface Item {
   title: string;
   body: string;
 }
-
-const DEFAULT_ALGORITHM = 'embedding';
 
 function readText(file: string): string {
   const raw = readFileSync(file);

@@ -72,17 +72,16 @@ describe('npm run evaluate', () => {
         if (p.tenantId === q.tenantId && p.topic === q.topic && p.postId < q.postId)
           pairs.push(`${p.tenantId}\t${p.postId}\t${q.postId}`);
     writeFileSync(`${tmp.dir}/pairs.tsv`, pairs.join('\n') + '\n');
-    const first = summaryJson(
-      await evaluate(items, `${tmp.dir}/pairs.tsv`, ['embedding', 'popular'], 5),
-    );
-    const second = summaryJson(
-      await evaluate(items, `${tmp.dir}/pairs.tsv`, ['embedding', 'popular'], 5),
-    );
+    const algorithms = ['embedding', 'fielded', 'popular'];
+    const first = summaryJson(await evaluate(items, `${tmp.dir}/pairs.tsv`, algorithms, 5));
+    const second = summaryJson(await evaluate(items, `${tmp.dir}/pairs.tsv`, algorithms, 5));
     expect(second).toEqual(first);
     const e = first.embedding as { macroNdcg: number; tenants: number };
     expect(e.tenants).toBe(2);
     expect(e.macroNdcg).toBeGreaterThan((first.popular as { macroNdcg: number }).macroNdcg + 0.3);
-    expect(first.default).toEqual({ algorithm: 'embedding', ...e });
+    const f = first.fielded as { macroNdcg: number };
+    expect(f.macroNdcg).toBeGreaterThan((first.popular as { macroNdcg: number }).macroNdcg + 0.3);
+    expect(first.default).toEqual({ algorithm: 'fielded', ...f });
     tmp.cleanup();
   }, 60_000);
 });

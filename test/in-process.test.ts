@@ -2,6 +2,7 @@
  * The main job's fallback runs the workflows' flows in process. It must store exactly what the
  * steps store when called one by one, by hand.
  */
+import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openContext, type StepContext } from '../activities/context.js';
 import { embedPosts } from '../activities/embed.js';
@@ -20,6 +21,8 @@ async function freshContext(): Promise<StepContext> {
   const tmp = tempDir();
   dirs.push(tmp);
   const config = testConfig(tmp.dir);
+  // The embedding path has the most steps to compare.
+  writeFileSync(config.experimentsFile, 'defaultAlgorithm: embedding\n');
   await loadPosts(config, posts);
   const ctx = await openContext(config);
   contexts.push(ctx);

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { coengagementLists } from '../activities/coengagement.js';
 import { fuseLists } from '../activities/hybrid.js';
-import { sparseNeighbours, tfidf } from '../activities/lexical.js';
-import { lexicalTerms } from '../core/text.js';
+import {
+  fieldedNeighbours,
+  sparseNeighbours,
+  tfidf,
+  weightedNeighbours,
+} from '../activities/lexical.js';
+import { characterNgrams, lexicalTerms } from '../core/text.js';
 
 describe('lexical terms', () => {
   it('uses words for English and character bigrams for Japanese, folding width and case', () => {
@@ -53,6 +58,55 @@ describe('TF-IDF neighbours', () => {
     expect(knn.labels[0]).toBe(0);
     expect([knn.labels[1], knn.labels[2]].sort()).toEqual([1, 2]);
     expect(knn.labels[5 * 3 + 1]).toBe(6);
+  });
+});
+
+describe('title-aware (fielded) neighbours', () => {
+  const post = (title: string, body: string) => ({ title, text: `${title} ${body}` });
+  // A support thread ("tray 2") and an unrelated post that shares more body words with its start.
+  const posts = [
+    post('Paper jam in tray 2', 'the office printer keeps jamming paper since monday'),
+    post('Paper jam in tray 2', 'try cleaning the rollers'),
+    post('Coffee machine broken', 'the office coffee machine keeps jamming since monday'),
+    post('Holiday calendar', 'the office closes on monday for the holiday'),
+    post('Rollers for the printer', 'new rollers ordered for the office printer'),
+  ];
+
+  it('ranks the reply with the same subject first, where full-text cosine does not', () => {
+    // Row 0's neighbours are [itself, the best other, ...].
+    const bestOtherOfFirst = (knn: { labels: Int32Array }) => knn.labels[1];
+    expect(bestOtherOfFirst(sparseNeighbours(tfidf(posts.map((p) => p.text)), 3))).toBe(2);
+    expect(bestOtherOfFirst(fieldedNeighbours(posts, 3))).toBe(1);
+  });
+
+  it('sums the weighted cosines of every channel, as brute force does', () => {
+    const a = tfidf(posts.map((p) => p.text));
+    const b = tfidf(posts.map((p) => p.title));
+    const dot = (x: (typeof a)[number], y: (typeof a)[number]) => {
+      const m = new Map<number, number>();
+      y.ids.forEach((id, j) => m.set(id, y.weights[j]!));
+      return [...x.ids].reduce((s, id, j) => s + x.weights[j]! * (m.get(id) ?? 0), 0);
+    };
+    const knn = weightedNeighbours(
+      [
+        { queries: a, docs: a, weight: 1 },
+        { queries: b, docs: b, weight: 0.5 },
+      ],
+      posts.length,
+    );
+    posts.forEach((_, row) => {
+      for (let i = 0; i < knn.k; i++) {
+        const other = knn.labels[row * knn.k + i]!;
+        if (other < 0) continue;
+        const expected = dot(a[row]!, a[other]!) + 0.5 * dot(b[row]!, b[other]!);
+        expect(knn.scores[row * knn.k + i]).toBeCloseTo(expected, 5);
+      }
+    });
+  });
+
+  it('compares titles by character trigrams too', () => {
+    expect(characterNgrams(' Ｇｅｔ  IP ')).toEqual(['get', 'et ', 't i', ' ip']);
+    expect(characterNgrams('ab')).toEqual([]);
   });
 });
 

@@ -49,6 +49,8 @@ async function sameTopicShare(tenant: string, posts: GeneratedPost[]): Promise<n
 beforeEach(async () => {
   tmp = tempDir();
   config = testConfig(tmp.dir, { neighbours: { k: 10 } });
+  // Most of these tests are about the embedding path (resume, reuse, versions).
+  writeFileSync(config.experimentsFile, 'defaultAlgorithm: embedding\n');
   ctx = await openContext(config);
 });
 afterEach(async () => {
@@ -224,13 +226,17 @@ describe('local batch pipeline', () => {
       'experiments:\n  - { id: t, surface: s, variants: [{ name: a, algorithm: embedding }, { name: b, algorithm: lexical }, { name: c, algorithm: hybrid }] }\n',
     );
     const both = await runTenant(ctx, { tenantId: 'acme', runId: 'run-3' });
-    expect(both.algorithms).toEqual(['embedding', 'hybrid', 'lexical']);
+    expect(both.algorithms).toEqual(['embedding', 'fielded', 'hybrid', 'lexical']);
     expect((await ctx.store.getActive('acme'))?.algorithms).toEqual([
       'embedding',
       'lexical',
+      'fielded',
       'hybrid',
       'popular',
     ]);
+    const fielded = await ctx.store.getList('acme', 'fielded', acme[5]!.postId);
+    expect(fielded?.items).toHaveLength(10);
+    expect(fielded?.items.map((i) => i.postId)).not.toContain(acme[5]!.postId);
     expect((await ctx.store.getList('acme', 'hybrid', acme[5]!.postId))?.items).toHaveLength(10);
     const lexical = await ctx.store.getList('acme', 'lexical', acme[5]!.postId);
     expect(lexical?.items).toHaveLength(10);
@@ -250,7 +256,7 @@ describe('local batch pipeline', () => {
     );
     expect((await runTenant(ctx, { tenantId: 'acme', runId: 'run-4' })).algorithms).toEqual([
       'coengagement',
-      'embedding',
+      'fielded',
     ]);
     expect((await ctx.store.getList('acme', 'coengagement', 'p0001'))?.items).toEqual([
       { postId: 'p0002', score: 1 },

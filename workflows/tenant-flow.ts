@@ -24,6 +24,7 @@ export interface TenantSteps {
   embed(input: EmbedInput): Promise<EmbedResult>;
   neighbours(input: NeighboursInput): Promise<NeighboursResult>;
   lexical(input: LexicalInput): Promise<{ listsUri: string; lists: number }>;
+  fielded(input: LexicalInput): Promise<{ listsUri: string; lists: number }>;
   hybrid(input: HybridInput): Promise<{ listsUri: string; lists: number }>;
   coengagement(input: CoengagementInput): Promise<{ listsUri: string; lists: number }>;
   storePopular(input: StorePopularInput): Promise<void>;
@@ -124,6 +125,12 @@ export async function runTenantFlow(
       steps.lexical({ tenantId, runId, snapshotUri: extract.snapshotUri }),
     );
     listsUris.set('lexical', lexical.listsUri);
+  }
+  if (algorithms.includes('fielded')) {
+    const fielded = await timed('fielded', () =>
+      steps.fielded({ tenantId, runId, snapshotUri: extract.snapshotUri }),
+    );
+    listsUris.set('fielded', fielded.listsUri);
   }
   if (algorithms.includes('coengagement')) {
     const coengagement = await timed('coengagement', () =>

@@ -16,6 +16,7 @@ export async function tenantWorkflow(input: TenantRunInput): Promise<TenantRepor
       embed: heavy.embed,
       neighbours: heavy.neighbours,
       lexical: heavy.lexical,
+      fielded: heavy.fielded,
       hybrid: quick.hybrid,
       coengagement: heavy.coengagement,
       storePopular: quick.storePopular,
