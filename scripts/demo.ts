@@ -16,6 +16,7 @@ import { startServer } from '../api/server.js';
 import { modelConfigured } from '../activities/tenant-model.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
+import { loadExperiments } from '../core/experiments.js';
 import { createRandom } from '../core/random.js';
 import { openStore } from '../core/store/index.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
@@ -120,15 +121,16 @@ async function runBatchAnyhow(
 async function printSamples(config: Config, posts: DemoPost[]): Promise<void> {
   const titles = new Map(posts.map((p) => [`${p.tenantId}/${p.postId}`, p.title]));
   const store = openStore(config.store);
+  const algorithm = loadExperiments(config.experimentsFile).defaultAlgorithm;
   try {
     console.log(
       `\nLists are served from ${config.store.kind === 'lmdb' ? config.store.path : 'Firestore'}; run artifacts are in ${config.artifactsDir}.`,
     );
     for (const [tenant, post] of SAMPLES) {
-      const list = await store.getList(tenant, 'embedding', post);
+      const list = await store.getList(tenant, algorithm, post);
       if (!list) continue;
       console.log(
-        `\nRelated to ${tenant} / ${titles.get(`${tenant}/${post}`)}  (version ${list.version})`,
+        `\nRelated to ${tenant} / ${titles.get(`${tenant}/${post}`)}  (${algorithm}, version ${list.version})`,
       );
       for (const item of list.items.slice(0, 5)) {
         console.log(`  ${item.score.toFixed(3)}  ${titles.get(`${tenant}/${item.postId}`)}`);
