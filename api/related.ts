@@ -1,5 +1,11 @@
 import { assign, findExperiment, type ExperimentsFile } from '../core/experiments.js';
-import type { RecommendationStore, ScoredItem, ServedList } from '../core/store/types.js';
+import {
+  inActiveVersion,
+  type ActiveVersion,
+  type RecommendationStore,
+  type ScoredItem,
+  type ServedList,
+} from '../core/store/types.js';
 import { teamDraft, type TeamItem } from './interleave.js';
 import type { LogSink } from './logs.js';
 import type { ApiMetrics } from './metrics.js';
@@ -22,6 +28,11 @@ export interface RelatedRequest {
 
 export interface RelatedDeps {
   store: RecommendationStore;
+  /**
+   * The tenant's active version pointer, cached for a few seconds by the server: one store read
+   * per request instead of two (a new version is served within that time of its activation).
+   */
+  active: (tenantId: string) => Promise<ActiveVersion | null>;
   experiments: () => ExperimentsFile;
   hidden: (tenantId: string) => Promise<ReadonlySet<string>>;
   logs: LogSink;
@@ -50,10 +61,15 @@ export class RelatedService {
   ): Promise<ServedList | null> {
     const { store, storeTimeoutMs, metrics } = this.deps;
     try {
-      const read =
-        algorithm === 'popular'
-          ? store.getPopular(tenantId)
-          : store.getList(tenantId, algorithm, postId);
+      const read = this.deps
+        .active(tenantId)
+        .then((active) =>
+          inActiveVersion(active, (version) =>
+            algorithm === 'popular'
+              ? store.getPopularAt(tenantId, version)
+              : store.getListAt(tenantId, version, algorithm, postId),
+          ),
+        );
       return await withTimeout(read, storeTimeoutMs);
     } catch (error) {
       metrics.storeErrors.inc({

@@ -30,11 +30,13 @@ export async function startServer(config: Config, port = config.api.port): Promi
     interval,
     async (tenantId) => new Set(await store.getHidden(tenantId)),
   );
+  const active = new TtlCache(interval, (tenantId) => store.getActive(tenantId));
   const logs =
     config.api.logSink === 'stdout' ? new StdoutLogSink() : new FileLogSink(config.api.logsDir);
   const metrics = new ApiMetrics(config.api.tenantMetrics);
   const related = new RelatedService({
     store,
+    active: (t) => active.get(t),
     experiments: experiments.get,
     hidden: (t) => hidden.get(t),
     logs,

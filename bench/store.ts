@@ -1,7 +1,9 @@
 /**
  * npm run bench:store — list writes/s (20 items per list, one version) into LMDB and into the
- * Firestore emulator (BulkWriter, throttling off), in one run. The emulator is a single-process
- * Java stand-in: its figure bounds the client side, not production Firestore.
+ * Firestore emulator (BulkWriter, throttling off), in one run; then the API's read path, one list
+ * at a time: getList (active pointer, then the list: two round trips) against getListAt with the
+ * pointer cached as the API does (one). The emulator is a single-process Java stand-in: its
+ * figures bound the client side, not production Firestore.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,16 +42,43 @@ async function writesPerSecond(store: RecommendationStore, data: RelatedList[]):
   return data.length / ((performance.now() - start) / 1000);
 }
 
+const READS = 1_000;
+
+/** Mean ms per read, one read at a time (what one API request waits for). */
+async function readMs(read: (postId: string) => Promise<unknown>, posts: number): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < READS; i++) await read(`post-${(i * 7919) % posts}`);
+  return (performance.now() - start) / READS;
+}
+
+async function readPaths(store: RecommendationStore, posts: number) {
+  const active = (await store.getActive('bench'))!;
+  // Warm both paths (connections, caches) before timing either.
+  await readMs((p) => store.getList('bench', 'embedding', p), posts);
+  const pointerThenList = await readMs((p) => store.getList('bench', 'embedding', p), posts);
+  const cachedPointer = await readMs(
+    (p) => store.getListAt('bench', active.version, 'embedding', p),
+    posts,
+  );
+  return {
+    getListMs: +pointerThenList.toFixed(4),
+    getListAtMs: +cachedPointer.toFixed(4),
+    speedup: +(pointerThenList / cachedPointer).toFixed(2),
+  };
+}
+
 async function main(): Promise<void> {
   const data = lists(LISTS);
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-store-'));
   const lmdb = new LmdbStore(path.join(dir, 'store.lmdb'));
   const lmdbRate = await writesPerSecond(lmdb, data);
+  const lmdbReads = await readPaths(lmdb, LISTS);
   await lmdb.close();
   rmSync(dir, { recursive: true, force: true });
-  console.log(`LMDB: ${lmdbRate.toFixed(0)} lists/s`);
+  console.log(`LMDB: ${lmdbRate.toFixed(0)} lists/s; reads ${JSON.stringify(lmdbReads)}`);
 
   let firestoreRate: number | null = null;
+  let firestoreReads: Awaited<ReturnType<typeof readPaths>> | null = null;
   if (emulatorAvailable()) {
     const emulator = await startFirestoreEmulator('osusume-bench');
     const firestore = new FirestoreStore({
@@ -57,10 +86,14 @@ async function main(): Promise<void> {
       databaseId: '(default)',
       collection: 'osusume',
     });
-    firestoreRate = await writesPerSecond(firestore, data.slice(0, Math.min(LISTS, 10_000)));
+    const written = Math.min(LISTS, 10_000);
+    firestoreRate = await writesPerSecond(firestore, data.slice(0, written));
+    firestoreReads = await readPaths(firestore, written);
     await firestore.close();
     await emulator.stop();
-    console.log(`Firestore emulator: ${firestoreRate.toFixed(0)} lists/s`);
+    console.log(
+      `Firestore emulator: ${firestoreRate.toFixed(0)} lists/s; reads ${JSON.stringify(firestoreReads)}`,
+    );
   } else {
     console.log('Firestore emulator: not installed, skipped');
   }
@@ -71,6 +104,8 @@ async function main(): Promise<void> {
       lmdbListsPerSecond: Math.round(lmdbRate),
       firestoreEmulatorListsPerSecond: firestoreRate && Math.round(firestoreRate),
       emulatorToLmdb: firestoreRate && +(firestoreRate / lmdbRate).toFixed(4),
+      lmdbReads,
+      firestoreEmulatorReads: firestoreReads,
     }),
   );
 }

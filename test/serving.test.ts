@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { StdoutLogSink, type LogName, type LogSink } from '../api/logs.js';
 import { ApiMetrics } from '../api/metrics.js';
 import { RelatedService } from '../api/related.js';
+import { TtlCache } from '../api/reload.js';
 import { parseExperiments } from '../core/experiments.js';
 import { LmdbStore } from '../core/store/lmdb.js';
 import type { RecommendationStore } from '../core/store/types.js';
@@ -46,9 +47,11 @@ function service(
   store: RecommendationStore,
   metrics = new ApiMetrics(true),
   logs = new MemorySink(),
+  active = (tenantId: string) => store.getActive(tenantId),
 ) {
   return new RelatedService({
     store,
+    active,
     experiments: () => parseExperiments('defaultAlgorithm: embedding', 'test'),
     hidden: async () => new Set(),
     logs,
@@ -72,14 +75,14 @@ describe('store trouble', () => {
     const store = await seededStore(tmp.dir);
     const metrics = new ApiMetrics(true);
     const failing = Object.assign(Object.create(store), {
-      getList: async () => Promise.reject(new Error('unavailable')),
+      getListAt: async () => Promise.reject(new Error('unavailable')),
     });
     expect(await service(failing, metrics).related(request, 'r1')).toMatchObject({
       fallback: true,
       items: [{ postId: 'pop1' }, { postId: 'pop2' }],
     });
     const slow = Object.assign(Object.create(store), {
-      getList: () => new Promise((r) => setTimeout(() => r(null), 500)),
+      getListAt: () => new Promise((r) => setTimeout(() => r(null), 500)),
     });
     expect(await service(slow, metrics).related(request, 'r2')).toMatchObject({
       fallback: true,
@@ -89,14 +92,47 @@ describe('store trouble', () => {
     expect(counted).toContain('kind="error"} 1');
     expect(counted).toContain('kind="timeout"} 1');
     const down = Object.assign(Object.create(store), {
-      getList: () => Promise.reject(new Error('x')),
-      getPopular: () => Promise.reject(new Error('x')),
+      getListAt: () => Promise.reject(new Error('x')),
+      getPopularAt: () => Promise.reject(new Error('x')),
     });
     expect(await service(down).related(request, 'r3')).toMatchObject({ fallback: true, items: [] });
     expect(await service(store).related(request, 'r4')).toMatchObject({
       fallback: false,
       items: [{ postId: 'p2' }, { postId: 'p3' }],
     });
+    await store.close();
+    tmp.cleanup();
+  });
+});
+
+describe('the active version pointer', () => {
+  it('is read once per interval, and a newly activated version is served after it', async () => {
+    const tmp = tempDir();
+    const store = await seededStore(tmp.dir);
+    let pointerReads = 0;
+    const pointers = new TtlCache(50, (tenantId) => {
+      pointerReads += 1;
+      return store.getActive(tenantId);
+    });
+    const svc = service(store, undefined, undefined, (t) => pointers.get(t));
+    for (let i = 0; i < 20; i++) expect((await svc.related(request, `r${i}`)).version).toBe('v1');
+    expect(pointerReads).toBe(1);
+    await store.writeLists('t', 'v2', 'embedding', [
+      { postId: 'p1', items: [{ postId: 'new', score: 1 }] },
+    ]);
+    await store.activate(
+      't',
+      { version: 'v2', activatedAt: '', algorithms: ['embedding'], lists: 1 },
+      2,
+    );
+    // Within the interval the old version is still whole and served; after it, the new one.
+    expect((await svc.related(request, 'old')).version).toBe('v1');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await svc.related({ ...request, limit: 1 }, 'new')).toMatchObject({
+      version: 'v2',
+      items: [{ postId: 'new' }],
+    });
+    expect(pointerReads).toBe(2);
     await store.close();
     tmp.cleanup();
   });

@@ -7,6 +7,7 @@ import { decodeIdFromFirestore, encodeIdForFirestore } from '../ids.js';
 import { BackendError } from '../errors.js';
 import {
   checkVersion,
+  inActiveVersion,
   nextActive,
   type ActiveVersion,
   type RecommendationStore,
@@ -123,23 +124,36 @@ export class FirestoreStore implements RecommendationStore {
     return doc?.active ?? null;
   }
 
-  private async readActiveDoc(
+  private async readListDoc(
     tenantId: string,
-    docId: (version: string) => string,
-  ): Promise<ServedList | null> {
-    const active = await this.getActive(tenantId);
-    if (!active) return null;
-    const snap = await this.listDoc(tenantId, active.version, docId(active.version)).get();
-    const items = snap.get('items') as ScoredItem[] | undefined;
-    return items ? { version: active.version, items } : null;
+    version: string,
+    docId: string,
+  ): Promise<ScoredItem[] | null> {
+    const snap = await this.listDoc(tenantId, version, docId).get();
+    return (snap.get('items') as ScoredItem[] | undefined) ?? null;
+  }
+
+  async getListAt(
+    tenantId: string,
+    version: string,
+    algorithm: string,
+    postId: string,
+  ): Promise<ScoredItem[] | null> {
+    return this.readListDoc(tenantId, version, FirestoreStore.listId(algorithm, postId));
+  }
+
+  async getPopularAt(tenantId: string, version: string): Promise<ScoredItem[] | null> {
+    return this.readListDoc(tenantId, version, '_popular');
   }
 
   async getList(tenantId: string, algorithm: string, postId: string): Promise<ServedList | null> {
-    return this.readActiveDoc(tenantId, () => FirestoreStore.listId(algorithm, postId));
+    return inActiveVersion(await this.getActive(tenantId), (v) =>
+      this.getListAt(tenantId, v, algorithm, postId),
+    );
   }
 
   async getPopular(tenantId: string): Promise<ServedList | null> {
-    return this.readActiveDoc(tenantId, () => '_popular');
+    return inActiveVersion(await this.getActive(tenantId), (v) => this.getPopularAt(tenantId, v));
   }
 
   async listVersions(tenantId: string): Promise<string[]> {

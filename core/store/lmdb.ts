@@ -4,6 +4,7 @@ import { open, type Key, type RootDatabase } from 'lmdb';
 import { BackendError } from '../errors.js';
 import {
   checkVersion,
+  inActiveVersion,
   nextActive,
   type ActiveVersion,
   type RecommendationStore,
@@ -82,19 +83,27 @@ export class LmdbStore implements RecommendationStore {
     return this.readActive(tenantId);
   }
 
+  async getListAt(
+    tenantId: string,
+    version: string,
+    algorithm: string,
+    postId: string,
+  ): Promise<ScoredItem[] | null> {
+    return (this.db.get(['l', tenantId, version, algorithm, postId]) as ScoredItem[]) ?? null;
+  }
+
+  async getPopularAt(tenantId: string, version: string): Promise<ScoredItem[] | null> {
+    return (this.db.get(['p', tenantId, version]) as ScoredItem[]) ?? null;
+  }
+
   async getList(tenantId: string, algorithm: string, postId: string): Promise<ServedList | null> {
-    const active = this.readActive(tenantId);
-    if (!active) return null;
-    const items = this.db.get(['l', tenantId, active.version, algorithm, postId]) as
-      ScoredItem[] | undefined;
-    return items ? { version: active.version, items } : null;
+    return inActiveVersion(this.readActive(tenantId), (v) =>
+      this.getListAt(tenantId, v, algorithm, postId),
+    );
   }
 
   async getPopular(tenantId: string): Promise<ServedList | null> {
-    const active = this.readActive(tenantId);
-    if (!active) return null;
-    const items = this.db.get(['p', tenantId, active.version]) as ScoredItem[] | undefined;
-    return items ? { version: active.version, items } : null;
+    return inActiveVersion(this.readActive(tenantId), (v) => this.getPopularAt(tenantId, v));
   }
 
   async listVersions(tenantId: string): Promise<string[]> {

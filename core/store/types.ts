@@ -47,8 +47,20 @@ export interface RecommendationStore {
     keepVersions: number,
   ): Promise<ActiveVersion>;
   getActive(tenantId: string): Promise<ActiveVersion | null>;
+  /** A post's list in the active version (reads the pointer, then the list). */
   getList(tenantId: string, algorithm: string, postId: string): Promise<ServedList | null>;
   getPopular(tenantId: string): Promise<ServedList | null>;
+  /**
+   * The same, in a given version: one read. The API keeps the active pointer for a few seconds
+   * and reads lists with these (a version stays readable until garbage-collected).
+   */
+  getListAt(
+    tenantId: string,
+    version: string,
+    algorithm: string,
+    postId: string,
+  ): Promise<ScoredItem[] | null>;
+  getPopularAt(tenantId: string, version: string): Promise<ScoredItem[] | null>;
   /** Versions that have data, active or not, sorted ascending. */
   listVersions(tenantId: string): Promise<string[]>;
   deleteVersion(tenantId: string, version: string): Promise<void>;
@@ -63,6 +75,16 @@ export interface RecommendationStore {
   /** Removes everything of a tenant: what the API serves for it disappears at once. */
   purgeTenant(tenantId: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A list read from the active version, labelled with that version; null when there is none. */
+export async function inActiveVersion(
+  active: Pick<ActiveVersion, 'version'> | null,
+  read: (version: string) => Promise<ScoredItem[] | null>,
+): Promise<ServedList | null> {
+  if (!active) return null;
+  const items = await read(active.version);
+  return items ? { version: active.version, items } : null;
 }
 
 /** Versions are run ids: sortable, and safe as store keys and document ids. */

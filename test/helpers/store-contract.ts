@@ -54,6 +54,14 @@ export function storeContract(
       expect((await store.getList('t1', 'embedding', 'p0'))?.items[1]?.postId).toBe('v2');
       expect(await store.getList('t1', 'embedding', 'p3')).toBeNull();
       expect(await store.getPopular('t1')).toBeNull();
+      // A given version stays readable after the pointer moved on (the API caches the pointer).
+      expect((await store.getListAt('t1', 'v1', 'embedding', 'p3'))?.map((x) => x.postId)).toEqual([
+        'q3',
+        'v1',
+      ]);
+      expect(await store.getPopularAt('t1', 'v1')).toEqual([{ postId: 'p1', score: 3 }]);
+      expect(await store.getListAt('t1', 'v2', 'embedding', 'p3')).toBeNull();
+      expect(await store.getListAt('t1', 'v9', 'lexical', 'p0')).toBeNull();
     });
 
     it('keeps the active version and its predecessor, and collects older and abandoned ones', async () => {
