@@ -63,7 +63,8 @@ export class Monitoring extends pulumi.ComponentResource {
       parent,
     );
     this.policy('batch-failures', 'osusume batch run had failed tenants', {
-      filter: pulumi.interpolate`resource.type="global" AND metric.type="logging.googleapis.com/user/${failures.name}"`,
+      // A log-based metric carries the resource of its entries (the worker pool): no resource filter.
+      filter: pulumi.interpolate`metric.type="logging.googleapis.com/user/${failures.name}"`,
       aggregations: [
         {
           alignmentPeriod: '600s',
