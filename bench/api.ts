@@ -7,7 +7,7 @@
  * 2. Latency: the related endpoint at half the ceiling's rate (goal: p99 <= 5 ms).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -56,6 +56,30 @@ async function start(args: string[]): Promise<ChildProcess> {
   return child;
 }
 
+/** CPU seconds a server process has used (Linux /proc; null elsewhere). */
+function cpuSeconds(child: ChildProcess): number | null {
+  const file = `/proc/${child.pid}/stat`;
+  if (!existsSync(file)) return null;
+  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+}
+
+/** A load round, with the server's CPU time per request (µs): what each request really costs. */
+async function round(
+  server: ChildProcess,
+  url: string,
+  apiKey: string,
+): Promise<autocannon.Result & { cpuUsPerRequest: number | null }> {
+  const before = cpuSeconds(server);
+  const result = await load(url, apiKey);
+  const after = cpuSeconds(server);
+  const cpu = before === null || after === null ? null : after - before;
+  return {
+    ...result,
+    cpuUsPerRequest: cpu === null ? null : Math.round((cpu * 1e6) / result.requests.total),
+  };
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill();
@@ -101,13 +125,13 @@ async function main(): Promise<void> {
   const relatedUrl = 'http://127.0.0.1:18582';
   await load(ceilingUrl, apiKey, undefined, WARMUP);
   await load(relatedUrl, apiKey, undefined, WARMUP);
-  const ceilings: autocannon.Result[] = [];
-  const relateds: autocannon.Result[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    ceilings.push(await load(ceilingUrl, apiKey));
-    relateds.push(await load(relatedUrl, apiKey));
+  const ceilings: Awaited<ReturnType<typeof round>>[] = [];
+  const relateds: Awaited<ReturnType<typeof round>>[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    ceilings.push(await round(ceilingServer, ceilingUrl, apiKey));
+    relateds.push(await round(relatedServer, relatedUrl, apiKey));
   }
-  const median = (results: autocannon.Result[]) =>
+  const median = <R extends autocannon.Result>(results: R[]) =>
     [...results].sort((a, b) => a.requests.average - b.requests.average)[
       Math.floor(results.length / 2)
     ]!;
@@ -128,6 +152,9 @@ async function main(): Promise<void> {
     `related (LMDB, experiments, logs):  ${related.requests.average.toFixed(0)} req/s, p50 ${related.latency.p50} ms, p99 ${related.latency.p99} ms`,
   );
   console.log(
+    `server CPU per request: ceiling ${ceiling.cpuUsPerRequest} µs, related ${related.cpuUsPerRequest} µs`,
+  );
+  console.log(
     `related at ${halfRate} req/s (half the ceiling): p50 ${paced.latency.p50} ms, p99 ${paced.latency.p99} ms; errors/non-2xx ${errors}`,
   );
   console.log(
@@ -141,6 +168,8 @@ async function main(): Promise<void> {
       ratiosPerRound: ceilings.map(
         (c, i) => +(relateds[i]!.requests.average / c.requests.average).toFixed(3),
       ),
+      ceilingCpuUsPerRequest: ceiling.cpuUsPerRequest,
+      relatedCpuUsPerRequest: related.cpuUsPerRequest,
       halfRate,
       halfRateP50Ms: paced.latency.p50,
       halfRateP99Ms: paced.latency.p99,
