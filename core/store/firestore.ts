@@ -7,13 +7,12 @@ import { decodeIdFromFirestore, encodeIdForFirestore } from '../ids.js';
 import { BackendError } from '../errors.js';
 import {
   checkVersion,
-  inActiveVersion,
+  ActiveVersionReads,
   nextActive,
   type ActiveVersion,
   type RecommendationStore,
   type RelatedList,
   type ScoredItem,
-  type ServedList,
 } from './types.js';
 
 /**
@@ -36,11 +35,12 @@ interface TenantDoc {
   active?: ActiveVersion;
 }
 
-export class FirestoreStore implements RecommendationStore {
+export class FirestoreStore extends ActiveVersionReads implements RecommendationStore {
   readonly db: Firestore;
   private readonly root: CollectionReference;
 
   constructor(options: FirestoreStoreOptions) {
+    super();
     this.db = new Firestore({
       projectId: options.projectId,
       databaseId: options.databaseId,
@@ -144,16 +144,6 @@ export class FirestoreStore implements RecommendationStore {
 
   async getPopularAt(tenantId: string, version: string): Promise<ScoredItem[] | null> {
     return this.readListDoc(tenantId, version, '_popular');
-  }
-
-  async getList(tenantId: string, algorithm: string, postId: string): Promise<ServedList | null> {
-    return inActiveVersion(await this.getActive(tenantId), (v) =>
-      this.getListAt(tenantId, v, algorithm, postId),
-    );
-  }
-
-  async getPopular(tenantId: string): Promise<ServedList | null> {
-    return inActiveVersion(await this.getActive(tenantId), (v) => this.getPopularAt(tenantId, v));
   }
 
   async listVersions(tenantId: string): Promise<string[]> {

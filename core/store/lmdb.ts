@@ -4,13 +4,12 @@ import { open, type Key, type RootDatabase } from 'lmdb';
 import { BackendError } from '../errors.js';
 import {
   checkVersion,
-  inActiveVersion,
+  ActiveVersionReads,
   nextActive,
   type ActiveVersion,
   type RecommendationStore,
   type RelatedList,
   type ScoredItem,
-  type ServedList,
 } from './types.js';
 
 /**
@@ -23,10 +22,11 @@ import {
  */
 const END = '\u0000';
 
-export class LmdbStore implements RecommendationStore {
+export class LmdbStore extends ActiveVersionReads implements RecommendationStore {
   private readonly db: RootDatabase<unknown, Key>;
 
   constructor(file: string) {
+    super();
     mkdirSync(path.dirname(file), { recursive: true });
     this.db = open<unknown, Key>({ path: file, compression: false });
   }
@@ -94,16 +94,6 @@ export class LmdbStore implements RecommendationStore {
 
   async getPopularAt(tenantId: string, version: string): Promise<ScoredItem[] | null> {
     return (this.db.get(['p', tenantId, version]) as ScoredItem[]) ?? null;
-  }
-
-  async getList(tenantId: string, algorithm: string, postId: string): Promise<ServedList | null> {
-    return inActiveVersion(this.readActive(tenantId), (v) =>
-      this.getListAt(tenantId, v, algorithm, postId),
-    );
-  }
-
-  async getPopular(tenantId: string): Promise<ServedList | null> {
-    return inActiveVersion(this.readActive(tenantId), (v) => this.getPopularAt(tenantId, v));
   }
 
   async listVersions(tenantId: string): Promise<string[]> {

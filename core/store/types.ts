@@ -87,6 +87,28 @@ export async function inActiveVersion(
   return items ? { version: active.version, items } : null;
 }
 
+/** The active-version reads every store shares: the pointer, then the list in that version. */
+export abstract class ActiveVersionReads {
+  abstract getActive(tenantId: string): Promise<ActiveVersion | null>;
+  abstract getListAt(
+    tenantId: string,
+    version: string,
+    algorithm: string,
+    postId: string,
+  ): Promise<ScoredItem[] | null>;
+  abstract getPopularAt(tenantId: string, version: string): Promise<ScoredItem[] | null>;
+
+  async getList(tenantId: string, algorithm: string, postId: string): Promise<ServedList | null> {
+    return inActiveVersion(await this.getActive(tenantId), (v) =>
+      this.getListAt(tenantId, v, algorithm, postId),
+    );
+  }
+
+  async getPopular(tenantId: string): Promise<ServedList | null> {
+    return inActiveVersion(await this.getActive(tenantId), (v) => this.getPopularAt(tenantId, v));
+  }
+}
+
 /** Versions are run ids: sortable, and safe as store keys and document ids. */
 export const versionSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/);
 
