@@ -60,16 +60,18 @@ function listPlan(
 export async function extractPosts(ctx: StepContext, input: ExtractInput): Promise<ExtractResult> {
   const tenantId = parseTenantId(input.tenantId);
   const state = await readTenantState(ctx, tenantId);
-  const rows = await ctx.warehouse.readPosts(tenantId, state?.watermark);
+  const previous = state ? await readJsonLines<SnapshotPost>(ctx.artifacts, state.snapshotUri) : [];
+  // A snapshot written before titles were kept would leave the title-aware algorithm blind to
+  // every unchanged post: such a tenant is read in full once.
+  const incremental = state !== null && previous.every((p) => p.title !== undefined);
+  const rows = await ctx.warehouse.readPosts(tenantId, incremental ? state.watermark : undefined);
   if (!state && rows.length === 0) {
     throw new BadDataError(
       `Tenant ${JSON.stringify(tenantId)} has no posts in the warehouse. Check the tenant id (npm run batch -- --list).`,
     );
   }
   const posts = new Map<string, SnapshotPost>();
-  if (state)
-    for (const p of await readJsonLines<SnapshotPost>(ctx.artifacts, state.snapshotUri))
-      posts.set(p.postId, p);
+  if (incremental) for (const p of previous) posts.set(p.postId, p);
 
   const skipped: Partial<Record<SkipReason, number>> = {};
   const skippedExamples: string[] = [];
@@ -79,7 +81,7 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
   };
   const seen = new Set<string>();
   let deleted = 0;
-  let watermark = state?.watermark;
+  let watermark = incremental ? state.watermark : undefined;
   // Rows come ordered by postId then updatedAt: the last row of an id is its latest version.
   for (const row of rows) {
     const verdict = validatePostRow(row, ctx.config.pipeline);
@@ -123,7 +125,7 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
     skipped,
     skippedExamples,
     watermark,
-    incremental: state !== null,
+    incremental,
     ...listPlan(ctx, tenantId, snapshot.length),
     previousEmbeddingsUri: state?.embeddingsUri,
   };

@@ -5,6 +5,8 @@ import { embedPosts, CHUNK_SIZE } from '../activities/embed.js';
 import { extractPosts } from '../activities/extract.js';
 import { runTenant } from '../activities/pipeline.js';
 import { readTenantState } from '../activities/state.js';
+import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
+import type { SnapshotPost } from '../core/posts.js';
 import type { Config } from '../core/config.js';
 import { runBatch } from '../scripts/batch.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
@@ -139,6 +141,26 @@ describe('local batch pipeline', () => {
     await expect(runTenant(ctx, { tenantId: 'bad id', runId: 'run-1' })).rejects.toThrow(
       /Invalid tenant id/,
     );
+  });
+
+  it('reads a tenant in full once when its snapshot predates titles, then incrementally again', async () => {
+    writeFileSync(config.experimentsFile, 'defaultAlgorithm: fielded\n');
+    await load(acme);
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    const fresh = await ctx.store.getList('acme', 'fielded', 'p0007');
+    // What an older version of osusume wrote: the same snapshot without titles.
+    const state = (await readTenantState(ctx, 'acme'))!;
+    const old = await readJsonLines<SnapshotPost>(ctx.artifacts, state.snapshotUri);
+    await writeJsonLines(
+      ctx.artifacts,
+      state.snapshotUri,
+      old.map(({ title: _title, ...rest }) => rest),
+    );
+    const upgraded = await runTenant(ctx, { tenantId: 'acme', runId: 'run-2' });
+    expect(upgraded.extract).toMatchObject({ incremental: false, rowsRead: acme.length });
+    expect((await ctx.store.getList('acme', 'fielded', 'p0007'))?.items).toEqual(fresh?.items);
+    const next = await runTenant(ctx, { tenantId: 'acme', runId: 'run-3' });
+    expect(next.extract.incremental).toBe(true);
   });
 
   it('a run that fails halfway changes nothing that is served, and the retry picks up', async () => {
