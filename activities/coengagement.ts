@@ -56,6 +56,8 @@ export interface CoengagementInput {
   tenantId: string;
   runId: string;
   snapshotUri: string;
+  /** The interactions the popularity step kept; absent (older runs), they are read from the warehouse. */
+  interactionsUri?: string;
 }
 
 export async function computeCoengagement(
@@ -63,7 +65,9 @@ export async function computeCoengagement(
   input: CoengagementInput,
 ): Promise<{ listsUri: string; lists: number }> {
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
-  const { interactions } = await readValidInteractions(ctx, input.tenantId);
+  const interactions = input.interactionsUri
+    ? await readJsonLines<Interaction>(ctx.artifacts, input.interactionsUri)
+    : (await readValidInteractions(ctx, input.tenantId)).interactions;
   const lists = coengagementLists(
     posts.map((p) => p.postId),
     interactions,

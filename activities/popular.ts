@@ -1,4 +1,4 @@
-import { readJsonLines } from '../core/artifacts.js';
+import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
 import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
 import type { RelatedList, ScoredItem } from '../core/store/types.js';
 import { runArtifact, saveLists, type StepContext } from './context.js';
@@ -53,11 +53,15 @@ export interface PopularInput {
   snapshotUri: string;
   /** Also write per-post lists (for tenants below the embedding threshold). */
   perPostLists: boolean;
+  /** Keep the valid interactions as an artifact for a later step (co-engagement): one warehouse read. */
+  keepInteractions?: boolean;
 }
 
 export interface PopularResult {
   popularUri: string;
   listsUri?: string;
+  /** The valid interactions (JSON lines), when asked to keep them. */
+  interactionsUri?: string;
   interactions: number;
   skippedInteractions: number;
 }
@@ -95,9 +99,15 @@ export async function computePopular(
         )
       ).listsUri
     : undefined;
+  let interactionsUri: string | undefined;
+  if (input.keepInteractions) {
+    interactionsUri = runArtifact(ctx, input.runId, input.tenantId, 'interactions.jsonl');
+    await writeJsonLines(ctx.artifacts, interactionsUri, interactions);
+  }
   return {
     popularUri,
     listsUri,
+    interactionsUri,
     interactions: interactions.length,
     skippedInteractions: skipped,
   };

@@ -276,6 +276,12 @@ describe('local batch pipeline', () => {
       config.experimentsFile,
       'experiments:\n  - { id: t, surface: s, variants: [{ name: a, algorithm: coengagement }] }\n',
     );
+    const readInteractions = ctx.warehouse.readInteractions.bind(ctx.warehouse);
+    let interactionReads = 0;
+    ctx.warehouse.readInteractions = (...args) => {
+      interactionReads += 1;
+      return readInteractions(...args);
+    };
     expect((await runTenant(ctx, { tenantId: 'acme', runId: 'run-4' })).algorithms).toEqual([
       'coengagement',
       'fielded',
@@ -283,6 +289,8 @@ describe('local batch pipeline', () => {
     expect((await ctx.store.getList('acme', 'coengagement', 'p0001'))?.items).toEqual([
       { postId: 'p0002', score: 1 },
     ]);
+    // Popularity and co-engagement share one warehouse read (BigQuery bills every scan).
+    expect(interactionReads).toBe(1);
   });
 
   it('embedding resumes from the chunks a crashed attempt wrote', async () => {

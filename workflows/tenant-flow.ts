@@ -74,7 +74,13 @@ export async function runTenantFlow(
   // Histories recorded before listAlgorithms existed computed embeddings only.
   const algorithms = full ? (extract.listAlgorithms ?? ['embedding']) : ['popular'];
   const popular = await timed('popular', () =>
-    steps.popular({ tenantId, runId, snapshotUri: extract.snapshotUri, perPostLists: !full }),
+    steps.popular({
+      tenantId,
+      runId,
+      snapshotUri: extract.snapshotUri,
+      perPostLists: !full,
+      keepInteractions: algorithms.includes('coengagement'),
+    }),
   );
 
   const listsUris = new Map<string, string>();
@@ -134,7 +140,12 @@ export async function runTenantFlow(
   }
   if (algorithms.includes('coengagement')) {
     const coengagement = await timed('coengagement', () =>
-      steps.coengagement({ tenantId, runId, snapshotUri: extract.snapshotUri }),
+      steps.coengagement({
+        tenantId,
+        runId,
+        snapshotUri: extract.snapshotUri,
+        interactionsUri: popular.interactionsUri,
+      }),
     );
     listsUris.set('coengagement', coengagement.listsUri);
   }
