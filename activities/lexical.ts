@@ -1,5 +1,5 @@
 import { readJsonLines } from '../core/artifacts.js';
-import { distinctTexts, type SnapshotPost } from '../core/posts.js';
+import type { SnapshotPost } from '../core/posts.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
@@ -128,11 +128,14 @@ export interface FieldedText {
  * The weights are round numbers fixed once for every tenant (EVALUATION.md shows their effect).
  */
 export function fieldedNeighbours(posts: FieldedText[], k: number) {
-  const full = posts.map((p) => lexicalTerms(p.text));
+  // A space separates title and body in the text, so its terms are exactly theirs: tokenise once.
+  const titleTerms = posts.map((p) => lexicalTerms(p.title));
+  const bodyTerms = posts.map((p) => lexicalTerms(p.text.slice(p.title.length)));
+  const full = titleTerms.map((terms, i) => [...terms, ...bodyTerms[i]!]);
   const words = TfidfModel.fit(full);
   const text = full.map((terms) => words.vectorize(terms));
-  const title = posts.map((p) => words.vectorize(lexicalTerms(p.title)));
-  const body = posts.map((p) => words.vectorize(lexicalTerms(p.text.slice(p.title.length))));
+  const title = titleTerms.map((terms) => words.vectorize(terms));
+  const body = bodyTerms.map((terms) => words.vectorize(terms));
   const grams = posts.map((p) => characterNgrams(p.title));
   const gramModel = TfidfModel.fit(grams);
   const titleGrams = grams.map((g) => gramModel.vectorize(g));
@@ -154,33 +157,20 @@ export interface LexicalInput {
   snapshotUri: string;
 }
 
-/** Lexical item-to-item lists (TF-IDF cosine): the baseline every other algorithm is judged against. */
-export async function computeLexical(
-  ctx: StepContext,
-  input: LexicalInput,
-): Promise<{ listsUri: string; lists: number }> {
-  const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
-  const unique = distinctTexts(posts);
-  const knn = sparseNeighbours(tfidf(unique.map(([, text]) => text)), ctx.config.neighbours.k + 1);
-  const lists = buildRelatedLists(
-    posts,
-    unique.map(([hash]) => hash),
-    knn,
-    ctx.config.neighbours.k,
-  );
-  return saveLists(ctx, input, 'lexical', lists);
-}
+type RankTexts = (texts: FieldedText[], k: number) => Pick<KnnResult, 'labels' | 'scores' | 'k'>;
 
-/** Title-aware lexical lists (fieldedNeighbours); posts with identical text are ranked once. */
-export async function computeFielded(
+/** Lists from a ranking of the snapshot's texts, each distinct text ranked once (exact copies share it). */
+async function textLists(
   ctx: StepContext,
   input: LexicalInput,
+  algorithm: string,
+  rank: RankTexts,
 ): Promise<{ listsUri: string; lists: number }> {
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
   const unique = [
     ...new Map(posts.map((p) => [p.contentHash, { title: p.title ?? '', text: p.text }])),
   ];
-  const knn = fieldedNeighbours(
+  const knn = rank(
     unique.map(([, fields]) => fields),
     ctx.config.neighbours.k + 1,
   );
@@ -190,5 +180,17 @@ export async function computeFielded(
     knn,
     ctx.config.neighbours.k,
   );
-  return saveLists(ctx, input, 'fielded', lists);
+  return saveLists(ctx, input, algorithm, lists);
+}
+
+/** Lexical item-to-item lists (TF-IDF cosine): the baseline every other algorithm is judged against. */
+export function computeLexical(ctx: StepContext, input: LexicalInput) {
+  return textLists(ctx, input, 'lexical', (texts, k) =>
+    sparseNeighbours(tfidf(texts.map((t) => t.text)), k),
+  );
+}
+
+/** Title-aware lexical lists (fieldedNeighbours). */
+export function computeFielded(ctx: StepContext, input: LexicalInput) {
+  return textLists(ctx, input, 'fielded', fieldedNeighbours);
 }
