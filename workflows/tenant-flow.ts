@@ -126,31 +126,19 @@ export async function runTenantFlow(
       duplicates: neighbours.duplicates,
     };
   }
-  if (needs('lexical')) {
-    const lexical = await timed('lexical', () =>
-      steps.lexical({ tenantId, runId, snapshotUri: extract.snapshotUri }),
+  const addLists = async (
+    algorithm: 'lexical' | 'fielded' | 'coengagement' | 'hybrid',
+    run: () => Promise<{ listsUri: string }>,
+  ) => listsUris.set(algorithm, (await timed(algorithm, run)).listsUri);
+  const snapshot = { tenantId, runId, snapshotUri: extract.snapshotUri };
+  if (needs('lexical')) await addLists('lexical', () => steps.lexical(snapshot));
+  if (algorithms.includes('fielded')) await addLists('fielded', () => steps.fielded(snapshot));
+  if (algorithms.includes('coengagement'))
+    await addLists('coengagement', () =>
+      steps.coengagement({ ...snapshot, interactionsUri: popular.interactionsUri }),
     );
-    listsUris.set('lexical', lexical.listsUri);
-  }
-  if (algorithms.includes('fielded')) {
-    const fielded = await timed('fielded', () =>
-      steps.fielded({ tenantId, runId, snapshotUri: extract.snapshotUri }),
-    );
-    listsUris.set('fielded', fielded.listsUri);
-  }
-  if (algorithms.includes('coengagement')) {
-    const coengagement = await timed('coengagement', () =>
-      steps.coengagement({
-        tenantId,
-        runId,
-        snapshotUri: extract.snapshotUri,
-        interactionsUri: popular.interactionsUri,
-      }),
-    );
-    listsUris.set('coengagement', coengagement.listsUri);
-  }
-  if (algorithms.includes('hybrid')) {
-    const hybrid = await timed('hybrid', () =>
+  if (algorithms.includes('hybrid'))
+    await addLists('hybrid', () =>
       steps.hybrid({
         tenantId,
         runId,
@@ -158,8 +146,6 @@ export async function runTenantFlow(
         lexicalListsUri: listsUris.get('lexical')!,
       }),
     );
-    listsUris.set('hybrid', hybrid.listsUri);
-  }
 
   await timed('storePopular', () =>
     steps.storePopular({ tenantId, version: runId, popularUri: popular.popularUri }),
