@@ -139,9 +139,13 @@ export type Config = z.infer<typeof configSchema>;
 export type WarehouseConfig = Config['warehouse'];
 export type StoreConfig = Config['store'];
 
+/** One line per schema issue, naming the entry: "  - neighbours.k: Too small...". */
+export function issueLines(error: z.ZodError): string {
+  return error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+}
+
 function formatIssues(error: z.ZodError, source: string): string {
-  const lines = error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
-  return `Invalid configuration in ${source}:\n${lines.join('\n')}\nFix these entries and run again.`;
+  return `Invalid configuration in ${source}:\n${issueLines(error)}\nFix these entries and run again.`;
 }
 
 function resolvePaths(config: Config, baseDir: string): Config {

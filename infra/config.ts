@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
+import { issueLines } from '../core/config.js';
 
 /**
  * The stack's configuration, read in one place and validated with one schema. Values come from
@@ -117,9 +118,8 @@ export function readStackConfig(): { config: StackConfig; secrets: StackSecrets 
   };
   const parsed = stackConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
     throw new Error(
-      `Invalid stack configuration for "${pulumi.getStack()}":\n${lines.join('\n')}\n` +
+      `Invalid stack configuration for "${pulumi.getStack()}":\n${issueLines(parsed.error)}\n` +
         `Fix them in infra/Pulumi.${pulumi.getStack()}.yaml (gcp:project and gcp:region included).`,
     );
   }
