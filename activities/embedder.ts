@@ -4,7 +4,9 @@ import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { ConfigError } from '../core/errors.js';
-import { termWeights, type Vocabulary } from '../core/model/lsa.js';
+import type { Vocabulary } from '../core/model/lsa.js';
+import { lexicalTerms } from '../core/text.js';
+import { TfidfModel } from '../core/tfidf.js';
 
 /**
  * Runs a BERT-family sentence-embedding model exported to ONNX: tokenizer.json + model.onnx
@@ -106,8 +108,7 @@ class TokenizerFeaturizer implements Featurizer {
 
 /** Corpus-trained LSA models (core/model/lsa.ts): vocabulary.json, term_ids / term_weights. */
 class VocabularyFeaturizer implements Featurizer {
-  private readonly index: Map<string, number>;
-  private readonly idf: number[];
+  private readonly tfidf: TfidfModel;
 
   constructor(
     dir: string,
@@ -115,12 +116,11 @@ class VocabularyFeaturizer implements Featurizer {
     readonly fingerprint = readFileSync(path.join(dir, 'vocabulary.json')),
   ) {
     const vocabulary = JSON.parse(fingerprint.toString('utf8')) as Vocabulary;
-    this.index = new Map(vocabulary.terms.map((t, i) => [t, i]));
-    this.idf = vocabulary.idf;
+    this.tfidf = new TfidfModel(vocabulary.terms, vocabulary.idf);
   }
 
   feeds(texts: string[]) {
-    const rows = texts.map((t) => termWeights(this.options.prefix + t, this.index, this.idf));
+    const rows = texts.map((t) => this.tfidf.weights(lexicalTerms(this.options.prefix + t)));
     const length = Math.max(1, ...rows.map((r) => r.ids.length));
     const ids = new BigInt64Array(texts.length * length);
     const weights = new Float32Array(texts.length * length);

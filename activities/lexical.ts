@@ -1,52 +1,10 @@
 import { readJsonLines } from '../core/artifacts.js';
 import type { SnapshotPost } from '../core/posts.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
+import { TfidfModel, type SparseVector } from '../core/tfidf.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
 import { buildRelatedLists } from './neighbours.js';
-
-/** A sparse vector: term ids and weights, L2-normalised. */
-export interface SparseVector {
-  ids: Int32Array;
-  weights: Float32Array;
-}
-
-/**
- * TF-IDF weights fitted on one corpus (sublinear tf, smoothed idf); terms seen in only one
- * document are dropped. Other texts (a post's title alone, say) can be weighted in the same space.
- */
-export class TfidfModel {
-  private constructor(
-    private readonly termIds: Map<string, number>,
-    private readonly idf: Float64Array,
-  ) {}
-
-  static fit(docs: string[][]): TfidfModel {
-    const df = new Map<string, number>();
-    for (const doc of docs) for (const term of new Set(doc)) df.set(term, (df.get(term) ?? 0) + 1);
-    const termIds = new Map<string, number>();
-    const idf: number[] = [];
-    for (const [term, count] of df) {
-      if (count < 2) continue;
-      termIds.set(term, idf.length);
-      idf.push(Math.log((docs.length + 1) / (count + 1)) + 1);
-    }
-    return new TfidfModel(termIds, Float64Array.from(idf));
-  }
-
-  /** An L2-normalised vector of the terms of one text (terms outside the corpus are ignored). */
-  vectorize(terms: string[]): SparseVector {
-    const tf = new Map<number, number>();
-    for (const term of terms) {
-      const id = this.termIds.get(term);
-      if (id !== undefined) tf.set(id, (tf.get(id) ?? 0) + 1);
-    }
-    const ids = [...tf.keys()];
-    const weights = ids.map((id) => (1 + Math.log(tf.get(id)!)) * this.idf[id]!);
-    const norm = Math.sqrt(weights.reduce((s, w) => s + w * w, 0)) || 1;
-    return { ids: Int32Array.from(ids), weights: Float32Array.from(weights.map((w) => w / norm)) };
-  }
-}
 
 /** TF-IDF vectors of texts, fitted on those texts. */
 export function tfidf(texts: string[]): SparseVector[] {

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EmbeddingModel } from '../activities/embedder.js';
-import { lsaModelFiles, symmetricEigen, termWeights, trainLsa } from '../core/model/lsa.js';
+import { lsaModelFiles, symmetricEigen, trainLsa } from '../core/model/lsa.js';
+import { lexicalTerms } from '../core/text.js';
+import { TfidfModel } from '../core/tfidf.js';
 import { tempDir, topicPosts } from './helpers/fixtures.js';
 
 const texts = topicPosts('t', 80, 3).map((p) => `${p.title} ${p.body}`);
@@ -42,9 +44,9 @@ describe('LSA', () => {
       maxTokens: 128,
     });
     const out = await onnx.embedBatch(texts.slice(0, 8));
-    const index = new Map(model.terms.map((t, i) => [t, i]));
+    const tfidf = new TfidfModel(model.terms, model.idf);
     for (let r = 0; r < 8; r++) {
-      const { ids, weights } = termWeights(texts[r]!, index, model.idf);
+      const { ids, weights } = tfidf.weights(lexicalTerms(texts[r]!));
       const v = new Float64Array(8);
       ids.forEach((id, j) => {
         for (let d = 0; d < 8; d++) v[d] = v[d]! + weights[j]! * model.vectors[id * 8 + d]!;

@@ -2,6 +2,7 @@ import { GraphBuilder } from '../onnx/graph.js';
 import { DataType } from '../onnx/proto.js';
 import { createNormal } from '../random.js';
 import { lexicalTerms } from '../text.js';
+import { TfidfModel } from '../tfidf.js';
 
 /**
  * Latent semantic analysis trained on a tenant's own posts: TF-IDF (words, Japanese bigrams),
@@ -24,26 +25,6 @@ export interface Vocabulary {
   kind: 'osusume-lsa';
   terms: string[];
   idf: number[];
-}
-
-interface SparseRow {
-  ids: number[];
-  weights: number[];
-}
-
-/** Sublinear tf x idf over the vocabulary; unknown terms are ignored. */
-export function termWeights(
-  text: string,
-  index: Map<string, number>,
-  idf: ArrayLike<number>,
-): SparseRow {
-  const counts = new Map<number, number>();
-  for (const term of lexicalTerms(text)) {
-    const id = index.get(term);
-    if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
-  }
-  const ids = [...counts.keys()].sort((a, b) => a - b);
-  return { ids, weights: ids.map((id) => (1 + Math.log(counts.get(id)!)) * idf[id]!) };
 }
 
 function orthonormalise(m: Float64Array, rows: number, cols: number): void {
@@ -120,19 +101,15 @@ export interface LsaOptions {
 }
 
 export function trainLsa(texts: string[], options: LsaOptions = {}): LsaModel {
-  const minDf = options.minDocumentFrequency ?? 2;
-  const df = new Map<string, number>();
-  for (const t of texts)
-    for (const term of new Set(lexicalTerms(t))) df.set(term, (df.get(term) ?? 0) + 1);
-  const terms = [...df.entries()]
-    .filter(([, n]) => n >= minDf)
-    .map(([t]) => t)
-    .sort();
-  const index = new Map(terms.map((t, i) => [t, i]));
+  const docs = texts.map(lexicalTerms);
+  const fitted = TfidfModel.fit(docs, options.minDocumentFrequency ?? 2);
+  // The model stores idf as float32; train with exactly the weights inference will see.
+  const { terms } = fitted;
+  const idf = Float32Array.from(fitted.idf);
+  const tfidf = new TfidfModel(terms, idf);
   const n = texts.length;
-  const idf = Float32Array.from(terms, (t) => Math.log((n + 1) / (df.get(t)! + 1)) + 1);
-  const rows = texts.map((t) => {
-    const row = termWeights(t, index, idf);
+  const rows = docs.map((d) => {
+    const row = tfidf.weights(d);
     const norm = Math.sqrt(row.weights.reduce((s, w) => s + w * w, 0)) || 1;
     return { ids: row.ids, weights: row.weights.map((w) => w / norm) };
   });
