@@ -60,7 +60,10 @@ function listPlan(
 export async function extractPosts(ctx: StepContext, input: ExtractInput): Promise<ExtractResult> {
   const tenantId = parseTenantId(input.tenantId);
   const state = await readTenantState(ctx, tenantId);
-  const previous = state ? await readJsonLines<SnapshotPost>(ctx.artifacts, state.snapshotUri) : [];
+  // Snapshots written before titles were kept have none: typed as what may be on disk.
+  const previous = state
+    ? await readJsonLines<Partial<SnapshotPost>>(ctx.artifacts, state.snapshotUri)
+    : [];
   // A snapshot written before titles were kept would leave the title-aware algorithm blind to
   // every unchanged post: such a tenant is read in full once.
   const incremental = state !== null && previous.every((p) => p.title !== undefined);
@@ -71,7 +74,7 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
     );
   }
   const posts = new Map<string, SnapshotPost>();
-  if (incremental) for (const p of previous) posts.set(p.postId, p);
+  if (incremental) for (const p of previous as SnapshotPost[]) posts.set(p.postId, p);
 
   const skipped: Partial<Record<SkipReason, number>> = {};
   const skippedExamples: string[] = [];

@@ -125,9 +125,7 @@ async function textLists(
   rank: RankTexts,
 ): Promise<{ listsUri: string; lists: number }> {
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
-  const unique = [
-    ...new Map(posts.map((p) => [p.contentHash, { title: p.title ?? '', text: p.text }])),
-  ];
+  const unique = [...new Map(posts.map((p) => [p.contentHash, { title: p.title, text: p.text }]))];
   const knn = rank(
     unique.map(([, fields]) => fields),
     ctx.config.neighbours.k + 1,

@@ -25,8 +25,8 @@ export interface Interaction {
 /** A post as the pipeline keeps it between steps: only what embedding and ranking need. */
 export interface SnapshotPost {
   postId: string;
-  /** The title as it starts `text` (absent in snapshots written before titles were kept). */
-  title?: string;
+  /** The title as it starts `text` (extract re-reads tenants whose older snapshot lacks it). */
+  title: string;
   text: string;
   contentHash: string;
   createdAt: string;

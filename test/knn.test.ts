@@ -82,6 +82,7 @@ describe('faiss neighbours', () => {
 describe('related lists', () => {
   const post = (postId: string, text: string, createdAt: string): SnapshotPost => ({
     postId,
+    title: '',
     text,
     contentHash: contentHash(text),
     createdAt,
