@@ -375,6 +375,18 @@ describe('infra: configuration errors', () => {
     );
   });
 
+  it("makes the posts source a view over the product's tables when a query is configured", async () => {
+    const query =
+      'SELECT community AS tenantId, id AS postId, subject AS title FROM `p.product.posts`';
+    const d = await deployWithMocks('dev', {
+      ...stackConfig('dev'),
+      'osusume:postsViewQuery': query,
+    });
+    const posts = d.one(T.table, 'posts').inputs;
+    expect(posts.view).toEqual({ query, useLegacySql: false });
+    expect(posts.schema).toBeUndefined();
+  });
+
   it('can authenticate the worker to Temporal with an API key instead of mTLS', async () => {
     const config = withImages('dev');
     const temporal = JSON.parse(config['osusume:temporal']!);
