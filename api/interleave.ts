@@ -41,7 +41,7 @@ export function teamDraft(
     if (!item) break;
     shown.add(item.postId);
     picks[side.team]! += 1;
-    out.push({ ...item, team: side.team });
+    out.push({ postId: item.postId, score: item.score, team: side.team });
   }
   return out;
 }

@@ -47,7 +47,11 @@ export class FileLogSink extends BufferedSink {
     await mkdir(this.dir, { recursive: true });
     const day = new Date().toISOString().slice(0, 10);
     const byLog = new Map<LogName, string[]>();
-    for (const { log, line } of batch) byLog.set(log, [...(byLog.get(log) ?? []), line]);
+    for (const { log, line } of batch) {
+      const lines = byLog.get(log);
+      if (lines) lines.push(line);
+      else byLog.set(log, [line]);
+    }
     for (const [log, lines] of byLog)
       await appendFile(path.join(this.dir, `${log}-${day}.jsonl`), lines.join('\n') + '\n');
   }

@@ -28,7 +28,11 @@ export class LmdbStore extends ActiveVersionReads implements RecommendationStore
   constructor(file: string) {
     super();
     mkdirSync(path.dirname(file), { recursive: true });
-    this.db = open<unknown, Key>({ path: file, compression: false });
+    this.db = open<unknown, Key>({
+      path: file,
+      compression: false,
+      sharedStructuresKey: Symbol.for('structures'),
+    });
   }
 
   async writeLists(
