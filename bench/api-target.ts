@@ -1,6 +1,7 @@
 /**
  * The servers bench/api.ts loads, each in its own process:
- *   tsx bench/api-target.ts ceiling PORT        a bare Hono handler returning a constant (the ceiling)
+ *   tsx bench/api-target.ts ceiling PORT [US]   a bare Hono handler returning a constant (the ceiling),
+ *                                               after US microseconds of busy work when given
  *   tsx bench/api-target.ts related PORT DIR    the real API on the LMDB store seeded in DIR
  * Prints "ready" once listening.
  */
@@ -9,15 +10,25 @@ import { Hono } from 'hono';
 import { startServer } from '../api/server.js';
 import { parseConfig } from '../core/config.js';
 
-const [mode, port, dir] = process.argv.slice(2);
+const [mode, port, arg] = process.argv.slice(2);
+
+/** Spins for `us` microseconds: a stand-in for a handler's own synchronous work. */
+function work(us: number): void {
+  const until = performance.now() + us / 1000;
+  while (performance.now() < until);
+}
 
 if (mode === 'ceiling') {
+  const workUs = Number(arg ?? 0);
   const body = {
     requestId: 'x',
     items: Array.from({ length: 10 }, (_, i) => ({ postId: `p${i}`, rank: i + 1, score: 0.5 })),
   };
   const app = new Hono();
-  app.get('*', (c) => c.json(body));
+  app.get('*', (c) => {
+    if (workUs > 0) work(workUs);
+    return c.json(body);
+  });
   serve({ fetch: app.fetch, port: Number(port), hostname: '127.0.0.1' }, () =>
     console.log('ready'),
   );
@@ -28,7 +39,7 @@ if (mode === 'ceiling') {
       experimentsFile: 'experiments.yaml',
       api: { keysFile: 'keys.json', logsDir: 'logs', tenantMetrics: true },
     },
-    dir!,
+    arg!,
   );
   await startServer(config, Number(port));
   console.log('ready');

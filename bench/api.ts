@@ -5,6 +5,8 @@
  * 1. Throughput: as fast as each goes, in alternating rounds (ratio = median related / median
  *    ceiling requests/s; goal >= 0.7).
  * 2. Latency: the related endpoint at half the ceiling's rate (goal: p99 <= 5 ms).
+ * A third server, the ceiling's handler after 10 µs of busy work, calibrates the ratio: it shows
+ * what a handler that does almost nothing of its own reaches on this machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ const POSTS = 10_000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
 const WARMUP = 3;
+const CALIBRATION_WORK_US = 10;
 const ROUNDS = 3;
 
 async function seed(dir: string): Promise<string> {
@@ -121,15 +124,18 @@ async function main(): Promise<void> {
   // loaded at a time), in alternating rounds, and the medians are compared.
   const ceilingServer = await start(['ceiling', '18581']);
   const relatedServer = await start(['related', '18582', dir]);
+  const workServer = await start(['ceiling', '18583', String(CALIBRATION_WORK_US)]);
   const ceilingUrl = 'http://127.0.0.1:18581';
   const relatedUrl = 'http://127.0.0.1:18582';
-  await load(ceilingUrl, apiKey, undefined, WARMUP);
-  await load(relatedUrl, apiKey, undefined, WARMUP);
+  const workUrl = 'http://127.0.0.1:18583';
+  for (const url of [ceilingUrl, relatedUrl, workUrl]) await load(url, apiKey, undefined, WARMUP);
   const ceilings: Awaited<ReturnType<typeof round>>[] = [];
   const relateds: Awaited<ReturnType<typeof round>>[] = [];
+  const works: Awaited<ReturnType<typeof round>>[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     ceilings.push(await round(ceilingServer, ceilingUrl, apiKey));
     relateds.push(await round(relatedServer, relatedUrl, apiKey));
+    works.push(await round(workServer, workUrl, apiKey));
   }
   const median = <R extends autocannon.Result>(results: R[]) =>
     [...results].sort((a, b) => a.requests.average - b.requests.average)[
@@ -137,14 +143,17 @@ async function main(): Promise<void> {
     ]!;
   const ceiling = median(ceilings);
   const related = median(relateds);
+  const worked = median(works);
   const halfRate = Math.round(ceiling.requests.average / 2);
   const paced = await load(relatedUrl, apiKey, halfRate);
   await stop(ceilingServer);
   await stop(relatedServer);
+  await stop(workServer);
   rmSync(dir, { recursive: true, force: true });
 
   const errors = related.errors + related.non2xx + paced.errors + paced.non2xx;
   const ratio = related.requests.average / ceiling.requests.average;
+  const workRatio = worked.requests.average / ceiling.requests.average;
   console.log(
     `ceiling (bare Hono, constant JSON): ${ceiling.requests.average.toFixed(0)} req/s, p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms`,
   );
@@ -152,7 +161,10 @@ async function main(): Promise<void> {
     `related (LMDB, experiments, logs):  ${related.requests.average.toFixed(0)} req/s, p50 ${related.latency.p50} ms, p99 ${related.latency.p99} ms`,
   );
   console.log(
-    `server CPU per request: ceiling ${ceiling.cpuUsPerRequest} µs, related ${related.cpuUsPerRequest} µs`,
+    `ceiling + ${CALIBRATION_WORK_US} µs of work:         ${worked.requests.average.toFixed(0)} req/s (ratio ${workRatio.toFixed(3)})`,
+  );
+  console.log(
+    `server CPU per request: ceiling ${ceiling.cpuUsPerRequest} µs, related ${related.cpuUsPerRequest} µs, ceiling + ${CALIBRATION_WORK_US} µs ${worked.cpuUsPerRequest} µs`,
   );
   console.log(
     `related at ${halfRate} req/s (half the ceiling): p50 ${paced.latency.p50} ms, p99 ${paced.latency.p99} ms; errors/non-2xx ${errors}`,
@@ -170,6 +182,9 @@ async function main(): Promise<void> {
       ),
       ceilingCpuUsPerRequest: ceiling.cpuUsPerRequest,
       relatedCpuUsPerRequest: related.cpuUsPerRequest,
+      calibrationWorkUs: CALIBRATION_WORK_US,
+      calibrationRatio: +workRatio.toFixed(3),
+      calibrationCpuUsPerRequest: worked.cpuUsPerRequest,
       halfRate,
       halfRateP50Ms: paced.latency.p50,
       halfRateP99Ms: paced.latency.p99,
