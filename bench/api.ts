@@ -4,13 +4,15 @@
  * @hono/node-server in a child process and loaded by autocannon from this one.
  * 1. Throughput: as fast as each goes, in alternating rounds (ratio = median related / median
  *    ceiling requests/s; goal >= 0.7).
- * 2. Latency: the related endpoint at half the ceiling's rate (goal: p99 <= 5 ms).
+ * 2. Latency: the related endpoint at half the ceiling's rate (goal: p99 <= 5 ms), and at half its
+ *    own maximum (what one instance sustains, for capacity planning).
  * A third server, the ceiling's handler after 10 µs of busy work, calibrates the ratio: it shows
  * what a handler that does almost nothing of its own reaches on this machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Agent, request } from 'node:http';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { LmdbStore } from '../core/store/lmdb.js';
@@ -89,32 +91,90 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-function load(
-  url: string,
-  apiKey: string,
-  overallRate?: number,
-  duration = SECONDS,
-): Promise<autocannon.Result> {
+/** The n-th request's path: a spread of posts and users, half of them on the A/B-tested surface. */
+function requestPath(n: number): string {
+  const surface = n % 2 === 0 ? '&surface=footer' : '';
+  return `/v1/tenants/acme/posts/p${(n * 7919) % POSTS}/related?userId=u${n % 5000}&limit=10${surface}`;
+}
+
+/** Closed-loop load as fast as the server answers (throughput). */
+function load(url: string, apiKey: string, duration = SECONDS): Promise<autocannon.Result> {
   let n = 0;
   return autocannon({
     url,
     connections: CONNECTIONS,
     duration,
-    ...(overallRate ? { overallRate } : {}),
     headers: { authorization: `Bearer ${apiKey}` },
     requests: [
       {
         setupRequest: (req) => {
           n += 1;
-          const surface = n % 2 === 0 ? '&surface=footer' : '';
-          return {
-            ...req,
-            path: `/v1/tenants/acme/posts/p${(n * 7919) % POSTS}/related?userId=u${n % 5000}&limit=10${surface}`,
-          };
+          req.path = requestPath(n);
+          return req;
         },
       },
     ],
   });
+}
+
+interface PacedLatency {
+  rate: number;
+  requests: number;
+  errors: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * Open-loop load at a steady rate (latency). autocannon's `overallRate` sends each second's
+ * quota in a burst at the start of the second, which measures queueing behind the burst; here
+ * request i is due at start + i/rate, and its latency counts from then (a late send is the
+ * server's delay too, so a slow server cannot hide it by slowing the sender). The first second
+ * opens the connections and is not counted.
+ */
+async function paced(
+  url: string,
+  apiKey: string,
+  rate: number,
+  duration = SECONDS,
+): Promise<PacedLatency> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const warmup = Math.round(rate);
+  const total = warmup + Math.round(rate * duration);
+  const latencies: number[] = [];
+  let errors = 0;
+  let sent = 0;
+  const start = performance.now();
+  await new Promise<void>((resolve) => {
+    let finished = 0;
+    const done = (i: number, due: number, ok: boolean) => {
+      if (!ok) errors += 1;
+      else if (i >= warmup) latencies.push(performance.now() - due);
+      if (++finished === total) resolve();
+    };
+    const tick = () => {
+      const dueNow = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
+      for (; sent < dueNow; sent++) {
+        const [i, due] = [sent, start + (sent / rate) * 1000];
+        const req = request(`${url}${requestPath(sent)}`, {
+          agent,
+          headers: { authorization: `Bearer ${apiKey}` },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => done(i, due, res.statusCode === 200));
+        });
+        req.on('error', () => done(i, due, false));
+        req.end();
+      }
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => +(latencies[Math.floor(q * (latencies.length - 1))] ?? NaN).toFixed(2);
+  return { rate, requests: latencies.length, errors, p50: at(0.5), p99: at(0.99) };
 }
 
 async function main(): Promise<void> {
@@ -128,7 +188,7 @@ async function main(): Promise<void> {
   const ceilingUrl = 'http://127.0.0.1:18581';
   const relatedUrl = 'http://127.0.0.1:18582';
   const workUrl = 'http://127.0.0.1:18583';
-  for (const url of [ceilingUrl, relatedUrl, workUrl]) await load(url, apiKey, undefined, WARMUP);
+  for (const url of [ceilingUrl, relatedUrl, workUrl]) await load(url, apiKey, WARMUP);
   const ceilings: Awaited<ReturnType<typeof round>>[] = [];
   const relateds: Awaited<ReturnType<typeof round>>[] = [];
   const works: Awaited<ReturnType<typeof round>>[] = [];
@@ -144,14 +204,18 @@ async function main(): Promise<void> {
   const ceiling = median(ceilings);
   const related = median(relateds);
   const worked = median(works);
+  // The overloading probe last, so that its backlog cannot slow the others.
+  const halfOwnRate = Math.round(related.requests.average / 2);
+  const atHalfOwn = await paced(relatedUrl, apiKey, halfOwnRate);
+  const ceilingAtHalfOwn = await paced(ceilingUrl, apiKey, halfOwnRate);
   const halfRate = Math.round(ceiling.requests.average / 2);
-  const paced = await load(relatedUrl, apiKey, halfRate);
+  const atHalfCeiling = await paced(relatedUrl, apiKey, halfRate);
   await stop(ceilingServer);
   await stop(relatedServer);
   await stop(workServer);
   rmSync(dir, { recursive: true, force: true });
 
-  const errors = related.errors + related.non2xx + paced.errors + paced.non2xx;
+  const errors = related.errors + related.non2xx + atHalfCeiling.errors + atHalfOwn.errors;
   const ratio = related.requests.average / ceiling.requests.average;
   const workRatio = worked.requests.average / ceiling.requests.average;
   console.log(
@@ -167,7 +231,10 @@ async function main(): Promise<void> {
     `server CPU per request: ceiling ${ceiling.cpuUsPerRequest} µs, related ${related.cpuUsPerRequest} µs, ceiling + ${CALIBRATION_WORK_US} µs ${worked.cpuUsPerRequest} µs`,
   );
   console.log(
-    `related at ${halfRate} req/s (half the ceiling): p50 ${paced.latency.p50} ms, p99 ${paced.latency.p99} ms; errors/non-2xx ${errors}`,
+    `related at ${halfRate} req/s (half the ceiling): p50 ${atHalfCeiling.p50} ms, p99 ${atHalfCeiling.p99} ms`,
+  );
+  console.log(
+    `related at ${halfOwnRate} req/s (half its own maximum): p50 ${atHalfOwn.p50} ms, p99 ${atHalfOwn.p99} ms (ceiling at that rate: p50 ${ceilingAtHalfOwn.p50} ms, p99 ${ceilingAtHalfOwn.p99} ms); errors/non-2xx ${errors}`,
   );
   console.log(
     JSON.stringify({
@@ -186,8 +253,13 @@ async function main(): Promise<void> {
       calibrationRatio: +workRatio.toFixed(3),
       calibrationCpuUsPerRequest: worked.cpuUsPerRequest,
       halfRate,
-      halfRateP50Ms: paced.latency.p50,
-      halfRateP99Ms: paced.latency.p99,
+      halfRateP50Ms: atHalfCeiling.p50,
+      halfRateP99Ms: atHalfCeiling.p99,
+      halfOwnRate,
+      halfOwnRateP50Ms: atHalfOwn.p50,
+      halfOwnRateP99Ms: atHalfOwn.p99,
+      ceilingHalfOwnRateP50Ms: ceilingAtHalfOwn.p50,
+      ceilingHalfOwnRateP99Ms: ceilingAtHalfOwn.p99,
       errors,
     }),
   );
