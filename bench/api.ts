@@ -218,6 +218,11 @@ async function main(): Promise<void> {
   const errors = related.errors + related.non2xx + atHalfCeiling.errors + atHalfOwn.errors;
   const ratio = related.requests.average / ceiling.requests.average;
   const workRatio = worked.requests.average / ceiling.requests.average;
+  // The same ratio from CPU cost per request, which drifts less than requests/s on a shared host.
+  const cpuRatio =
+    ceiling.cpuUsPerRequest && related.cpuUsPerRequest
+      ? +(ceiling.cpuUsPerRequest / related.cpuUsPerRequest).toFixed(3)
+      : null;
   console.log(
     `ceiling (bare Hono, constant JSON): ${ceiling.requests.average.toFixed(0)} req/s, p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms`,
   );
@@ -228,7 +233,7 @@ async function main(): Promise<void> {
     `ceiling + ${CALIBRATION_WORK_US} µs of work:         ${worked.requests.average.toFixed(0)} req/s (ratio ${workRatio.toFixed(3)})`,
   );
   console.log(
-    `server CPU per request: ceiling ${ceiling.cpuUsPerRequest} µs, related ${related.cpuUsPerRequest} µs, ceiling + ${CALIBRATION_WORK_US} µs ${worked.cpuUsPerRequest} µs`,
+    `server CPU per request: ceiling ${ceiling.cpuUsPerRequest} µs, related ${related.cpuUsPerRequest} µs (ratio by CPU ${cpuRatio}), ceiling + ${CALIBRATION_WORK_US} µs ${worked.cpuUsPerRequest} µs`,
   );
   console.log(
     `related at ${halfRate} req/s (half the ceiling): p50 ${atHalfCeiling.p50} ms, p99 ${atHalfCeiling.p99} ms`,
@@ -249,6 +254,7 @@ async function main(): Promise<void> {
       ),
       ceilingCpuUsPerRequest: ceiling.cpuUsPerRequest,
       relatedCpuUsPerRequest: related.cpuUsPerRequest,
+      cpuRatio,
       calibrationWorkUs: CALIBRATION_WORK_US,
       calibrationRatio: +workRatio.toFixed(3),
       calibrationCpuUsPerRequest: worked.cpuUsPerRequest,
