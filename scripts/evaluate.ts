@@ -155,7 +155,11 @@ export async function evaluate(
         algorithms.map((a) => [a, []]),
       );
       const byTenant = new Map<string, string[]>();
-      for (const i of items) byTenant.set(i.tenant, [...(byTenant.get(i.tenant) ?? []), i.id]);
+      for (const i of items) {
+        const ids = byTenant.get(i.tenant);
+        if (ids) ids.push(i.id);
+        else byTenant.set(i.tenant, [i.id]);
+      }
       for (const [tenant, ids] of [...byTenant].sort()) {
         const catalogue = new Set(ids);
         const related = relatedSets(pairs.get(tenant) ?? [], catalogue);
