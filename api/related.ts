@@ -7,6 +7,7 @@ import {
   type ServedList,
 } from '../core/store/types.js';
 import { teamDraft, type TeamItem } from './interleave.js';
+import type { ListCache } from './list-cache.js';
 import type { LogSink } from './logs.js';
 import type { ApiMetrics } from './metrics.js';
 import type { RelatedResponseBody } from './schemas.js';
@@ -33,6 +34,8 @@ export interface RelatedDeps {
    * per request instead of two (a new version is served within that time of its activation).
    */
   active: (tenantId: string) => Promise<ActiveVersion | null>;
+  /** Lists served recently (a store read per request saved where a post is popular). */
+  lists: ListCache;
   experiments: () => ExperimentsFile;
   hidden: (tenantId: string) => Promise<ReadonlySet<string>>;
   logs: LogSink;
@@ -59,15 +62,19 @@ export class RelatedService {
     algorithm: string,
     postId: string,
   ): Promise<ServedList | null> {
-    const { store, storeTimeoutMs, metrics } = this.deps;
+    const { store, storeTimeoutMs, metrics, lists } = this.deps;
     try {
       const read = this.deps
         .active(tenantId)
         .then((active) =>
           inActiveVersion(active, (version) =>
             algorithm === 'popular'
-              ? store.getPopularAt(tenantId, version)
-              : store.getListAt(tenantId, version, algorithm, postId),
+              ? lists.read([tenantId, version, algorithm], () =>
+                  store.getPopularAt(tenantId, version),
+                )
+              : lists.read([tenantId, version, algorithm, postId], () =>
+                  store.getListAt(tenantId, version, algorithm, postId),
+                ),
           ),
         );
       return await withTimeout(read, storeTimeoutMs);

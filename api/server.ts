@@ -10,6 +10,7 @@ import { log } from '../core/log.js';
 import { openStore } from '../core/store/index.js';
 import { createApp } from './app.js';
 import { ApiKeys } from './auth.js';
+import { ListCache } from './list-cache.js';
 import { FileLogSink, StdoutLogSink, type LogSink } from './logs.js';
 import { ApiMetrics } from './metrics.js';
 import { RelatedService } from './related.js';
@@ -37,6 +38,9 @@ export async function startServer(config: Config, port = config.api.port): Promi
   const related = new RelatedService({
     store,
     active: (t) => active.get(t),
+    lists: new ListCache(
+      config.api.listCacheSize ?? (config.store.kind === 'firestore' ? 10_000 : 0),
+    ),
     experiments: experiments.get,
     hidden: (t) => hidden.get(t),
     logs,

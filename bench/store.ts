@@ -2,12 +2,15 @@
  * npm run bench:store — list writes/s (20 items per list, one version) into LMDB and into the
  * Firestore emulator (BulkWriter, throttling off), in one run; then the API's read path, one list
  * at a time: getList (active pointer, then the list: two round trips) against getListAt with the
- * pointer cached as the API does (one). The emulator is a single-process Java stand-in: its
- * figures bound the client side, not production Firestore.
+ * pointer cached as the API does (one); and getListAt through the API's list cache (a tenth of
+ * the posts) when posts are requested with Zipf(1) popularity, a common model of page views. The
+ * emulator is a single-process Java stand-in: its figures bound the client side, not production
+ * Firestore.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ListCache } from '../api/list-cache.js';
 import { FirestoreStore } from '../core/store/firestore.js';
 import { LmdbStore } from '../core/store/lmdb.js';
 import type { RecommendationStore, RelatedList } from '../core/store/types.js';
@@ -51,6 +54,52 @@ async function readMs(read: (postId: string) => Promise<unknown>, posts: number)
   return (performance.now() - start) / READS;
 }
 
+/** Post ids drawn with Zipf(1) popularity, from a fixed seed (the same sequence every run). */
+function zipfPosts(posts: number, count: number): string[] {
+  const cdf: number[] = [];
+  let total = 0;
+  for (let rank = 1; rank <= posts; rank++) cdf.push((total += 1 / rank));
+  let seed = 42;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  return Array.from({ length: count }, () => {
+    const target = random() * total;
+    let [lo, hi] = [0, posts - 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < target) lo = mid + 1;
+      else hi = mid;
+    }
+    return `post-${(lo * 7919) % posts}`;
+  });
+}
+
+/** Mean ms per read of getListAt over a Zipf sequence, without and with the API's list cache. */
+async function popularityReads(store: RecommendationStore, version: string, posts: number) {
+  const sequence = zipfPosts(posts, 2 * READS);
+  const read = (p: string) => store.getListAt('bench', version, 'embedding', p);
+  let start = performance.now();
+  for (const p of sequence) await read(p);
+  const uncached = (performance.now() - start) / sequence.length;
+  const cache = new ListCache(Math.round(posts / 10));
+  let misses = 0;
+  start = performance.now();
+  for (const p of sequence)
+    await cache.read(['bench', version, 'embedding', p], () => {
+      misses += 1;
+      return read(p);
+    });
+  const cached = (performance.now() - start) / sequence.length;
+  return {
+    zipfUncachedMs: +uncached.toFixed(4),
+    zipfCachedMs: +cached.toFixed(4),
+    cacheHitRate: +(1 - misses / sequence.length).toFixed(3),
+    cacheSpeedup: +(uncached / cached).toFixed(2),
+  };
+}
+
 async function readPaths(store: RecommendationStore, posts: number) {
   const active = (await store.getActive('bench'))!;
   // Warm both paths (connections, caches) before timing either.
@@ -64,6 +113,7 @@ async function readPaths(store: RecommendationStore, posts: number) {
     getListMs: +pointerThenList.toFixed(4),
     getListAtMs: +cachedPointer.toFixed(4),
     speedup: +(pointerThenList / cachedPointer).toFixed(2),
+    ...(await popularityReads(store, active.version, posts)),
   };
 }
 

@@ -95,6 +95,13 @@ export const configSchema = z.object({
       storeTimeoutMs: z.number().int().min(1).default(100),
       defaultLimit: z.number().int().min(1).max(100).default(10),
       maxLimit: z.number().int().min(1).max(100).default(50),
+      /**
+       * Lists kept in memory by the API, least recently used out (0: off); they never go stale,
+       * as a version's lists do not change. Default: 10,000 on Firestore, where a read is a
+       * network round trip, and off on LMDB, whose reads beat the cache's own bookkeeping
+       * (`npm run bench:store`).
+       */
+      listCacheSize: z.number().int().min(0).optional(),
       /** How often the experiments file, keys file and hidden posts are re-read. */
       reloadSeconds: z.number().min(0.1).default(5),
       /** Per-tenant metric labels; turn off for very many tenants. */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { StdoutLogSink, type LogName, type LogSink } from '../api/logs.js';
+import { ListCache } from '../api/list-cache.js';
 import { ApiMetrics } from '../api/metrics.js';
 import { RelatedService } from '../api/related.js';
 import { TtlCache } from '../api/reload.js';
@@ -48,10 +49,12 @@ function service(
   metrics = new ApiMetrics(true),
   logs = new MemorySink(),
   active = (tenantId: string) => store.getActive(tenantId),
+  lists = new ListCache(0),
 ) {
   return new RelatedService({
     store,
     active,
+    lists,
     experiments: () => parseExperiments('defaultAlgorithm: embedding', 'test'),
     hidden: async () => new Set(),
     logs,
@@ -135,6 +138,70 @@ describe('the active version pointer', () => {
     expect(pointerReads).toBe(2);
     await store.close();
     tmp.cleanup();
+  });
+});
+
+describe('the list cache', () => {
+  it('reads a list of the active version from the store once, and the new version after activation', async () => {
+    const tmp = tempDir();
+    const store = await seededStore(tmp.dir);
+    const reads: string[] = [];
+    const counting = Object.assign(Object.create(store), {
+      getListAt: (tenantId: string, version: string, algorithm: string, postId: string) => {
+        reads.push(`${version}/${postId}`);
+        return store.getListAt(tenantId, version, algorithm, postId);
+      },
+    });
+    const pointers = new TtlCache(50, (tenantId) => store.getActive(tenantId));
+    const svc = service(counting, undefined, undefined, (t) => pointers.get(t), new ListCache(10));
+    for (let i = 0; i < 5; i++)
+      expect(await svc.related(request, `r${i}`)).toMatchObject({
+        version: 'v1',
+        items: [{ postId: 'p2' }, { postId: 'p3' }],
+      });
+    expect(reads).toEqual(['v1/p1']);
+    await store.writeLists('t', 'v2', 'embedding', [
+      { postId: 'p1', items: [{ postId: 'new', score: 1 }] },
+    ]);
+    await store.activate(
+      't',
+      { version: 'v2', activatedAt: '', algorithms: ['embedding'], lists: 1 },
+      2,
+    );
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await svc.related({ ...request, limit: 1 }, 'new')).toMatchObject({
+      version: 'v2',
+      items: [{ postId: 'new' }],
+    });
+    expect(reads).toEqual(['v1/p1', 'v2/p1']);
+    await store.close();
+    tmp.cleanup();
+  });
+
+  it('keeps no failed read and drops the least recently used entry first', async () => {
+    const cache = new ListCache(2);
+    const loads: string[] = [];
+    const load = (name: string) => async () => {
+      loads.push(name);
+      return name === 'missing' ? null : [{ postId: name, score: 1 }];
+    };
+    await expect(
+      cache.read(['t', 'v1', 'a'], () => Promise.reject(new Error('unavailable'))),
+    ).rejects.toThrow('unavailable');
+    expect(await cache.read(['t', 'v1', 'a'], load('a'))).toEqual([{ postId: 'a', score: 1 }]);
+    expect(await cache.read(['t', 'v1', 'missing'], load('missing'))).toBeNull();
+    await cache.read(['t', 'v1', 'a'], load('a')); // hit: "missing" is now the oldest
+    await cache.read(['t', 'v1', 'b'], load('b')); // evicts "missing"
+    await cache.read(['t', 'v1', 'a'], load('a')); // hit: "b" is now the oldest
+    await cache.read(['t', 'v1', 'missing'], load('missing')); // evicts "b"
+    await cache.read(['t', 'v1', 'b'], load('b'));
+    expect(loads).toEqual(['a', 'missing', 'b', 'missing', 'b']);
+    expect(cache.size).toBe(2);
+    const off = new ListCache(0);
+    await off.read(['t', 'v1', 'a'], load('a'));
+    await off.read(['t', 'v1', 'a'], load('a'));
+    expect(loads.slice(5)).toEqual(['a', 'a']);
+    expect(off.size).toBe(0);
   });
 });
 
