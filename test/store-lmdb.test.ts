@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LmdbStore } from '../core/store/lmdb.js';
 import { storeContract } from './helpers/store-contract.js';
@@ -26,24 +27,33 @@ storeContract(
 );
 
 describe('LMDB shared record structures', () => {
-  it('a reader opened before the batch wrote new shapes still decodes them (batch and API are two processes)', async () => {
+  it('a reader opened before another process wrote new shapes still decodes them (the API and the batch)', async () => {
     const file = `${tmp.dir}/shared.lmdb`;
     const reader = new LmdbStore(file);
-    const writer = new LmdbStore(file);
     try {
       expect(await reader.getActive('acme')).toBeNull();
       const items = [{ postId: 'b', score: 0.5 }];
-      await writer.writeLists('acme', 'v1', 'fielded', [{ postId: 'a', items }]);
-      await writer.writePopular('acme', 'v1', items);
-      await writer.activate(
-        'acme',
-        { version: 'v1', activatedAt: '2026-01-01T00:00:00Z', algorithms: ['fielded'], lists: 1 },
-        2,
+      const batch = `
+        import { LmdbStore } from ${JSON.stringify(new URL('../core/store/lmdb.ts', import.meta.url).pathname)};
+        const store = new LmdbStore(${JSON.stringify(file)});
+        await store.writeLists('acme', 'v1', 'fielded', [{ postId: 'a', items: ${JSON.stringify(items)} }]);
+        await store.activate('acme', { version: 'v1', activatedAt: '2026-01-01T00:00:00Z', algorithms: ['fielded'], lists: 1 }, 2);
+        await store.close();`;
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', batch],
+        {
+          encoding: 'utf8',
+        },
       );
+      expect(child.stderr).toBe('');
+      expect(child.status).toBe(0);
+      // lmdb-js reads from one snapshot until the event loop turns; the API's requests each
+      // start on a new turn.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       expect(await reader.getList('acme', 'fielded', 'a')).toEqual({ version: 'v1', items });
       expect((await reader.getActive('acme'))?.algorithms).toEqual(['fielded']);
     } finally {
-      await writer.close();
       await reader.close();
     }
   });
