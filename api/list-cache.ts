@@ -20,6 +20,7 @@ export class ListCache {
     key: readonly string[],
     load: () => Promise<ScoredItem[] | null>,
   ): Promise<ScoredItem[] | null> {
+    if (this.capacity === 0) return load();
     // Ids cannot hold U+0000 (core/ids.ts), so joined keys of different parts never collide.
     const joined = key.join('\u0000');
     const hit = this.entries.get(joined);
@@ -29,10 +30,8 @@ export class ListCache {
       return hit;
     }
     const value = await load();
-    if (this.capacity > 0) {
-      this.entries.set(joined, value);
-      if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    }
+    this.entries.set(joined, value);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return value;
   }
 }

@@ -38,9 +38,7 @@ export async function startServer(config: Config, port = config.api.port): Promi
   const related = new RelatedService({
     store,
     active: (t) => active.get(t),
-    lists: new ListCache(
-      config.api.listCacheSize ?? (config.store.kind === 'firestore' ? 10_000 : 0),
-    ),
+    lists: new ListCache(config.api.listCacheSize),
     experiments: experiments.get,
     hidden: (t) => hidden.get(t),
     logs,

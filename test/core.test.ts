@@ -25,6 +25,16 @@ describe('configuration', () => {
     expect(config.neighbours.k).toBe(20);
   });
 
+  it('caches lists in the API on Firestore and not on LMDB, unless told', () => {
+    const firestore = { kind: 'firestore', projectId: 'demo' };
+    expect(parseConfig({}, '/').api.listCacheSize).toBe(0);
+    expect(parseConfig({ store: firestore }, '/').api.listCacheSize).toBe(10_000);
+    expect(
+      parseConfig({ store: firestore, api: { listCacheSize: 0 } }, '/').api.listCacheSize,
+    ).toBe(0);
+    expect(parseConfig({ api: { listCacheSize: 50 } }, '/').api.listCacheSize).toBe(50);
+  });
+
   it('names every offending entry and says what to do', () => {
     expect(() => parseConfig({ neighbours: { k: 0 }, store: { kind: 'redis' } }, '/')).toThrow(
       /Invalid configuration in configuration:\n {2}- store.kind: .*\n {2}- neighbours.k: .*\nFix these entries/,
