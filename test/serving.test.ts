@@ -44,6 +44,18 @@ async function seededStore(dir: string): Promise<LmdbStore> {
   return store;
 }
 
+/** Version v2, whose list for p1 holds only "new", becomes the active one. */
+async function activateNewVersion(store: LmdbStore): Promise<void> {
+  await store.writeLists('t', 'v2', 'embedding', [
+    { postId: 'p1', items: [{ postId: 'new', score: 1 }] },
+  ]);
+  await store.activate(
+    't',
+    { version: 'v2', activatedAt: '', algorithms: ['embedding'], lists: 1 },
+    2,
+  );
+}
+
 function service(
   store: RecommendationStore,
   metrics = new ApiMetrics(true),
@@ -120,14 +132,7 @@ describe('the active version pointer', () => {
     const svc = service(store, undefined, undefined, (t) => pointers.get(t));
     for (let i = 0; i < 20; i++) expect((await svc.related(request, `r${i}`)).version).toBe('v1');
     expect(pointerReads).toBe(1);
-    await store.writeLists('t', 'v2', 'embedding', [
-      { postId: 'p1', items: [{ postId: 'new', score: 1 }] },
-    ]);
-    await store.activate(
-      't',
-      { version: 'v2', activatedAt: '', algorithms: ['embedding'], lists: 1 },
-      2,
-    );
+    await activateNewVersion(store);
     // Within the interval the old version is still whole and served; after it, the new one.
     expect((await svc.related(request, 'old')).version).toBe('v1');
     await new Promise((r) => setTimeout(r, 60));
@@ -160,14 +165,7 @@ describe('the list cache', () => {
         items: [{ postId: 'p2' }, { postId: 'p3' }],
       });
     expect(reads).toEqual(['v1/p1']);
-    await store.writeLists('t', 'v2', 'embedding', [
-      { postId: 'p1', items: [{ postId: 'new', score: 1 }] },
-    ]);
-    await store.activate(
-      't',
-      { version: 'v2', activatedAt: '', algorithms: ['embedding'], lists: 1 },
-      2,
-    );
+    await activateNewVersion(store);
     await new Promise((r) => setTimeout(r, 60));
     expect(await svc.related({ ...request, limit: 1 }, 'new')).toMatchObject({
       version: 'v2',
