@@ -36,119 +36,120 @@ const storeSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-export const configSchema = z
-  .object({
-    warehouse: warehouseSchema.default({ kind: 'duckdb', path: '.osusume/warehouse.duckdb' }),
-    store: storeSchema.default({ kind: 'lmdb', path: '.osusume/store.lmdb' }),
-    artifactsDir: z.string().default('.osusume/artifacts'),
-    model: z
-      .object({
-        /**
-         * A folder with model.onnx (or model_quantized.onnx) and tokenizer.json. When it holds no
-         * model, every tenant trains its own LSA model in the batch (core/model/lsa.ts).
-         */
-        dir: z.string().default('.osusume/model'),
-        /** Prepended to every text, e.g. "passage: " for the e5 family. */
-        prefix: z.string().default(''),
-        threads: z.number().int().min(1).max(64).default(2),
-        batchSize: z.number().int().min(1).max(1024).default(32),
-        maxTokens: z.number().int().min(8).max(8192).default(128),
-        /** Dimensions of the per-tenant LSA model trained when model.dir holds no model. */
-        lsaDim: z.number().int().min(2).max(1024).default(128),
-      })
-      .prefault({}),
-    neighbours: z
-      .object({
-        k: z.number().int().min(1).max(200).default(20),
-        /** Up to this many posts the search is exact (BLAS); above it IVF, which wins only at larger sizes (BENCHMARKS.md). */
-        exactMaxPosts: z.number().int().min(1).default(50_000),
-        /** IVF lists probed per query: higher is slower and closer to exact. */
-        nprobe: z.number().int().min(1).max(4096).default(16),
-      })
-      .prefault({}),
-    pipeline: z
-      .object({
-        /** Tenants with fewer live posts get a popularity/recency list instead of embeddings. */
-        minPostsForEmbedding: z.number().int().min(2).default(20),
-        /** Versions kept per tenant, the active one included (older ones are garbage-collected). */
-        keepVersions: z.number().int().min(2).default(2),
-        maxPostChars: z.number().int().min(100).default(200_000),
-        maxTextChars: z.number().int().min(100).default(4_000),
-        /** Tenants processed at once by the local batch command. */
-        concurrency: z.number().int().min(1).max(64).default(1),
-        /** Tenants whose lists are no longer computed; their served lists are purged after the grace period. */
-        disabledTenants: z.array(z.string()).default([]),
-        /** Days a tenant may be missing from the warehouse (or disabled) before its lists are purged. */
-        purgeGraceDays: z.number().min(0).default(7),
-      })
-      .prefault({}),
-    /** The experiments file shared by the API and the batch (see experiments.schema.json). */
-    experimentsFile: z.string().default('experiments.yaml'),
-    api: z
-      .object({
-        port: z.number().int().min(0).max(65535).default(8080),
-        /** API keys: entries of { id, sha256, tenants } (hashes only; see `npm run api-key`). */
-        keysFile: z.string().default('.osusume/api-keys.json'),
-        /** JSON-lines logs: "file" writes {logsDir}/{log}-YYYY-MM-DD.jsonl, "stdout" for Cloud Logging. */
-        logSink: z.enum(['file', 'stdout']).default('file'),
-        logsDir: z.string().default('.osusume/logs'),
-        /** A store read slower than this is abandoned for the popular fallback. */
-        storeTimeoutMs: z.number().int().min(1).default(100),
-        defaultLimit: z.number().int().min(1).max(100).default(10),
-        maxLimit: z.number().int().min(1).max(100).default(50),
-        /**
-         * Lists kept in memory by the API, least recently used out (0: off); they never go stale,
-         * as a version's lists do not change. Default: 10,000 on Firestore, where a read is a
-         * network round trip, and off on LMDB, whose reads beat the cache's own bookkeeping
-         * (`npm run bench:store`).
-         */
-        listCacheSize: z.number().int().min(0).optional(),
-        /** How often the experiments file, keys file and hidden posts are re-read. */
-        reloadSeconds: z.number().min(0.1).default(5),
-        /** Per-tenant metric labels; turn off for very many tenants. */
-        tenantMetrics: z.boolean().default(true),
-      })
-      .prefault({}),
-    alerts: z
-      .object({
-        /** Slack incoming webhook for failed runs (a secret: prefer OSUSUME_SLACK_WEBHOOK_URL). */
-        slackWebhookUrl: z.string().url().optional(),
-      })
-      .prefault({}),
-    temporal: z
-      .object({
-        address: z.string().default('localhost:7233'),
-        namespace: z.string().default('default'),
-        taskQueue: z.string().default('osusume'),
-        /** mTLS for Temporal Cloud: PEM files (paths) of the client certificate and key. */
-        tlsCertFile: z.string().optional(),
-        tlsKeyFile: z.string().optional(),
-        apiKey: z.string().optional(),
-        /** Tenant workflows running at once per batch (pending children stay far below 2,000). */
-        maxConcurrentTenants: z.number().int().min(1).max(1000).default(20),
-        /** Tenants per batch workflow run before it continues as new (keeps history small). */
-        tenantsPerSegment: z.number().int().min(1).max(2000).default(1000),
-        maxConcurrentActivities: z.number().int().min(1).max(256).default(4),
-        schedule: z
-          .object({
-            id: z.string().default('osusume-nightly'),
-            /** Cron in `timezone`; the default is 03:00 in Tokyo. */
-            cron: z.string().default('0 3 * * *'),
-            timezone: z.string().default('Asia/Tokyo'),
-            /** Missed runs (server down) are still started within this window, else skipped. */
-            catchupWindow: z.string().default('6h'),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
-  })
-  .transform((config) => ({
-    ...config,
-    api: {
-      ...config.api,
-      listCacheSize: config.api.listCacheSize ?? (config.store.kind === 'firestore' ? 10_000 : 0),
-    },
-  }));
+const configFields = z.object({
+  warehouse: warehouseSchema.default({ kind: 'duckdb', path: '.osusume/warehouse.duckdb' }),
+  store: storeSchema.default({ kind: 'lmdb', path: '.osusume/store.lmdb' }),
+  artifactsDir: z.string().default('.osusume/artifacts'),
+  model: z
+    .object({
+      /**
+       * A folder with model.onnx (or model_quantized.onnx) and tokenizer.json. When it holds no
+       * model, every tenant trains its own LSA model in the batch (core/model/lsa.ts).
+       */
+      dir: z.string().default('.osusume/model'),
+      /** Prepended to every text, e.g. "passage: " for the e5 family. */
+      prefix: z.string().default(''),
+      threads: z.number().int().min(1).max(64).default(2),
+      batchSize: z.number().int().min(1).max(1024).default(32),
+      maxTokens: z.number().int().min(8).max(8192).default(128),
+      /** Dimensions of the per-tenant LSA model trained when model.dir holds no model. */
+      lsaDim: z.number().int().min(2).max(1024).default(128),
+    })
+    .prefault({}),
+  neighbours: z
+    .object({
+      k: z.number().int().min(1).max(200).default(20),
+      /** Up to this many posts the search is exact (BLAS); above it IVF, which wins only at larger sizes (BENCHMARKS.md). */
+      exactMaxPosts: z.number().int().min(1).default(50_000),
+      /** IVF lists probed per query: higher is slower and closer to exact. */
+      nprobe: z.number().int().min(1).max(4096).default(16),
+    })
+    .prefault({}),
+  pipeline: z
+    .object({
+      /** Tenants with fewer live posts get a popularity/recency list instead of embeddings. */
+      minPostsForEmbedding: z.number().int().min(2).default(20),
+      /** Versions kept per tenant, the active one included (older ones are garbage-collected). */
+      keepVersions: z.number().int().min(2).default(2),
+      maxPostChars: z.number().int().min(100).default(200_000),
+      maxTextChars: z.number().int().min(100).default(4_000),
+      /** Tenants processed at once by the local batch command. */
+      concurrency: z.number().int().min(1).max(64).default(1),
+      /** Tenants whose lists are no longer computed; their served lists are purged after the grace period. */
+      disabledTenants: z.array(z.string()).default([]),
+      /** Days a tenant may be missing from the warehouse (or disabled) before its lists are purged. */
+      purgeGraceDays: z.number().min(0).default(7),
+    })
+    .prefault({}),
+  /** The experiments file shared by the API and the batch (see experiments.schema.json). */
+  experimentsFile: z.string().default('experiments.yaml'),
+  api: z
+    .object({
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** API keys: entries of { id, sha256, tenants } (hashes only; see `npm run api-key`). */
+      keysFile: z.string().default('.osusume/api-keys.json'),
+      /** JSON-lines logs: "file" writes {logsDir}/{log}-YYYY-MM-DD.jsonl, "stdout" for Cloud Logging. */
+      logSink: z.enum(['file', 'stdout']).default('file'),
+      logsDir: z.string().default('.osusume/logs'),
+      /** A store read slower than this is abandoned for the popular fallback. */
+      storeTimeoutMs: z.number().int().min(1).default(100),
+      defaultLimit: z.number().int().min(1).max(100).default(10),
+      maxLimit: z.number().int().min(1).max(100).default(50),
+      /**
+       * Lists kept in memory by the API, least recently used out (0: off); they never go stale,
+       * as a version's lists do not change. Default: 10,000 on Firestore, where a read is a
+       * network round trip, and off on LMDB, whose reads beat the cache's own bookkeeping
+       * (`npm run bench:store`).
+       */
+      listCacheSize: z.number().int().min(0).optional(),
+      /** How often the experiments file, keys file and hidden posts are re-read. */
+      reloadSeconds: z.number().min(0.1).default(5),
+      /** Per-tenant metric labels; turn off for very many tenants. */
+      tenantMetrics: z.boolean().default(true),
+    })
+    .prefault({}),
+  alerts: z
+    .object({
+      /** Slack incoming webhook for failed runs (a secret: prefer OSUSUME_SLACK_WEBHOOK_URL). */
+      slackWebhookUrl: z.string().url().optional(),
+    })
+    .prefault({}),
+  temporal: z
+    .object({
+      address: z.string().default('localhost:7233'),
+      namespace: z.string().default('default'),
+      taskQueue: z.string().default('osusume'),
+      /** mTLS for Temporal Cloud: PEM files (paths) of the client certificate and key. */
+      tlsCertFile: z.string().optional(),
+      tlsKeyFile: z.string().optional(),
+      apiKey: z.string().optional(),
+      /** Tenant workflows running at once per batch (pending children stay far below 2,000). */
+      maxConcurrentTenants: z.number().int().min(1).max(1000).default(20),
+      /** Tenants per batch workflow run before it continues as new (keeps history small). */
+      tenantsPerSegment: z.number().int().min(1).max(2000).default(1000),
+      maxConcurrentActivities: z.number().int().min(1).max(256).default(4),
+      schedule: z
+        .object({
+          id: z.string().default('osusume-nightly'),
+          /** Cron in `timezone`; the default is 03:00 in Tokyo. */
+          cron: z.string().default('0 3 * * *'),
+          timezone: z.string().default('Asia/Tokyo'),
+          /** Missed runs (server down) are still started within this window, else skipped. */
+          catchupWindow: z.string().default('6h'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+});
+
+/** The configuration with the defaults that depend on another entry filled in. */
+export const configSchema = configFields.transform((config) => ({
+  ...config,
+  api: {
+    ...config.api,
+    listCacheSize: config.api.listCacheSize ?? (config.store.kind === 'firestore' ? 10_000 : 0),
+  },
+}));
 
 export type Config = z.infer<typeof configSchema>;
 export type WarehouseConfig = Config['warehouse'];
