@@ -1,11 +1,9 @@
 /**
  * Runs one batch on Temporal when it can: the server at TEMPORAL_ADDRESS, else a Temporal dev
- * server started through the SDK (it downloads the Temporal CLI, so it needs internet; it comes
- * with the Web UI). Returns null, with the reason, when neither is possible: the caller then
- * runs the same flow in process.
+ * server with its Web UI (scripts/temporal-dev-server.ts). Returns the reason when neither is
+ * possible: the caller then runs the same flow in process.
  */
 import { Client, Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
@@ -14,6 +12,7 @@ import type { BatchReport } from '../workflows/batch-flow.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { batchWorkflowId } from '../workflows/ids.js';
 import { batchOptions } from './temporal.js';
+import { startDevServer } from './temporal-dev-server.js';
 import { createWorker } from './worker.js';
 
 const DEV_UI_PORT = 8233;
@@ -45,20 +44,20 @@ async function connectTemporal(
     };
   }
   try {
-    const dev = await TestWorkflowEnvironment.createLocal({
-      server: { ui: true, uiPort: DEV_UI_PORT },
+    const dev = await startDevServer({
+      ui: true,
+      uiPort: DEV_UI_PORT,
+      namespace: config.temporal.namespace,
     });
     return {
-      description: 'a Temporal dev server started for this run',
-      client: dev.client,
-      connection: dev.nativeConnection,
-      uiUrl: `http://localhost:${DEV_UI_PORT}`,
+      description: `a Temporal dev server started for this run (${dev.address})`,
+      client: dev.env.client,
+      connection: dev.env.nativeConnection,
+      uiUrl: dev.uiUrl,
       teardown: () => dev.teardown(),
     };
   } catch (error) {
-    return {
-      unavailable: `TEMPORAL_ADDRESS is not set and no Temporal dev server could be started (${errorMessage(error).slice(0, 160)})`,
-    };
+    return { unavailable: `TEMPORAL_ADDRESS is not set. ${errorMessage(error)}` };
   }
 }
 

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh clone: npm dependencies, then faiss-node.
+# Idempotent set-up for a fresh clone: npm dependencies, faiss-node, a Temporal CLI, Chromium.
 # faiss-node's own install downloads a prebuilt binary (works with internet). Where that is not
 # possible (offline CI), it is compiled here against Debian's libfaiss, linked to OpenBLAS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { printf '[setup] %s\n' "$*" >&2; }
-fail() { say "ERROR: $*"; exit 1; }
+source scripts/setup/lib.sh
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || fail "Node $node_major found; osusume needs Node 20 or newer."
@@ -26,18 +25,6 @@ if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 faiss_loads() { node -e 'require("faiss-node")' >/dev/null 2>&1; }
-
-apt_install() {
-  if ! command -v apt-get >/dev/null; then
-    fail "faiss-node has no prebuilt binary for this machine and there is no apt-get to install libfaiss. Install faiss (>= 1.7.3) and OpenBLAS with your package manager, then run 'npm run setup' again."
-  fi
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
-  say "installing Debian packages: $*"
-  $sudo apt-get update -qq || fail "apt-get update failed; run it by hand, then 'npm run setup' again."
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
-    || fail "apt-get install $* failed; install them by hand, then run 'npm run setup' again."
-}
 
 build_faiss_node() {
   local version dir
@@ -82,3 +69,10 @@ fi
 
 node -e 'require("onnxruntime-node")' || fail "onnxruntime-node does not load; remove node_modules and run 'npm run setup' again."
 echo "$want" > "$stamp"
+
+# The real engines of the end-to-end and browser tests: a Temporal dev server and Chromium
+# (not in the container image: OSUSUME_TEST_ENGINES=0).
+if [ "${OSUSUME_TEST_ENGINES:-1}" != 0 ]; then
+  bash scripts/setup/temporal.sh
+  bash scripts/setup/chromium.sh
+fi

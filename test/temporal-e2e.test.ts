@@ -1,25 +1,24 @@
 /**
- * The whole batch on a real Temporal dev server. The SDK downloads the Temporal CLI for it, which
- * works on a laptop with internet and not on the offline CI machines: there this file says
- * plainly that it skipped.
+ * The whole batch on a real Temporal dev server (scripts/temporal-dev-server.ts), with the real
+ * worker and activities.
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../core/store/index.js';
+import type { DevServer } from '../scripts/temporal-dev-server.js';
 import { createWorker } from '../scripts/worker.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { loadPosts, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
+import { devServerOrSkip } from './helpers/temporal-server.js';
 
-const env = await TestWorkflowEnvironment.createLocal().catch((error: Error) => {
-  console.warn(
-    `SKIPPED: Temporal end-to-end test, no dev server could be started: ${error.message.slice(0, 200)}`,
-  );
-  return null;
-});
+const server = await devServerOrSkip('Temporal end-to-end test');
 
-describe.skipIf(env === null)('batch workflow on a Temporal dev server', () => {
+describe.skipIf(server === null)('batch workflow on a Temporal dev server', () => {
+  let dev: DevServer;
+  beforeAll(() => {
+    dev = server!;
+  });
   afterAll(async () => {
-    await env?.teardown();
+    await server?.teardown();
   });
 
   it('runs every tenant through child workflows and serves their lists', async () => {
@@ -28,9 +27,9 @@ describe.skipIf(env === null)('batch workflow on a Temporal dev server', () => {
     const config = testConfig(tmp.dir, { temporal: { taskQueue: 'osusume-e2e' } });
     await loadPosts(config, posts);
 
-    const { worker, close } = await createWorker(config, env!.nativeConnection);
+    const { worker, close } = await createWorker(config, dev.env.nativeConnection);
     const report = await worker.runUntil(
-      env!.client.workflow.execute<typeof batchWorkflow>('batchWorkflow', {
+      dev.env.client.workflow.execute<typeof batchWorkflow>('batchWorkflow', {
         workflowId: 'osusume-batch/e2e',
         taskQueue: 'osusume-e2e',
         args: [{ runId: '2026-11-22' }],
@@ -39,7 +38,7 @@ describe.skipIf(env === null)('batch workflow on a Temporal dev server', () => {
     await close();
     expect(report).toMatchObject({ tenants: 2, succeeded: 2, failedCount: 0 });
     const store = openStore(config.store);
-    expect((await store.getList('acme', 'embedding', 'p0001'))?.version).toBe('2026-11-22');
+    expect((await store.getList('acme', 'fielded', 'p0001'))?.version).toBe('2026-11-22');
     await store.close();
     tmp.cleanup();
   }, 120_000);

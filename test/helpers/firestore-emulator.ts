@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../core/net.js';
 
 /**
  * Starts the official Firestore emulator (Google Cloud CLI) for a test file. Where the CLI is
@@ -14,17 +14,6 @@ export interface Emulator {
 
 export function emulatorAvailable(): boolean {
   return spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 export async function startFirestoreEmulator(projectId = 'osusume-test'): Promise<Emulator> {
