@@ -1,6 +1,7 @@
 /**
  * Offline evaluation through the real pipeline:
  *   npm run evaluate -- --items ITEMS.jsonl[.gz] --pairs PAIRS.tsv[.gz] [--algorithms embedding,popular] [--k 10] [--json]
+ *   npm run evaluate -- --all-datasets [--sets man-pages-en,gimp-ja] [--algorithms ...]   (evaluate-suite.ts)
  * Items: JSON lines with tenant, id, title, body (tenantId/postId are accepted too). Pairs: TSV
  * with a header naming tenant, a, b (undirected). The items are loaded into a temporary local
  * warehouse and the batch runs on them; its lists are scored per tenant and macro-averaged.
@@ -25,6 +26,7 @@ import {
 import { ALGORITHMS, DEFAULT_ALGORITHM } from '../core/experiments.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { runBatch } from './batch.js';
+import { evaluateSuite, formatSuite, SUITE_ALGORITHMS } from './evaluate-suite.js';
 
 interface Item {
   tenant: string;
@@ -270,11 +272,17 @@ async function main(): Promise<void> {
       algorithms: { type: 'string' },
       k: { type: 'string', default: '10' },
       json: { type: 'boolean', default: false },
+      'all-datasets': { type: 'boolean', default: false },
+      sets: { type: 'string' },
     },
   });
-  if (!values.items || !values.pairs)
-    throw new ConfigError('Pass --items ITEMS.jsonl and --pairs PAIRS.tsv.');
-  const algorithms = values.algorithms ? values.algorithms.split(',') : [...ALGORITHMS];
+  if (!values['all-datasets'] && (!values.items || !values.pairs))
+    throw new ConfigError('Pass --items ITEMS.jsonl and --pairs PAIRS.tsv, or --all-datasets.');
+  const algorithms = values.algorithms
+    ? values.algorithms.split(',')
+    : values['all-datasets']
+      ? [...SUITE_ALGORITHMS]
+      : [...ALGORITHMS];
   for (const a of algorithms) {
     if (!(ALGORITHMS as readonly string[]).includes(a))
       throw new ConfigError(`Unknown algorithm "${a}": choose from ${ALGORITHMS.join(', ')}.`);
@@ -282,7 +290,13 @@ async function main(): Promise<void> {
   const k = Number(values.k);
   if (!Number.isInteger(k) || k < 1 || k > 100)
     throw new ConfigError('--k must be a whole number from 1 to 100.');
-  const result = await evaluate(values.items, values.pairs, algorithms, k);
+  if (values['all-datasets']) {
+    const suite = await evaluateSuite({ sets: values.sets?.split(','), algorithms, k });
+    console.log(formatSuite(suite));
+    if (values.json) console.log(JSON.stringify(suite));
+    return;
+  }
+  const result = await evaluate(values.items!, values.pairs!, algorithms, k);
   console.log(formatTable(result));
   if (values.json) console.log(JSON.stringify(summaryJson(result)));
 }

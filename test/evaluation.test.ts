@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { evaluateLists, listOverlap, macroAverage, relatedSets } from '../core/evaluation.js';
 import { evaluate, summaryJson } from '../scripts/evaluate.js';
 import { tempDir, topicPosts, writeJsonl } from './helpers/fixtures.js';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { evaluateSuite, formatSuite, suiteRatios } from '../scripts/evaluate-suite.js';
 
 describe('metrics', () => {
   const related = relatedSets(
@@ -82,6 +83,54 @@ describe('npm run evaluate', () => {
     const f = first.fielded as { macroNdcg: number };
     expect(f.macroNdcg).toBeGreaterThan((first.popular as { macroNdcg: number }).macroNdcg + 0.3);
     expect(first.default).toEqual({ algorithm: 'fielded', ...f });
+    tmp.cleanup();
+  }, 60_000);
+});
+
+describe('npm run evaluate -- --all-datasets', () => {
+  it('takes each ratio against the same set’s baseline and names the worst set', () => {
+    const sets = [
+      { name: 'a', lang: 'en', tenants: 1, ndcg: { lexical: 0.5, fielded: 0.6 } },
+      { name: 'b', lang: 'ja', tenants: 2, ndcg: { lexical: 0.4, fielded: 0.3 } },
+    ];
+    const ratios = suiteRatios(sets, ['lexical', 'fielded']);
+    expect(ratios.lexical).toEqual({ perSet: { a: 1, b: 1 }, worst: 1, worstSet: 'a' });
+    expect(ratios.fielded!.perSet.a).toBeCloseTo(1.2);
+    expect(ratios.fielded!.worst).toBeCloseTo(0.75);
+    expect(ratios.fielded!.worstSet).toBe('b');
+    const table = formatSuite({ k: 10, sets, ratios });
+    expect(table).toContain('fielded\t0.600 (1.20x)\t0.300 (0.75x)\t0.75x\tb');
+    expect(table).toContain('best worst ratio: lexical (1.00x)');
+  });
+
+  it('runs the batch on a cached set and scores every algorithm against the baseline', async () => {
+    const tmp = tempDir();
+    const posts = topicPosts('en-t1', 30, 3);
+    const dir = `${tmp.dir}/man-pages-en`;
+    mkdirSync(dir);
+    writeJsonl(
+      `${dir}/items.jsonl`,
+      posts.map((p) => ({ tenant: p.tenantId, id: p.postId, title: p.title, body: p.body })),
+    );
+    const pairs = ['tenant\ta\tb'];
+    for (const p of posts)
+      for (const q of posts)
+        if (p.topic === q.topic && p.postId < q.postId)
+          pairs.push(`en-t1\t${p.postId}\t${q.postId}`);
+    writeFileSync(`${dir}/pairs.tsv`, pairs.join('\n') + '\n');
+    const suite = await evaluateSuite({
+      sets: ['man-pages-en'],
+      algorithms: ['popular'],
+      k: 5,
+      dataDir: tmp.dir,
+    });
+    expect(suite.sets.map((s) => [s.name, s.tenants])).toEqual([['man-pages-en', 1]]);
+    const { lexical, popular } = suite.sets[0]!.ndcg;
+    expect(lexical).toBeGreaterThan(popular! + 0.3);
+    expect(suite.ratios.popular!.worst).toBeCloseTo(popular! / lexical!);
+    await expect(
+      evaluateSuite({ sets: ['nope'], algorithms: [], k: 5, dataDir: tmp.dir }),
+    ).rejects.toThrow(/Unknown dataset "nope"/);
     tmp.cleanup();
   }, 60_000);
 });

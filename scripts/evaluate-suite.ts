@@ -1,0 +1,156 @@
+/**
+ * Every evaluation set at once, so that a default is chosen on all of them and not on one:
+ *   npm run evaluate -- --all-datasets [--sets a,b] [--algorithms fielded,...] [--k 10] [--json]
+ * For each set: the real batch through `evaluate`, macro nDCG@k per algorithm, and its ratio to
+ * the baseline `lexical` (plain TF-IDF cosine on the same items after the same de-duplication, in
+ * the same run). Per algorithm: the worst ratio over the sets. The default should be the
+ * algorithm with the best worst ratio. Sets are built on first use into .osusume/datasets.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { ConfigError } from '../core/errors.js';
+import { buildManualSet, MANUAL_SETS } from './datasets/manuals.js';
+import { buildMailingLists } from './datasets/mailing-lists.js';
+import { evaluate } from './evaluate.js';
+
+/** Algorithms compared by default: the text ones (the embedding is the slow per-tenant model). */
+export const SUITE_ALGORITHMS = ['lexical', 'fielded'] as const;
+
+/** The algorithm every ratio is taken against. */
+export const BASELINE = 'lexical';
+
+export interface SuiteSet {
+  name: string;
+  lang: 'en' | 'ja';
+  /** What relatedness means in this set. */
+  truth: string;
+  /** Builds the set if needed; returns its items and pairs files. */
+  files: (dataDir: string) => { items: string; pairs: string };
+}
+
+/** The committed man pages, split by language so that each counts as its own set. */
+function manPages(lang: 'en' | 'ja'): SuiteSet {
+  return {
+    name: `man-pages-${lang}`,
+    lang,
+    truth: 'SEE ALSO',
+    files: (dataDir) => {
+      const dir = path.join(dataDir, `man-pages-${lang}`);
+      const files = { items: path.join(dir, 'items.jsonl'), pairs: path.join(dir, 'pairs.tsv') };
+      if (existsSync(files.items)) return files;
+      const read = (f: string) => gunzipSync(readFileSync(f)).toString('utf8').split('\n');
+      const ours = (tenant: string) => tenant.startsWith(`${lang}-`);
+      mkdirSync(dir, { recursive: true });
+      const [header, ...pairs] = read('demo/related.tsv.gz');
+      writeFileSync(files.pairs, [header, ...pairs.filter(ours)].join('\n') + '\n');
+      const items = read('demo/posts.jsonl.gz').filter(
+        (line) => line.trim() && ours((JSON.parse(line) as { tenantId: string }).tenantId),
+      );
+      writeFileSync(files.items, items.join('\n') + '\n');
+      return files;
+    },
+  };
+}
+
+export const SUITE: SuiteSet[] = [
+  manPages('en'),
+  manPages('ja'),
+  {
+    name: 'mailing-lists',
+    lang: 'en',
+    truth: 'same thread (In-Reply-To/References)',
+    files: (dataDir) => {
+      const dir = buildMailingLists(path.join(dataDir, 'mailing-lists'));
+      return { items: path.join(dir, 'items.jsonl'), pairs: path.join(dir, 'pairs.tsv') };
+    },
+  },
+  ...Object.keys(MANUAL_SETS).map((name): SuiteSet => ({
+    name,
+    lang: name.endsWith('-ja') ? 'ja' : 'en',
+    truth: 'links',
+    files: (dataDir) => {
+      const dir = buildManualSet(name, dataDir);
+      return { items: path.join(dir, 'items.jsonl'), pairs: path.join(dir, 'pairs.tsv') };
+    },
+  })),
+];
+
+export interface SuiteResult {
+  k: number;
+  sets: { name: string; lang: string; tenants: number; ndcg: Record<string, number> }[];
+  /** Per algorithm: ratio to the baseline on each set, and the worst of them. */
+  ratios: Record<string, { perSet: Record<string, number>; worst: number; worstSet: string }>;
+}
+
+export function suiteRatios(
+  sets: SuiteResult['sets'],
+  algorithms: string[],
+): SuiteResult['ratios'] {
+  const ratios: SuiteResult['ratios'] = {};
+  for (const algorithm of algorithms) {
+    const perSet: Record<string, number> = {};
+    let worst = Infinity;
+    let worstSet = '';
+    for (const set of sets) {
+      const base = set.ndcg[BASELINE]!;
+      const ratio = base > 0 ? set.ndcg[algorithm]! / base : 0;
+      perSet[set.name] = ratio;
+      if (ratio < worst) [worst, worstSet] = [ratio, set.name];
+    }
+    ratios[algorithm] = { perSet, worst, worstSet };
+  }
+  return ratios;
+}
+
+export async function evaluateSuite(options: {
+  sets?: string[];
+  algorithms: string[];
+  k: number;
+  dataDir?: string;
+}): Promise<SuiteResult> {
+  const dataDir = path.resolve(options.dataDir ?? '.osusume/datasets');
+  const chosen = options.sets ?? SUITE.map((s) => s.name);
+  for (const name of chosen)
+    if (!SUITE.some((s) => s.name === name))
+      throw new ConfigError(
+        `Unknown dataset "${name}": choose from ${SUITE.map((s) => s.name).join(', ')}.`,
+      );
+  const algorithms = [BASELINE, ...options.algorithms.filter((a) => a !== BASELINE)];
+  const sets: SuiteResult['sets'] = [];
+  for (const set of SUITE.filter((s) => chosen.includes(s.name))) {
+    const files = set.files(dataDir);
+    const result = await evaluate(files.items, files.pairs, algorithms, options.k);
+    sets.push({
+      name: set.name,
+      lang: set.lang,
+      tenants: result.macro[BASELINE]!.tenants,
+      ndcg: Object.fromEntries(algorithms.map((a) => [a, result.macro[a]!.ndcg])),
+    });
+  }
+  return { k: options.k, sets, ratios: suiteRatios(sets, algorithms) };
+}
+
+export function formatSuite(result: SuiteResult): string {
+  const names = result.sets.map((s) => s.name);
+  const lines = [
+    `macro nDCG@${result.k} per set (ratio to the ${BASELINE} baseline of the same run)`,
+    ['algorithm', ...names, 'worst ratio', 'worst set'].join('\t'),
+    ['(tenants)', ...result.sets.map((s) => `${s.tenants} (${s.lang})`), '', ''].join('\t'),
+  ];
+  const ranked = Object.entries(result.ratios).sort((a, b) => b[1].worst - a[1].worst);
+  for (const [algorithm, r] of ranked) {
+    lines.push(
+      [
+        algorithm,
+        ...result.sets.map(
+          (s) => `${s.ndcg[algorithm]!.toFixed(3)} (${r.perSet[s.name]!.toFixed(2)}x)`,
+        ),
+        `${r.worst.toFixed(2)}x`,
+        r.worstSet,
+      ].join('\t'),
+    );
+  }
+  lines.push(`best worst ratio: ${ranked[0]![0]} (${ranked[0]![1].worst.toFixed(2)}x)`);
+  return lines.join('\n');
+}
