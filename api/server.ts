@@ -1,10 +1,9 @@
 /**
- * The API server: `npm run api` (PORT or api.port, config as everywhere).
+ * The API server: `osusume api [--port N]` (else PORT, else api.port; config as everywhere).
  * SIGTERM/SIGINT stop accepting requests, flush the logs and close the store.
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { loadConfig, type Config } from '../core/config.js';
-import { errorMessage } from '../core/errors.js';
 import { loadExperiments } from '../core/experiments.js';
 import { log } from '../core/log.js';
 import { openStore } from '../core/store/index.js';
@@ -73,9 +72,12 @@ export async function startServer(config: Config, port = config.api.port): Promi
   };
 }
 
-async function main(): Promise<void> {
+export async function apiCommand(options: { port?: number }): Promise<void> {
   const config = loadConfig();
-  const server = await startServer(config, Number(process.env.PORT ?? config.api.port));
+  const server = await startServer(
+    config,
+    options.port ?? Number(process.env.PORT ?? config.api.port),
+  );
   log.info('api listening', {
     url: server.url,
     store: config.store.kind,
@@ -87,11 +89,4 @@ async function main(): Promise<void> {
       void server.close().then(() => process.exit(0));
     });
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error) => {
-    console.error(`api failed to start: ${errorMessage(error)}`);
-    process.exit(1);
-  });
 }

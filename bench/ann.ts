@@ -1,5 +1,5 @@
 /**
- * npm run bench:ann — all-against-all top-10 over 100k x 384 clustered unit vectors: exact (faiss
+ * osusume bench ann (npm run bench:ann) — all-against-all top-10 over 100k x 384 clustered unit vectors: exact (faiss
  * flat index, BLAS) and approximate (IVF), through the pipeline's neighbour code. Reports exact
  * GFLOP/s (2 n^2 d / seconds; the BLAS ceiling on 2 cores is ~65) and IVF recall@10 and speed-up.
  */
@@ -24,7 +24,7 @@ function clustered(rows: number, dim: number): Float32Array {
   return normaliseRows(v, dim);
 }
 
-function main(): void {
+export async function run(): Promise<void> {
   const v = clustered(ROWS, DIM);
   const progress = (label: string) => (done: number, total: number) => {
     if (done === total || done % 20_480 === 0)
@@ -82,5 +82,3 @@ function main(): void {
     }),
   );
 }
-
-main();

@@ -1,5 +1,5 @@
 /**
- * npm run bench:api — the related-posts endpoint on the LMDB store against a bare Hono handler
+ * osusume bench api (npm run bench:api) — the related-posts endpoint on the LMDB store against a bare Hono handler
  * returning a constant (this machine's ceiling for an HTTP JSON response), both served by
  * @hono/node-server in a child process and loaded by autocannon from this one.
  * 1. Throughput: as fast as each goes, in alternating rounds (ratio = median related / median
@@ -177,7 +177,7 @@ async function paced(
   return { rate, requests: latencies.length, errors, p50: at(0.5), p99: at(0.99) };
 }
 
-async function main(): Promise<void> {
+export async function run(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-api-'));
   const apiKey = await seed(dir);
   // This machine's speed drifts by 2x within minutes: both servers run side by side (only one is
@@ -270,8 +270,3 @@ async function main(): Promise<void> {
     }),
   );
 }
-
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});

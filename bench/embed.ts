@@ -1,5 +1,5 @@
 /**
- * npm run bench:embed — sentences/s of the pipeline's embed step against a bare onnxruntime
+ * osusume bench embed (npm run bench:embed) — sentences/s of the pipeline's embed step against a bare onnxruntime
  * session (tokenize, pad, run; no pooling, cache or artifacts) on the same model and batch size,
  * in one run. The model is BERT-shaped with random weights (6 x 384, like a small sentence
  * encoder): no pretrained weights can be downloaded here, and speed does not depend on them.
@@ -38,7 +38,7 @@ function sentences(n: number): string[] {
   });
 }
 
-async function main(): Promise<void> {
+export async function run(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-'));
   const texts = sentences(SENTENCES);
   const modelDir = path.join(dir, 'model');
@@ -126,8 +126,3 @@ async function main(): Promise<void> {
     }),
   );
 }
-
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});

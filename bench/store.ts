@@ -1,5 +1,5 @@
 /**
- * npm run bench:store — list writes/s (20 items per list, one version) into LMDB and into the
+ * osusume bench store (npm run bench:store) — list writes/s (20 items per list, one version) into LMDB and into the
  * Firestore emulator (BulkWriter, throttling off), in one run; then the API's read path, one list
  * at a time: getList (active pointer, then the list: two round trips) against getListAt with the
  * pointer cached as the API does (one); and getListAt through the API's list cache (a tenth of
@@ -117,7 +117,7 @@ async function readPaths(store: RecommendationStore, posts: number) {
   };
 }
 
-async function main(): Promise<void> {
+export async function run(): Promise<void> {
   const data = lists(LISTS);
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-store-'));
   const lmdb = new LmdbStore(path.join(dir, 'store.lmdb'));
@@ -159,8 +159,3 @@ async function main(): Promise<void> {
     }),
   );
 }
-
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});

@@ -1,9 +1,8 @@
 /**
  * The local batch: every tenant of the warehouse through extract -> embed -> neighbours -> store
  * -> activate, in process. A failing tenant is reported and does not stop the others.
- *   npm run batch -- [--tenant ID]... [--run-id ID] [--list]
+ *   osusume batch [--tenant ID]... [--run-id ID] [--list]
  */
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { openContext, type StepContext } from '../activities/context.js';
 import { sendAlert } from '../activities/alert.js';
@@ -210,24 +209,23 @@ export function formatSummary(result: BatchResult): string {
   return out.join('\n');
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      tenant: { type: 'string', multiple: true },
-      'run-id': { type: 'string' },
-      list: { type: 'boolean', default: false },
-    },
-  });
+export interface BatchCommandOptions {
+  tenant?: string[];
+  runId?: string;
+  list?: boolean;
+}
+
+export async function batchCommand(options: BatchCommandOptions): Promise<void> {
   const ctx = await openContext(loadConfig());
   try {
-    if (values.list) {
+    if (options.list) {
       for (const t of await ctx.warehouse.listTenants())
         console.log(`${t.tenantId}\t${t.posts} posts`);
       return;
     }
     const result = await runBatch(ctx, {
-      runId: values['run-id'] ?? defaultRunId(),
-      tenants: values.tenant,
+      runId: options.runId ?? defaultRunId(),
+      tenants: options.tenant,
     });
     console.log(formatSummary(result));
     if (result.failed.length > 0) {
@@ -239,11 +237,4 @@ async function main(): Promise<void> {
   } finally {
     await ctx.close();
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error) => {
-    console.error(`batch failed: ${errorMessage(error)}`);
-    process.exit(1);
-  });
 }

@@ -4,10 +4,9 @@
  * configured, runs the batch for every tenant (on Temporal when one can be reached or started,
  * else in process), and prints a sample of related posts.
  * Then it serves the lists through the API and shows its answers.
- *   npm run demo [-- --keep-server] [-- --serve]   (keep the Temporal dev server / the API running)
+ *   osusume demo [--keep-server] [--serve]   (keep the Temporal dev server / the API running)
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { openContext } from '../activities/context.js';
@@ -15,7 +14,7 @@ import { createClient } from '../api/client.js';
 import { startServer } from '../api/server.js';
 import { modelConfigured } from '../activities/tenant-model.js';
 import { loadConfig, type Config } from '../core/config.js';
-import { errorMessage } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { loadExperiments } from '../core/experiments.js';
 import { createRandom } from '../core/random.js';
 import { openStore } from '../core/store/index.js';
@@ -181,13 +180,14 @@ async function serveDemo(config: Config, serve: boolean): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      'keep-server': { type: 'boolean', default: false },
-      serve: { type: 'boolean', default: false },
-    },
-  });
+export interface DemoCommandOptions {
+  keepServer?: boolean;
+  serve?: boolean;
+}
+
+export async function demoCommand(options: DemoCommandOptions): Promise<void> {
+  if (!existsSync(DEMO_POSTS))
+    throw new ConfigError(`${DEMO_POSTS} is missing: run from the repository root.`);
   const config = loadConfig();
   const posts = gunzipSync(readFileSync(DEMO_POSTS))
     .toString('utf8')
@@ -196,17 +196,8 @@ async function main(): Promise<void> {
     .map((l) => JSON.parse(l) as DemoPost);
   await loadDemoData(config, posts);
   describeModel(config);
-  const ok = await runBatchAnyhow(config, defaultRunId(), values['keep-server']);
+  const ok = await runBatchAnyhow(config, defaultRunId(), options.keepServer ?? false);
   await printSamples(config, posts);
-  await serveDemo(config, values.serve);
+  await serveDemo(config, options.serve ?? false);
   if (!ok) process.exitCode = 1;
 }
-
-if (!existsSync(DEMO_POSTS)) {
-  console.error('demo/posts.jsonl.gz is missing: run from the repository root.');
-  process.exit(1);
-}
-main().catch((error) => {
-  console.error(`demo failed: ${errorMessage(error)}`);
-  process.exit(1);
-});

@@ -1,6 +1,6 @@
 /**
  * Every evaluation set at once, so that a default is chosen on all of them and not on one:
- *   npm run evaluate -- --all-datasets [--sets a,b] [--algorithms fielded,...] [--k 10] [--json]
+ *   osusume evaluate --all-datasets [--sets a,b] [--algorithms fielded,...] [--k 10] [--json]
  * For each set: the real batch through `evaluate`, macro nDCG@k per algorithm, and its ratio to
  * the baseline `lexical` (plain TF-IDF cosine on the same items after the same de-duplication, in
  * the same run). Per algorithm: the worst ratio over the sets. The default should be the

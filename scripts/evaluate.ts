@@ -1,7 +1,7 @@
 /**
  * Offline evaluation through the real pipeline:
- *   npm run evaluate -- --items ITEMS.jsonl[.gz] --pairs PAIRS.tsv[.gz] [--algorithms embedding,popular] [--k 10] [--json]
- *   npm run evaluate -- --all-datasets [--sets man-pages-en,gimp-ja] [--algorithms ...]   (evaluate-suite.ts)
+ *   osusume evaluate --items ITEMS.jsonl[.gz] --pairs PAIRS.tsv[.gz] [--algorithms embedding,popular] [--k 10] [--json]
+ *   osusume evaluate --all-datasets [--sets man-pages-en,gimp-ja] [--algorithms ...]   (evaluate-suite.ts)
  * Items: JSON lines with tenant, id, title, body (tenantId/postId are accepted too). Pairs: TSV
  * with a header naming tenant, a, b (undirected). The items are loaded into a temporary local
  * warehouse and the batch runs on them; its lists are scored per tenant and macro-averaged.
@@ -10,11 +10,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { openContext } from '../activities/context.js';
 import { loadConfig, parseConfig } from '../core/config.js';
-import { ConfigError, errorMessage } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import {
   evaluateLists,
   listOverlap,
@@ -264,46 +263,32 @@ export function summaryJson(result: EvaluationResult): Record<string, unknown> {
   return out;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      items: { type: 'string' },
-      pairs: { type: 'string' },
-      algorithms: { type: 'string' },
-      k: { type: 'string', default: '10' },
-      json: { type: 'boolean', default: false },
-      'all-datasets': { type: 'boolean', default: false },
-      sets: { type: 'string' },
-    },
-  });
-  if (!values['all-datasets'] && (!values.items || !values.pairs))
-    throw new ConfigError('Pass --items ITEMS.jsonl and --pairs PAIRS.tsv, or --all-datasets.');
-  const algorithms = values.algorithms
-    ? values.algorithms.split(',')
-    : values['all-datasets']
-      ? [...SUITE_ALGORITHMS]
-      : [...ALGORITHMS];
-  for (const a of algorithms) {
-    if (!(ALGORITHMS as readonly string[]).includes(a))
-      throw new ConfigError(`Unknown algorithm "${a}": choose from ${ALGORITHMS.join(', ')}.`);
-  }
-  const k = Number(values.k);
-  if (!Number.isInteger(k) || k < 1 || k > 100)
-    throw new ConfigError('--k must be a whole number from 1 to 100.');
-  if (values['all-datasets']) {
-    const suite = await evaluateSuite({ sets: values.sets?.split(','), algorithms, k });
-    console.log(formatSuite(suite));
-    if (values.json) console.log(JSON.stringify(suite));
-    return;
-  }
-  const result = await evaluate(values.items!, values.pairs!, algorithms, k);
-  console.log(formatTable(result));
-  if (values.json) console.log(JSON.stringify(summaryJson(result)));
+export interface EvaluateCommandOptions {
+  /** With `pairs`, one labelled set; else `allDatasets`. */
+  items?: string;
+  pairs?: string;
+  /** Every evaluation set of evaluate-suite.ts (or `sets` of them). */
+  allDatasets?: boolean;
+  sets?: string[];
+  /** Default: every algorithm for one set, SUITE_ALGORITHMS for all of them. */
+  algorithms?: string[];
+  k: number;
+  json?: boolean;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error) => {
-    console.error(`evaluate: ${errorMessage(error)}`);
-    process.exit(1);
-  });
+export async function evaluateCommand(options: EvaluateCommandOptions): Promise<void> {
+  const { k } = options;
+  if (options.allDatasets) {
+    const algorithms = options.algorithms ?? [...SUITE_ALGORITHMS];
+    const suite = await evaluateSuite({ sets: options.sets, algorithms, k });
+    console.log(formatSuite(suite));
+    if (options.json) console.log(JSON.stringify(suite));
+    return;
+  }
+  if (!options.items || !options.pairs)
+    throw new ConfigError('Pass --items ITEMS.jsonl and --pairs PAIRS.tsv, or --all-datasets.');
+  const algorithms = options.algorithms ?? [...ALGORITHMS];
+  const result = await evaluate(options.items, options.pairs, algorithms, k);
+  console.log(formatTable(result));
+  if (options.json) console.log(JSON.stringify(summaryJson(result)));
 }

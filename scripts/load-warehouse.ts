@@ -1,35 +1,33 @@
 /**
  * Loads JSONL (optionally .gz) or Parquet exports into the local DuckDB warehouse.
- *   npm run load -- --posts FILE [--interactions FILE] [--replace]
+ *   osusume load --posts FILE [--interactions FILE] [--replace]
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
-import { ConfigError, errorMessage } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      posts: { type: 'string' },
-      interactions: { type: 'string' },
-      replace: { type: 'boolean', default: false },
-    },
-  });
+export interface LoadCommandOptions {
+  posts?: string;
+  interactions?: string;
+  replace?: boolean;
+}
+
+export async function loadCommand(options: LoadCommandOptions): Promise<void> {
   const config = loadConfig();
   if (config.warehouse.kind !== 'duckdb')
     throw new ConfigError(
-      'npm run load fills the local DuckDB warehouse; the configured warehouse is BigQuery.',
+      'osusume load fills the local DuckDB warehouse; the configured warehouse is BigQuery.',
     );
-  if (!values.posts && !values.interactions)
+  if (!options.posts && !options.interactions)
     throw new ConfigError('Nothing to load: pass --posts FILE and/or --interactions FILE.');
   const warehouse = await DuckDbWarehouse.open(config.warehouse.path);
   try {
     for (const [table, file] of [
-      ['posts', values.posts],
-      ['interactions', values.interactions],
+      ['posts', options.posts],
+      ['interactions', options.interactions],
     ] as const) {
       if (!file) continue;
-      const r = await warehouse.importFile(table, file, { replace: values.replace });
+      const r = await warehouse.importFile(table, file, { replace: options.replace });
       console.log(
         `${table}: ${r.rows} rows loaded from ${file}${r.skipped ? `, ${r.skipped} malformed lines skipped` : ''}`,
       );
@@ -38,8 +36,3 @@ async function main(): Promise<void> {
     await warehouse.close();
   }
 }
-
-main().catch((error) => {
-  console.error(`load failed: ${errorMessage(error)}`);
-  process.exit(1);
-});

@@ -1,11 +1,8 @@
 /**
  * Lists run records (experiment tracking) from the warehouse, newest first.
- *   npm run runs -- [--tenant ID] [--limit 20] [--json]
+ *   osusume runs [--tenant ID] [--limit 20] [--json]
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
-import { errorMessage } from '../core/errors.js';
-import { parseTenantId } from '../core/ids.js';
 import { openWarehouse } from '../core/warehouse/index.js';
 import type { RunRecord } from '../core/warehouse/types.js';
 
@@ -42,29 +39,23 @@ export function formatRuns(records: RunRecord[]): string {
     .join('\n');
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      tenant: { type: 'string' },
-      limit: { type: 'string', default: '20' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+export interface RunsCommandOptions {
+  tenant?: string;
+  limit: number;
+  json?: boolean;
+}
+
+export async function runsCommand(options: RunsCommandOptions): Promise<void> {
   const warehouse = await openWarehouse(loadConfig().warehouse);
   try {
     const records = await warehouse.listRunRecords({
-      tenantId: values.tenant ? parseTenantId(values.tenant) : undefined,
-      limit: Math.max(1, Math.min(1000, Number(values.limit) || 20)),
+      tenantId: options.tenant,
+      limit: options.limit,
     });
     console.log(
-      values.json ? records.map((r) => JSON.stringify(r)).join('\n') : formatRuns(records),
+      options.json ? records.map((r) => JSON.stringify(r)).join('\n') : formatRuns(records),
     );
   } finally {
     await warehouse.close();
   }
 }
-
-main().catch((error) => {
-  console.error(`runs: ${errorMessage(error)}`);
-  process.exit(1);
-});

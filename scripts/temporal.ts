@@ -1,12 +1,11 @@
 /**
  * Commands for a Temporal deployment:
- *   npm run temporal -- schedule                      create or update the nightly Schedule
- *   npm run temporal -- run-now [--run-id ID] [--wait]  start the batch now
- *   npm run temporal -- run-tenant --tenant ID [--run-id ID] [--wait]
- *   npm run temporal -- purge-tenant --tenant ID [--wait]
+ *   osusume temporal schedule                      create or update the nightly Schedule
+ *   osusume temporal run-now [--run-id ID] [--wait]  start the batch now
+ *   osusume temporal run-tenant --tenant ID [--run-id ID] [--wait]
+ *   osusume temporal purge-tenant --tenant ID [--wait]
  * Connection settings come from the environment (see README, "Running on Temporal").
  */
-import { parseArgs } from 'node:util';
 import {
   Client,
   Connection,
@@ -15,9 +14,7 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import { loadConfig, type Config } from '../core/config.js';
-import { ConfigError, errorMessage } from '../core/errors.js';
-import { parseTenantId } from '../core/ids.js';
-import { checkVersion } from '../core/store/types.js';
+import { ConfigError } from '../core/errors.js';
 import { temporalConnectionOptions } from '../core/temporal.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import {
@@ -73,24 +70,28 @@ export async function upsertSchedule(
   }
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      tenant: { type: 'string' },
-      'run-id': { type: 'string' },
-      wait: { type: 'boolean', default: false },
-    },
-  });
-  const command = positionals[0];
+export type TemporalAction = 'schedule' | 'run-now' | 'run-tenant' | 'purge-tenant';
+
+export interface TemporalCommandOptions {
+  /** Required by run-tenant and purge-tenant. */
+  tenant?: string;
+  /** Default: today's date (UTC). */
+  runId?: string;
+  wait?: boolean;
+}
+
+export async function temporalCommand(
+  command: TemporalAction,
+  options: TemporalCommandOptions,
+): Promise<void> {
   const config = loadConfig();
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const taskQueue = config.temporal.taskQueue;
-  const runId = checkVersion(values['run-id'] ?? runIdForDate(new Date()));
+  const runId = options.runId ?? runIdForDate(new Date());
   const tenant = () => {
-    if (!values.tenant) throw new ConfigError(`${command} needs --tenant ID.`);
-    return parseTenantId(values.tenant);
+    if (!options.tenant) throw new ConfigError(`${command} needs --tenant ID.`);
+    return options.tenant;
   };
   try {
     let handle;
@@ -121,23 +122,12 @@ async function main(): Promise<void> {
           args: [{ tenantId: tenant() }],
         });
         break;
-      default:
-        throw new ConfigError(
-          `Unknown command ${JSON.stringify(command)}: use schedule, run-now, run-tenant or purge-tenant.`,
-        );
     }
     console.log(
       `Started ${handle.workflowId} (run ${handle.firstExecutionRunId}) on ${config.temporal.address}, namespace ${config.temporal.namespace}.`,
     );
-    if (values.wait) console.log(JSON.stringify(await handle.result(), null, 2));
+    if (options.wait) console.log(JSON.stringify(await handle.result(), null, 2));
   } finally {
     await connection.close();
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error) => {
-    console.error(`temporal: ${errorMessage(error)}`);
-    process.exit(1);
-  });
 }

@@ -1,6 +1,6 @@
 /**
  * The Temporal worker: runs osusume's workflows and activities on the configured task queue.
- *   npm run worker        (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, TLS or API key from env)
+ *   osusume worker        (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, TLS or API key from env)
  * SIGINT/SIGTERM stop polling and let running activities finish (up to 30 s) before exiting.
  */
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,6 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { openContext, type StepContext } from '../activities/context.js';
 import { createActivities } from '../activities/temporal.js';
 import { loadConfig, type Config } from '../core/config.js';
-import { errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { temporalConnectionOptions } from '../core/temporal.js';
 
@@ -33,7 +32,7 @@ export async function createWorker(
   return { worker, close: async () => (await context)?.close() };
 }
 
-async function main(): Promise<void> {
+export async function workerCommand(): Promise<void> {
   const config = loadConfig();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const { worker, close } = await createWorker(config, connection);
@@ -49,11 +48,4 @@ async function main(): Promise<void> {
     await connection.close();
     log.info('worker stopped');
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error) => {
-    console.error(`worker failed: ${errorMessage(error)}`);
-    process.exit(1);
-  });
 }

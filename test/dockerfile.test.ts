@@ -12,10 +12,10 @@ describe('infra/Dockerfile', () => {
 
   it('has an api and a worker target, each starting its entry point as a non-root user', () => {
     expect(dockerfile).toMatch(
-      /FROM runtime AS api\n[\s\S]*CMD \["node", "--import", "tsx", "api\/server.ts"\]/,
+      /FROM runtime AS api\n[\s\S]*CMD \["node", "--import", "tsx", "scripts\/cli.ts", "api"\]/,
     );
     expect(dockerfile).toMatch(
-      /FROM runtime AS worker\nCMD \["node", "--import", "tsx", "scripts\/worker.ts"\]/,
+      /FROM runtime AS worker\nCMD \["node", "--import", "tsx", "scripts\/cli.ts", "worker"\]/,
     );
     expect(dockerfile).toContain('USER node');
   });

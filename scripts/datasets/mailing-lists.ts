@@ -3,7 +3,7 @@
  * the 4,150 non-spam posts of 2002, one tenant per mailing list, ground truth = same thread
  * by In-Reply-To / References only. A labelled variant also links posts with the same subject once
  * "Re:" and list tags are removed: that rule rewards title identity by construction.
- *   tsx scripts/datasets/mailing-lists.ts [OUT_DIR]    (default .osusume/datasets/mailing-lists)
+ *   osusume dataset mailing-lists [OUT_DIR]    (default .osusume/datasets/mailing-lists)
  * writes items.jsonl, pairs.tsv (reply headers) and pairs-subject.tsv (reply headers or subject). The posts hold real names and addresses: they are fetched
  * at run time into .osusume/ (git-ignored) and must never be committed.
  */
@@ -186,6 +186,3 @@ export function buildMailingLists(out: string): string {
   );
   return out;
 }
-
-if (import.meta.url === `file://${process.argv[1]}`)
-  buildMailingLists(path.resolve(process.argv[2] ?? '.osusume/datasets/mailing-lists'));

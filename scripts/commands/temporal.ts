@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { examples, runId, tenantId } from './options.js';
+
+const RUN_ID = [
+  '--run-id <date>',
+  "the run's date, YYYY-MM-DD (default: today, UTC)",
+  runId,
+] as const;
+const WAIT = ['--wait', 'wait for the workflow and print its result'] as const;
+
+export function register(program: Command): void {
+  const temporal = program
+    .command('temporal')
+    .description('Start and schedule the batch on a Temporal deployment.');
+  temporal.addHelpText(
+    'after',
+    '\nConnection settings come from the environment: TEMPORAL_ADDRESS (default localhost:7233),\nTEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY or TEMPORAL_API_KEY.',
+  );
+  const run = (action: 'schedule' | 'run-now' | 'run-tenant' | 'purge-tenant') =>
+    async function (options: { tenant?: string; runId?: string; wait?: boolean }) {
+      const { temporalCommand } = await import('../temporal.js');
+      await temporalCommand(action, options);
+    };
+
+  examples(
+    temporal
+      .command('schedule')
+      .description('Create or update the nightly Schedule (temporal.schedule in the config).')
+      .action(run('schedule')),
+    [['osusume temporal schedule', 'once per environment, and after a schedule change']],
+  );
+  examples(
+    temporal
+      .command('run-now')
+      .description('Start the batch for every tenant now.')
+      .option(...RUN_ID)
+      .option(...WAIT)
+      .action(run('run-now')),
+    [
+      ['osusume temporal run-now --wait', "today's run, then its report"],
+      ['osusume temporal run-now --run-id 2026-11-22', 're-run a date: failed tenants run again'],
+    ],
+  );
+  examples(
+    temporal
+      .command('run-tenant')
+      .description('Run one tenant (again) for a date.')
+      .requiredOption('--tenant <id>', 'the tenant', tenantId)
+      .option(...RUN_ID)
+      .option(...WAIT)
+      .action(run('run-tenant')),
+    [['osusume temporal run-tenant --tenant acme --run-id 2026-11-22', 'retry one tenant']],
+  );
+  examples(
+    temporal
+      .command('purge-tenant')
+      .description("Delete a tenant's lists from serving now.")
+      .requiredOption('--tenant <id>', 'the tenant', tenantId)
+      .option(...WAIT)
+      .action(run('purge-tenant')),
+    [['osusume temporal purge-tenant --tenant acme', 'purge without waiting for the grace period']],
+  );
+}

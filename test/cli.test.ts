@@ -1,0 +1,164 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = path.join(ROOT, 'bin/osusume.js');
+const work = mkdtempSync(path.join(tmpdir(), 'osusume-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The installed command as a user runs it (`npx osusume` runs this bin), in a scratch folder. */
+function osusume(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: work, env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
+          stdout,
+          stderr,
+        }),
+    );
+  });
+}
+
+const COMMANDS = [
+  'demo',
+  'load',
+  'batch',
+  'runs',
+  'api',
+  'api-key',
+  'validate',
+  'evaluate',
+  'temporal schedule',
+  'temporal run-now',
+  'temporal run-tenant',
+  'temporal purge-tenant',
+  'worker',
+  'bench embed',
+  'bench ann',
+  'bench store',
+  'bench api',
+  'dataset mailing-lists',
+  'dataset manuals',
+  'completion',
+];
+
+describe('osusume CLI', () => {
+  it('lists every command in its help', async () => {
+    const { code, stdout } = await osusume(['--help']);
+    expect(code).toBe(0);
+    for (const name of new Set(COMMANDS.map((c) => c.split(' ')[0]!)))
+      expect(stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+  });
+
+  it.each(COMMANDS)('%s --help shows usage and an example', async (command) => {
+    const { code, stdout } = await osusume([...command.split(' '), '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Usage: osusume ${command}`);
+    expect(stdout).toMatch(new RegExp(`Examples:\\n  \\$ .*osusume ${command}`));
+  });
+
+  it('rejects a bad option value, naming the option and the accepted values', async () => {
+    const { code, stderr } = await osusume(['runs', '--limit', 'abc']);
+    expect(code).toBe(1);
+    expect(stderr).toContain("option '--limit <n>' argument 'abc' is invalid");
+    expect(stderr).toContain('a whole number from 1 to 1000');
+    const bad = await osusume(['batch', '--tenant', 'a b']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('Invalid tenant id "a b"');
+    const unknown = await osusume([
+      'evaluate',
+      '--items',
+      'i',
+      '--pairs',
+      'p',
+      '--algorithms',
+      'x',
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown "x": choose from embedding,');
+  });
+
+  it('validates temporal subcommands before connecting to anything', async () => {
+    // An address where nothing listens: a connection attempt would fail only after seconds.
+    const env = { TEMPORAL_ADDRESS: '127.0.0.1:9' };
+    const bogus = await osusume(['temporal', 'bogus'], env);
+    expect(bogus.code).toBe(1);
+    expect(bogus.stderr).toContain("unknown command 'bogus'");
+    const bare = await osusume(['temporal'], env);
+    expect(bare.stdout + bare.stderr).toContain('run-tenant');
+    const noTenant = await osusume(['temporal', 'run-tenant'], env);
+    expect(noTenant.code).toBe(1);
+    expect(noTenant.stderr).toContain("required option '--tenant <id>' not specified");
+    const badRun = await osusume(['temporal', 'run-now', '--run-id', '2026/11/22'], env);
+    expect(badRun.code).toBe(1);
+    expect(badRun.stderr).toContain('Invalid version "2026/11/22"');
+  });
+
+  it('runs a command and reports its failure with the command name', async () => {
+    const file = path.join(work, 'experiments.yaml');
+    writeFileSync(
+      file,
+      'experiments:\n  - { id: x, surface: s, variants: [{ name: a, algorithm: nope }] }\n',
+    );
+    const invalid = await osusume(['validate', file]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(
+      /^osusume validate: .*experiments.yaml is invalid:\n.*\.algorithm: /m,
+    );
+    writeFileSync(file, 'experiments: []\n');
+    const valid = await osusume(['validate', file]);
+    expect(valid).toMatchObject({ code: 0 });
+    expect(valid.stdout).toContain(`${file}: valid.`);
+  });
+
+  it('creates an API key whose hash lands in the configured keys file', async () => {
+    const { code, stdout } = await osusume(['api-key', '--id', 'backend', '--tenant', 'acme']);
+    expect(code).toBe(0);
+    const key = stdout.trim().split('\n').pop()!;
+    const stored = JSON.parse(readFileSync(path.join(work, '.osusume/api-keys.json'), 'utf8'));
+    expect(stored).toEqual([expect.objectContaining({ id: 'backend', tenants: ['acme'] })]);
+    expect(JSON.stringify(stored)).not.toContain(key);
+    const again = await osusume(['api-key', '--id', 'backend', '--all-tenants']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('osusume api-key: A key with id "backend" exists');
+  });
+
+  it('keeps the npm scripts as aliases', () => {
+    const out = execFileSync('npm', ['run', '-s', 'runs', '--', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(out).toContain('Usage: osusume runs');
+  });
+
+  it('completes commands, subcommands and options in bash', async () => {
+    const { stdout: script } = await osusume(['completion']);
+    const complete = (line: string) =>
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          `${script}\nCOMP_WORDS=(${line}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _osusume; echo "\${COMPREPLY[*]}"`,
+        ],
+        { encoding: 'utf8' },
+      ).trim();
+    expect(complete('osusume te')).toBe('temporal');
+    expect(complete('osusume temporal run')).toBe('run-now run-tenant');
+    expect(complete('osusume temporal run-now --')).toBe('--run-id --wait --help');
+    expect(complete('osusume runs --l')).toBe('--limit');
+  });
+});
