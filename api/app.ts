@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { OpenAPIHono, createRoute, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -10,6 +9,7 @@ import type { ApiKeys } from './auth.js';
 import type { LogSink } from './logs.js';
 import type { ApiMetrics } from './metrics.js';
 import type { RelatedService } from './related.js';
+import { INVALID_PARAMETERS, issueList, parseRelatedRequest } from './related-request.js';
 import {
   HiddenBody,
   HiddenResponse,
@@ -32,11 +32,23 @@ export interface AppDeps {
   config: Config['api'];
   /** Forget cached hidden posts of a tenant after it changed them. */
   onHiddenChanged: (tenantId: string) => void;
+  /** A new request id (random UUIDs; a test may make them predictable). */
+  requestId: () => string;
 }
 
 type Env = { Variables: { requestId: string; tenantId?: string; variant?: string } };
 
 /** RFC 9457 problem details; never a stack trace. */
+export function problemBody(
+  path: string,
+  status: number,
+  title: string,
+  detail?: string,
+  errors?: ProblemBody['errors'],
+): ProblemBody {
+  return { type: 'about:blank', title, status, detail, instance: path, errors };
+}
+
 function problem(
   c: Context,
   status: number,
@@ -44,16 +56,10 @@ function problem(
   detail?: string,
   errors?: ProblemBody['errors'],
 ) {
-  const body: ProblemBody = {
-    type: 'about:blank',
-    title,
-    status,
-    detail,
-    instance: c.req.path,
-    errors,
-  };
   // Routes declare their problems as 400; the status sent is the one given.
-  return c.json(body, status as 400, { 'content-type': 'application/problem+json' });
+  return c.json(problemBody(c.req.path, status, title, detail, errors), status as 400, {
+    'content-type': 'application/problem+json',
+  });
 }
 
 /** Event ids seen recently: a re-sent batch is accepted and not logged twice. */
@@ -67,6 +73,25 @@ class RecentIds {
     if (this.ids.size > this.capacity) this.ids.delete(this.ids.keys().next().value!);
     return true;
   }
+}
+
+/**
+ * What an exception thrown while answering becomes (app.onError, and the fast path's catch):
+ * a client error it names, or a logged 500 that shows no stack trace.
+ */
+export function failure(
+  error: Error,
+  path: string,
+  requestId: string,
+): { status: number; title: string; detail: string } {
+  if (error instanceof HTTPException && error.status < 500)
+    return { status: error.status, title: 'Invalid request', detail: error.message };
+  log.error('request failed', { path, requestId, error: error.message });
+  return {
+    status: 500,
+    title: 'Internal error',
+    detail: `Something failed on our side; request ${requestId} is logged.`,
+  };
 }
 
 const problems = {
@@ -83,6 +108,9 @@ const problems = {
     content: { 'application/problem+json': { schema: Problem } },
   },
 };
+
+/** The related endpoint's route, in Hono's syntax: also its `route` label in metrics. */
+export const RELATED_PATH = '/v1/tenants/:tenantId/posts/:postId/related';
 
 const relatedRoute = createRoute({
   method: 'get',
@@ -133,28 +161,27 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<Env>({
     defaultHook: (result, c) => {
       if (result.success) return;
-      const errors = (result.error as z.ZodError).issues.map((i) => ({
-        where: i.path.join('.') || '(request)',
-        message: i.message,
-      }));
-      return problem(c, 400, 'Invalid request', 'Fix the parameters listed in errors.', errors);
+      return problem(
+        c,
+        400,
+        'Invalid request',
+        INVALID_PARAMETERS,
+        issueList(result.error as z.ZodError),
+      );
     },
   });
   const recentEvents = new RecentIds(200_000);
 
   app.use('*', async (c, next) => {
     const started = performance.now();
-    c.set('requestId', randomUUID());
+    c.set('requestId', deps.requestId());
     await next();
-    const { metrics } = deps;
-    metrics.requests.observe(
-      {
-        route: c.req.routePath,
-        status: String(c.res.status),
-        tenant: metrics.tenant(c.get('tenantId')),
-        variant: c.get('variant') ?? 'none',
-      },
-      (performance.now() - started) / 1000,
+    deps.metrics.observeRequest(
+      c.req.routePath,
+      c.res.status,
+      c.get('tenantId'),
+      c.get('variant'),
+      started,
     );
   });
 
@@ -182,26 +209,12 @@ export function createApp(deps: AppDeps) {
     await next();
   });
 
-  app.openapi(relatedRoute, async (c) => {
-    const { tenantId, postId } = c.req.valid('param');
-    const query = c.req.valid('query');
-    const limit = query.limit ?? deps.config.defaultLimit;
-    if (limit > deps.config.maxLimit) {
-      return problem(c, 400, 'Invalid request', `limit must be at most ${deps.config.maxLimit}.`, [
-        { where: 'limit', message: `at most ${deps.config.maxLimit}` },
-      ]);
-    }
-    const body = await deps.related.related(
-      {
-        tenantId,
-        postId,
-        userId: query.userId,
-        surface: query.surface,
-        limit,
-        exclude: query.exclude,
-      },
-      c.get('requestId'),
-    );
+  // Documented through the OpenAPI route, validated by the shared parser (the fast path's too).
+  app.openAPIRegistry.registerPath(relatedRoute);
+  app.get(RELATED_PATH, async (c) => {
+    const parsed = parseRelatedRequest(c.req.param(), c.req.queries(), deps.config);
+    if (!parsed.ok) return problem(c, 400, 'Invalid request', parsed.detail, parsed.errors);
+    const body = await deps.related.related(parsed.request, c.get('requestId'));
     c.set('variant', body.variant ?? 'none');
     return c.json(body, 200);
   });
@@ -260,19 +273,8 @@ export function createApp(deps: AppDeps) {
     problem(c, 404, 'Not found', `No route for ${c.req.method} ${c.req.path}; see /openapi.json.`),
   );
   app.onError((error, c) => {
-    if (error instanceof HTTPException && error.status < 500)
-      return problem(c, error.status, 'Invalid request', error.message);
-    log.error('request failed', {
-      path: c.req.path,
-      requestId: c.get('requestId'),
-      error: error.message,
-    });
-    return problem(
-      c,
-      500,
-      'Internal error',
-      `Something failed on our side; request ${c.get('requestId')} is logged.`,
-    );
+    const failed = failure(error, c.req.path, c.get('requestId'));
+    return problem(c, failed.status, failed.title, failed.detail);
   });
   return app;
 }

@@ -21,15 +21,34 @@ export class ListCache {
     load: () => Promise<ScoredItem[] | null>,
   ): Promise<ScoredItem[] | null> {
     if (this.capacity === 0) return load();
-    // Ids cannot hold U+0000 (core/ids.ts), so joined keys of different parts never collide.
-    const joined = key.join('\u0000');
+    const joined = ListCache.join(key);
+    const hit = this.hit(joined);
+    return hit !== undefined ? hit : this.remember(joined, await load());
+  }
+
+  /** The same with a synchronous load (a store that reads without waiting). */
+  readNow(key: readonly string[], load: () => ScoredItem[] | null): ScoredItem[] | null {
+    if (this.capacity === 0) return load();
+    const joined = ListCache.join(key);
+    const hit = this.hit(joined);
+    return hit !== undefined ? hit : this.remember(joined, load());
+  }
+
+  // Ids cannot hold U+0000 (core/ids.ts), so joined keys of different parts never collide.
+  private static join(key: readonly string[]): string {
+    return key.join('\u0000');
+  }
+
+  private hit(joined: string): ScoredItem[] | null | undefined {
     const hit = this.entries.get(joined);
     if (hit !== undefined) {
       this.entries.delete(joined);
       this.entries.set(joined, hit);
-      return hit;
     }
-    const value = await load();
+    return hit;
+  }
+
+  private remember(joined: string, value: ScoredItem[] | null): ScoredItem[] | null {
     this.entries.set(joined, value);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return value;

@@ -23,8 +23,28 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  readonly fastPath = new Counter({
+    name: 'osusume_fast_path_responses_total',
+    help: 'Related-post requests answered by the synchronous fast path (the rest go through Hono).',
+    registers: [this.registry],
+  });
+
   constructor(private readonly tenantLabels: boolean) {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** One request's latency since `started` (performance.now()), by route, status, tenant and variant. */
+  observeRequest(
+    route: string,
+    status: number,
+    tenantId: string | undefined,
+    variant: string | undefined,
+    started: number,
+  ): void {
+    this.requests.observe(
+      { route, status: String(status), tenant: this.tenant(tenantId), variant: variant ?? 'none' },
+      (performance.now() - started) / 1000,
+    );
   }
 
   /** Tenant label value, or "all" when per-tenant labels are off (many tenants). */

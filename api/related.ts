@@ -1,10 +1,17 @@
-import { assign, findExperiment, type ExperimentsFile } from '../core/experiments.js';
+import {
+  assign,
+  findExperiment,
+  type Assignment,
+  type Experiment,
+  type ExperimentsFile,
+} from '../core/experiments.js';
 import {
   inActiveVersion,
   type ActiveVersion,
   type RecommendationStore,
   type ScoredItem,
   type ServedList,
+  type SyncListReads,
 } from '../core/store/types.js';
 import { teamDraft, type TeamItem } from './interleave.js';
 import type { ListCache } from './list-cache.js';
@@ -34,13 +41,39 @@ export interface RelatedDeps {
    * per request instead of two (a new version is served within that time of its activation).
    */
   active: (tenantId: string) => Promise<ActiveVersion | null>;
+  /** The same pointer if it is cached and fresh, without waiting; undefined otherwise. */
+  activeNow?: (tenantId: string) => ActiveVersion | null | undefined;
   /** Lists served recently (a store read per request saved where a post is popular). */
   lists: ListCache;
   experiments: () => ExperimentsFile;
   hidden: (tenantId: string) => Promise<ReadonlySet<string>>;
+  /** The same set if it is cached and fresh, without waiting; undefined otherwise. */
+  hiddenNow?: (tenantId: string) => ReadonlySet<string> | undefined;
   logs: LogSink;
   metrics: ApiMetrics;
   storeTimeoutMs: number;
+}
+
+/** What a request needs that is already at hand when it can be answered without waiting. */
+export interface ReadsNow {
+  active: ActiveVersion | null;
+  hidden: ReadonlySet<string>;
+  store: SyncListReads;
+}
+
+/** Who is in which experiment, and which algorithms their list comes from. */
+interface Plan {
+  experiment: Experiment | undefined;
+  assignment: Assignment | undefined;
+  algorithms: string[];
+}
+
+/** The list before the popular fallback: kept items, and whether the fallback must fill it. */
+interface Draft {
+  keep: (items: ScoredItem[]) => ScoredItem[];
+  items: (ScoredItem | TeamItem)[];
+  version: string | null;
+  fallback: boolean;
 }
 
 class StoreTimeout extends Error {}
@@ -53,8 +86,23 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * One behaviour, two ways of reading: `related` waits for the store (any store, with a timeout);
+ * `relatedNow` answers synchronously from a store that reads without waiting (LMDB's memory
+ * map) when the pointer and hidden posts are cached. Both plan, filter, fall back and log
+ * through the same methods, so their answers are the same.
+ */
 export class RelatedService {
   constructor(private readonly deps: RelatedDeps) {}
+
+  private storeFailed(tenantId: string, error: unknown): null {
+    const { metrics } = this.deps;
+    metrics.storeErrors.inc({
+      tenant: metrics.tenant(tenantId),
+      kind: error instanceof StoreTimeout ? 'timeout' : 'error',
+    });
+    return null;
+  }
 
   /** A list of one algorithm from the active version; `popular` is the tenant's popular list. */
   private async read(
@@ -62,7 +110,7 @@ export class RelatedService {
     algorithm: string,
     postId: string,
   ): Promise<ServedList | null> {
-    const { store, storeTimeoutMs, metrics, lists } = this.deps;
+    const { store, storeTimeoutMs, lists } = this.deps;
     try {
       const read = this.deps
         .active(tenantId)
@@ -79,31 +127,96 @@ export class RelatedService {
         );
       return await withTimeout(read, storeTimeoutMs);
     } catch (error) {
-      metrics.storeErrors.inc({
-        tenant: metrics.tenant(tenantId),
-        kind: error instanceof StoreTimeout ? 'timeout' : 'error',
-      });
-      return null;
+      return this.storeFailed(tenantId, error);
     }
   }
 
-  async related(req: RelatedRequest, requestId: string): Promise<RelatedResponseBody> {
-    const started = performance.now();
+  /** The same read, synchronously (no timeout: a synchronous read cannot be abandoned). */
+  private readNow(
+    reads: ReadsNow,
+    tenantId: string,
+    algorithm: string,
+    postId: string,
+  ): ServedList | null {
+    const { active, store } = reads;
+    if (!active) return null;
+    const { lists } = this.deps;
+    try {
+      const items =
+        algorithm === 'popular'
+          ? lists.readNow([tenantId, active.version, algorithm], () =>
+              store.getPopularAtNow(tenantId, active.version),
+            )
+          : lists.readNow([tenantId, active.version, algorithm, postId], () =>
+              store.getListAtNow(tenantId, active.version, algorithm, postId),
+            );
+      return items ? { version: active.version, items } : null;
+    } catch (error) {
+      return this.storeFailed(tenantId, error);
+    }
+  }
+
+  private plan(req: RelatedRequest): Plan {
     const file = this.deps.experiments();
     const experiment = findExperiment(file, req.tenantId, req.surface);
     const assignment = experiment
       ? assign(experiment, file.defaultAlgorithm, req.userId)
       : undefined;
-    const algorithms = assignment?.algorithms ?? [file.defaultAlgorithm];
+    return {
+      experiment,
+      assignment,
+      algorithms: assignment?.algorithms ?? [file.defaultAlgorithm],
+    };
+  }
 
+  async related(req: RelatedRequest, requestId: string): Promise<RelatedResponseBody> {
+    const started = performance.now();
+    const plan = this.plan(req);
     const [lists, hidden] = await Promise.all([
-      Promise.all(algorithms.map((a) => this.read(req.tenantId, a, req.postId))),
+      Promise.all(plan.algorithms.map((a) => this.read(req.tenantId, a, req.postId))),
       this.deps.hidden(req.tenantId).catch(() => new Set<string>()),
     ]);
+    const draft = this.draft(req, requestId, plan, lists, hidden);
+    const popular = draft.fallback ? await this.read(req.tenantId, 'popular', req.postId) : null;
+    return this.finish(req, requestId, plan, draft, popular, started);
+  }
+
+  /**
+   * What `relatedNow` needs, if all of it is at hand: a store with synchronous reads, and the
+   * tenant's pointer and hidden posts cached. Undefined otherwise (then nothing was counted or
+   * logged, and the request goes the waiting way).
+   */
+  readsNow(tenantId: string): ReadsNow | undefined {
+    const store = this.deps.store.now;
+    if (!store) return undefined;
+    const active = this.deps.activeNow?.(tenantId);
+    if (active === undefined) return undefined;
+    const hidden = this.deps.hiddenNow?.(tenantId);
+    if (hidden === undefined) return undefined;
+    return { active, hidden, store };
+  }
+
+  relatedNow(req: RelatedRequest, requestId: string, reads: ReadsNow): RelatedResponseBody {
+    const started = performance.now();
+    const plan = this.plan(req);
+    const lists = plan.algorithms.map((a) => this.readNow(reads, req.tenantId, a, req.postId));
+    const draft = this.draft(req, requestId, plan, lists, reads.hidden);
+    const popular = draft.fallback
+      ? this.readNow(reads, req.tenantId, 'popular', req.postId)
+      : null;
+    return this.finish(req, requestId, plan, draft, popular, started);
+  }
+
+  private draft(
+    req: RelatedRequest,
+    requestId: string,
+    { experiment, assignment, algorithms }: Plan,
+    lists: (ServedList | null)[],
+    hidden: ReadonlySet<string>,
+  ): Draft {
     const blocked = new Set([req.postId, ...req.exclude]);
     const keep = (items: ScoredItem[]) =>
       items.filter((i) => !blocked.has(i.postId) && !hidden.has(i.postId));
-
     let items: (ScoredItem | TeamItem)[];
     if (experiment?.type === 'interleaving' && !assignment?.holdout) {
       const [a, b] = experiment.variants;
@@ -116,13 +229,23 @@ export class RelatedService {
     } else {
       items = keep(lists[0]?.items ?? []).slice(0, req.limit);
     }
-    let version = lists.find((l) => l)?.version ?? null;
-
     const fallback =
       items.length < req.limit &&
       !(algorithms.length === 1 && algorithms[0] === 'popular' && lists[0]);
+    return { keep, items, version: lists.find((l) => l)?.version ?? null, fallback };
+  }
+
+  private finish(
+    req: RelatedRequest,
+    requestId: string,
+    { experiment, assignment, algorithms }: Plan,
+    { keep, items: drafted, version: draftVersion, fallback }: Draft,
+    popular: ServedList | null,
+    started: number,
+  ): RelatedResponseBody {
+    let items = drafted;
+    let version = draftVersion;
     if (fallback) {
-      const popular = await this.read(req.tenantId, 'popular', req.postId);
       const shown = new Set(items.map((i) => i.postId));
       items = [...items, ...keep(popular?.items ?? []).filter((i) => !shown.has(i.postId))].slice(
         0,

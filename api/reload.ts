@@ -47,8 +47,15 @@ export function reloading<T>(
 }
 
 /** Per-tenant values cached for `ttlMs` (hidden posts: read once per tenant per interval, not per request). */
+interface TtlEntry<T> {
+  value: Promise<T>;
+  at: number;
+  /** Set once the load succeeded: what `peek` returns. */
+  settled?: { value: T };
+}
+
 export class TtlCache<T> {
-  private readonly entries = new Map<string, { value: Promise<T>; at: number }>();
+  private readonly entries = new Map<string, TtlEntry<T>>();
   constructor(
     private readonly ttlMs: number,
     private readonly load: (key: string) => Promise<T>,
@@ -58,9 +65,20 @@ export class TtlCache<T> {
     const hit = this.entries.get(key);
     if (hit && performance.now() - hit.at < this.ttlMs) return hit.value;
     const value = this.load(key);
-    this.entries.set(key, { value, at: performance.now() });
-    value.catch(() => this.entries.delete(key));
+    const entry: TtlEntry<T> = { value, at: performance.now() };
+    this.entries.set(key, entry);
+    value.then(
+      (loaded) => (entry.settled = { value: loaded }),
+      () => this.entries.delete(key),
+    );
     return value;
+  }
+
+  /** The value if it is loaded and fresh, without waiting or loading; undefined otherwise. */
+  peek(key: string): T | undefined {
+    const hit = this.entries.get(key);
+    if (!hit?.settled || performance.now() - hit.at >= this.ttlMs) return undefined;
+    return hit.settled.value;
   }
 
   forget(key: string): void {

@@ -2,12 +2,19 @@
  * The API server: `osusume api [--port N]` (else PORT, else api.port; config as everywhere).
  * SIGTERM/SIGINT stop accepting requests, flush the logs and close the store.
  */
+import { randomUUID } from 'node:crypto';
+import {
+  createServer,
+  type RequestListener,
+  type ServerOptions as HttpServerOptions,
+} from 'node:http';
 import { serve, type ServerType } from '@hono/node-server';
 import { loadConfig, type Config } from '../core/config.js';
 import { loadExperiments } from '../core/experiments.js';
 import { log } from '../core/log.js';
 import { openStore } from '../core/store/index.js';
-import { createApp } from './app.js';
+import { createApp, type AppDeps } from './app.js';
+import { relatedFastPath, type FastPath } from './fast-path.js';
 import { ApiKeys } from './auth.js';
 import { ListCache } from './list-cache.js';
 import { FileLogSink, StdoutLogSink, type LogSink } from './logs.js';
@@ -21,7 +28,43 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, port = config.api.port): Promise<RunningServer> {
+/** Test hooks: predictable request ids. */
+export interface ServerOptions {
+  requestId?: () => string;
+}
+
+/**
+ * Node's server with the related endpoint's fast path in front of Hono: a request the fast path
+ * does not take goes to Hono untouched.
+ */
+function withFastPath(fast: FastPath): typeof createServer {
+  return ((options: HttpServerOptions, hono: RequestListener) =>
+    createServer(options, (req, res) => {
+      if (!fast(req, res)) void hono(req, res);
+    })) as typeof createServer;
+}
+
+/** The app on `port` (0: any free port), with or without the fast path in front. */
+export function serveApi(deps: AppDeps, port: number, fastPath: boolean): Promise<ServerType> {
+  const app = createApp(deps);
+  return new Promise((resolve) => {
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port,
+        hostname: '0.0.0.0',
+        ...(fastPath && { createServer: withFastPath(relatedFastPath(deps)) }),
+      },
+      () => resolve(s),
+    );
+  });
+}
+
+export async function startServer(
+  config: Config,
+  port = config.api.port,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
   const store = openStore(config.store);
   const interval = config.api.reloadSeconds * 1000;
   const experiments = reloading(config.experimentsFile, loadExperiments, interval);
@@ -37,14 +80,16 @@ export async function startServer(config: Config, port = config.api.port): Promi
   const related = new RelatedService({
     store,
     active: (t) => active.get(t),
+    activeNow: (t) => active.peek(t),
     lists: new ListCache(config.api.listCacheSize),
     experiments: experiments.get,
     hidden: (t) => hidden.get(t),
+    hiddenNow: (t) => hidden.peek(t),
     logs,
     metrics,
     storeTimeoutMs: config.api.storeTimeoutMs,
   });
-  const app = createApp({
+  const deps: AppDeps = {
     related,
     store,
     keys: keys.get,
@@ -52,11 +97,9 @@ export async function startServer(config: Config, port = config.api.port): Promi
     metrics,
     config: config.api,
     onHiddenChanged: (t) => hidden.forget(t),
-  });
-
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port, hostname: '0.0.0.0' }, () => resolve(s));
-  });
+    requestId: options.requestId ?? randomUUID,
+  };
+  const server = await serveApi(deps, port, config.api.fastPath);
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
   return {

@@ -10,6 +10,7 @@ import {
   type RecommendationStore,
   type RelatedList,
   type ScoredItem,
+  type SyncListReads,
 } from './types.js';
 
 /**
@@ -22,8 +23,10 @@ import {
  */
 const END = '\u0000';
 
-export class LmdbStore extends ActiveVersionReads implements RecommendationStore {
+export class LmdbStore extends ActiveVersionReads implements RecommendationStore, SyncListReads {
   private readonly db: RootDatabase<unknown, Key>;
+  /** Reads come from the memory-mapped file: they need not wait. */
+  readonly now: SyncListReads = this;
 
   constructor(file: string) {
     super();
@@ -87,17 +90,30 @@ export class LmdbStore extends ActiveVersionReads implements RecommendationStore
     return this.readActive(tenantId);
   }
 
+  getListAtNow(
+    tenantId: string,
+    version: string,
+    algorithm: string,
+    postId: string,
+  ): ScoredItem[] | null {
+    return (this.db.get(['l', tenantId, version, algorithm, postId]) as ScoredItem[]) ?? null;
+  }
+
+  getPopularAtNow(tenantId: string, version: string): ScoredItem[] | null {
+    return (this.db.get(['p', tenantId, version]) as ScoredItem[]) ?? null;
+  }
+
   async getListAt(
     tenantId: string,
     version: string,
     algorithm: string,
     postId: string,
   ): Promise<ScoredItem[] | null> {
-    return (this.db.get(['l', tenantId, version, algorithm, postId]) as ScoredItem[]) ?? null;
+    return this.getListAtNow(tenantId, version, algorithm, postId);
   }
 
   async getPopularAt(tenantId: string, version: string): Promise<ScoredItem[] | null> {
-    return (this.db.get(['p', tenantId, version]) as ScoredItem[]) ?? null;
+    return this.getPopularAtNow(tenantId, version);
   }
 
   async listVersions(tenantId: string): Promise<string[]> {

@@ -61,6 +61,8 @@ export interface RecommendationStore {
     postId: string,
   ): Promise<ScoredItem[] | null>;
   getPopularAt(tenantId: string, version: string): Promise<ScoredItem[] | null>;
+  /** The same two reads without waiting, on stores that have them (LMDB's memory map). */
+  readonly now?: SyncListReads;
   /** Versions that have data, active or not, sorted ascending. */
   listVersions(tenantId: string): Promise<string[]>;
   deleteVersion(tenantId: string, version: string): Promise<void>;
@@ -75,6 +77,20 @@ export interface RecommendationStore {
   /** Removes everything of a tenant: what the API serves for it disappears at once. */
   purgeTenant(tenantId: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Reads that return at once: the API's fast path answers from them without yielding to the
+ * event loop. Stores whose reads are round trips (Firestore) do not offer them.
+ */
+export interface SyncListReads {
+  getListAtNow(
+    tenantId: string,
+    version: string,
+    algorithm: string,
+    postId: string,
+  ): ScoredItem[] | null;
+  getPopularAtNow(tenantId: string, version: string): ScoredItem[] | null;
 }
 
 /** A list read from the active version, labelled with that version; null when there is none. */

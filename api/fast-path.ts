@@ -1,0 +1,127 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getQueryParams } from 'hono/utils/url';
+import { failure, problemBody, RELATED_PATH, type AppDeps } from './app.js';
+import { parseRelatedRequest } from './related-request.js';
+
+/**
+ * The common related-posts request answered without Hono: a GET whose URL needs no decoding
+ * (no percent-encoding), one valid key for the tenant, valid parameters, and a store that reads
+ * synchronously with the tenant's pointer and hidden posts cached. Anything else returns false
+ * untouched, and the caller hands the request to Hono, which answers it as it always did.
+ *
+ * Nothing is defined twice: the request is parsed by the route's own parser, authorised by the
+ * same keys, answered by the same service, counted by the same metric and failures become what
+ * `app.onError` makes of them. test/fast-path.test.ts sends the same requests to servers with
+ * and without this path and compares status, headers, body, logs and metrics.
+ */
+
+/**
+ * Request targets that @hono/node-server passes to Hono verbatim (a subset of its own test: no
+ * '%', no '#', no quote, no dot segment), so that splitting the path here gives Hono's params.
+ */
+const PLAIN_TARGET = /^\/[!$&(-;=?-Z_a-z~]*$/;
+const DOT_SEGMENT = /\/\.\.?(?:[/?]|$)/;
+/** Hosts for which node-server keeps the target as it is, and does not answer 400. */
+const PLAIN_HOST = /^[a-z0-9._-]+(?::([0-9]{1,5}))?$/;
+
+function plainHost(host: string | undefined): boolean {
+  const match = host === undefined ? null : PLAIN_HOST.exec(host);
+  return match !== null && (match[1] === undefined || Number(match[1]) <= 65535);
+}
+
+/** Hono's path params of the related route, or undefined when the path is another route's. */
+function relatedParams(target: string): { tenantId: string; postId: string } | undefined {
+  const query = target.indexOf('?');
+  const parts = (query === -1 ? target : target.slice(0, query)).split('/');
+  if (
+    parts.length !== 7 ||
+    parts[1] !== 'v1' ||
+    parts[2] !== 'tenants' ||
+    parts[4] !== 'posts' ||
+    parts[6] !== 'related' ||
+    !parts[3] ||
+    !parts[5]
+  )
+    return undefined;
+  return { tenantId: parts[3], postId: parts[5] };
+}
+
+/** The Authorization header as Hono reads it: undefined unless sent exactly once. */
+function singleAuthorization(req: IncomingMessage): string | undefined | null {
+  let seen = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') seen += 1;
+  // Hono joins repeated headers with ", "; Node keeps the first. Leave those to Hono.
+  return seen > 1 ? null : req.headers.authorization;
+}
+
+/**
+ * Written byte for byte as @hono/node-server writes Hono's responses: `c.json(body)` with its one
+ * plain header leaves the length to Node, after the connection headers; the problem responses,
+ * whose type replaces the default one, carry their own lower-case type and length first.
+ */
+function sendJson(res: ServerResponse, body: string): void {
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json');
+  res.end(body);
+}
+
+function sendProblem(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    'content-type': 'application/problem+json',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export function relatedFastPath(deps: AppDeps): FastPath {
+  return (req, res) => {
+    const started = performance.now();
+    const target = req.url;
+    if (
+      req.method !== 'GET' ||
+      target === undefined ||
+      !target.startsWith('/v1/tenants/') ||
+      !PLAIN_TARGET.test(target) ||
+      DOT_SEGMENT.test(target) ||
+      !plainHost(req.headers.host)
+    )
+      return false;
+    const params = relatedParams(target);
+    if (!params) return false;
+    const authorization = singleAuthorization(req);
+    if (authorization === null) return false;
+    if (!deps.keys().authorize(authorization, params.tenantId).ok) return false;
+    const parsed = parseRelatedRequest(
+      params,
+      getQueryParams(target) as Record<string, string[]>,
+      deps.config,
+    );
+    if (!parsed.ok) return false;
+    const reads = deps.related.readsNow(params.tenantId);
+    if (!reads) return false;
+
+    // From here on the request is answered here, as Hono's route would.
+    const requestId = deps.requestId();
+    let status = 200;
+    let variant: string | undefined;
+    try {
+      const body = deps.related.relatedNow(parsed.request, requestId, reads);
+      variant = body.variant ?? 'none';
+      sendJson(res, JSON.stringify(body));
+    } catch (error) {
+      const query = target.indexOf('?');
+      const path = query === -1 ? target : target.slice(0, query);
+      const failed = failure(error as Error, path, requestId);
+      status = failed.status;
+      const body = problemBody(path, status, failed.title, failed.detail);
+      sendProblem(res, status, JSON.stringify(body));
+    }
+    deps.metrics.observeRequest(RELATED_PATH, status, params.tenantId, variant, started);
+    deps.metrics.fastPath.inc();
+    return true;
+  };
+}
