@@ -5,7 +5,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import { ConfigError } from '../core/errors.js';
 import type { Vocabulary } from '../core/model/lsa.js';
-import { lexicalTerms } from '../core/text.js';
+import { lexicalTerms, TOKENIZER_VERSION } from '../core/text.js';
 import { TfidfModel } from '../core/tfidf.js';
 
 /**
@@ -113,9 +113,11 @@ class VocabularyFeaturizer implements Featurizer {
   constructor(
     dir: string,
     private readonly options: EmbeddingModelOptions,
-    readonly fingerprint = readFileSync(path.join(dir, 'vocabulary.json')),
+    private readonly vocabularyFile = readFileSync(path.join(dir, 'vocabulary.json')),
+    // The same vocabulary read by another tokenizer gives other vectors: a different model.
+    readonly fingerprint = Buffer.concat([Buffer.from(TOKENIZER_VERSION), vocabularyFile]),
   ) {
-    const vocabulary = JSON.parse(fingerprint.toString('utf8')) as Vocabulary;
+    const vocabulary = JSON.parse(vocabularyFile.toString('utf8')) as Vocabulary;
     this.tfidf = new TfidfModel(vocabulary.terms, vocabulary.idf);
   }
 

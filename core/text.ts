@@ -1,7 +1,12 @@
 /**
- * Terms for lexical matching in English and Japanese without a morphological analyser: words for
- * alphabetic scripts, character bigrams for runs of kanji and kana (the usual choice for Japanese
- * search without segmentation). NFKC folds full-width letters and half-width kana first.
+ * Terms for lexical matching in English and Japanese, the one tokenizer of every text method
+ * (lexical and fielded lists, the per-tenant LSA model and its ONNX featurizer): words for
+ * alphabetic scripts, and dotted identifiers whole as well as in parts (`libfoo.so` -> libfoo.so,
+ * libfoo, so; `os.path` -> os.path, os, path: a page that names another matches it), dictionary
+ * words for runs of kanji and kana (ICU's word segmentation through Intl.Segmenter, which Node
+ * ships with full ICU), single hiragana (particles: の, を, に) left out. NFKC folds full-width
+ * letters and half-width kana first. Words beat character bigrams on the Japanese sets
+ * (EVALUATION.md, "Text handling").
  */
 const STOPWORDS = new Set(
   'a an and are as at be by for from has have in is it its of on or that the this to was were will with'.split(
@@ -10,16 +15,22 @@ const STOPWORDS = new Set(
 );
 const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}ー]+/gu;
 const WORD = /[\p{L}\p{N}_]+/gu;
+const DOTTED_IDENTIFIER = /[\p{L}\p{N}_]+(?:\.[\p{L}\p{N}_]+)+/gu;
+const SINGLE_HIRAGANA = /^\p{Script=Hiragana}$/u;
+const japaneseWords = new Intl.Segmenter('ja', { granularity: 'word' });
+/** Changes whenever lexicalTerms splits any text differently: part of a vocabulary model's identity. */
+export const TOKENIZER_VERSION = 'words+identifiers+ja-icu-words/2';
 
 export function lexicalTerms(text: string): string[] {
   const normalised = text.normalize('NFKC').toLowerCase();
   const terms: string[] = [];
   for (const run of normalised.match(CJK_RUN) ?? []) {
-    const chars = [...run];
-    if (chars.length === 1) terms.push(chars[0]!);
-    for (let i = 0; i + 1 < chars.length; i++) terms.push(chars[i]! + chars[i + 1]!);
+    for (const { segment, isWordLike } of japaneseWords.segment(run))
+      if (isWordLike && !SINGLE_HIRAGANA.test(segment)) terms.push(segment);
   }
-  for (const word of normalised.replace(CJK_RUN, ' ').match(WORD) ?? []) {
+  const rest = normalised.replace(CJK_RUN, ' ');
+  terms.push(...(rest.match(DOTTED_IDENTIFIER) ?? []));
+  for (const word of rest.match(WORD) ?? []) {
     if (word.length > 1 && !STOPWORDS.has(word)) terms.push(word);
   }
   return terms;

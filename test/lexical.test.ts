@@ -10,18 +10,34 @@ import {
 import { characterNgrams, lexicalTerms } from '../core/text.js';
 
 describe('lexical terms', () => {
-  it('uses words for English and character bigrams for Japanese, folding width and case', () => {
+  it('uses words for English and dictionary words for Japanese, folding width and case', () => {
     expect(lexicalTerms('The PRINTF function: ファイルを開く')).toEqual([
-      'ファ',
-      'ァイ',
-      'イル',
-      'ルを',
-      'を開',
+      'ファイル',
       '開く',
       'printf',
       'function',
     ]);
-    expect(lexicalTerms('ＡＢＣ ｶﾀｶﾅ 字')).toEqual(['カタ', 'タカ', 'カナ', '字', 'abc']);
+    expect(lexicalTerms('ＡＢＣ ｶﾀｶﾅ 字')).toEqual(['カタカナ', '字', 'abc']);
+    expect(lexicalTerms('日本語の文章を単語に分割します')).toEqual([
+      '日本語',
+      '文章',
+      '単語',
+      '分割',
+      'ます',
+    ]);
+  });
+
+  it('keeps the parts of English identifiers as before, and the whole identifier too', () => {
+    expect(lexicalTerms('link libfoo.so with python3.11 -lfoo.')).toEqual([
+      'libfoo.so',
+      'python3.11',
+      'link',
+      'libfoo',
+      'so',
+      'python3',
+      '11',
+      'lfoo',
+    ]);
   });
 });
 
