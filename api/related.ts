@@ -1,6 +1,8 @@
 import {
   assign,
   findExperiment,
+  missingAlgorithms,
+  notReadyReason,
   type Assignment,
   type Experiment,
   type ExperimentsFile,
@@ -52,6 +54,8 @@ export interface RelatedDeps {
   logs: LogSink;
   metrics: ApiMetrics;
   storeTimeoutMs: number;
+  /** Told when a request met an experiment the tenant is not ready for (the server warns once). */
+  onNotReady?: (experiment: string, tenantId: string) => void;
 }
 
 /** What a request needs that is already at hand when it can be answered without waiting. */
@@ -66,6 +70,8 @@ interface Plan {
   experiment: Experiment | undefined;
   assignment: Assignment | undefined;
   algorithms: string[];
+  /** The experiment the request met but is not enrolled in, its lists not being computed yet, and why. */
+  notEnrolled?: { experiment: string; reason: string };
 }
 
 /** The list before the popular fallback: kept items, and whether the fallback must fill it. */
@@ -156,9 +162,24 @@ export class RelatedService {
     }
   }
 
-  private plan(req: RelatedRequest): Plan {
+  /**
+   * `active` is the tenant's pointer (undefined: it could not be read). An experiment is served
+   * only when that version holds every variant's lists; until then users get the default and
+   * are not enrolled, as a half-served test would be contaminated.
+   */
+  private plan(req: RelatedRequest, active: ActiveVersion | null | undefined): Plan {
     const file = this.deps.experiments();
-    const experiment = findExperiment(file, req.tenantId, req.surface);
+    const found = findExperiment(file, req.tenantId, req.surface);
+    const missing =
+      found && (active ? missingAlgorithms(found, file.defaultAlgorithm, active) : []);
+    const notReady =
+      found && (active === undefined || missing!.length > 0)
+        ? active === undefined
+          ? 'the active version could not be read'
+          : notReadyReason(missing!, active)
+        : undefined;
+    if (notReady) this.deps.onNotReady?.(found!.id, req.tenantId);
+    const experiment = notReady ? undefined : found;
     const assignment = experiment
       ? assign(experiment, file.defaultAlgorithm, req.userId)
       : undefined;
@@ -166,12 +187,22 @@ export class RelatedService {
       experiment,
       assignment,
       algorithms: assignment?.algorithms ?? [file.defaultAlgorithm],
+      notEnrolled: notReady ? { experiment: found!.id, reason: notReady } : undefined,
     };
+  }
+
+  /** The tenant's pointer for planning; undefined when the store fails or is slow. */
+  private async activeForPlan(tenantId: string): Promise<ActiveVersion | null | undefined> {
+    try {
+      return await withTimeout(this.deps.active(tenantId), this.deps.storeTimeoutMs);
+    } catch {
+      return undefined;
+    }
   }
 
   async related(req: RelatedRequest, requestId: string): Promise<RelatedResponseBody> {
     const started = performance.now();
-    const plan = this.plan(req);
+    const plan = this.plan(req, await this.activeForPlan(req.tenantId));
     const [lists, hidden] = await Promise.all([
       Promise.all(plan.algorithms.map((a) => this.read(req.tenantId, a, req.postId))),
       this.deps.hidden(req.tenantId).catch(() => new Set<string>()),
@@ -198,7 +229,7 @@ export class RelatedService {
 
   relatedNow(req: RelatedRequest, requestId: string, reads: ReadsNow): RelatedResponseBody {
     const started = performance.now();
-    const plan = this.plan(req);
+    const plan = this.plan(req, reads.active);
     const lists = plan.algorithms.map((a) => this.readNow(reads, req.tenantId, a, req.postId));
     const draft = this.draft(req, requestId, plan, lists, reads.hidden);
     const popular = draft.fallback
@@ -238,7 +269,7 @@ export class RelatedService {
   private finish(
     req: RelatedRequest,
     requestId: string,
-    { experiment, assignment, algorithms }: Plan,
+    { experiment, assignment, algorithms, notEnrolled }: Plan,
     { keep, items: drafted, version: draftVersion, fallback }: Draft,
     popular: ServedList | null,
     started: number,
@@ -270,7 +301,7 @@ export class RelatedService {
       variant: assignment?.variant ?? null,
       fallback,
     };
-    this.logExposure(req, response, performance.now() - started);
+    this.logExposure(req, response, performance.now() - started, notEnrolled);
     return response;
   }
 
@@ -278,7 +309,12 @@ export class RelatedService {
    * Records are object literals, not spreads of a shared part: V8 adds the properties after a
    * spread (`{ ...common, more }`) on a slow path, several microseconds per request here.
    */
-  private logExposure(req: RelatedRequest, res: RelatedResponseBody, latencyMs: number): void {
+  private logExposure(
+    req: RelatedRequest,
+    res: RelatedResponseBody,
+    latencyMs: number,
+    notEnrolled: Plan['notEnrolled'],
+  ): void {
     const ts = new Date().toISOString();
     const { requestId, experiment, variant } = res;
     const { tenantId, surface, userId } = req;
@@ -306,6 +342,8 @@ export class RelatedService {
       items: res.items,
       latencyMs: Math.round(latencyMs * 1000) / 1000,
       fallback: res.fallback,
+      notEnrolled: notEnrolled?.experiment ?? null,
+      notEnrolledReason: notEnrolled?.reason ?? null,
     });
   }
 }

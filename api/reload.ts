@@ -25,8 +25,10 @@ export function reloading<T>(
   file: string,
   load: (file: string) => T,
   intervalMs: number,
+  onLoad: (value: T) => void = () => {},
 ): Reloading<T> {
   let value = load(file);
+  onLoad(value);
   let seen = stamp(file);
   const timer = setInterval(() => {
     const now = stamp(file);
@@ -35,6 +37,7 @@ export function reloading<T>(
     try {
       value = load(file);
       log.info('reloaded', { file });
+      onLoad(value);
     } catch (error) {
       log.error('reload failed; keeping the previous version', {
         file,

@@ -20,6 +20,7 @@ import { ListCache } from './list-cache.js';
 import { FileLogSink, StdoutLogSink, type LogSink } from './logs.js';
 import { ApiMetrics } from './metrics.js';
 import { RelatedService } from './related.js';
+import { ReadinessWarnings } from './readiness.js';
 import { reloading, TtlCache } from './reload.js';
 
 export interface RunningServer {
@@ -67,7 +68,10 @@ export async function startServer(
 ): Promise<RunningServer> {
   const store = openStore(config.store);
   const interval = config.api.reloadSeconds * 1000;
-  const experiments = reloading(config.experimentsFile, loadExperiments, interval);
+  const readiness = new ReadinessWarnings(store);
+  const experiments = reloading(config.experimentsFile, loadExperiments, interval, (file) =>
+    readiness.check(file),
+  );
   const keys = reloading(config.api.keysFile, (f) => ApiKeys.fromFile(f), interval);
   const hidden = new TtlCache(
     interval,
@@ -88,6 +92,7 @@ export async function startServer(
     logs,
     metrics,
     storeTimeoutMs: config.api.storeTimeoutMs,
+    onNotReady: (experiment, tenantId) => readiness.notReady(experiment, tenantId),
   });
   const deps: AppDeps = {
     related,

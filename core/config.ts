@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { strictObject } from './strict.js';
 
 /**
  * The one configuration loader. Everything has a default that runs on a laptop with the
@@ -11,8 +12,11 @@ import { ConfigError } from './errors.js';
 const gcpName = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be a plain GCP resource name');
 
 const warehouseSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('duckdb'), path: z.string().default('.osusume/warehouse.duckdb') }),
-  z.object({
+  strictObject({
+    kind: z.literal('duckdb'),
+    path: z.string().default('.osusume/warehouse.duckdb'),
+  }),
+  strictObject({
     kind: z.literal('bigquery'),
     projectId: gcpName,
     dataset: gcpName,
@@ -26,8 +30,8 @@ const warehouseSchema = z.discriminatedUnion('kind', [
 ]);
 
 const storeSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('lmdb'), path: z.string().default('.osusume/store.lmdb') }),
-  z.object({
+  strictObject({ kind: z.literal('lmdb'), path: z.string().default('.osusume/store.lmdb') }),
+  strictObject({
     kind: z.literal('firestore'),
     projectId: gcpName,
     databaseId: gcpName.default('(default)'),
@@ -36,115 +40,103 @@ const storeSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const configFields = z.object({
+const configFields = strictObject({
+  /** The JSON Schema editors complete from (osusume.config.schema.json). */
+  $schema: z.string().optional(),
   warehouse: warehouseSchema.default({ kind: 'duckdb', path: '.osusume/warehouse.duckdb' }),
   store: storeSchema.default({ kind: 'lmdb', path: '.osusume/store.lmdb' }),
   artifactsDir: z.string().default('.osusume/artifacts'),
-  model: z
-    .object({
-      /**
-       * A folder with model.onnx (or model_quantized.onnx) and tokenizer.json. When it holds no
-       * model, every tenant trains its own LSA model in the batch (core/model/lsa.ts).
-       */
-      dir: z.string().default('.osusume/model'),
-      /** Prepended to every text, e.g. "passage: " for the e5 family. */
-      prefix: z.string().default(''),
-      threads: z.number().int().min(1).max(64).default(2),
-      batchSize: z.number().int().min(1).max(1024).default(32),
-      maxTokens: z.number().int().min(8).max(8192).default(128),
-      /** Dimensions of the per-tenant LSA model trained when model.dir holds no model. */
-      lsaDim: z.number().int().min(2).max(1024).default(128),
-    })
-    .prefault({}),
-  neighbours: z
-    .object({
-      k: z.number().int().min(1).max(200).default(20),
-      /** Up to this many posts the search is exact (BLAS); above it IVF, which wins only at larger sizes (BENCHMARKS.md). */
-      exactMaxPosts: z.number().int().min(1).default(50_000),
-      /** IVF lists probed per query: higher is slower and closer to exact. */
-      nprobe: z.number().int().min(1).max(4096).default(16),
-    })
-    .prefault({}),
-  pipeline: z
-    .object({
-      /** Tenants with fewer live posts get a popularity/recency list instead of embeddings. */
-      minPostsForEmbedding: z.number().int().min(2).default(20),
-      /** Versions kept per tenant, the active one included (older ones are garbage-collected). */
-      keepVersions: z.number().int().min(2).default(2),
-      maxPostChars: z.number().int().min(100).default(200_000),
-      maxTextChars: z.number().int().min(100).default(4_000),
-      /** Tenants processed at once by the local batch command. */
-      concurrency: z.number().int().min(1).max(64).default(1),
-      /** Tenants whose lists are no longer computed; their served lists are purged after the grace period. */
-      disabledTenants: z.array(z.string()).default([]),
-      /** Days a tenant may be missing from the warehouse (or disabled) before its lists are purged. */
-      purgeGraceDays: z.number().min(0).default(7),
-    })
-    .prefault({}),
+  model: strictObject({
+    /**
+     * A folder with model.onnx (or model_quantized.onnx) and tokenizer.json. When it holds no
+     * model, every tenant trains its own LSA model in the batch (core/model/lsa.ts).
+     */
+    dir: z.string().default('.osusume/model'),
+    /** Prepended to every text, e.g. "passage: " for the e5 family. */
+    prefix: z.string().default(''),
+    threads: z.number().int().min(1).max(64).default(2),
+    batchSize: z.number().int().min(1).max(1024).default(32),
+    maxTokens: z.number().int().min(8).max(8192).default(128),
+    /** Dimensions of the per-tenant LSA model trained when model.dir holds no model. */
+    lsaDim: z.number().int().min(2).max(1024).default(128),
+  }).prefault({}),
+  neighbours: strictObject({
+    k: z.number().int().min(1).max(200).default(20),
+    /** Up to this many posts the search is exact (BLAS); above it IVF, which wins only at larger sizes (BENCHMARKS.md). */
+    exactMaxPosts: z.number().int().min(1).default(50_000),
+    /** IVF lists probed per query: higher is slower and closer to exact. */
+    nprobe: z.number().int().min(1).max(4096).default(16),
+  }).prefault({}),
+  pipeline: strictObject({
+    /** Tenants with fewer live posts get a popularity/recency list instead of embeddings. */
+    minPostsForEmbedding: z.number().int().min(2).default(20),
+    /** Versions kept per tenant, the active one included (older ones are garbage-collected). */
+    keepVersions: z.number().int().min(2).default(2),
+    maxPostChars: z.number().int().min(100).default(200_000),
+    maxTextChars: z.number().int().min(100).default(4_000),
+    /** Tenants processed at once by the local batch command. */
+    concurrency: z.number().int().min(1).max(64).default(1),
+    /** Tenants whose lists are no longer computed; their served lists are purged after the grace period. */
+    disabledTenants: z.array(z.string()).default([]),
+    /** Days a tenant may be missing from the warehouse (or disabled) before its lists are purged. */
+    purgeGraceDays: z.number().min(0).default(7),
+  }).prefault({}),
   /** The experiments file shared by the API and the batch (see experiments.schema.json). */
   experimentsFile: z.string().default('experiments.yaml'),
-  api: z
-    .object({
-      port: z.number().int().min(0).max(65535).default(8080),
-      /** API keys: entries of { id, sha256, tenants } (hashes only; see `npm run api-key`). */
-      keysFile: z.string().default('.osusume/api-keys.json'),
-      /** JSON-lines logs: "file" writes {logsDir}/{log}-YYYY-MM-DD.jsonl, "stdout" for Cloud Logging. */
-      logSink: z.enum(['file', 'stdout']).default('file'),
-      logsDir: z.string().default('.osusume/logs'),
-      /** A store read slower than this is abandoned for the popular fallback. */
-      storeTimeoutMs: z.number().int().min(1).default(100),
-      defaultLimit: z.number().int().min(1).max(100).default(10),
-      maxLimit: z.number().int().min(1).max(100).default(50),
-      /**
-       * Lists kept in memory by the API, least recently used out (0: off); they never go stale,
-       * as a version's lists do not change. Default: 10,000 on Firestore, where a read is a
-       * network round trip, and off on LMDB, whose reads beat the cache's own bookkeeping
-       * (`npm run bench:store`).
-       */
-      listCacheSize: z.number().int().min(0).optional(),
-      /** How often the experiments file, keys file and hidden posts are re-read. */
-      reloadSeconds: z.number().min(0.1).default(5),
-      /** Per-tenant metric labels; turn off for very many tenants. */
-      tenantMetrics: z.boolean().default(true),
-      /**
-       * Answer plain related-posts requests on a store with synchronous reads (LMDB) without
-       * going through Hono: same answers, about half the CPU (`npm run bench:api`).
-       */
-      fastPath: z.boolean().default(true),
-    })
-    .prefault({}),
-  alerts: z
-    .object({
-      /** Slack incoming webhook for failed runs (a secret: prefer OSUSUME_SLACK_WEBHOOK_URL). */
-      slackWebhookUrl: z.string().url().optional(),
-    })
-    .prefault({}),
-  temporal: z
-    .object({
-      address: z.string().default('localhost:7233'),
-      namespace: z.string().default('default'),
-      taskQueue: z.string().default('osusume'),
-      /** mTLS for Temporal Cloud: PEM files (paths) of the client certificate and key. */
-      tlsCertFile: z.string().optional(),
-      tlsKeyFile: z.string().optional(),
-      apiKey: z.string().optional(),
-      /** Tenant workflows running at once per batch (pending children stay far below 2,000). */
-      maxConcurrentTenants: z.number().int().min(1).max(1000).default(20),
-      /** Tenants per batch workflow run before it continues as new (keeps history small). */
-      tenantsPerSegment: z.number().int().min(1).max(2000).default(1000),
-      maxConcurrentActivities: z.number().int().min(1).max(256).default(4),
-      schedule: z
-        .object({
-          id: z.string().default('osusume-nightly'),
-          /** Cron in `timezone`; the default is 03:00 in Tokyo. */
-          cron: z.string().default('0 3 * * *'),
-          timezone: z.string().default('Asia/Tokyo'),
-          /** Missed runs (server down) are still started within this window, else skipped. */
-          catchupWindow: z.string().default('6h'),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
+  api: strictObject({
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** API keys: entries of { id, sha256, tenants } (hashes only; see `npm run api-key`). */
+    keysFile: z.string().default('.osusume/api-keys.json'),
+    /** JSON-lines logs: "file" writes {logsDir}/{log}-YYYY-MM-DD.jsonl, "stdout" for Cloud Logging. */
+    logSink: z.enum(['file', 'stdout']).default('file'),
+    logsDir: z.string().default('.osusume/logs'),
+    /** A store read slower than this is abandoned for the popular fallback. */
+    storeTimeoutMs: z.number().int().min(1).default(100),
+    defaultLimit: z.number().int().min(1).max(100).default(10),
+    maxLimit: z.number().int().min(1).max(100).default(50),
+    /**
+     * Lists kept in memory by the API, least recently used out (0: off); they never go stale,
+     * as a version's lists do not change. Default: 10,000 on Firestore, where a read is a
+     * network round trip, and off on LMDB, whose reads beat the cache's own bookkeeping
+     * (`npm run bench:store`).
+     */
+    listCacheSize: z.number().int().min(0).optional(),
+    /** How often the experiments file, keys file and hidden posts are re-read. */
+    reloadSeconds: z.number().min(0.1).default(5),
+    /** Per-tenant metric labels; turn off for very many tenants. */
+    tenantMetrics: z.boolean().default(true),
+    /**
+     * Answer plain related-posts requests on a store with synchronous reads (LMDB) without
+     * going through Hono: same answers, about half the CPU (`npm run bench:api`).
+     */
+    fastPath: z.boolean().default(true),
+  }).prefault({}),
+  alerts: strictObject({
+    /** Slack incoming webhook for failed runs (a secret: prefer OSUSUME_SLACK_WEBHOOK_URL). */
+    slackWebhookUrl: z.string().url().optional(),
+  }).prefault({}),
+  temporal: strictObject({
+    address: z.string().default('localhost:7233'),
+    namespace: z.string().default('default'),
+    taskQueue: z.string().default('osusume'),
+    /** mTLS for Temporal Cloud: PEM files (paths) of the client certificate and key. */
+    tlsCertFile: z.string().optional(),
+    tlsKeyFile: z.string().optional(),
+    apiKey: z.string().optional(),
+    /** Tenant workflows running at once per batch (pending children stay far below 2,000). */
+    maxConcurrentTenants: z.number().int().min(1).max(1000).default(20),
+    /** Tenants per batch workflow run before it continues as new (keeps history small). */
+    tenantsPerSegment: z.number().int().min(1).max(2000).default(1000),
+    maxConcurrentActivities: z.number().int().min(1).max(256).default(4),
+    schedule: strictObject({
+      id: z.string().default('osusume-nightly'),
+      /** Cron in `timezone`; the default is 03:00 in Tokyo. */
+      cron: z.string().default('0 3 * * *'),
+      timezone: z.string().default('Asia/Tokyo'),
+      /** Missed runs (server down) are still started within this window, else skipped. */
+      catchupWindow: z.string().default('6h'),
+    }).prefault({}),
+  }).prefault({}),
 });
 
 /** The configuration with the defaults that depend on another entry filled in. */
@@ -241,4 +233,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const raw = parseYamlDocument(readFileSync(file, 'utf8'), file);
   return applyEnv(parseConfig(raw, path.dirname(file), file), env);
+}
+
+/** The JSON Schema of osusume.config.yaml, for editors (published as osusume.config.schema.json). */
+export function configJsonSchema(): object {
+  return z.toJSONSchema(configFields, { io: 'input', target: 'draft-7' });
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { strictObject } from './strict.js';
 
 /**
  * Online tests, declared in one file (experiments.yaml) that the API serves from and the batch
@@ -23,7 +24,7 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 /** The best of them offline on both development datasets (EVALUATION.md). */
 export const DEFAULT_ALGORITHM: Algorithm = 'fielded';
 
-const variantSchema = z.object({
+const variantSchema = strictObject({
   name: z
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be lowercase letters, digits, - and _ (max 32)'),
@@ -35,75 +36,102 @@ const variantSchema = z.object({
     .describe('Relative share of users; raising it only adds users to this variant.'),
 });
 
-const experimentSchema = z
-  .object({
-    id: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be letters, digits, ., _ and - (max 64)'),
-    description: z.string().optional(),
-    salt: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Hash salt; defaults to the id. Change it to reshuffle users.'),
-    tenants: z
-      .array(z.string().min(1))
-      .min(1)
-      .default(['*'])
-      .describe('Tenant ids, or ["*"] for all tenants.'),
-    surface: z.string().min(1).max(64).describe('Where the list is shown, e.g. post-footer.'),
-    type: z.enum(['ab', 'interleaving']).default('ab'),
-    start: z.iso.datetime({ offset: true }).optional(),
-    end: z.iso.datetime({ offset: true }).optional(),
-    holdout: z
-      .number()
-      .min(0)
-      .max(0.99)
-      .default(0)
-      .describe('Share of users kept on the default algorithm.'),
-    variants: z.array(variantSchema).min(1),
-  })
-  .superRefine((e, ctx) => {
-    const names = e.variants.map((v) => v.name);
-    if (new Set(names).size !== names.length)
-      ctx.addIssue({ code: 'custom', path: ['variants'], message: 'variant names must be unique' });
-    if (e.type === 'interleaving' && e.variants.length !== 2) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['variants'],
-        message: 'an interleaving experiment has exactly two variants',
-      });
-    }
-    if (e.type === 'ab' && !e.variants.some((v) => v.weight > 0)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['variants'],
-        message: 'at least one variant needs a weight above 0',
-      });
-    }
-    if (e.start && e.end && Date.parse(e.end) <= Date.parse(e.start)) {
-      ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
-    }
-  });
-
-export const experimentsFileSchema = z
-  .object({
-    $schema: z.string().optional(),
-    defaultAlgorithm: z.enum(ALGORITHMS).default(DEFAULT_ALGORITHM),
-    experiments: z.array(experimentSchema).default([]),
-  })
-  .superRefine((file, ctx) => {
-    const seen = new Set<string>();
-    file.experiments.forEach((e, i) => {
-      if (seen.has(e.id))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['experiments', i, 'id'],
-          message: `duplicate id "${e.id}"`,
-        });
-      seen.add(e.id);
+const experimentSchema = strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be letters, digits, ., _ and - (max 64)'),
+  description: z.string().optional(),
+  salt: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Hash salt; defaults to the id. Change it to reshuffle users.'),
+  tenants: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(['*'])
+    .describe('Tenant ids, or ["*"] for all tenants.'),
+  surface: z.string().min(1).max(64).describe('Where the list is shown, e.g. post-footer.'),
+  type: z.enum(['ab', 'interleaving']).default('ab'),
+  start: z.iso.datetime({ offset: true }).optional(),
+  end: z.iso.datetime({ offset: true }).optional(),
+  holdout: z
+    .number()
+    .min(0)
+    .max(0.99)
+    .default(0)
+    .describe('Share of users kept on the default algorithm.'),
+  variants: z.array(variantSchema).min(1),
+}).superRefine((e, ctx) => {
+  const names = e.variants.map((v) => v.name);
+  if (new Set(names).size !== names.length)
+    ctx.addIssue({ code: 'custom', path: ['variants'], message: 'variant names must be unique' });
+  if (e.type === 'interleaving' && e.variants.length !== 2) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['variants'],
+      message: 'an interleaving experiment has exactly two variants',
     });
+  }
+  if (e.type === 'ab' && !e.variants.some((v) => v.weight > 0)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['variants'],
+      message: 'at least one variant needs a weight above 0',
+    });
+  }
+  if (e.start && e.end && Date.parse(e.end) <= Date.parse(e.start)) {
+    ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });
+  }
+});
+
+export const experimentsFileSchema = strictObject({
+  $schema: z.string().optional(),
+  defaultAlgorithm: z.enum(ALGORITHMS).default(DEFAULT_ALGORITHM),
+  experiments: z.array(experimentSchema).default([]),
+}).superRefine((file, ctx) => {
+  const seen = new Set<string>();
+  file.experiments.forEach((e, i) => {
+    if (seen.has(e.id))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['experiments', i, 'id'],
+        message: `duplicate id "${e.id}"`,
+      });
+    seen.add(e.id);
   });
+  file.experiments.forEach((e, i) => {
+    const earlier = file.experiments.slice(0, i).find((other) => overlap(other, e));
+    if (earlier)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['experiments', i],
+        message: `overlaps "${earlier.id}": both run on surface "${e.surface}" for ${sharedTenants(earlier, e)} at the same time. Give them different surfaces or tenants, or end one before the other starts.`,
+      });
+  });
+});
+
+type Window = Pick<Experiment, 'start' | 'end'>;
+type Scope = Pick<Experiment, 'surface' | 'tenants'>;
+
+function sharedTenants(a: Scope, b: Scope): string {
+  if (a.tenants.includes('*'))
+    return b.tenants.includes('*') ? 'every tenant' : b.tenants.join(', ');
+  if (b.tenants.includes('*')) return a.tenants.join(', ');
+  return a.tenants.filter((t) => b.tenants.includes(t)).join(', ');
+}
+
+/** Windows that overlap from now on: experiments that both ended are history, not a conflict. */
+function overlapInTime(a: Window, b: Window, now = Date.now()): boolean {
+  const start = (w: Window) => Math.max(now, w.start ? Date.parse(w.start) : -Infinity);
+  const end = (w: Window) => (w.end ? Date.parse(w.end) : Infinity);
+  return start(a) < end(b) && start(b) < end(a);
+}
+
+/** Two experiments that would both claim some request: same surface, a shared tenant, overlapping windows. */
+function overlap(a: Scope & Window, b: Scope & Window): boolean {
+  return a.surface === b.surface && sharedTenants(a, b) !== '' && overlapInTime(a, b);
+}
 
 export type ExperimentsFile = z.infer<typeof experimentsFileSchema>;
 export type Experiment = ExperimentsFile['experiments'][number];
@@ -162,11 +190,11 @@ export function isRunning(e: Experiment, now = Date.now()): boolean {
   return (!e.start || Date.parse(e.start) <= now) && (!e.end || now < Date.parse(e.end));
 }
 
-function appliesTo(e: Experiment, tenantId: string): boolean {
+export function appliesTo(e: Experiment, tenantId: string): boolean {
   return e.tenants.includes('*') || e.tenants.includes(tenantId);
 }
 
-/** The experiment running for a tenant and surface at `now`: the first match in file order. */
+/** The experiment running for a tenant and surface at `now` (the schema allows at most one). */
 export function findExperiment(
   file: ExperimentsFile,
   tenantId: string,
@@ -240,4 +268,94 @@ export function algorithmsForTenant(
       for (const v of e.variants) algorithms.add(v.algorithm);
   }
   return [...algorithms].sort();
+}
+
+/** Algorithms an experiment serves: every variant's, and the default for its holdout. */
+export function experimentAlgorithms(e: Experiment, defaultAlgorithm: string): string[] {
+  const algorithms = new Set<string>(e.variants.map((v) => v.algorithm));
+  if (e.holdout > 0) algorithms.add(defaultAlgorithm);
+  return [...algorithms].sort();
+}
+
+/**
+ * What a tenant's active version lacks to serve an experiment: until nothing, the experiment is
+ * not served for that tenant (every variant or none: serving some would skew the split).
+ */
+export function missingAlgorithms(
+  e: Experiment,
+  defaultAlgorithm: string,
+  active: { algorithms: readonly string[] } | null,
+): string[] {
+  return experimentAlgorithms(e, defaultAlgorithm).filter((a) => !active?.algorithms.includes(a));
+}
+
+/** Why an experiment is not served for a tenant, as logged and printed. */
+export function notReadyReason(
+  missing: readonly string[],
+  active: { version: string } | null,
+): string {
+  return active
+    ? `active version ${active.version} has no ${missing.join(', ')} lists`
+    : 'the tenant has no active version';
+}
+
+export interface NotReadyTenant {
+  tenantId: string;
+  missing: string[];
+  reason: string;
+}
+
+export interface ExperimentReadiness {
+  experiment: string;
+  running: boolean;
+  /** Tenants named (or, for "*", served) whose active version cannot serve every variant yet. */
+  notReady: NotReadyTenant[];
+}
+
+/**
+ * Readiness of every experiment that has not ended, per tenant it names ("*": every served
+ * tenant). `npm run validate` prints it and the API logs it when the file changes.
+ */
+export async function experimentsReadiness(
+  file: ExperimentsFile,
+  store: {
+    getActive(tenantId: string): Promise<{ version: string; algorithms: string[] } | null>;
+    listTenants(): Promise<string[]>;
+  },
+  now = Date.now(),
+): Promise<ExperimentReadiness[]> {
+  const current = file.experiments.filter((e) => !e.end || now < Date.parse(e.end));
+  const served = current.some((e) => e.tenants.includes('*')) ? await store.listTenants() : [];
+  const actives = new Map<string, Promise<{ version: string; algorithms: string[] } | null>>();
+  const activeOf = (t: string) => {
+    if (!actives.has(t)) actives.set(t, store.getActive(t));
+    return actives.get(t)!;
+  };
+  const out: ExperimentReadiness[] = [];
+  for (const e of current) {
+    const tenants = [
+      ...new Set(e.tenants.includes('*') ? served : e.tenants.filter((t) => t !== '*')),
+    ].sort();
+    const notReady: NotReadyTenant[] = [];
+    for (const tenantId of tenants) {
+      const active = await activeOf(tenantId);
+      const missing = missingAlgorithms(e, file.defaultAlgorithm, active);
+      if (missing.length > 0)
+        notReady.push({ tenantId, missing, reason: notReadyReason(missing, active) });
+    }
+    out.push({ experiment: e.id, running: isRunning(e, now), notReady });
+  }
+  return out;
+}
+
+/** One line per experiment with tenants that are not ready (none when all are). */
+export function readinessWarnings(readiness: ExperimentReadiness[]): string[] {
+  return readiness
+    .filter((r) => r.notReady.length > 0)
+    .map(
+      (r) =>
+        `experiment "${r.experiment}" is not ready for ${r.notReady.length} tenant(s), whose users get the default and are not enrolled: ${r.notReady
+          .map((t) => `${t.tenantId} (${t.reason})`)
+          .join('; ')}. Compute the missing lists with \`npm run start-test\`.`,
+    );
 }

@@ -1,16 +1,49 @@
 /**
- * Checks the experiments file and keeps its JSON Schema current.
- *   osusume validate [FILE]            exits 1 with one line per problem, naming the entry
- *   osusume validate --write-schema    regenerates experiments.schema.json
+ * Checks the experiments file and keeps the published JSON Schemas current.
+ *   osusume validate [FILE]            exits 1 with one line per problem, naming the entry;
+ *                                      warns, per experiment, which tenants are not ready
+ *   osusume validate --write-schema    regenerates experiments.schema.json and osusume.config.schema.json
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { loadConfig } from '../core/config.js';
-import { experimentsJsonSchema, isRunning, parseExperiments } from '../core/experiments.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { configJsonSchema, loadConfig, type Config } from '../core/config.js';
+import { errorMessage } from '../core/errors.js';
+import {
+  experimentsJsonSchema,
+  experimentsReadiness,
+  isRunning,
+  parseExperiments,
+  readinessWarnings,
+  type ExperimentsFile,
+} from '../core/experiments.js';
+import { openStore } from '../core/store/index.js';
 
 export const SCHEMA_FILE = new URL('../experiments.schema.json', import.meta.url);
+export const CONFIG_SCHEMA_FILE = new URL('../osusume.config.schema.json', import.meta.url);
 
 export function schemaText(): string {
   return JSON.stringify(experimentsJsonSchema(), null, 2) + '\n';
+}
+
+export function configSchemaText(): string {
+  return JSON.stringify(configJsonSchema(), null, 2) + '\n';
+}
+
+/**
+ * Warnings for experiments whose tenants' active versions lack a variant's lists. A store that
+ * does not exist yet (a fresh checkout) or does not answer is reported, not an error: the file
+ * itself is valid either way.
+ */
+export async function readinessLines(config: Config, file: ExperimentsFile): Promise<string[]> {
+  if (config.store.kind === 'lmdb' && !existsSync(config.store.path))
+    return [`readiness not checked: no store at ${config.store.path} yet (run the batch first).`];
+  const store = openStore(config.store);
+  try {
+    return readinessWarnings(await experimentsReadiness(file, store)).map((l) => `warning: ${l}`);
+  } catch (error) {
+    return [`readiness not checked: the store did not answer (${errorMessage(error)}).`];
+  } finally {
+    await store.close();
+  }
 }
 
 export interface ValidateCommandOptions {
@@ -18,16 +51,19 @@ export interface ValidateCommandOptions {
   writeSchema?: boolean;
 }
 
-export function validateCommand(options: ValidateCommandOptions): void {
+export async function validateCommand(options: ValidateCommandOptions): Promise<void> {
   if (options.writeSchema) {
     writeFileSync(SCHEMA_FILE, schemaText());
-    console.log(`wrote ${SCHEMA_FILE.pathname}`);
+    writeFileSync(CONFIG_SCHEMA_FILE, configSchemaText());
+    console.log(`wrote ${SCHEMA_FILE.pathname} and ${CONFIG_SCHEMA_FILE.pathname}`);
     return;
   }
-  const file = options.file ?? loadConfig().experimentsFile;
+  const config = loadConfig();
+  const file = options.file ?? config.experimentsFile;
   const experiments = parseExperiments(readFileSync(file, 'utf8'), file);
   const running = experiments.experiments.filter((e) => isRunning(e));
   console.log(
     `${file}: valid. Default algorithm ${experiments.defaultAlgorithm}; ${experiments.experiments.length} experiment(s), ${running.length} running now.`,
   );
+  for (const line of await readinessLines(config, experiments)) console.log(line);
 }

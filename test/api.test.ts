@@ -70,6 +70,16 @@ const client = () => createClient({ baseUrl: server.url, apiKey: keyAll });
 const get = (path: string, key: string | null = keyAll) =>
   fetch(`${server.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
 const ids = (items: { postId: string }[]) => items.map((i) => i.postId);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- log records are checked field by field
+const readLog = (log: string): any[] =>
+  readdirSync(config.api.logsDir)
+    .filter((f) => f.startsWith(log))
+    .flatMap((f) =>
+      readFileSync(`${config.api.logsDir}/${f}`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
 
 /** The server answers 413 from Content-Length, before reading the body (fetch would see a reset mid-upload). */
 function statusOfLargeUpload(path: string, bytes: number): Promise<number> {
@@ -306,15 +316,7 @@ describe('experiments and logs', () => {
     expect(await client().sendEvents('acme', events)).toEqual({ accepted: 1, duplicates: 0 });
     expect(await client().sendEvents('acme', events)).toEqual({ accepted: 0, duplicates: 1 });
     await server.logs.flush();
-    const read = (log: string) =>
-      readdirSync(config.api.logsDir)
-        .filter((f) => f.startsWith(log))
-        .flatMap((f) =>
-          readFileSync(`${config.api.logsDir}/${f}`, 'utf8')
-            .trim()
-            .split('\n')
-            .map((l) => JSON.parse(l)),
-        );
+    const read = readLog;
     const exposure = read('exposure').find((e) => e.requestId === response.requestId);
     expect(exposure).toMatchObject({
       tenantId: 'acme',
@@ -354,6 +356,59 @@ describe('experiments and logs', () => {
     });
     expect(new Set(body.items.map((i) => i.team))).toEqual(new Set(['emb', 'pop']));
     expect(new Set(ids(body.items)).size).toBe(4);
+    writeExperiments('defaultAlgorithm: embedding\n');
+    await new Promise((r) => setTimeout(r, 400));
+  });
+
+  it('serves an experiment only once the active version holds every variant, logging why not until then', async () => {
+    writeExperiments(`defaultAlgorithm: embedding
+experiments:
+  - id: needs-lexical
+    surface: footer
+    tenants: [other]
+    variants: [{ name: control, algorithm: embedding }, { name: lexical, algorithm: lexical }]
+`);
+    await new Promise((r) => setTimeout(r, 400));
+    const users = Array.from({ length: 12 }, (_, u) => `ready-${u}`);
+    const before = [];
+    for (const userId of users)
+      before.push(await client().related('other', 'p1', { userId, surface: 'footer', limit: 2 }));
+    for (const body of before)
+      expect(body).toMatchObject({ experiment: null, variant: null, algorithm: 'embedding' });
+    await server.logs.flush();
+    const beforeIds = new Set(before.map((b) => b.requestId));
+    const exposures = readLog('exposure').filter((e) => beforeIds.has(e.requestId));
+    expect(exposures).toHaveLength(users.length);
+    for (const e of exposures)
+      expect(e).toMatchObject({
+        experiment: null,
+        notEnrolled: 'needs-lexical',
+        notEnrolledReason: 'active version v1 has no lexical lists',
+      });
+    expect(readLog('assignment').filter((a) => beforeIds.has(a.requestId))).toEqual([]);
+
+    await store.writeLists('other', 'v2', 'embedding', [list('p1', ['secret-1', 'secret-2'])]);
+    await store.writeLists('other', 'v2', 'lexical', [list('p1', ['secret-2', 'secret-1'])]);
+    await store.writePopular('other', 'v2', [{ postId: 'secret-3', score: 1 }]);
+    await store.activate(
+      'other',
+      { version: 'v2', activatedAt: '', algorithms: ['embedding', 'lexical', 'popular'], lists: 1 },
+      2,
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    const after = [];
+    for (const userId of users)
+      after.push(await client().related('other', 'p1', { userId, surface: 'footer', limit: 2 }));
+    expect(new Set(after.map((b) => b.variant))).toEqual(new Set(['control', 'lexical']));
+    for (const body of after) {
+      expect(body).toMatchObject({ experiment: 'needs-lexical', version: 'v2', fallback: false });
+      expect(body.algorithm).toBe(body.variant === 'lexical' ? 'lexical' : 'embedding');
+    }
+    await server.logs.flush();
+    const afterIds = new Set(after.map((b) => b.requestId));
+    expect(readLog('assignment').filter((a) => afterIds.has(a.requestId))).toHaveLength(
+      users.length,
+    );
     writeExperiments('defaultAlgorithm: embedding\n');
     await new Promise((r) => setTimeout(r, 400));
   });

@@ -9,7 +9,14 @@ import {
   parseExperiments,
   type Experiment,
 } from '../core/experiments.js';
-import { SCHEMA_FILE, schemaText } from '../scripts/validate.js';
+import { parseConfig } from '../core/config.js';
+import { nearestKey } from '../core/strict.js';
+import {
+  CONFIG_SCHEMA_FILE,
+  SCHEMA_FILE,
+  configSchemaText,
+  schemaText,
+} from '../scripts/validate.js';
 
 const experiment = (over: Partial<Experiment> = {}): Experiment => ({
   id: 'e1',
@@ -98,8 +105,86 @@ experiments:
     expect(algorithmsForTenant(file, 'beta')).toEqual(['embedding']);
   });
 
-  it('the published JSON Schema matches the code (run npm run validate -- --write-schema after a change)', () => {
+  it('the published JSON Schemas match the code (run npm run validate -- --write-schema after a change)', () => {
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(schemaText());
+    expect(readFileSync(CONFIG_SCHEMA_FILE, 'utf8')).toBe(configSchemaText());
+    // Every object of both files rejects unknown keys, as the loaders do.
+    const objects = (node: unknown): Record<string, unknown>[] =>
+      node && typeof node === 'object'
+        ? [
+            ...((node as { type?: unknown }).type === 'object'
+              ? [node as Record<string, unknown>]
+              : []),
+            ...Object.values(node).flatMap(objects),
+          ]
+        : [];
+    for (const text of [schemaText(), configSchemaText()]) {
+      const found = objects(JSON.parse(text));
+      expect(found.length).toBeGreaterThan(2);
+      for (const o of found) expect(o.additionalProperties).toBe(false);
+    }
+  });
+
+  it('rejects unknown keys anywhere, naming the key and the nearest valid one', () => {
+    const parse = () =>
+      parseExperiments(
+        `defaultAlgoritm: fielded
+experiments:
+  - id: typo
+    surface: footer
+    tenant: [acme]
+    holdot: 0.1
+    variants: [{ name: a, algorithm: popular, wieght: 2 }]
+`,
+        'experiments.yaml',
+      );
+    expect(parse).toThrow(
+      /\(file\): unknown key "defaultAlgoritm" \(did you mean "defaultAlgorithm"\?\)/,
+    );
+    expect(parse).toThrow(
+      /experiments\[0\] \("typo"\): unknown key "tenant" \(did you mean "tenants"\?\); unknown key "holdot" \(did you mean "holdout"\?\)/,
+    );
+    expect(parse).toThrow(
+      /variants\[0\] \("a"\): unknown key "wieght" \(did you mean "weight"\?\)/,
+    );
+    expect(() => parseConfig({ neighbors: { k: 5 } }, '/tmp', 'osusume.config.yaml')).toThrow(
+      /\(root\): unknown key "neighbors" \(did you mean "neighbours"\?\)/,
+    );
+    expect(() =>
+      parseConfig({ temporal: { schedule: { crn: '0 3 * * *' } } }, '/tmp', 'osusume.config.yaml'),
+    ).toThrow(/temporal\.schedule: unknown key "crn" \(did you mean "cron"\?\)/);
+    expect(() =>
+      parseConfig({ store: { kind: 'lmdb', pth: 'x' } }, '/tmp', 'osusume.config.yaml'),
+    ).toThrow(/store: unknown key "pth" \(did you mean "path"\?\)/);
+    expect(nearestKey('Tenants', ['surface', 'tenants'])).toBe('tenants');
+  });
+
+  it('rejects running experiments that overlap on a surface and tenant, and accepts disjoint ones', () => {
+    const file = (second: string) =>
+      `experiments:
+  - { id: first, surface: footer, tenants: [acme, beta], start: 2099-01-01T00:00:00Z, end: 2099-02-01T00:00:00Z, variants: [{ name: a, algorithm: popular }] }
+  - ${second}
+`;
+    const v = 'variants: [{ name: a, algorithm: popular }]';
+    expect(() => parseExperiments(file(`{ id: second, surface: footer, ${v} }`), 'x.yaml')).toThrow(
+      /experiments\[1\] \("second"\): overlaps "first": both run on surface "footer" for acme, beta at the same time/,
+    );
+    expect(() =>
+      parseExperiments(
+        file(
+          `{ id: second, surface: footer, tenants: [beta, gamma], start: 2099-01-31T00:00:00Z, ${v} }`,
+        ),
+        'x.yaml',
+      ),
+    ).toThrow(/overlaps "first": both run on surface "footer" for beta/);
+    for (const disjoint of [
+      `{ id: second, surface: sidebar, ${v} }`,
+      `{ id: second, surface: footer, tenants: [gamma], ${v} }`,
+      `{ id: second, surface: footer, start: 2099-02-01T00:00:00Z, ${v} }`,
+      // Ended in 2020: history, not a conflict.
+      `{ id: second, surface: footer, end: 2020-01-01T00:00:00Z, ${v} }`,
+    ])
+      expect(() => parseExperiments(file(disjoint), 'x.yaml')).not.toThrow();
   });
 
   it('the shipped experiments.yaml is valid', () => {

@@ -64,6 +64,9 @@ const LOGS: Record<'exposure_log' | 'assignment_log' | 'outcome_log', Field[]> =
     },
     f('latencyMs', 'FLOAT64'),
     f('fallback', 'BOOL'),
+    // The experiment the request met but was not enrolled in (its lists are not computed yet), and why.
+    f('notEnrolled', 'STRING'),
+    f('notEnrolledReason', 'STRING'),
   ],
   assignment_log: REQUEST,
   outcome_log: [

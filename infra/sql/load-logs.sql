@@ -24,15 +24,17 @@ USING (
            FROM UNNEST(JSON_QUERY_ARRAY(r, '$.items')) AS i WITH OFFSET AS o ORDER BY o
          ) AS items,
          CAST(JSON_VALUE(r, '$.latencyMs') AS FLOAT64) AS latencyMs,
-         CAST(JSON_VALUE(r, '$.fallback') AS BOOL) AS fallback
+         CAST(JSON_VALUE(r, '$.fallback') AS BOOL) AS fallback,
+         JSON_VALUE(r, '$.notEnrolled') AS notEnrolled,
+         JSON_VALUE(r, '$.notEnrolledReason') AS notEnrolledReason
   FROM entries WHERE log = 'osusume-exposure' AND r IS NOT NULL
   QUALIFY ROW_NUMBER() OVER (PARTITION BY requestId) = 1
 ) s
 ON t.requestId = s.requestId AND t.ts >= TIMESTAMP_SUB(@run_time, INTERVAL 1 DAY)
 WHEN NOT MATCHED THEN INSERT (requestId, tenantId, surface, userId, ts, experiment, variant,
-  postId, algorithm, version, items, latencyMs, fallback)
+  postId, algorithm, version, items, latencyMs, fallback, notEnrolled, notEnrolledReason)
 VALUES (requestId, tenantId, surface, userId, ts, experiment, variant, postId, algorithm, version,
-  items, latencyMs, fallback);
+  items, latencyMs, fallback, notEnrolled, notEnrolledReason);
 
 MERGE `{{dataset}}.assignment_log` t
 USING (
