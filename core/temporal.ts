@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import type { Config } from './config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, errorMessage } from './errors.js';
 
 /**
  * How to reach Temporal, from configuration (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, and for
@@ -45,4 +46,72 @@ export function temporalConnectionOptions(
   // API keys are only accepted over TLS.
   if (t.apiKey) return { address: t.address, tls: true, apiKey: t.apiKey };
   return { address: t.address };
+}
+
+/** How long the reachability check waits for a TCP connection before calling the address dead. */
+const PROBE_TIMEOUT_MS = 3_000;
+
+/** Why a TCP connection to `address` failed, in words; null once something accepts it. */
+export function probeAddress(
+  address: string,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<string | null> {
+  const colon = address.lastIndexOf(':');
+  const host = colon > 0 ? address.slice(0, colon).replace(/^\[|\]$/g, '') : address;
+  const port = colon > 0 ? Number(address.slice(colon + 1)) : 7233;
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (reason: string | null) => {
+      socket.destroy();
+      resolve(reason);
+    };
+    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs / 1000} s`));
+    socket.once('connect', () => done(null));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      done(
+        error.code === 'ECONNREFUSED'
+          ? 'connection refused: nothing listens there'
+          : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
+            ? `the host name ${host} does not resolve`
+            : (error.code ?? error.message),
+      ),
+    );
+  });
+}
+
+/** What to do when Temporal at the configured address cannot be reached. */
+export function unreachableMessage(
+  config: Pick<Config, 'temporal'>,
+  reason: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const { address, namespace } = config.temporal;
+  const origin = env.TEMPORAL_ADDRESS
+    ? 'from TEMPORAL_ADDRESS'
+    : 'TEMPORAL_ADDRESS is unset, so this is temporal.address of the configuration';
+  return (
+    `Cannot reach Temporal at ${address} (${origin}; namespace ${namespace}): ${reason}. ` +
+    'Start a server there (`temporal server start-dev`), or set TEMPORAL_ADDRESS (and ' +
+    'TEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY or TEMPORAL_API_KEY) to your deployment.'
+  );
+}
+
+/**
+ * Connects with `connect` (the client's Connection or the worker's NativeConnection) after a
+ * quick TCP check, so that an unreachable server is reported at once, naming the address and
+ * where it came from, instead of after the SDK's deadline or as a raw transport error.
+ */
+export async function connectTemporal<T>(
+  config: Pick<Config, 'temporal'>,
+  connect: (options: TemporalConnectionOptions) => Promise<T>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<T> {
+  const options = temporalConnectionOptions(config);
+  const unreachable = await probeAddress(options.address);
+  if (unreachable) throw new ConfigError(unreachableMessage(config, unreachable, env));
+  try {
+    return await connect(options);
+  } catch (error) {
+    throw new ConfigError(unreachableMessage(config, errorMessage(error), env), { cause: error });
+  }
 }

@@ -14,8 +14,8 @@ import {
   type BatchInput,
   type BatchReport,
 } from '../workflows/batch-flow.js';
-import { loadConfig } from '../core/config.js';
-import { errorMessage } from '../core/errors.js';
+import { loadConfig, type Config } from '../core/config.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
 
 export interface TenantFailure {
@@ -215,14 +215,26 @@ export interface BatchCommandOptions {
   list?: boolean;
 }
 
+function noTenants(config: Config): string {
+  const where =
+    config.warehouse.kind === 'duckdb'
+      ? `the DuckDB warehouse ${config.warehouse.path}`
+      : `BigQuery ${config.warehouse.projectId}.${config.warehouse.dataset}.${config.warehouse.postsTable}`;
+  return `No tenants in ${where}: load posts first (osusume load --posts FILE), or point the configuration (osusume.config.yaml, OSUSUME_CONFIG) at the right warehouse.`;
+}
+
 export async function batchCommand(options: BatchCommandOptions): Promise<void> {
   const ctx = await openContext(loadConfig());
   try {
+    const tenants = await ctx.warehouse.listTenants();
     if (options.list) {
-      for (const t of await ctx.warehouse.listTenants())
-        console.log(`${t.tenantId}\t${t.posts} posts`);
+      for (const t of tenants) console.log(`${t.tenantId}\t${t.posts} posts`);
+      if (tenants.length === 0) console.error(noTenants(ctx.config));
       return;
     }
+    // An empty warehouse is a wrong path or a failed export far more often than an empty
+    // product: running would purge every served tenant after the grace period.
+    if (tenants.length === 0 && !options.tenant) throw new ConfigError(noTenants(ctx.config));
     const result = await runBatch(ctx, {
       runId: options.runId ?? defaultRunId(),
       tenants: options.tenant,

@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
-import { temporalConnectionOptions } from '../core/temporal.js';
+import { connectTemporal } from '../core/temporal.js';
 import type { BatchReport } from '../workflows/batch-flow.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { batchWorkflowId } from '../workflows/ids.js';
@@ -25,14 +25,13 @@ interface Temporal {
   teardown(): Promise<void>;
 }
 
-async function connectTemporal(
+async function reachTemporal(
   config: Config,
   env: NodeJS.ProcessEnv,
 ): Promise<Temporal | { unavailable: string }> {
   if (env.TEMPORAL_ADDRESS) {
-    const options = temporalConnectionOptions(config);
-    const clientConnection = await Connection.connect(options);
-    const connection = await NativeConnection.connect(options);
+    const clientConnection = await connectTemporal(config, (o) => Connection.connect(o), env);
+    const connection = await connectTemporal(config, (o) => NativeConnection.connect(o), env);
     return {
       description: `the Temporal server at ${config.temporal.address}`,
       client: new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
@@ -70,7 +69,7 @@ export async function runBatchOnTemporal(
   runId: string,
   options: { keepServer?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<TemporalRun> {
-  const temporal = await connectTemporal(config, options.env ?? process.env);
+  const temporal = await reachTemporal(config, options.env ?? process.env);
   if ('unavailable' in temporal) return temporal;
   const { worker, close } = await createWorker(config, temporal.connection);
   const workflowId = batchWorkflowId(runId);

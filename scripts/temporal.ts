@@ -15,7 +15,7 @@ import {
 } from '@temporalio/client';
 import { loadConfig, type Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { temporalConnectionOptions } from '../core/temporal.js';
+import { connectTemporal } from '../core/temporal.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import {
   batchWorkflowId,
@@ -85,7 +85,7 @@ export async function temporalCommand(
   options: TemporalCommandOptions,
 ): Promise<void> {
   const config = loadConfig();
-  const connection = await Connection.connect(temporalConnectionOptions(config));
+  const connection = await connectTemporal(config, (o) => Connection.connect(o));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const taskQueue = config.temporal.taskQueue;
   const runId = options.runId ?? runIdForDate(new Date());

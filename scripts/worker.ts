@@ -9,7 +9,7 @@ import { openContext, type StepContext } from '../activities/context.js';
 import { createActivities } from '../activities/temporal.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { log } from '../core/log.js';
-import { temporalConnectionOptions } from '../core/temporal.js';
+import { connectTemporal } from '../core/temporal.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -34,7 +34,7 @@ export async function createWorker(
 
 export async function workerCommand(): Promise<void> {
   const config = loadConfig();
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const connection = await connectTemporal(config, (o) => NativeConnection.connect(o));
   const { worker, close } = await createWorker(config, connection);
   log.info('worker started', {
     address: config.temporal.address,

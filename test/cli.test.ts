@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,16 @@ function osusume(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
           stderr,
         }),
     );
+  });
+}
+
+/** A port nothing listens on: the OS hands one out, and it is closed again at once. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
   });
 }
 
@@ -108,6 +119,29 @@ describe('osusume CLI', () => {
     expect(badRun.stderr).toContain('Invalid version "2026/11/22"');
   });
 
+  it('names the Temporal address, where it came from and what to do when nothing answers', async () => {
+    const port = await freePort();
+    const fromEnv = await osusume(['temporal', 'run-now'], {
+      TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    });
+    expect(fromEnv.code).toBe(1);
+    expect(fromEnv.stderr).toContain(
+      `osusume temporal run-now: Cannot reach Temporal at 127.0.0.1:${port} (from TEMPORAL_ADDRESS; namespace default): connection refused`,
+    );
+    expect(fromEnv.stderr).toContain('set TEMPORAL_ADDRESS');
+    const config = path.join(work, 'temporal-config.yaml');
+    writeFileSync(config, `temporal: { address: '127.0.0.1:${port}' }\n`);
+    const worker = await osusume(['worker'], {
+      TEMPORAL_ADDRESS: undefined,
+      OSUSUME_CONFIG: config,
+    });
+    expect(worker.code).toBe(1);
+    expect(worker.stderr).toContain(
+      `osusume worker: Cannot reach Temporal at 127.0.0.1:${port} (TEMPORAL_ADDRESS is unset`,
+    );
+    expect(worker.stderr).not.toMatch(/tonic|transport::Error/);
+  });
+
   it('runs a command and reports its failure with the command name', async () => {
     const file = path.join(work, 'experiments.yaml');
     writeFileSync(
@@ -135,6 +169,46 @@ describe('osusume CLI', () => {
     const again = await osusume(['api-key', '--id', 'backend', '--all-tenants']);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('osusume api-key: A key with id "backend" exists');
+  });
+
+  it('loads an export, listing each skipped row with its line and reason, never coercing ids', async () => {
+    const dir = mkdtempSync(path.join(work, 'load-'));
+    const posts = path.join(dir, 'posts.jsonl');
+    const row = (postId: unknown) =>
+      JSON.stringify({ tenantId: 'acme', postId, title: 't', body: 'b', createdAt: '2024-01-01' });
+    writeFileSync(posts, [row('p1'), row(42), '{broken', '', row('p2')].join('\n') + '\n');
+    const env = { OSUSUME_CONFIG_YAML: `warehouse: { kind: duckdb, path: ${dir}/w.duckdb }` };
+    const skipped = path.join(dir, 'skipped.jsonl');
+    const load = await osusume(['load', '--posts', posts, '--skipped', skipped], env);
+    expect(load.code).toBe(0);
+    expect(load.stdout).toContain(`posts: 2 rows loaded from ${posts}, 2 rows skipped`);
+    expect(load.stderr).toContain(`skipped ${posts}:2: postId is a number (42), not a string`);
+    const report = readFileSync(skipped, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(report.map((r) => [r.line, r.reason.split(' ')[0]])).toEqual([
+      [2, 'postId'],
+      [3, 'not'],
+    ]);
+    const list = await osusume(['batch', '--list'], env);
+    expect(list.stdout).toBe('acme\t2 posts\n');
+
+    const missing = await osusume(['load', '--posts', posts, '--interactions', 'nope.jsonl'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(
+      'osusume load: The interactions file nope.jsonl does not exist: pass the path of a JSONL (.jsonl, .jsonl.gz) or Parquet export.\n',
+    );
+    expect((await osusume(['batch', '--list'], env)).stdout).toBe('acme\t2 posts\n');
+  });
+
+  it('refuses to run a batch over a warehouse without tenants, naming it', async () => {
+    const dir = mkdtempSync(path.join(work, 'empty-'));
+    const env = { OSUSUME_CONFIG_YAML: `warehouse: { kind: duckdb, path: ${dir}/w.duckdb }` };
+    const { code, stderr } = await osusume(['batch'], env);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`osusume batch: No tenants in the DuckDB warehouse ${dir}/w.duckdb`);
+    expect(stderr).toContain('osusume load --posts FILE');
   });
 
   it('keeps the npm scripts as aliases', () => {

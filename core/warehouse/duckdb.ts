@@ -1,7 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { BackendError, ConfigError } from '../errors.js';
+import { checkJsonl, missingExport, type SkippedRow } from './jsonl.js';
 import {
   runRecordFromRow,
   runRecordToRow,
@@ -33,7 +35,7 @@ export type Table = 'posts' | 'interactions';
 export interface ImportResult {
   table: Table;
   rows: number;
-  /** Lines that were not valid JSON, not UTF-8, or lacked a tenant id. */
+  /** Lines that were not valid JSON, not UTF-8, or not a row of the table (see jsonl.ts). */
   skipped: number;
 }
 
@@ -70,7 +72,9 @@ export class DuckDbWarehouse implements Warehouse {
         .getRowObjects()
         .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])));
     } catch (error) {
-      throw new BackendError(`DuckDB query failed: ${(error as Error).message}`);
+      // DuckDB appends the statement ("LINE 1: SELECT ..."): the operator needs the cause only.
+      const cause = (error as Error).message.split(/\n\s*LINE \d+:/)[0]!.trim();
+      throw new BackendError(`DuckDB query failed: ${cause}`);
     }
   }
 
@@ -139,11 +143,33 @@ export class DuckDbWarehouse implements Warehouse {
   async importFile(
     table: Table,
     file: string,
-    options: { replace?: boolean } = {},
+    options: { replace?: boolean; onSkipped?: (row: SkippedRow) => void } = {},
   ): Promise<ImportResult> {
     const parquet = /\.parquet$/i.test(file);
+    if (parquet) {
+      if (!existsSync(file)) throw missingExport(table, file);
+      return this.importChecked(table, file, file, 0, options);
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'osusume-import-'));
+    try {
+      const checked = path.join(dir, 'rows.jsonl');
+      const { skipped } = await checkJsonl(file, table, checked, options.onSkipped ?? (() => {}));
+      return await this.importChecked(table, file, checked, skipped, options);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Imports `source` (Parquet, or JSONL whose lines checkJsonl passed) in one transaction. */
+  private async importChecked(
+    table: Table,
+    file: string,
+    sourceFile: string,
+    skippedBefore: number,
+    options: { replace?: boolean },
+  ): Promise<ImportResult> {
     const columns = table === 'posts' ? POST_JSON_COLUMNS : INTERACTION_JSON_COLUMNS;
-    const source = parquet
+    const source = /\.parquet$/i.test(sourceFile)
       ? 'read_parquet($1)'
       : `read_json($1, format = 'newline_delimited', columns = ${columns}, ignore_errors = true)`;
     await this.connection.run('BEGIN TRANSACTION');
@@ -152,19 +178,19 @@ export class DuckDbWarehouse implements Warehouse {
       const before = Number((await this.query(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
       const [total] = await this.query(
         `SELECT count(*) AS n, count(tenantId) AS ok FROM ${source}`,
-        [file],
+        [sourceFile],
       );
       // BY NAME: optional columns (deleted, lang) may be absent from a Parquet export.
       await this.query(
         `INSERT INTO ${table} BY NAME SELECT * FROM ${source} WHERE tenantId IS NOT NULL`,
-        [file],
+        [sourceFile],
       );
       const after = Number((await this.query(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
       await this.connection.run('COMMIT');
       return {
         table,
         rows: after - before,
-        skipped: Number(total?.n ?? 0) - Number(total?.ok ?? 0),
+        skipped: skippedBefore + Number(total?.n ?? 0) - Number(total?.ok ?? 0),
       };
     } catch (error) {
       await this.connection.run('ROLLBACK');

@@ -8,6 +8,10 @@ export function register(program: Command): void {
     .option('--posts <file>', 'posts: tenantId, postId, title, body, createdAt, updatedAt, ...')
     .option('--interactions <file>', 'interactions: tenantId, userId, postId, type, ts')
     .option('--replace', 'replace the table instead of adding to it')
+    .option(
+      '--skipped <file>',
+      'write every skipped row (line number and reason) to FILE as JSON lines',
+    )
     .action(async (options) => {
       const { loadCommand } = await import('../load-warehouse.js');
       await loadCommand(options);
@@ -15,5 +19,6 @@ export function register(program: Command): void {
   examples(command, [
     ['osusume load --posts posts.jsonl --interactions events.jsonl', 'add to the warehouse'],
     ['osusume load --posts posts.parquet --replace', 'replace all posts'],
+    ['osusume load --posts posts.jsonl.gz --skipped skipped.jsonl', 'and list the rows left out'],
   ]);
 }

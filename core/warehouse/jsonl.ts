@@ -1,0 +1,144 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createGunzip } from 'node:zlib';
+import { ConfigError } from '../errors.js';
+
+/**
+ * Checks a JSONL export line by line before DuckDB reads it, so that every rejected row is
+ * reported with its line number and reason, and a value of the wrong type (a numeric postId)
+ * is rejected rather than cast to a string behind the user's back.
+ */
+export interface SkippedRow {
+  file: string;
+  /** 1-based line number in the (decompressed) file. */
+  line: number;
+  reason: string;
+}
+
+type FieldType = 'id' | 'string' | 'timestamp' | 'boolean';
+
+/** Each table's columns: ids are required non-empty strings, the others optional. */
+export const JSONL_COLUMNS: Record<'posts' | 'interactions', Record<string, FieldType>> = {
+  posts: {
+    tenantId: 'id',
+    postId: 'id',
+    title: 'string',
+    body: 'string',
+    createdAt: 'timestamp',
+    updatedAt: 'timestamp',
+    deleted: 'boolean',
+    lang: 'string',
+  },
+  interactions: {
+    tenantId: 'id',
+    userId: 'id',
+    postId: 'id',
+    type: 'string',
+    ts: 'timestamp',
+  },
+};
+
+/** The error for an export path that names no file. */
+export function missingExport(table: string, file: string): ConfigError {
+  return new ConfigError(
+    `The ${table} file ${file} does not exist: pass the path of a JSONL (.jsonl, .jsonl.gz) or Parquet export.`,
+  );
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/** Why a parsed line is not a row of the table, or null when it is one. */
+export function rowProblem(row: unknown, columns: Record<string, FieldType>): string | null {
+  if (typeof row !== 'object' || row === null || Array.isArray(row))
+    return `not a JSON object (${describe(row)})`;
+  const record = row as Record<string, unknown>;
+  for (const [name, type] of Object.entries(columns)) {
+    const value = record[name];
+    if (type === 'id') {
+      if (value === undefined || value === null || value === '') return `no ${name}`;
+      if (typeof value !== 'string')
+        return `${name} is ${describe(value)} (${JSON.stringify(value)}), not a string: write ids as JSON strings`;
+      continue;
+    }
+    if (value === undefined || value === null) continue;
+    if (type === 'boolean' && typeof value !== 'boolean')
+      return `${name} is ${describe(value)}, not true or false`;
+    if ((type === 'string' || type === 'timestamp') && typeof value !== 'string')
+      return `${name} is ${describe(value)}, not a string`;
+    if (type === 'timestamp' && Number.isNaN(Date.parse(value as string)))
+      return `${name} ${JSON.stringify(value)} is not a date (use ISO 8601, e.g. 2026-11-22T09:00:00Z)`;
+  }
+  return null;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Copies the valid lines of `file` (JSONL, optionally gzipped) to `out`, calling `onSkipped` for
+ * every other non-blank line. Returns the counts.
+ */
+export async function checkJsonl(
+  file: string,
+  table: 'posts' | 'interactions',
+  out: string,
+  onSkipped: (row: SkippedRow) => void,
+): Promise<{ rows: number; skipped: number }> {
+  const columns = JSONL_COLUMNS[table];
+  const input = createReadStream(file);
+  await new Promise<void>((resolve, reject) => {
+    input.once('open', () => resolve());
+    input.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'ENOENT'
+          ? missingExport(table, file)
+          : new ConfigError(`Cannot read the ${table} file ${file}: ${error.message}`),
+      ),
+    );
+  });
+  const output = createWriteStream(out);
+  const counts = { rows: 0, skipped: 0 };
+  let lineNumber = 0;
+  const take = (bytes: Buffer) => {
+    lineNumber += 1;
+    let reason: string | null;
+    let text = '';
+    try {
+      text = utf8.decode(bytes);
+      if (text.trim() === '') return;
+      reason = rowProblem(JSON.parse(text), columns);
+    } catch (error) {
+      reason =
+        error instanceof SyntaxError ? `not valid JSON (${error.message})` : 'not valid UTF-8';
+    }
+    if (reason) {
+      counts.skipped += 1;
+      onSkipped({ file, line: lineNumber, reason });
+    } else {
+      counts.rows += 1;
+      output.write(text + '\n');
+    }
+  };
+  let rest = Buffer.alloc(0);
+  const source = file.endsWith('.gz') ? input.pipe(createGunzip()) : input;
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      let data = Buffer.concat([rest, chunk]);
+      for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10)) {
+        take(data.subarray(0, nl));
+        data = data.subarray(nl + 1);
+      }
+      rest = data;
+    }
+  } catch (error) {
+    output.destroy();
+    throw new ConfigError(
+      `Cannot read ${file} (is it gzip-compressed as its name says?): ${(error as Error).message}`,
+    );
+  }
+  if (rest.length > 0) take(rest);
+  output.end();
+  await once(output, 'finish');
+  return counts;
+}
