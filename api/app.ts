@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, type z } from '@hono/zod-openapi';
+import { docsRoutes } from './docs.js';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -269,8 +270,15 @@ export function createApp(deps: AppDeps) {
     },
   });
 
+  app.route('/docs', docsRoutes());
+
   app.notFound((c) =>
-    problem(c, 404, 'Not found', `No route for ${c.req.method} ${c.req.path}; see /openapi.json.`),
+    problem(
+      c,
+      404,
+      'Not found',
+      `No route for ${c.req.method} ${c.req.path}; see /docs or /openapi.json.`,
+    ),
   );
   app.onError((error, c) => {
     const failed = failure(error, c.req.path, c.get('requestId'));
