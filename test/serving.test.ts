@@ -1,9 +1,10 @@
 /** The serving logic when the store misbehaves, and the analysis SQL on generated logs. */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { StdoutLogSink, type LogName, type LogSink } from '../api/logs.js';
+import { FileLogSink, StdoutLogSink, type LogName, type LogSink } from '../api/logs.js';
 import { ListCache } from '../api/list-cache.js';
 import { ApiMetrics } from '../api/metrics.js';
 import { RelatedService } from '../api/related.js';
@@ -220,6 +221,32 @@ describe('stdout logs (production)', () => {
     expect(entries.map((e) => e.logName)).toEqual(['osusume-exposure', 'osusume-outcome']);
     expect(JSON.parse(entries[0].record)).toEqual(exposure);
     expect(JSON.parse(entries[1].record)).toEqual({ eventId: 'e1', requestId: 'r1', team: null });
+  });
+});
+
+describe('file logs', () => {
+  it('writes every line whole and in order across chunk boundaries, long and non-ASCII lines included', async () => {
+    const tmp = tempDir();
+    const sink = new FileLogSink(tmp.dir);
+    const records = Array.from({ length: 3000 }, (_, i) => ({
+      requestId: `r${i}`,
+      // Lines of varied length and width: some far longer than a 64 KiB chunk.
+      userId: i % 7 === 0 ? 'ユーザー😀'.repeat(i % 5) : 'u'.repeat(i % 300),
+      items: i % 1000 === 999 ? 'x'.repeat(100_000) : [],
+    }));
+    for (const [i, record] of records.entries()) {
+      sink.write(i % 2 === 0 ? 'exposure' : 'assignment', record);
+      if (i === 1500) await sink.flush();
+    }
+    await sink.flush();
+    const read = (log: string) =>
+      readdirSync(tmp.dir)
+        .filter((f) => f.startsWith(log))
+        .flatMap((f) => readFileSync(path.join(tmp.dir, f), 'utf8').trimEnd().split('\n'))
+        .map((l) => JSON.parse(l));
+    expect(read('exposure')).toEqual(records.filter((_, i) => i % 2 === 0));
+    expect(read('assignment')).toEqual(records.filter((_, i) => i % 2 === 1));
+    tmp.cleanup();
   });
 });
 
