@@ -3,7 +3,7 @@
  *   tsx bench/api-target.ts ceiling PORT [US]   a bare Hono handler returning a constant (the ceiling),
  *                                               after US microseconds of busy work when given
  *   tsx bench/api-target.ts related PORT DIR    the real API on the LMDB store seeded in DIR
- * Prints "ready" once listening.
+ * PORT 0 takes a free port. Prints "ready PORT" once listening.
  */
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -29,8 +29,8 @@ if (mode === 'ceiling') {
     if (workUs > 0) work(workUs);
     return c.json(body);
   });
-  serve({ fetch: app.fetch, port: Number(port), hostname: '127.0.0.1' }, () =>
-    console.log('ready'),
+  serve({ fetch: app.fetch, port: Number(port), hostname: '127.0.0.1' }, (info) =>
+    console.log(`ready ${info.port}`),
   );
 } else {
   const config = parseConfig(
@@ -41,8 +41,8 @@ if (mode === 'ceiling') {
     },
     arg!,
   );
-  await startServer(config, Number(port));
-  console.log('ready');
+  const server = await startServer(config, Number(port));
+  console.log(`ready ${new URL(server.url).port}`);
 }
 
 // Exit normally on a signal, so that profilers (--cpu-prof) can write their output.

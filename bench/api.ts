@@ -50,15 +50,19 @@ async function seed(dir: string): Promise<string> {
   return addApiKey(path.join(dir, 'keys.json'), 'bench', ['acme']);
 }
 
-async function start(args: string[]): Promise<ChildProcess> {
+/** A server on a free port (other benchmarks may run on the same machine). */
+async function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/api-target.ts', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const ready = /ready (\d+)/.exec(d.toString());
+      if (ready) resolve(ready[1]!);
+    });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
-  return child;
+  return { child, url: `http://127.0.0.1:${port}` };
 }
 
 /** CPU seconds a server process has used (Linux /proc; null elsewhere). */
@@ -182,12 +186,13 @@ export async function run(): Promise<void> {
   const apiKey = await seed(dir);
   // This machine's speed drifts by 2x within minutes: both servers run side by side (only one is
   // loaded at a time), in alternating rounds, and the medians are compared.
-  const ceilingServer = await start(['ceiling', '18581']);
-  const relatedServer = await start(['related', '18582', dir]);
-  const workServer = await start(['ceiling', '18583', String(CALIBRATION_WORK_US)]);
-  const ceilingUrl = 'http://127.0.0.1:18581';
-  const relatedUrl = 'http://127.0.0.1:18582';
-  const workUrl = 'http://127.0.0.1:18583';
+  const { child: ceilingServer, url: ceilingUrl } = await start(['ceiling', '0']);
+  const { child: relatedServer, url: relatedUrl } = await start(['related', '0', dir]);
+  const { child: workServer, url: workUrl } = await start([
+    'ceiling',
+    '0',
+    String(CALIBRATION_WORK_US),
+  ]);
   for (const url of [ceilingUrl, relatedUrl, workUrl]) await load(url, apiKey, WARMUP);
   const ceilings: Awaited<ReturnType<typeof round>>[] = [];
   const relateds: Awaited<ReturnType<typeof round>>[] = [];
