@@ -215,9 +215,9 @@ export function createApp(deps: AppDeps) {
   app.get(RELATED_PATH, async (c) => {
     const parsed = parseRelatedRequest(c.req.param(), c.req.queries(), deps.config);
     if (!parsed.ok) return problem(c, 400, 'Invalid request', parsed.detail, parsed.errors);
-    const body = await deps.related.related(parsed.request, c.get('requestId'));
-    c.set('variant', body.variant ?? 'none');
-    return c.json(body, 200);
+    const answer = await deps.related.related(parsed.request, c.get('requestId'));
+    c.set('variant', answer.variant ?? 'none');
+    return c.body(answer.json, 200, { 'Content-Type': 'application/json' });
   });
 
   app.openapi(eventsRoute, async (c) => {

@@ -109,9 +109,9 @@ export function relatedFastPath(deps: AppDeps): FastPath {
     let status = 200;
     let variant: string | undefined;
     try {
-      const body = deps.related.relatedNow(parsed.request, requestId, reads);
-      variant = body.variant ?? 'none';
-      sendJson(res, JSON.stringify(body));
+      const answer = deps.related.relatedNow(parsed.request, requestId, reads);
+      variant = answer.variant ?? 'none';
+      sendJson(res, answer.json);
     } catch (error) {
       const query = target.indexOf('?');
       const path = query === -1 ? target : target.slice(0, query);

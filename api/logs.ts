@@ -11,6 +11,8 @@ export type LogName = 'exposure' | 'assignment' | 'outcome';
 
 export interface LogSink {
   write(log: LogName, record: Record<string, unknown>): void;
+  /** The same with the record already serialised (one JSON object, no newline). */
+  writeJson(log: LogName, json: string): void;
   flush(): Promise<void>;
 }
 
@@ -64,10 +66,14 @@ abstract class BufferedSink implements LogSink {
   private flushing: Promise<void> = Promise.resolve();
 
   write(log: LogName, record: Record<string, unknown>): void {
+    this.writeJson(log, JSON.stringify(record));
+  }
+
+  writeJson(log: LogName, json: string): void {
     const destination = this.destination(log);
     let chunks = this.pending.get(destination);
     if (!chunks) this.pending.set(destination, (chunks = new LineChunks()));
-    chunks.append(this.line(log, JSON.stringify(record)));
+    chunks.append(this.line(log, json));
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
   }
 

@@ -19,7 +19,7 @@ import { teamDraft, type TeamItem } from './interleave.js';
 import type { ListCache } from './list-cache.js';
 import type { LogSink } from './logs.js';
 import type { ApiMetrics } from './metrics.js';
-import type { RelatedResponseBody } from './schemas.js';
+import { exposureJson, itemsJson, responseJson } from './related-json.js';
 
 /**
  * The related-posts answer: experiment assignment, the list of the assigned algorithm(s) from the
@@ -58,6 +58,27 @@ export interface RelatedDeps {
   onNotReady?: (experiment: string, tenantId: string) => void;
 }
 
+/**
+ * An answer: the response body as JSON text (a `RelatedResponseBody`), and its variant for the
+ * metrics. Its exposure and assignment lines are already written.
+ */
+export interface RelatedAnswer {
+  json: string;
+  variant: string | null;
+}
+
+let lastMs = -1;
+let lastIso = '';
+/** The time as ISO 8601, formatted once per millisecond however many requests share it. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 /** What a request needs that is already at hand when it can be answered without waiting. */
 export interface ReadsNow {
   active: ActiveVersion | null;
@@ -76,7 +97,7 @@ interface Plan {
 
 /** The list before the popular fallback: kept items, and whether the fallback must fill it. */
 interface Draft {
-  keep: (items: ScoredItem[]) => ScoredItem[];
+  keep: (items: ScoredItem[], limit?: number) => ScoredItem[];
   items: (ScoredItem | TeamItem)[];
   version: string | null;
   fallback: boolean;
@@ -200,7 +221,7 @@ export class RelatedService {
     }
   }
 
-  async related(req: RelatedRequest, requestId: string): Promise<RelatedResponseBody> {
+  async related(req: RelatedRequest, requestId: string): Promise<RelatedAnswer> {
     const started = performance.now();
     const plan = this.plan(req, await this.activeForPlan(req.tenantId));
     const [lists, hidden] = await Promise.all([
@@ -227,7 +248,7 @@ export class RelatedService {
     return { active, hidden, store };
   }
 
-  relatedNow(req: RelatedRequest, requestId: string, reads: ReadsNow): RelatedResponseBody {
+  relatedNow(req: RelatedRequest, requestId: string, reads: ReadsNow): RelatedAnswer {
     const started = performance.now();
     const plan = this.plan(req, reads.active);
     const lists = plan.algorithms.map((a) => this.readNow(reads, req.tenantId, a, req.postId));
@@ -245,9 +266,18 @@ export class RelatedService {
     lists: (ServedList | null)[],
     hidden: ReadonlySet<string>,
   ): Draft {
-    const blocked = new Set([req.postId, ...req.exclude]);
-    const keep = (items: ScoredItem[]) =>
-      items.filter((i) => !blocked.has(i.postId) && !hidden.has(i.postId));
+    const { postId } = req;
+    const excluded = req.exclude.length > 0 ? new Set(req.exclude) : undefined;
+    /** The items not shown here (the post itself, excluded, hidden), up to `limit`, in one pass. */
+    const keep = (items: ScoredItem[], limit = Infinity) => {
+      const kept: ScoredItem[] = [];
+      for (let i = 0; i < items.length && kept.length < limit; i++) {
+        const item = items[i]!;
+        if (item.postId !== postId && !excluded?.has(item.postId) && !hidden.has(item.postId))
+          kept.push(item);
+      }
+      return kept;
+    };
     let items: (ScoredItem | TeamItem)[];
     if (experiment?.type === 'interleaving' && !assignment?.holdout) {
       const [a, b] = experiment.variants;
@@ -258,7 +288,7 @@ export class RelatedService {
         requestId,
       );
     } else {
-      items = keep(lists[0]?.items ?? []).slice(0, req.limit);
+      items = keep(lists[0]?.items ?? [], req.limit);
     }
     const fallback =
       items.length < req.limit &&
@@ -273,7 +303,7 @@ export class RelatedService {
     { keep, items: drafted, version: draftVersion, fallback }: Draft,
     popular: ServedList | null,
     started: number,
-  ): RelatedResponseBody {
+  ): RelatedAnswer {
     let items = drafted;
     let version = draftVersion;
     if (fallback) {
@@ -286,64 +316,58 @@ export class RelatedService {
       this.deps.metrics.fallbacks.inc({ tenant: this.deps.metrics.tenant(req.tenantId) });
     }
 
-    const response: RelatedResponseBody = {
-      requestId,
-      tenantId: req.tenantId,
-      postId: req.postId,
-      items: items.map((i, rank) =>
-        'team' in i
-          ? { postId: i.postId, rank: rank + 1, score: i.score, team: i.team }
-          : { postId: i.postId, rank: rank + 1, score: i.score },
-      ),
-      algorithm: algorithms.join('+'),
-      version,
-      experiment: experiment?.id ?? null,
-      variant: assignment?.variant ?? null,
-      fallback,
-    };
-    this.logExposure(req, response, performance.now() - started, notEnrolled);
-    return response;
-  }
-
-  /**
-   * Records are object literals, not spreads of a shared part: V8 adds the properties after a
-   * spread (`{ ...common, more }`) on a slow path, several microseconds per request here.
-   */
-  private logExposure(
-    req: RelatedRequest,
-    res: RelatedResponseBody,
-    latencyMs: number,
-    notEnrolled: Plan['notEnrolled'],
-  ): void {
-    const ts = new Date().toISOString();
-    const { requestId, experiment, variant } = res;
-    const { tenantId, surface, userId } = req;
-    if (experiment)
+    const { tenantId, postId, surface, userId } = req;
+    const served = itemsJson(items);
+    const algorithm = algorithms.join('+');
+    const experimentId = experiment?.id ?? null;
+    const variant = assignment?.variant ?? null;
+    const ts = isoNow();
+    if (experimentId)
       this.deps.logs.write('assignment', {
         requestId,
         tenantId,
         surface,
         userId,
         ts,
-        experiment,
+        experiment: experimentId,
         variant,
       });
-    this.deps.logs.write('exposure', {
-      requestId,
-      tenantId,
-      surface,
-      userId,
-      ts,
-      postId: req.postId,
-      experiment,
-      variant,
-      algorithm: res.algorithm,
-      version: res.version,
-      items: res.items,
-      latencyMs: Math.round(latencyMs * 1000) / 1000,
-      fallback: res.fallback,
-      notEnrolled: notEnrolled?.experiment ?? null,
-      notEnrolledReason: notEnrolled?.reason ?? null,
-    });
+    const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+    this.deps.logs.writeJson(
+      'exposure',
+      exposureJson(
+        {
+          requestId,
+          tenantId,
+          surface,
+          userId,
+          ts,
+          postId,
+          experiment: experimentId,
+          variant,
+          algorithm,
+          version,
+          latencyMs,
+          fallback,
+          notEnrolled: notEnrolled?.experiment ?? null,
+          notEnrolledReason: notEnrolled?.reason ?? null,
+        },
+        served,
+      ),
+    );
+    const json = responseJson(
+      {
+        requestId,
+        tenantId,
+        postId,
+        algorithm,
+        version,
+        experiment: experimentId,
+        variant,
+        fallback,
+      },
+      served,
+    );
+    return { json, variant };
   }
 }

@@ -76,8 +76,8 @@ experiments:
     list('short', ['p2']),
     list('a+b', ['p1', 'p3']),
     list(LONG_128, ['p1', 'p2', 'p3']),
-    // A list that is not a list: reading it throws in the service, which must become a 500.
-    { postId: 'corrupt', items: 42 as unknown as ScoredItem[] },
+    // A list holding a null item: filtering it throws in the service, which must become a 500.
+    { postId: 'corrupt', items: [null] as unknown as ScoredItem[] },
   ]);
   await seed.writePopular('acme', 'v1', [
     { postId: 'p9', score: 9 },

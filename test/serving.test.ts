@@ -2,12 +2,16 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { FileLogSink, StdoutLogSink, type LogName, type LogSink } from '../api/logs.js';
 import { ListCache } from '../api/list-cache.js';
 import { ApiMetrics } from '../api/metrics.js';
-import { RelatedService } from '../api/related.js';
+import type { TeamItem } from '../api/interleave.js';
+import { exposureJson, itemsJson, responseJson } from '../api/related-json.js';
+import { RelatedService, type RelatedRequest } from '../api/related.js';
+import type { RelatedResponseBody } from '../api/schemas.js';
 import { TtlCache } from '../api/reload.js';
 import { parseExperiments } from '../core/experiments.js';
 import { LmdbStore } from '../core/store/lmdb.js';
@@ -18,6 +22,9 @@ class MemorySink implements LogSink {
   readonly lines: { log: LogName; record: Record<string, unknown> }[] = [];
   write(log: LogName, record: Record<string, unknown>): void {
     this.lines.push({ log, record });
+  }
+  writeJson(log: LogName, json: string): void {
+    this.write(log, JSON.parse(json) as Record<string, unknown>);
   }
   async flush(): Promise<void> {}
 }
@@ -64,7 +71,7 @@ function service(
   active = (tenantId: string) => store.getActive(tenantId),
   lists = new ListCache(0),
 ) {
-  return new RelatedService({
+  const related = new RelatedService({
     store,
     active,
     lists,
@@ -74,6 +81,11 @@ function service(
     metrics,
     storeTimeoutMs: 30,
   });
+  // The body as a client receives it.
+  return {
+    related: async (req: RelatedRequest, requestId: string) =>
+      JSON.parse((await related.related(req, requestId)).json) as RelatedResponseBody,
+  };
 }
 
 const request = {
@@ -126,7 +138,7 @@ describe('the active version pointer', () => {
     const tmp = tempDir();
     const store = await seededStore(tmp.dir);
     let pointerReads = 0;
-    const pointers = new TtlCache(50, (tenantId) => {
+    const pointers = new TtlCache(1000, (tenantId) => {
       pointerReads += 1;
       return store.getActive(tenantId);
     });
@@ -136,7 +148,7 @@ describe('the active version pointer', () => {
     await activateNewVersion(store);
     // Within the interval the old version is still whole and served; after it, the new one.
     expect((await svc.related(request, 'old')).version).toBe('v1');
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 1100));
     expect(await svc.related({ ...request, limit: 1 }, 'new')).toMatchObject({
       version: 'v2',
       items: [{ postId: 'new' }],
@@ -221,6 +233,90 @@ describe('stdout logs (production)', () => {
     expect(entries.map((e) => e.logName)).toEqual(['osusume-exposure', 'osusume-outcome']);
     expect(JSON.parse(entries[0].record)).toEqual(exposure);
     expect(JSON.parse(entries[1].record)).toEqual({ eventId: 'e1', requestId: 'r1', team: null });
+  });
+});
+
+describe('the answer as JSON text', () => {
+  it('is exactly JSON.stringify of the response and exposure objects (property-based)', () => {
+    const anyText = fc.string({ unit: 'binary', maxLength: 20 });
+    const orNull = fc.option(anyText, { nil: null });
+    const item = fc.record(
+      { postId: anyText, score: fc.double(), team: anyText },
+      { requiredKeys: ['postId', 'score'] },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(item, { maxLength: 12 }),
+        fc.record({
+          requestId: anyText,
+          tenantId: anyText,
+          postId: anyText,
+          algorithm: anyText,
+          version: orNull,
+          experiment: orNull,
+          variant: orNull,
+          fallback: fc.boolean(),
+        }),
+        fc.record({
+          surface: anyText,
+          userId: anyText,
+          ts: anyText,
+          latencyMs: fc.double(),
+          notEnrolled: orNull,
+          notEnrolledReason: orNull,
+        }),
+        (items, body, extra) => {
+          const listed = items.map((i, rank) =>
+            i.team === undefined
+              ? { postId: i.postId, rank: rank + 1, score: i.score }
+              : { postId: i.postId, rank: rank + 1, score: i.score, team: i.team },
+          );
+          const json = itemsJson(items as TeamItem[]);
+          expect(json).toBe(JSON.stringify(listed));
+          expect(responseJson(body, json)).toBe(
+            JSON.stringify({
+              requestId: body.requestId,
+              tenantId: body.tenantId,
+              postId: body.postId,
+              items: listed,
+              algorithm: body.algorithm,
+              version: body.version,
+              experiment: body.experiment,
+              variant: body.variant,
+              fallback: body.fallback,
+            }),
+          );
+          const record = {
+            requestId: body.requestId,
+            tenantId: body.tenantId,
+            surface: extra.surface,
+            userId: extra.userId,
+            ts: extra.ts,
+            postId: body.postId,
+            experiment: body.experiment,
+            variant: body.variant,
+            algorithm: body.algorithm,
+            version: body.version,
+            latencyMs: extra.latencyMs,
+            fallback: body.fallback,
+            notEnrolled: extra.notEnrolled,
+            notEnrolledReason: extra.notEnrolledReason,
+          };
+          const { latencyMs, fallback, notEnrolled, notEnrolledReason, ...head } = record;
+          expect(exposureJson(record, json)).toBe(
+            JSON.stringify({
+              ...head,
+              items: listed,
+              latencyMs,
+              fallback,
+              notEnrolled,
+              notEnrolledReason,
+            }),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -1,0 +1,69 @@
+import type { ScoredItem } from '../core/store/types.js';
+import type { TeamItem } from './interleave.js';
+import type { RelatedResponseBody } from './schemas.js';
+
+/**
+ * The related answer and its exposure line as JSON text, with the served items serialised once
+ * for both. Each function returns exactly `JSON.stringify` of the object its comment names, in
+ * the same key order (test/serving.test.ts checks this on generated values); building the text
+ * directly saves the item objects and a second walk over them, about a fifth of a request's CPU.
+ */
+
+const text = (value: string): string => JSON.stringify(value);
+const textOrNull = (value: string | null): string => (value === null ? 'null' : text(value));
+/** As JSON.stringify writes a number: non-finite ones become null. */
+const number = (value: number): string => (Number.isFinite(value) ? String(value) : 'null');
+
+/** `RelatedResponseBody['items']` for these items in this order (rank = position + 1). */
+export function itemsJson(items: readonly (ScoredItem | TeamItem)[]): string {
+  let json = '[';
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (i > 0) json += ',';
+    json += `{"postId":${text(item.postId)},"rank":${i + 1},"score":${number(item.score)}`;
+    json += 'team' in item ? `,"team":${text(item.team)}}` : '}';
+  }
+  return json + ']';
+}
+
+/** A `RelatedResponseBody`, its items given as JSON. */
+export function responseJson(body: Omit<RelatedResponseBody, 'items'>, items: string): string {
+  return (
+    `{"requestId":${text(body.requestId)},"tenantId":${text(body.tenantId)},` +
+    `"postId":${text(body.postId)},"items":${items},"algorithm":${text(body.algorithm)},` +
+    `"version":${textOrNull(body.version)},"experiment":${textOrNull(body.experiment)},` +
+    `"variant":${textOrNull(body.variant)},"fallback":${body.fallback}}`
+  );
+}
+
+/** The exposure log record (see RelatedService.logExposure for what each field means). */
+export interface ExposureRecord {
+  requestId: string;
+  tenantId: string;
+  surface: string;
+  userId: string;
+  ts: string;
+  postId: string;
+  experiment: string | null;
+  variant: string | null;
+  algorithm: string;
+  version: string | null;
+  latencyMs: number;
+  fallback: boolean;
+  notEnrolled: string | null;
+  notEnrolledReason: string | null;
+}
+
+/** The exposure record with `items` (as JSON) between `version` and `latencyMs`. */
+export function exposureJson(record: ExposureRecord, items: string): string {
+  return (
+    `{"requestId":${text(record.requestId)},"tenantId":${text(record.tenantId)},` +
+    `"surface":${text(record.surface)},"userId":${text(record.userId)},"ts":${text(record.ts)},` +
+    `"postId":${text(record.postId)},"experiment":${textOrNull(record.experiment)},` +
+    `"variant":${textOrNull(record.variant)},"algorithm":${text(record.algorithm)},` +
+    `"version":${textOrNull(record.version)},"items":${items},` +
+    `"latencyMs":${number(record.latencyMs)},"fallback":${record.fallback},` +
+    `"notEnrolled":${textOrNull(record.notEnrolled)},` +
+    `"notEnrolledReason":${textOrNull(record.notEnrolledReason)}}`
+  );
+}
