@@ -1,3 +1,5 @@
+import { errorMessage } from '../core/errors.js';
+import { log } from '../core/log.js';
 import { readJson, readJsonLines, tenantFolder } from '../core/artifacts.js';
 import {
   collectGarbage,
@@ -115,4 +117,34 @@ export async function activateVersion(
     await ctx.artifacts.remove(ctx.artifacts.uri('runs', version, tenantFolder(input.tenantId)));
   }
   return { active, collected };
+}
+
+/**
+ * Records the tenants of a batch that failed for good (`osusume runs` shows them): nothing they
+ * computed is served. Called with the batch report, where the failures are listed.
+ */
+export async function recordFailedRuns(
+  ctx: StepContext,
+  report: { runId: string; failed: { tenantId: string; error: string }[] },
+): Promise<void> {
+  for (const { tenantId, error } of report.failed) {
+    // A warehouse that fails here must not hold back the alert about the failed tenants.
+    await ctx.warehouse
+      .writeRunRecord({
+        runId: report.runId,
+        tenantId,
+        recordedAt: new Date().toISOString(),
+        codeVersion: codeVersion(),
+        modelId: null,
+        params: {},
+        inputs: {},
+        metrics: {},
+        seconds: {},
+        artifacts: {},
+        failure: { error },
+      })
+      .catch((e: unknown) =>
+        log.warn('could not record a failed run', { tenantId, error: errorMessage(e) }),
+      );
+  }
 }

@@ -12,7 +12,7 @@ import { computeFielded, computeLexical } from './lexical.js';
 import { computeNeighbours, type NeighboursInput } from './neighbours.js';
 import { planRun, purgeTenant, readTenants } from './plan.js';
 import { computePopular } from './popular.js';
-import { activateVersion, storeLists, storePopular } from './publish.js';
+import { activateVersion, recordFailedRuns, storeLists, storePopular } from './publish.js';
 
 /** Heartbeats progress and turns a cancellation request into an exception at the next checkpoint. */
 function checkpoint(details: unknown): void {
@@ -54,8 +54,11 @@ export function createActivities(getContext: () => Promise<StepContext>) {
     storeLists: withContext(storeLists),
     activate: withContext(activateVersion),
     purgeTenant: withContext(purgeTenant),
+    /** Records the failed tenants as failed runs, then alerts. */
     async alert(report: BatchReport) {
-      return sendAlert((await getContext()).config, report);
+      const ctx = await getContext();
+      await recordFailedRuns(ctx, report);
+      return sendAlert(ctx.config, report);
     },
   };
 }

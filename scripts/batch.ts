@@ -6,6 +6,7 @@
 import cliProgress from 'cli-progress';
 import { openContext, type StepContext } from '../activities/context.js';
 import { sendAlert } from '../activities/alert.js';
+import { recordFailedRuns } from '../activities/publish.js';
 import { runTenant, type Step, type TenantReport } from '../activities/pipeline.js';
 import { planRun, purgeTenant, readTenants } from '../activities/plan.js';
 import {
@@ -129,7 +130,10 @@ export async function runBatch(
       }
     },
     purgeTenant: (tenantId) => purgeTenant(ctx, { tenantId }),
-    alert: (report) => sendAlert(ctx.config, report),
+    alert: async (report) => {
+      await recordFailedRuns(ctx, report);
+      return sendAlert(ctx.config, report);
+    },
   };
   const batchOptions = {
     maxConcurrentTenants: ctx.config.pipeline.concurrency,

@@ -30,6 +30,7 @@ import { register as dataset } from './commands/dataset.js';
 import { register as demo } from './commands/demo.js';
 import { register as evaluate } from './commands/evaluate.js';
 import { register as load } from './commands/load.js';
+import { register as rollback } from './commands/rollback.js';
 import { register as runs } from './commands/runs.js';
 import { register as temporal } from './commands/temporal.js';
 import { register as validate } from './commands/validate.js';
@@ -40,6 +41,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   load,
   batch,
   runs,
+  rollback,
   api,
   apiKey,
   validate,

@@ -1,10 +1,42 @@
 /**
- * Lists run records (experiment tracking) from the warehouse, newest first.
+ * The version each tenant serves (from the store), then run records (experiment tracking) from
+ * the warehouse, newest first, failed runs included.
  *   osusume runs [--tenant ID] [--limit 20] [--json]
  */
 import { loadConfig } from '../core/config.js';
+import { openStore, type ActiveVersion } from '../core/store/index.js';
 import { openWarehouse } from '../core/warehouse/index.js';
 import type { RunRecord } from '../core/warehouse/types.js';
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  return [header, ...rows]
+    .map((cells) =>
+      cells
+        .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export interface TenantActive {
+  tenantId: string;
+  active: ActiveVersion | null;
+}
+
+export function formatActive(actives: TenantActive[]): string {
+  return table(
+    ['tenant', 'active version', 'activated', 'algorithms', 'kept for rollback'],
+    actives.map(({ tenantId, active }) => [
+      tenantId,
+      active?.version ?? '(none)',
+      active?.activatedAt.slice(0, 19) ?? '-',
+      active?.algorithms.join(',') ?? '-',
+      active?.previous.join(', ') || '-',
+    ]),
+  );
+}
 
 export function formatRuns(records: RunRecord[]): string {
   const header = [
@@ -18,6 +50,7 @@ export function formatRuns(records: RunRecord[]): string {
     'embedded',
     'train s',
     'total s',
+    'status',
   ];
   const rows = records.map((r) => [
     r.runId,
@@ -32,11 +65,9 @@ export function formatRuns(records: RunRecord[]): string {
     Object.values(r.seconds)
       .reduce((a, b) => a + b, 0)
       .toFixed(1),
+    r.failure ? `FAILED: ${r.failure.error}` : 'ok',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  return [header, ...rows]
-    .map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  '))
-    .join('\n');
+  return table(header, rows);
 }
 
 export interface RunsCommandOptions {
@@ -45,17 +76,30 @@ export interface RunsCommandOptions {
   json?: boolean;
 }
 
+/**
+ * Text: the active versions, a blank line, the runs. JSON lines: one `{"tenantId","active"}`
+ * line per tenant, then one run record per line (`failure` set on failed runs).
+ */
 export async function runsCommand(options: RunsCommandOptions): Promise<void> {
-  const warehouse = await openWarehouse(loadConfig().warehouse);
+  const config = loadConfig();
+  const warehouse = await openWarehouse(config.warehouse);
+  const store = openStore(config.store);
   try {
+    const tenants = options.tenant ? [options.tenant] : (await store.listTenants()).sort();
+    const actives: TenantActive[] = [];
+    for (const tenantId of tenants)
+      actives.push({ tenantId, active: await store.getActive(tenantId) });
     const records = await warehouse.listRunRecords({
       tenantId: options.tenant,
       limit: options.limit,
     });
     console.log(
-      options.json ? records.map((r) => JSON.stringify(r)).join('\n') : formatRuns(records),
+      options.json
+        ? [...actives, ...records].map((r) => JSON.stringify(r)).join('\n')
+        : `${formatActive(actives)}\n\n${formatRuns(records)}`,
     );
   } finally {
+    await store.close();
     await warehouse.close();
   }
 }

@@ -49,6 +49,7 @@ const COMMANDS = [
   'load',
   'batch',
   'runs',
+  'rollback',
   'api',
   'api-key',
   'validate',

@@ -106,7 +106,13 @@ export class BigQueryWarehouse implements Warehouse {
         .dataset(this.options.dataset)
         .table(this.options.runRecordsTable)
         .insert(
-          [{ insertId: `${record.runId}/${record.tenantId}`, json: runRecordToRow(record) }],
+          [
+            {
+              // A failed attempt and the successful re-run are two records, not one deduplicated.
+              insertId: `${record.runId}/${record.tenantId}${record.failure ? '/failed' : ''}`,
+              json: runRecordToRow(record),
+            },
+          ],
           { raw: true },
         );
     } catch (error) {

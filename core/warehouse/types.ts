@@ -14,7 +14,10 @@ export interface Warehouse {
   readPosts(tenantId: string, since?: string): Promise<Record<string, unknown>[]>;
   /** Interactions of a tenant at or after `since`, or all of them without it. */
   readInteractions(tenantId: string, since?: string): Promise<Record<string, unknown>[]>;
-  /** Experiment tracking: one record per tenant and run, written when the run activates. */
+  /**
+   * Experiment tracking: one record per tenant and run, written when the run activates, or when
+   * it failed for good (with `failure`).
+   */
   writeRunRecord(record: RunRecord): Promise<void>;
   /** Newest first. */
   listRunRecords(options: { tenantId?: string; limit: number }): Promise<RunRecord[]>;
@@ -33,6 +36,12 @@ export interface RunRecord {
   metrics: Record<string, number>;
   seconds: Record<string, number>;
   artifacts: Record<string, string>;
+  /** Set when the run failed: nothing it computed is served. */
+  failure?: RunFailure;
+}
+
+export interface RunFailure {
+  error: string;
 }
 
 /** The row form of a run record: its JSON-valued fields as JSON text, in both warehouses. */
@@ -43,7 +52,8 @@ export function runRecordToRow(r: RunRecord) {
     recordedAt: r.recordedAt,
     codeVersion: r.codeVersion,
     modelId: r.modelId,
-    params: JSON.stringify(r.params),
+    // A failure travels inside the params JSON: both warehouses keep their table schema.
+    params: JSON.stringify(r.failure ? { ...r.params, failure: r.failure } : r.params),
     inputs: JSON.stringify(r.inputs),
     metrics: JSON.stringify(r.metrics),
     seconds: JSON.stringify(r.seconds),
@@ -53,6 +63,7 @@ export function runRecordToRow(r: RunRecord) {
 
 export function runRecordFromRow(row: Record<string, unknown>): RunRecord {
   const json = (f: string) => JSON.parse(String(row[f] ?? '{}')) as Record<string, never>;
+  const { failure, ...params } = json('params') as Record<string, unknown>;
   return {
     runId: String(row.runId),
     tenantId: String(row.tenantId),
@@ -62,11 +73,12 @@ export function runRecordFromRow(row: Record<string, unknown>): RunRecord {
     ).toISOString(),
     codeVersion: String(row.codeVersion),
     modelId: row.modelId == null ? null : String(row.modelId),
-    params: json('params'),
+    params,
     inputs: json('inputs'),
     metrics: json('metrics'),
     seconds: json('seconds'),
     artifacts: json('artifacts'),
+    ...(failure ? { failure: failure as RunFailure } : {}),
   };
 }
 

@@ -1,0 +1,127 @@
+/**
+ * Re-activates a kept version of a tenant's lists (the previous one by default), in one atomic
+ * write of the tenant's pointer. The API serves it within api.reloadSeconds.
+ *   osusume rollback --tenant ID [--to VERSION]
+ *   osusume rollback --all
+ */
+import { loadConfig } from '../core/config.js';
+import { BadDataError } from '../core/errors.js';
+import { openStore, type ActiveVersion, type RecommendationStore } from '../core/store/index.js';
+import { openWarehouse } from '../core/warehouse/index.js';
+import type { RunRecord, Warehouse } from '../core/warehouse/types.js';
+
+export interface RollbackPlan {
+  tenantId: string;
+  from: string;
+  to: string;
+  /** What the target version serves, from its run record. */
+  algorithms: string[];
+  lists: number;
+}
+
+/** How many run records of a tenant are searched for the target version's record. */
+const RECORDS_SEARCHED = 1000;
+
+async function runRecordOf(
+  warehouse: Warehouse,
+  tenantId: string,
+  version: string,
+): Promise<RunRecord | undefined> {
+  const records = await warehouse.listRunRecords({ tenantId, limit: RECORDS_SEARCHED });
+  return records.find((r) => r.runId === version && !r.failure);
+}
+
+/**
+ * Checks that `to` (default: the version active before the current one) is kept in the store
+ * and has a run record saying what it serves. Throws, changing nothing, when it cannot.
+ */
+export async function planRollback(
+  store: RecommendationStore,
+  warehouse: Warehouse,
+  tenantId: string,
+  to?: string,
+): Promise<RollbackPlan> {
+  const active = await store.getActive(tenantId);
+  if (!active)
+    throw new BadDataError(
+      `Tenant "${tenantId}" has no active version: nothing to roll back (see \`osusume runs\`).`,
+    );
+  const kept = (await store.listVersions(tenantId)).filter((v) => v !== active.version);
+  const target = to ?? active.previous.find((v) => kept.includes(v));
+  const options =
+    kept.length > 0 ? `kept versions: ${kept.join(', ')}` : 'no other version is kept';
+  if (!target)
+    throw new BadDataError(
+      `Tenant "${tenantId}" has no previous version to roll back to (active: ${active.version}; ${options}).`,
+    );
+  if (target === active.version)
+    throw new BadDataError(`Version ${target} is already active for tenant "${tenantId}".`);
+  if (!kept.includes(target))
+    throw new BadDataError(
+      `Version ${target} of tenant "${tenantId}" is not kept in the store (${options}); pass one of them with --to.`,
+    );
+  const record = await runRecordOf(warehouse, tenantId, target);
+  if (!record)
+    throw new BadDataError(
+      `Version ${target} of tenant "${tenantId}" has no successful run record, so what it serves is unknown; pick another with --to (${options}).`,
+    );
+  const algorithms = (record.params.algorithms as string[] | undefined) ?? [];
+  return {
+    tenantId,
+    from: active.version,
+    to: target,
+    algorithms: algorithms.includes('popular') ? algorithms : [...algorithms, 'popular'],
+    lists: record.metrics.lists ?? 0,
+  };
+}
+
+/** The pointer write: the rolled-back version stays kept as the most recent previous one. */
+export function applyRollback(
+  store: RecommendationStore,
+  plan: RollbackPlan,
+  keepVersions: number,
+): Promise<ActiveVersion> {
+  return store.activate(
+    plan.tenantId,
+    {
+      version: plan.to,
+      activatedAt: new Date().toISOString(),
+      algorithms: plan.algorithms,
+      lists: plan.lists,
+    },
+    keepVersions,
+  );
+}
+
+export interface RollbackCommandOptions {
+  tenant?: string;
+  to?: string;
+  all?: boolean;
+}
+
+export async function rollbackCommand(options: RollbackCommandOptions): Promise<void> {
+  if (Boolean(options.all) === Boolean(options.tenant))
+    throw new BadDataError('Name one tenant with --tenant ID, or every tenant with --all.');
+  if (options.all && options.to)
+    throw new BadDataError('--to names a version of one tenant: use it with --tenant.');
+  const config = loadConfig();
+  const store = openStore(config.store);
+  const warehouse = await openWarehouse(config.warehouse);
+  try {
+    const tenants = options.all ? (await store.listTenants()).sort() : [options.tenant!];
+    if (tenants.length === 0) throw new BadDataError('No tenant has an active version.');
+    // Every tenant is checked before any pointer moves: a rollback of all is all or nothing.
+    const plans: RollbackPlan[] = [];
+    for (const tenantId of tenants)
+      plans.push(await planRollback(store, warehouse, tenantId, options.to));
+    for (const plan of plans) {
+      await applyRollback(store, plan, config.pipeline.keepVersions);
+      console.log(
+        `${plan.tenantId}: ${plan.from} -> ${plan.to} (${plan.algorithms.join(', ')}); served within ${config.api.reloadSeconds} s.`,
+      );
+    }
+  } finally {
+    await warehouse.close();
+    await store.close();
+  }
+}
