@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
 import { encodeIdForPath } from './ids.js';
 
@@ -27,6 +28,12 @@ export function tenantFolder(tenantId: string): string {
   return `t-${encodeIdForPath(tenantId)}`;
 }
 
+/**
+ * A local folder. URIs are paths relative to the folder ("runs/<run>/t-acme/snapshot.jsonl"), so
+ * that state and run records survive a moved or copied checkout. URIs written before that were
+ * absolute file:// URIs: one outside the folder is re-rooted at its first segment that exists
+ * in the folder (".../old/.osusume/artifacts/runs/..." -> "<root>/runs/..."), else refused.
+ */
 export class LocalArtifactStore implements ArtifactStore {
   private readonly root: string;
 
@@ -40,20 +47,34 @@ export class LocalArtifactStore implements ArtifactStore {
         throw new Error(`Unsafe artifact path segment ${JSON.stringify(s)}`);
       }
     }
-    return pathToFileURL(path.join(this.root, ...segments)).href;
+    return segments.join('/');
   }
 
   private pathOf(uri: string): string {
-    if (!uri.startsWith('file://')) {
+    if (uri.startsWith('file://')) return this.legacyPathOf(uri);
+    const segments = uri.split('/');
+    if (segments.some((s) => !SAFE_SEGMENT.test(s) || s === '.' || s === '..'))
       throw new ConfigError(
-        `Artifact URI ${uri} is not a file:// URI; this worker uses a local artifact folder.`,
+        `Artifact URI ${JSON.stringify(uri)} is not a path inside the artifact folder ${this.root}.`,
       );
-    }
+    return path.join(this.root, ...segments);
+  }
+
+  private legacyPathOf(uri: string): string {
     const p = path.resolve(fileURLToPath(uri));
-    if (p !== this.root && !p.startsWith(this.root + path.sep)) {
-      throw new ConfigError(`Artifact URI ${uri} is outside the artifact folder ${this.root}.`);
-    }
-    return p;
+    if (p === this.root || p.startsWith(this.root + path.sep)) return p;
+    const segments = p.split(path.sep).filter(Boolean);
+    const start = segments.findIndex((s) => existsSync(path.join(this.root, s)));
+    if (start < 0)
+      throw new ConfigError(
+        `Artifact URI ${uri} is outside the artifact folder ${this.root}, and no part of it is in that folder; run the batch again (osusume batch) to rebuild it.`,
+      );
+    return path.join(this.root, ...segments.slice(start));
+  }
+
+  /** The URI of a path inside the folder. */
+  private uriOf(p: string): string {
+    return path.relative(this.root, p).split(path.sep).join('/');
   }
 
   async write(uri: string, data: Uint8Array | string): Promise<void> {
@@ -81,7 +102,7 @@ export class LocalArtifactStore implements ArtifactStore {
     const dir = this.pathOf(folderUri);
     try {
       const names = (await readdir(dir)).filter((n) => !n.includes('.tmp-')).sort();
-      return names.map((n) => pathToFileURL(path.join(dir, n)).href);
+      return names.map((n) => this.uriOf(path.join(dir, n)));
     } catch {
       return [];
     }

@@ -31,6 +31,7 @@ import { register as demo } from './commands/demo.js';
 import { register as evaluate } from './commands/evaluate.js';
 import { register as load } from './commands/load.js';
 import { register as rollback } from './commands/rollback.js';
+import { register as reset } from './commands/reset.js';
 import { register as runs } from './commands/runs.js';
 import { register as temporal } from './commands/temporal.js';
 import { register as validate } from './commands/validate.js';
@@ -50,6 +51,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   worker,
   bench,
   dataset,
+  reset,
   completion,
 ];
 

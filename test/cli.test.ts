@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,12 +18,12 @@ interface Run {
 }
 
 /** The installed command as a user runs it (`npx osusume` runs this bin), in a scratch folder. */
-function osusume(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+function osusume(args: string[], env: NodeJS.ProcessEnv = {}, cwd = work): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: work, env: { ...process.env, ...env }, timeout: 60_000 },
+      { cwd, env: { ...process.env, ...env }, timeout: 120_000 },
       (error, stdout, stderr) =>
         resolve({
           code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
@@ -65,6 +65,7 @@ const COMMANDS = [
   'bench api',
   'dataset mailing-lists',
   'dataset manuals',
+  'reset',
   'completion',
 ];
 
@@ -210,6 +211,44 @@ describe('osusume CLI', () => {
     expect(code).toBe(1);
     expect(stderr).toContain(`osusume batch: No tenants in the DuckDB warehouse ${dir}/w.duckdb`);
     expect(stderr).toContain('osusume load --posts FILE');
+  });
+
+  it('keeps working after the checkout moves, and resets only after confirmation', async () => {
+    const before = mkdtempSync(path.join(work, 'checkout-'));
+    const words = ['disk', 'quota', 'mount', 'kernel', 'network', 'socket', 'printer', 'font'];
+    const posts = Array.from({ length: 30 }, (_, i) => ({
+      tenantId: 'acme',
+      postId: `p${i}`,
+      title: `${words[i % 8]} ${words[(i * 3) % 8]} question ${i}`,
+      body: `How do I set up the ${words[i % 8]} with a ${words[(i + 1) % 8]}?`,
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+    }));
+    writeFileSync(
+      path.join(before, 'posts.jsonl'),
+      posts.map((p) => JSON.stringify(p)).join('\n') + '\n',
+    );
+    expect((await osusume(['load', '--posts', 'posts.jsonl'], {}, before)).code).toBe(0);
+    const first = await osusume(['batch', '--run-id', 'r1'], {}, before);
+    expect(first.stdout).toContain('1 tenants succeeded, 0 failed');
+
+    const after = `${before}-moved`;
+    renameSync(before, after);
+    const second = await osusume(['batch', '--run-id', 'r2'], {}, after);
+    expect(second.stderr).not.toContain('outside the artifact folder');
+    expect(second.stdout).toContain('1 tenants succeeded, 0 failed');
+    expect(second.code).toBe(0);
+
+    const refused = await osusume(['reset'], {}, after);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('pass --yes');
+    expect(existsSync(path.join(after, '.osusume/warehouse.duckdb'))).toBe(true);
+    const reset = await osusume(['reset', '--yes'], {}, after);
+    expect(reset.code).toBe(0);
+    expect(reset.stdout).toContain(`${after}/.osusume/store.lmdb  (the served lists)`);
+    for (const gone of ['warehouse.duckdb', 'store.lmdb', 'artifacts'])
+      expect(existsSync(path.join(after, '.osusume', gone))).toBe(false);
+    expect((await osusume(['reset'], {}, after)).stdout).toBe('No local state to delete.\n');
   });
 
   it('keeps the npm scripts as aliases', () => {

@@ -1,4 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LocalArtifactStore } from '../core/artifacts.js';
@@ -104,6 +106,23 @@ describe('artifacts and vectors', () => {
     await expect(store.read('file:///etc/passwd')).rejects.toThrow(/outside the artifact folder/);
     await store.write(store.uri('x', 'y.txt'), 'hello');
     expect(await store.list(store.uri('x'))).toEqual([store.uri('x', 'y.txt')]);
+    tmp.cleanup();
+  });
+
+  it('keeps URIs relative to the folder, and re-roots absolute ones from a moved checkout', async () => {
+    const tmp = tempDir();
+    const store = new LocalArtifactStore(tmp.dir);
+    const uri = store.uri('runs', 'r1', 'snapshot.jsonl');
+    expect(uri).toBe('runs/r1/snapshot.jsonl');
+    await store.write(uri, 'rows');
+    expect(readFileSync(path.join(tmp.dir, 'runs/r1/snapshot.jsonl'), 'utf8')).toBe('rows');
+    // What an earlier version stored: the checkout's absolute path at the time.
+    const moved = pathToFileURL('/gone/checkout/.osusume/artifacts/runs/r1/snapshot.jsonl').href;
+    expect((await store.read(moved)).toString()).toBe('rows');
+    const inside = pathToFileURL(path.join(tmp.dir, 'runs/r1/snapshot.jsonl')).href;
+    expect((await store.read(inside)).toString()).toBe('rows');
+    for (const bad of ['../x', '/etc/passwd', 'runs/../../x', 'runs//r1'])
+      await expect(store.read(bad)).rejects.toThrow(/not a path inside the artifact folder/);
     tmp.cleanup();
   });
 
