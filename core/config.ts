@@ -128,6 +128,15 @@ const configFields = strictObject({
     /** Tenants per batch workflow run before it continues as new (keeps history small). */
     tenantsPerSegment: z.number().int().min(1).max(2000).default(1000),
     maxConcurrentActivities: z.number().int().min(1).max(256).default(4),
+    /**
+     * How long embedding or neighbour search may go without a heartbeat before Temporal gives
+     * the attempt up and retries it on another worker: how soon a crashed worker's step
+     * resumes. Default: the workflow's 2m.
+     */
+    heartbeatTimeout: z
+      .string()
+      .regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30s or 2m')
+      .optional(),
     schedule: strictObject({
       id: z.string().default('osusume-nightly'),
       /** Cron in `timezone`; the default is 03:00 in Tokyo. */

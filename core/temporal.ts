@@ -101,7 +101,7 @@ export function unreachableMessage(
  * quick TCP check, so that an unreachable server is reported at once, naming the address and
  * where it came from, instead of after the SDK's deadline or as a raw transport error.
  */
-export async function connectTemporal<T>(
+export async function connectTemporal<T extends NamespaceService>(
   config: Pick<Config, 'temporal'>,
   connect: (options: TemporalConnectionOptions) => Promise<T>,
   env: NodeJS.ProcessEnv = process.env,
@@ -109,9 +109,42 @@ export async function connectTemporal<T>(
   const options = temporalConnectionOptions(config);
   const unreachable = await probeAddress(options.address);
   if (unreachable) throw new ConfigError(unreachableMessage(config, unreachable, env));
+  let connection: T;
   try {
-    return await connect(options);
+    connection = await connect(options);
   } catch (error) {
     throw new ConfigError(unreachableMessage(config, errorMessage(error), env), { cause: error });
+  }
+  try {
+    await requireNamespace(connection, config);
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+  return connection;
+}
+
+/** What connectTemporal needs of the client's Connection and the worker's NativeConnection. */
+interface NamespaceService {
+  workflowService: { describeNamespace(request: { namespace: string }): Promise<unknown> };
+  close(): Promise<void>;
+}
+
+/** A missing namespace otherwise surfaces later, as a gRPC status dump from the first call. */
+async function requireNamespace(
+  connection: NamespaceService,
+  config: Pick<Config, 'temporal'>,
+): Promise<void> {
+  const { namespace, address } = config.temporal;
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+  } catch (error) {
+    // gRPC status 5: NOT_FOUND (both SDK connections report it as `code`).
+    if ((error as { code?: unknown }).code !== 5) throw error;
+    throw new ConfigError(
+      `Namespace "${namespace}" does not exist on the Temporal server at ${address} (TEMPORAL_NAMESPACE). ` +
+        `Create it (temporal operator namespace create --namespace ${namespace}) or set TEMPORAL_NAMESPACE to an existing namespace.`,
+      { cause: error },
+    );
   }
 }

@@ -30,6 +30,7 @@ export function batchOptions(config: Config) {
   return {
     maxConcurrentTenants: config.temporal.maxConcurrentTenants,
     tenantsPerSegment: config.temporal.tenantsPerSegment,
+    heartbeatTimeout: config.temporal.heartbeatTimeout,
   };
 }
 
@@ -112,7 +113,7 @@ export async function temporalCommand(
         handle = await client.workflow.start<typeof tenantWorkflow>('tenantWorkflow', {
           workflowId: tenantWorkflowId(runId, tenant()),
           taskQueue,
-          args: [{ tenantId: tenant(), runId }],
+          args: [{ tenantId: tenant(), runId, heartbeatTimeout: config.temporal.heartbeatTimeout }],
         });
         break;
       case 'purge-tenant':

@@ -4,7 +4,12 @@
  * SIGINT/SIGTERM stop polling and let running activities finish (up to 30 s) before exiting.
  */
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  type WorkerInterceptors,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import { openContext, type StepContext } from '../activities/context.js';
 import { createActivities } from '../activities/temporal.js';
 import { loadConfig, type Config } from '../core/config.js';
@@ -13,10 +18,20 @@ import { connectTemporal } from '../core/temporal.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/**
+ * What a test or benchmark may add: a workflow bundle built once (bundleWorkflowCode) instead of
+ * one per worker, and interceptors (fault injection).
+ */
+export interface WorkerExtras {
+  workflowBundle?: WorkflowBundle;
+  interceptors?: WorkerInterceptors;
+}
+
 /** A worker over one lazily opened StepContext; `close` releases it after the worker stops. */
 export async function createWorker(
   config: Config,
   connection: NativeConnection,
+  extras: WorkerExtras = {},
 ): Promise<{ worker: Worker; close: () => Promise<void> }> {
   let context: Promise<StepContext> | undefined;
   const getContext = () => (context ??= openContext(config));
@@ -24,7 +39,10 @@ export async function createWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    ...(extras.workflowBundle
+      ? { workflowBundle: extras.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH }),
+    interceptors: extras.interceptors,
     activities: createActivities(getContext),
     maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
     shutdownGraceTime: '30s',

@@ -1,7 +1,9 @@
 /**
  * Determinism guards without a server: the workflow bundle builds (and rejects Node imports), and
  * the committed histories replay against today's workflows. A change to a workflow that would
- * break running executions fails here.
+ * break running executions fails here. The histories were recorded from a real dev server by the
+ * end-to-end test: `OSUSUME_RECORD_HISTORIES=1 npx vitest run test/temporal-e2e.test.ts` (do that
+ * only when a workflow change is meant to be incompatible, and ship it behind a patch).
  */
 import { readFileSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -36,11 +38,19 @@ describe('workflow bundle', () => {
 });
 
 describe('replay', () => {
-  it('replays the tenant workflow history', async () => {
+  it('replays a tenant workflow history (a store step retried after a transient failure)', async () => {
     await Worker.runReplayHistory({ workflowsPath }, history('tenant-workflow'), 'tenant-replay');
   });
 
-  it('replays the batch workflow history (purge child, tenant child)', async () => {
+  it('replays a tenant workflow whose embedding resumed on a second worker', async () => {
+    await Worker.runReplayHistory(
+      { workflowsPath },
+      history('tenant-workflow-resumed'),
+      'resumed-replay',
+    );
+  });
+
+  it('replays a batch workflow run (purge child, tenant children, continue-as-new)', async () => {
     await Worker.runReplayHistory({ workflowsPath }, history('batch-workflow'), 'batch-replay');
   });
 

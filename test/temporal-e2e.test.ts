@@ -1,45 +1,389 @@
 /**
- * The whole batch on a real Temporal dev server (scripts/temporal-dev-server.ts), with the real
- * worker and activities.
+ * The batch on a real Temporal dev server (scripts/temporal-dev-server.ts) with the real worker
+ * and activities: one child per demo tenant, a transient failure retried by Temporal, a bad
+ * tenant failing alone, continue-as-new, a tenant added and one purged between runs, the
+ * Schedule, and a worker SIGKILLed in the middle of embedding. The histories it records replay
+ * against today's workflows; `OSUSUME_RECORD_HISTORIES=1` also writes them to
+ * test/fixtures/histories/ for the server-free replay test.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { temporal } from '@temporalio/proto';
+import { Connection } from '@temporalio/client';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  DefaultLogger,
+  Worker,
+  type ActivityInboundCallsInterceptor,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHUNK_SIZE, type EmbedProgress } from '../activities/embed.js';
+import { parseConfig, type Config } from '../core/config.js';
 import { openStore } from '../core/store/index.js';
-import type { DevServer } from '../scripts/temporal-dev-server.js';
-import { createWorker } from '../scripts/worker.js';
-import type { batchWorkflow } from '../workflows/batch.js';
-import { loadPosts, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
-import { devServerOrSkip } from './helpers/temporal-server.js';
+import { connectTemporal } from '../core/temporal.js';
+import { scheduleOptions, upsertSchedule } from '../scripts/temporal.js';
+import { createWorker, WORKFLOWS_PATH } from '../scripts/worker.js';
+import type { TenantReport } from '../workflows/tenant-flow.js';
+import { purgeWorkflowId, tenantWorkflowId } from '../workflows/ids.js';
+import { loadPosts, tempDir, topicPosts, writeTestBertModel } from './helpers/fixtures.js';
+import {
+  demoSubset,
+  describeWorkflow,
+  devServerOrSkip,
+  runBatchWorkflow,
+  spawnWorker,
+} from './helpers/temporal-server.js';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+type History = temporal.api.history.v1.IHistory;
 
 const server = await devServerOrSkip('Temporal end-to-end test');
+const RECORD = process.env.OSUSUME_RECORD_HISTORIES === '1';
+const FIXTURES = new URL('./fixtures/histories/', import.meta.url).pathname;
+
+const tmp = tempDir('osusume-e2e-');
+/** The raw configuration (what a worker process reads from OSUSUME_CONFIG_YAML). */
+function rawConfig(dir: string, taskQueue: string, extra: Record<string, unknown> = {}) {
+  return {
+    warehouse: { kind: 'duckdb', path: path.join(dir, 'warehouse.duckdb') },
+    store: { kind: 'lmdb', path: path.join(dir, 'store.lmdb') },
+    artifactsDir: path.join(dir, 'artifacts'),
+    model: { dir: path.join(dir, 'model') },
+    experimentsFile: path.join(dir, 'experiments.yaml'),
+    pipeline: { minPostsForEmbedding: 5, purgeGraceDays: 0 },
+    temporal: { taskQueue },
+    ...extra,
+  };
+}
+const config: Config = parseConfig(rawConfig(tmp.dir, 'osusume-e2e'), tmp.dir);
+
+const demo = demoSubset(12);
+const demoTenants = [...new Set(demo.map((p) => p.tenantId))].sort();
+const BAD_ROWS = [1, 2, 3].map((i) => ({
+  tenantId: 'broken',
+  postId: `b${i}`,
+  title: '',
+  body: '',
+  createdAt: '2024-01-01T00:00:00Z',
+  updatedAt: '2024-01-01T00:00:00Z',
+}));
+/** The tenant whose first storeLists attempt fails (a transient store outage). */
+const FLAKY = demoTenants[0]!;
+
+/** Fails one activity's first attempt for one tenant with a retryable error. */
+function failFirstAttempt(activity: string, tenantId: string): ActivityInboundCallsInterceptor {
+  return {
+    async execute(input, next) {
+      const { activityType, attempt } = Context.current().info;
+      const arg = input.args[0] as { tenantId?: string };
+      if (activityType === activity && arg.tenantId === tenantId && attempt === 1) {
+        throw ApplicationFailure.retryable('injected: the store is unavailable', 'BackendError');
+      }
+      return next(input);
+    },
+  };
+}
+
+async function history(workflowId: string, runId?: string): Promise<History> {
+  return server!.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+}
+
+function activityStarts(events: HistoryEvent[], activityType: string) {
+  const scheduled = new Set(
+    events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
+      .map((e) => String(e.eventId)),
+  );
+  return events
+    .map((e) => e.activityTaskStartedEventAttributes)
+    .filter((a) => a && scheduled.has(String(a.scheduledEventId)));
+}
+
+const decode = (payload: { data?: Uint8Array | null } | undefined | null): unknown =>
+  JSON.parse(Buffer.from(payload!.data!).toString('utf8'));
+
+/** Histories recorded here, by fixture name: replayed below, written when RECORD. */
+const recorded = new Map<string, History>();
 
 describe.skipIf(server === null)('batch workflow on a Temporal dev server', () => {
-  let dev: DevServer;
-  beforeAll(() => {
-    dev = server!;
-  });
-  afterAll(async () => {
-    await server?.teardown();
-  });
+  let bundle: WorkflowBundle;
+  const workers: ReturnType<typeof spawnWorker>[] = [];
 
-  it('runs every tenant through child workflows and serves their lists', async () => {
-    const tmp = tempDir();
-    const posts = [...topicPosts('acme', 40, 1), ...topicPosts('tiny', 3, 2)];
-    const config = testConfig(tmp.dir, { temporal: { taskQueue: 'osusume-e2e' } });
-    await loadPosts(config, posts);
-
-    const { worker, close } = await createWorker(config, dev.env.nativeConnection);
-    const report = await worker.runUntil(
-      dev.env.client.workflow.execute<typeof batchWorkflow>('batchWorkflow', {
-        workflowId: 'osusume-batch/e2e',
-        taskQueue: 'osusume-e2e',
-        args: [{ runId: '2026-11-22' }],
-      }),
-    );
-    await close();
-    expect(report).toMatchObject({ tenants: 2, succeeded: 2, failedCount: 0 });
-    const store = openStore(config.store);
-    expect((await store.getList('acme', 'fielded', 'p0001'))?.version).toBe('2026-11-22');
-    await store.close();
-    tmp.cleanup();
+  beforeAll(async () => {
+    bundle = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: new DefaultLogger('WARN'),
+    });
+    await loadPosts(config, [...demo, ...BAD_ROWS]);
   }, 120_000);
+
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    await server?.teardown();
+    tmp.cleanup();
+  });
+
+  it('runs one child per demo tenant: a transient failure retried, a bad tenant failing alone, continue-as-new', async () => {
+    const runId = '2026-11-20';
+    const report = await runBatchWorkflow(
+      server!,
+      config,
+      { runId, options: { tenantsPerSegment: 5, maxConcurrentTenants: 4 } },
+      {
+        workflowBundle: bundle,
+        interceptors: { activity: [() => ({ inbound: failFirstAttempt('storeLists', FLAKY) })] },
+      },
+    );
+    expect(report).toMatchObject({
+      tenants: demoTenants.length + 1,
+      succeeded: demoTenants.length,
+      failedCount: 1,
+      segments: 4,
+    });
+    expect(report.failed).toEqual([
+      {
+        tenantId: 'broken',
+        error: expect.stringMatching(/none of its 3 rows is a valid post \(empty: post "b1"/),
+      },
+    ]);
+
+    const store = openStore(config.store);
+    try {
+      for (const tenantId of demoTenants) {
+        const child = await describeWorkflow(server!, tenantWorkflowId(runId, tenantId));
+        expect(child.status.name).toBe('COMPLETED');
+        // Tenants below pipeline.minPostsForEmbedding posts get the popular list alone.
+        expect(await store.getActive(tenantId)).toMatchObject({
+          version: runId,
+          algorithms: expect.arrayContaining(['popular']),
+        });
+      }
+      expect((await describeWorkflow(server!, tenantWorkflowId(runId, 'broken'))).status.name).toBe(
+        'FAILED',
+      );
+      expect(await store.listTenants()).not.toContain('broken');
+    } finally {
+      await store.close();
+    }
+
+    // Temporal retried the failed attempt itself: the attempt that completed is the second.
+    const flaky = await history(tenantWorkflowId(runId, FLAKY));
+    const [storeStart] = activityStarts(flaky.events!, 'storeLists');
+    expect(storeStart?.attempt).toBe(2);
+    expect(storeStart?.lastFailure?.message).toBe('injected: the store is unavailable');
+    recorded.set('tenant-workflow', flaky);
+
+    // 17 tenants, 5 per segment: three runs continued as new, the fourth completed.
+    const runs: string[] = [];
+    for await (const run of server!.env.client.workflow.list({
+      query: `WorkflowId = 'osusume-batch/${runId}'`,
+    })) {
+      runs.push(run.status.name);
+    }
+    expect(runs.sort()).toEqual([
+      'COMPLETED',
+      'CONTINUED_AS_NEW',
+      'CONTINUED_AS_NEW',
+      'CONTINUED_AS_NEW',
+    ]);
+  }, 240_000);
+
+  it('picks up a tenant added between runs and purges a removed one (grace 0)', async () => {
+    const runId = '2026-11-21';
+    const removed = demoTenants.at(-1)!;
+    const added = topicPosts('newcomer', 12, 5);
+    await loadPosts(config, [...demo.filter((p) => p.tenantId !== removed), ...added], {
+      replace: true,
+    });
+    const report = await runBatchWorkflow(
+      server!,
+      config,
+      { runId, options: { tenantsPerSegment: 10 } },
+      { workflowBundle: bundle },
+    );
+    expect(report).toMatchObject({
+      tenants: demoTenants.length,
+      succeeded: demoTenants.length,
+      failedCount: 0,
+      purged: [removed],
+      segments: 2,
+    });
+    expect((await describeWorkflow(server!, purgeWorkflowId(runId, removed))).status.name).toBe(
+      'COMPLETED',
+    );
+    const store = openStore(config.store);
+    try {
+      expect((await store.getList('newcomer', 'fielded', added[0]!.postId))?.version).toBe(runId);
+      expect(await store.listTenants()).not.toContain(removed);
+      expect(await store.getActive(removed)).toBeNull();
+    } finally {
+      await store.close();
+    }
+    // Its first run: the purge child, the first segment's tenants, continue-as-new.
+    const batchRuns: string[] = [];
+    for await (const run of server!.env.client.workflow.list({
+      query: `WorkflowId = 'osusume-batch/${runId}' AND ExecutionStatus = 'ContinuedAsNew'`,
+    })) {
+      batchRuns.push(run.runId);
+    }
+    expect(batchRuns).toHaveLength(1);
+    const first = await history(`osusume-batch/${runId}`, batchRuns[0]);
+    expect(first.events!.at(-1)?.eventType).toBe(
+      temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    );
+    recorded.set('batch-workflow', first);
+  }, 240_000);
+
+  it('creates, updates and triggers the Schedule', async () => {
+    const client = server!.env.client;
+    expect(await upsertSchedule(client, config)).toBe('created');
+    const handle = client.schedule.getHandle(config.temporal.schedule.id);
+    const before = await handle.describe();
+    const moved = {
+      ...config,
+      temporal: {
+        ...config.temporal,
+        schedule: { ...config.temporal.schedule, cron: '30 4 * * *' },
+      },
+    };
+    expect(await upsertSchedule(client, moved)).toBe('updated');
+    const after = await handle.describe();
+    expect(after.spec).not.toEqual(before.spec);
+    expect(after.spec.calendars?.[0]).toMatchObject({
+      hour: [{ start: 4, end: 4, step: 1 }],
+      minute: [{ start: 30, end: 30, step: 1 }],
+    });
+    expect(after.action).toMatchObject({
+      workflowType: 'batchWorkflow',
+      taskQueue: scheduleOptions(config).action.taskQueue,
+    });
+
+    await handle.trigger();
+    let workflowId: string | undefined;
+    for (let i = 0; i < 100 && !workflowId; i++) {
+      workflowId = (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId;
+      if (!workflowId) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(workflowId).toMatch(/^osusume-batch\/scheduled/);
+    const { worker, close } = await createWorker(config, server!.env.nativeConnection, {
+      workflowBundle: bundle,
+    });
+    const report = await worker
+      .runUntil(client.workflow.getHandle(workflowId!).result())
+      .finally(close);
+    expect(report).toMatchObject({ tenants: demoTenants.length, failedCount: 0 });
+    await handle.delete();
+  }, 240_000);
+
+  it('resumes embedding from the last heartbeat after the worker is SIGKILLed', async () => {
+    const dir = tempDir('osusume-e2e-kill-');
+    try {
+      const raw = rawConfig(dir.dir, 'osusume-e2e-kill', {
+        experimentsFile: path.join(dir.dir, 'experiments.yaml'),
+      });
+      writeFileSync(raw.experimentsFile, 'defaultAlgorithm: embedding\nexperiments: []\n');
+      const killConfig = parseConfig(raw, dir.dir);
+      const posts = topicPosts('big', 8000, 9);
+      writeTestBertModel(
+        killConfig.model.dir,
+        posts.slice(0, 500).map((p) => `${p.title} ${p.body}`),
+        { hidden: 96 },
+      );
+      await loadPosts(killConfig, posts);
+
+      const runId = '2026-11-22';
+      const workflowId = tenantWorkflowId(runId, 'big');
+      const handle = await server!.env.client.workflow.start('tenantWorkflow', {
+        workflowId,
+        taskQueue: 'osusume-e2e-kill',
+        args: [{ tenantId: 'big', runId, heartbeatTimeout: '5s' }],
+      });
+      const first = spawnWorker(server!, raw);
+      workers.push(first);
+      // Kill once the server holds a heartbeat saying at least one chunk is written.
+      let beat: EmbedProgress | undefined;
+      for (let i = 0; i < 1200 && !beat; i++) {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        const embed = pending.find((a) => a.activityType?.name === 'embed');
+        const details = embed?.heartbeatDetails?.payloads?.[0];
+        const progress = details ? (decode(details) as EmbedProgress) : undefined;
+        if (progress && progress.chunks >= 1 && progress.done < progress.total) beat = progress;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(beat, `no embedding heartbeat; worker output:\n${first.output()}`).toBeDefined();
+      first.child.kill('SIGKILL');
+      expect(await first.exited).toBeNull();
+
+      const second = spawnWorker(server!, raw);
+      workers.push(second);
+      const report = (await handle.result()) as TenantReport;
+      const total = report.embedded!.computed + report.embedded!.reused;
+      expect(total).toBe(posts.length);
+      expect(report.embedded!.reused).toBeGreaterThanOrEqual(beat!.chunks * CHUNK_SIZE);
+      expect(report.embedded!.computed).toBeLessThan(posts.length);
+      // The new worker started from the heartbeat the server kept, not from zero.
+      const resumed = second
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"resuming embedding"'))
+        .map((line) => JSON.parse(line) as EmbedProgress);
+      expect(resumed).toHaveLength(1);
+      expect(resumed[0]!.chunks).toBeGreaterThanOrEqual(beat!.chunks);
+
+      // The attempt that completed is the second, after the first one's heartbeat timed out.
+      const events = (await history(workflowId)).events!;
+      const embedScheduled = events.find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'embed',
+      );
+      expect(
+        Number(embedScheduled?.activityTaskScheduledEventAttributes?.heartbeatTimeout?.seconds),
+      ).toBe(5);
+      const [embedStart] = activityStarts(events, 'embed');
+      expect(embedStart?.attempt).toBe(2);
+      expect(embedStart?.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(
+        temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT,
+      );
+      recorded.set('tenant-workflow-resumed', await history(workflowId));
+
+      second.child.kill('SIGTERM');
+      await second.exited;
+    } finally {
+      dir.cleanup();
+    }
+  }, 300_000);
+
+  it('replays the histories it recorded against the workflows', async () => {
+    expect([...recorded.keys()].sort()).toEqual([
+      'batch-workflow',
+      'tenant-workflow',
+      'tenant-workflow-resumed',
+    ]);
+    for (const [name, recordedHistory] of recorded) {
+      const json = historyToJSON(recordedHistory as never);
+      await Worker.runReplayHistory(
+        { workflowBundle: bundle },
+        historyFromJSON(JSON.parse(json)),
+        name,
+      );
+      if (RECORD) writeFileSync(path.join(FIXTURES, `${name}.json`), json);
+    }
+  }, 120_000);
+
+  it('names the namespace when it does not exist and says what to do', async () => {
+    const wrong = {
+      temporal: { ...config.temporal, address: server!.address, namespace: 'no-such-ns' },
+    };
+    await expect(connectTemporal(wrong, (o) => Connection.connect(o))).rejects.toThrow(
+      /Namespace "no-such-ns" does not exist on the Temporal server at .*TEMPORAL_NAMESPACE.*namespace create/,
+    );
+    await expect(connectTemporal(wrong, (o) => NativeConnection.connect(o))).rejects.toThrow(
+      /Namespace "no-such-ns" does not exist/,
+    );
+  });
 });

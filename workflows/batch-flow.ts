@@ -24,6 +24,8 @@ export interface BatchDeps {
 export interface BatchOptions {
   maxConcurrentTenants: number;
   tenantsPerSegment: number;
+  /** Passed to every tenant (TenantRunInput.heartbeatTimeout). */
+  heartbeatTimeout?: string;
 }
 
 /** Small on purpose: it is carried across continue-as-new. Lists are capped, counts are not. */

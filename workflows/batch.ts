@@ -40,11 +40,15 @@ function rootMessage(error: unknown): string {
   return e.message;
 }
 
-async function runTenantChild(runId: string, tenantId: string): Promise<TenantOutcome> {
+async function runTenantChild(
+  runId: string,
+  tenantId: string,
+  heartbeatTimeout: string | undefined,
+): Promise<TenantOutcome> {
   try {
     const report = await executeChild(tenantWorkflow, {
       workflowId: tenantWorkflowId(runId, tenantId),
-      args: [{ tenantId, runId }],
+      args: [{ tenantId, runId, heartbeatTimeout }],
       // A tenant that failed today may run again today; one that succeeded may not.
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       parentClosePolicy: ParentClosePolicy.TERMINATE,
@@ -75,7 +79,7 @@ export async function batchWorkflow(input: BatchWorkflowInput = {}): Promise<Bat
     {
       planRun: planning.planRun,
       readTenants: planning.readTenants,
-      runTenant: (tenantId) => runTenantChild(runId, tenantId),
+      runTenant: (tenantId) => runTenantChild(runId, tenantId, options.heartbeatTimeout),
       purgeTenant: (tenantId) =>
         executeChild(purgeTenantWorkflow, {
           workflowId: purgeWorkflowId(runId, tenantId),

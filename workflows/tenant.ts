@@ -4,11 +4,14 @@ import { heavySteps, quickSteps, writeSteps } from './options.js';
 import { runTenantFlow, type TenantReport, type TenantRunInput } from './tenant-flow.js';
 
 const quick = proxyActivities<Activities>(quickSteps);
-const heavy = proxyActivities<Activities>(heavySteps);
 const write = proxyActivities<Activities>(writeSteps);
 
 /** One tenant: extract -> embed -> neighbours -> store -> activate. Only artifact URIs travel. */
 export async function tenantWorkflow(input: TenantRunInput): Promise<TenantReport> {
+  const heavy = proxyActivities<Activities>({
+    ...heavySteps,
+    ...(input.heartbeatTimeout ? { heartbeatTimeout: input.heartbeatTimeout } : {}),
+  });
   return runTenantFlow(
     {
       extract: quick.extract,

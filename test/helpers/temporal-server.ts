@@ -1,8 +1,16 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import type { WorkflowExecutionDescription } from '@temporalio/client';
+import type { Config } from '../../core/config.js';
 import {
   startDevServer,
   type DevServer,
   type DevServerOptions,
 } from '../../scripts/temporal-dev-server.js';
+import { createWorker, type WorkerExtras } from '../../scripts/worker.js';
+import type { BatchWorkflowInput, batchWorkflow } from '../../workflows/batch.js';
+import { batchWorkflowId } from '../../workflows/ids.js';
 
 /**
  * A Temporal dev server for a test file, or null where none can be started (no Temporal CLI:
@@ -19,4 +27,78 @@ export async function devServerOrSkip(
     console.warn(`SKIPPED: ${what}: ${(error as Error).message}`);
     return null;
   }
+}
+
+/** Runs the batch workflow for `runId` with an in-process worker that stops (and closes) after. */
+export async function runBatchWorkflow(
+  server: DevServer,
+  config: Config,
+  input: BatchWorkflowInput & { runId: string },
+  extras: WorkerExtras = {},
+) {
+  const { worker, close } = await createWorker(config, server.env.nativeConnection, extras);
+  try {
+    return await worker.runUntil(
+      server.env.client.workflow.execute<typeof batchWorkflow>('batchWorkflow', {
+        workflowId: batchWorkflowId(input.runId),
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+      }),
+    );
+  } finally {
+    await close();
+  }
+}
+
+export async function describeWorkflow(
+  server: DevServer,
+  workflowId: string,
+): Promise<WorkflowExecutionDescription> {
+  return server.env.client.workflow.getHandle(workflowId).describe();
+}
+
+export interface DemoPost {
+  tenantId: string;
+  postId: string;
+  title: string;
+  body: string;
+  createdAt: string;
+}
+
+/** The first `perTenant` posts of every tenant of the demo dataset (man pages, 16 tenants). */
+export function demoSubset(perTenant: number): DemoPost[] {
+  const file = new URL('../../demo/posts.jsonl.gz', import.meta.url);
+  const taken = new Map<string, number>();
+  return gunzipSync(readFileSync(file))
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as DemoPost)
+    .filter((p) => {
+      const n = taken.get(p.tenantId) ?? 0;
+      taken.set(p.tenantId, n + 1);
+      return n < perTenant;
+    });
+}
+
+/** `npm run worker` as its own process (so that it can be SIGKILLed), with stdout collected. */
+export function spawnWorker(
+  server: Pick<DevServer, 'address' | 'namespace'>,
+  rawConfig: object,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_NAMESPACE: server.namespace,
+      OSUSUME_CONFIG_YAML: JSON.stringify(rawConfig),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, output: () => output, exited };
 }
