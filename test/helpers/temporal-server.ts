@@ -86,7 +86,7 @@ export function spawnWorker(
   server: Pick<DevServer, 'address' | 'namespace'>,
   rawConfig: object,
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'worker'], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: {
       ...process.env,
