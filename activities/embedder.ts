@@ -36,17 +36,43 @@ export interface TokenBatch {
   length: number;
 }
 
+const FIX_FOLDER =
+  'Put the model file and tokenizer.json of one export in it (README, "Plugging in a real embedding model"), ' +
+  'or set model.dir to a folder without a model to train one per tenant.';
+
+/** The model file in `dir`; a folder with only part of a model is an error naming what is missing. */
 export function findModelFile(dir: string): string {
   const found = MODEL_FILES.map((f) => path.join(dir, f)).find((f) => existsSync(f));
-  const hasText =
-    existsSync(path.join(dir, 'tokenizer.json')) || existsSync(path.join(dir, 'vocabulary.json'));
-  if (!found || !hasText) {
+  const text = ['tokenizer.json', 'vocabulary.json']
+    .map((f) => path.join(dir, f))
+    .find((f) => existsSync(f));
+  if (!found) {
+    const has = text ? `has ${path.basename(text)} but ` : '';
     throw new ConfigError(
-      `No embedding model in ${dir}: it needs tokenizer.json (or an osusume vocabulary.json) and one of ${MODEL_FILES.join(', ')}. ` +
-        'Export a model as the README describes and set model.dir, or leave model.dir empty to train one per tenant.',
+      `The model folder ${dir} ${has}has no model file (one of ${MODEL_FILES.join(', ')}). ${FIX_FOLDER}`,
+    );
+  }
+  if (!text) {
+    throw new ConfigError(
+      `The model folder ${dir} has ${path.relative(dir, found)} but no tokenizer: ${path.join(dir, 'tokenizer.json')} is missing. ${FIX_FOLDER}`,
     );
   }
   return found;
+}
+
+/** A model-folder file that must exist and parse as JSON, else an error naming it. */
+function readJsonFile(dir: string, name: string): { bytes: Buffer; json: unknown } {
+  const file = path.join(dir, name);
+  if (!existsSync(file))
+    throw new ConfigError(`The model in ${dir} needs ${file}, which is missing. ${FIX_FOLDER}`);
+  const bytes = readFileSync(file);
+  try {
+    return { bytes, json: JSON.parse(bytes.toString('utf8')) };
+  } catch (error) {
+    throw new ConfigError(
+      `${file} is not valid JSON (${(error as Error).message}). Copy it again from the model's export.`,
+    );
+  }
 }
 
 /** Turns texts into a model's inputs. `mask` marks real tokens, for mean pooling. */
@@ -60,16 +86,24 @@ interface Featurizer {
 class TokenizerFeaturizer implements Featurizer {
   private readonly tokenizer: Tokenizer;
 
+  readonly fingerprint: Buffer;
+
   constructor(
     dir: string,
     private readonly options: EmbeddingModelOptions,
-    readonly fingerprint = readFileSync(path.join(dir, 'tokenizer.json')),
   ) {
-    const configFile = path.join(dir, 'tokenizer_config.json');
-    const tokenizerConfig = existsSync(configFile)
-      ? JSON.parse(readFileSync(configFile, 'utf8'))
+    const { bytes, json } = readJsonFile(dir, 'tokenizer.json');
+    this.fingerprint = bytes;
+    const tokenizerConfig = existsSync(path.join(dir, 'tokenizer_config.json'))
+      ? readJsonFile(dir, 'tokenizer_config.json').json
       : {};
-    this.tokenizer = new Tokenizer(JSON.parse(fingerprint.toString('utf8')), tokenizerConfig);
+    try {
+      this.tokenizer = new Tokenizer(json as object, tokenizerConfig as object);
+    } catch (error) {
+      throw new ConfigError(
+        `${path.join(dir, 'tokenizer.json')} is not a Hugging Face tokenizer (${(error as Error).message}). Copy it again from the model's export.`,
+      );
+    }
   }
 
   /** Tokenizes, truncates to maxTokens (keeping the final [SEP]) and pads to the longest row. */
@@ -110,14 +144,16 @@ class TokenizerFeaturizer implements Featurizer {
 class VocabularyFeaturizer implements Featurizer {
   private readonly tfidf: TfidfModel;
 
+  readonly fingerprint: Buffer;
+
   constructor(
     dir: string,
     private readonly options: EmbeddingModelOptions,
-    private readonly vocabularyFile = readFileSync(path.join(dir, 'vocabulary.json')),
-    // The same vocabulary read by another tokenizer gives other vectors: a different model.
-    readonly fingerprint = Buffer.concat([Buffer.from(TOKENIZER_VERSION), vocabularyFile]),
   ) {
-    const vocabulary = JSON.parse(vocabularyFile.toString('utf8')) as Vocabulary;
+    const { bytes, json } = readJsonFile(dir, 'vocabulary.json');
+    // The same vocabulary read by another tokenizer gives other vectors: a different model.
+    this.fingerprint = Buffer.concat([Buffer.from(TOKENIZER_VERSION), bytes]);
+    const vocabulary = json as Vocabulary;
     this.tfidf = new TfidfModel(vocabulary.terms, vocabulary.idf);
   }
 

