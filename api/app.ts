@@ -18,7 +18,7 @@ import {
   OutcomeResponse,
   Problem,
   RelatedParams,
-  RelatedQuery,
+  relatedQuery,
   RelatedResponse,
   TenantParams,
   type ProblemBody,
@@ -113,20 +113,22 @@ const problems = {
 /** The related endpoint's route, in Hono's syntax: also its `route` label in metrics. */
 export const RELATED_PATH = '/v1/tenants/:tenantId/posts/:postId/related';
 
-const relatedRoute = createRoute({
-  method: 'get',
-  path: '/v1/tenants/{tenantId}/posts/{postId}/related',
-  summary: 'Related posts for a post, for one user',
-  security: [{ apiKey: [] }],
-  request: { params: RelatedParams, query: RelatedQuery },
-  responses: {
-    200: {
-      description: 'Related posts',
-      content: { 'application/json': { schema: RelatedResponse } },
+/** Published with the deployment's maxLimit as the maximum of `limit` (the parser enforces it). */
+const relatedRoute = (maxLimit: number) =>
+  createRoute({
+    method: 'get',
+    path: '/v1/tenants/{tenantId}/posts/{postId}/related',
+    summary: 'Related posts for a post, for one user',
+    security: [{ apiKey: [] }],
+    request: { params: RelatedParams, query: relatedQuery(maxLimit) },
+    responses: {
+      200: {
+        description: 'Related posts',
+        content: { 'application/json': { schema: RelatedResponse } },
+      },
+      ...problems,
     },
-    ...problems,
-  },
-});
+  });
 
 const eventsRoute = createRoute({
   method: 'post',
@@ -211,7 +213,7 @@ export function createApp(deps: AppDeps) {
   });
 
   // Documented through the OpenAPI route, validated by the shared parser (the fast path's too).
-  app.openAPIRegistry.registerPath(relatedRoute);
+  app.openAPIRegistry.registerPath(relatedRoute(deps.config.maxLimit));
   app.get(RELATED_PATH, async (c) => {
     const parsed = parseRelatedRequest(c.req.param(), c.req.queries(), deps.config);
     if (!parsed.ok) return problem(c, 400, 'Invalid request', parsed.detail, parsed.errors);

@@ -1,14 +1,21 @@
 import { z } from '@hono/zod-openapi';
-import { idSchema, makeIdSchema } from '../core/ids.js';
+import { ID_MAX_LENGTH, idExcludedCharacters, idSchema, makeIdSchema } from '../core/ids.js';
 
 /**
  * The API's request and response shapes: one source for validation, the OpenAPI document and
  * the typed client. Ids follow the same rules as everywhere (core/ids.ts).
  */
+// zod's own rendering of the id regex keeps its /u flag and \p{...} classes, which no tool reads.
+const excluded = idExcludedCharacters();
+const idPattern = `^[^${excluded}]+$`;
+const MAX_EXCLUDED = 100;
+/** Up to MAX_EXCLUDED ids separated by commas; empty pieces are ignored. */
+const excludePattern = `^,*(?:[^${excluded},]{1,${ID_MAX_LENGTH}}(?:,+|$)){0,${MAX_EXCLUDED}}$`;
 const id = (name: string) =>
   makeIdSchema().openapi({
     description: `${name} (1-128 printable characters, no spaces)`,
     example: 'p123',
+    pattern: idPattern,
   });
 
 export const RelatedParams = z.object({
@@ -16,43 +23,55 @@ export const RelatedParams = z.object({
   postId: id('Post id').openapi({ param: { name: 'postId', in: 'path' }, example: 'p123' }),
 });
 
-export const RelatedQuery = z.object({
-  userId: id('Pseudonymous user id').openapi({ example: 'u-9f3a' }),
-  surface: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/)
-    .default('default')
-    .openapi({
-      description: 'Where the list is shown; experiments target a surface.',
-      example: 'post-footer',
-    }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .optional()
-    .openapi({ description: 'Items to return (default 10).' }),
-  exclude: z
-    .string()
-    .max(13_000)
-    .optional()
-    .transform((v, ctx) => {
-      const ids = v ? v.split(',').filter((x) => x.length > 0) : [];
-      if (ids.length > 100) ctx.addIssue({ code: 'custom', message: 'at most 100 ids' });
-      for (const x of ids)
-        if (!idSchema.safeParse(x).success)
-          ctx.addIssue({
-            code: 'custom',
-            message: `invalid post id ${JSON.stringify(x).slice(0, 40)}`,
-          });
-      return ids;
-    })
-    .openapi({
-      type: 'string',
-      description: 'Comma-separated post ids not to show (e.g. already on screen).',
-    }),
-});
+/**
+ * The related-posts query, with `maxLimit` as the maximum of `limit`. The OpenAPI document
+ * publishes the deployment's api.maxLimit, so that a client (or fuzzer) reading it never sends a
+ * limit the API turns down; the parser (related-request.ts) validates with RelatedQuery and then
+ * checks the configured maximum itself.
+ */
+export const relatedQuery = (maxLimit: number) =>
+  z.object({
+    userId: id('Pseudonymous user id').openapi({ example: 'u-9f3a' }),
+    surface: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .default('default')
+      .openapi({
+        description: 'Where the list is shown; experiments target a surface.',
+        example: 'post-footer',
+      }),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(maxLimit)
+      .optional()
+      .openapi({ description: `Items to return (default 10, at most ${maxLimit}).` }),
+    exclude: z
+      .string()
+      .max(13_000)
+      .optional()
+      .transform((v, ctx) => {
+        const ids = v ? v.split(',').filter((x) => x.length > 0) : [];
+        if (ids.length > MAX_EXCLUDED)
+          ctx.addIssue({ code: 'custom', message: `at most ${MAX_EXCLUDED} ids` });
+        for (const x of ids)
+          if (!idSchema.safeParse(x).success)
+            ctx.addIssue({
+              code: 'custom',
+              message: `invalid post id ${JSON.stringify(x).slice(0, 40)}`,
+            });
+        return ids;
+      })
+      .openapi({
+        type: 'string',
+        pattern: excludePattern,
+        description: 'Comma-separated post ids not to show (e.g. already on screen).',
+      }),
+  });
+
+/** The largest api.maxLimit a deployment may set (core/config.ts). */
+export const RelatedQuery = relatedQuery(100);
 
 export const RelatedItem = z.object({
   postId: z.string(),

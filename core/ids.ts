@@ -6,7 +6,7 @@ import { BadDataError } from './errors.js';
  * They are validated here, then only ever passed as query parameters or encoded (never
  * spliced into SQL, file paths or store keys).
  */
-const ID_MAX_LENGTH = 128;
+export const ID_MAX_LENGTH = 128;
 // Printable, no whitespace or control characters; '/' is allowed and encoded where a store forbids it.
 const ID_PATTERN = /^[^\s\p{Cc}\p{Cf}\p{Cs}]+$/u;
 
@@ -23,6 +23,32 @@ export function makeIdSchema() {
 }
 
 export const idSchema = makeIdSchema();
+
+const hex4 = (cp: number) => '\\u' + cp.toString(16).padStart(4, '0');
+
+/**
+ * The characters of the Basic Multilingual Plane that ID_PATTERN excludes, as the inside of a
+ * regular-expression character class (\uXXXX ranges), computed from ID_PATTERN so that the two
+ * cannot drift. For the OpenAPI document, whose patterns are ECMA-262 5.1 regular expressions (no
+ * flags, so no \p{...}) that other languages' tools also read (schemathesis: Rust's and Python's
+ * engines). Surrogates are left out: Rust's engine refuses them in a pattern, and a lone surrogate
+ * cannot be sent as UTF-8 anyway. Beyond the BMP the API also turns down the few format
+ * characters there (e.g. U+E0001), which such a pattern cannot name.
+ */
+export function idExcludedCharacters(): string {
+  const excluded: string[] = [];
+  let start = -1;
+  for (let cp = 0; cp <= 0x10000; cp++) {
+    const surrogate = cp >= 0xd800 && cp <= 0xdfff;
+    const bad = cp < 0x10000 && !surrogate && !ID_PATTERN.test(String.fromCharCode(cp));
+    if (bad && start < 0) start = cp;
+    if (!bad && start >= 0) {
+      excluded.push(start === cp - 1 ? hex4(start) : `${hex4(start)}-${hex4(cp - 1)}`);
+      start = -1;
+    }
+  }
+  return excluded.join('');
+}
 
 export const tenantIdSchema = idSchema;
 export const postIdSchema = idSchema;

@@ -244,8 +244,9 @@ describe('security and validation', () => {
   });
 
   it('publishes its OpenAPI document, health, readiness and metrics', async () => {
+    type Parameter = { name: string; schema: { pattern?: string; maximum?: number } };
     const doc = (await (await get('/openapi.json', null)).json()) as {
-      paths: Record<string, unknown>;
+      paths: Record<string, { get?: { parameters: Parameter[] } }>;
     };
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
@@ -253,6 +254,16 @@ describe('security and validation', () => {
         '/v1/tenants/{tenantId}/events',
       ]),
     );
+    const parameters = doc.paths['/v1/tenants/{tenantId}/posts/{postId}/related']!.get!.parameters;
+    const schemaOf = (name: string) => parameters.find((p) => p.name === name)!.schema;
+    // The configured maxLimit (20 here), not the schema's own bound.
+    expect(schemaOf('limit').maximum).toBe(20);
+    // The published id pattern is a plain (flagless) regular expression that reads as the API does.
+    const pattern = new RegExp(schemaOf('postId').pattern!);
+    for (const ok of ['p1', 'a/b', 'getent.1', 'ファイル', 'x'.repeat(128)])
+      expect(pattern.test(ok), ok).toBe(true);
+    for (const bad of ['has space', 'tab\there', 'nul\u0000', 'soft\u00adhyphen', 'bom\ufeff', ''])
+      expect(pattern.test(bad), JSON.stringify(bad)).toBe(false);
     expect((await get('/healthz', null)).status).toBe(200);
     expect(await (await get('/readyz', null)).json()).toMatchObject({
       status: 'ready',
