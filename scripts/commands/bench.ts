@@ -5,7 +5,7 @@ import { examples } from './options.js';
 const BENCHMARKS = {
   embed: {
     module: () => import('../../bench/embed.js'),
-    what: 'ONNX embedding throughput: batched against one sentence at a time, fp32 against int8',
+    what: "the pipeline's embed step against a bare onnxruntime session on the same model file (the pretrained encoder where set-up fetched it)",
   },
   ann: {
     module: () => import('../../bench/ann.js'),
