@@ -2,6 +2,7 @@ import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
 import { BadDataError } from '../core/errors.js';
 import { algorithmsForTenant, loadExperiments } from '../core/experiments.js';
 import { parseTenantId } from '../core/ids.js';
+import { wasActivated } from '../core/store/types.js';
 import {
   toSnapshotPost,
   validatePostRow,
@@ -30,13 +31,19 @@ export interface ExtractResult {
   incremental: boolean;
   /**
    * Per-post lists, or popularity only: for a tenant below pipeline.minPostsForEmbedding, or one
-   * whose experiments (and the default algorithm) use nothing else.
+   * whose experiments (and the default algorithm) use nothing else. "unchanged" with
+   * alreadyActivated.
    */
-  mode: 'lists' | 'popular';
+  mode: 'lists' | 'popular' | 'unchanged';
   /** With mode "lists": the per-post list algorithms the experiments file needs (embedding, lexical, hybrid, coengagement). */
   listAlgorithms?: string[];
   /** The last activated run's embeddings, for the embed step to reuse. */
   previousEmbeddingsUri?: string;
+  /**
+   * This run id was already activated for the tenant: a version is immutable once served, so
+   * nothing was read or written and the flow stops here (a new run id serves new data).
+   */
+  alreadyActivated?: true;
 }
 
 /** Which lists the tenant needs: the experiments file says which algorithms are served. */
@@ -53,12 +60,37 @@ function listPlan(
   return { mode: 'lists', listAlgorithms: wanted };
 }
 
+/** What an already activated run of the tenant holds, without touching it. */
+async function alreadyActivated(
+  ctx: StepContext,
+  tenantId: string,
+  runId: string,
+): Promise<ExtractResult> {
+  const snapshotUri = runArtifact(ctx, runId, tenantId, 'snapshot.jsonl');
+  const posts = (await ctx.artifacts.exists(snapshotUri))
+    ? (await readJsonLines(ctx.artifacts, snapshotUri)).length
+    : 0;
+  return {
+    snapshotUri,
+    posts,
+    rowsRead: 0,
+    deleted: 0,
+    skipped: {},
+    skippedExamples: [],
+    incremental: false,
+    mode: 'unchanged',
+    alreadyActivated: true,
+  };
+}
+
 /**
  * Reads the posts changed since the tenant's watermark, validates them, and merges them into the
  * previous snapshot: the result is the tenant's complete set of live posts, as an artifact.
  */
 export async function extractPosts(ctx: StepContext, input: ExtractInput): Promise<ExtractResult> {
   const tenantId = parseTenantId(input.tenantId);
+  const version = (await ctx.store.listVersions(tenantId)).find((v) => v.version === input.runId);
+  if (wasActivated(version)) return alreadyActivated(ctx, tenantId, input.runId);
   const state = await readTenantState(ctx, tenantId);
   // Snapshots written before titles were kept have none: typed as what may be on disk.
   const previous = state

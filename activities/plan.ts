@@ -1,6 +1,7 @@
 import { readJson, writeJson } from '../core/artifacts.js';
 import { idSchema } from '../core/ids.js';
 import { log } from '../core/log.js';
+import { collectRunLeftovers, removeTenantRuns } from './collect.js';
 import type { StepContext } from './context.js';
 import { deleteTenantState } from './state.js';
 
@@ -50,6 +51,9 @@ export async function planRun(
     }
   }
   tenants.sort();
+  const leftovers = await collectRunLeftovers(ctx, input.runId, Date.parse(now));
+  if (leftovers.runFolders + leftovers.partialWrites > 0)
+    log.info('collected artifacts of earlier runs', { runId: input.runId, ...leftovers });
   const tenantsUri = ctx.artifacts.uri('runs', input.runId, 'tenants.json');
   await writeJson(ctx.artifacts, tenantsUri, tenants);
 
@@ -85,6 +89,7 @@ export async function readTenants(
 export async function purgeTenant(ctx: StepContext, input: { tenantId: string }): Promise<void> {
   await ctx.store.purgeTenant(input.tenantId);
   await deleteTenantState(ctx, input.tenantId);
+  await removeTenantRuns(ctx, input.tenantId, () => true);
   const missing = await readMissing(ctx);
   if (input.tenantId in missing) {
     delete missing[input.tenantId];

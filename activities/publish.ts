@@ -1,14 +1,16 @@
 import { errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
-import { readJson, readJsonLines, tenantFolder } from '../core/artifacts.js';
+import { readJson, readJsonLines } from '../core/artifacts.js';
 import {
   collectGarbage,
+  wasActivated,
   type ActiveVersion,
   type RelatedList,
   type ScoredItem,
 } from '../core/store/types.js';
 import { codeVersion } from '../core/version.js';
 import type { RunRecord } from '../core/warehouse/types.js';
+import { collectionGrace, collectTenantArtifacts } from './collect.js';
 import type { StepContext } from './context.js';
 import { writeTenantState, type TenantState } from './state.js';
 
@@ -40,7 +42,17 @@ export interface StorePopularInput {
   popularUri: string;
 }
 
+/**
+ * The first write of a run's version. What an earlier, crashed attempt of the same run id left
+ * in the version goes first (lists of since-deleted posts would stay otherwise); a version that
+ * was activated is never touched (the store refuses the write).
+ */
 export async function storePopular(ctx: StepContext, input: StorePopularInput): Promise<void> {
+  const earlier = (await ctx.store.listVersions(input.tenantId)).find(
+    (v) => v.version === input.version,
+  );
+  if (earlier && !wasActivated(earlier))
+    await ctx.store.deleteVersion(input.tenantId, input.version);
   await ctx.store.writePopular(
     input.tenantId,
     input.version,
@@ -81,7 +93,8 @@ export interface ActivateResult {
 
 /**
  * The one write that makes a run visible, then the clean-up it allows: versions no reader can
- * reach, and their run artifacts. The tenant state (watermark, caches) moves only now.
+ * reach (superseded for longer than an API keeps a pointer, or abandoned), and run artifacts no
+ * kept version references. The tenant state (watermark, caches) moves only now.
  */
 export async function activateVersion(
   ctx: StepContext,
@@ -112,10 +125,14 @@ export async function activateVersion(
       params: runParams(ctx, input.algorithms),
     });
   }
-  const collected = await collectGarbage(ctx.store, input.tenantId, active);
-  for (const version of collected) {
-    await ctx.artifacts.remove(ctx.artifacts.uri('runs', version, tenantFolder(input.tenantId)));
-  }
+  const collected = await collectGarbage(
+    ctx.store,
+    input.tenantId,
+    active,
+    collectionGrace(ctx.config),
+  );
+  const kept = new Set((await ctx.store.listVersions(input.tenantId)).map((v) => v.version));
+  await collectTenantArtifacts(ctx, input.tenantId, kept.add(input.version), collected);
   return { active, collected };
 }
 

@@ -45,6 +45,8 @@ export interface RelatedDeps {
   active: (tenantId: string) => Promise<ActiveVersion | null>;
   /** The same pointer if it is cached and fresh, without waiting; undefined otherwise. */
   activeNow?: (tenantId: string) => ActiveVersion | null | undefined;
+  /** The pointer read from the store now, replacing the cached one. */
+  reloadActive: (tenantId: string) => Promise<ActiveVersion | null>;
   /** Lists served recently (a store read per request saved where a post is popular). */
   lists: ListCache;
   experiments: () => ExperimentsFile;
@@ -139,19 +141,20 @@ export class RelatedService {
   ): Promise<ServedList | null> {
     const { store, storeTimeoutMs, lists } = this.deps;
     try {
-      const read = this.deps
-        .active(tenantId)
-        .then((active) =>
-          inActiveVersion(active, (version) =>
-            algorithm === 'popular'
-              ? lists.read([tenantId, version, algorithm], () =>
-                  store.getPopularAt(tenantId, version),
-                )
-              : lists.read([tenantId, version, algorithm, postId], () =>
-                  store.getListAt(tenantId, version, algorithm, postId),
-                ),
-          ),
-        );
+      const load = (version: string) =>
+        algorithm === 'popular'
+          ? lists.read([tenantId, version, algorithm], () => store.getPopularAt(tenantId, version))
+          : lists.read([tenantId, version, algorithm, postId], () =>
+              store.getListAt(tenantId, version, algorithm, postId),
+            );
+      const read = this.deps.active(tenantId).then(async (active) => {
+        const served = await inActiveVersion(active, load);
+        if (served || !active || algorithm !== 'popular') return served;
+        // Every version has a popular list: the cached pointer names one collected since (the
+        // batch keeps replaced versions longer than the pointer is cached, unless this process
+        // stalled). Read the pointer again rather than answer nothing.
+        return inActiveVersion(await this.deps.reloadActive(tenantId), load);
+      });
       return await withTimeout(read, storeTimeoutMs);
     } catch (error) {
       return this.storeFailed(tenantId, error);

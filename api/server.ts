@@ -85,6 +85,10 @@ export async function startServer(
     store,
     active: (t) => active.get(t),
     activeNow: (t) => active.peek(t),
+    reloadActive: (t) => {
+      active.forget(t);
+      return active.get(t);
+    },
     lists: new ListCache(config.api.listCacheSize),
     experiments: experiments.get,
     hidden: (t) => hidden.get(t),

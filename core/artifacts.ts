@@ -20,7 +20,22 @@ export interface ArtifactStore {
   /** URIs of the files directly inside a folder URI, sorted; empty when it does not exist. */
   list(folderUri: string): Promise<string[]>;
   remove(uri: string): Promise<void>;
+  /** When the file, or the newest file under the folder, was last written (ms); null if absent. */
+  modifiedAt(uri: string): Promise<number | null>;
+  /**
+   * Removes what writes cut short by a crash left behind, last touched before `before` (ms);
+   * returns how many. (A GCS upload is atomic: there it has nothing to remove.)
+   */
+  removePartialWrites(before: number): Promise<number>;
 }
+
+/** The last segment of an artifact URI: a run id or file name (segments are URI-safe). */
+export function uriName(uri: string): string {
+  return uri.slice(uri.lastIndexOf('/') + 1);
+}
+
+/** A write's temporary file: `${path}${PARTIAL}${pid}-${time}`, renamed into place when complete. */
+const PARTIAL = '.tmp-';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_.=-]+$/;
 
@@ -80,7 +95,7 @@ export class LocalArtifactStore implements ArtifactStore {
   async write(uri: string, data: Uint8Array | string): Promise<void> {
     const p = this.pathOf(uri);
     await mkdir(path.dirname(p), { recursive: true });
-    const tmp = `${p}.tmp-${process.pid}-${Date.now()}`;
+    const tmp = `${p}${PARTIAL}${process.pid}-${Date.now()}`;
     await writeFile(tmp, data);
     await rename(tmp, p);
   }
@@ -101,7 +116,7 @@ export class LocalArtifactStore implements ArtifactStore {
   async list(folderUri: string): Promise<string[]> {
     const dir = this.pathOf(folderUri);
     try {
-      const names = (await readdir(dir)).filter((n) => !n.includes('.tmp-')).sort();
+      const names = (await readdir(dir)).filter((n) => !n.includes(PARTIAL)).sort();
       return names.map((n) => this.uriOf(path.join(dir, n)));
     } catch {
       return [];
@@ -111,6 +126,33 @@ export class LocalArtifactStore implements ArtifactStore {
   async remove(uri: string): Promise<void> {
     await rm(this.pathOf(uri), { recursive: true, force: true });
   }
+
+  async modifiedAt(uri: string): Promise<number | null> {
+    return newestMtime(this.pathOf(uri));
+  }
+
+  async removePartialWrites(before: number): Promise<number> {
+    let removed = 0;
+    for (const entry of await readdir(this.root, { recursive: true }).catch(() => [])) {
+      if (!path.basename(entry).includes(PARTIAL)) continue;
+      const file = path.join(this.root, entry);
+      if (((await newestMtime(file)) ?? before) >= before) continue;
+      await rm(file, { force: true });
+      removed += 1;
+    }
+    return removed;
+  }
+}
+
+async function newestMtime(p: string): Promise<number | null> {
+  const s = await stat(p).catch(() => null);
+  if (!s) return null;
+  if (!s.isDirectory()) return s.mtimeMs;
+  let newest = s.mtimeMs;
+  for (const name of await readdir(p)) {
+    newest = Math.max(newest, (await newestMtime(path.join(p, name))) ?? 0);
+  }
+  return newest;
 }
 
 export async function readJson<T>(store: ArtifactStore, uri: string): Promise<T> {

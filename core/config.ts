@@ -80,6 +80,17 @@ const configFields = strictObject({
     disabledTenants: z.array(z.string()).default([]),
     /** Days a tenant may be missing from the warehouse (or disabled) before its lists are purged. */
     purgeGraceDays: z.number().min(0).default(7),
+    /**
+     * A version replaced as the active one is kept at least this long: an API instance may
+     * still serve from a pointer it cached (api.reloadSeconds), so this must be longer.
+     */
+    supersededGraceSeconds: z.number().min(0).default(300),
+    /**
+     * A version never activated, and run artifacts no kept version references, are collected
+     * once nothing has written to them for this long (a crashed or abandoned run; a run in
+     * progress writes more often).
+     */
+    abandonedGraceHours: z.number().min(0).default(24),
   }).prefault({}),
   /** The experiments file shared by the API and the batch (see experiments.schema.json). */
   experimentsFile: z.string().default('experiments.yaml'),
@@ -149,13 +160,22 @@ const configFields = strictObject({
 });
 
 /** The configuration with the defaults that depend on another entry filled in. */
-export const configSchema = configFields.transform((config) => ({
-  ...config,
-  api: {
-    ...config.api,
-    listCacheSize: config.api.listCacheSize ?? (config.store.kind === 'firestore' ? 10_000 : 0),
-  },
-}));
+export const configSchema = configFields
+  .refine(
+    (c) => c.pipeline.supersededGraceSeconds > c.api.reloadSeconds + c.api.storeTimeoutMs / 1000,
+    {
+      path: ['pipeline', 'supersededGraceSeconds'],
+      message:
+        'must be longer than api.reloadSeconds plus api.storeTimeoutMs: an API instance may still read a replaced version that long',
+    },
+  )
+  .transform((config) => ({
+    ...config,
+    api: {
+      ...config.api,
+      listCacheSize: config.api.listCacheSize ?? (config.store.kind === 'firestore' ? 10_000 : 0),
+    },
+  }));
 
 export type Config = z.infer<typeof configSchema>;
 export type WarehouseConfig = Config['warehouse'];

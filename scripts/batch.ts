@@ -119,6 +119,10 @@ export async function runBatch(
           step = p.step;
           reporter.update(tenantId, p.step, p.done, p.total);
         });
+        if (report.alreadyActivated) {
+          reporter.finish(tenantId, 'unchanged (this run id is already served)');
+          return { status: 'skipped', reason: 'already activated for this run id' };
+        }
         succeeded.push(report);
         reporter.finish(tenantId, `done (${report.lists} posts: ${report.algorithms.join(', ')})`);
         return { status: 'succeeded', report };

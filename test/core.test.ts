@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
@@ -25,6 +25,12 @@ describe('configuration', () => {
     });
     expect(config.store).toEqual({ kind: 'lmdb', path: '/srv/app/.osusume/store.lmdb' });
     expect(config.neighbours.k).toBe(20);
+  });
+
+  it('refuses to collect replaced versions before every API has dropped its pointer to them', () => {
+    expect(() =>
+      parseConfig({ api: { reloadSeconds: 60 }, pipeline: { supersededGraceSeconds: 30 } }, '/'),
+    ).toThrow(/pipeline\.supersededGraceSeconds: must be longer than api\.reloadSeconds/);
   });
 
   it('caches lists in the API on Firestore and not on LMDB, unless told', () => {
@@ -123,6 +129,22 @@ describe('artifacts and vectors', () => {
     expect((await store.read(inside)).toString()).toBe('rows');
     for (const bad of ['../x', '/etc/passwd', 'runs/../../x', 'runs//r1'])
       await expect(store.read(bad)).rejects.toThrow(/not a path inside the artifact folder/);
+    tmp.cleanup();
+  });
+
+  it('finds the newest write under a folder, and removes partial writes older than a time', async () => {
+    const tmp = tempDir();
+    const store = new LocalArtifactStore(tmp.dir);
+    await store.write(store.uri('runs', 'r1', 'a.txt'), 'a');
+    const written = (await store.modifiedAt(store.uri('runs', 'r1', 'a.txt')))!;
+    expect(await store.modifiedAt(store.uri('runs'))).toBeGreaterThanOrEqual(written);
+    expect(await store.modifiedAt(store.uri('nothing'))).toBeNull();
+    // What a crash between writing and renaming leaves: invisible to list, removed once stale.
+    writeFileSync(path.join(tmp.dir, 'runs', 'r1', 'b.txt.tmp-1-2'), 'partial');
+    expect(await store.list(store.uri('runs', 'r1'))).toEqual([store.uri('runs', 'r1', 'a.txt')]);
+    expect(await store.removePartialWrites(written - 60_000)).toBe(0);
+    expect(await store.removePartialWrites(Date.now() + 1000)).toBe(1);
+    expect(readdirSync(path.join(tmp.dir, 'runs', 'r1'))).toEqual(['a.txt']);
     tmp.cleanup();
   });
 

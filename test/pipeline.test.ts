@@ -5,7 +5,8 @@ import { embedPosts, CHUNK_SIZE } from '../activities/embed.js';
 import { extractPosts } from '../activities/extract.js';
 import { runTenant } from '../activities/pipeline.js';
 import { readTenantState } from '../activities/state.js';
-import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
+import { readJsonLines, tenantFolder, uriName, writeJsonLines } from '../core/artifacts.js';
+import { planRun } from '../activities/plan.js';
 import type { SnapshotPost } from '../core/posts.js';
 import type { Config } from '../core/config.js';
 import { runBatch } from '../scripts/batch.js';
@@ -200,13 +201,17 @@ describe('local batch pipeline', () => {
     expect((await readTenantState(ctx, 'acme'))?.watermark).toBe('2025-01-01T00:00:00.000Z');
   });
 
-  it('re-running a run is idempotent, deleted posts leave the lists, and old versions are collected', async () => {
+  it('a re-run of an activated run id changes nothing; replaced versions and unreferenced artifacts are collected', async () => {
+    await ctx.close();
+    config = testConfig(tmp.dir, {
+      neighbours: { k: 10 },
+      pipeline: { minPostsForEmbedding: 5, supersededGraceSeconds: 0.3, abandonedGraceHours: 0 },
+      api: { reloadSeconds: 0.1, storeTimeoutMs: 10 },
+    });
+    ctx = await openContext(config);
     await load(acme);
     await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
     const first = await ctx.store.getList('acme', 'embedding', 'p0003');
-    await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
-    expect(await ctx.store.getList('acme', 'embedding', 'p0003')).toEqual(first);
-
     const victim = first!.items[0]!.postId;
     await load(
       [
@@ -218,6 +223,12 @@ describe('local batch pipeline', () => {
       ],
       false,
     );
+    // The data changed, but run-1 is served: it stays exactly what it was.
+    const again = await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    expect(again).toMatchObject({ alreadyActivated: true, lists: 0, collectedVersions: [] });
+    expect(await ctx.store.getList('acme', 'embedding', 'p0003')).toEqual(first);
+    expect(await ctx.store.getListAt('acme', 'run-1', 'embedding', victim)).not.toBeNull();
+
     const second = await runTenant(ctx, { tenantId: 'acme', runId: 'run-2' });
     expect(second.extract.deleted).toBe(1);
     expect(second.extract.posts).toBe(59);
@@ -225,9 +236,34 @@ describe('local batch pipeline', () => {
     expect(
       (await ctx.store.getList('acme', 'embedding', 'p0003'))?.items.map((i) => i.postId),
     ).not.toContain(victim);
+
+    // A crashed run that is never re-run (abandoned at once with a grace of 0 hours).
+    await ctx.store.writeLists('acme', 'crashed', 'embedding', [{ postId: 'x', items: [] }]);
+    await ctx.artifacts.write(
+      ctx.artifacts.uri('runs', 'crashed', tenantFolder('acme'), 'snapshot.jsonl'),
+      '',
+    );
+    await new Promise((r) => setTimeout(r, 400)); // run-1 was replaced longer ago than the grace
     const third = await runTenant(ctx, { tenantId: 'acme', runId: 'run-3' });
-    expect(third.collectedVersions).toEqual(['run-1']);
-    expect(await ctx.store.listVersions('acme')).toEqual(['run-2', 'run-3']);
+    expect(third.collectedVersions).toEqual(['crashed', 'run-1']);
+    // An earlier attempt of run-4 wrote a list of a post that is gone when run-4 runs again.
+    await ctx.store.writeLists('acme', 'run-4', 'embedding', [{ postId: 'ghost', items: [] }]);
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-4' });
+    expect(await ctx.store.getListAt('acme', 'run-4', 'embedding', 'ghost')).toBeNull();
+    const versions = (await ctx.store.listVersions('acme')).map((v) => v.version);
+    expect(versions).not.toContain('run-1');
+    expect(versions).toContain('run-3');
+    const tenantRuns = [];
+    for (const run of await ctx.artifacts.list(ctx.artifacts.uri('runs')))
+      if ((await ctx.artifacts.list(run)).length > 0) tenantRuns.push(uriName(run));
+    // run-2 was replaced by run-4 just now: collected or not, depending on the machine's speed.
+    expect(tenantRuns).toEqual(versions);
+    // The next batch's plan removes the run folders left empty.
+    await planRun(ctx, { runId: 'run-5' });
+    expect((await ctx.artifacts.list(ctx.artifacts.uri('runs'))).map(uriName)).toEqual([
+      ...versions,
+      'run-5',
+    ]);
   });
 
   it('computes only what the experiments file serves: no embeddings when nothing uses them', async () => {

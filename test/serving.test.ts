@@ -74,6 +74,7 @@ function service(
   const related = new RelatedService({
     store,
     active,
+    reloadActive: (tenantId) => store.getActive(tenantId),
     lists,
     experiments: () => parseExperiments('defaultAlgorithm: embedding', 'test'),
     hidden: async () => new Set(),
@@ -154,6 +155,27 @@ describe('the active version pointer', () => {
       items: [{ postId: 'new' }],
     });
     expect(pointerReads).toBe(2);
+    await store.close();
+    tmp.cleanup();
+  });
+});
+
+describe('a cached pointer to a collected version', () => {
+  it('is read again, and the answer comes from the popular list of the new version', async () => {
+    const tmp = tempDir();
+    const store = await seededStore(tmp.dir);
+    const pointers = new TtlCache(60_000, (tenantId) => store.getActive(tenantId));
+    const svc = service(store, undefined, undefined, (t) => pointers.get(t));
+    expect((await svc.related(request, 'before')).version).toBe('v1');
+    await store.writePopular('t', 'v2', [{ postId: 'pop-v2', score: 1 }]);
+    await activateNewVersion(store);
+    // Collected while this process still holds the pointer (it stalled past the grace period).
+    await store.deleteVersion('t', 'v1');
+    expect(await svc.related({ ...request, postId: 'gone' }, 'after')).toMatchObject({
+      version: 'v2',
+      fallback: true,
+      items: [{ postId: 'pop-v2' }],
+    });
     await store.close();
     tmp.cleanup();
   });

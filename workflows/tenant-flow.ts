@@ -55,6 +55,8 @@ export interface TenantReport {
   lists: number;
   interactions: number;
   collectedVersions: string[];
+  /** The run id was already activated for this tenant: nothing was computed or written. */
+  alreadyActivated?: true;
   seconds: Partial<Record<Step, number>>;
 }
 
@@ -72,6 +74,21 @@ export async function runTenantFlow(
   };
 
   const extract = await timed('extract', () => steps.extract({ tenantId, runId }));
+  if (extract.alreadyActivated) {
+    return {
+      tenantId,
+      version: runId,
+      mode: extract.mode,
+      algorithms: [],
+      extract,
+      duplicates: 0,
+      lists: 0,
+      interactions: 0,
+      collectedVersions: [],
+      alreadyActivated: true,
+      seconds,
+    };
+  }
   const full = extract.mode !== 'popular';
   // Histories recorded before listAlgorithms existed computed embeddings only.
   const algorithms = full ? (extract.listAlgorithms ?? ['embedding']) : ['popular'];

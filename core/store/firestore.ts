@@ -8,8 +8,12 @@ import { BackendError } from '../errors.js';
 import {
   checkVersion,
   ActiveVersionReads,
+  ImmutableVersionError,
   nextActive,
+  noDataError,
+  wasActivated,
   type ActiveVersion,
+  type VersionInfo,
   type RecommendationStore,
   type RelatedList,
   type ScoredItem,
@@ -18,7 +22,7 @@ import {
 /**
  * The production store. Layout (ids percent-encoded, Firestore forbids '/'):
  *   {root}/{tenant}                                  { tenantId, active }
- *   {root}/{tenant}/versions/{version}               { createdAt }
+ *   {root}/{tenant}/versions/{version}               VersionInfo without the id (older: { createdAt })
  *   {root}/{tenant}/versions/{version}/lists/{algorithm}~{postId}   { postId, items }
  *   {root}/{tenant}/versions/{version}/lists/_popular                { items }
  *   {root}/{tenant}/hidden/{postId}                  { postId }
@@ -71,7 +75,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     algorithm: string,
     lists: RelatedList[],
   ): Promise<void> {
-    checkVersion(version);
+    await this.markWritten(tenantId, version);
     const writer = this.db.bulkWriter({ throttling: false });
     const failures: string[] = [];
     writer.onWriteError((error) => {
@@ -79,7 +83,6 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
       failures.push(error.message);
       return false;
     });
-    void writer.set(this.versionDoc(tenantId, version), { createdAt: new Date().toISOString() });
     for (const list of lists) {
       void writer.set(
         this.listDoc(tenantId, version, FirestoreStore.listId(algorithm, list.postId)),
@@ -98,10 +101,27 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   }
 
   async writePopular(tenantId: string, version: string, items: ScoredItem[]): Promise<void> {
-    const batch = this.db.batch();
-    batch.set(this.versionDoc(tenantId, version), { createdAt: new Date().toISOString() });
-    batch.set(this.listDoc(tenantId, version, '_popular'), { items });
-    await batch.commit();
+    await this.markWritten(tenantId, version);
+    await this.listDoc(tenantId, version, '_popular').set({ items });
+  }
+
+  /**
+   * Refuses writes into an activated version, and stamps the marker before any list is written:
+   * a version being written always has a marker, so collection never takes it for debris.
+   * (Activation follows the last write of the same run, so the check cannot race it.)
+   */
+  private async markWritten(tenantId: string, version: string): Promise<void> {
+    const ref = this.versionDoc(tenantId, version);
+    if (wasActivated(FirestoreStore.info(version, (await ref.get()).data())))
+      throw new ImmutableVersionError(tenantId, version);
+    await ref.set({ writtenAt: new Date().toISOString() }, { merge: true });
+  }
+
+  private static info(version: string, data: Record<string, unknown> | undefined): VersionInfo {
+    const { createdAt, ...rest } = (data ?? {}) as Omit<VersionInfo, 'version'> & {
+      createdAt?: string;
+    };
+    return { version, writtenAt: createdAt, ...rest };
   }
 
   async activate(
@@ -109,12 +129,21 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     info: Omit<ActiveVersion, 'previous'>,
     keepVersions: number,
   ): Promise<ActiveVersion> {
-    checkVersion(info.version);
     const ref = this.tenantDoc(tenantId);
+    const versionRef = this.versionDoc(tenantId, info.version);
     return this.db.runTransaction(async (tx) => {
-      const current = (await tx.get(ref)).data() as TenantDoc | undefined;
-      const active = nextActive(current?.active ?? null, info, keepVersions);
+      const current = ((await tx.get(ref)).data() as TenantDoc | undefined)?.active ?? null;
+      const marker = await tx.get(versionRef);
+      if (!marker.exists) throw noDataError(tenantId, info.version);
+      const replaced = current && current.version !== info.version ? current.version : undefined;
+      const replacedRef = replaced ? this.versionDoc(tenantId, replaced) : undefined;
+      const replacedExists = replacedRef ? (await tx.get(replacedRef)).exists : false;
+      const now = new Date().toISOString();
+      const active = nextActive(current, info, keepVersions);
       tx.set(ref, { tenantId, active });
+      tx.set(versionRef, { activatedAt: marker.get('activatedAt') ?? now }, { merge: true });
+      if (replacedRef && replacedExists)
+        tx.set(replacedRef, { supersededAt: now }, { merge: true });
       return active;
     });
   }
@@ -146,9 +175,13 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     return this.readListDoc(tenantId, version, '_popular');
   }
 
-  async listVersions(tenantId: string): Promise<string[]> {
+  /** Includes versions whose marker is gone (a delete that crashed halfway): they have no times. */
+  async listVersions(tenantId: string): Promise<VersionInfo[]> {
     const refs = await this.tenantDoc(tenantId).collection('versions').listDocuments();
-    return refs.map((r) => r.id).sort();
+    const snaps = refs.length > 0 ? await this.db.getAll(...refs) : [];
+    return snaps
+      .map((snap) => FirestoreStore.info(snap.id, snap.data()))
+      .sort((a, b) => (a.version < b.version ? -1 : 1));
   }
 
   async deleteVersion(tenantId: string, version: string): Promise<void> {

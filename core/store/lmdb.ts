@@ -5,8 +5,12 @@ import { BackendError } from '../errors.js';
 import {
   checkVersion,
   ActiveVersionReads,
+  ImmutableVersionError,
   nextActive,
+  noDataError,
+  wasActivated,
   type ActiveVersion,
+  type VersionInfo,
   type RecommendationStore,
   type RelatedList,
   type ScoredItem,
@@ -15,7 +19,8 @@ import {
 
 /**
  * The embedded store. Keys are arrays (LMDB's ordered-binary encoding), so ids are data, never
- * parsed: ['a', tenant] -> active pointer, ['v', tenant, version] -> version marker,
+ * parsed: ['a', tenant] -> active pointer, ['v', tenant, version] -> version marker (VersionInfo
+ * without the id; markers written before it had times hold { createdAt }),
  * ['l', tenant, version, algorithm, postId] -> list, ['p', tenant, version] -> popular list,
  * ['h', tenant, postId] -> hidden post.
  * An id cannot hold U+0000 (the id schema forbids control characters), which makes
@@ -44,26 +49,40 @@ export class LmdbStore extends ActiveVersionReads implements RecommendationStore
     algorithm: string,
     lists: RelatedList[],
   ): Promise<void> {
-    checkVersion(version);
-    await this.put(() => {
-      this.db.put(['v', tenantId, version], { createdAt: new Date().toISOString() });
+    await this.writeVersion(tenantId, version, () => {
       for (const list of lists)
         this.db.put(['l', tenantId, version, algorithm, list.postId], list.items);
     });
   }
 
   async writePopular(tenantId: string, version: string, items: ScoredItem[]): Promise<void> {
+    await this.writeVersion(tenantId, version, () => this.db.put(['p', tenantId, version], items));
+  }
+
+  /** Writes into a version that was never activated, in one transaction with the check. */
+  private async writeVersion(tenantId: string, version: string, writes: () => void): Promise<void> {
     checkVersion(version);
     await this.put(() => {
-      this.db.put(['v', tenantId, version], { createdAt: new Date().toISOString() });
-      this.db.put(['p', tenantId, version], items);
+      const marker = this.readMarker(tenantId, version);
+      if (wasActivated(marker)) throw new ImmutableVersionError(tenantId, version);
+      this.db.put(['v', tenantId, version], { ...marker, writtenAt: new Date().toISOString() });
+      writes();
     });
+  }
+
+  private readMarker(tenantId: string, version: string): Omit<VersionInfo, 'version'> | undefined {
+    const marker = this.db.get(['v', tenantId, version]) as
+      (Omit<VersionInfo, 'version'> & { createdAt?: string }) | undefined;
+    if (!marker) return undefined;
+    const { createdAt, ...info } = marker;
+    return { writtenAt: createdAt, ...info };
   }
 
   private async put(writes: () => void): Promise<void> {
     try {
-      await this.db.batch(writes);
+      await this.db.transaction(writes);
     } catch (error) {
+      if (error instanceof ImmutableVersionError) throw error;
       throw new BackendError(`LMDB write failed: ${(error as Error).message}`);
     }
   }
@@ -76,8 +95,20 @@ export class LmdbStore extends ActiveVersionReads implements RecommendationStore
     checkVersion(info.version);
     let written: ActiveVersion | undefined;
     await this.db.transaction(() => {
-      written = nextActive(this.readActive(tenantId), info, keepVersions);
+      const marker = this.readMarker(tenantId, info.version);
+      if (!marker) throw noDataError(tenantId, info.version);
+      const current = this.readActive(tenantId);
+      const now = new Date().toISOString();
+      written = nextActive(current, info, keepVersions);
       this.db.put(['a', tenantId], written);
+      this.db.put(['v', tenantId, info.version], {
+        ...marker,
+        activatedAt: marker.activatedAt ?? now,
+      });
+      const replaced = current && current.version !== info.version ? current.version : undefined;
+      const replacedMarker = replaced && this.readMarker(tenantId, replaced);
+      if (replacedMarker)
+        this.db.put(['v', tenantId, replaced], { ...replacedMarker, supersededAt: now });
     });
     return written!;
   }
@@ -116,25 +147,27 @@ export class LmdbStore extends ActiveVersionReads implements RecommendationStore
     return this.getPopularAtNow(tenantId, version);
   }
 
-  async listVersions(tenantId: string): Promise<string[]> {
-    const versions: string[] = [];
+  async listVersions(tenantId: string): Promise<VersionInfo[]> {
+    const versions: VersionInfo[] = [];
     for (const key of this.db.getKeys({ start: ['v', tenantId], end: ['v', tenantId + END] })) {
-      versions.push(String((key as unknown[])[2]));
+      const version = String((key as unknown[])[2]);
+      versions.push({ version, ...this.readMarker(tenantId, version) });
     }
-    return versions.sort();
+    return versions.sort((a, b) => (a.version < b.version ? -1 : 1));
   }
 
+  /** One transaction: a crash leaves the whole version or none of it. */
   async deleteVersion(tenantId: string, version: string): Promise<void> {
-    await this.removeRange(['l', tenantId, version], ['l', tenantId, version + END]);
-    await this.db.remove(['p', tenantId, version]);
-    await this.db.remove(['v', tenantId, version]);
+    await this.db.transaction(() => {
+      this.removeRange(['l', tenantId, version], ['l', tenantId, version + END]);
+      this.db.remove(['p', tenantId, version]);
+      this.db.remove(['v', tenantId, version]);
+    });
   }
 
-  private async removeRange(start: Key, end: Key): Promise<void> {
-    const keys = [...this.db.getKeys({ start, end })];
-    await this.db.batch(() => {
-      for (const key of keys) this.db.remove(key);
-    });
+  /** Inside a transaction; the keys are collected first, as removing moves the cursor. */
+  private removeRange(start: Key, end: Key): void {
+    for (const key of [...this.db.getKeys({ start, end })]) this.db.remove(key);
   }
 
   async setHidden(tenantId: string, postIds: string[], hidden: boolean): Promise<void> {
@@ -165,8 +198,10 @@ export class LmdbStore extends ActiveVersionReads implements RecommendationStore
   async purgeTenant(tenantId: string): Promise<void> {
     // The pointer goes first, so readers stop seeing the tenant before its data is removed.
     await this.db.remove(['a', tenantId]);
-    for (const prefix of ['l', 'p', 'v', 'h'])
-      await this.removeRange([prefix, tenantId], [prefix, tenantId + END]);
+    await this.db.transaction(() => {
+      for (const prefix of ['l', 'p', 'v', 'h'])
+        this.removeRange([prefix, tenantId], [prefix, tenantId + END]);
+    });
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadDataError } from '../errors.js';
+import { BackendError, BadDataError } from '../errors.js';
 
 /**
  * The serving store's contract, shared by the batch side (writes) and the API (reads).
@@ -27,12 +27,26 @@ export interface ActiveVersion {
   previous: string[];
 }
 
+/**
+ * What a store knows of one version besides its lists (times are ISO strings from the batch's
+ * clock). `writtenAt` moves with every write; `activatedAt` is set by the first activation and
+ * makes the version immutable; `supersededAt` is when another version replaced it as the active
+ * one, i.e. when API instances started to drop their cached pointers to it.
+ */
+export interface VersionInfo {
+  version: string;
+  writtenAt?: string;
+  activatedAt?: string;
+  supersededAt?: string;
+}
+
 export interface ServedList {
   version: string;
   items: ScoredItem[];
 }
 
 export interface RecommendationStore {
+  /** Throws ImmutableVersionError when `version` was activated: a live version never changes. */
   writeLists(
     tenantId: string,
     version: string,
@@ -40,7 +54,11 @@ export interface RecommendationStore {
     lists: RelatedList[],
   ): Promise<void>;
   writePopular(tenantId: string, version: string, items: ScoredItem[]): Promise<void>;
-  /** Atomically points the tenant at `version`; returns the pointer that was written. */
+  /**
+   * Atomically points the tenant at `version`, marks it activated and the version it replaces
+   * superseded; returns the pointer that was written. Throws BackendError when the version has
+   * no data (never written, or collected meanwhile).
+   */
   activate(
     tenantId: string,
     info: Omit<ActiveVersion, 'previous'>,
@@ -63,8 +81,8 @@ export interface RecommendationStore {
   getPopularAt(tenantId: string, version: string): Promise<ScoredItem[] | null>;
   /** The same two reads without waiting, on stores that have them (LMDB's memory map). */
   readonly now?: SyncListReads;
-  /** Versions that have data, active or not, sorted ascending. */
-  listVersions(tenantId: string): Promise<string[]>;
+  /** Versions that have data, active or not, sorted by id. */
+  listVersions(tenantId: string): Promise<VersionInfo[]>;
   deleteVersion(tenantId: string, version: string): Promise<void>;
   /**
    * Posts hidden or deleted since the last batch: the API removes them from every list at once.
@@ -137,6 +155,28 @@ export function checkVersion(version: string): string {
   return version;
 }
 
+/** A write into a version that was activated: versions are immutable once served. */
+export class ImmutableVersionError extends BadDataError {
+  constructor(tenantId: string, version: string) {
+    super(
+      `Version ${version} of tenant ${JSON.stringify(tenantId)} was activated and is immutable: re-running it changes nothing; run with a new run id to serve new data.`,
+    );
+  }
+}
+
+/** A version that was activated at some time (versions written before markers had times count by supersededAt). */
+export function wasActivated(
+  info: Pick<VersionInfo, 'activatedAt' | 'supersededAt'> | undefined,
+): boolean {
+  return info?.activatedAt !== undefined || info?.supersededAt !== undefined;
+}
+
+export function noDataError(tenantId: string, version: string): BackendError {
+  return new BackendError(
+    `Version ${version} of tenant ${JSON.stringify(tenantId)} has no data to activate (never written, or collected as abandoned); re-run the tenant.`,
+  );
+}
+
 /** The pointer after activating `version`: the previous pointer's history, trimmed. */
 export function nextActive(
   current: ActiveVersion | null,
@@ -148,13 +188,37 @@ export function nextActive(
   return { ...info, previous };
 }
 
+/** How long versions outside the pointer are kept (pipeline.*GraceSeconds in the config). */
+export interface CollectionGrace {
+  /** After a version stopped being the active one: longer than any API caches a pointer. */
+  supersededMs: number;
+  /** After the last write to a version that was never activated: longer than any run writes. */
+  abandonedMs: number;
+}
+
 /**
- * Versions to delete once `active` is in place: everything older than it that is neither
- * active nor among the kept previous versions. Newer versions belong to a run in progress.
+ * Versions to delete once `active` is in place: neither active nor among the kept previous
+ * versions, and unreachable: superseded longer ago than any API instance keeps a pointer, or
+ * never activated and not written to for longer than a run takes. Ids are not compared, so a
+ * clock that ran ahead or a mix of id formats leaves nothing behind.
  */
-export function versionsToCollect(versions: string[], active: ActiveVersion): string[] {
+export function versionsToCollect(
+  versions: VersionInfo[],
+  active: ActiveVersion,
+  now: number,
+  grace: CollectionGrace,
+): string[] {
   const keep = new Set([active.version, ...active.previous]);
-  return versions.filter((v) => v < active.version && !keep.has(v));
+  const olderThan = (at: string | undefined, ms: number) =>
+    at === undefined || Date.parse(at) <= now - ms;
+  return versions
+    .filter((v) => !keep.has(v.version))
+    .filter((v) =>
+      wasActivated(v)
+        ? olderThan(v.supersededAt ?? v.activatedAt, grace.supersededMs)
+        : olderThan(v.writtenAt, grace.abandonedMs),
+    )
+    .map((v) => v.version);
 }
 
 /** Deletes the versions of a tenant that no reader can reach any more; returns them. */
@@ -162,8 +226,10 @@ export async function collectGarbage(
   store: RecommendationStore,
   tenantId: string,
   active: ActiveVersion,
+  grace: CollectionGrace,
+  now = Date.now(),
 ): Promise<string[]> {
-  const doomed = versionsToCollect(await store.listVersions(tenantId), active);
+  const doomed = versionsToCollect(await store.listVersions(tenantId), active, now, grace);
   for (const v of doomed) await store.deleteVersion(tenantId, v);
   return doomed;
 }

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   collectGarbage,
+  ImmutableVersionError,
   type RecommendationStore,
   type RelatedList,
 } from '../../core/store/types.js';
@@ -34,7 +35,7 @@ export function storeContract(
       await store.writeLists('t1', 'v1', 'embedding', lists('v1', 3));
       expect(await store.getActive('t1')).toBeNull();
       expect(await store.getList('t1', 'embedding', 'p0')).toBeNull();
-      expect(await store.listVersions('t1')).toEqual(['v1']);
+      expect((await store.listVersions('t1')).map((v) => v.version)).toEqual(['v1']);
     });
 
     it('serves the active version, and a half-written newer version stays invisible', async () => {
@@ -64,29 +65,52 @@ export function storeContract(
       expect(await store.getListAt('t1', 'v9', 'lexical', 'p0')).toBeNull();
     });
 
-    it('keeps the active version and its predecessor, and collects older and abandoned ones', async () => {
+    it('keeps the active version and its predecessor, and collects replaced and abandoned ones only after their grace', async () => {
       const store = getStore();
-      for (const v of ['v1', 'v2', 'v3']) await store.writeLists('t1', v, 'embedding', lists(v, 2));
-      await store.activate('t1', info('v1', 2), 2);
+      const grace = { supersededMs: 60_000, abandonedMs: 3_600_000 };
+      const minutes = (m: number) => Date.now() + m * 60_000;
+      const ids = async () => (await store.listVersions('t1')).map((v) => v.version);
+      // v9 sorts above every later id (a clock that ran ahead, or another id format).
+      for (const v of ['v9', 'v2', 'v3']) await store.writeLists('t1', v, 'embedding', lists(v, 2));
+      await store.activate('t1', info('v9', 2), 2);
       await store.activate('t1', info('v3', 2), 2); // v2 was never activated (a failed run)
       const active = await store.getActive('t1');
-      expect(active?.previous).toEqual(['v1']);
-      expect(await collectGarbage(store, 't1', active!)).toEqual(['v2']);
-      expect(await store.listVersions('t1')).toEqual(['v1', 'v3']);
+      expect(active?.previous).toEqual(['v9']);
+      // v2 may still be written by a run in progress until the abandoned grace has passed.
+      expect(await collectGarbage(store, 't1', active!, grace, minutes(1))).toEqual([]);
+      expect(await collectGarbage(store, 't1', active!, grace, minutes(61))).toEqual(['v2']);
+      expect(await ids()).toEqual(['v3', 'v9']);
       await store.writeLists('t1', 'v4', 'embedding', lists('v4', 2));
       const next = await store.activate('t1', info('v4', 2), 2);
-      expect(await collectGarbage(store, 't1', next)).toEqual(['v1']);
-      expect(await store.listVersions('t1')).toEqual(['v3', 'v4']);
+      // v9 left the pointer's history, but an API may hold a pointer to it for a while yet.
+      expect(await collectGarbage(store, 't1', next, grace, Date.now())).toEqual([]);
+      expect(await collectGarbage(store, 't1', next, grace, minutes(2))).toEqual(['v9']);
+      expect(await ids()).toEqual(['v3', 'v4']);
+      const times = await store.listVersions('t1');
+      expect(times[0]).toMatchObject({ version: 'v3' });
+      expect(times[0]!.supersededAt! >= times[0]!.activatedAt!).toBe(true);
+      expect(times[1]!.supersededAt).toBeUndefined();
     });
 
-    it('re-activating the same version is idempotent', async () => {
+    it('never changes an activated version, and refuses to activate one without data', async () => {
       const store = getStore();
       await store.writeLists('t1', 'v1', 'embedding', lists('v1', 2));
+      await store.writePopular('t1', 'v1', [{ postId: 'p1', score: 1 }]);
       await store.activate('t1', info('v1', 2), 2);
-      await store.writeLists('t1', 'v1', 'embedding', lists('v1', 2));
-      const again = await store.activate('t1', info('v1', 2), 2);
-      expect(again.previous).toEqual([]);
-      expect((await store.getList('t1', 'embedding', 'p1'))?.version).toBe('v1');
+      await expect(store.writeLists('t1', 'v1', 'embedding', lists('x', 3))).rejects.toThrow(
+        ImmutableVersionError,
+      );
+      await expect(store.writePopular('t1', 'v1', [])).rejects.toThrow(/immutable/);
+      await store.writeLists('t1', 'v2', 'embedding', lists('v2', 1));
+      await store.activate('t1', info('v2', 1), 2);
+      // Replaced, and still immutable.
+      await expect(store.writeLists('t1', 'v1', 'embedding', lists('x', 1))).rejects.toThrow(
+        /immutable/,
+      );
+      expect(await store.getListAt('t1', 'v1', 'embedding', 'p2')).toBeNull();
+      expect(await store.getPopularAt('t1', 'v1')).toEqual([{ postId: 'p1', score: 1 }]);
+      await expect(store.activate('t1', info('v7', 1), 2)).rejects.toThrow(/no data to activate/);
+      expect((await store.getActive('t1'))?.version).toBe('v2');
     });
 
     it('keeps tenants apart, whatever characters their ids hold', async () => {
