@@ -42,6 +42,8 @@ async function start(fastPath: boolean): Promise<{ server: RunningServer; config
       reloadSeconds: 600,
       fastPath,
     },
+    // The batch keeps replaced versions longer than the API keeps pointers (the config checks).
+    pipeline: { supersededGraceSeconds: 1200 },
   });
   let n = 0;
   const server = await startServer(config, 0, {
