@@ -6,7 +6,12 @@
  */
 import { loadConfig } from '../core/config.js';
 import { BadDataError } from '../core/errors.js';
-import { openStore, type ActiveVersion, type RecommendationStore } from '../core/store/index.js';
+import {
+  openStore,
+  wasActivated,
+  type ActiveVersion,
+  type RecommendationStore,
+} from '../core/store/index.js';
 import { openWarehouse } from '../core/warehouse/index.js';
 import type { RunRecord, Warehouse } from '../core/warehouse/types.js';
 
@@ -46,7 +51,10 @@ export async function planRollback(
     throw new BadDataError(
       `Tenant "${tenantId}" has no active version: nothing to roll back (see \`osusume runs\`).`,
     );
-  const kept = (await store.listVersions(tenantId)).filter((v) => v !== active.version);
+  // Only versions that were served once: a crashed run's version may be partial.
+  const kept = (await store.listVersions(tenantId))
+    .filter((v) => v.version !== active.version && wasActivated(v))
+    .map((v) => v.version);
   const target = to ?? active.previous.find((v) => kept.includes(v));
   const options =
     kept.length > 0 ? `kept versions: ${kept.join(', ')}` : 'no other version is kept';
