@@ -2,7 +2,8 @@
  * The servers bench/api.ts loads, each in its own process:
  *   tsx bench/api-target.ts ceiling PORT [US]   a bare Hono handler returning a constant (the ceiling),
  *                                               after US microseconds of busy work when given
- *   tsx bench/api-target.ts related PORT DIR    the real API on the LMDB store seeded in DIR
+ *   tsx bench/api-target.ts related PORT DIR [hono]   the real API on the LMDB store seeded in
+ *                                               DIR; with "hono", without the fast path
  * PORT 0 takes a free port. Prints "ready PORT" once listening.
  */
 import { serve } from '@hono/node-server';
@@ -10,7 +11,7 @@ import { Hono } from 'hono';
 import { startServer } from '../api/server.js';
 import { parseConfig } from '../core/config.js';
 
-const [mode, port, arg] = process.argv.slice(2);
+const [mode, port, arg, variant] = process.argv.slice(2);
 
 /** Spins for `us` microseconds: a stand-in for a handler's own synchronous work. */
 function work(us: number): void {
@@ -37,7 +38,12 @@ if (mode === 'ceiling') {
     {
       store: { kind: 'lmdb', path: 'store.lmdb' },
       experimentsFile: 'experiments.yaml',
-      api: { keysFile: 'keys.json', logsDir: 'logs', tenantMetrics: true },
+      api: {
+        keysFile: 'keys.json',
+        logsDir: 'logs',
+        tenantMetrics: true,
+        fastPath: variant !== 'hono',
+      },
     },
     arg!,
   );

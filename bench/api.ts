@@ -7,7 +7,10 @@
  * 2. Latency: the related endpoint at half the ceiling's rate (goal: p99 <= 5 ms), and at half its
  *    own maximum (what one instance sustains, for capacity planning).
  * A third server, the ceiling's handler after 10 µs of busy work, calibrates the ratio: it shows
- * what a handler that does almost nothing of its own reaches on this machine.
+ * what a handler that does almost nothing of its own reaches on this machine. A fourth, the same
+ * API with `api.fastPath: false`, shows what the fast path saves (every request through Hono).
+ * Goals (issue 16): throughput ratio >= 0.6, CPU ratio >= 0.55, and p99 at half the endpoint's own
+ * maximum at most 2x the ceiling's p99 at that rate.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +28,7 @@ const WARMUP = 3;
 const CALIBRATION_WORK_US = 10;
 const ROUNDS = 3;
 
-async function seed(dir: string): Promise<string> {
+export async function seed(dir: string): Promise<string> {
   const store = new LmdbStore(path.join(dir, 'store.lmdb'));
   const lists = Array.from({ length: POSTS }, (_, i) => ({
     postId: `p${i}`,
@@ -39,7 +42,7 @@ async function seed(dir: string): Promise<string> {
   await store.writePopular('acme', 'v1', lists[0]!.items);
   await store.activate(
     'acme',
-    { version: 'v1', activatedAt: '', algorithms: ['embedding'], lists: POSTS },
+    { version: 'v1', activatedAt: '', algorithms: ['embedding', 'popular'], lists: POSTS },
     2,
   );
   await store.close();
@@ -51,10 +54,15 @@ async function seed(dir: string): Promise<string> {
 }
 
 /** A server on a free port (other benchmarks may run on the same machine). */
-async function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/api-target.ts', ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+export async function start(
+  args: string[],
+  nodeFlags: string[] = [],
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', 'bench/api-target.ts', ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       const ready = /ready (\d+)/.exec(d.toString());
@@ -89,7 +97,7 @@ async function round(
   };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill();
   await exited;
@@ -102,7 +110,7 @@ function requestPath(n: number): string {
 }
 
 /** Closed-loop load as fast as the server answers (throughput). */
-function load(url: string, apiKey: string, duration = SECONDS): Promise<autocannon.Result> {
+export function load(url: string, apiKey: string, duration = SECONDS): Promise<autocannon.Result> {
   let n = 0;
   return autocannon({
     url,
@@ -193,14 +201,17 @@ export async function run(): Promise<void> {
     '0',
     String(CALIBRATION_WORK_US),
   ]);
-  for (const url of [ceilingUrl, relatedUrl, workUrl]) await load(url, apiKey, WARMUP);
+  const { child: honoServer, url: honoUrl } = await start(['related', '0', dir, 'hono']);
+  for (const url of [ceilingUrl, relatedUrl, workUrl, honoUrl]) await load(url, apiKey, WARMUP);
   const ceilings: Awaited<ReturnType<typeof round>>[] = [];
   const relateds: Awaited<ReturnType<typeof round>>[] = [];
   const works: Awaited<ReturnType<typeof round>>[] = [];
+  const honos: Awaited<ReturnType<typeof round>>[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     ceilings.push(await round(ceilingServer, ceilingUrl, apiKey));
     relateds.push(await round(relatedServer, relatedUrl, apiKey));
     works.push(await round(workServer, workUrl, apiKey));
+    honos.push(await round(honoServer, honoUrl, apiKey));
   }
   const median = <R extends autocannon.Result>(results: R[]) =>
     [...results].sort((a, b) => a.requests.average - b.requests.average)[
@@ -209,6 +220,7 @@ export async function run(): Promise<void> {
   const ceiling = median(ceilings);
   const related = median(relateds);
   const worked = median(works);
+  const hono = median(honos);
   // The overloading probe last, so that its backlog cannot slow the others.
   const halfOwnRate = Math.round(related.requests.average / 2);
   const atHalfOwn = await paced(relatedUrl, apiKey, halfOwnRate);
@@ -218,9 +230,11 @@ export async function run(): Promise<void> {
   await stop(ceilingServer);
   await stop(relatedServer);
   await stop(workServer);
+  await stop(honoServer);
   rmSync(dir, { recursive: true, force: true });
 
-  const errors = related.errors + related.non2xx + atHalfCeiling.errors + atHalfOwn.errors;
+  const errors =
+    related.errors + related.non2xx + hono.non2xx + atHalfCeiling.errors + atHalfOwn.errors;
   const ratio = related.requests.average / ceiling.requests.average;
   const workRatio = worked.requests.average / ceiling.requests.average;
   // The same ratio from CPU cost per request, which drifts less than requests/s on a shared host.
@@ -235,6 +249,9 @@ export async function run(): Promise<void> {
     `related (LMDB, experiments, logs):  ${related.requests.average.toFixed(0)} req/s, p50 ${related.latency.p50} ms, p99 ${related.latency.p99} ms`,
   );
   console.log(
+    `related through Hono only (no fast path): ${hono.requests.average.toFixed(0)} req/s, CPU ${hono.cpuUsPerRequest} µs per request`,
+  );
+  console.log(
     `ceiling + ${CALIBRATION_WORK_US} µs of work:         ${worked.requests.average.toFixed(0)} req/s (ratio ${workRatio.toFixed(3)})`,
   );
   console.log(
@@ -245,6 +262,11 @@ export async function run(): Promise<void> {
   );
   console.log(
     `related at ${halfOwnRate} req/s (half its own maximum): p50 ${atHalfOwn.p50} ms, p99 ${atHalfOwn.p99} ms (ceiling at that rate: p50 ${ceilingAtHalfOwn.p50} ms, p99 ${ceilingAtHalfOwn.p99} ms); errors/non-2xx ${errors}`,
+  );
+  const p99Factor = +(atHalfOwn.p99 / ceilingAtHalfOwn.p99).toFixed(2);
+  const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+  console.log(
+    `goals: throughput ratio ${ratio.toFixed(3)} (>= 0.6 ${verdict(ratio >= 0.6)}), CPU ratio ${cpuRatio} (>= 0.55 ${verdict((cpuRatio ?? 0) >= 0.55)}), p99 at half its own maximum ${p99Factor}x the ceiling's (<= 2 ${verdict(p99Factor <= 2)})`,
   );
   console.log(
     JSON.stringify({
@@ -263,6 +285,8 @@ export async function run(): Promise<void> {
       calibrationWorkUs: CALIBRATION_WORK_US,
       calibrationRatio: +workRatio.toFixed(3),
       calibrationCpuUsPerRequest: worked.cpuUsPerRequest,
+      honoRouteRps: Math.round(hono.requests.average),
+      honoRouteCpuUsPerRequest: hono.cpuUsPerRequest,
       halfRate,
       halfRateP50Ms: atHalfCeiling.p50,
       halfRateP99Ms: atHalfCeiling.p99,
@@ -271,6 +295,7 @@ export async function run(): Promise<void> {
       halfOwnRateP99Ms: atHalfOwn.p99,
       ceilingHalfOwnRateP50Ms: ceilingAtHalfOwn.p50,
       ceilingHalfOwnRateP99Ms: ceilingAtHalfOwn.p99,
+      halfOwnRateP99Factor: p99Factor,
       errors,
     }),
   );

@@ -19,6 +19,10 @@ const BENCHMARKS = {
     module: () => import('../../bench/api.js'),
     what: 'the related endpoint against a bare Hono handler (the ceiling), interleaved',
   },
+  'api-profile': {
+    module: () => import('../../bench/api-profile.js'),
+    what: "where the related endpoint's CPU time goes: Linux perf samples of the server under load",
+  },
 } as const;
 
 export function register(program: Command): void {
