@@ -33,20 +33,23 @@ function part({ dso, symbol }: Sample): string {
     return 'V8 garbage collection';
   if (/^Builtins?_/.test(symbol))
     return 'V8 builtins (property loads, calls, string ops run for JavaScript)';
+  if (/compiler::|Maglev|Turbofan|Baseline|Compil|Deoptimiz|OptimizedCompile/.test(symbol))
+    return 'V8 compiler (JIT)';
   if (/^v8::|^void v8::|^\(anonymous namespace\)::/.test(symbol))
     return 'V8 runtime in C++ (JSON, strings, compiler)';
   if (/node::|uv_|uv__|llhttp/.test(symbol)) return 'Node and libuv in C++ (HTTP parser, streams)';
   return `other (${dso})`;
 }
 
-function report(data: string): Sample[] {
+/** Samples by symbol: self time, or with `children` the time in it and what it called. */
+function report(data: string, children = false): Sample[] {
   const text = execFileSync(
     'perf',
     [
       'report',
       '-i',
       data,
-      '--no-children',
+      children ? '--children' : '--no-children',
       '--sort',
       'dso,sym',
       '--stdio',
@@ -59,7 +62,9 @@ function report(data: string): Sample[] {
   );
   const samples: Sample[] = [];
   for (const line of text.split('\n')) {
-    const [share, dso, symbol] = line.split('\t').map((field) => field.trim());
+    // With children, "Children  Self  Object  Symbol"; without, "Self  Object  Symbol".
+    const fields = line.split('\t').map((field) => field.trim());
+    const [share, dso, symbol] = children ? [fields[0], fields[2], fields[3]] : fields;
     if (line.startsWith('#') || !share?.endsWith('%') || dso === undefined) continue;
     samples.push({
       share: Number(share.slice(0, -1)),
@@ -97,6 +102,7 @@ export async function run(): Promise<void> {
     await stop(child);
 
     const samples = report(data);
+    const inclusive = report(data, true).filter((s) => /JIT/.test(s.dso));
     // The map of JIT code that --perf-basic-prof wrote, needed by the report only.
     rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
     const parts = new Map<string, number>();
@@ -110,6 +116,9 @@ export async function run(): Promise<void> {
     console.log(`\ntop ${TOP} symbols (self time):`);
     for (const s of samples.slice(0, TOP))
       console.log(`  ${s.share.toFixed(2).padStart(5)} %  ${s.symbol.slice(0, 110)}  [${s.dso}]`);
+    console.log(`\ntop ${TOP} JavaScript functions (time in them and in what they called):`);
+    for (const s of inclusive.slice(0, TOP))
+      console.log(`  ${s.share.toFixed(2).padStart(5)} %  ${s.symbol.slice(0, 110)}`);
     console.log(
       JSON.stringify({
         bench: 'api-profile',

@@ -63,6 +63,7 @@ const COMMANDS = [
   'bench ann',
   'bench store',
   'bench api',
+  'bench api-profile',
   'dataset mailing-lists',
   'dataset manuals',
   'reset',
