@@ -30,6 +30,7 @@ import { register as dataset } from './commands/dataset.js';
 import { register as demo } from './commands/demo.js';
 import { register as evaluate } from './commands/evaluate.js';
 import { register as load } from './commands/load.js';
+import { register as results } from './commands/results.js';
 import { register as rollback } from './commands/rollback.js';
 import { register as reset } from './commands/reset.js';
 import { register as runs } from './commands/runs.js';
@@ -46,6 +47,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   api,
   apiKey,
   validate,
+  results,
   evaluate,
   temporal,
   worker,

@@ -53,6 +53,7 @@ const COMMANDS = [
   'api',
   'api-key',
   'validate',
+  'results',
   'evaluate',
   'temporal schedule',
   'temporal run-now',

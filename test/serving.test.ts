@@ -1,5 +1,4 @@
 /** The serving logic when the store misbehaves, and the analysis SQL on generated logs. */
-import { DuckDBInstance } from '@duckdb/node-api';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -16,7 +15,7 @@ import { TtlCache } from '../api/reload.js';
 import { parseExperiments } from '../core/experiments.js';
 import { LmdbStore } from '../core/store/lmdb.js';
 import type { RecommendationStore } from '../core/store/types.js';
-import { tempDir, writeJsonl } from './helpers/fixtures.js';
+import { tempDir } from './helpers/fixtures.js';
 
 class MemorySink implements LogSink {
   readonly lines: { log: LogName; record: Record<string, unknown> }[] = [];
@@ -364,121 +363,6 @@ describe('file logs', () => {
         .map((l) => JSON.parse(l));
     expect(read('exposure')).toEqual(records.filter((_, i) => i % 2 === 0));
     expect(read('assignment')).toEqual(records.filter((_, i) => i % 2 === 1));
-    tmp.cleanup();
-  });
-});
-
-describe('analysis SQL (DuckDB) on generated logs', () => {
-  async function run(
-    sqlFile: string,
-    exposures: string,
-    outcomes: string,
-  ): Promise<Record<string, unknown>[]> {
-    const sql = readFileSync(new URL(`../api/sql/${sqlFile}`, import.meta.url), 'utf8');
-    const db = await DuckDBInstance.create(':memory:');
-    const connection = await db.connect();
-    const reader = await connection.runAndReadAll(sql, { exposures, outcomes });
-    const rows = reader.getRowObjectsJson() as Record<string, unknown>[];
-    connection.closeSync();
-    db.closeSync();
-    return rows;
-  }
-
-  it('computes CTR per variant, counting a clicked request once and duplicate events once', async () => {
-    const tmp = tempDir();
-    const exposures = [];
-    const outcomes = [];
-    // control: 10 requests, 2 clicked; treatment: 10 requests, 5 clicked (one clicked twice, one event re-sent).
-    for (const [variant, clicked] of [
-      ['control', 2],
-      ['treatment', 5],
-    ] as const) {
-      for (let i = 0; i < 10; i++) {
-        const requestId = `${variant}-${i}`;
-        exposures.push({
-          requestId,
-          tenantId: 't',
-          experiment: 'ab1',
-          variant,
-          items: [
-            { postId: 'x', rank: 1, score: 1 },
-            { postId: 'y', rank: 2, score: 0.5 },
-          ],
-        });
-        if (i < clicked)
-          outcomes.push({ eventId: `${requestId}-c1`, requestId, postId: 'x', type: 'click' });
-      }
-    }
-    outcomes.push({
-      eventId: 'treatment-0-c2',
-      requestId: 'treatment-0',
-      postId: 'y',
-      type: 'click',
-    });
-    outcomes.push({
-      eventId: 'treatment-1-c1',
-      requestId: 'treatment-1',
-      postId: 'x',
-      type: 'click',
-    });
-    outcomes.push({ eventId: 'view-1', requestId: 'control-9', postId: 'x', type: 'view' });
-    outcomes.push({ eventId: 'stray', requestId: 'control-8', postId: 'not-shown', type: 'click' });
-    exposures.push({
-      requestId: 'no-exp',
-      tenantId: 't',
-      experiment: null,
-      variant: null,
-      items: [{ postId: 'x', rank: 1, score: 1 }],
-    });
-    const rows = await run(
-      'ctr_by_variant.duckdb.sql',
-      writeJsonl(`${tmp.dir}/exposure.jsonl`, exposures),
-      writeJsonl(`${tmp.dir}/outcome.jsonl`, outcomes),
-    );
-    expect(rows).toEqual([
-      { experiment: 'ab1', variant: 'control', requests: '10', clicked_requests: '2', ctr: 0.2 },
-      { experiment: 'ab1', variant: 'treatment', requests: '10', clicked_requests: '5', ctr: 0.5 },
-    ]);
-    tmp.cleanup();
-  });
-
-  it('counts interleaving wins per team, with ties', async () => {
-    const tmp = tempDir();
-    const items = [
-      { postId: 'a1', team: 'emb' },
-      { postId: 'b1', team: 'pop' },
-      { postId: 'a2', team: 'emb' },
-    ];
-    const exposures = ['r1', 'r2', 'r3', 'r4'].map((requestId) => ({
-      requestId,
-      experiment: 'il',
-      variant: 'interleaved',
-      items,
-    }));
-    const click = (requestId: string, postId: string, n: number) => ({
-      eventId: `${requestId}-${postId}-${n}`,
-      requestId,
-      postId,
-      type: 'click',
-    });
-    const outcomes = [
-      click('r1', 'a1', 1),
-      click('r1', 'a2', 1),
-      click('r2', 'b1', 1),
-      click('r3', 'a1', 1),
-      click('r3', 'b1', 1),
-      click('r3', 'b1', 1),
-    ];
-    const rows = await run(
-      'interleaving_wins.duckdb.sql',
-      writeJsonl(`${tmp.dir}/exposure.jsonl`, exposures),
-      writeJsonl(`${tmp.dir}/outcome.jsonl`, outcomes),
-    );
-    expect(rows).toEqual([
-      { experiment: 'il', winner: 'emb', requests: '1' },
-      { experiment: 'il', winner: 'pop', requests: '1' },
-      { experiment: 'il', winner: 'tie', requests: '1' },
-    ]);
     tmp.cleanup();
   });
 });

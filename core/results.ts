@@ -1,0 +1,536 @@
+import { readdirSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { BigQuery } from '@google-cloud/bigquery';
+import type { WarehouseConfig } from './config.js';
+import { BackendError, BadDataError } from './errors.js';
+import type { Experiment, ExperimentsFile } from './experiments.js';
+import {
+  ctr,
+  differencePValue,
+  interval,
+  relativeLift,
+  sampleRatioPValue,
+  signTestPValue,
+  SRM_THRESHOLD,
+  type UserSums,
+} from './stats.js';
+
+/**
+ * Online test results from the API's logs: per experiment and variant the users, exposures,
+ * clicked exposures and CTR with a per-user 95% interval, the lift against control with its
+ * interval and p-value, a sample-ratio check, and for interleaving the per-request preference
+ * with a sign test. The same two aggregates run on DuckDB over the local JSONL logs and on
+ * BigQuery over the typed log tables; the statistics are computed here from their sums.
+ * An exposure counts as clicked when a `click` outcome names its request and one of its items.
+ */
+export interface ResultsRange {
+  /** Inclusive UTC dates (YYYY-MM-DD); open when absent. */
+  from?: string;
+  to?: string;
+  experiment?: string;
+}
+
+export interface VariantRow extends UserSums {
+  experiment: string;
+  variant: string;
+}
+
+/** Requests of an interleaving experiment whose clicks favoured `winner` (a team, or "tie"). */
+export interface PreferenceRow {
+  experiment: string;
+  winner: string;
+  requests: number;
+}
+
+export interface LogCounts {
+  exposure: { rows: number; malformed: number };
+  outcome: { rows: number; malformed: number };
+}
+
+export interface ResultRows {
+  variants: VariantRow[];
+  preferences: PreferenceRow[];
+  counts: LogCounts;
+}
+
+export interface ResultsSource {
+  read(range: ResultsRange): Promise<ResultRows>;
+  close(): Promise<void>;
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** [start, end) of the range as timestamps; bad or inverted dates are an error naming them. */
+export function rangeBounds(range: ResultsRange): { start: string; end: string } {
+  const day = (value: string, option: string) => {
+    const t = DATE.test(value) ? Date.parse(`${value}T00:00:00Z`) : NaN;
+    if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== value)
+      throw new BadDataError(
+        `${option} ${JSON.stringify(value)} is not a date: use YYYY-MM-DD (UTC).`,
+      );
+    return t;
+  };
+  const start = range.from ? day(range.from, '--from') : Date.UTC(1970, 0, 1);
+  const end = range.to ? day(range.to, '--to') + 86_400_000 : Date.UTC(9999, 0, 1);
+  if (end <= start)
+    throw new BadDataError(`--from ${range.from} is after --to ${range.to}: swap them.`);
+  return { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+}
+
+// The two aggregates, per dialect. Exposures are de-duplicated by requestId and outcomes by
+// eventId; outcomes count up to a day after the range (a click comes after its exposure).
+const DUCKDB_VARIANTS = `
+WITH exposures AS (
+  SELECT requestId, experiment, variant, userId, items FROM exposure_log
+  WHERE experiment IS NOT NULL AND variant IS NOT NULL AND ts >= $start::TIMESTAMPTZ AND ts < $end::TIMESTAMPTZ
+    AND ($experiment IS NULL OR experiment = $experiment)
+),
+shown AS (SELECT requestId, unnest(items).postId AS postId FROM exposures),
+clicks AS (
+  SELECT DISTINCT eventId, requestId, postId FROM outcome_log
+  WHERE type = 'click' AND ts >= $start::TIMESTAMPTZ AND ts < $end::TIMESTAMPTZ + INTERVAL 1 DAY
+),
+clicked AS (SELECT DISTINCT c.requestId FROM clicks c JOIN shown s USING (requestId, postId)),
+per_user AS (
+  SELECT e.experiment, e.variant, e.userId, count(*) AS x, count(k.requestId) AS y
+  FROM exposures e LEFT JOIN clicked k USING (requestId) GROUP BY ALL
+)
+SELECT experiment, variant, count(*) AS users, sum(x) AS exposures, sum(y) AS clicks,
+       sum(x * x) AS sumX2, sum(y * y) AS sumY2, sum(x * y) AS sumXY
+FROM per_user GROUP BY ALL ORDER BY ALL`;
+
+const DUCKDB_PREFERENCES = `
+WITH shown AS (
+  SELECT requestId, experiment, item.postId AS postId, item.team AS team
+  FROM (SELECT requestId, experiment, unnest(items) AS item FROM exposure_log
+        WHERE variant = 'interleaved' AND ts >= $start::TIMESTAMPTZ AND ts < $end::TIMESTAMPTZ
+          AND ($experiment IS NULL OR experiment = $experiment))
+),
+clicks AS (
+  SELECT DISTINCT eventId, requestId, postId FROM outcome_log
+  WHERE type = 'click' AND ts >= $start::TIMESTAMPTZ AND ts < $end::TIMESTAMPTZ + INTERVAL 1 DAY
+),
+credited AS (
+  SELECT s.requestId, s.experiment, s.team, count(*) AS clicks
+  FROM clicks c JOIN shown s USING (requestId, postId) GROUP BY ALL
+),
+per_request AS (
+  SELECT requestId, experiment, max_by(team, clicks) AS leader, max(clicks) AS top,
+         min(clicks) AS low, count(*) AS teams
+  FROM credited GROUP BY ALL
+)
+SELECT experiment, CASE WHEN teams = 2 AND top = low THEN 'tie' ELSE leader END AS winner,
+       count(*) AS requests
+FROM per_request GROUP BY ALL ORDER BY ALL`;
+
+const bigQueryVariants = (table: (name: string) => string) => `
+WITH exposures AS (
+  SELECT requestId, experiment, variant, userId, items FROM ${table('exposure_log')}
+  WHERE experiment IS NOT NULL AND variant IS NOT NULL AND requestId IS NOT NULL
+    AND userId IS NOT NULL AND ts >= @start AND ts < @end
+    AND (@experiment IS NULL OR experiment = @experiment)
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY requestId) = 1
+),
+shown AS (SELECT e.requestId, item.postId FROM exposures AS e, UNNEST(e.items) AS item),
+clicks AS (
+  SELECT DISTINCT eventId, requestId, postId FROM ${table('outcome_log')}
+  WHERE type = 'click' AND ts >= @start AND ts < TIMESTAMP_ADD(@end, INTERVAL 1 DAY)
+),
+clicked AS (SELECT DISTINCT c.requestId FROM clicks c JOIN shown s USING (requestId, postId)),
+per_user AS (
+  SELECT e.experiment, e.variant, e.userId, COUNT(*) AS x, COUNT(k.requestId) AS y
+  FROM exposures e LEFT JOIN clicked k USING (requestId) GROUP BY 1, 2, 3
+)
+SELECT experiment, variant, COUNT(*) AS users, SUM(x) AS exposures, SUM(y) AS clicks,
+       SUM(x * x) AS sumX2, SUM(y * y) AS sumY2, SUM(x * y) AS sumXY
+FROM per_user GROUP BY 1, 2 ORDER BY 1, 2`;
+
+const bigQueryPreferences = (table: (name: string) => string) => `
+WITH shown AS (
+  SELECT e.requestId, e.experiment, item.postId, item.team
+  FROM ${table('exposure_log')} AS e, UNNEST(e.items) AS item
+  WHERE e.variant = 'interleaved' AND e.ts >= @start AND e.ts < @end
+    AND (@experiment IS NULL OR e.experiment = @experiment)
+),
+clicks AS (
+  SELECT DISTINCT eventId, requestId, postId FROM ${table('outcome_log')}
+  WHERE type = 'click' AND ts >= @start AND ts < TIMESTAMP_ADD(@end, INTERVAL 1 DAY)
+),
+credited AS (
+  SELECT s.requestId, s.experiment, s.team, COUNT(*) AS clicks
+  FROM clicks c JOIN shown s USING (requestId, postId) GROUP BY 1, 2, 3
+),
+per_request AS (
+  SELECT requestId, experiment, ARRAY_AGG(team ORDER BY clicks DESC LIMIT 1)[OFFSET(0)] AS leader,
+         MAX(clicks) AS top, MIN(clicks) AS low, COUNT(*) AS teams
+  FROM credited GROUP BY 1, 2
+)
+SELECT experiment, IF(teams = 2 AND top = low, 'tie', leader) AS winner, COUNT(*) AS requests
+FROM per_request GROUP BY 1, 2 ORDER BY 1, 2`;
+
+const bigQueryCounts = (table: (name: string) => string) => `
+SELECT 'exposure' AS log, COUNT(*) AS rows,
+       COUNTIF(requestId IS NULL OR userId IS NULL OR tenantId IS NULL) AS malformed
+FROM ${table('exposure_log')} WHERE ts >= @start AND ts < @end
+UNION ALL
+SELECT 'outcome' AS log, COUNT(*) AS rows,
+       COUNTIF(requestId IS NULL OR postId IS NULL OR type IS NULL) AS malformed
+FROM ${table('outcome_log')} WHERE ts >= @start AND ts < TIMESTAMP_ADD(@end, INTERVAL 1 DAY)`;
+
+const num = (v: unknown) => Number(v ?? 0);
+
+function toVariantRow(r: Record<string, unknown>): VariantRow {
+  return {
+    experiment: String(r.experiment),
+    variant: String(r.variant),
+    users: num(r.users),
+    exposures: num(r.exposures),
+    clicks: num(r.clicks),
+    sumX2: num(r.sumX2),
+    sumY2: num(r.sumY2),
+    sumXY: num(r.sumXY),
+  };
+}
+
+function toPreferenceRow(r: Record<string, unknown>): PreferenceRow {
+  return {
+    experiment: String(r.experiment),
+    winner: String(r.winner),
+    requests: num(r.requests),
+  };
+}
+
+function logFiles(dir: string, log: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.startsWith(`${log}-`) && f.endsWith('.jsonl'));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The local logs ({logsDir}/exposure-DATE.jsonl, outcome-DATE.jsonl) read as text lines, so that
+ * one bad line (not JSON, a field of the wrong type, a requestId DuckDB would have typed as a
+ * UUID) is counted and skipped instead of failing the whole read.
+ */
+export class DuckDbLogResults implements ResultsSource {
+  constructor(private readonly logsDir: string) {}
+
+  async read(range: ResultsRange): Promise<ResultRows> {
+    const { start, end } = rangeBounds(range);
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    const run = async (sql: string, params: Record<string, string | null> = {}) =>
+      (await connection.runAndReadAll(sql, params)).getRowObjectsJson() as Record<
+        string,
+        unknown
+      >[];
+    try {
+      const lines = `SELECT try_cast(line AS JSON) AS j FROM (
+           SELECT unnest(string_split(content, chr(10))) AS line FROM read_text($glob)
+         ) WHERE trim(line) <> ''`;
+      // `log` and `columns` are constants of this file; the folder is a parameter.
+      const load = async (log: 'exposure' | 'outcome', columns: string) => {
+        const files = logFiles(this.logsDir, log);
+        if (files.length === 0 && log === 'exposure')
+          throw new BadDataError(
+            `No exposure logs in ${this.logsDir} (exposure-DATE.jsonl): is the API writing there (api.logSink: file, api.logsDir)?`,
+          );
+        try {
+          await run(
+            `CREATE TEMP TABLE ${log}_lines AS SELECT ${columns} FROM (${files.length > 0 ? lines : 'SELECT NULL::JSON AS j WHERE false'})`,
+            files.length > 0 ? { glob: `${this.logsDir}/${log}-*.jsonl` } : {},
+          );
+        } catch (error) {
+          throw new BackendError(`Reading the ${log} logs failed: ${(error as Error).message}`);
+        }
+        await run(
+          `CREATE TEMP TABLE ${log}_log AS SELECT * EXCLUDE (valid) FROM ${log}_lines WHERE valid
+           QUALIFY row_number() OVER (PARTITION BY ${log === 'exposure' ? 'requestId' : 'eventId'}) = 1`,
+        );
+      };
+      await load(
+        'exposure',
+        `j->>'requestId' AS requestId, j->>'tenantId' AS tenantId, j->>'userId' AS userId,
+         try_cast(j->>'ts' AS TIMESTAMPTZ) AS ts, j->>'experiment' AS experiment,
+         j->>'variant' AS variant,
+         try(from_json(j->'items', '[{"postId":"VARCHAR","team":"VARCHAR"}]')) AS items,
+         (requestId IS NOT NULL AND tenantId IS NOT NULL AND userId IS NOT NULL
+          AND ts IS NOT NULL AND items IS NOT NULL) AS valid`,
+      );
+      await load(
+        'outcome',
+        `j->>'eventId' AS eventId, j->>'requestId' AS requestId, j->>'postId' AS postId,
+         j->>'type' AS type, try_cast(j->>'ts' AS TIMESTAMPTZ) AS ts,
+         (eventId IS NOT NULL AND requestId IS NOT NULL AND postId IS NOT NULL
+          AND type IS NOT NULL AND ts IS NOT NULL) AS valid`,
+      );
+      const params = { start, end, experiment: range.experiment ?? null };
+      // Malformed lines have no trustworthy date: all of them count, with the rows in range.
+      const count = async (log: string, lateDays: number) =>
+        (
+          await run(
+            `SELECT count(*) AS rows, count(*) FILTER (WHERE NOT valid) AS malformed
+             FROM ${log}_lines
+             WHERE NOT valid OR (ts >= $start::TIMESTAMPTZ AND ts < $end::TIMESTAMPTZ + to_days(${lateDays}))`,
+            { start, end },
+          )
+        ).map((r) => ({ rows: num(r.rows), malformed: num(r.malformed) }))[0]!;
+      return {
+        variants: (await run(DUCKDB_VARIANTS, params)).map(toVariantRow),
+        preferences: (await run(DUCKDB_PREFERENCES, params)).map(toPreferenceRow),
+        counts: {
+          exposure: await count('exposure', 0),
+          outcome: await count('outcome', 1),
+        },
+      };
+    } finally {
+      connection.closeSync();
+      db.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The typed, day-partitioned log tables that infra/sql/load-logs.sql fills hourly. */
+export class BigQueryLogResults implements ResultsSource {
+  private readonly client: BigQuery;
+
+  constructor(
+    private readonly options: {
+      projectId: string;
+      dataset: string;
+      location: string;
+      apiEndpoint?: string;
+    },
+  ) {
+    this.client = new BigQuery({
+      projectId: options.projectId,
+      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+    });
+  }
+
+  private readonly table = (name: string) =>
+    `\`${this.options.projectId}.${this.options.dataset}.${name}\``;
+
+  private async query(
+    sql: string,
+    params: Record<string, unknown>,
+    types: Record<string, string>,
+  ): Promise<Record<string, unknown>[]> {
+    try {
+      const [rows] = await this.client.query({
+        query: sql,
+        params,
+        types,
+        location: this.options.location,
+        useLegacySql: false,
+      });
+      return rows as Record<string, unknown>[];
+    } catch (error) {
+      throw new BackendError(`BigQuery results query failed: ${(error as Error).message}`);
+    }
+  }
+
+  async read(range: ResultsRange): Promise<ResultRows> {
+    const { start, end } = rangeBounds(range);
+    const params = {
+      start: BigQuery.timestamp(start),
+      end: BigQuery.timestamp(end),
+      experiment: range.experiment ?? null,
+    };
+    const types = { start: 'TIMESTAMP', end: 'TIMESTAMP', experiment: 'STRING' };
+    const [variants, preferences, counts] = await Promise.all([
+      this.query(bigQueryVariants(this.table), params, types),
+      this.query(bigQueryPreferences(this.table), params, types),
+      this.query(
+        bigQueryCounts(this.table),
+        { start: params.start, end: params.end },
+        { start: 'TIMESTAMP', end: 'TIMESTAMP' },
+      ),
+    ]);
+    const count = (log: string) => {
+      const row = counts.find((r) => r.log === log);
+      return { rows: num(row?.rows), malformed: num(row?.malformed) };
+    };
+    return {
+      variants: variants.map(toVariantRow),
+      preferences: preferences.map(toPreferenceRow),
+      counts: { exposure: count('exposure'), outcome: count('outcome') },
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Where the logs of this deployment are: local JSONL files, or BigQuery's log tables. */
+export function openResultsSource(warehouse: WarehouseConfig, logsDir: string): ResultsSource {
+  return warehouse.kind === 'bigquery'
+    ? new BigQueryLogResults(warehouse)
+    : new DuckDbLogResults(logsDir);
+}
+
+export interface VariantResult {
+  variant: string;
+  users: number;
+  exposures: number;
+  clicks: number;
+  ctr: number;
+  ctrInterval: [number, number];
+  /** Against control; absent for control itself. */
+  lift?: { value: number; interval: [number, number]; pValue: number };
+}
+
+export interface ExperimentResult {
+  experiment: string;
+  type: 'ab' | 'interleaving';
+  control: string | null;
+  variants: VariantResult[];
+  srm: { pValue: number; expectedShares: Record<string, number>; mismatch: boolean } | null;
+  interleaving?: {
+    /** Requests whose clicks favoured the first variant (wins), the second (losses), or neither. */
+    teams: [string, string];
+    wins: number;
+    losses: number;
+    ties: number;
+    pValue: number;
+  };
+}
+
+export interface ResultsReport {
+  range: { from: string | null; to: string | null };
+  experiments: ExperimentResult[];
+  skipped: LogCounts;
+}
+
+/** The variant others are compared with: "control" if there is one, else the first declared. */
+function controlOf(declared: Experiment | undefined, seen: string[]): string | null {
+  const names = declared ? declared.variants.map((v) => v.name) : [...seen].sort();
+  const candidates = names.filter((n) => seen.includes(n));
+  return candidates.includes('control') ? 'control' : (candidates[0] ?? null);
+}
+
+/** Shares the assignment should give each variant (the holdout first), or null when unknown. */
+function expectedShares(declared: Experiment | undefined): Record<string, number> | null {
+  if (!declared) return null;
+  if (declared.type === 'interleaving')
+    return declared.holdout > 0
+      ? { holdout: declared.holdout, interleaved: 1 - declared.holdout }
+      : null;
+  const total = declared.variants.reduce((a, v) => a + v.weight, 0);
+  const shares: Record<string, number> = {};
+  if (declared.holdout > 0) shares.holdout = declared.holdout;
+  for (const v of declared.variants)
+    if (v.weight > 0) shares[v.name] = ((1 - declared.holdout) * v.weight) / total;
+  return shares;
+}
+
+function experimentResult(
+  experiment: string,
+  rows: VariantRow[],
+  preferences: PreferenceRow[],
+  declared: Experiment | undefined,
+): ExperimentResult {
+  const interleaved = declared
+    ? declared.type === 'interleaving'
+    : rows.some((r) => r.variant === 'interleaved');
+  const control = interleaved
+    ? null
+    : controlOf(
+        declared,
+        rows.map((r) => r.variant),
+      );
+  const controlRow = rows.find((r) => r.variant === control);
+  const controlCtr = controlRow ? ctr(controlRow) : undefined;
+  const variants = rows.map((r): VariantResult => {
+    const estimate = ctr(r);
+    const result: VariantResult = {
+      variant: r.variant,
+      users: r.users,
+      exposures: r.exposures,
+      clicks: r.clicks,
+      ctr: estimate.value,
+      ctrInterval: interval(estimate),
+    };
+    if (controlCtr && r.variant !== control && r.variant !== 'holdout') {
+      const lift = relativeLift(estimate, controlCtr);
+      result.lift = {
+        value: lift.value,
+        interval: interval(lift),
+        pValue: differencePValue(estimate, controlCtr),
+      };
+    }
+    return result;
+  });
+  const shares = expectedShares(declared);
+  let srm: ExperimentResult['srm'] = null;
+  if (shares) {
+    const names = Object.keys(shares);
+    const observed = names.map((n) => rows.find((r) => r.variant === n)?.users ?? 0);
+    const pValue = sampleRatioPValue(
+      observed,
+      names.map((n) => shares[n]!),
+    );
+    srm = { pValue, expectedShares: shares, mismatch: pValue < SRM_THRESHOLD };
+  }
+  const result: ExperimentResult = {
+    experiment,
+    type: interleaved ? 'interleaving' : 'ab',
+    control,
+    variants,
+    srm,
+  };
+  if (interleaved) {
+    const mine = preferences.filter((p) => p.experiment === experiment);
+    const teams = (
+      declared
+        ? declared.variants.map((v) => v.name)
+        : [...new Set(mine.map((p) => p.winner).filter((w) => w !== 'tie'))].sort()
+    ) as string[];
+    const [a = 'a', b = 'b'] = teams;
+    const of = (w: string) => mine.find((p) => p.winner === w)?.requests ?? 0;
+    const wins = of(a);
+    const losses = of(b);
+    result.interleaving = {
+      teams: [a, b],
+      wins,
+      losses,
+      ties: of('tie'),
+      pValue: signTestPValue(wins, losses),
+    };
+  }
+  return result;
+}
+
+/**
+ * The report over what the source read. An experiment asked for by id that has no exposures in
+ * the range is an error that lists the ones that have; so are logs with no experiment exposures.
+ */
+export function buildReport(
+  rows: ResultRows,
+  range: ResultsRange,
+  file: ExperimentsFile,
+): ResultsReport {
+  const ids = [...new Set(rows.variants.map((r) => r.experiment))].sort();
+  if (ids.length === 0) {
+    const where = `${range.from ?? 'the beginning'} to ${range.to ?? 'now'}`;
+    throw new BadDataError(
+      range.experiment
+        ? `No exposures of experiment "${range.experiment}" from ${where}. ${file.experiments.some((e) => e.id === range.experiment) ? 'It is declared: check its start and tenants, or widen --from/--to.' : `It is not in the experiments file either (declared: ${file.experiments.map((e) => e.id).join(', ') || 'none'}).`}`
+        : `No experiment exposures from ${where}: widen --from/--to, or check that an experiment is running (osusume validate).`,
+    );
+  }
+  return {
+    range: { from: range.from ?? null, to: range.to ?? null },
+    experiments: ids.map((id) =>
+      experimentResult(
+        id,
+        rows.variants.filter((r) => r.experiment === id),
+        rows.preferences,
+        file.experiments.find((e) => e.id === id),
+      ),
+    ),
+    skipped: rows.counts,
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Online test results in one command, from the API's logs (DuckDB over the local JSONL files, or
+ * BigQuery's log tables when the warehouse is BigQuery).
+ *   osusume results [--experiment ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
+ */
+import { loadConfig } from '../core/config.js';
+import { loadExperiments } from '../core/experiments.js';
+import {
+  buildReport,
+  openResultsSource,
+  rangeBounds,
+  type ExperimentResult,
+  type ResultsRange,
+  type ResultsReport,
+} from '../core/results.js';
+
+const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : '-');
+const signedPct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${pct(v)}` : '-');
+const pValue = (p: number) => (!Number.isFinite(p) ? '-' : p < 0.0001 ? '<0.0001' : p.toFixed(4));
+
+function formatExperiment(e: ExperimentResult): string[] {
+  const header = [
+    'variant',
+    'users',
+    'exposures',
+    'clicks',
+    'CTR',
+    '95% CI',
+    'lift',
+    '95% CI',
+    'p',
+  ];
+  const rows = e.variants.map((v) => [
+    v.variant + (v.variant === e.control ? ' (control)' : ''),
+    String(v.users),
+    String(v.exposures),
+    String(v.clicks),
+    pct(v.ctr),
+    `[${pct(v.ctrInterval[0])}, ${pct(v.ctrInterval[1])}]`,
+    v.lift ? signedPct(v.lift.value) : '',
+    v.lift ? `[${signedPct(v.lift.interval[0])}, ${signedPct(v.lift.interval[1])}]` : '',
+    v.lift ? pValue(v.lift.pValue) : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const lines = [`${e.experiment} (${e.type === 'ab' ? 'A/B' : 'interleaving'})`];
+  for (const cells of [header, ...rows])
+    lines.push(
+      '  ' +
+        cells
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+    );
+  if (e.srm) {
+    const shares = Object.entries(e.srm.expectedShares)
+      .map(([v, s]) => `${v} ${pct(s)}`)
+      .join(', ');
+    lines.push(
+      `  sample ratio: p = ${pValue(e.srm.pValue)} against ${shares}: ${e.srm.mismatch ? 'MISMATCH (p < 0.001): the split is broken; do not trust these results' : 'ok'}`,
+    );
+  } else {
+    lines.push('  sample ratio: not checked (the experiment is no longer in the experiments file)');
+  }
+  const il = e.interleaving;
+  if (il) {
+    const decided = il.wins + il.losses + il.ties;
+    lines.push(
+      `  preference (requests with clicks: ${decided}): ${il.teams[0]} ${il.wins} wins, ${il.teams[1]} ${il.losses} wins, ${il.ties} ties; sign test p = ${pValue(il.pValue)}`,
+    );
+  }
+  return lines;
+}
+
+export function formatReport(report: ResultsReport): string {
+  const { exposure, outcome } = report.skipped;
+  return [
+    `Results from ${report.range.from ?? 'the first log'} to ${report.range.to ?? 'the last log'} (UTC; CTR = clicked exposures / exposures, intervals per user)`,
+    '',
+    ...report.experiments.flatMap((e) => [...formatExperiment(e), '']),
+    `malformed log rows skipped: ${exposure.malformed} of ${exposure.rows} exposure, ${outcome.malformed} of ${outcome.rows} outcome`,
+  ].join('\n');
+}
+
+export interface ResultsCommandOptions extends ResultsRange {
+  json?: boolean;
+}
+
+export async function resultsCommand(options: ResultsCommandOptions): Promise<void> {
+  const range: ResultsRange = {
+    from: options.from,
+    to: options.to,
+    experiment: options.experiment,
+  };
+  rangeBounds(range);
+  const config = loadConfig();
+  const file = loadExperiments(config.experimentsFile);
+  const source = openResultsSource(config.warehouse, config.api.logsDir);
+  try {
+    const report = buildReport(await source.read(range), range, file);
+    console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  } finally {
+    await source.close();
+  }
+}

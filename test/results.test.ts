@@ -1,0 +1,477 @@
+/**
+ * `osusume results`: the statistics against values computed independently (per user, from the
+ * generated truth, with textbook formulas), on generated logs with a known effect; DuckDB over
+ * real JSONL files with malformed lines; BigQuery against a local HTTP stand-in checking the
+ * exact calls.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assign, parseExperiments } from '../core/experiments.js';
+import { createRandom } from '../core/random.js';
+import {
+  BigQueryLogResults,
+  buildReport,
+  DuckDbLogResults,
+  rangeBounds,
+  type ResultsReport,
+} from '../core/results.js';
+import { chiSquarePValue, normalCdf, signTestPValue } from '../core/stats.js';
+import { formatReport } from '../scripts/results.js';
+import { tempDir } from './helpers/fixtures.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+const file = parseExperiments(
+  `experiments:
+  - id: footer-ab
+    surface: footer
+    holdout: 0.1
+    variants: [{ name: control, algorithm: popular, weight: 1 }, { name: treatment, algorithm: embedding, weight: 1 }]
+  - id: sidebar-il
+    surface: sidebar
+    type: interleaving
+    variants: [{ name: emb, algorithm: embedding }, { name: pop, algorithm: popular }]
+`,
+  'experiments.yaml',
+);
+const ab = file.experiments[0]!;
+
+/** Per-exposure click probability: control 10%, treatment 13% (a +30% lift), holdout 10%. */
+const BASE = { control: 0.1, treatment: 0.13, holdout: 0.1 } as Record<string, number>;
+
+interface Truth {
+  /** Per user: [exposures, clicked exposures], by variant. */
+  perUser: Map<string, [number, number][]>;
+}
+
+/**
+ * Logs of 6,000 users, each with 1-8 footer exposures and a personal click propensity (so a
+ * user's clicks are correlated), plus the bad rows a real log has.
+ */
+function writeLogs(dir: string, options: { dropTreatmentShare?: number } = {}): Truth {
+  mkdirSync(dir, { recursive: true });
+  const random = createRandom(42);
+  const exposures: string[] = [];
+  const outcomes: string[] = [];
+  const perUser = new Map<string, [number, number][]>();
+  for (let u = 0; u < 6000; u++) {
+    const userId = `user-${u}`;
+    const { variant } = assign(ab, 'fielded', userId);
+    if (variant === 'treatment' && random() < (options.dropTreatmentShare ?? 0)) continue;
+    const propensity = 0.4 + 1.2 * random();
+    const n = 1 + Math.floor(random() * 8);
+    let clicked = 0;
+    for (let i = 0; i < n; i++) {
+      const requestId = `${userId}-r${i}`;
+      const ts = new Date(Date.UTC(2026, 10, 10 + (i % 3), 12)).toISOString();
+      exposures.push(
+        JSON.stringify({
+          requestId,
+          tenantId: 'acme',
+          surface: 'footer',
+          userId,
+          ts,
+          postId: 'p0',
+          experiment: 'footer-ab',
+          variant,
+          items: [
+            { postId: 'p1', rank: 1, score: 1 },
+            { postId: 'p2', rank: 2, score: 0.5 },
+          ],
+        }),
+      );
+      if (random() < BASE[variant]! * propensity) {
+        clicked += 1;
+        const click = { eventId: `${requestId}-c`, requestId, postId: 'p1', type: 'click', ts };
+        outcomes.push(JSON.stringify(click));
+        // A re-sent event and a second click on the same exposure: still one clicked exposure.
+        if (i === 0) outcomes.push(JSON.stringify(click));
+        if (i === 1)
+          outcomes.push(JSON.stringify({ ...click, eventId: `${requestId}-c2`, postId: 'p2' }));
+      } else if (i === 2) {
+        outcomes.push(
+          JSON.stringify({ eventId: `${requestId}-v`, requestId, postId: 'p1', type: 'view', ts }),
+        );
+      }
+    }
+    const list = perUser.get(variant) ?? [];
+    list.push([n, clicked]);
+    perUser.set(variant, list);
+  }
+  // Bad rows: not JSON, a truncated line, items that are not a list, an outcome without an
+  // eventId, a click on a post the exposure did not show, and a requestId that is not a UUID
+  // (valid: the API accepts any id).
+  exposures.push(
+    'not json',
+    '{"requestId":"x","userId":',
+    '{"requestId":"y","tenantId":"acme","userId":"u","ts":"2026-11-10T00:00:00Z","items":"p1"}',
+  );
+  outcomes.push(
+    '{"requestId":"user-1-r0","postId":"p1","type":"click","ts":"2026-11-10T12:00:00Z"}',
+    JSON.stringify({
+      eventId: 'stray',
+      requestId: 'user-1-r0',
+      postId: 'not-shown',
+      type: 'click',
+      ts: '2026-11-10T12:00:00Z',
+    }),
+    JSON.stringify({
+      eventId: 'not-a-uuid',
+      requestId: '😀 not a uuid',
+      postId: 'p1',
+      type: 'click',
+      ts: '2026-11-10T12:00:00Z',
+    }),
+  );
+  writeFileSync(path.join(dir, 'exposure-2026-11-10.jsonl'), exposures.join('\n') + '\n');
+  writeFileSync(path.join(dir, 'outcome-2026-11-10.jsonl'), outcomes.join('\n') + '\n');
+  return { perUser };
+}
+
+/** The textbook computation, from per-user values (two-pass means and covariances). */
+function independent(users: [number, number][]) {
+  const n = users.length;
+  const mx = users.reduce((a, [x]) => a + x, 0) / n;
+  const my = users.reduce((a, [, y]) => a + y, 0) / n;
+  let vx = 0;
+  let vy = 0;
+  let c = 0;
+  for (const [x, y] of users) {
+    vx += (x - mx) ** 2;
+    vy += (y - my) ** 2;
+    c += (x - mx) * (y - my);
+  }
+  vx /= n - 1;
+  vy /= n - 1;
+  c /= n - 1;
+  const r = my / mx;
+  // Var(ȳ/x̄) ≈ (σy² - 2rσxy + r²σx²) / (n x̄²)
+  const variance = (vy - 2 * r * c + r * r * vx) / (n * mx * mx);
+  return {
+    users: n,
+    exposures: users.reduce((a, [x]) => a + x, 0),
+    clicks: users.reduce((a, [, y]) => a + y, 0),
+    r,
+    variance,
+  };
+}
+
+/** Φ by Simpson integration of the density: independent of the erfc approximation. */
+function phi(z: number): number {
+  const steps = 20_000;
+  const h = z / steps;
+  const f = (t: number) => Math.exp((-t * t) / 2) / Math.sqrt(2 * Math.PI);
+  let s = f(0) + f(z);
+  for (let i = 1; i < steps; i++) s += (i % 2 ? 4 : 2) * f(i * h);
+  return 0.5 + (s * h) / 3;
+}
+
+describe('statistics', () => {
+  it('match reference values from tables', () => {
+    expect(normalCdf(1.959963984540054)).toBeCloseTo(0.975, 6);
+    expect(normalCdf(-1)).toBeCloseTo(0.158655254, 6);
+    expect(chiSquarePValue(3.841458820694124, 1)).toBeCloseTo(0.05, 6);
+    expect(chiSquarePValue(5.991464547107979, 2)).toBeCloseTo(0.05, 6);
+    expect(chiSquarePValue(100, 3)).toBeLessThan(1e-20);
+    expect(signTestPValue(1, 9)).toBeCloseTo(22 / 1024, 12);
+    expect(signTestPValue(9, 1)).toBeCloseTo(22 / 1024, 12);
+    expect(signTestPValue(5, 5)).toBe(1);
+    expect(signTestPValue(0, 0)).toBe(1);
+    expect(signTestPValue(5_000, 5_300)).toBeCloseTo(
+      2 * phi((4_999.5 - 5_150) / Math.sqrt(10_300 / 4)),
+      3,
+    );
+  });
+});
+
+describe('results from local JSONL logs (DuckDB)', () => {
+  let truth: Truth;
+  let report: ResultsReport;
+  const dir = path.join(tmp.dir, 'logs');
+
+  beforeAll(async () => {
+    truth = writeLogs(dir);
+    const range = { from: '2026-11-10', to: '2026-11-12' };
+    report = buildReport(await new DuckDbLogResults(dir).read(range), range, file);
+  });
+
+  it('counts users, exposures and clicked exposures per variant, and skips malformed rows', () => {
+    const e = report.experiments.find((x) => x.experiment === 'footer-ab')!;
+    for (const v of e.variants) {
+      const expected = independent(truth.perUser.get(v.variant)!);
+      expect({ users: v.users, exposures: v.exposures, clicks: v.clicks }).toEqual({
+        users: expected.users,
+        exposures: expected.exposures,
+        clicks: expected.clicks,
+      });
+    }
+    expect(report.skipped.exposure.malformed).toBe(3);
+    expect(report.skipped.outcome.malformed).toBe(1);
+  });
+
+  it('gives CTR with a per-user 95% interval, lift with interval and p-value, as computed independently', () => {
+    const e = report.experiments.find((x) => x.experiment === 'footer-ab')!;
+    expect(e.control).toBe('control');
+    const c = independent(truth.perUser.get('control')!);
+    const t = independent(truth.perUser.get('treatment')!);
+    const treatment = e.variants.find((v) => v.variant === 'treatment')!;
+    expect(treatment.ctr).toBeCloseTo(t.r, 12);
+    const half = 1.959963984540054 * Math.sqrt(t.variance);
+    expect(treatment.ctrInterval[0]).toBeCloseTo(t.r - half, 10);
+    expect(treatment.ctrInterval[1]).toBeCloseTo(t.r + half, 10);
+    const lift = t.r / c.r - 1;
+    const liftSd = Math.sqrt(t.variance / c.r ** 2 + (t.r ** 2 * c.variance) / c.r ** 4);
+    expect(treatment.lift!.value).toBeCloseTo(lift, 10);
+    expect(treatment.lift!.interval[0]).toBeCloseTo(lift - 1.959963984540054 * liftSd, 8);
+    const z = (t.r - c.r) / Math.sqrt(t.variance + c.variance);
+    expect(treatment.lift!.pValue).toBeCloseTo(2 * (1 - phi(Math.abs(z))), 6);
+    // The known effect: +30%, inside the interval; significant at this size.
+    expect(treatment.lift!.interval[0]).toBeLessThan(0.3);
+    expect(treatment.lift!.interval[1]).toBeGreaterThan(0.3);
+    expect(treatment.lift!.pValue).toBeLessThan(0.01);
+    // The holdout is reported, not compared.
+    expect(e.variants.find((v) => v.variant === 'holdout')?.lift).toBeUndefined();
+  });
+
+  it('passes the sample-ratio check on a sound split and flags a broken one', async () => {
+    const sound = report.experiments.find((x) => x.experiment === 'footer-ab')!.srm!;
+    expect(sound.expectedShares).toEqual({ holdout: 0.1, control: 0.45, treatment: 0.45 });
+    expect(sound.mismatch).toBe(false);
+    const users = ['holdout', 'control', 'treatment'].map((v) => truth.perUser.get(v)!.length);
+    const total = users.reduce((a, b) => a + b, 0);
+    const chi2 = users.reduce(
+      (a, o, i) => a + (o - total * [0.1, 0.45, 0.45][i]!) ** 2 / (total * [0.1, 0.45, 0.45][i]!),
+      0,
+    );
+    expect(sound.pValue).toBeCloseTo(chiSquarePValue(chi2, 2), 12);
+    // Two degrees of freedom: P(χ² > x) = exp(-x/2) exactly.
+    expect(sound.pValue).toBeCloseTo(Math.exp(-chi2 / 2), 10);
+
+    const brokenDir = path.join(tmp.dir, 'broken');
+    writeLogs(brokenDir, { dropTreatmentShare: 0.15 });
+    const broken = buildReport(await new DuckDbLogResults(brokenDir).read({}), {}, file);
+    expect(broken.experiments.find((x) => x.experiment === 'footer-ab')!.srm!.mismatch).toBe(true);
+    expect(formatReport(broken)).toMatch(/sample ratio: p = .* MISMATCH/);
+  });
+
+  it('counts interleaving preferences per request, with ties, and a sign test', async () => {
+    const ilDir = path.join(tmp.dir, 'il');
+    mkdirSync(ilDir);
+    const items = [
+      { postId: 'a1', team: 'emb' },
+      { postId: 'b1', team: 'pop' },
+      { postId: 'a2', team: 'emb' },
+    ];
+    const ts = '2026-11-10T00:00:00Z';
+    const exposures = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map((requestId, i) => ({
+      requestId,
+      tenantId: 't',
+      userId: `u${i}`,
+      ts,
+      experiment: 'sidebar-il',
+      variant: 'interleaved',
+      items,
+    }));
+    const click = (requestId: string, postId: string, n: number) => ({
+      eventId: `${requestId}-${postId}-${n}`,
+      requestId,
+      postId,
+      type: 'click',
+      ts,
+    });
+    const outcomes = [
+      click('r1', 'a1', 1),
+      click('r1', 'a2', 1),
+      click('r2', 'b1', 1),
+      click('r3', 'a1', 1),
+      click('r3', 'b1', 1),
+      click('r3', 'b1', 1), // re-sent: one click
+      click('r4', 'a2', 1),
+      click('r5', 'a1', 1),
+    ];
+    writeFileSync(
+      path.join(ilDir, 'exposure-2026-11-10.jsonl'),
+      exposures.map((e) => JSON.stringify(e)).join('\n'),
+    );
+    writeFileSync(
+      path.join(ilDir, 'outcome-2026-11-10.jsonl'),
+      outcomes.map((e) => JSON.stringify(e)).join('\n'),
+    );
+    const r = buildReport(await new DuckDbLogResults(ilDir).read({}), {}, file);
+    expect(r.experiments[0]!.interleaving).toEqual({
+      teams: ['emb', 'pop'],
+      wins: 3,
+      losses: 1,
+      ties: 1,
+      pValue: signTestPValue(3, 1),
+    });
+    expect(r.experiments[0]!.variants[0]).toMatchObject({
+      variant: 'interleaved',
+      users: 6,
+      exposures: 6,
+      clicks: 5,
+    });
+    expect(formatReport(r)).toContain('emb 3 wins, pop 1 wins, 1 ties; sign test p = 0.6250');
+  });
+
+  it('rejects bad dates, unknown experiments and missing logs with what to do', async () => {
+    expect(() => rangeBounds({ from: '2026-13-01' })).toThrow(
+      /--from "2026-13-01" is not a date: use YYYY-MM-DD/,
+    );
+    expect(() => rangeBounds({ from: '2026-11-12', to: '2026-11-10' })).toThrow(/is after --to/);
+    const source = new DuckDbLogResults(dir);
+    await expect(
+      source
+        .read({ experiment: 'nope' })
+        .then((rows) => buildReport(rows, { experiment: 'nope' }, file)),
+    ).rejects.toThrow(
+      /No exposures of experiment "nope".*not in the experiments file either \(declared: footer-ab, sidebar-il\)/,
+    );
+    await expect(
+      source
+        .read({ from: '2020-01-01', to: '2020-01-02' })
+        .then((rows) => buildReport(rows, {}, file)),
+    ).rejects.toThrow(/No experiment exposures from the beginning to now|No experiment exposures/);
+    await expect(new DuckDbLogResults(path.join(tmp.dir, 'none')).read({})).rejects.toThrow(
+      /No exposure logs in .*none.*api.logsDir/,
+    );
+  });
+});
+
+describe('results from BigQuery log tables (local HTTP stand-in)', () => {
+  const requests: { url: string; body: Record<string, unknown> }[] = [];
+  const TEXT = new Set(['experiment', 'variant', 'winner', 'log']);
+  let server: Server;
+  let endpoint: string;
+
+  const readBody = async (req: IncomingMessage) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  };
+
+  beforeAll(async () => {
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    server = createServer(async (req, res) => {
+      const body = await readBody(req);
+      requests.push({ url: req.url!, body });
+      const query = String(body.query ?? '');
+      let fields: string[];
+      let rows: string[][];
+      if (query.includes('sumXY')) {
+        fields = [
+          'experiment',
+          'variant',
+          'users',
+          'exposures',
+          'clicks',
+          'sumX2',
+          'sumY2',
+          'sumXY',
+        ];
+        rows = [
+          ['footer-ab', 'control', '1000', '3000', '300', '12000', '400', '1500'],
+          ['footer-ab', 'holdout', '220', '660', '66', '2640', '88', '330'],
+          ['footer-ab', 'treatment', '1000', '3000', '390', '12000', '520', '1900'],
+        ];
+      } else if (query.includes('winner')) {
+        fields = ['experiment', 'winner', 'requests'];
+        rows = [];
+      } else {
+        fields = ['log', 'rows', 'malformed'];
+        rows = [
+          ['exposure', '6660', '2'],
+          ['outcome', '800', '0'],
+        ];
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({
+          kind: 'bigquery#queryResponse',
+          jobReference: {
+            projectId: 'proj',
+            jobId: `job${requests.length}`,
+            location: 'asia-northeast1',
+          },
+          jobComplete: true,
+          totalRows: String(rows.length),
+          schema: {
+            fields: fields.map((name) => ({ name, type: TEXT.has(name) ? 'STRING' : 'INTEGER' })),
+          },
+          rows: rows.map((r) => ({ f: r.map((v) => ({ v })) })),
+        }),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => server.close());
+
+  it('runs the same aggregates on the log tables with named parameters, and reports from their sums', async () => {
+    const source = new BigQueryLogResults({
+      projectId: 'proj',
+      dataset: 'osusume_prod',
+      location: 'asia-northeast1',
+      apiEndpoint: endpoint,
+    });
+    const range = { from: '2026-11-01', to: '2026-11-30', experiment: "footer-ab' OR 1=1 --" };
+    const rows = await source.read(range);
+    const queries = requests.filter(
+      (r) => r.url.split('?')[0] === '/bigquery/v2/projects/proj/queries',
+    );
+    expect(queries).toHaveLength(3);
+    for (const q of queries) {
+      expect(q.body).toMatchObject({
+        useLegacySql: false,
+        location: 'asia-northeast1',
+        parameterMode: 'named',
+      });
+      const sql = String(q.body.query);
+      expect(sql).toContain('`proj.osusume_prod.exposure_log`');
+      expect(sql).toContain('`proj.osusume_prod.outcome_log`');
+      expect(sql).not.toContain('footer-ab');
+      expect(sql).not.toContain('2026-11');
+    }
+    const params = (q: { body: Record<string, unknown> }) => q.body.queryParameters;
+    const timestamps = [
+      {
+        name: 'start',
+        parameterType: { type: 'TIMESTAMP' },
+        parameterValue: { value: '2026-11-01T00:00:00.000Z' },
+      },
+      {
+        name: 'end',
+        parameterType: { type: 'TIMESTAMP' },
+        parameterValue: { value: '2026-12-01T00:00:00.000Z' },
+      },
+    ];
+    const experiment = {
+      name: 'experiment',
+      parameterType: { type: 'STRING' },
+      parameterValue: { value: range.experiment },
+    };
+    const variants = queries.find((q) => String(q.body.query).includes('sumXY'))!;
+    expect(params(variants)).toEqual([...timestamps, experiment]);
+    expect(String(variants.body.query)).toMatch(/UNNEST\(e\.items\) AS item/);
+    expect(params(queries.find((q) => String(q.body.query).includes('winner'))!)).toEqual([
+      ...timestamps,
+      experiment,
+    ]);
+    expect(params(queries.find((q) => String(q.body.query).includes('malformed'))!)).toEqual(
+      timestamps,
+    );
+
+    const report = buildReport(rows, range, file);
+    const treatment = report.experiments[0]!.variants.find((v) => v.variant === 'treatment')!;
+    expect(treatment).toMatchObject({ users: 1000, exposures: 3000, clicks: 390, ctr: 0.13 });
+    expect(treatment.lift!.value).toBeCloseTo(0.3, 12);
+    expect(report.skipped).toEqual({
+      exposure: { rows: 6660, malformed: 2 },
+      outcome: { rows: 800, malformed: 0 },
+    });
+    expect(report.experiments[0]!.srm!.mismatch).toBe(false);
+  });
+});
