@@ -5,7 +5,7 @@
  * exact calls.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, parseExperiments } from '../core/experiments.js';
@@ -19,7 +19,7 @@ import {
 } from '../core/results.js';
 import { chiSquarePValue, normalCdf, signTestPValue } from '../core/stats.js';
 import { formatReport } from '../scripts/results.js';
-import { tempDir } from './helpers/fixtures.js';
+import { readJsonBody, tempDir } from './helpers/fixtures.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -347,16 +347,10 @@ describe('results from BigQuery log tables (local HTTP stand-in)', () => {
   let server: Server;
   let endpoint: string;
 
-  const readBody = async (req: IncomingMessage) => {
-    let text = '';
-    for await (const chunk of req) text += chunk;
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  };
-
   beforeAll(async () => {
     process.env.METADATA_SERVER_DETECTION = 'none';
     server = createServer(async (req, res) => {
-      const body = await readBody(req);
+      const body = await readJsonBody(req);
       requests.push({ url: req.url!, body });
       const query = String(body.query ?? '');
       let fields: string[];

@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BigQueryWarehouse } from '../core/warehouse/bigquery.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
-import { tempDir, writeJsonl } from './helpers/fixtures.js';
+import { readJsonBody, tempDir, writeJsonl } from './helpers/fixtures.js';
 import { writeFileSync } from 'node:fs';
 
 const tmp = tempDir();
@@ -119,16 +119,10 @@ describe('BigQuery warehouse against a local REST endpoint', () => {
   let server: Server;
   let endpoint: string;
 
-  const readBody = async (req: IncomingMessage) => {
-    let text = '';
-    for await (const chunk of req) text += chunk;
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  };
-
   beforeAll(async () => {
     process.env.METADATA_SERVER_DETECTION = 'none';
     server = createServer(async (req, res) => {
-      const body = await readBody(req);
+      const body = await readJsonBody(req);
       requests.push({ method: req.method!, url: req.url!, body });
       if (req.url!.includes('/insertAll')) {
         res.setHeader('content-type', 'application/json');
