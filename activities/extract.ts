@@ -27,6 +27,8 @@ export interface ExtractResult {
   skipped: Partial<Record<SkipReason, number>>;
   /** A few skipped rows, to say what was wrong without flooding logs. */
   skippedExamples: string[];
+  /** Every skipped row (JSON lines: postId, reason, detail), when any was skipped. */
+  skippedUri?: string;
   watermark?: string;
   incremental: boolean;
   /**
@@ -110,9 +112,13 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
 
   const skipped: Partial<Record<SkipReason, number>> = {};
   const skippedExamples: string[] = [];
-  const skip = (reason: SkipReason, detail: string) => {
+  // One entry per skipped row of this tenant's rows, which are in memory already.
+  const skippedRows: { postId: string; reason: SkipReason; detail: string }[] = [];
+  const skip = (reason: SkipReason, postId: string, detail: string) => {
     skipped[reason] = (skipped[reason] ?? 0) + 1;
-    if (skippedExamples.length < 5) skippedExamples.push(`${reason}: ${detail}`);
+    skippedRows.push({ postId, reason, detail });
+    if (skippedExamples.length < 5)
+      skippedExamples.push(`${reason}: post ${JSON.stringify(postId).slice(0, 80)}: ${detail}`);
   };
   const seen = new Set<string>();
   let deleted = 0;
@@ -122,16 +128,13 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
     const verdict = validatePostRow(row, ctx.config.pipeline);
     const postId = typeof row.postId === 'string' ? row.postId : '?';
     if (!verdict.ok) {
-      skip(verdict.reason, `post ${JSON.stringify(postId).slice(0, 80)}: ${verdict.detail}`);
+      skip(verdict.reason, postId, verdict.detail);
       continue;
     }
     const post = verdict.post;
     if (post.tenantId !== tenantId) continue;
     if (seen.has(post.postId))
-      skip(
-        'duplicate-id',
-        `post ${JSON.stringify(post.postId).slice(0, 80)} appears more than once; the latest row wins`,
-      );
+      skip('duplicate-id', post.postId, 'appears more than once; the latest row wins');
     seen.add(post.postId);
     if (!watermark || post.updatedAt > watermark) watermark = post.updatedAt;
     if (post.deleted) {
@@ -152,6 +155,11 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
   );
   const snapshotUri = runArtifact(ctx, input.runId, tenantId, 'snapshot.jsonl');
   await writeJsonLines(ctx.artifacts, snapshotUri, snapshot);
+  let skippedUri: string | undefined;
+  if (skippedRows.length > 0) {
+    skippedUri = runArtifact(ctx, input.runId, tenantId, 'skipped.jsonl');
+    await writeJsonLines(ctx.artifacts, skippedUri, skippedRows);
+  }
   return {
     snapshotUri,
     posts: snapshot.length,
@@ -159,6 +167,7 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
     deleted,
     skipped,
     skippedExamples,
+    skippedUri,
     watermark,
     incremental,
     ...listPlan(ctx, tenantId, snapshot.length),

@@ -3,6 +3,7 @@
  * -> activate, in process. A failing tenant is reported and does not stop the others.
  *   osusume batch [--tenant ID]... [--run-id ID] [--list]
  */
+import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { openContext, type StepContext } from '../activities/context.js';
 import { sendAlert } from '../activities/alert.js';
@@ -15,6 +16,7 @@ import {
   type BatchInput,
   type BatchReport,
 } from '../workflows/batch-flow.js';
+import { readJsonLines } from '../core/artifacts.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
@@ -43,7 +45,8 @@ export function defaultRunId(now = new Date()): string {
 interface Reporter {
   start(tenantId: string): void;
   update(tenantId: string, step: Step, done?: number, total?: number): void;
-  finish(tenantId: string, outcome: string): void;
+  /** `outcome` fits a bar ('done', 'FAILED at embed'); `detail` says more, for logs. */
+  finish(tenantId: string, outcome: string, detail?: string): void;
   stop(): void;
 }
 
@@ -59,33 +62,56 @@ function createReporter(tenantCount: number): Reporter {
         last.set(t, step);
         process.stderr.write(`  ${t}: ${step}\n`);
       },
-      finish: (t, outcome) =>
-        process.stderr.write(`[${++finished}/${tenantCount}] ${t}: ${outcome}\n`),
+      finish: (t, outcome, detail) =>
+        process.stderr.write(
+          `[${++finished}/${tenantCount}] ${t}: ${outcome}${detail ? ` ${detail}` : ''}\n`,
+        ),
       stop: () => {},
     };
   }
+  const width = 14;
   const multi = new cliProgress.MultiBar(
     {
-      format: ' {tenant} |{bar}| {step} {value}/{total}',
+      // Steps that report no counts (store, activate) show no stale "done/total" of the step before.
+      format: (options, params, payload: { name: string; step: string; counted: boolean }) => {
+        const size = options.barsize ?? 30;
+        const full = Math.round(Math.min(1, params.value / Math.max(1, params.total)) * size);
+        const bar =
+          (options.barCompleteString ?? '').slice(0, full) +
+          (options.barIncompleteString ?? '').slice(0, size - full);
+        const counts = payload.counted ? ` ${params.value}/${params.total}` : '';
+        return ` ${payload.name} |${bar}| ${payload.step}${counts}`;
+      },
       hideCursor: true,
-      clearOnComplete: false,
+      // The summary that follows says how each tenant ended. Left on screen, the bars' final
+      // redraw moves the cursor up and the summary overwrote their last line.
+      clearOnComplete: true,
       stream: process.stderr,
     },
     cliProgress.Presets.shades_classic,
   );
-  const overall = multi.create(tenantCount, 0, { tenant: 'tenants'.padEnd(12), step: '' });
+  const label = (name: string) =>
+    (name.length > width ? `${name.slice(0, width - 1)}…` : name).padEnd(width);
+  const overall = multi.create(tenantCount, 0, {
+    name: label('tenants'),
+    step: '',
+    counted: true,
+  });
   const bars = new Map<string, cliProgress.SingleBar>();
   return {
     start: (t) =>
-      bars.set(t, multi.create(1, 0, { tenant: t.slice(0, 12).padEnd(12), step: 'extract' })),
+      bars.set(t, multi.create(1, 0, { name: label(t), step: 'extract', counted: false })),
     update: (t, step, done, total) => {
       const bar = bars.get(t);
-      if (total !== undefined) bar?.setTotal(total);
-      bar?.update(done ?? 0, { step });
+      const counted = done !== undefined && total !== undefined;
+      bar?.setTotal(counted ? total : 1);
+      bar?.update(counted ? done : 0, { step, counted });
     },
     finish: (t, outcome) => {
-      bars.get(t)?.update({ step: outcome });
-      bars.get(t)?.stop();
+      const bar = bars.get(t);
+      bar?.setTotal(1);
+      bar?.update(1, { step: outcome, counted: false });
+      bar?.stop();
       overall.increment();
     },
     stop: () => multi.stop(),
@@ -124,7 +150,11 @@ export async function runBatch(
           return { status: 'skipped', reason: 'already activated for this run id' };
         }
         succeeded.push(report);
-        reporter.finish(tenantId, `done (${report.lists} posts: ${report.algorithms.join(', ')})`);
+        reporter.finish(
+          tenantId,
+          'done',
+          `(${report.lists} posts: ${report.algorithms.join(', ')})`,
+        );
         return { status: 'succeeded', report };
       } catch (error) {
         failed.push({ tenantId, step, error: errorMessage(error) });
@@ -213,14 +243,36 @@ export function formatSummary(result: BatchResult): string {
     line(header),
     ...rows.map(line),
   ];
+  if (rows.length > 0) out.push(SUMMARY_LEGEND);
   for (const f of result.failed) out.push(`FAILED ${f.tenantId} at ${f.step}: ${f.error}`);
   return out.join('\n');
+}
+
+const SUMMARY_LEGEND = `
+  posts     live posts in the tenant's snapshot       lists     posts given a related list
+  embedded  vectors computed this run                 reused    vectors kept from the last run (same text)
+  search    neighbour search: exact, or ivf (faiss)   dups      exact copies of an older post, never recommended
+  skipped   rows left out, by reason (--skipped FILE lists each)
+  seconds   time of all the tenant's steps            '-'       not computed: no embedding algorithm is served`;
+
+/** Writes every skipped row of the run (tenantId, postId, reason, detail) to `file`, as JSON lines. */
+async function writeSkipped(ctx: StepContext, result: BatchResult, file: string): Promise<number> {
+  const lines: string[] = [];
+  for (const report of result.succeeded) {
+    if (!report.extract.skippedUri) continue;
+    for (const row of await readJsonLines<object>(ctx.artifacts, report.extract.skippedUri))
+      lines.push(JSON.stringify({ tenantId: report.tenantId, ...row }));
+  }
+  writeFileSync(file, lines.length > 0 ? lines.join('\n') + '\n' : '');
+  return lines.length;
 }
 
 export interface BatchCommandOptions {
   tenant?: string[];
   runId?: string;
   list?: boolean;
+  /** Where to list every skipped row (JSON lines). */
+  skipped?: string;
 }
 
 function noTenants(config: Config): string {
@@ -248,6 +300,10 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
       tenants: options.tenant,
     });
     console.log(formatSummary(result));
+    if (options.skipped)
+      console.log(
+        `${await writeSkipped(ctx, result, options.skipped)} skipped row(s) listed in ${options.skipped}.`,
+      );
     if (result.failed.length > 0) {
       console.log(
         `\n${result.failed.length} tenant(s) failed; their served lists are unchanged. Fix the cause above and run again.`,

@@ -226,13 +226,27 @@ describe('osusume CLI', () => {
       createdAt: '2026-01-01T00:00:00Z',
       updatedAt: '2026-01-01T00:00:00Z',
     }));
+    const empty = { ...posts[0]!, postId: 'blank', title: '', body: ' ' };
     writeFileSync(
       path.join(before, 'posts.jsonl'),
-      posts.map((p) => JSON.stringify(p)).join('\n') + '\n',
+      [...posts, empty].map((p) => JSON.stringify(p)).join('\n') + '\n',
     );
     expect((await osusume(['load', '--posts', 'posts.jsonl'], {}, before)).code).toBe(0);
-    const first = await osusume(['batch', '--run-id', 'r1'], {}, before);
+    const first = await osusume(
+      ['batch', '--run-id', 'r1', '--skipped', 'skipped.jsonl'],
+      {},
+      before,
+    );
     expect(first.stdout).toContain('1 tenants succeeded, 0 failed');
+    expect(first.stdout).toMatch(/^acme +fielded +30 +30 .* 1 empty /m);
+    expect(first.stdout).toMatch(/ dups +exact copies of an older post/);
+    expect(first.stdout).toContain('1 skipped row(s) listed in skipped.jsonl.');
+    expect(JSON.parse(readFileSync(path.join(before, 'skipped.jsonl'), 'utf8'))).toEqual({
+      tenantId: 'acme',
+      postId: 'blank',
+      reason: 'empty',
+      detail: 'title and body are empty',
+    });
 
     const after = `${before}-moved`;
     renameSync(before, after);

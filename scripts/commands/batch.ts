@@ -14,6 +14,10 @@ export function register(program: Command): void {
       runId,
     )
     .option('--list', 'list the tenants of the warehouse and exit')
+    .option(
+      '--skipped <file>',
+      'list every row left out (tenant, post, reason) in FILE as JSON lines',
+    )
     .action(async (options) => {
       const { batchCommand } = await import('../batch.js');
       await batchCommand(options);
@@ -22,5 +26,6 @@ export function register(program: Command): void {
     ['osusume batch', 'every tenant'],
     ['osusume batch --tenant ja-man2 --tenant en-man2', 'two tenants'],
     ['osusume batch --list', 'the tenants and their post counts'],
+    ['osusume batch --skipped skipped.jsonl', 'and list each row left out, with its reason'],
   ]);
 }
