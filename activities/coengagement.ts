@@ -7,16 +7,8 @@ import { readValidInteractions } from './popular.js';
 /** Users with more interactions than this are left out (crawlers, bots), and so is their O(n^2). */
 const MAX_POSTS_PER_USER = 200;
 
-/**
- * Item-to-item lists from co-engagement: posts the same users interacted with, scored by the
- * cosine of their user sets, co(a, b) / sqrt(n(a) n(b)). Posts nobody engaged with get no list
- * (the API then answers from the popular list).
- */
-export function coengagementLists(
-  posts: string[],
-  interactions: Interaction[],
-  k: number,
-): RelatedList[] {
+/** Users per post, and users per pair of posts (co-engagement counts). */
+function coengagement(posts: string[], interactions: Interaction[]) {
   const live = new Set(posts);
   const byUser = new Map<string, Set<string>>();
   for (const i of interactions) {
@@ -37,18 +29,81 @@ export function coengagementLists(
       for (const b of items) if (b !== a) row.set(b, (row.get(b) ?? 0) + 1);
     }
   }
-  return posts.map((postId) => {
-    const row = co.get(postId) ?? new Map<string, number>();
-    const items = [...row.entries()]
-      .map(([other, count]) => ({
-        postId: other,
-        count,
-        score: count / Math.sqrt(users.get(postId)! * users.get(other)!),
-      }))
-      .sort((x, y) => y.score - x.score || y.count - x.count || (x.postId < y.postId ? -1 : 1))
-      .slice(0, k)
-      .map(({ postId: p, score }) => ({ postId: p, score: Math.round(score * 1e4) / 1e4 }));
-    return { postId, items };
+  return { users, co };
+}
+
+/**
+ * Item-to-item lists from co-engagement: posts the same users interacted with, scored by the
+ * cosine of their user sets, co(a, b) / sqrt(n(a) n(b)). Posts nobody engaged with get no list
+ * (the API then answers from the popular list).
+ */
+export function coengagementLists(
+  posts: string[],
+  interactions: Interaction[],
+  k: number,
+): RelatedList[] {
+  const counts = coengagement(posts, interactions);
+  return posts.map((postId) => ({ postId, items: mostCoengaged(counts, postId, k) }));
+}
+
+function mostCoengaged(
+  { users, co }: ReturnType<typeof coengagement>,
+  postId: string,
+  k: number,
+): RelatedList['items'] {
+  const row = co.get(postId) ?? new Map<string, number>();
+  return [...row.entries()]
+    .map(([other, count]) => ({
+      postId: other,
+      count,
+      score: count / Math.sqrt(users.get(postId)! * users.get(other)!),
+    }))
+    .sort((x, y) => y.score - x.score || y.count - x.count || (x.postId < y.postId ? -1 : 1))
+    .slice(0, k)
+    .map(({ postId: p, score }) => ({ postId: p, score: Math.round(score * 1e4) / 1e4 }));
+}
+
+/**
+ * Users after whom a post's co-engagement counts as much as its text: a post's weight on
+ * co-engagement is n / (n + EVIDENCE_USERS) for n users who engaged with it (a round number,
+ * EVALUATION.md, "Learning from interactions").
+ */
+export const EVIDENCE_USERS = 10;
+
+/**
+ * Text lists blended with co-engagement by each post's evidence: a post nobody engaged with keeps
+ * its text list, a post many users engaged with is ranked mostly by what the same users engaged
+ * with. Both lists are scaled to their best score first (their scores are not comparable).
+ */
+export function blendLists(
+  text: RelatedList[],
+  interactions: Interaction[],
+  k: number,
+  evidenceUsers = EVIDENCE_USERS,
+): RelatedList[] {
+  if (interactions.length === 0) return text;
+  const counts = coengagement(
+    text.map((l) => l.postId),
+    interactions,
+  );
+  return text.map((list) => {
+    const n = counts.users.get(list.postId) ?? 0;
+    const co = n > 0 ? mostCoengaged(counts, list.postId, k) : [];
+    if (n === 0 || co.length === 0) return list;
+    const w = n / (n + evidenceUsers);
+    const scores = new Map<string, number>();
+    const add = (items: RelatedList['items'], weight: number) => {
+      const best = items[0]?.score || 1;
+      for (const i of items)
+        scores.set(i.postId, (scores.get(i.postId) ?? 0) + (weight * i.score) / best);
+    };
+    add(list.items, 1 - w);
+    add(co, w);
+    const items = [...scores.entries()]
+      .map(([postId, score]) => ({ postId, score: Math.round(score * 1e4) / 1e4 }))
+      .sort((p, q) => q.score - p.score || (p.postId < q.postId ? -1 : 1))
+      .slice(0, k);
+    return { postId: list.postId, items };
   });
 }
 

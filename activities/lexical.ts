@@ -1,5 +1,8 @@
 import { readJsonLines } from '../core/artifacts.js';
-import type { SnapshotPost } from '../core/posts.js';
+import type { Interaction, SnapshotPost } from '../core/posts.js';
+import type { RelatedList } from '../core/store/types.js';
+import { blendLists } from './coengagement.js';
+import { readValidInteractions } from './popular.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
 import { TfidfModel, type SparseVector } from '../core/tfidf.js';
 import { saveLists, type StepContext } from './context.js';
@@ -80,10 +83,63 @@ export interface FieldedText {
   text: string;
 }
 
+/** Title cosine from which two titles count as the same (a reply's subject, a repeated heading). */
+const SAME_TITLE = 0.8;
+/** Share of repeated titles at which the title channels get their full weight. */
+const FULL_TITLE_WEIGHT_SHARE = 0.3;
+
 /**
- * Title-aware lexical similarity: the full-text cosine, plus the titles' cosine, plus each title
- * against the other post's body (one post naming the other), plus the titles' character trigrams.
- * The weights are round numbers fixed once for every tenant (EVALUATION.md shows their effect).
+ * Share of posts whose title is (nearly) the same as another post's title: a label-free
+ * statistic of the tenant's own posts. High in a mailing list (replies keep the subject), near
+ * zero in a manual (every page has its own title).
+ */
+export function repeatedTitleShare(titles: SparseVector[]): number {
+  if (titles.length < 2) return 0;
+  const knn = sparseNeighbours(titles, 2);
+  let repeated = 0;
+  for (let row = 0; row < titles.length; row++) {
+    for (let j = 0; j < knn.k; j++) {
+      const label = knn.labels[row * knn.k + j]!;
+      if (label >= 0 && label !== row && knn.scores[row * knn.k + j]! >= SAME_TITLE) {
+        repeated += 1;
+        break;
+      }
+    }
+  }
+  return repeated / titles.length;
+}
+
+/**
+ * How much of a title a text contains: query weights idf / |title|^2 (the title's distinct terms),
+ * document weights idf for each distinct term present. Their product sums to the share of the
+ * title's squared idf mass found in the text: 1 when the text names the whole title, whatever
+ * the text's length (a cosine would dilute it in a long page).
+ */
+export function titleContainment(model: TfidfModel, titles: string[][], texts: string[][]) {
+  const idfOf = (terms: string[]) => {
+    const { ids } = model.weights([...new Set(terms)]);
+    return { ids, idf: Float64Array.from(ids, (id) => model.idf[id]!) };
+  };
+  const queries = titles.map((t) => {
+    const { ids, idf } = idfOf(t);
+    const mass = idf.reduce((sum, w) => sum + w * w, 0) || 1;
+    return { ids, weights: Float32Array.from(idf, (w) => w / mass) };
+  });
+  const docs = texts.map((t) => {
+    const { ids, idf } = idfOf(t);
+    return { ids, weights: Float32Array.from(idf) };
+  });
+  return { queries, docs };
+}
+
+/**
+ * Title-aware lexical similarity: the full-text cosine; plus how much of each post's title the
+ * other's body contains (one post naming the other: a manual's link, a man page's SEE ALSO);
+ * plus, in tenants whose titles repeat (threads), the titles' cosine and character trigrams.
+ * Where titles do not repeat those two channels saturate on short generic titles and cost up to
+ * 15 % (EVALUATION.md), so their weight follows the tenant's repeated-title share. The weights
+ * are round numbers, the same for every tenant; they were chosen by the worst ratio to the
+ * lexical baseline over every evaluation set (EVALUATION.md).
  */
 export function fieldedNeighbours(posts: FieldedText[], k: number) {
   // A space separates title and body in the text, so its terms are exactly theirs: tokenise once.
@@ -92,27 +148,35 @@ export function fieldedNeighbours(posts: FieldedText[], k: number) {
   const full = titleTerms.map((terms, i) => [...terms, ...bodyTerms[i]!]);
   const words = TfidfModel.fit(full);
   const text = full.map((terms) => words.vectorize(terms));
-  const title = titleTerms.map((terms) => words.vectorize(terms));
-  const body = bodyTerms.map((terms) => words.vectorize(terms));
-  const grams = posts.map((p) => characterNgrams(p.title));
-  const gramModel = TfidfModel.fit(grams);
-  const titleGrams = grams.map((g) => gramModel.vectorize(g));
-  return weightedNeighbours(
-    [
-      { queries: text, docs: text, weight: 1 },
-      { queries: title, docs: title, weight: 0.5 },
-      { queries: title, docs: body, weight: 1 },
-      { queries: body, docs: title, weight: 1 },
-      { queries: titleGrams, docs: titleGrams, weight: 0.5 },
-    ],
-    k,
-  );
+  const named = titleContainment(words, titleTerms, bodyTerms);
+  const channels: MatchChannel[] = [
+    { queries: text, docs: text, weight: 1 },
+    { queries: named.queries, docs: named.docs, weight: 0.1 },
+    { queries: named.docs, docs: named.queries, weight: 0.1 },
+  ];
+  // Titles compared on every term they have (a term in one title only still tells them apart).
+  const titleModel = TfidfModel.fit(titleTerms, 1);
+  const titleShare = repeatedTitleShare(titleTerms.map((terms) => titleModel.vectorize(terms)));
+  const titleWeight = 0.5 * Math.min(1, titleShare / FULL_TITLE_WEIGHT_SHARE);
+  if (titleWeight > 0) {
+    const title = titleTerms.map((terms) => words.vectorize(terms));
+    const grams = posts.map((p) => characterNgrams(p.title));
+    const gramModel = TfidfModel.fit(grams);
+    const titleGrams = grams.map((g) => gramModel.vectorize(g));
+    channels.push(
+      { queries: title, docs: title, weight: titleWeight },
+      { queries: titleGrams, docs: titleGrams, weight: titleWeight },
+    );
+  }
+  return weightedNeighbours(channels, k);
 }
 
 export interface LexicalInput {
   tenantId: string;
   runId: string;
   snapshotUri: string;
+  /** fielded: the interactions the popularity step kept, to blend with (blendLists). */
+  interactionsUri?: string;
 }
 
 type RankTexts = (texts: FieldedText[], k: number) => Pick<KnnResult, 'labels' | 'scores' | 'k'>;
@@ -123,6 +187,7 @@ async function textLists(
   input: LexicalInput,
   algorithm: string,
   rank: RankTexts,
+  adjust: (lists: RelatedList[]) => RelatedList[] = (lists) => lists,
 ): Promise<{ listsUri: string; lists: number }> {
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
   const unique = [...new Map(posts.map((p) => [p.contentHash, { title: p.title, text: p.text }]))];
@@ -136,7 +201,7 @@ async function textLists(
     knn,
     ctx.config.neighbours.k,
   );
-  return saveLists(ctx, input, algorithm, lists);
+  return saveLists(ctx, input, algorithm, adjust(lists));
 }
 
 /** Lexical item-to-item lists (TF-IDF cosine): the baseline every other algorithm is judged against. */
@@ -146,7 +211,15 @@ export function computeLexical(ctx: StepContext, input: LexicalInput) {
   );
 }
 
-/** Title-aware lexical lists (fieldedNeighbours). */
-export function computeFielded(ctx: StepContext, input: LexicalInput) {
-  return textLists(ctx, input, 'fielded', fieldedNeighbours);
+/**
+ * The default lists: title-aware lexical (fieldedNeighbours), blended with co-engagement where
+ * the tenant has interactions (blendLists: by each post's evidence).
+ */
+export async function computeFielded(ctx: StepContext, input: LexicalInput) {
+  const interactions = input.interactionsUri
+    ? await readJsonLines<Interaction>(ctx.artifacts, input.interactionsUri)
+    : (await readValidInteractions(ctx, input.tenantId)).interactions;
+  return textLists(ctx, input, 'fielded', fieldedNeighbours, (lists) =>
+    blendLists(lists, interactions, ctx.config.neighbours.k),
+  );
 }

@@ -12,6 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { ConfigError } from '../core/errors.js';
 import { buildManualSet, MANUAL_SETS } from './datasets/manuals.js';
 import { buildMailingLists } from './datasets/mailing-lists.js';
+import { buildMovielens } from './datasets/movielens.js';
 import { evaluate } from './evaluate.js';
 
 /** Algorithms compared by default: the text ones (the embedding is the slow per-tenant model). */
@@ -25,8 +26,8 @@ export interface SuiteSet {
   lang: 'en' | 'ja';
   /** What relatedness means in this set. */
   truth: string;
-  /** Builds the set if needed; returns its items and pairs files. */
-  files: (dataDir: string) => { items: string; pairs: string };
+  /** Builds the set if needed; returns its items and pairs files (and interactions, if any). */
+  files: (dataDir: string) => { items: string; pairs: string; interactions?: string };
 }
 
 /** The committed man pages, split by language so that each counts as its own set. */
@@ -63,6 +64,19 @@ export const SUITE: SuiteSet[] = [
     files: (dataDir) => {
       const dir = buildMailingLists(path.join(dataDir, 'mailing-lists'));
       return { items: path.join(dir, 'items.jsonl'), pairs: path.join(dir, 'pairs.tsv') };
+    },
+  },
+  {
+    name: 'movielens',
+    lang: 'en',
+    truth: 'watched next, held out by time (interactions before the cut)',
+    files: (dataDir) => {
+      const dir = buildMovielens(path.join(dataDir, 'movielens'));
+      return {
+        items: path.join(dir, 'items.jsonl'),
+        pairs: path.join(dir, 'pairs.tsv'),
+        interactions: path.join(dir, 'interactions.jsonl'),
+      };
     },
   },
   ...Object.keys(MANUAL_SETS).map((name): SuiteSet => ({
@@ -120,7 +134,9 @@ export async function evaluateSuite(options: {
   const sets: SuiteResult['sets'] = [];
   for (const set of SUITE.filter((s) => chosen.includes(s.name))) {
     const files = set.files(dataDir);
-    const result = await evaluate(files.items, files.pairs, algorithms, options.k);
+    const result = await evaluate(files.items, files.pairs, algorithms, options.k, {
+      interactions: files.interactions,
+    });
     sets.push({
       name: set.name,
       lang: set.lang,

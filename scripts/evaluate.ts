@@ -102,6 +102,9 @@ export async function evaluate(
   pairsFile: string,
   algorithms: string[],
   k: number,
+  options: {
+    /** Interactions (JSON lines: tenantId, userId, postId, type, ts) loaded with the items. */ interactions?: string;
+  } = {},
 ): Promise<EvaluationResult> {
   const { items, skipped } = readItems(itemsFile);
   if (skipped > 0) console.error(`skipped ${skipped} malformed item lines`);
@@ -145,6 +148,7 @@ export async function evaluate(
     );
     const warehouse = await DuckDbWarehouse.open(path.join(dir, 'warehouse.duckdb'));
     await warehouse.importFile('posts', postsFile);
+    if (options.interactions) await warehouse.importFile('interactions', options.interactions);
     await warehouse.close();
 
     const ctx = await openContext(config);

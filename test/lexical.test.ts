@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { coengagementLists } from '../activities/coengagement.js';
+import { blendLists, coengagementLists } from '../activities/coengagement.js';
 import { fuseLists } from '../activities/hybrid.js';
 import {
   fieldedNeighbours,
+  repeatedTitleShare,
+  titleContainment,
   sparseNeighbours,
   tfidf,
   weightedNeighbours,
 } from '../activities/lexical.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
+import { TfidfModel } from '../core/tfidf.js';
 
 describe('lexical terms', () => {
   it('uses words for English and dictionary words for Japanese, folding width and case', () => {
@@ -120,6 +123,52 @@ describe('title-aware (fielded) neighbours', () => {
     });
   });
 
+  it('measures how much of a title a body names, whatever the body’s length', () => {
+    const docs = [['getaddrinfo', 'socket'], ['hosts'], ['socket'], ['hosts', 'file']];
+    const model = TfidfModel.fit(docs, 1);
+    const { queries, docs: bodies } = titleContainment(
+      model,
+      [['getaddrinfo', 'socket']],
+      [['see', 'getaddrinfo', 'socket', ...Array(50).fill('hosts')], ['socket'], ['file']],
+    );
+    const dot = (x: (typeof queries)[number], y: (typeof bodies)[number]) =>
+      [...x.ids].reduce(
+        (s, id, j) => s + x.weights[j]! * (y.weights[[...y.ids].indexOf(id)] ?? 0),
+        0,
+      );
+    const idf = (t: string) => model.idf[model.terms.indexOf(t)]!;
+    expect(dot(queries[0]!, bodies[0]!)).toBeCloseTo(1, 6);
+    expect(dot(queries[0]!, bodies[1]!)).toBeCloseTo(
+      idf('socket') ** 2 / (idf('socket') ** 2 + idf('getaddrinfo') ** 2),
+      6,
+    );
+    expect(dot(queries[0]!, bodies[2]!)).toBe(0);
+  });
+
+  it('weighs the title channels by the share of repeated titles: on in threads, off in manuals', () => {
+    const vectors = (titles: string[]) => {
+      const terms = titles.map(lexicalTerms);
+      const model = TfidfModel.fit(terms, 1);
+      return terms.map((t) => model.vectorize(t));
+    };
+    expect(repeatedTitleShare(vectors(posts.map((p) => p.title)))).toBeCloseTo(2 / 5);
+    expect(repeatedTitleShare(vectors(['ls', 'cp', 'mv', 'list directory contents']))).toBe(0);
+    // Same generic titles, different text: without repeated titles, the body decides.
+    const pages = [
+      post('Overview', 'keyboard shortcuts for the paint brush'),
+      post('Overview colour', 'colour management profiles'),
+      post('Brushes', 'paint brush shortcuts and keyboard settings'),
+      post('Profiles', 'icc colour profiles and management'),
+      post('Layers', 'layer masks'),
+      post('Paths', 'bezier paths'),
+      post('Text', 'text tool'),
+      post('Filters', 'blur filters'),
+    ];
+    expect(repeatedTitleShare(vectors(pages.map((p) => p.title)))).toBe(0);
+    const knn = fieldedNeighbours(pages, 2);
+    expect(knn.labels[1]).toBe(2);
+  });
+
   it('compares titles by character trigrams too', () => {
     expect(characterNgrams(' Ｇｅｔ  IP ')).toEqual(['get', 'et ', 't i', ' ip']);
     expect(characterNgrams('ab')).toEqual([]);
@@ -191,5 +240,33 @@ describe('co-engagement', () => {
       { postId: 'b', score: 0.5 },
     ]);
     expect(lists.d).toEqual([]);
+  });
+
+  it('blends co-engagement into text lists by each post’s evidence', () => {
+    const text = [
+      {
+        postId: 'a',
+        items: [
+          { postId: 't', score: 0.8 },
+          { postId: 'b', score: 0.4 },
+        ],
+      },
+      { postId: 'z', items: [{ postId: 't', score: 0.5 }] },
+      { postId: 'b', items: [] },
+      { postId: 't', items: [] },
+    ];
+    // a: 3 users, all of whom also engaged with b; z: nobody.
+    const interactions = ['u1', 'u2', 'u3'].flatMap((u) => [event(u, 'a'), event(u, 'b')]);
+    const [a, z] = blendLists(text, interactions, 5, 1);
+    expect(blendLists(text, interactions, 5, 1).length).toBe(4);
+    // w = 3 / (3 + 1) = 0.75: b = 0.25 * 0.4/0.8 + 0.75 * 1/1; t = 0.25 * 1.
+    expect(a!.items).toEqual([
+      { postId: 'b', score: 0.875 },
+      { postId: 't', score: 0.25 },
+    ]);
+    expect(z).toBe(text[1]);
+    expect(blendLists(text, [], 5)).toBe(text);
+    // Less evidence, more text: with 10 users' worth of doubt, t stays first.
+    expect(blendLists(text, interactions, 5, 10)[0]!.items[0]!.postId).toBe('t');
   });
 });

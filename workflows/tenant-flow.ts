@@ -98,7 +98,8 @@ export async function runTenantFlow(
       runId,
       snapshotUri: extract.snapshotUri,
       perPostLists: !full,
-      keepInteractions: algorithms.includes('coengagement'),
+      // The default (fielded) blends them in too, where there are any.
+      keepInteractions: algorithms.includes('coengagement') || algorithms.includes('fielded'),
     }),
   );
 
@@ -151,7 +152,10 @@ export async function runTenantFlow(
   ) => listsUris.set(algorithm, (await timed(algorithm, run)).listsUri);
   const snapshot = { tenantId, runId, snapshotUri: extract.snapshotUri };
   if (needs('lexical')) await addLists('lexical', () => steps.lexical(snapshot));
-  if (algorithms.includes('fielded')) await addLists('fielded', () => steps.fielded(snapshot));
+  if (algorithms.includes('fielded'))
+    await addLists('fielded', () =>
+      steps.fielded({ ...snapshot, interactionsUri: popular.interactionsUri }),
+    );
   if (algorithms.includes('coengagement'))
     await addLists('coengagement', () =>
       steps.coengagement({ ...snapshot, interactionsUri: popular.interactionsUri }),

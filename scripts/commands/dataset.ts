@@ -41,4 +41,22 @@ export function register(program: Command): void {
       }),
     [['osusume dataset manuals gimp-en gimp-ja', 'two sets into .osusume/datasets/']],
   );
+  examples(
+    dataset
+      .command('movielens')
+      .description(
+        "MovieLens ratings (Debian's r-cran-dslabs) as interactions before a time cut, related = what a viewer watched next after it (fetched with apt-get download; never commit it).",
+      )
+      .argument('[out-dir]', 'where to write', '.osusume/datasets/movielens')
+      .action(async (outDir: string) => {
+        const { buildMovielens } = await import('../datasets/movielens.js');
+        buildMovielens(path.resolve(outDir));
+      }),
+    [
+      [
+        'osusume dataset movielens && osusume evaluate --all-datasets --sets movielens',
+        'build, then evaluate with its interactions',
+      ],
+    ],
+  );
 }
