@@ -1,6 +1,8 @@
 import { parseTenantId } from '../core/ids.js';
 import { checkVersion } from '../core/store/types.js';
+import { runCatchUpFlow, type CatchUpReport } from '../workflows/catch-up-flow.js';
 import { runTenantFlow, type Step, type TenantReport } from '../workflows/tenant-flow.js';
+import { prepareCatchUp } from './catch-up.js';
 import type { StepContext } from './context.js';
 import { embedPosts } from './embed.js';
 import { extractPosts } from './extract.js';
@@ -55,5 +57,26 @@ export async function runTenant(
       activate: step('activate', (i) => activateVersion(ctx, i)),
     },
     { tenantId, runId },
+  );
+}
+
+/** Starting a test the same day for one tenant, in process (`osusume start-test`). */
+export async function catchUpTenant(
+  ctx: StepContext,
+  input: { tenantId: string; version: string },
+): Promise<CatchUpReport> {
+  return runCatchUpFlow(
+    {
+      prepareCatchUp: (i) => prepareCatchUp(ctx, i),
+      embed: (i) => embedPosts(ctx, i),
+      neighbours: (i) => computeNeighbours(ctx, i),
+      lexical: (i) => computeLexical(ctx, i),
+      fielded: (i) => computeFielded(ctx, i),
+      hybrid: (i) => computeHybrid(ctx, i),
+      coengagement: (i) => computeCoengagement(ctx, i),
+      storeLists: (i) => storeLists(ctx, i),
+      activate: (i) => activateVersion(ctx, i),
+    },
+    { tenantId: parseTenantId(input.tenantId), version: checkVersion(input.version) },
   );
 }

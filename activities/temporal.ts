@@ -3,6 +3,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { log } from '../core/log.js';
 import type { BatchReport } from '../workflows/batch-flow.js';
 import { sendAlert } from './alert.js';
+import { prepareCatchUp } from './catch-up.js';
 import type { StepContext } from './context.js';
 import { embedPosts, type EmbedInput, type EmbedProgress } from './embed.js';
 import { extractPosts } from './extract.js';
@@ -32,6 +33,7 @@ export function createActivities(getContext: () => Promise<StepContext>) {
       step(await getContext(), input);
   return {
     planRun: withContext(planRun),
+    prepareCatchUp: withContext(prepareCatchUp),
     readTenants: withContext(readTenants),
     extract: withContext(extractPosts),
     popular: withContext(computePopular),

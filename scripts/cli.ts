@@ -34,6 +34,7 @@ import { register as results } from './commands/results.js';
 import { register as rollback } from './commands/rollback.js';
 import { register as reset } from './commands/reset.js';
 import { register as runs } from './commands/runs.js';
+import { register as startTest } from './commands/start-test.js';
 import { register as temporal } from './commands/temporal.js';
 import { register as validate } from './commands/validate.js';
 import { register as worker } from './commands/worker.js';
@@ -47,6 +48,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   api,
   apiKey,
   validate,
+  startTest,
   results,
   evaluate,
   temporal,

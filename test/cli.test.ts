@@ -53,6 +53,7 @@ const COMMANDS = [
   'api',
   'api-key',
   'validate',
+  'start-test',
   'results',
   'evaluate',
   'temporal schedule',

@@ -18,3 +18,7 @@ export function batchWorkflowId(runId: string): string {
 export function runIdForDate(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
+
+export function startTestWorkflowId(version: string, tenantId: string): string {
+  return `osusume-start-test/${version}/${encodeURIComponent(tenantId)}`;
+}

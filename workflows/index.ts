@@ -2,3 +2,4 @@
 export { batchWorkflow } from './batch.js';
 export { tenantWorkflow } from './tenant.js';
 export { purgeTenantWorkflow } from './purge.js';
+export { startTestWorkflow } from './start-test.js';
