@@ -2,9 +2,9 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { CatchUpInput } from '../activities/catch-up.js';
 import type { Activities } from '../activities/temporal.js';
 import { runCatchUpFlow, type CatchUpReport } from './catch-up-flow.js';
-import { heavySteps, quickSteps, writeSteps } from './options.js';
+import { heavySteps, writeSteps } from './options.js';
+import { listAndWriteSteps } from './tenant.js';
 
-const quick = proxyActivities<Activities>(quickSteps);
 const write = proxyActivities<Activities>(writeSteps);
 const heavy = proxyActivities<Activities>(heavySteps);
 
@@ -14,17 +14,7 @@ const heavy = proxyActivities<Activities>(heavySteps);
  */
 export async function startTestWorkflow(input: CatchUpInput): Promise<CatchUpReport> {
   return runCatchUpFlow(
-    {
-      prepareCatchUp: write.prepareCatchUp,
-      embed: heavy.embed,
-      neighbours: heavy.neighbours,
-      lexical: heavy.lexical,
-      fielded: heavy.fielded,
-      hybrid: quick.hybrid,
-      coengagement: heavy.coengagement,
-      storeLists: write.storeLists,
-      activate: quick.activate,
-    },
+    { prepareCatchUp: write.prepareCatchUp, ...listAndWriteSteps(heavy) },
     input,
   );
 }

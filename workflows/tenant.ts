@@ -6,6 +6,22 @@ import { runTenantFlow, type TenantReport, type TenantRunInput } from './tenant-
 const quick = proxyActivities<Activities>(quickSteps);
 const write = proxyActivities<Activities>(writeSteps);
 
+type Proxies = ReturnType<typeof proxyActivities<Activities>>;
+
+/** The list steps and the writes, with the profile each needs (shared with startTestWorkflow). */
+export function listAndWriteSteps(heavy: Proxies) {
+  return {
+    embed: heavy.embed,
+    neighbours: heavy.neighbours,
+    lexical: heavy.lexical,
+    fielded: heavy.fielded,
+    hybrid: quick.hybrid,
+    coengagement: heavy.coengagement,
+    storeLists: write.storeLists,
+    activate: quick.activate,
+  };
+}
+
 /** One tenant: extract -> embed -> neighbours -> store -> activate. Only artifact URIs travel. */
 export async function tenantWorkflow(input: TenantRunInput): Promise<TenantReport> {
   const heavy = proxyActivities<Activities>({
@@ -16,15 +32,8 @@ export async function tenantWorkflow(input: TenantRunInput): Promise<TenantRepor
     {
       extract: quick.extract,
       popular: quick.popular,
-      embed: heavy.embed,
-      neighbours: heavy.neighbours,
-      lexical: heavy.lexical,
-      fielded: heavy.fielded,
-      hybrid: quick.hybrid,
-      coengagement: heavy.coengagement,
       storePopular: quick.storePopular,
-      storeLists: write.storeLists,
-      activate: quick.activate,
+      ...listAndWriteSteps(heavy),
     },
     input,
   );
