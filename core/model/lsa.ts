@@ -5,7 +5,7 @@ import { lexicalTerms } from '../text.js';
 import { TfidfModel } from '../tfidf.js';
 
 /**
- * Latent semantic analysis trained on a tenant's own posts: TF-IDF (words, Japanese bigrams),
+ * Latent semantic analysis trained on a tenant's own posts: TF-IDF (core/text.ts terms),
  * then a truncated SVD by randomized subspace iteration. Each term gets a d-dimensional vector;
  * a post's embedding is the normalised TF-IDF-weighted sum of its terms' vectors (= U S of the
  * SVD for training posts). Exported as ONNX: term ids and weights in, an L2-normalised vector out.
