@@ -1,21 +1,16 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../api/server.js';
+import { haveChromium, launchChromium } from './helpers/chromium.js';
 import { tempDir, testConfig } from './helpers/fixtures.js';
-
-// Debian's Chromium, installed by scripts/setup/chromium.sh; with CI=true the test never skips.
-const CHROMIUM = '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
 
 const tmp = tempDir();
 let server: RunningServer;
-let browser: Browser;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
 
 beforeAll(async () => {
-  if (!haveBrowser) return;
+  if (!haveChromium) return;
   server = await startServer(testConfig(tmp.dir), 0);
-  browser = await chromium.launch({ executablePath: CHROMIUM });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -23,9 +18,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe.runIf(haveBrowser)('interactive API docs at /docs', () => {
+describe.runIf(haveChromium)('interactive API docs at /docs', () => {
   it('renders every operation of /openapi.json from files the API serves itself', async () => {
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
     const errors: string[] = [];
