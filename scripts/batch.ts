@@ -50,6 +50,28 @@ interface Reporter {
   stop(): void;
 }
 
+/** Only the count of tenants done, as one bar on a terminal and nothing elsewhere (tools). */
+function tenantsReporter(tenantCount: number): Reporter {
+  const bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar(
+        {
+          format: ' tenants |{bar}| {value}/{total}',
+          hideCursor: true,
+          clearOnComplete: true,
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  bar?.start(tenantCount, 0);
+  return {
+    start: () => {},
+    update: () => {},
+    finish: () => bar?.increment(),
+    stop: () => bar?.stop(),
+  };
+}
+
 /** Bars on a terminal; one line per step elsewhere (CI logs). */
 function createReporter(tenantCount: number): Reporter {
   if (!process.stderr.isTTY) {
@@ -124,7 +146,12 @@ function createReporter(tenantCount: number): Reporter {
  */
 export async function runBatch(
   ctx: StepContext,
-  options: { runId: string; tenants?: string[] },
+  options: {
+    runId: string;
+    tenants?: string[];
+    /** 'steps' (default): each tenant's steps; 'tenants': only how many are done. */
+    progress?: 'steps' | 'tenants';
+  },
 ): Promise<BatchResult> {
   const succeeded: TenantReport[] = [];
   const failed: TenantFailure[] = [];
@@ -132,7 +159,10 @@ export async function runBatch(
   const tenants =
     options.tenants ??
     (await readTenants(ctx, { tenantsUri: plan.tenantsUri, offset: 0, limit: plan.tenants }));
-  const reporter = createReporter(tenants.length);
+  const reporter =
+    options.progress === 'tenants'
+      ? tenantsReporter(tenants.length)
+      : createReporter(tenants.length);
   const deps: BatchDeps = {
     planRun: async () =>
       options.tenants ? { ...plan, tenants: tenants.length, retired: [] } : plan,

@@ -147,13 +147,20 @@ export async function evaluate(
         .join('\n') + '\n',
     );
     const warehouse = await DuckDbWarehouse.open(path.join(dir, 'warehouse.duckdb'));
-    await warehouse.importFile('posts', postsFile);
-    if (options.interactions) await warehouse.importFile('interactions', options.interactions);
-    await warehouse.close();
+    try {
+      await warehouse.importFile('posts', postsFile);
+      if (options.interactions) {
+        const loaded = await warehouse.importFile('interactions', options.interactions);
+        if (loaded.skipped > 0)
+          console.error(`skipped ${loaded.skipped} of the interactions in ${options.interactions}`);
+      }
+    } finally {
+      await warehouse.close();
+    }
 
     const ctx = await openContext(config);
     try {
-      const batch = await runBatch(ctx, { runId: 'eval' });
+      const batch = await runBatch(ctx, { runId: 'eval', progress: 'tenants' });
       for (const f of batch.failed) console.error(`tenant ${f.tenantId} failed: ${f.error}`);
       const result: EvaluationResult = { k, perTenant: {}, macro: {}, overlap: {} };
       const listsByAlgorithm: Record<string, Lists[]> = Object.fromEntries(
@@ -224,7 +231,12 @@ export function formatTable(result: EvaluationResult): string {
       'coverage',
     ].join('\t'),
   ];
-  for (const [tenant, byAlgorithm] of Object.entries(result.perTenant)) {
+  // A tenant without related pairs has nothing to score: a row of zeros would only mislead.
+  const scored = Object.entries(result.perTenant).filter(([, byAlgorithm]) =>
+    Object.values(byAlgorithm).some((m) => m.queries > 0),
+  );
+  const unscored = Object.keys(result.perTenant).length - scored.length;
+  for (const [tenant, byAlgorithm] of scored) {
     for (const [algorithm, m] of Object.entries(byAlgorithm)) {
       lines.push(
         [tenant, algorithm, m.queries, f3(m.recall), f3(m.ndcg), f3(m.mrr), f3(m.coverage)].join(
@@ -248,6 +260,8 @@ export function formatTable(result: EvaluationResult): string {
   }
   for (const [pair, v] of Object.entries(result.overlap))
     lines.push(`overlap ${pair}: ${f3(v)} (mean Jaccard of top-${result.k})`);
+  if (unscored > 0)
+    lines.push(`${unscored} tenant(s) without related pairs in the pairs file are left out.`);
   return lines.join('\n');
 }
 
@@ -271,6 +285,8 @@ export interface EvaluateCommandOptions {
   /** With `pairs`, one labelled set; else `allDatasets`. */
   items?: string;
   pairs?: string;
+  /** Interactions for coengagement (the warehouse's JSONL form). */
+  interactions?: string;
   /** Every evaluation set of evaluate-suite.ts (or `sets` of them). */
   allDatasets?: boolean;
   sets?: string[];
@@ -292,7 +308,9 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
   if (!options.items || !options.pairs)
     throw new ConfigError('Pass --items ITEMS.jsonl and --pairs PAIRS.tsv, or --all-datasets.');
   const algorithms = options.algorithms ?? [...ALGORITHMS];
-  const result = await evaluate(options.items, options.pairs, algorithms, k);
+  const result = await evaluate(options.items, options.pairs, algorithms, k, {
+    interactions: options.interactions,
+  });
   console.log(formatTable(result));
   if (options.json) console.log(JSON.stringify(summaryJson(result)));
 }

@@ -268,6 +268,56 @@ describe('osusume CLI', () => {
     expect((await osusume(['reset'], {}, after)).stdout).toBe('No local state to delete.\n');
   });
 
+  it('evaluates quietly, with interactions for co-engagement, leaving out tenants without pairs', async () => {
+    const dir = mkdtempSync(path.join(work, 'evaluate-'));
+    const words = ['disk', 'quota', 'mount', 'kernel', 'network', 'socket'];
+    const items = [
+      ...Array.from({ length: 12 }, (_, i) => ({
+        tenant: 'acme',
+        id: `p${i}`,
+        title: `${words[i % 6]} question ${i}`,
+        body: `about ${words[(i * 5) % 6]} and ${words[(i + 2) % 6]}`,
+      })),
+      ...['x', 'y', 'z'].map((id) => ({ tenant: 'lonely', id, title: id, body: `${id} body` })),
+    ];
+    writeFileSync(path.join(dir, 'items.jsonl'), items.map((i) => JSON.stringify(i)).join('\n'));
+    writeFileSync(path.join(dir, 'pairs.tsv'), 'tenant\ta\tb\nacme\tp0\tp7\nacme\tp2\tp9\n');
+    const events = [
+      ['p0', 'p7'],
+      ['p2', 'p9'],
+    ].flatMap((pair, n) =>
+      Array.from({ length: 4 }, (_, u) =>
+        pair.map((postId) =>
+          JSON.stringify({
+            tenantId: 'acme',
+            userId: `u${n}-${u}`,
+            postId,
+            type: 'view',
+            ts: '2024-01-02T00:00:00Z',
+          }),
+        ),
+      ).flat(),
+    );
+    writeFileSync(path.join(dir, 'events.jsonl'), events.join('\n') + '\n');
+    const args = ['evaluate', '--items', 'items.jsonl', '--pairs', 'pairs.tsv'];
+    const { code, stdout, stderr } = await osusume(
+      [...args, '--interactions', 'events.jsonl', '--algorithms', 'coengagement,lexical'],
+      {},
+      dir,
+    );
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    const row = (algorithm: string) =>
+      stdout
+        .split('\n')
+        .find((l) => l.startsWith(`acme\t${algorithm}\t`))!
+        .split('\t');
+    expect(row('coengagement')[2]).toBe('4');
+    expect(Number(row('coengagement')[3])).toBe(1); // recall@10: each query's one mate is found
+    expect(stdout).not.toContain('lonely');
+    expect(stdout).toContain('1 tenant(s) without related pairs in the pairs file are left out.');
+  });
+
   it('keeps the npm scripts as aliases', () => {
     const out = execFileSync('npm', ['run', '-s', 'runs', '--', '--help'], {
       cwd: ROOT,

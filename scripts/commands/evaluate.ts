@@ -11,6 +11,10 @@ export function register(program: Command): void {
     .option('--items <file>', 'JSON lines: tenant, id, title, body (.gz accepted)')
     .option('--pairs <file>', 'TSV with a header naming tenant, a, b: related items')
     .option(
+      '--interactions <file>',
+      'JSON lines: tenantId, userId, postId, type, ts (coengagement scores zero without them)',
+    )
+    .option(
       '--all-datasets',
       'every evaluation set instead (built on first use into .osusume/datasets): nDCG per set and its ratio to lexical',
     )
@@ -35,6 +39,10 @@ export function register(program: Command): void {
     [
       'osusume evaluate --items items.jsonl --pairs pairs.tsv --algorithms fielded,lexical --k 20',
       'two algorithms',
+    ],
+    [
+      'osusume evaluate --items items.jsonl --pairs pairs.tsv --interactions events.jsonl --algorithms coengagement,fielded',
+      'co-engagement needs interactions',
     ],
     ['osusume evaluate --all-datasets --sets man-pages-en,gimp-ja', 'two of the evaluation sets'],
   ]);
