@@ -6,7 +6,8 @@
  * `perf stat -e instructions true` shows as "not supported"). JavaScript frames are named from
  * the map file Node writes. Prints the share of samples by part (JavaScript, V8 runtime and
  * garbage collection, Node and libuv, kernel: sockets and syscalls, LMDB, libc) and the top
- * symbols. Needs Debian's `linux-perf` (`perf` on PATH); Linux only.
+ * symbols. BENCH_TARGET=hono profiles the same API without the fast path, BENCH_TARGET=ceiling
+ * the bare Hono handler, for comparison. Needs Debian's `linux-perf` (`perf` on PATH); Linux only.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,11 @@ import { load, seed, start, stop } from './api.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TOP = 30;
+const TARGETS = {
+  related: (dir: string) => ['related', '0', dir],
+  hono: (dir: string) => ['related', '0', dir, 'hono'],
+  ceiling: () => ['ceiling', '0'],
+};
 
 interface Sample {
   share: number;
@@ -77,6 +83,9 @@ function report(data: string, children = false): Sample[] {
 }
 
 export async function run(): Promise<void> {
+  const target = (process.env.BENCH_TARGET ?? 'related') as keyof typeof TARGETS;
+  if (!(target in TARGETS))
+    throw new Error(`BENCH_TARGET must be one of ${Object.keys(TARGETS).join(', ')}.`);
   try {
     execFileSync('perf', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -87,7 +96,7 @@ export async function run(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-api-profile-'));
   try {
     const apiKey = await seed(dir);
-    const { child, url } = await start(['related', '0', dir], ['--perf-basic-prof']);
+    const { child, url } = await start(TARGETS[target](dir), ['--perf-basic-prof']);
     await load(url, apiKey, 3);
     const data = path.join(dir, 'perf.data');
     const recorder = spawn(
@@ -108,7 +117,7 @@ export async function run(): Promise<void> {
     const parts = new Map<string, number>();
     for (const s of samples) parts.set(part(s), (parts.get(part(s)) ?? 0) + s.share);
     console.log(
-      `related endpoint under load: ${loaded.requests.average.toFixed(0)} req/s, ${SECONDS} s sampled with perf (cpu-clock, 999 Hz)`,
+      `${target} under load: ${loaded.requests.average.toFixed(0)} req/s, ${SECONDS} s sampled with perf (cpu-clock, 999 Hz)`,
     );
     console.log('\nshare of the server CPU samples by part:');
     for (const [name, share] of [...parts].sort((a, b) => b[1] - a[1]))
@@ -122,6 +131,7 @@ export async function run(): Promise<void> {
     console.log(
       JSON.stringify({
         bench: 'api-profile',
+        target,
         seconds: SECONDS,
         rps: Math.round(loaded.requests.average),
         parts: Object.fromEntries([...parts].map(([k, v]) => [k, +v.toFixed(1)])),
