@@ -3,6 +3,7 @@ import { log } from '../core/log.js';
 import { readJson, readJsonLines } from '../core/artifacts.js';
 import {
   collectGarbage,
+  unservedPosts,
   wasActivated,
   type ActiveVersion,
   type RelatedList,
@@ -133,6 +134,15 @@ export async function activateVersion(
   );
   const kept = new Set((await ctx.store.listVersions(input.tenantId)).map((v) => v.version));
   await collectTenantArtifacts(ctx, input.tenantId, kept.add(input.version), collected);
+  // Hidden posts the new version no longer has (deleted since) need hiding no more: this keeps
+  // the tenant's hidden set, which every API process holds, from filling up (api.maxHiddenPerTenant).
+  const gone = await unservedPosts(
+    ctx.store,
+    input.tenantId,
+    await ctx.store.getHidden(input.tenantId),
+    active,
+  );
+  if (gone.length > 0) await ctx.store.setHidden(input.tenantId, gone, false);
   return { active, collected };
 }
 

@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../core/config.js';
 import { log } from '../core/log.js';
-import type { RecommendationStore } from '../core/store/types.js';
+import { unservedPosts, type RecommendationStore } from '../core/store/types.js';
 import type { ApiKeys } from './auth.js';
 import type { LogSink } from './logs.js';
 import type { ApiMetrics } from './metrics.js';
@@ -31,8 +31,10 @@ export interface AppDeps {
   logs: LogSink;
   metrics: ApiMetrics;
   config: Config['api'];
-  /** Forget cached hidden posts of a tenant after it changed them. */
-  onHiddenChanged: (tenantId: string) => void;
+  /** The tenant's hidden posts as this process holds them (re-read every api.reloadSeconds). */
+  hiddenPosts: (tenantId: string) => Promise<ReadonlySet<string>>;
+  /** Applies a change of the tenant's hidden posts to what this process holds. */
+  onHiddenChanged: (tenantId: string, postIds: string[], hidden: boolean) => void;
   /** A new request id (random UUIDs; a test may make them predictable). */
   requestId: () => string;
 }
@@ -160,6 +162,31 @@ const hiddenRoute = createRoute({
   },
 });
 
+/**
+ * Why hiding `postIds` is refused, or undefined: hidden posts are capped per tenant (every API
+ * process holds them and re-reads them), and only posts the active version serves can be hidden
+ * (any other id would only take room: it is in no list).
+ */
+async function refuseHiding(
+  deps: AppDeps,
+  tenantId: string,
+  postIds: string[],
+): Promise<{ detail: string; errors?: ProblemBody['errors'] } | undefined> {
+  const current = await deps.hiddenPosts(tenantId);
+  const adding = [...new Set(postIds)].filter((p) => !current.has(p));
+  const max = deps.config.maxHiddenPerTenant;
+  if (current.size + adding.length > max)
+    return {
+      detail: `Tenant ${JSON.stringify(tenantId)} has ${current.size} hidden posts and may have at most ${max} (api.maxHiddenPerTenant): unhide some ({ hidden: false }); deleted posts are unhidden when the batch drops them.`,
+    };
+  const unknown = await unservedPosts(deps.store, tenantId, adding);
+  if (unknown.length === 0) return undefined;
+  return {
+    detail: `${unknown.length} of these posts are not served for tenant ${JSON.stringify(tenantId)}: they are in no list, so there is nothing to hide (a post the batch has not seen yet can be hidden after its next run). Nothing was changed.`,
+    errors: unknown.slice(0, 10).map((p) => ({ where: 'postIds', message: `unknown post ${p}` })),
+  };
+}
+
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<Env>({
     defaultHook: (result, c) => {
@@ -194,8 +221,11 @@ export function createApp(deps: AppDeps) {
     '/v1/tenants/:tenantId/*',
     bodyLimit({
       maxSize: 256 * 1024,
-      onError: (c) =>
-        problem(c, 413, 'Request body too large', 'Send at most 256 KiB per request.'),
+      // The rest of the body is not read: the connection closes after the answer.
+      onError: (c) => {
+        c.header('connection', 'close');
+        return problem(c, 413, 'Request body too large', 'Send at most 256 KiB per request.');
+      },
     }),
   );
   app.use('/v1/tenants/:tenantId/*', async (c, next) => {
@@ -238,8 +268,12 @@ export function createApp(deps: AppDeps) {
   app.openapi(hiddenRoute, async (c) => {
     const { tenantId } = c.req.valid('param');
     const { postIds, hidden } = c.req.valid('json');
+    if (hidden) {
+      const refused = await refuseHiding(deps, tenantId, postIds);
+      if (refused) return problem(c, 400, 'Invalid request', refused.detail, refused.errors);
+    }
     await deps.store.setHidden(tenantId, postIds, hidden);
-    deps.onHiddenChanged(tenantId);
+    deps.onHiddenChanged(tenantId, postIds, hidden);
     return c.json({ updated: postIds.length }, 200);
   });
 
@@ -252,11 +286,21 @@ export function createApp(deps: AppDeps) {
       return problem(c, 503, 'Not ready', `The store does not answer: ${(error as Error).message}`);
     }
   });
-  app.get('/metrics', async (c) =>
-    c.text(await deps.metrics.registry.metrics(), 200, {
-      'content-type': deps.metrics.registry.contentType,
-    }),
-  );
+  // With api.metricsPort, /metrics is served there (server.ts) and not here.
+  if (deps.config.metricsPort === undefined)
+    app.get('/metrics', async (c) => {
+      const auth = deps.keys().authorize(c.req.header('authorization'), '*');
+      if (!auth.ok)
+        return problem(
+          c,
+          auth.status,
+          auth.status === 401 ? 'Unauthorized' : 'Forbidden',
+          `${auth.detail} Metrics need a key for all tenants (osusume api-key --id ops --all-tenants), or set api.metricsPort.`,
+        );
+      return c.text(await deps.metrics.scrape(), 200, {
+        'content-type': deps.metrics.registry.contentType,
+      });
+    });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',

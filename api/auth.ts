@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
@@ -27,13 +27,28 @@ export function generateKey(): string {
 export type AuthResult =
   { ok: true; key: ApiKeyEntry } | { ok: false; status: 401 | 403; detail: string };
 
+/** Longer presented keys are refused unhashed (a generated key has 52 characters). */
+const MAX_KEY_LENGTH = 256;
+
 export class ApiKeys {
-  private readonly byHash: Map<string, ApiKeyEntry>;
-  /** Presented keys already hashed: hashing once per key, not per request. Bounded. */
-  private readonly known = new Map<string, ApiKeyEntry | null>();
+  private readonly entries: { entry: ApiKeyEntry; digest: Buffer }[];
+  /**
+   * Valid keys already checked, so a key is hashed once, not per request. Only keys that match
+   * an entry are kept: at most one per entry, whatever garbage is presented.
+   */
+  private readonly known = new Map<string, ApiKeyEntry>();
 
   constructor(entries: ApiKeyEntry[]) {
-    this.byHash = new Map(entries.map((e) => [e.sha256, e]));
+    this.entries = entries.map((entry) => ({ entry, digest: Buffer.from(entry.sha256, 'hex') }));
+  }
+
+  /** Compares the presented key's hash with every entry in constant time (no early exit). */
+  private match(key: string): ApiKeyEntry | undefined {
+    const digest = createHash('sha256').update(key).digest();
+    let found: ApiKeyEntry | undefined;
+    for (const { entry, digest: expected } of this.entries)
+      if (timingSafeEqual(digest, expected)) found = entry;
+    return found;
   }
 
   static fromFile(file: string): ApiKeys {
@@ -48,7 +63,11 @@ export class ApiKeys {
   }
 
   get size(): number {
-    return this.byHash.size;
+    return this.entries.length;
+  }
+
+  list(): ApiKeyEntry[] {
+    return this.entries.map(({ entry }) => entry);
   }
 
   authorize(authorization: string | undefined, tenantId: string): AuthResult {
@@ -60,10 +79,9 @@ export class ApiKeys {
         detail: 'Send an API key as "Authorization: Bearer <key>".',
       };
     let entry = this.known.get(key);
-    if (entry === undefined) {
-      entry = this.byHash.get(hashKey(key)) ?? null;
-      if (this.known.size >= 10_000) this.known.clear();
-      this.known.set(key, entry);
+    if (!entry && key.length <= MAX_KEY_LENGTH) {
+      entry = this.match(key);
+      if (entry && this.known.size < this.entries.length) this.known.set(key, entry);
     }
     if (!entry)
       return {

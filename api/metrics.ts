@@ -29,8 +29,26 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
-  constructor(private readonly tenantLabels: boolean) {
+  /** Tenants with a label of their own: bounded, and only tenants that are served. */
+  private readonly labelled = new Set<string>();
+  private scraping: Promise<string> | undefined;
+
+  constructor(
+    private readonly tenantLabels: boolean,
+    private readonly maxTenantLabels = 200,
+  ) {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** A tenant found to have an active version: it gets its own label while there is room. */
+  servedTenant(tenantId: string): void {
+    if (this.labelled.size < this.maxTenantLabels) this.labelled.add(tenantId);
+  }
+
+  /** The exposition text; concurrent scrapes share one rendering. */
+  scrape(): Promise<string> {
+    this.scraping ??= this.registry.metrics().finally(() => (this.scraping = undefined));
+    return this.scraping;
   }
 
   /** One request's latency since `started` (performance.now()), by route, status, tenant and variant. */
@@ -47,8 +65,12 @@ export class ApiMetrics {
     );
   }
 
-  /** Tenant label value, or "all" when per-tenant labels are off (many tenants). */
+  /**
+   * Tenant label value: the tenant's id if it has a label of their own, "other" for the rest
+   * (unknown ids among them), "all" when per-tenant labels are off.
+   */
   tenant(tenantId: string | undefined): string {
-    return this.tenantLabels && tenantId ? tenantId : 'all';
+    if (!this.tenantLabels || !tenantId) return 'all';
+    return this.labelled.has(tenantId) ? tenantId : 'other';
   }
 }

@@ -49,7 +49,6 @@ export function reloading<T>(
   return { get: () => value, stop: () => clearInterval(timer) };
 }
 
-/** Per-tenant values cached for `ttlMs` (hidden posts: read once per tenant per interval, not per request). */
 interface TtlEntry<T> {
   value: Promise<T>;
   at: number;
@@ -57,11 +56,17 @@ interface TtlEntry<T> {
   settled?: { value: T };
 }
 
+/**
+ * Per-tenant values cached for `ttlMs` (hidden posts: read once per tenant per interval, not per
+ * request), for at most `capacity` keys: the entry loaded longest ago goes first, so ids that
+ * arrive in any number cannot grow it.
+ */
 export class TtlCache<T> {
   private readonly entries = new Map<string, TtlEntry<T>>();
   constructor(
     private readonly ttlMs: number,
     private readonly load: (key: string) => Promise<T>,
+    private readonly capacity = 10_000,
   ) {}
 
   get(key: string): Promise<T> {
@@ -69,7 +74,9 @@ export class TtlCache<T> {
     if (hit && performance.now() - hit.at < this.ttlMs) return hit.value;
     const value = this.load(key);
     const entry: TtlEntry<T> = { value, at: performance.now() };
+    this.entries.delete(key);
     this.entries.set(key, entry);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     value.then(
       (loaded) => (entry.settled = { value: loaded }),
       () => this.entries.delete(key),

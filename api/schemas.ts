@@ -40,13 +40,19 @@ export const relatedQuery = (maxLimit: number) =>
         description: 'Where the list is shown; experiments target a surface.',
         example: 'post-footer',
       }),
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(maxLimit)
+    // Decimal digits only: Number() would also take 0x10, 0b11, 1e1 and ' 5'.
+    limit: z
+      .string()
+      .regex(/^[0-9]{1,4}$/, 'a whole number in decimal digits')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(maxLimit))
       .optional()
-      .openapi({ description: `Items to return (default 10, at most ${maxLimit}).` }),
+      .openapi({
+        type: 'integer',
+        minimum: 1,
+        maximum: maxLimit,
+        description: `Items to return (default 10, at most ${maxLimit}).`,
+      }),
     exclude: z
       .string()
       .max(13_000)
@@ -140,7 +146,8 @@ export const Problem = z
   })
   .openapi('Problem');
 
-export type RelatedQueryInput = z.input<typeof RelatedQuery>;
+/** What a client passes: `limit` as a number (it travels as decimal digits). */
+export type RelatedQueryInput = Omit<z.input<typeof RelatedQuery>, 'limit'> & { limit?: number };
 export type RelatedResponseBody = z.infer<typeof RelatedResponse>;
 export type OutcomeEventInput = z.input<typeof OutcomeEvent>;
 export type OutcomeResponseBody = z.infer<typeof OutcomeResponse>;

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   createServer,
+  type Server,
   type RequestListener,
   type ServerOptions as HttpServerOptions,
 } from 'node:http';
@@ -25,6 +26,8 @@ import { reloading, TtlCache } from './reload.js';
 
 export interface RunningServer {
   url: string;
+  /** With api.metricsPort: where /metrics is served. */
+  metricsUrl?: string;
   logs: LogSink;
   close(): Promise<void>;
 }
@@ -45,20 +48,57 @@ function withFastPath(fast: FastPath): typeof createServer {
     })) as typeof createServer;
 }
 
-/** The app on `port` (0: any free port), with or without the fast path in front. */
-export function serveApi(deps: AppDeps, port: number, fastPath: boolean): Promise<ServerType> {
+/**
+ * The app on `port` (0: any free port), with or without the fast path in front. Sockets are
+ * bounded in time (api.timeouts): a client trickling a body or idling cannot hold one for long.
+ */
+export async function serveApi(
+  deps: AppDeps,
+  port: number,
+  fastPath: boolean,
+): Promise<ServerType> {
   const app = createApp(deps);
-  return new Promise((resolve) => {
+  const { requestSeconds, headersSeconds, keepAliveSeconds } = deps.config.timeouts;
+  const server = await new Promise<ServerType>((resolve) => {
     const s = serve(
       {
         fetch: app.fetch,
         port,
         hostname: '0.0.0.0',
+        // How often Node checks request and header deadlines (its default is 30 s).
+        serverOptions: { connectionsCheckingInterval: 1000 },
         ...(fastPath && { createServer: withFastPath(relatedFastPath(deps)) }),
       },
       () => resolve(s),
     );
   });
+  const http = server as Server;
+  http.requestTimeout = requestSeconds * 1000;
+  http.headersTimeout = headersSeconds * 1000;
+  http.keepAliveTimeout = keepAliveSeconds * 1000;
+  return http;
+}
+
+/** /metrics alone, without a key, on its own port (api.metricsPort): for a scraper inside the network. */
+function serveMetrics(metrics: ApiMetrics, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end('Only GET /metrics is served here.\n');
+      return;
+    }
+    metrics.scrape().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('Metrics failed.\n'),
+    );
+  });
+  return new Promise((resolve) => server.listen(port, '0.0.0.0', () => resolve(server)));
+}
+
+function urlOf(server: ServerType | Server, port: number): string {
+  const address = server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
 }
 
 export async function startServer(
@@ -73,14 +113,23 @@ export async function startServer(
     readiness.check(file),
   );
   const keys = reloading(config.api.keysFile, (f) => ApiKeys.fromFile(f), interval);
+  const metrics = new ApiMetrics(config.api.tenantMetrics, config.api.maxTenantLabels);
   const hidden = new TtlCache(
     interval,
     async (tenantId) => new Set(await store.getHidden(tenantId)),
+    config.api.tenantCacheSize,
   );
-  const active = new TtlCache(interval, (tenantId) => store.getActive(tenantId));
+  const active = new TtlCache(
+    interval,
+    async (tenantId) => {
+      const pointer = await store.getActive(tenantId);
+      if (pointer) metrics.servedTenant(tenantId);
+      return pointer;
+    },
+    config.api.tenantCacheSize,
+  );
   const logs =
     config.api.logSink === 'stdout' ? new StdoutLogSink() : new FileLogSink(config.api.logsDir);
-  const metrics = new ApiMetrics(config.api.tenantMetrics);
   const related = new RelatedService({
     store,
     active: (t) => active.get(t),
@@ -105,17 +154,30 @@ export async function startServer(
     logs,
     metrics,
     config: config.api,
-    onHiddenChanged: (t) => hidden.forget(t),
+    hiddenPosts: (t) => hidden.get(t),
+    // This process sees the change at once; the others within api.reloadSeconds.
+    onHiddenChanged: (t, postIds, isHidden) => {
+      const cached = hidden.peek(t) as Set<string> | undefined;
+      if (!cached) return hidden.forget(t);
+      for (const p of postIds) {
+        if (isHidden) cached.add(p);
+        else cached.delete(p);
+      }
+    },
     requestId: options.requestId ?? randomUUID,
   };
   const server = await serveApi(deps, port, config.api.fastPath);
-  const address = server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
+  const metricsServer =
+    config.api.metricsPort === undefined
+      ? undefined
+      : await serveMetrics(metrics, config.api.metricsPort);
   return {
-    url,
+    url: urlOf(server, port),
+    metricsUrl: metricsServer && urlOf(metricsServer, config.api.metricsPort!),
     logs,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       experiments.stop();
       keys.stop();
       await logs.flush();

@@ -117,6 +117,29 @@ const configFields = strictObject({
     /** Per-tenant metric labels; turn off for very many tenants. */
     tenantMetrics: z.boolean().default(true),
     /**
+     * Tenants with a label of their own in metrics (tenants with an active version, first seen
+     * first); the others are counted as "other", so /metrics stays small whatever ids arrive.
+     */
+    maxTenantLabels: z.number().int().min(0).default(200),
+    /**
+     * Serve /metrics on this port only, without a key (for a scraper inside the network). When
+     * unset, /metrics is on the API's port and needs a key scoped to all tenants.
+     */
+    metricsPort: z.number().int().min(0).max(65535).optional(),
+    /** Tenants whose pointer and hidden posts the API keeps in memory (least recent out). */
+    tenantCacheSize: z.number().int().min(1).default(10_000),
+    /** Hidden posts a tenant may have at once (each API process holds them in memory). */
+    maxHiddenPerTenant: z.number().int().min(1).default(10_000),
+    /**
+     * Socket limits: a request must arrive whole within requestSeconds (its headers within
+     * headersSeconds); an idle keep-alive connection closes after keepAliveSeconds.
+     */
+    timeouts: strictObject({
+      requestSeconds: z.number().min(1).default(10),
+      headersSeconds: z.number().min(1).default(5),
+      keepAliveSeconds: z.number().min(1).default(5),
+    }).prefault({}),
+    /**
      * Answer plain related-posts requests on a store with synchronous reads (LMDB) without
      * going through Hono: same answers, about half the CPU (`npm run bench:api`).
      */
@@ -167,6 +190,15 @@ export const configSchema = configFields
       path: ['pipeline', 'supersededGraceSeconds'],
       message:
         'must be longer than api.reloadSeconds plus api.storeTimeoutMs: an API instance may still read a replaced version that long',
+    },
+  )
+  .refine(
+    ({ api: { timeouts: t } }) =>
+      t.keepAliveSeconds <= t.headersSeconds && t.headersSeconds <= t.requestSeconds,
+    {
+      path: ['api', 'timeouts'],
+      message:
+        'keepAliveSeconds <= headersSeconds <= requestSeconds: Node drops an idle connection after headersSeconds, and a client that reuses it then gets a reset',
     },
   )
   .transform((config) => ({

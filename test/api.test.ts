@@ -1,9 +1,11 @@
 /** The API over real HTTP, on a real LMDB store. */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, OsusumeApiError } from '../api/client.js';
+import type { ProblemBody } from '../api/schemas.js';
 import { startServer, type RunningServer } from '../api/server.js';
 import type { Config } from '../core/config.js';
 import { openStore } from '../core/store/index.js';
@@ -27,7 +29,14 @@ const writeExperiments = (yaml: string) => writeFileSync(config.experimentsFile,
 beforeAll(async () => {
   config = testConfig(tmp.dir, {
     experimentsFile: 'experiments.yaml',
-    api: { reloadSeconds: 0.1, logsDir: 'logs', maxLimit: 20 },
+    api: {
+      reloadSeconds: 0.1,
+      logsDir: 'logs',
+      maxLimit: 20,
+      maxHiddenPerTenant: 5,
+      maxTenantLabels: 5,
+      timeouts: { requestSeconds: 1, headersSeconds: 1, keepAliveSeconds: 1 },
+    },
   });
   writeExperiments('defaultAlgorithm: embedding\n');
   const seed = openStore(config.store);
@@ -35,6 +44,8 @@ beforeAll(async () => {
     list('p1', ['p2', 'p3', 'p4', 'p5', 'p6']),
     list('short', ['p2']),
     list('a/b', ['p1', 'p2']),
+    // Every post the batch sees has a list of its own.
+    ...['p2', 'p3', 'p4', 'p5', 'p6'].map((p) => list(p, ['p1'])),
   ]);
   await seed.writePopular('acme', 'v1', [
     { postId: 'p9', score: 9 },
@@ -82,7 +93,10 @@ const readLog = (log: string): any[] =>
     );
 
 /** The server answers 413 from Content-Length, before reading the body (fetch would see a reset mid-upload). */
-function statusOfLargeUpload(path: string, bytes: number): Promise<number> {
+function answerToLargeUpload(
+  path: string,
+  bytes: number,
+): Promise<{ status: number; connection?: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${server.url}${path}`, {
       method: 'POST',
@@ -93,7 +107,7 @@ function statusOfLargeUpload(path: string, bytes: number): Promise<number> {
       },
     });
     req.on('response', (res) => {
-      resolve(res.statusCode!);
+      resolve({ status: res.statusCode!, connection: res.headers.connection });
       req.destroy();
     });
     req.on('error', reject);
@@ -196,6 +210,13 @@ describe('security and validation', () => {
     const body = (await res.json()) as { errors: { where: string }[] };
     expect(body.errors.map((e) => e.where).sort()).toEqual(['exclude', 'limit', 'userId']);
     expect((await get('/v1/tenants/acme/posts/p1/related?userId=u&limit=21')).status).toBe(400);
+    // Decimal digits only: what Number() would also read is refused.
+    for (const limit of ['0x10', '0b11', '1e1', '%205', '5.0', '+5', '-1', '00000000003']) {
+      const refused = await get(`/v1/tenants/acme/posts/p1/related?userId=u&limit=${limit}`);
+      expect(refused.status, limit).toBe(400);
+      expect(JSON.stringify(await refused.json()), limit).toContain('"where":"limit"');
+    }
+    expect((await get('/v1/tenants/acme/posts/p1/related?userId=u&limit=05')).status).toBe(200);
     expect((await get('/v1/tenants/acme/posts/p1/related')).status).toBe(400);
     await expect(client().related('acme', 'p1', { userId: 'u', limit: 50 })).rejects.toBeInstanceOf(
       OsusumeApiError,
@@ -209,11 +230,53 @@ describe('security and validation', () => {
         headers: { authorization: `Bearer ${keyAll}`, 'content-type': 'application/json' },
         body,
       });
-    expect(await statusOfLargeUpload('/v1/tenants/acme/events', 300_000)).toBe(413);
+    // The unread rest of the body is not waited for: the connection closes after the answer.
+    expect(await answerToLargeUpload('/v1/tenants/acme/events', 300_000)).toEqual({
+      status: 413,
+      connection: 'close',
+    });
     const malformed = await post('/v1/tenants/acme/events', '{"events": [');
     expect(malformed.status).toBe(400);
     expect(await malformed.text()).not.toMatch(/at .*\.ts:\d+/);
     expect((await get('/nope')).status).toBe(404);
+  });
+
+  it('hides only posts the tenant serves, at most api.maxHiddenPerTenant, changing nothing otherwise', async () => {
+    const hide = (postIds: string[], hidden = true) =>
+      fetch(`${server.url}/v1/tenants/acme/hidden`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keyAll}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ postIds, hidden }),
+      });
+    const unknown = await hide(['p2', 'never-seen']);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as ProblemBody).errors).toEqual([
+      { where: 'postIds', message: 'unknown post never-seen' },
+    ]);
+    expect((await store.getHidden('acme')).sort()).toEqual([]);
+    expect((await hide(['p2', 'p3', 'p4', 'p5', 'p6'])).status).toBe(200);
+    const full = await hide(['p1']);
+    expect(full.status).toBe(400);
+    expect(((await full.json()) as ProblemBody).detail).toContain(
+      'at most 5 (api.maxHiddenPerTenant)',
+    );
+    // Hiding what is hidden already takes no room; unhiding always works.
+    expect((await hide(['p2'])).status).toBe(200);
+    expect((await hide(['p2', 'p3', 'p4', 'p5', 'p6'], false)).status).toBe(200);
+    expect(await store.getHidden('acme')).toEqual([]);
+  });
+
+  it('closes a connection whose body trickles in slower than api.timeouts.requestSeconds', async () => {
+    const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
+    socket.write(
+      `POST /v1/tenants/acme/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${keyAll}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{`,
+    );
+    const trickle = setInterval(() => socket.write(' '), 200);
+    let answer = '';
+    socket.on('data', (d) => (answer += d.toString()));
+    await new Promise((resolve) => socket.on('close', resolve));
+    clearInterval(trickle);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 
   it('never answers 500 to malformed requests (property-based)', async () => {
@@ -269,7 +332,13 @@ describe('security and validation', () => {
       status: 'ready',
       apiKeys: 2,
     });
-    const metrics = await (await get('/metrics', null)).text();
+    // Metrics need a key for all tenants, and unknown tenant ids share one label.
+    expect((await get('/metrics', null)).status).toBe(401);
+    expect((await get('/metrics', keyAcme)).status).toBe(403);
+    for (let i = 0; i < 30; i++) await get(`/v1/tenants/nobody-${i}/posts/p1/related?userId=u`);
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).not.toContain('nobody-');
+    expect(metrics).toContain('tenant="other"');
     expect(metrics).toMatch(
       /osusume_http_request_duration_seconds_bucket\{[^}]*route="\/v1\/tenants\/:tenantId\/posts\/:postId\/related"[^}]*tenant="acme"/,
     );

@@ -173,7 +173,19 @@ describe('osusume CLI', () => {
     expect(JSON.stringify(stored)).not.toContain(key);
     const again = await osusume(['api-key', '--id', 'backend', '--all-tenants']);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain('osusume api-key: A key with id "backend" exists');
+    expect(again.stderr).toContain('osusume api-key create: A key with id "backend" exists');
+    await osusume(['api-key', '--id', 'ops', '--all-tenants']);
+    const listed = await osusume(['api-key', 'list', '--json']);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      { id: 'backend', tenants: ['acme'] },
+      { id: 'ops', tenants: ['*'] },
+    ]);
+    expect(await osusume(['api-key', 'revoke', '--id', 'backend'])).toMatchObject({ code: 0 });
+    const gone = await osusume(['api-key', 'revoke', '--id', 'backend']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('No key with id "backend"');
+    expect(gone.stderr).toContain('keys: ops');
+    expect((await osusume(['api-key', 'list'])).stdout).toBe('ops\t*\n');
   });
 
   it('loads an export, listing each skipped row with its line and reason, never coercing ids', async () => {

@@ -41,6 +41,8 @@ async function start(fastPath: boolean): Promise<{ server: RunningServer; config
       // Long enough that no cache expires during the test: both servers see the same state.
       reloadSeconds: 600,
       fastPath,
+      // Metrics without a key, on a port of their own.
+      metricsPort: 0,
     },
     // The batch keeps replaced versions longer than the API keeps pointers (the config checks).
     pipeline: { supersededGraceSeconds: 1200 },
@@ -291,7 +293,7 @@ const mask = (line: string) =>
 
 /** The osusume series of /metrics, without the latency buckets and sums (they time requests). */
 async function series(server: RunningServer): Promise<string[]> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await (await fetch(`${server.metricsUrl}/metrics`)).text();
   return text
     .split('\n')
     .filter(
@@ -304,8 +306,8 @@ async function series(server: RunningServer): Promise<string[]> {
 
 async function fastPathAnswers(): Promise<number> {
   // Both servers are scraped, so that both keep counting the same request ids.
-  await fetch(`${slow.server.url}/metrics`).then((r) => r.text());
-  const text = await (await fetch(`${fast.server.url}/metrics`)).text();
+  await fetch(`${slow.server.metricsUrl}/metrics`).then((r) => r.text());
+  const text = await (await fetch(`${fast.server.metricsUrl}/metrics`)).text();
   return Number(/^osusume_fast_path_responses_total (\d+)/m.exec(text)?.[1] ?? 0);
 }
 

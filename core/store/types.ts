@@ -233,3 +233,28 @@ export async function collectGarbage(
   for (const v of doomed) await store.deleteVersion(tenantId, v);
   return doomed;
 }
+
+/**
+ * The ids among `postIds` that the tenant's active version serves nothing for: no list of their
+ * own under any of its algorithms, and not in its popular list (every post the batch saw has a
+ * list). All of them when the tenant has no active version.
+ */
+export async function unservedPosts(
+  store: RecommendationStore,
+  tenantId: string,
+  postIds: readonly string[],
+  active?: ActiveVersion | null,
+): Promise<string[]> {
+  const pointer = active === undefined ? await store.getActive(tenantId) : active;
+  if (!pointer) return [...postIds];
+  const { version, algorithms } = pointer;
+  const popular = new Set((await store.getPopularAt(tenantId, version))?.map((i) => i.postId));
+  const served = async (postId: string) => {
+    if (popular.has(postId)) return true;
+    for (const algorithm of algorithms)
+      if (await store.getListAt(tenantId, version, algorithm, postId)) return true;
+    return false;
+  };
+  const verdicts = await Promise.all(postIds.map(served));
+  return postIds.filter((_, i) => !verdicts[i]);
+}
