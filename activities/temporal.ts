@@ -22,6 +22,24 @@ function checkpoint(details: unknown): void {
   if (context.cancellationSignal.aborted) throw new CancelledFailure('activity cancelled');
 }
 
+/** How often a step that reports no progress of its own heartbeats (the SDK throttles sends). */
+export const KEEPALIVE_MS = 1_000;
+
+/**
+ * Heartbeats while `work` runs. Without heartbeats Temporal notices a worker that died only when
+ * the step's start-to-close timeout passes (15 min to 1 h); with them, after its heartbeat
+ * timeout. The heartbeats carry no details: steps that resume from theirs report their own.
+ */
+async function keepingAlive<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const timer = setInterval(() => context.heartbeat(), KEEPALIVE_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /**
  * The steps as Temporal activities: plain async functions over one StepContext per worker.
  * Their names are part of workflow histories: renaming one is a breaking change.
@@ -30,7 +48,7 @@ export function createActivities(getContext: () => Promise<StepContext>) {
   const withContext =
     <I, O>(step: (ctx: StepContext, input: I) => Promise<O>) =>
     async (input: I) =>
-      step(await getContext(), input);
+      keepingAlive(async () => step(await getContext(), input));
   return {
     planRun: withContext(planRun),
     prepareCatchUp: withContext(prepareCatchUp),

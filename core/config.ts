@@ -163,9 +163,9 @@ const configFields = strictObject({
     tenantsPerSegment: z.number().int().min(1).max(2000).default(1000),
     maxConcurrentActivities: z.number().int().min(1).max(256).default(4),
     /**
-     * How long embedding or neighbour search may go without a heartbeat before Temporal gives
-     * the attempt up and retries it on another worker: how soon a crashed worker's step
-     * resumes. Default: the workflow's 2m.
+     * How long a tenant's step may go without a heartbeat before Temporal gives the attempt up
+     * and retries it on another worker: how soon a crashed worker's steps resume (embedding
+     * from its last checkpoint). Default: the workflow's 2m.
      */
     heartbeatTimeout: z
       .string()

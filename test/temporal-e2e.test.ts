@@ -36,6 +36,7 @@ import {
   describeWorkflow,
   devServerOrSkip,
   runBatchWorkflow,
+  rawWorkerConfig,
   spawnWorker,
 } from './helpers/temporal-server.js';
 
@@ -47,20 +48,7 @@ const RECORD = process.env.OSUSUME_RECORD_HISTORIES === '1';
 const FIXTURES = new URL('./fixtures/histories/', import.meta.url).pathname;
 
 const tmp = tempDir('osusume-e2e-');
-/** The raw configuration (what a worker process reads from OSUSUME_CONFIG_YAML). */
-function rawConfig(dir: string, taskQueue: string, extra: Record<string, unknown> = {}) {
-  return {
-    warehouse: { kind: 'duckdb', path: path.join(dir, 'warehouse.duckdb') },
-    store: { kind: 'lmdb', path: path.join(dir, 'store.lmdb') },
-    artifactsDir: path.join(dir, 'artifacts'),
-    model: { dir: path.join(dir, 'model') },
-    experimentsFile: path.join(dir, 'experiments.yaml'),
-    pipeline: { minPostsForEmbedding: 5, purgeGraceDays: 0 },
-    temporal: { taskQueue },
-    ...extra,
-  };
-}
-const config: Config = parseConfig(rawConfig(tmp.dir, 'osusume-e2e'), tmp.dir);
+const config: Config = parseConfig(rawWorkerConfig(tmp.dir, 'osusume-e2e'), tmp.dir);
 
 const demo = demoSubset(12);
 const demoTenants = [...new Set(demo.map((p) => p.tenantId))].sort();
@@ -284,7 +272,7 @@ describe.skipIf(server === null)('batch workflow on a Temporal dev server', () =
   it('resumes embedding from the last heartbeat after the worker is SIGKILLed', async () => {
     const dir = tempDir('osusume-e2e-kill-');
     try {
-      const raw = rawConfig(dir.dir, 'osusume-e2e-kill', {
+      const raw = rawWorkerConfig(dir.dir, 'osusume-e2e-kill', {
         experimentsFile: path.join(dir.dir, 'experiments.yaml'),
       });
       writeFileSync(raw.experimentsFile, 'defaultAlgorithm: embedding\nexperiments: []\n');

@@ -21,7 +21,6 @@ import { alertSteps, quickSteps } from './options.js';
 import { purgeTenantWorkflow } from './purge.js';
 import { tenantWorkflow } from './tenant.js';
 
-const planning = proxyActivities<Activities>(quickSteps);
 const alerts = proxyActivities<Activities>(alertSteps);
 
 export interface BatchWorkflowInput extends Partial<BatchInput> {
@@ -75,6 +74,11 @@ export async function batchWorkflow(input: BatchWorkflowInput = {}): Promise<Bat
       'ConfigError',
     );
   }
+  const planning = proxyActivities<Activities>(
+    options.heartbeatTimeout
+      ? { ...quickSteps, heartbeatTimeout: options.heartbeatTimeout }
+      : quickSteps,
+  );
   const result = await runBatchSegment(
     {
       planRun: planning.planRun,

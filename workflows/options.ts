@@ -12,18 +12,32 @@ export const retry: RetryPolicy = {
   nonRetryableErrorTypes: ['BadDataError', 'ConfigError'],
 };
 
-/** Warehouse reads, small writes, planning. */
-export const quickSteps: ActivityOptions = { startToCloseTimeout: '15m', retry };
+/**
+ * Every step heartbeats (activities/temporal.ts), so a step whose worker died is retried on
+ * another worker after this long, not after its start-to-close timeout.
+ */
+export const HEARTBEAT_TIMEOUT = '2m';
 
-/** Embedding and neighbour search: long, heartbeating, resumable. */
+/** Warehouse reads, small writes, planning. */
+export const quickSteps: ActivityOptions = {
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry,
+};
+
+/** Embedding and neighbour search: long, resumable from their last heartbeat. */
 export const heavySteps: ActivityOptions = {
   startToCloseTimeout: '4h',
-  heartbeatTimeout: '2m',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry,
 };
 
 /** Bulk writes of lists to the store. */
-export const writeSteps: ActivityOptions = { startToCloseTimeout: '1h', retry };
+export const writeSteps: ActivityOptions = {
+  startToCloseTimeout: '1h',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry,
+};
 
 /** Alerts: a few tries, then give up; a failed alert must not fail the run's report. */
 export const alertSteps: ActivityOptions = {

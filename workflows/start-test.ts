@@ -1,12 +1,8 @@
-import { proxyActivities } from '@temporalio/workflow';
 import type { CatchUpInput } from '../activities/catch-up.js';
-import type { Activities } from '../activities/temporal.js';
 import { runCatchUpFlow, type CatchUpReport } from './catch-up-flow.js';
-import { heavySteps, writeSteps } from './options.js';
-import { listAndWriteSteps } from './tenant.js';
+import { listAndWriteSteps, stepProxies } from './tenant.js';
 
-const write = proxyActivities<Activities>(writeSteps);
-const heavy = proxyActivities<Activities>(heavySteps);
+const proxies = stepProxies();
 
 /**
  * Starts a test the same day for one tenant: the lists the experiments file newly needs, in a
@@ -14,7 +10,7 @@ const heavy = proxyActivities<Activities>(heavySteps);
  */
 export async function startTestWorkflow(input: CatchUpInput): Promise<CatchUpReport> {
   return runCatchUpFlow(
-    { prepareCatchUp: write.prepareCatchUp, ...listAndWriteSteps(heavy) },
+    { prepareCatchUp: proxies.write.prepareCatchUp, ...listAndWriteSteps(proxies) },
     input,
   );
 }

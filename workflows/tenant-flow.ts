@@ -38,7 +38,7 @@ export interface TenantRunInput {
   tenantId: string;
   /** The run id is also the version the lists are written under. */
   runId: string;
-  /** Overrides the heavy steps' heartbeat timeout (Temporal only; config temporal.heartbeatTimeout). */
+  /** Overrides the steps' heartbeat timeout (Temporal only; config temporal.heartbeatTimeout). */
   heartbeatTimeout?: string;
 }
 

@@ -19,6 +19,10 @@ const BENCHMARKS = {
     module: () => import('../../bench/api.js'),
     what: 'the related endpoint against a bare Hono handler (the ceiling), interleaved',
   },
+  orchestration: {
+    module: () => import('../../bench/orchestration.js'),
+    what: '1,000 small tenants through a Temporal dev server and worker against the same batch in process: tenants per minute, pending children, events per history',
+  },
   'api-profile': {
     module: () => import('../../bench/api-profile.js'),
     what: "where the related endpoint's CPU time goes: Linux perf samples of the server under load",

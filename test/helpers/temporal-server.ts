@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { Config } from '../../core/config.js';
@@ -79,6 +80,24 @@ export function demoSubset(perTenant: number): DemoPost[] {
       taken.set(p.tenantId, n + 1);
       return n < perTenant;
     });
+}
+
+/** A configuration rooted in `dir`, raw: what a worker process reads from OSUSUME_CONFIG_YAML. */
+export function rawWorkerConfig(
+  dir: string,
+  taskQueue: string,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    warehouse: { kind: 'duckdb', path: path.join(dir, 'warehouse.duckdb') },
+    store: { kind: 'lmdb', path: path.join(dir, 'store.lmdb') },
+    artifactsDir: path.join(dir, 'artifacts'),
+    model: { dir: path.join(dir, 'model') },
+    experimentsFile: path.join(dir, 'experiments.yaml'),
+    pipeline: { minPostsForEmbedding: 5, purgeGraceDays: 0 },
+    temporal: { taskQueue },
+    ...extra,
+  };
 }
 
 /** `npm run worker` as its own process (so that it can be SIGKILLed), with stdout collected. */
