@@ -79,8 +79,13 @@ export function blendLists(
   text: RelatedList[],
   interactions: Interaction[],
   k: number,
-  evidenceUsers = EVIDENCE_USERS,
+  options: {
+    evidenceUsers?: number;
+    /** The post that stands for a post's exact copies in lists (text lists name only it). */
+    representative?: (postId: string) => string;
+  } = {},
 ): RelatedList[] {
+  const { evidenceUsers = EVIDENCE_USERS, representative = (id: string) => id } = options;
   if (interactions.length === 0) return text;
   const counts = coengagement(
     text.map((l) => l.postId),
@@ -88,8 +93,17 @@ export function blendLists(
   );
   return text.map((list) => {
     const n = counts.users.get(list.postId) ?? 0;
-    const co = n > 0 ? mostCoengaged(counts, list.postId, k) : [];
-    if (n === 0 || co.length === 0) return list;
+    // A post's co-engaged copies are one item, and its own copies none, as in the text lists.
+    const self = representative(list.postId);
+    const seen = new Set([self]);
+    const co: RelatedList['items'] = [];
+    for (const item of n > 0 ? mostCoengaged(counts, list.postId, 2 * k) : []) {
+      const postId = representative(item.postId);
+      if (seen.has(postId)) continue;
+      seen.add(postId);
+      co.push({ postId, score: item.score });
+    }
+    if (co.length === 0) return list;
     const w = n / (n + evidenceUsers);
     const scores = new Map<string, number>();
     const add = (items: RelatedList['items'], weight: number) => {

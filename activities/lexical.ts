@@ -7,7 +7,7 @@ import { characterNgrams, lexicalTerms } from '../core/text.js';
 import { TfidfModel, type SparseVector } from '../core/tfidf.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
-import { buildRelatedLists } from './neighbours.js';
+import { buildRelatedLists, groupByContent } from './neighbours.js';
 
 /** TF-IDF vectors of texts, fitted on those texts. */
 export function tfidf(texts: string[]): SparseVector[] {
@@ -187,7 +187,7 @@ async function textLists(
   input: LexicalInput,
   algorithm: string,
   rank: RankTexts,
-  adjust: (lists: RelatedList[]) => RelatedList[] = (lists) => lists,
+  adjust: (lists: RelatedList[], posts: SnapshotPost[]) => RelatedList[] = (lists) => lists,
 ): Promise<{ listsUri: string; lists: number }> {
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
   const unique = [...new Map(posts.map((p) => [p.contentHash, { title: p.title, text: p.text }]))];
@@ -201,7 +201,7 @@ async function textLists(
     knn,
     ctx.config.neighbours.k,
   );
-  return saveLists(ctx, input, algorithm, adjust(lists));
+  return saveLists(ctx, input, algorithm, adjust(lists, posts));
 }
 
 /** Lexical item-to-item lists (TF-IDF cosine): the baseline every other algorithm is judged against. */
@@ -219,7 +219,11 @@ export async function computeFielded(ctx: StepContext, input: LexicalInput) {
   const interactions = input.interactionsUri
     ? await readJsonLines<Interaction>(ctx.artifacts, input.interactionsUri)
     : (await readValidInteractions(ctx, input.tenantId)).interactions;
-  return textLists(ctx, input, 'fielded', fieldedNeighbours, (lists) =>
-    blendLists(lists, interactions, ctx.config.neighbours.k),
-  );
+  return textLists(ctx, input, 'fielded', fieldedNeighbours, (lists, posts) => {
+    const groups = groupByContent(posts);
+    const first = new Map(posts.map((p) => [p.postId, groups.get(p.contentHash)![0]!.postId]));
+    return blendLists(lists, interactions, ctx.config.neighbours.k, {
+      representative: (id) => first.get(id) ?? id,
+    });
+  });
 }

@@ -21,9 +21,11 @@ import { openStore } from '../core/store/index.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { addApiKey } from './api-key.js';
 import { defaultRunId, formatReport, formatSummary, runBatch } from './batch.js';
+import { readPairs } from './evaluate.js';
 import { runBatchOnTemporal } from './orchestrate.js';
 
 const DEMO_POSTS = path.resolve('demo/posts.jsonl.gz');
+const DEMO_LINKS = path.resolve('demo/related.tsv.gz');
 const SAMPLES = [
   ['en-man2', 'open.2'],
   ['ja-man2', 'open.2'],
@@ -38,26 +40,49 @@ interface DemoPost {
   createdAt: string;
 }
 
-/** Synthetic interactions (the man pages have none): a few users viewing and liking pages. */
-function syntheticInteractions(posts: DemoPost[]): string {
+/**
+ * Synthetic interactions (the man pages have none): readers viewing and liking pages, and half
+ * the time going on to a page the first one links to (SEE ALSO), as readers of a manual do.
+ * Random co-views would teach co-engagement noise, which the default blends into its lists.
+ */
+export function syntheticInteractions(
+  posts: DemoPost[],
+  links: Map<string, [string, string][]>,
+): string {
   const random = createRandom(7);
+  const seeAlso = new Map<string, string[]>();
+  for (const [tenant, pairs] of links)
+    for (const [a, b] of pairs) {
+      for (const [from, to] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        const key = `${tenant}/${from}`;
+        seeAlso.set(key, [...(seeAlso.get(key) ?? []), to]);
+      }
+    }
   const lines: string[] = [];
+  const event = (p: DemoPost, userId: string, postId: string, ts: number, type: string) =>
+    lines.push(
+      JSON.stringify({
+        tenantId: p.tenantId,
+        userId,
+        postId,
+        type,
+        ts: new Date(ts).toISOString(),
+      }),
+    );
   for (const p of posts) {
     const events = Math.floor(random() ** 3 * 30);
+    const next = seeAlso.get(`${p.tenantId}/${p.postId}`) ?? [];
     for (let e = 0; e < events; e++) {
-      const ts = new Date(
-        Date.parse(p.createdAt) + Math.floor(random() * 60) * 86_400_000,
-      ).toISOString();
+      const ts = Date.parse(p.createdAt) + Math.floor(random() * 60) * 86_400_000;
       const type = random() < 0.8 ? 'view' : random() < 0.5 ? 'click' : 'like';
-      lines.push(
-        JSON.stringify({
-          tenantId: p.tenantId,
-          userId: `u${Math.floor(random() * 200)}`,
-          postId: p.postId,
-          type,
-          ts,
-        }),
-      );
+      // One reader per visit: shared random readers would make every page co-viewed with every other.
+      const userId = `u${lines.length}`;
+      event(p, userId, p.postId, ts, type);
+      if (next.length > 0 && random() < 0.5)
+        event(p, userId, next[Math.floor(random() * next.length)]!, ts + 600_000, 'view');
     }
   }
   return lines.join('\n') + '\n';
@@ -74,7 +99,7 @@ async function loadDemoData(config: Config, posts: DemoPost[]): Promise<void> {
   const warehouse = await DuckDbWarehouse.open(config.warehouse.path);
   try {
     writeFileSync(postsFile, posts.map((p) => JSON.stringify(p)).join('\n') + '\n');
-    writeFileSync(interactionsFile, syntheticInteractions(posts));
+    writeFileSync(interactionsFile, syntheticInteractions(posts, readPairs(DEMO_LINKS)));
     const loaded = await warehouse.importFile('posts', postsFile, { replace: true });
     const events = await warehouse.importFile('interactions', interactionsFile, { replace: true });
     console.log(

@@ -257,8 +257,8 @@ describe('co-engagement', () => {
     ];
     // a: 3 users, all of whom also engaged with b; z: nobody.
     const interactions = ['u1', 'u2', 'u3'].flatMap((u) => [event(u, 'a'), event(u, 'b')]);
-    const [a, z] = blendLists(text, interactions, 5, 1);
-    expect(blendLists(text, interactions, 5, 1).length).toBe(4);
+    const [a, z] = blendLists(text, interactions, 5, { evidenceUsers: 1 });
+    expect(blendLists(text, interactions, 5, { evidenceUsers: 1 }).length).toBe(4);
     // w = 3 / (3 + 1) = 0.75: b = 0.25 * 0.4/0.8 + 0.75 * 1/1; t = 0.25 * 1.
     expect(a!.items).toEqual([
       { postId: 'b', score: 0.875 },
@@ -266,7 +266,19 @@ describe('co-engagement', () => {
     ]);
     expect(z).toBe(text[1]);
     expect(blendLists(text, [], 5)).toBe(text);
+    // Exact copies (a2 of a, b2 of b) are one item, and a post's own copy is no item.
+    const copies = ['u1', 'u2', 'u3'].flatMap((u) => [
+      event(u, 'a'),
+      event(u, 'a2'),
+      event(u, 'b2'),
+    ]);
+    const withCopies = [...text, { postId: 'a2', items: [] }, { postId: 'b2', items: [] }];
+    const [merged] = blendLists(withCopies, copies, 5, {
+      evidenceUsers: 1,
+      representative: (id) => id.replace(/2$/, ''),
+    });
+    expect(merged!.items.map((i) => i.postId)).toEqual(['b', 't']);
     // Less evidence, more text: with 10 users' worth of doubt, t stays first.
-    expect(blendLists(text, interactions, 5, 10)[0]!.items[0]!.postId).toBe('t');
+    expect(blendLists(text, interactions, 5, { evidenceUsers: 10 })[0]!.items[0]!.postId).toBe('t');
   });
 });
