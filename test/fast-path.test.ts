@@ -70,6 +70,11 @@ experiments:
     type: interleaving
     holdout: 0.2
     variants: [{ name: emb, algorithm: embedding }, { name: pop, algorithm: popular }]
+  - id: pending
+    surface: pending
+    variants:
+      - { name: control, algorithm: embedding, weight: 1 }
+      - { name: treatment, algorithm: coengagement, weight: 1 }
 `,
   );
   const seed = openStore(testConfig(tmp.dir).store);
@@ -174,7 +179,10 @@ const parameter = fc.oneof(
       text,
     ),
   ),
-  fc.tuple(fc.constant('surface'), fc.constantFrom('footer', 'sidebar', 'default', '', 'x y')),
+  fc.tuple(
+    fc.constant('surface'),
+    fc.constantFrom('footer', 'sidebar', 'pending', 'default', '', 'x y'),
+  ),
   fc.tuple(
     fc.constant('limit'),
     fc.oneof(
@@ -225,6 +233,7 @@ const typicalRequest = fc.record({
       fc.subarray([
         ['surface', 'footer'],
         ['surface', 'sidebar'],
+        ['surface', 'pending'],
         ['limit', '3'],
         ['limit', '7'],
         ['exclude', 'p3,p9'],
@@ -355,7 +364,19 @@ describe('the related fast path', () => {
       ),
       { numRuns: 60 },
     );
-    expect(await logLines(fast)).toEqual(await logLines(slow));
+    const lines = await logLines(fast);
+    expect(lines).toEqual(await logLines(slow));
+    // The cases the comparison must have covered: A/B, holdout, interleaving, not enrolled.
+    for (const seen of [
+      '"variant":"treatment"',
+      '"variant":"holdout"',
+      '"team":"pop"',
+      '"notEnrolled":"pending"',
+    ])
+      expect(
+        lines.some((l) => l.includes(seen)),
+        seen,
+      ).toBe(true);
     expect(await series(fast.server)).toEqual(await series(slow.server));
     // The comparison means something only if the fast path answered a good share of them.
     expect(await fastPathAnswers()).toBeGreaterThan(sent / 10);
