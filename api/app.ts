@@ -10,6 +10,7 @@ import type { ApiKeys } from './auth.js';
 import type { LogSink } from './logs.js';
 import type { ApiMetrics } from './metrics.js';
 import type { RelatedService } from './related.js';
+import { viewerRoutes, type ViewerDeps } from './viewer.js';
 import { INVALID_PARAMETERS, issueList, parseRelatedRequest } from './related-request.js';
 import {
   HiddenBody,
@@ -37,6 +38,8 @@ export interface AppDeps {
   onHiddenChanged: (tenantId: string, postIds: string[], hidden: boolean) => void;
   /** A new request id (random UUIDs; a test may make them predictable). */
   requestId: () => string;
+  /** The result viewer at /admin/viewer (api/viewer.ts); off when absent. */
+  viewer?: ViewerDeps;
 }
 
 type Env = { Variables: { requestId: string; tenantId?: string; variant?: string } };
@@ -277,6 +280,7 @@ export function createApp(deps: AppDeps) {
     return c.json({ updated: postIds.length }, 200);
   });
 
+  if (deps.viewer) app.route('/admin', viewerRoutes(deps.viewer));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     try {

@@ -165,6 +165,7 @@ export async function startServer(
       }
     },
     requestId: options.requestId ?? randomUUID,
+    viewer: { store, keys: keys.get, experiments: experiments.get, config },
   };
   const server = await serveApi(deps, port, config.api.fastPath);
   const metricsServer =
