@@ -15,6 +15,7 @@ import { FirestoreStore } from '../core/store/firestore.js';
 import { LmdbStore } from '../core/store/lmdb.js';
 import type { RecommendationStore, RelatedList } from '../core/store/types.js';
 import { emulatorAvailable, startFirestoreEmulator } from '../test/helpers/firestore-emulator.js';
+import { onInterrupt, progress } from './shutdown.js';
 
 const LISTS = Number(process.env.BENCH_LISTS ?? 20_000);
 
@@ -120,17 +121,24 @@ async function readPaths(store: RecommendationStore, posts: number) {
 export async function run(): Promise<void> {
   const data = lists(LISTS);
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-store-'));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const forgetDir = onInterrupt(removeDir);
   const lmdb = new LmdbStore(path.join(dir, 'store.lmdb'));
+  progress(`LMDB: writing ${LISTS} lists, then ${READS} reads per read path`);
   const lmdbRate = await writesPerSecond(lmdb, data);
   const lmdbReads = await readPaths(lmdb, LISTS);
   await lmdb.close();
-  rmSync(dir, { recursive: true, force: true });
+  removeDir();
+  forgetDir();
   console.log(`LMDB: ${lmdbRate.toFixed(0)} lists/s; reads ${JSON.stringify(lmdbReads)}`);
 
   let firestoreRate: number | null = null;
   let firestoreReads: Awaited<ReturnType<typeof readPaths>> | null = null;
   if (emulatorAvailable()) {
+    progress('Firestore emulator: starting (gcloud, up to a minute)');
     const emulator = await startFirestoreEmulator('osusume-bench');
+    const forgetEmulator = onInterrupt(() => emulator.stop());
+    progress(`Firestore emulator at ${emulator.host}: writing, then reading`);
     const firestore = new FirestoreStore({
       projectId: emulator.projectId,
       databaseId: '(default)',
@@ -141,6 +149,7 @@ export async function run(): Promise<void> {
     firestoreReads = await readPaths(firestore, written);
     await firestore.close();
     await emulator.stop();
+    forgetEmulator();
     console.log(
       `Firestore emulator: ${firestoreRate.toFixed(0)} lists/s; reads ${JSON.stringify(firestoreReads)}`,
     );

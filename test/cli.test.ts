@@ -1,10 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { firestoreTestMode } from './helpers/firestore-emulator.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = path.join(ROOT, 'bin/osusume.js');
@@ -66,6 +67,7 @@ const COMMANDS = [
   'bench store',
   'bench api',
   'bench api-profile',
+  'bench orchestration',
   'dataset mailing-lists',
   'dataset manuals',
   'reset',
@@ -328,6 +330,39 @@ describe('osusume CLI', () => {
     expect(Number(row('coengagement')[3])).toBe(1); // recall@10: each query's one mate is found
     expect(stdout).not.toContain('lonely');
     expect(stdout).toContain('1 tenant(s) without related pairs in the pairs file are left out.');
+  });
+
+  it('stops the Firestore emulator it started when bench store is interrupted', async () => {
+    if (firestoreTestMode() === 'skip') return;
+    const child = spawn(process.execPath, [BIN, 'bench', 'store', '--quick'], { cwd: work });
+    let stderr = '';
+    const host = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const started = stderr.match(/Firestore emulator at (\S+):/);
+        if (started) resolve(started[1]!);
+      });
+      child.once('exit', () => reject(new Error(`bench store ended first:\n${stderr}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('SIGINT: stopping what the benchmark started');
+    const [address, port] = host.split(':');
+    const listening = () =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect(Number(port), address!)
+          .once('connect', () => resolve(true))
+          .once('error', () => resolve(false));
+        socket.unref();
+      });
+    expect(await listening()).toBe(false);
+    const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(
+      processes
+        .split('\n')
+        .filter((line) => line.includes(`${port}`) && /emulator|java/.test(line)),
+    ).toEqual([]);
   });
 
   it('keeps the npm scripts as aliases', () => {
