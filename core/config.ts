@@ -141,7 +141,8 @@ const configFields = strictObject({
     }).prefault({}),
     /**
      * Answer plain related-posts requests on a store with synchronous reads (LMDB) without
-     * going through Hono: same answers, about half the CPU (`npm run bench:api`).
+     * going through Hono: same answers, a quarter to a third less CPU per request
+     * (`npm run bench:api`).
      */
     fastPath: z.boolean().default(true),
   }).prefault({}),
