@@ -20,6 +20,7 @@ import { createRandom } from '../core/random.js';
 import { openStore } from '../core/store/index.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { addApiKey } from './api-key.js';
+import { confirm } from './confirm.js';
 import { defaultRunId, formatReport, formatSummary, runBatch } from './batch.js';
 import { readPairs } from './evaluate.js';
 import { runBatchOnTemporal } from './orchestrate.js';
@@ -88,9 +89,31 @@ export function syntheticInteractions(
   return lines.join('\n') + '\n';
 }
 
-async function loadDemoData(config: Config, posts: DemoPost[]): Promise<void> {
+/**
+ * The demo replaces the warehouse: it asks first when the warehouse holds tenants it did not
+ * load (a user's own data, which the batch would then purge from serving after the grace period).
+ */
+async function checkForeignTenants(
+  warehouse: DuckDbWarehouse,
+  file: string,
+  posts: DemoPost[],
+  replace: boolean,
+): Promise<boolean> {
+  const demoTenants = new Set(posts.map((p) => p.tenantId));
+  const foreign = (await warehouse.listTenants())
+    .map((t) => t.tenantId)
+    .filter((t) => !demoTenants.has(t));
+  if (foreign.length === 0 || replace) return true;
+  const named = `${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}`;
+  return confirm(
+    `The warehouse ${file} holds ${foreign.length} tenant(s) the demo did not load (${named}); the demo replaces them.`,
+    `The warehouse ${file} holds ${foreign.length} tenant(s) the demo did not load (${named}). Run the demo with --replace to replace them, or point OSUSUME_CONFIG at another folder.`,
+  );
+}
+
+async function loadDemoData(config: Config, posts: DemoPost[], replace: boolean): Promise<boolean> {
   if (config.warehouse.kind !== 'duckdb')
-    throw new Error('The demo loads into the local DuckDB warehouse; unset OSUSUME_CONFIG.');
+    throw new ConfigError('The demo loads into the local DuckDB warehouse; unset OSUSUME_CONFIG.');
   const postsFile = path.join(path.dirname(config.warehouse.path), 'demo-posts.jsonl');
   const interactionsFile = path.join(
     path.dirname(config.warehouse.path),
@@ -98,6 +121,8 @@ async function loadDemoData(config: Config, posts: DemoPost[]): Promise<void> {
   );
   const warehouse = await DuckDbWarehouse.open(config.warehouse.path);
   try {
+    if (!(await checkForeignTenants(warehouse, config.warehouse.path, posts, replace)))
+      return false;
     writeFileSync(postsFile, posts.map((p) => JSON.stringify(p)).join('\n') + '\n');
     writeFileSync(interactionsFile, syntheticInteractions(posts, readPairs(DEMO_LINKS)));
     const loaded = await warehouse.importFile('posts', postsFile, { replace: true });
@@ -105,6 +130,7 @@ async function loadDemoData(config: Config, posts: DemoPost[]): Promise<void> {
     console.log(
       `Loaded ${loaded.rows} posts and ${events.rows} synthetic interactions into ${config.warehouse.path}`,
     );
+    return true;
   } finally {
     await warehouse.close();
   }
@@ -208,6 +234,8 @@ async function serveDemo(config: Config, serve: boolean): Promise<void> {
 export interface DemoCommandOptions {
   keepServer?: boolean;
   serve?: boolean;
+  /** Replace tenants in the warehouse that the demo did not load, without asking. */
+  replace?: boolean;
 }
 
 export async function demoCommand(options: DemoCommandOptions): Promise<void> {
@@ -219,10 +247,16 @@ export async function demoCommand(options: DemoCommandOptions): Promise<void> {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as DemoPost);
-  await loadDemoData(config, posts);
+  if (!(await loadDemoData(config, posts, options.replace ?? false))) {
+    console.log('Nothing changed.');
+    return;
+  }
   describeModel(config);
   const ok = await runBatchAnyhow(config, defaultRunId(), options.keepServer ?? false);
+  if (!ok)
+    throw new ConfigError(
+      'The batch failed for the tenants above, so their lists were not updated: fix the cause, or start over with `osusume reset --yes`.',
+    );
   await printSamples(config, posts);
   await serveDemo(config, options.serve ?? false);
-  if (!ok) process.exitCode = 1;
 }

@@ -5,10 +5,9 @@
  *   osusume reset [--yes] [--keys]
  */
 import { existsSync, rmSync } from 'node:fs';
-import { createInterface } from 'node:readline/promises';
 import path from 'node:path';
 import { loadConfig, type Config } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
+import { confirm } from './confirm.js';
 
 export interface ResetCommandOptions {
   /** Skip the confirmation (scripts, CI). */
@@ -41,15 +40,6 @@ export function localState(config: Config, keys: boolean): [string, string][] {
   return entries.filter(([p]) => existsSync(p));
 }
 
-async function confirmed(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return (await rl.question(question)).trim().toLowerCase() === 'yes';
-  } finally {
-    rl.close();
-  }
-}
-
 export async function resetCommand(options: ResetCommandOptions): Promise<void> {
   const config = loadConfig();
   const entries = localState(config, options.keys ?? false);
@@ -60,11 +50,8 @@ export async function resetCommand(options: ResetCommandOptions): Promise<void> 
   console.log('This deletes:');
   for (const [p, what] of entries) console.log(`  ${p}  (${what})`);
   if (!options.yes) {
-    if (!process.stdin.isTTY)
-      throw new ConfigError(
-        'Not deleting without confirmation: run it in a terminal, or pass --yes.',
-      );
-    if (!(await confirmed('Type "yes" to delete them: '))) {
+    const refusal = 'Not deleting without confirmation: run it in a terminal, or pass --yes.';
+    if (!(await confirm('Delete them?', refusal))) {
       console.log('Nothing deleted.');
       return;
     }

@@ -221,6 +221,21 @@ describe('osusume CLI', () => {
     expect((await osusume(['batch', '--list'], env)).stdout).toBe('acme\t2 posts\n');
   });
 
+  it('asks before the demo replaces tenants it did not load', async () => {
+    const dir = mkdtempSync(path.join(work, 'demo-'));
+    const env = { OSUSUME_CONFIG_YAML: `warehouse: { kind: duckdb, path: ${dir}/w.duckdb }` };
+    const posts = path.join(dir, 'posts.jsonl');
+    writeFileSync(posts, JSON.stringify({ tenantId: 'acme', postId: 'p1', title: 't', body: 'b' }));
+    expect((await osusume(['load', '--posts', posts], env)).code).toBe(0);
+    // The demo reads demo/ from the repository root; without a terminal it cannot ask.
+    const demo = await osusume(['demo'], env, ROOT);
+    expect(demo.code).toBe(1);
+    expect(demo.stderr).toContain(
+      `osusume demo: The warehouse ${dir}/w.duckdb holds 1 tenant(s) the demo did not load (acme). Run the demo with --replace`,
+    );
+    expect((await osusume(['batch', '--list'], env)).stdout).toBe('acme\t1 posts\n');
+  });
+
   it('refuses to run a batch over a warehouse without tenants, naming it', async () => {
     const dir = mkdtempSync(path.join(work, 'empty-'));
     const env = { OSUSUME_CONFIG_YAML: `warehouse: { kind: duckdb, path: ${dir}/w.duckdb }` };

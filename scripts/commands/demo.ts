@@ -9,6 +9,10 @@ export function register(program: Command): void {
     )
     .option('--keep-server', 'keep the Temporal dev server running afterwards')
     .option('--serve', 'keep the API running afterwards (Ctrl-C stops it)')
+    .option(
+      '--replace',
+      'replace tenants in the warehouse that the demo did not load, without asking',
+    )
     .action(async (options) => {
       const { demoCommand } = await import('../demo.js');
       await demoCommand(options);
