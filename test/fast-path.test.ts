@@ -364,6 +364,15 @@ describe('the related fast path', () => {
       ),
       { numRuns: 60 },
     );
+    // Every user on every experiment's surface as well: assignment is a hash of the user id, so
+    // these always include holdout users, each variant and interleaved teams.
+    for (const surface of ['footer', 'sidebar', 'pending'])
+      for (let u = 0; u <= 40; u++) {
+        const target = `/v1/tenants/acme/posts/p1/related?userId=u${u}&surface=${surface}`;
+        const [a, b] = await both('GET', target, headersFor('all'));
+        expect(a, target).toEqual(b);
+        sent += 1;
+      }
     const lines = await logLines(fast);
     expect(lines).toEqual(await logLines(slow));
     // The cases the comparison must have covered: A/B, holdout, interleaving, not enrolled.
