@@ -23,7 +23,7 @@ import { addApiKey } from './api-key.js';
 import { confirm } from './confirm.js';
 import { defaultRunId, formatReport, formatSummary, runBatch } from './batch.js';
 import { readPairs } from './evaluate.js';
-import { runBatchOnTemporal } from './orchestrate.js';
+import { runBatchOnTemporal, untilInterrupted } from './orchestrate.js';
 
 const DEMO_POSTS = path.resolve('demo/posts.jsonl.gz');
 const DEMO_LINKS = path.resolve('demo/related.tsv.gz');
@@ -224,7 +224,7 @@ async function serveDemo(config: Config, serve: boolean): Promise<void> {
       console.log(
         `\nThe API keeps running. Try:\n  curl -H 'Authorization: Bearer ${apiKey}' '${server.url}/v1/tenants/en-man3/posts/printf.3/related?userId=me'\nPress Ctrl+C to stop.`,
       );
-      await new Promise((resolve) => process.once('SIGINT', resolve));
+      await untilInterrupted();
     }
   } finally {
     await server.close();

@@ -60,6 +60,20 @@ async function reachTemporal(
   }
 }
 
+/**
+ * Waits for Ctrl+C. A signal listener alone does not keep Node running: once the worker has
+ * stopped, the process would exit at once and take the dev server with it.
+ */
+export function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const hold = setInterval(() => {}, 60_000);
+    process.once('SIGINT', () => {
+      clearInterval(hold);
+      resolve();
+    });
+  });
+}
+
 export type TemporalRun =
   { report: BatchReport; description: string; workflowUrl?: string } | { unavailable: string };
 
@@ -89,7 +103,7 @@ export async function runBatchOnTemporal(
       console.log(
         `The dev server keeps running for its UI: ${workflowUrl}\nPress Ctrl+C to stop it.`,
       );
-      await new Promise((resolve) => process.once('SIGINT', resolve));
+      await untilInterrupted();
     }
     return { report, description: temporal.description, workflowUrl };
   } finally {
