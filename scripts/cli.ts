@@ -29,6 +29,7 @@ import { register as completion } from './commands/completion.js';
 import { register as dataset } from './commands/dataset.js';
 import { register as demo } from './commands/demo.js';
 import { register as evaluate } from './commands/evaluate.js';
+import { register as faultInject } from './commands/fault-inject.js';
 import { register as load } from './commands/load.js';
 import { register as results } from './commands/results.js';
 import { register as rollback } from './commands/rollback.js';
@@ -54,6 +55,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   temporal,
   worker,
   bench,
+  faultInject,
   dataset,
   reset,
   completion,
