@@ -21,6 +21,7 @@
  */
 import { Command } from 'commander';
 import { errorMessage } from '../core/errors.js';
+import { codeVersion } from '../core/version.js';
 import { register as api } from './commands/api.js';
 import { register as apiKey } from './commands/api-key.js';
 import { register as batch } from './commands/batch.js';
@@ -66,6 +67,7 @@ export function createProgram(): Command {
     .description(
       'Multi-tenant batch recommendations: nightly related-post lists, served by an API.',
     )
+    .version(codeVersion(), '-V, --version', 'print the code version (as run records name it)')
     .showHelpAfterError('(add --help for usage)')
     .configureHelp({ sortOptions: false, showGlobalOptions: false });
   for (const register of COMMANDS) register(program);

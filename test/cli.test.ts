@@ -83,6 +83,13 @@ describe('osusume CLI', () => {
       expect(stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
   });
 
+  it('prints its version', async () => {
+    const { code, stdout } = await osusume(['--version'], { OSUSUME_CODE_VERSION: undefined });
+    expect(code).toBe(0);
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    expect(stdout).toBe(`osusume@${version}\n`);
+  });
+
   it.each(COMMANDS)('%s --help shows usage and an example', async (command) => {
     const { code, stdout } = await osusume([...command.split(' '), '--help']);
     expect(code).toBe(0);
