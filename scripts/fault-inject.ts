@@ -26,6 +26,8 @@ export interface FaultInjectionOptions {
   kills: number;
   store: 'lmdb' | 'firestore';
   seed?: number;
+  /** Aim every kill just after one of these steps starts (default: half aimed, half at random times). */
+  aimAt?: string[];
   /** One line per kill and check. */
   onProgress?: (line: string) => void;
 }
@@ -253,8 +255,8 @@ export async function faultInjection(
 
     for (let i = 1; i <= options.kills; i++) {
       const runId = `r${String(i).padStart(4, '0')}`;
-      const aimed = i % 2 === 1;
-      const steps = random() < 0.75 ? AIMED : AIMED_ANY;
+      const aimed = options.aimAt !== undefined || i % 2 === 1;
+      const steps = options.aimAt ?? (random() < 0.75 ? AIMED : AIMED_ANY);
       const kill = aimed
         ? { atStep: steps[Math.floor(random() * steps.length)]!, delayMs: random() * 30 }
         : { afterMs: random() * runMs, delayMs: 0 };

