@@ -162,6 +162,14 @@ const hiddenRoute = createRoute({
   responses: {
     200: { description: 'Updated', content: { 'application/json': { schema: HiddenResponse } } },
     ...problems,
+    404: {
+      description: 'Some posts are in no list of the tenant: nothing was changed',
+      content: { 'application/problem+json': { schema: Problem } },
+    },
+    409: {
+      description: 'The tenant would exceed api.maxHiddenPerTenant: nothing was changed',
+      content: { 'application/problem+json': { schema: Problem } },
+    },
   },
 });
 
@@ -174,17 +182,23 @@ async function refuseHiding(
   deps: AppDeps,
   tenantId: string,
   postIds: string[],
-): Promise<{ detail: string; errors?: ProblemBody['errors'] } | undefined> {
+): Promise<
+  { status: 404 | 409; title: string; detail: string; errors?: ProblemBody['errors'] } | undefined
+> {
   const current = await deps.hiddenPosts(tenantId);
   const adding = [...new Set(postIds)].filter((p) => !current.has(p));
   const max = deps.config.maxHiddenPerTenant;
   if (current.size + adding.length > max)
     return {
+      status: 409,
+      title: 'Too many hidden posts',
       detail: `Tenant ${JSON.stringify(tenantId)} has ${current.size} hidden posts and may have at most ${max} (api.maxHiddenPerTenant): unhide some ({ hidden: false }); deleted posts are unhidden when the batch drops them.`,
     };
   const unknown = await unservedPosts(deps.store, tenantId, adding);
   if (unknown.length === 0) return undefined;
   return {
+    status: 404,
+    title: 'Unknown posts',
     detail: `${unknown.length} of these posts are not served for tenant ${JSON.stringify(tenantId)}: they are in no list, so there is nothing to hide (a post the batch has not seen yet can be hidden after its next run). Nothing was changed.`,
     errors: unknown.slice(0, 10).map((p) => ({ where: 'postIds', message: `unknown post ${p}` })),
   };
@@ -273,7 +287,7 @@ export function createApp(deps: AppDeps) {
     const { postIds, hidden } = c.req.valid('json');
     if (hidden) {
       const refused = await refuseHiding(deps, tenantId, postIds);
-      if (refused) return problem(c, 400, 'Invalid request', refused.detail, refused.errors);
+      if (refused) return problem(c, refused.status, refused.title, refused.detail, refused.errors);
     }
     await deps.store.setHidden(tenantId, postIds, hidden);
     deps.onHiddenChanged(tenantId, postIds, hidden);

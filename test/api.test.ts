@@ -249,14 +249,14 @@ describe('security and validation', () => {
         body: JSON.stringify({ postIds, hidden }),
       });
     const unknown = await hide(['p2', 'never-seen']);
-    expect(unknown.status).toBe(400);
+    expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as ProblemBody).errors).toEqual([
       { where: 'postIds', message: 'unknown post never-seen' },
     ]);
     expect((await store.getHidden('acme')).sort()).toEqual([]);
     expect((await hide(['p2', 'p3', 'p4', 'p5', 'p6'])).status).toBe(200);
     const full = await hide(['p1']);
-    expect(full.status).toBe(400);
+    expect(full.status).toBe(409);
     expect(((await full.json()) as ProblemBody).detail).toContain(
       'at most 5 (api.maxHiddenPerTenant)',
     );
