@@ -146,6 +146,7 @@ export function createStack(config: StackConfig, secretValues: StackSecrets) {
           appConfig,
           firestoreDatabase: names.firestoreDatabase,
           configBucket: buckets.config,
+          artifactsBucket: buckets.artifacts,
           secrets,
           labels,
         },

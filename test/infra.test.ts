@@ -87,6 +87,7 @@ describe('infra: prod stack', async () => {
     expect(grants(d, sa('osusume-api-prod'))).toEqual([
       firestore,
       'roles/secretmanager.secretAccessor on secret secrets-api-keys',
+      'roles/storage.objectViewer on bucket osusume-prod-osusume-prod-artifacts',
       'roles/storage.objectViewer on bucket osusume-prod-osusume-prod-config',
     ]);
     expect(grants(d, sa('osusume-worker-prod'))).toEqual([
@@ -215,6 +216,13 @@ describe('infra: prod stack', async () => {
     const mounted = c.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
     expect(mounted).toContain('/secrets/api-keys');
     expect(mounted).toContain(appConfig.experimentsFile.replace(/\/[^/]+$/, ''));
+    // The result viewer reads titles from the run artifacts: mounted, read only.
+    const artifacts = c.volumeMounts.find(
+      (m: { mountPath: string }) => m.mountPath === appConfig.artifactsDir,
+    );
+    expect(s.template.volumes.find((v: { name: string }) => v.name === artifacts.name).gcs).toEqual(
+      { bucket: 'osusume-prod-osusume-prod-artifacts', readOnly: true },
+    );
     expect(d.outputs.apiUrl).toBe('https://osusume-api-prod-abc123-an.a.run.app');
   });
 

@@ -9,11 +9,14 @@ export interface ApiServiceArgs extends RuntimeArgs {
   serviceName: string;
   settings: StackConfig['api'];
   configBucket: gcp.storage.Bucket;
+  /** Read only: the result viewer shows titles from the active version's snapshot artifact. */
+  artifactsBucket: gcp.storage.Bucket;
 }
 
 /**
  * The serving API on Cloud Run. Its service account may read and write the one Firestore database
- * (lists, hidden posts), read the experiments file and read its API keys secret; nothing else.
+ * (lists, hidden posts), read the experiments file, the run artifacts (the result viewer's titles)
+ * and its API keys secret; nothing else.
  */
 export class ApiService extends pulumi.ComponentResource {
   readonly service: gcp.cloudrunv2.Service;
@@ -25,10 +28,17 @@ export class ApiService extends pulumi.ComponentResource {
     const grants = new Grants(name, this.account, this);
     grants.firestore(args.project, args.firestoreDatabase);
     grants.bucket('reads-config', args.configBucket, 'roles/storage.objectViewer');
+    grants.bucket('reads-artifacts', args.artifactsBucket, 'roles/storage.objectViewer');
     args.secrets.grantAccess('api-keys', grants.member, name, this);
 
     const { volumes, volumeMounts } = volumesFor([
       { name: 'config', path: MOUNTS.config, bucket: args.configBucket.name, readOnly: true },
+      {
+        name: 'artifacts',
+        path: MOUNTS.artifacts,
+        bucket: args.artifactsBucket.name,
+        readOnly: true,
+      },
       {
         name: 'api-keys',
         path: MOUNTS.apiKeys,
