@@ -12,6 +12,7 @@ import type { Config } from '../core/config.js';
 import { runBatch } from '../scripts/batch.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import {
+  emptyPost,
   loadPosts,
   tempDir,
   testConfig,
@@ -115,17 +116,7 @@ describe('local batch pipeline', () => {
   });
 
   it('reports a failing tenant without stopping the others, and never activates an empty version', async () => {
-    await load([
-      ...acme,
-      {
-        tenantId: 'broken',
-        postId: 'a',
-        title: '',
-        body: '',
-        createdAt: '2024-01-01T00:00:00Z',
-        updatedAt: '2024-01-01T00:00:00Z',
-      },
-    ]);
+    await load([...acme, emptyPost('broken', 'a')]);
     const result = await runBatch(ctx, { runId: 'run-1' });
     expect(result.succeeded.map((r) => r.tenantId)).toEqual(['acme']);
     expect(result.failed).toEqual([

@@ -14,7 +14,7 @@ import { addApiKey } from '../scripts/api-key.js';
 import { runBatch } from '../scripts/batch.js';
 import { rollbackCommand } from '../scripts/rollback.js';
 import { runsCommand } from '../scripts/runs.js';
-import { loadPosts, tempDir, topicPosts } from './helpers/fixtures.js';
+import { emptyPost, loadPosts, tempDir, topicPosts } from './helpers/fixtures.js';
 
 const tmp = tempDir();
 let config: Config;
@@ -32,14 +32,7 @@ async function printed(command: () => Promise<void>): Promise<string> {
   return lines.join('\n');
 }
 
-const broken = {
-  tenantId: 'broken',
-  postId: 'a',
-  title: '',
-  body: '',
-  createdAt: '2024-01-01T00:00:00Z',
-  updatedAt: '2024-01-01T00:00:00Z',
-};
+const broken = emptyPost('broken', 'a');
 
 beforeAll(async () => {
   const file = path.join(tmp.dir, 'osusume.config.yaml');

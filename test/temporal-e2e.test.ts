@@ -30,7 +30,13 @@ import { scheduleOptions, upsertSchedule } from '../scripts/temporal.js';
 import { createWorker, WORKFLOWS_PATH } from '../scripts/worker.js';
 import type { TenantReport } from '../workflows/tenant-flow.js';
 import { purgeWorkflowId, tenantWorkflowId } from '../workflows/ids.js';
-import { loadPosts, tempDir, topicPosts, writeTestBertModel } from './helpers/fixtures.js';
+import {
+  emptyPost,
+  loadPosts,
+  tempDir,
+  topicPosts,
+  writeTestBertModel,
+} from './helpers/fixtures.js';
 import {
   demoSubset,
   describeWorkflow,
@@ -52,14 +58,7 @@ const config: Config = parseConfig(rawWorkerConfig(tmp.dir, 'osusume-e2e'), tmp.
 
 const demo = demoSubset(12);
 const demoTenants = [...new Set(demo.map((p) => p.tenantId))].sort();
-const BAD_ROWS = [1, 2, 3].map((i) => ({
-  tenantId: 'broken',
-  postId: `b${i}`,
-  title: '',
-  body: '',
-  createdAt: '2024-01-01T00:00:00Z',
-  updatedAt: '2024-01-01T00:00:00Z',
-}));
+const BAD_ROWS = [1, 2, 3].map((i) => emptyPost('broken', `b${i}`));
 /** The tenant whose first storeLists attempt fails (a transient store outage). */
 const FLAKY = demoTenants[0]!;
 

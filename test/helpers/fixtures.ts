@@ -70,6 +70,18 @@ export interface GeneratedPost {
   topic: string;
 }
 
+/** A post with neither title nor body: a tenant of only such rows fails at extract (bad data). */
+export function emptyPost(tenantId: string, postId: string) {
+  return {
+    tenantId,
+    postId,
+    title: '',
+    body: '',
+    createdAt: '2024-01-01T00:00:00Z',
+    updatedAt: '2024-01-01T00:00:00Z',
+  };
+}
+
 /** Posts about a few topics: a post's true neighbours are the posts of its topic. */
 export function topicPosts(tenantId: string, count: number, seed = 1): GeneratedPost[] {
   const random = createRandom(seed);
