@@ -5,7 +5,6 @@
  * exact calls.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, parseExperiments } from '../core/experiments.js';
@@ -19,7 +18,8 @@ import {
 } from '../core/results.js';
 import { chiSquarePValue, normalCdf, signTestPValue } from '../core/stats.js';
 import { formatReport } from '../scripts/results.js';
-import { readJsonBody, tempDir } from './helpers/fixtures.js';
+import { type BigQueryRequest, startBigQueryStandIn } from './helpers/bigquery-rest.js';
+import { tempDir } from './helpers/fixtures.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -342,67 +342,47 @@ describe('results from local JSONL logs (DuckDB)', () => {
 });
 
 describe('results from BigQuery log tables (local HTTP stand-in)', () => {
-  const requests: { url: string; body: Record<string, unknown> }[] = [];
   const TEXT = new Set(['experiment', 'variant', 'winner', 'log']);
-  let server: Server;
+  const typed = (names: string[]) =>
+    names.map((name) => ({ name, type: TEXT.has(name) ? 'STRING' : 'INTEGER' }));
+  let standIn: Awaited<ReturnType<typeof startBigQueryStandIn>>;
+  let requests: BigQueryRequest[];
   let endpoint: string;
 
   beforeAll(async () => {
-    process.env.METADATA_SERVER_DETECTION = 'none';
-    server = createServer(async (req, res) => {
-      const body = await readJsonBody(req);
-      requests.push({ url: req.url!, body });
+    standIn = await startBigQueryStandIn(({ body }) => {
       const query = String(body.query ?? '');
-      let fields: string[];
-      let rows: string[][];
-      if (query.includes('sumXY')) {
-        fields = [
-          'experiment',
-          'variant',
-          'users',
-          'exposures',
-          'clicks',
-          'sumX2',
-          'sumY2',
-          'sumXY',
-        ];
-        rows = [
-          ['footer-ab', 'control', '1000', '3000', '300', '12000', '400', '1500'],
-          ['footer-ab', 'holdout', '220', '660', '66', '2640', '88', '330'],
-          ['footer-ab', 'treatment', '1000', '3000', '390', '12000', '520', '1900'],
-        ];
-      } else if (query.includes('winner')) {
-        fields = ['experiment', 'winner', 'requests'];
-        rows = [];
-      } else {
-        fields = ['log', 'rows', 'malformed'];
-        rows = [
+      if (query.includes('sumXY'))
+        return {
+          fields: typed([
+            'experiment',
+            'variant',
+            'users',
+            'exposures',
+            'clicks',
+            'sumX2',
+            'sumY2',
+            'sumXY',
+          ]),
+          rows: [
+            ['footer-ab', 'control', '1000', '3000', '300', '12000', '400', '1500'],
+            ['footer-ab', 'holdout', '220', '660', '66', '2640', '88', '330'],
+            ['footer-ab', 'treatment', '1000', '3000', '390', '12000', '520', '1900'],
+          ],
+        };
+      if (query.includes('winner'))
+        return { fields: typed(['experiment', 'winner', 'requests']), rows: [] };
+      return {
+        fields: typed(['log', 'rows', 'malformed']),
+        rows: [
           ['exposure', '6660', '2'],
           ['outcome', '800', '0'],
-        ];
-      }
-      res.setHeader('content-type', 'application/json');
-      res.end(
-        JSON.stringify({
-          kind: 'bigquery#queryResponse',
-          jobReference: {
-            projectId: 'proj',
-            jobId: `job${requests.length}`,
-            location: 'asia-northeast1',
-          },
-          jobComplete: true,
-          totalRows: String(rows.length),
-          schema: {
-            fields: fields.map((name) => ({ name, type: TEXT.has(name) ? 'STRING' : 'INTEGER' })),
-          },
-          rows: rows.map((r) => ({ f: r.map((v) => ({ v })) })),
-        }),
-      );
+        ],
+      };
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    ({ requests, endpoint } = standIn);
   });
-  afterAll(() => server.close());
+  afterAll(() => standIn.close());
 
   it('runs the same aggregates on the log tables with named parameters, and reports from their sums', async () => {
     const source = new BigQueryLogResults({

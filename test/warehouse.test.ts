@@ -1,9 +1,13 @@
-import { createServer, type Server } from 'node:http';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BigQueryWarehouse } from '../core/warehouse/bigquery.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
-import { readJsonBody, tempDir, writeJsonl } from './helpers/fixtures.js';
+import {
+  type BigQueryRequest,
+  queryParameters,
+  startBigQueryStandIn,
+} from './helpers/bigquery-rest.js';
+import { tempDir, writeJsonl } from './helpers/fixtures.js';
 import { writeFileSync } from 'node:fs';
 
 const tmp = tempDir();
@@ -105,60 +109,56 @@ describe('DuckDB warehouse', () => {
   });
 });
 
-/**
- * No BigQuery emulator runs offline: this server answers the REST calls the client makes
- * (jobs.query, then getQueryResults) from in-memory rows, applying the named parameters.
- */
 describe('BigQuery warehouse against a local REST endpoint', () => {
-  const requests: { method: string; url: string; body: Record<string, unknown> }[] = [];
   const rows = [
     post('acme', 'p1', '2024-01-02T00:00:00Z'),
     post('acme', 'p2', '2024-01-09T00:00:00Z'),
     post('other', 'p1', '2024-01-02T00:00:00Z'),
   ];
-  let server: Server;
+  const TYPES: Record<string, string> = {
+    posts: 'INTEGER',
+    createdAt: 'TIMESTAMP',
+    updatedAt: 'TIMESTAMP',
+  };
+  const answer = (fields: string[], result: Record<string, string>[]) => ({
+    fields: fields.map((name) => ({ name, type: TYPES[name] ?? 'STRING' })),
+    rows: result.map((r) => fields.map((f) => r[f])),
+  });
+  let standIn: Awaited<ReturnType<typeof startBigQueryStandIn>>;
+  let requests: BigQueryRequest[];
   let endpoint: string;
 
   beforeAll(async () => {
-    process.env.METADATA_SERVER_DETECTION = 'none';
-    server = createServer(async (req, res) => {
-      const body = await readJsonBody(req);
-      requests.push({ method: req.method!, url: req.url!, body });
-      if (req.url!.includes('/insertAll')) {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ kind: 'bigquery#tableDataInsertAllResponse' }));
-        return;
-      }
+    standIn = await startBigQueryStandIn(({ body }) => {
       const query = String(body.query ?? '');
-      const params = Object.fromEntries(
-        (
-          (body.queryParameters ?? []) as { name: string; parameterValue: { value?: string } }[]
-        ).map((p) => [p.name, p.parameterValue.value]),
-      );
-      let result: Record<string, string>[];
-      let fields: string[];
-      if (query.includes('run_records')) {
-        fields = [
-          'runId',
-          'tenantId',
-          'recordedAt',
-          'codeVersion',
-          'modelId',
-          'params',
-          'inputs',
-          'metrics',
-          'seconds',
-          'artifacts',
-        ];
-        result = [];
-      } else if (query.includes('COUNT(*)')) {
+      const params = queryParameters(body);
+      if (query.includes('run_records'))
+        return answer(
+          [
+            'runId',
+            'tenantId',
+            'recordedAt',
+            'codeVersion',
+            'modelId',
+            'params',
+            'inputs',
+            'metrics',
+            'seconds',
+            'artifacts',
+          ],
+          [],
+        );
+      if (query.includes('COUNT(*)')) {
         const counts = new Map<string, number>();
         for (const r of rows) counts.set(r.tenantId, (counts.get(r.tenantId) ?? 0) + 1);
-        fields = ['tenantId', 'posts'];
-        result = [...counts.entries()].map(([tenantId, n]) => ({ tenantId, posts: String(n) }));
-      } else {
-        fields = ['tenantId', 'postId', 'title', 'body', 'createdAt', 'updatedAt'];
-        result = rows
+        return answer(
+          ['tenantId', 'posts'],
+          [...counts.entries()].map(([tenantId, n]) => ({ tenantId, posts: String(n) })),
+        );
+      }
+      return answer(
+        ['tenantId', 'postId', 'title', 'body', 'createdAt', 'updatedAt'],
+        rows
           .filter(
             (r) =>
               r.tenantId === params.tenantId &&
@@ -168,29 +168,12 @@ describe('BigQuery warehouse against a local REST endpoint', () => {
             ...r,
             createdAt: String(Date.parse(r.createdAt) * 1000),
             updatedAt: String(Date.parse(r.updatedAt) * 1000),
-          }));
-      }
-      const types: Record<string, string> = {
-        posts: 'INTEGER',
-        createdAt: 'TIMESTAMP',
-        updatedAt: 'TIMESTAMP',
-      };
-      res.setHeader('content-type', 'application/json');
-      res.end(
-        JSON.stringify({
-          kind: 'bigquery#queryResponse',
-          jobReference: { projectId: 'proj', jobId: 'job1', location: 'US' },
-          jobComplete: true,
-          totalRows: String(result.length),
-          schema: { fields: fields.map((name) => ({ name, type: types[name] ?? 'STRING' })) },
-          rows: result.map((r) => ({ f: fields.map((f) => ({ v: r[f] })) })),
-        }),
+          })),
       );
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    ({ requests, endpoint } = standIn);
   });
-  afterAll(() => server.close());
+  afterAll(() => standIn.close());
 
   const warehouse = () =>
     new BigQueryWarehouse({

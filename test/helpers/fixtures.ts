@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig, type Config } from '../../core/config.js';
@@ -123,11 +122,4 @@ export async function loadPosts(
   const file = `${path.dirname(config.warehouse.path)}/posts-${randomUUID()}.jsonl`;
   await w.importFile('posts', writeJsonl(file, rows), options);
   await w.close();
-}
-
-/** The JSON body of a request to a local HTTP stand-in (BigQuery's REST API), or {}. */
-export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const chunk of req) text += chunk;
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
