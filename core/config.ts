@@ -250,19 +250,26 @@ export function parseConfig(raw: unknown, baseDir: string, source = 'configurati
 }
 
 /** Environment variables that override the file: deployment settings and secrets. */
+/** An environment variable's value; an empty one (`TEMPORAL_ADDRESS= npm run …`) counts as unset. */
+function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return env[name] || undefined;
+}
+
 function applyEnv(config: Config, env: NodeJS.ProcessEnv): Config {
   const t = config.temporal;
   return {
     ...config,
-    alerts: { slackWebhookUrl: env.OSUSUME_SLACK_WEBHOOK_URL ?? config.alerts.slackWebhookUrl },
+    alerts: {
+      slackWebhookUrl: fromEnv(env, 'OSUSUME_SLACK_WEBHOOK_URL') ?? config.alerts.slackWebhookUrl,
+    },
     temporal: {
       ...t,
-      address: env.TEMPORAL_ADDRESS ?? t.address,
-      namespace: env.TEMPORAL_NAMESPACE ?? t.namespace,
-      taskQueue: env.TEMPORAL_TASK_QUEUE ?? t.taskQueue,
-      tlsCertFile: env.TEMPORAL_TLS_CERT ?? t.tlsCertFile,
-      tlsKeyFile: env.TEMPORAL_TLS_KEY ?? t.tlsKeyFile,
-      apiKey: env.TEMPORAL_API_KEY ?? t.apiKey,
+      address: fromEnv(env, 'TEMPORAL_ADDRESS') ?? t.address,
+      namespace: fromEnv(env, 'TEMPORAL_NAMESPACE') ?? t.namespace,
+      taskQueue: fromEnv(env, 'TEMPORAL_TASK_QUEUE') ?? t.taskQueue,
+      tlsCertFile: fromEnv(env, 'TEMPORAL_TLS_CERT') ?? t.tlsCertFile,
+      tlsKeyFile: fromEnv(env, 'TEMPORAL_TLS_KEY') ?? t.tlsKeyFile,
+      apiKey: fromEnv(env, 'TEMPORAL_API_KEY') ?? t.apiKey,
     },
   };
 }

@@ -80,6 +80,19 @@ describe('configuration', () => {
     );
     tmp.cleanup();
   });
+
+  it('takes Temporal settings from the environment, where an empty variable counts as unset', () => {
+    const tmp = tempDir();
+    writeFileSync(`${tmp.dir}/osusume.config.yaml`, 'temporal: { address: "t.example:7233" }\n');
+    const set = loadConfig(
+      { TEMPORAL_ADDRESS: 'env.example:7233', TEMPORAL_NAMESPACE: 'ns' },
+      tmp.dir,
+    );
+    expect(set.temporal).toMatchObject({ address: 'env.example:7233', namespace: 'ns' });
+    const empty = loadConfig({ TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '' }, tmp.dir);
+    expect(empty.temporal).toMatchObject({ address: 't.example:7233', namespace: 'default' });
+    tmp.cleanup();
+  });
 });
 
 describe('ids', () => {
