@@ -13,7 +13,7 @@ import type { batchWorkflow } from '../workflows/batch.js';
 import { batchWorkflowId } from '../workflows/ids.js';
 import { batchOptions } from './temporal.js';
 import { startDevServer } from './temporal-dev-server.js';
-import { createWorker } from './worker.js';
+import { createWorker, installTemporalLogging } from './worker.js';
 
 const DEV_UI_PORT = 8233;
 
@@ -83,6 +83,7 @@ export async function runBatchOnTemporal(
   runId: string,
   options: { keepServer?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<TemporalRun> {
+  installTemporalLogging('WARN');
   const temporal = await reachTemporal(config, options.env ?? process.env);
   if ('unavailable' in temporal) return temporal;
   const { worker, close } = await createWorker(config, temporal.connection);

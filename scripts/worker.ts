@@ -5,8 +5,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import {
+  bundleWorkflowCode,
+  DefaultLogger,
   NativeConnection,
+  Runtime,
   Worker,
+  type LogEntry,
+  type LogLevel,
   type WorkerInterceptors,
   type WorkflowBundle,
 } from '@temporalio/worker';
@@ -17,6 +22,35 @@ import { log } from '../core/log.js';
 import { connectTemporal } from '../core/temporal.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** A Temporal SDK log entry written by osusume's logger (one format, one OSUSUME_LOG_LEVEL). */
+function writeSdkEntry(entry: LogEntry): void {
+  const fields = { sdk: true, ...entry.meta };
+  if (entry.level === 'ERROR') log.error(entry.message, fields);
+  else if (entry.level === 'WARN') log.warn(entry.message, fields);
+  else if (entry.level === 'INFO') log.info(entry.message, fields);
+  else log.debug(entry.message, fields);
+}
+
+/**
+ * Sends the Temporal SDK's own log lines through osusume's logger from `minimum` up: a worker
+ * keeps its state changes (INFO), a batch run from the command line only what needs attention.
+ * Call it once, before the first connection (which starts the SDK's runtime).
+ */
+export function installTemporalLogging(minimum: LogLevel): void {
+  Runtime.install({ logger: new DefaultLogger(minimum, writeSdkEntry) });
+}
+
+/**
+ * The workflow code bundled once per worker, with warnings kept and webpack's module summary (an
+ * INFO entry of some thirty lines) left out.
+ */
+function bundleWorkflows(): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: new DefaultLogger('WARN', writeSdkEntry),
+  });
+}
 
 /**
  * What a test or benchmark may add: a workflow bundle built once (bundleWorkflowCode) instead of
@@ -39,9 +73,7 @@ export async function createWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(extras.workflowBundle
-      ? { workflowBundle: extras.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle: extras.workflowBundle ?? (await bundleWorkflows()),
     interceptors: extras.interceptors,
     activities: createActivities(getContext),
     maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
@@ -52,6 +84,7 @@ export async function createWorker(
 
 export async function workerCommand(): Promise<void> {
   const config = loadConfig();
+  installTemporalLogging('INFO');
   const connection = await connectTemporal(config, (o) => NativeConnection.connect(o));
   const { worker, close } = await createWorker(config, connection);
   log.info('worker started', {

@@ -325,6 +325,10 @@ describe.skipIf(server === null)('batch workflow on a Temporal dev server', () =
         .map((line) => JSON.parse(line) as EmbedProgress);
       expect(resumed).toHaveLength(1);
       expect(resumed[0]!.total).toBe(posts.length);
+      // One log format: the SDK's own lines (worker states, bundling) go through osusume's logger.
+      const lines = second.output().split('\n').filter(Boolean);
+      expect(lines.filter((line) => !line.startsWith('{"severity":'))).toEqual([]);
+      expect(lines.some((line) => line.includes('"Worker state changed"'))).toBe(true);
 
       // The attempt that completed is the second, after the first one's heartbeat timed out.
       const events = (await history(workflowId)).events!;
