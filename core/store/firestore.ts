@@ -4,7 +4,7 @@ import {
   type DocumentReference,
 } from '@google-cloud/firestore';
 import { decodeIdFromFirestore, encodeIdForFirestore } from '../ids.js';
-import { BackendError } from '../errors.js';
+import { BackendError, errorMessage } from '../errors.js';
 import {
   checkVersion,
   ActiveVersionReads,
@@ -32,7 +32,22 @@ export interface FirestoreStoreOptions {
   projectId: string;
   databaseId: string;
   collection: string;
+  /** How long `activate` retries a transaction that Firestore aborts (default: ACTIVATE_RETRY_SECONDS). */
+  activateRetrySeconds?: number;
 }
+
+/**
+ * A client killed inside `activate`'s transaction cannot roll it back: Firestore keeps the
+ * documents it read locked until it expires the idle transaction ("Transactions time out after
+ * 60 seconds if no documents are read... Any remaining locks are released when a transaction
+ * times out": runTransaction's documentation; on the emulator the lock went 59 s after the kill).
+ * Meanwhile every transaction on that tenant ends in ABORTED "Transaction lock timeout" (the
+ * emulator gives up waiting after 2 s), and the client's own retries (5 attempts) span about
+ * 18 s. Activation keeps retrying for longer than the expiry, so that a re-run after a crash
+ * succeeds instead of failing until the lock is gone.
+ */
+const ACTIVATE_RETRY_SECONDS = 90;
+const GRPC_ABORTED = 10;
 
 interface TenantDoc {
   tenantId: string;
@@ -42,6 +57,7 @@ interface TenantDoc {
 export class FirestoreStore extends ActiveVersionReads implements RecommendationStore {
   readonly db: Firestore;
   private readonly root: CollectionReference;
+  private readonly activateRetrySeconds: number;
 
   constructor(options: FirestoreStoreOptions) {
     super();
@@ -51,6 +67,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
       preferRest: false,
     });
     this.root = this.db.collection(options.collection);
+    this.activateRetrySeconds = options.activateRetrySeconds ?? ACTIVATE_RETRY_SECONDS;
   }
 
   private tenantDoc(tenantId: string): DocumentReference {
@@ -131,21 +148,48 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   ): Promise<ActiveVersion> {
     const ref = this.tenantDoc(tenantId);
     const versionRef = this.versionDoc(tenantId, info.version);
-    return this.db.runTransaction(async (tx) => {
-      const current = ((await tx.get(ref)).data() as TenantDoc | undefined)?.active ?? null;
-      const marker = await tx.get(versionRef);
-      if (!marker.exists) throw noDataError(tenantId, info.version);
-      const replaced = current && current.version !== info.version ? current.version : undefined;
-      const replacedRef = replaced ? this.versionDoc(tenantId, replaced) : undefined;
-      const replacedExists = replacedRef ? (await tx.get(replacedRef)).exists : false;
-      const now = new Date().toISOString();
-      const active = nextActive(current, info, keepVersions);
-      tx.set(ref, { tenantId, active });
-      tx.set(versionRef, { activatedAt: marker.get('activatedAt') ?? now }, { merge: true });
-      if (replacedRef && replacedExists)
-        tx.set(replacedRef, { supersededAt: now }, { merge: true });
-      return active;
-    });
+    return this.retryAborted(tenantId, info.version, () =>
+      this.db.runTransaction(async (tx) => {
+        const current = ((await tx.get(ref)).data() as TenantDoc | undefined)?.active ?? null;
+        const marker = await tx.get(versionRef);
+        if (!marker.exists) throw noDataError(tenantId, info.version);
+        const replaced = current && current.version !== info.version ? current.version : undefined;
+        const replacedRef = replaced ? this.versionDoc(tenantId, replaced) : undefined;
+        const replacedExists = replacedRef ? (await tx.get(replacedRef)).exists : false;
+        const now = new Date().toISOString();
+        const active = nextActive(current, info, keepVersions);
+        tx.set(ref, { tenantId, active });
+        tx.set(versionRef, { activatedAt: marker.get('activatedAt') ?? now }, { merge: true });
+        if (replacedRef && replacedExists)
+          tx.set(replacedRef, { supersededAt: now }, { merge: true });
+        return active;
+      }),
+    );
+  }
+
+  /** `transaction` again, with backoff, while Firestore aborts it, for at most activateRetrySeconds. */
+  private async retryAborted<T>(
+    tenantId: string,
+    version: string,
+    transaction: () => Promise<T>,
+  ): Promise<T> {
+    const seconds = this.activateRetrySeconds;
+    const deadline = Date.now() + seconds * 1000;
+    for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 8_000)) {
+      try {
+        return await transaction();
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== GRPC_ABORTED) throw error;
+        if (Date.now() + delayMs > deadline)
+          throw new BackendError(
+            `Activating version ${version} of tenant ${tenantId}: Firestore aborted the transaction for ${seconds} s (${errorMessage(error)}). ` +
+              'Another transaction holds the tenant document: a run killed inside activate leaves its lock until Firestore expires it (about a minute). ' +
+              `The tenant still serves its previous version; re-run the batch with --run-id ${version} once no other run of this tenant is active.`,
+            { cause: error },
+          );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   async getActive(tenantId: string): Promise<ActiveVersion | null> {
