@@ -303,6 +303,8 @@ export interface NotReadyTenant {
   tenantId: string;
   missing: string[];
   reason: string;
+  /** Its active version has popular lists only: what the batch gives a tenant with too few posts. */
+  popularOnly: boolean;
 }
 
 export interface ExperimentReadiness {
@@ -341,7 +343,12 @@ export async function experimentsReadiness(
       const active = await activeOf(tenantId);
       const missing = missingAlgorithms(e, file.defaultAlgorithm, active);
       if (missing.length > 0)
-        notReady.push({ tenantId, missing, reason: notReadyReason(missing, active) });
+        notReady.push({
+          tenantId,
+          missing,
+          reason: notReadyReason(missing, active),
+          popularOnly: active?.algorithms.join() === 'popular',
+        });
     }
     out.push({ experiment: e.id, running: isRunning(e, now), notReady });
   }
@@ -356,6 +363,10 @@ export function readinessWarnings(readiness: ExperimentReadiness[]): string[] {
       (r) =>
         `experiment "${r.experiment}" is not ready for ${r.notReady.length} tenant(s), whose users get the default and are not enrolled: ${r.notReady
           .map((t) => `${t.tenantId} (${t.reason})`)
-          .join('; ')}. Compute the missing lists with \`npm run start-test\`.`,
+          .join('; ')}. Compute the missing lists with \`npm run start-test\`${
+          r.notReady.some((t) => t.popularOnly)
+            ? ' (a tenant with popular lists only is below pipeline.minPostsForEmbedding posts: it gets other lists, and its users are enrolled, once it has that many)'
+            : ''
+        }.`,
     );
 }

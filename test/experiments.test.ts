@@ -5,8 +5,10 @@ import { teamDraft } from '../api/interleave.js';
 import {
   algorithmsForTenant,
   assign,
+  experimentsReadiness,
   findExperiment,
   parseExperiments,
+  readinessWarnings,
   type Experiment,
 } from '../core/experiments.js';
 import { parseConfig } from '../core/config.js';
@@ -194,6 +196,41 @@ experiments:
         'experiments.yaml',
       ),
     ).not.toThrow();
+  });
+});
+
+describe('readiness', () => {
+  const actives: Record<string, { version: string; algorithms: string[] } | null> = {
+    big: { version: 'v2', algorithms: ['fielded', 'popular'] },
+    small: { version: 'v2', algorithms: ['popular'] },
+    ready: { version: 'v2', algorithms: ['embedding', 'fielded', 'popular'] },
+    fresh: null,
+  };
+  const store = {
+    getActive: async (tenantId: string) => actives[tenantId] ?? null,
+    listTenants: async () => Object.keys(actives),
+  };
+
+  it('names each tenant an experiment cannot serve yet, why, and what to do', async () => {
+    const file = { defaultAlgorithm: 'fielded' as const, experiments: [experiment()] };
+    const [readiness] = await experimentsReadiness(file, store);
+    expect(readiness!.notReady.map((t) => [t.tenantId, t.reason, t.popularOnly])).toEqual([
+      ['big', 'active version v2 has no embedding lists', false],
+      ['fresh', 'the tenant has no active version', false],
+      ['small', 'active version v2 has no embedding lists', true],
+    ]);
+    const [warning] = readinessWarnings([readiness!]);
+    expect(warning).toContain('is not ready for 3 tenant(s)');
+    expect(warning).toContain('Compute the missing lists with `npm run start-test`');
+    // start-test gives a tenant below pipeline.minPostsForEmbedding nothing: the warning says so.
+    expect(warning).toContain(
+      'a tenant with popular lists only is below pipeline.minPostsForEmbedding',
+    );
+    const larger = await experimentsReadiness(file, {
+      ...store,
+      listTenants: async () => ['big', 'ready'],
+    });
+    expect(readinessWarnings(larger)[0]).not.toContain('minPostsForEmbedding');
   });
 });
 
