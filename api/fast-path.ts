@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getQueryParams } from 'hono/utils/url';
 import { failure, problemBody, RELATED_PATH, type AppDeps } from './app.js';
-import { parseRelatedRequest } from './related-request.js';
+import { parsePlainRelatedRequest, parseRelatedRequest } from './related-request.js';
+import type { RelatedRequest } from './related.js';
 
 /**
  * The common related-posts request answered without Hono: a GET whose URL needs no decoding
@@ -44,6 +45,28 @@ function relatedParams(target: string): { tenantId: string; postId: string } | u
   )
     return undefined;
   return { tenantId: parts[3], postId: parts[5] };
+}
+
+/** The request as the route's parser reads it, or undefined when it is invalid. */
+function relatedRequest(
+  target: string,
+  params: { tenantId: string; postId: string },
+  limits: AppDeps['config'],
+): RelatedRequest | undefined {
+  const query = target.indexOf('?');
+  const plain = parsePlainRelatedRequest(
+    params.tenantId,
+    params.postId,
+    query === -1 ? '' : target.slice(query + 1),
+    limits,
+  );
+  if (plain) return plain;
+  const parsed = parseRelatedRequest(
+    params,
+    getQueryParams(target) as Record<string, string[]>,
+    limits,
+  );
+  return parsed.ok ? parsed.request : undefined;
 }
 
 /** The Authorization header as Hono reads it: undefined unless sent exactly once. */
@@ -95,12 +118,8 @@ export function relatedFastPath(deps: AppDeps): FastPath {
     const authorization = singleAuthorization(req);
     if (authorization === null) return false;
     if (!deps.keys().authorize(authorization, params.tenantId).ok) return false;
-    const parsed = parseRelatedRequest(
-      params,
-      getQueryParams(target) as Record<string, string[]>,
-      deps.config,
-    );
-    if (!parsed.ok) return false;
+    const request = relatedRequest(target, params, deps.config);
+    if (!request) return false;
     const reads = deps.related.readsNow(params.tenantId);
     if (!reads) return false;
 
@@ -109,7 +128,7 @@ export function relatedFastPath(deps: AppDeps): FastPath {
     let status = 200;
     let variant: string | undefined;
     try {
-      const answer = deps.related.relatedNow(parsed.request, requestId, reads);
+      const answer = deps.related.relatedNow(request, requestId, reads);
       variant = answer.variant ?? 'none';
       sendJson(res, answer.json);
     } catch (error) {

@@ -8,7 +8,17 @@ import { ID_MAX_LENGTH, idExcludedCharacters, idSchema, makeIdSchema } from '../
 // zod's own rendering of the id regex keeps its /u flag and \p{...} classes, which no tool reads.
 const excluded = idExcludedCharacters();
 const idPattern = `^[^${excluded}]+$`;
-const MAX_EXCLUDED = 100;
+/**
+ * The rules of the related query's values, shared by its schema and by the parser's plain
+ * reading (api/related-request.ts), which must accept nothing the schema turns down.
+ */
+export const SURFACE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const DEFAULT_SURFACE = 'default';
+export const LIMIT_PATTERN = /^[0-9]{1,4}$/;
+/** The largest api.maxLimit a deployment may set (core/config.ts). */
+export const MAX_LIMIT = 100;
+export const MAX_EXCLUDED = 100;
+export const MAX_EXCLUDE_LENGTH = 13_000;
 /** Up to MAX_EXCLUDED ids separated by commas; empty pieces are ignored. */
 const excludePattern = `^,*(?:[^${excluded},]{1,${ID_MAX_LENGTH}}(?:,+|$)){0,${MAX_EXCLUDED}}$`;
 const id = (name: string) =>
@@ -32,18 +42,14 @@ export const RelatedParams = z.object({
 export const relatedQuery = (maxLimit: number) =>
   z.object({
     userId: id('Pseudonymous user id').openapi({ example: 'u-9f3a' }),
-    surface: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/)
-      .default('default')
-      .openapi({
-        description: 'Where the list is shown; experiments target a surface.',
-        example: 'post-footer',
-      }),
+    surface: z.string().regex(SURFACE_PATTERN).default(DEFAULT_SURFACE).openapi({
+      description: 'Where the list is shown; experiments target a surface.',
+      example: 'post-footer',
+    }),
     // Decimal digits only: Number() would also take 0x10, 0b11, 1e1 and ' 5'.
     limit: z
       .string()
-      .regex(/^[0-9]{1,4}$/, 'a whole number in decimal digits')
+      .regex(LIMIT_PATTERN, 'a whole number in decimal digits')
       .transform(Number)
       .pipe(z.number().int().min(1).max(maxLimit))
       .optional()
@@ -55,7 +61,7 @@ export const relatedQuery = (maxLimit: number) =>
       }),
     exclude: z
       .string()
-      .max(13_000)
+      .max(MAX_EXCLUDE_LENGTH)
       .optional()
       .transform((v, ctx) => {
         const ids = v ? v.split(',').filter((x) => x.length > 0) : [];
@@ -76,8 +82,7 @@ export const relatedQuery = (maxLimit: number) =>
       }),
   });
 
-/** The largest api.maxLimit a deployment may set (core/config.ts). */
-export const RelatedQuery = relatedQuery(100);
+export const RelatedQuery = relatedQuery(MAX_LIMIT);
 
 export const RelatedItem = z.object({
   postId: z.string(),
