@@ -1,32 +1,44 @@
 /**
- * Fault injection: kills the local batch with SIGKILL at random moments (half at a random time,
- * half just after a chosen step starts, store and activate most often) and after every kill
- * checks, through the store and the API, that every tenant serves exactly one complete version
- * (the one before the kill, or the killed run's), that re-running the killed run succeeds, and
- * that collection leaves no version or artifact that nothing references.
- *   osusume fault-inject [--kills 100] [--store lmdb|firestore] [--seed 1]
- * Firestore runs only against the emulator (FIRESTORE_EMULATOR_HOST), never a real project.
+ * Fault injection: kills the local batch, or the Temporal worker running the batch workflow,
+ * with SIGKILL (a quarter at a random moment of the run, the rest at a random point of a chosen
+ * step: every step, store and activate most often) and after every kill checks, through the
+ * store and the API, that every tenant serves exactly one complete version (the one before the
+ * kill, or the killed run's), that the killed run completes (re-run, or retried by Temporal on a
+ * new worker), and that collection leaves no version or artifact that nothing references.
+ *   osusume fault-inject [--kills 100] [--store lmdb|firestore] [--target batch|temporal] [--seed 1]
+ * Firestore runs only against the emulator (FIRESTORE_EMULATOR_HOST), never a real project;
+ * Temporal on a dev server started for the run.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startServer } from '../api/server.js';
 import { LocalArtifactStore, readJsonLines, tenantFolder } from '../core/artifacts.js';
-import { loadConfig, type Config } from '../core/config.js';
+import { parseConfig, type Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { createRandom } from '../core/random.js';
 import { openStore } from '../core/store/index.js';
 import { wasActivated, type RecommendationStore, type RelatedList } from '../core/store/types.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { addApiKey } from './api-key.js';
+import {
+  batchTarget,
+  temporalTarget,
+  type Kill,
+  type Target,
+  type Timeline,
+} from './fault-inject-targets.js';
+import { startDevServer, type DevServer } from './temporal-dev-server.js';
 
 export interface FaultInjectionOptions {
   kills: number;
   store: 'lmdb' | 'firestore';
+  /** What is killed: the local batch (default) or the Temporal worker running the batch workflow. */
+  target?: 'batch' | 'temporal';
+  /** Temporal: the dev server to use (default: one started for the run and stopped after). */
+  temporalServer?: DevServer;
   seed?: number;
-  /** Aim every kill just after one of these steps starts (default: half aimed, half at random times). */
+  /** Aim every kill at a random point of one of these steps (default: see chooseKill). */
   aimAt?: string[];
   /** One line per kill and check. */
   onProgress?: (line: string) => void;
@@ -34,10 +46,13 @@ export interface FaultInjectionOptions {
 
 export interface FaultInjectionReport {
   store: 'lmdb' | 'firestore';
+  target: 'batch' | 'temporal';
   /** SIGKILLs that hit a running batch. */
   injections: number;
-  /** The step each kill interrupted (from the batch's progress lines). */
+  /** The step each kill interrupted ('start': before the first step of any tenant). */
   killedIn: Record<string, number>;
+  /** Temporal: steps retried on the next worker after the killed one stopped heartbeating. */
+  retriedSteps: number;
   /** Tenants whose served version was incomplete, or neither the old nor the new one. */
   tornVersions: number;
   /** API answers naming another version than the store's pointer, or failing. */
@@ -52,6 +67,8 @@ export interface FaultInjectionReport {
   artifactBytes: number;
   /** The largest artifact folder seen after a re-run (it must not grow with the kills). */
   maxArtifactBytes: number;
+  /** The longest re-run (or Temporal completion) after a kill. */
+  maxRecoverySeconds: number;
   seconds: number;
 }
 
@@ -60,13 +77,11 @@ const TENANTS: [string, number][] = [
   ['beta/jp', 40],
   ['tiny', 5],
 ];
-/** Where kills are aimed when aimed: store and activate most often, every step sometimes. */
-const AIMED = ['storePopular', 'storeLists', 'activate', 'activate', 'storeLists', 'extract'];
-const AIMED_ANY = ['popular', 'embed', 'neighbours', 'fielded', 'lexical'];
+/** Steps aimed at more often than the others (every step of a run is aimed at sometimes). */
+const WEIGHTED = ['storePopular', 'storeLists', 'storeLists', 'activate', 'activate', 'activate'];
 const WORDS = 'kernel memory printf socket thread signal file buffer stream parse format time'
   .split(' ')
   .concat('network packet route cache disk user group shell locale string number'.split(' '));
-const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
 function writeData(dir: string, seed: number): string {
   const random = createRandom(seed);
@@ -89,67 +104,49 @@ function writeData(dir: string, seed: number): string {
   return file;
 }
 
-function writeConfig(dir: string, store: FaultInjectionOptions['store']): string {
-  const storeYaml =
-    store === 'lmdb'
-      ? '{ kind: lmdb, path: store.lmdb }'
-      : `{ kind: firestore, projectId: osusume-fault, collection: fault${Date.now()} }`;
+/** The run's configuration, rooted in `dir` (raw, as a worker process reads it). */
+function rawConfig(dir: string, options: FaultInjectionOptions) {
   writeFileSync(
     path.join(dir, 'experiments.yaml'),
     'experiments:\n  - { id: ab, surface: s, variants: [{ name: a, algorithm: fielded }, { name: b, algorithm: embedding }] }\n',
   );
-  const file = path.join(dir, 'osusume.config.yaml');
-  writeFileSync(
-    file,
-    [
-      'warehouse: { kind: duckdb, path: warehouse.duckdb }',
-      `store: ${storeYaml}`,
-      'artifactsDir: artifacts',
-      'model: { dir: model, lsaDim: 16 }',
-      'experimentsFile: experiments.yaml',
-      // Collect at once what a kill left (the batch runs one at a time here).
-      'pipeline: { minPostsForEmbedding: 10, supersededGraceSeconds: 1, abandonedGraceHours: 0 }',
-      'api: { reloadSeconds: 0.2, storeTimeoutMs: 500, logsDir: logs, keysFile: keys.json }',
-    ].join('\n') + '\n',
-  );
-  return file;
+  const at = (name: string) => path.join(dir, name);
+  return {
+    warehouse: { kind: 'duckdb', path: at('warehouse.duckdb') },
+    store:
+      options.store === 'lmdb'
+        ? { kind: 'lmdb', path: at('store.lmdb') }
+        : { kind: 'firestore', projectId: 'osusume-fault', collection: `fault${Date.now()}` },
+    artifactsDir: at('artifacts'),
+    model: { dir: at('model'), lsaDim: 16 },
+    experimentsFile: at('experiments.yaml'),
+    // Collect at once what a kill left (one run at a time here).
+    pipeline: { minPostsForEmbedding: 10, supersededGraceSeconds: 1, abandonedGraceHours: 0 },
+    api: {
+      reloadSeconds: 0.2,
+      storeTimeoutMs: 500,
+      logsDir: at('logs'),
+      keysFile: at('keys.json'),
+    },
+    temporal: { taskQueue: `osusume-fault-${process.pid}`, heartbeatTimeout: '2s' },
+  };
 }
 
-interface BatchRun {
-  code: number | null;
-  killed: boolean;
-  lastStep: string;
-  stderr: string;
-}
-
-/** The batch in a child process, killed as `kill` decides from its progress lines. */
-function runBatch(
-  configFile: string,
-  runId: string,
-  kill?: { afterMs?: number; atStep?: string; delayMs: number },
-): Promise<BatchRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'batch', '--run-id', runId], {
-      env: { ...process.env, OSUSUME_CONFIG: configFile, CI: '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    let lastStep = 'start';
-    let killed = false;
-    const killNow = () => {
-      if (child.exitCode !== null || killed) return;
-      killed = child.kill('SIGKILL');
-    };
-    if (kill?.afterMs !== undefined) setTimeout(killNow, kill.afterMs);
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      for (const m of chunk.toString().matchAll(/^ {2}\S+: (\w+)$/gm)) {
-        if (!killed) lastStep = m[1]!;
-        if (kill?.atStep === m[1]) setTimeout(killNow, kill?.delayMs);
-      }
-    });
-    child.on('exit', (code) => resolve({ code, killed, lastStep, stderr }));
-  });
+/**
+ * Where the next kill goes: every fourth at a random moment of the run, the others at a random
+ * point of a step (any step of the run, or before the first: 'start'; store and activate most).
+ */
+function chooseKill(
+  i: number,
+  random: () => number,
+  timeline: Timeline,
+  aimAt: string[] | undefined,
+): Kill {
+  if (!aimAt && i % 4 === 1) return { afterMs: random() * timeline.runMs };
+  const steps = aimAt ?? ['start', ...timeline.steps.keys(), ...WEIGHTED];
+  const step = steps[Math.floor(random() * steps.length)]!;
+  if (step === 'start') return { afterMs: random() * timeline.startMs };
+  return { atStep: step, delayMs: random() * (timeline.steps.get(step) ?? 30) };
 }
 
 /** Whether the tenant's active version is whole: every list its run computed is stored as is. */
@@ -190,8 +187,10 @@ export async function faultInjection(
   const random = createRandom(options.seed ?? 1);
   const progress = options.onProgress ?? (() => {});
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-fault-'));
-  const configFile = writeConfig(dir, options.store);
-  const config: Config = loadConfig({ OSUSUME_CONFIG: configFile }, dir);
+  const raw = rawConfig(dir, options);
+  const configFile = path.join(dir, 'osusume.config.yaml');
+  writeFileSync(configFile, JSON.stringify(raw, null, 2)); // JSON is YAML
+  const config: Config = parseConfig(raw, dir);
   const warehouse = await DuckDbWarehouse.open(path.join(dir, 'warehouse.duckdb'));
   await warehouse.importFile('posts', writeData(dir, options.seed ?? 1));
   await warehouse.close();
@@ -199,8 +198,10 @@ export async function faultInjection(
   const artifacts = new LocalArtifactStore(config.artifactsDir);
   const report: FaultInjectionReport = {
     store: options.store,
+    target: options.target ?? 'batch',
     injections: 0,
     killedIn: {},
+    retriedSteps: 0,
     tornVersions: 0,
     apiMismatches: 0,
     apiChecks: 0,
@@ -209,16 +210,27 @@ export async function faultInjection(
     leakedVersions: 0,
     artifactBytes: 0,
     maxArtifactBytes: 0,
+    maxRecoverySeconds: 0,
     seconds: 0,
   };
 
-  const timing = Date.now();
-  const first = await runBatch(configFile, 'r0000');
-  if (first.code !== 0) throw new Error(`The batch failed before any kill:\n${first.stderr}`);
-  const runMs = Date.now() - timing;
+  const ownServer =
+    options.target === 'temporal' && !options.temporalServer ? await startDevServer() : undefined;
+  const server = options.temporalServer ?? ownServer!;
+  const target: Target =
+    options.target === 'temporal'
+      ? temporalTarget(
+          server,
+          config,
+          raw,
+          TENANTS.map(([t]) => t),
+        )
+      : batchTarget(configFile);
   const store = openStore(config.store);
   const api = await startServer(config, 0);
   try {
+    const first = await target.run('r0000');
+    if (!first.ok) throw new Error(`The batch failed before any kill:\n${first.detail}`);
     let served = new Map<string, string>();
     for (const [t] of TENANTS) served.set(t, (await store.getActive(t))!.version);
 
@@ -255,35 +267,35 @@ export async function faultInjection(
 
     for (let i = 1; i <= options.kills; i++) {
       const runId = `r${String(i).padStart(4, '0')}`;
-      const aimed = options.aimAt !== undefined || i % 2 === 1;
-      const steps = options.aimAt ?? (random() < 0.75 ? AIMED : AIMED_ANY);
-      const kill = aimed
-        ? { atStep: steps[Math.floor(random() * steps.length)]!, delayMs: random() * 30 }
-        : { afterMs: random() * runMs, delayMs: 0 };
-      const run = await runBatch(configFile, runId, kill);
-      if (run.killed) {
+      const kill = chooseKill(i, random, target.timeline(), options.aimAt);
+      const killedIn = await target.inject(runId, kill);
+      if (killedIn !== null) {
         report.injections += 1;
-        report.killedIn[run.lastStep] = (report.killedIn[run.lastStep] ?? 0) + 1;
+        report.killedIn[killedIn] = (report.killedIn[killedIn] ?? 0) + 1;
       }
       const before = new Map(served);
       await check((t) => [before.get(t)!, runId]);
-      const rerun = await runBatch(configFile, runId);
-      if (rerun.code !== 0) {
+      const recovering = Date.now();
+      const recovered = await target.recover(runId);
+      const recoverySeconds = (Date.now() - recovering) / 1000;
+      report.maxRecoverySeconds = Math.max(report.maxRecoverySeconds, recoverySeconds);
+      if (!recovered.ok) {
         report.failedReruns += 1;
-        progress(`  RE-RUN FAILED: ${rerun.stderr.slice(-500)}`);
+        progress(`  RE-RUN FAILED: ${recovered.detail}`);
       }
       await check(() => [runId]);
       const bytes = bytesUnder(config.artifactsDir);
       report.maxArtifactBytes = Math.max(report.maxArtifactBytes, bytes);
       progress(
-        `[${i}/${options.kills}] ${run.killed ? `killed in ${run.lastStep}` : 'finished before the kill'}; re-run ${rerun.code === 0 ? 'ok' : 'FAILED'}; artifacts ${bytes} bytes`,
+        `[${i}/${options.kills}] ${killedIn !== null ? `killed in ${killedIn}` : 'finished before the kill'}; re-run ${recovered.ok ? 'ok' : 'FAILED'} in ${recoverySeconds.toFixed(1)} s; artifacts ${bytes} bytes`,
       );
     }
 
     // A last run after the grace: what the kills left must be collected by now.
     await new Promise((r) => setTimeout(r, config.pipeline.supersededGraceSeconds * 1000 + 100));
-    if ((await runBatch(configFile, 'zfinal')).code !== 0) report.failedReruns += 1;
+    if (!(await target.run('zfinal')).ok) report.failedReruns += 1;
     await check(() => ['zfinal']);
+    report.retriedSteps = target.retriedSteps();
     for (const [tenantId] of TENANTS) {
       const versions = await store.listVersions(tenantId);
       report.leakedVersions += versions.filter((v) => !wasActivated(v)).length;
@@ -299,6 +311,8 @@ export async function faultInjection(
         report.leakedBytes += statSync(path.join(entry.parentPath, entry.name)).size;
     report.artifactBytes = bytesUnder(config.artifactsDir);
   } finally {
+    await target.close();
+    await ownServer?.teardown();
     await api.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -313,9 +327,9 @@ export function formatFaultReport(r: FaultInjectionReport): string {
     .map(([step, n]) => `${step} ${n}`)
     .join(', ');
   return [
-    `Fault injection on ${r.store}: ${r.injections} SIGKILLs of the batch (${steps}) in ${r.seconds} s`,
+    `Fault injection on ${r.store}: ${r.injections} SIGKILLs of ${r.target === 'batch' ? 'the batch' : 'Temporal workers'} (${steps}) in ${r.seconds} s`,
     `  torn or unexpected versions: ${r.tornVersions}; API answers naming another version or empty: ${r.apiMismatches} of ${r.apiChecks}`,
-    `  failed re-runs: ${r.failedReruns}`,
+    `  failed re-runs: ${r.failedReruns} (longest ${r.maxRecoverySeconds.toFixed(1)} s)${r.target === 'temporal' ? `; steps Temporal retried after their worker died: ${r.retriedSteps}` : ''}`,
     `  after collection: ${r.leakedBytes} leaked bytes, ${r.leakedVersions} never-activated versions; artifacts ${r.artifactBytes} bytes (largest after a re-run: ${r.maxArtifactBytes})`,
   ].join('\n');
 }
@@ -323,6 +337,7 @@ export function formatFaultReport(r: FaultInjectionReport): string {
 export async function faultInjectCommand(options: {
   kills: number;
   store: 'lmdb' | 'firestore';
+  target: 'batch' | 'temporal';
   seed?: number;
 }): Promise<void> {
   const report = await faultInjection({ ...options, onProgress: (l) => console.error(l) });

@@ -3,6 +3,7 @@
  *   osusume worker        (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, TLS or API key from env)
  * SIGINT/SIGTERM stop polling and let running activities finish (up to 30 s) before exiting.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   bundleWorkflowCode,
@@ -99,4 +100,33 @@ export async function workerCommand(): Promise<void> {
     await connection.close();
     log.info('worker stopped');
   }
+}
+
+/**
+ * `osusume worker` as its own process (so that it can be SIGKILLed), with its output collected;
+ * `rawConfig` reaches it as OSUSUME_CONFIG_YAML. Its Temporal identity is `<pid>@<host>`.
+ */
+export function spawnWorker(
+  server: { address: string; namespace: string },
+  rawConfig: object,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./cli.ts', import.meta.url)), 'worker'],
+    {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_NAMESPACE: server.namespace,
+        OSUSUME_CONFIG_YAML: JSON.stringify(rawConfig),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, output: () => output, exited };
 }

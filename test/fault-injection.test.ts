@@ -5,11 +5,12 @@ import {
   startFirestoreEmulator,
   type Emulator,
 } from './helpers/firestore-emulator.js';
+import { devServerOrSkip } from './helpers/temporal-server.js';
 
 /**
- * A few SIGKILLs of the real batch per store (`osusume fault-inject` runs more: BENCHMARKS.md):
- * after each, every tenant serves one whole version through the store and the API, the re-run
- * succeeds, and the last run's collection leaves nothing unreferenced.
+ * A few SIGKILLs per store and of Temporal workers (`osusume fault-inject` runs more:
+ * BENCHMARKS.md): after each, every tenant serves one whole version through the store and the
+ * API, the killed run completes, and the last run's collection leaves nothing unreferenced.
  */
 function expectSound(report: FaultInjectionReport): void {
   expect(report.injections).toBeGreaterThan(0);
@@ -22,6 +23,8 @@ function expectSound(report: FaultInjectionReport): void {
   });
   expect(report.apiChecks).toBeGreaterThan(0);
 }
+
+const server = await devServerOrSkip('Temporal fault injection test');
 
 describe('fault injection', () => {
   it('LMDB: kills of the batch never tear a version, and collection leaks nothing', async () => {
@@ -48,4 +51,24 @@ describe('fault injection', () => {
       );
     }, 300_000);
   }
+
+  describe('Temporal workers', () => {
+    afterAll(async () => server?.teardown());
+    it.skipIf(server === null)(
+      'the same when the worker running the batch workflow is killed: Temporal retries the interrupted steps on the next worker',
+      async () => {
+        const report = await faultInjection({
+          kills: 3,
+          store: 'lmdb',
+          target: 'temporal',
+          temporalServer: server!,
+          seed: 11,
+        });
+        expectSound(report);
+        // The history is the proof that kills cut steps short: retried after a heartbeat timeout.
+        expect(report.retriedSteps).toBeGreaterThan(0);
+      },
+      600_000,
+    );
+  });
 });

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -10,6 +9,8 @@ import {
   type DevServerOptions,
 } from '../../scripts/temporal-dev-server.js';
 import { createWorker, type WorkerExtras } from '../../scripts/worker.js';
+
+export { spawnWorker } from '../../scripts/worker.js';
 import type { BatchWorkflowInput, batchWorkflow } from '../../workflows/batch.js';
 import { batchWorkflowId } from '../../workflows/ids.js';
 
@@ -98,26 +99,4 @@ export function rawWorkerConfig(
     temporal: { taskQueue },
     ...extra,
   };
-}
-
-/** `npm run worker` as its own process (so that it can be SIGKILLed), with stdout collected. */
-export function spawnWorker(
-  server: Pick<DevServer, 'address' | 'namespace'>,
-  rawConfig: object,
-): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'worker'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: server.address,
-      TEMPORAL_NAMESPACE: server.namespace,
-      OSUSUME_CONFIG_YAML: JSON.stringify(rawConfig),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, output: () => output, exited };
 }
