@@ -1,5 +1,6 @@
 import { readJsonLines } from '../core/artifacts.js';
 import type { Interaction, SnapshotPost } from '../core/posts.js';
+import type { Config } from '../core/config.js';
 import type { RelatedList } from '../core/store/types.js';
 import { blendLists } from './coengagement.js';
 import { readValidInteractions } from './popular.js';
@@ -58,7 +59,7 @@ export function weightedNeighbours(
         }
       });
     });
-    const best = touched.sort((a, b) => acc[b]! - acc[a]! || a - b).slice(0, kk);
+    const best = topRows(touched, acc, kk);
     best.forEach((r, i) => {
       labels[row * kk + i] = r;
       scores[row * kk + i] = acc[r]!;
@@ -67,6 +68,39 @@ export function weightedNeighbours(
     touched.length = 0;
   }
   return { labels, scores, k: kk };
+}
+
+/** The k rows of highest score (ties: lower row first), best first; a heap, as sorting every touched row dominated large tenants. */
+function topRows(rows: number[], score: Float64Array, k: number): number[] {
+  // Min-heap on (score, -row): its root is the worst row kept.
+  const worse = (a: number, b: number) => score[a]! < score[b]! || (score[a] === score[b] && a > b);
+  const heap: number[] = [];
+  const down = (i: number) => {
+    for (;;) {
+      const [l, r] = [2 * i + 1, 2 * i + 2];
+      let m = i;
+      if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && worse(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  for (const row of rows) {
+    if (heap.length < k) {
+      heap.push(row);
+      for (let i = heap.length - 1; i > 0;) {
+        const parent = (i - 1) >> 1;
+        if (!worse(heap[i]!, heap[parent]!)) break;
+        [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+        i = parent;
+      }
+    } else if (k > 0 && worse(heap[0]!, row)) {
+      heap[0] = row;
+      down(0);
+    }
+  }
+  return heap.sort((a, b) => score[b]! - score[a]! || a - b);
 }
 
 /** Exact cosine top-k between all vectors. Row itself included. */
@@ -83,24 +117,19 @@ export interface FieldedText {
   text: string;
 }
 
-/** Title cosine from which two titles count as the same (a reply's subject, a repeated heading). */
-const SAME_TITLE = 0.8;
-/** Share of repeated titles at which the title channels get their full weight. */
-const FULL_TITLE_WEIGHT_SHARE = 0.3;
-
 /**
  * Share of posts whose title is (nearly) the same as another post's title: a label-free
  * statistic of the tenant's own posts. High in a mailing list (replies keep the subject), near
  * zero in a manual (every page has its own title).
  */
-export function repeatedTitleShare(titles: SparseVector[]): number {
+export function repeatedTitleShare(titles: SparseVector[], sameTitle: number): number {
   if (titles.length < 2) return 0;
   const knn = sparseNeighbours(titles, 2);
   let repeated = 0;
   for (let row = 0; row < titles.length; row++) {
     for (let j = 0; j < knn.k; j++) {
       const label = knn.labels[row * knn.k + j]!;
-      if (label >= 0 && label !== row && knn.scores[row * knn.k + j]! >= SAME_TITLE) {
+      if (label >= 0 && label !== row && knn.scores[row * knn.k + j]! >= sameTitle) {
         repeated += 1;
         break;
       }
@@ -132,32 +161,61 @@ export function titleContainment(model: TfidfModel, titles: string[][], texts: s
   return { queries, docs };
 }
 
+/** The weights of fieldedNeighbours (config `fielded`; defaults and their meaning in core/config.ts). */
+export type FieldedWeights = Config['fielded'];
+
+/** The first of a title's terms that the vocabulary knows: usually what the post is called (`sys`, `getent`). */
+function leadingTerm(model: TfidfModel, title: string[]): string[] {
+  const first = title.find((term) => model.weights([term]).ids.length > 0);
+  return first === undefined ? [] : [first];
+}
+
 /**
- * Title-aware lexical similarity: the full-text cosine; plus how much of each post's title the
- * other's body contains (one post naming the other: a manual's link, a man page's SEE ALSO);
- * plus, in tenants whose titles repeat (threads), the titles' cosine and character trigrams.
- * Where titles do not repeat those two channels saturate on short generic titles and cost up to
- * 15 % (EVALUATION.md), so their weight follows the tenant's repeated-title share. The weights
- * are round numbers, the same for every tenant; they were chosen by the worst ratio to the
- * lexical baseline over every evaluation set (EVALUATION.md).
+ * Title-aware lexical similarity: the full-text cosine (title terms counted `titleRepeats` extra
+ * times, idf to `idfPower`); plus how much of each post's title the other's body contains (one
+ * post naming the other: a manual's link, a man page's SEE ALSO), and whether the other's body
+ * names its leading title term; plus, in tenants whose titles repeat (threads), the titles'
+ * cosine and character trigrams. Where titles do not repeat those two channels saturate on short
+ * generic titles and cost up to 15 % (EVALUATION.md), so their weight follows the tenant's
+ * repeated-title share. The weights are the same for every tenant; they were chosen by the worst
+ * ratio to the lexical baseline over every evaluation set (EVALUATION.md).
  */
-export function fieldedNeighbours(posts: FieldedText[], k: number) {
+export function fieldedNeighbours(posts: FieldedText[], k: number, weights: FieldedWeights) {
   // A space separates title and body in the text, so its terms are exactly theirs: tokenise once.
   const titleTerms = posts.map((p) => lexicalTerms(p.title));
   const bodyTerms = posts.map((p) => lexicalTerms(p.text.slice(p.title.length)));
   const full = titleTerms.map((terms, i) => [...terms, ...bodyTerms[i]!]);
   const words = TfidfModel.fit(full);
-  const text = full.map((terms) => words.vectorize(terms));
+  const text = titleTerms.map((terms, i) =>
+    words.vectorize(
+      [...full[i]!, ...Array<string[]>(weights.titleRepeats).fill(terms).flat()],
+      weights.idfPower,
+    ),
+  );
   const named = titleContainment(words, titleTerms, bodyTerms);
   const channels: MatchChannel[] = [
     { queries: text, docs: text, weight: 1 },
-    { queries: named.queries, docs: named.docs, weight: 0.1 },
-    { queries: named.docs, docs: named.queries, weight: 0.1 },
+    { queries: named.queries, docs: named.docs, weight: weights.containment },
+    { queries: named.docs, docs: named.queries, weight: weights.containment },
   ];
+  if (weights.leadingTerm > 0) {
+    const lead = titleContainment(
+      words,
+      titleTerms.map((terms) => leadingTerm(words, terms)),
+      bodyTerms,
+    );
+    channels.push(
+      { queries: lead.queries, docs: lead.docs, weight: weights.leadingTerm },
+      { queries: lead.docs, docs: lead.queries, weight: weights.leadingTerm },
+    );
+  }
   // Titles compared on every term they have (a term in one title only still tells them apart).
   const titleModel = TfidfModel.fit(titleTerms, 1);
-  const titleShare = repeatedTitleShare(titleTerms.map((terms) => titleModel.vectorize(terms)));
-  const titleWeight = 0.5 * Math.min(1, titleShare / FULL_TITLE_WEIGHT_SHARE);
+  const titleShare = repeatedTitleShare(
+    titleTerms.map((terms) => titleModel.vectorize(terms)),
+    weights.sameTitle,
+  );
+  const titleWeight = weights.titleChannels * Math.min(1, titleShare / weights.fullTitleShare);
   if (titleWeight > 0) {
     const title = titleTerms.map((terms) => words.vectorize(terms));
     const grams = posts.map((p) => characterNgrams(p.title));
@@ -181,33 +239,27 @@ export interface LexicalInput {
 
 type RankTexts = (texts: FieldedText[], k: number) => Pick<KnnResult, 'labels' | 'scores' | 'k'>;
 
-/** Lists from a ranking of the snapshot's texts, each distinct text ranked once (exact copies share it). */
-async function textLists(
-  ctx: StepContext,
-  input: LexicalInput,
-  algorithm: string,
-  rank: RankTexts,
-  adjust: (lists: RelatedList[], posts: SnapshotPost[]) => RelatedList[] = (lists) => lists,
-): Promise<{ listsUri: string; lists: number }> {
-  const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
+/** Lists from a ranking of the posts' texts, each distinct text ranked once (exact copies share it). */
+function rankedLists(posts: SnapshotPost[], rank: RankTexts, k: number): RelatedList[] {
   const unique = [...new Map(posts.map((p) => [p.contentHash, { title: p.title, text: p.text }]))];
   const knn = rank(
     unique.map(([, fields]) => fields),
-    ctx.config.neighbours.k + 1,
+    k + 1,
   );
-  const lists = buildRelatedLists(
+  return buildRelatedLists(
     posts,
     unique.map(([hash]) => hash),
     knn,
-    ctx.config.neighbours.k,
+    k,
   );
-  return saveLists(ctx, input, algorithm, adjust(lists, posts));
 }
 
-/** Lexical item-to-item lists (TF-IDF cosine): the baseline every other algorithm is judged against. */
-export function computeLexical(ctx: StepContext, input: LexicalInput) {
-  return textLists(ctx, input, 'lexical', (texts, k) =>
-    sparseNeighbours(tfidf(texts.map((t) => t.text)), k),
+/** The baseline every other algorithm is judged against: TF-IDF cosine of the whole texts. */
+export function lexicalLists(posts: SnapshotPost[], k: number): RelatedList[] {
+  return rankedLists(
+    posts,
+    (texts, kk) => sparseNeighbours(tfidf(texts.map((t) => t.text)), kk),
+    k,
   );
 }
 
@@ -215,15 +267,34 @@ export function computeLexical(ctx: StepContext, input: LexicalInput) {
  * The default lists: title-aware lexical (fieldedNeighbours), blended with co-engagement where
  * the tenant has interactions (blendLists: by each post's evidence).
  */
+export function fieldedLists(
+  posts: SnapshotPost[],
+  interactions: Interaction[],
+  k: number,
+  weights: FieldedWeights,
+): RelatedList[] {
+  const lists = rankedLists(posts, (texts, kk) => fieldedNeighbours(texts, kk, weights), k);
+  const groups = groupByContent(posts);
+  const first = new Map(posts.map((p) => [p.postId, groups.get(p.contentHash)![0]!.postId]));
+  return blendLists(lists, interactions, k, { representative: (id) => first.get(id) ?? id });
+}
+
+async function readSnapshot(ctx: StepContext, input: LexicalInput) {
+  return readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
+}
+
+/** Lexical item-to-item lists (TF-IDF cosine), stored. */
+export async function computeLexical(ctx: StepContext, input: LexicalInput) {
+  const posts = await readSnapshot(ctx, input);
+  return saveLists(ctx, input, 'lexical', lexicalLists(posts, ctx.config.neighbours.k));
+}
+
+/** The default lists (fieldedLists), stored. */
 export async function computeFielded(ctx: StepContext, input: LexicalInput) {
+  const posts = await readSnapshot(ctx, input);
   const interactions = input.interactionsUri
     ? await readJsonLines<Interaction>(ctx.artifacts, input.interactionsUri)
     : (await readValidInteractions(ctx, input.tenantId)).interactions;
-  return textLists(ctx, input, 'fielded', fieldedNeighbours, (lists, posts) => {
-    const groups = groupByContent(posts);
-    const first = new Map(posts.map((p) => [p.postId, groups.get(p.contentHash)![0]!.postId]));
-    return blendLists(lists, interactions, ctx.config.neighbours.k, {
-      representative: (id) => first.get(id) ?? id,
-    });
-  });
+  const { k } = ctx.config.neighbours;
+  return saveLists(ctx, input, 'fielded', fieldedLists(posts, interactions, k, ctx.config.fielded));
 }

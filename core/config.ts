@@ -67,6 +67,27 @@ const configFields = strictObject({
     /** IVF lists probed per query: higher is slower and closer to exact. */
     nprobe: z.number().int().min(1).max(4096).default(16),
   }).prefault({}),
+  /**
+   * The default lists' title-aware lexical similarity (activities/lexical.ts, fieldedNeighbours).
+   * The defaults have the best worst ratio to plain TF-IDF over every evaluation set; change them
+   * only after `osusume evaluate --all-datasets --sweep` (EVALUATION.md).
+   */
+  fielded: strictObject({
+    /** TF-IDF weights of the full-text channel use idf to this power (> 1 favours rare terms). */
+    idfPower: z.number().min(0).max(4).default(1),
+    /** A title's terms count this many extra times in the full text (a title says what a post is about). */
+    titleRepeats: z.number().int().min(0).max(10).default(0),
+    /** Weight of "the other post's body contains this post's title" (each direction). */
+    containment: z.number().min(0).max(10).default(0.1),
+    /** Weight of "the other post's body names this post's first title term" (each direction). */
+    leadingTerm: z.number().min(0).max(10).default(0),
+    /** Weight of the title-to-title and title-trigram channels in a tenant whose titles repeat. */
+    titleChannels: z.number().min(0).max(10).default(0.5),
+    /** Title cosine from which two titles count as the same (a reply's subject, a repeated heading). */
+    sameTitle: z.number().min(0).max(1).default(0.8),
+    /** Share of posts with a repeated title at which the title channels get their full weight. */
+    fullTitleShare: z.number().min(0.001).max(1).default(0.3),
+  }).prefault({}),
   pipeline: strictObject({
     /** Tenants with fewer live posts get a popularity/recency list instead of embeddings. */
     minPostsForEmbedding: z.number().int().min(2).default(20),

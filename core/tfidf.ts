@@ -32,8 +32,11 @@ export class TfidfModel {
     return new TfidfModel(terms, idf);
   }
 
-  /** Sublinear tf x idf of one document's terms (ids ascending); terms outside the vocabulary are ignored. */
-  weights(terms: string[]): { ids: Int32Array; weights: Float64Array } {
+  /**
+   * Sublinear tf x idf of one document's terms (ids ascending); terms outside the vocabulary are
+   * ignored. `idfPower` above 1 favours rare terms more (the default lists' full-text channel).
+   */
+  weights(terms: string[], idfPower = 1): { ids: Int32Array; weights: Float64Array } {
     const tf = new Map<number, number>();
     for (const term of terms) {
       const id = this.index.get(term);
@@ -42,13 +45,16 @@ export class TfidfModel {
     const ids = Int32Array.from(tf.keys()).sort();
     return {
       ids,
-      weights: Float64Array.from(ids, (id) => (1 + Math.log(tf.get(id)!)) * this.idf[id]!),
+      weights: Float64Array.from(
+        ids,
+        (id) => (1 + Math.log(tf.get(id)!)) * Math.pow(this.idf[id]!, idfPower),
+      ),
     };
   }
 
   /** The same, L2-normalised. */
-  vectorize(terms: string[]): SparseVector {
-    const { ids, weights } = this.weights(terms);
+  vectorize(terms: string[], idfPower = 1): SparseVector {
+    const { ids, weights } = this.weights(terms, idfPower);
     const norm = Math.sqrt(weights.reduce((s, w) => s + w * w, 0)) || 1;
     return { ids, weights: Float32Array.from(weights, (w) => w / norm) };
   }

@@ -18,6 +18,9 @@ import { evaluate } from './evaluate.js';
 /** Algorithms compared by default: the text ones (the embedding is the slow per-tenant model). */
 export const SUITE_ALGORITHMS = ['lexical', 'fielded'] as const;
 
+/** Where the sets are built on first use (and kept: never committed). */
+export const DATASETS_DIR = '.osusume/datasets';
+
 /** The algorithm every ratio is taken against. */
 export const BASELINE = 'lexical';
 
@@ -117,22 +120,26 @@ export function suiteRatios(
   return ratios;
 }
 
+/** The named sets of the suite (all by default), in the suite's order. */
+export function suiteSets(names?: string[]): SuiteSet[] {
+  for (const name of names ?? [])
+    if (!SUITE.some((s) => s.name === name))
+      throw new ConfigError(
+        `Unknown dataset "${name}": choose from ${SUITE.map((s) => s.name).join(', ')}.`,
+      );
+  return SUITE.filter((s) => !names || names.includes(s.name));
+}
+
 export async function evaluateSuite(options: {
   sets?: string[];
   algorithms: string[];
   k: number;
   dataDir?: string;
 }): Promise<SuiteResult> {
-  const dataDir = path.resolve(options.dataDir ?? '.osusume/datasets');
-  const chosen = options.sets ?? SUITE.map((s) => s.name);
-  for (const name of chosen)
-    if (!SUITE.some((s) => s.name === name))
-      throw new ConfigError(
-        `Unknown dataset "${name}": choose from ${SUITE.map((s) => s.name).join(', ')}.`,
-      );
+  const dataDir = path.resolve(options.dataDir ?? DATASETS_DIR);
   const algorithms = [BASELINE, ...options.algorithms.filter((a) => a !== BASELINE)];
   const sets: SuiteResult['sets'] = [];
-  for (const set of SUITE.filter((s) => chosen.includes(s.name))) {
+  for (const set of suiteSets(options.sets)) {
     const files = set.files(dataDir);
     const result = await evaluate(files.items, files.pairs, algorithms, options.k, {
       interactions: files.interactions,

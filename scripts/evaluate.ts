@@ -25,7 +25,7 @@ import {
 import { ALGORITHMS, DEFAULT_ALGORITHM } from '../core/experiments.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { runBatch } from './batch.js';
-import { evaluateSuite, formatSuite, SUITE_ALGORITHMS } from './evaluate-suite.js';
+import { DATASETS_DIR, evaluateSuite, formatSuite, SUITE_ALGORITHMS } from './evaluate-suite.js';
 
 interface Item {
   tenant: string;
@@ -118,6 +118,7 @@ export async function evaluate(
         artifactsDir: 'artifacts',
         experimentsFile: 'experiments.yaml',
         model: loadConfig().model,
+        fielded: loadConfig().fielded,
         neighbours: { k: Math.max(k, 20) },
         pipeline: { minPostsForEmbedding: 2 },
       },
@@ -290,6 +291,8 @@ export interface EvaluateCommandOptions {
   /** Every evaluation set of evaluate-suite.ts (or `sets` of them). */
   allDatasets?: boolean;
   sets?: string[];
+  /** With `allDatasets`: fielded weights to vary (evaluate-sweep.ts), instead of the batch. */
+  sweep?: string;
   /** Default: every algorithm for one set, SUITE_ALGORITHMS for all of them. */
   algorithms?: string[];
   k: number;
@@ -298,6 +301,21 @@ export interface EvaluateCommandOptions {
 
 export async function evaluateCommand(options: EvaluateCommandOptions): Promise<void> {
   const { k } = options;
+  if (options.sweep !== undefined) {
+    if (!options.allDatasets) throw new ConfigError('--sweep goes with --all-datasets.');
+    const { formatSweep, parseSweepGrid, sweepFielded } = await import('./evaluate-sweep.js');
+    const grid = parseSweepGrid(options.sweep, loadConfig().fielded);
+    const result = sweepFielded({
+      grid,
+      sets: options.sets,
+      k,
+      dataDir: path.resolve(DATASETS_DIR),
+      onProgress: (line) => console.error(line),
+    });
+    console.log(formatSweep(result, grid));
+    if (options.json) console.log(JSON.stringify(result));
+    return;
+  }
   if (options.allDatasets) {
     const algorithms = options.algorithms ?? [...SUITE_ALGORITHMS];
     const suite = await evaluateSuite({ sets: options.sets, algorithms, k });

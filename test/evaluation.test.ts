@@ -4,6 +4,13 @@ import { evaluate, summaryJson } from '../scripts/evaluate.js';
 import { tempDir, topicPosts, writeJsonl } from './helpers/fixtures.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { evaluateSuite, formatSuite, suiteRatios } from '../scripts/evaluate-suite.js';
+import {
+  combinations,
+  formatSweep,
+  parseSweepGrid,
+  sweepFielded,
+} from '../scripts/evaluate-sweep.js';
+import { parseConfig } from '../core/config.js';
 
 describe('metrics', () => {
   const related = relatedSets(
@@ -103,10 +110,10 @@ describe('npm run evaluate -- --all-datasets', () => {
     expect(table).toContain('best worst ratio: lexical (1.00x)');
   });
 
-  it('runs the batch on a cached set and scores every algorithm against the baseline', async () => {
-    const tmp = tempDir();
-    const posts = topicPosts('en-t1', 30, 3);
-    const dir = `${tmp.dir}/man-pages-en`;
+  /** A cached set of topical posts: related = same topic. */
+  function cachedSet(dataDir: string, name: string, seed: number) {
+    const posts = topicPosts('en-t1', 30, seed);
+    const dir = `${dataDir}/${name}`;
     mkdirSync(dir);
     writeJsonl(
       `${dir}/items.jsonl`,
@@ -118,6 +125,11 @@ describe('npm run evaluate -- --all-datasets', () => {
         if (p.topic === q.topic && p.postId < q.postId)
           pairs.push(`en-t1\t${p.postId}\t${q.postId}`);
     writeFileSync(`${dir}/pairs.tsv`, pairs.join('\n') + '\n');
+  }
+
+  it('runs the batch on a cached set and scores every algorithm against the baseline', async () => {
+    const tmp = tempDir();
+    cachedSet(tmp.dir, 'man-pages-en', 3);
     const suite = await evaluateSuite({
       sets: ['man-pages-en'],
       algorithms: ['popular'],
@@ -133,4 +145,57 @@ describe('npm run evaluate -- --all-datasets', () => {
     ).rejects.toThrow(/Unknown dataset "nope"/);
     tmp.cleanup();
   }, 60_000);
+
+  it('sweeps fielded weights in memory with the figures of the real batch, and checks the choice leaving one set out', async () => {
+    const tmp = tempDir();
+    cachedSet(tmp.dir, 'man-pages-en', 3);
+    cachedSet(tmp.dir, 'man-pages-ja', 4);
+    const defaults = parseConfig({}, tmp.dir).fielded;
+    const grid = parseSweepGrid(`containment=0,${defaults.containment} titleRepeats=0,3`, defaults);
+    const sets = ['man-pages-en', 'man-pages-ja'];
+    const result = sweepFielded({ grid, sets, k: 5, dataDir: tmp.dir });
+    expect(result.sets).toEqual(sets);
+    expect(result.rows.map((r) => [r.weights.containment, r.weights.titleRepeats])).toEqual([
+      [0, 0],
+      [0, 3],
+      [defaults.containment, 0],
+      [defaults.containment, 3],
+    ]);
+    // The row with the configured weights is what the batch itself scores.
+    const batch = await evaluateSuite({ sets, algorithms: ['fielded'], k: 5, dataDir: tmp.dir });
+    const configured = result.rows.find(
+      (r) => r.weights.containment === defaults.containment && r.weights.titleRepeats === 0,
+    )!;
+    configured.ratios.forEach((ratio, i) =>
+      expect(ratio).toBeCloseTo(batch.ratios.fielded!.perSet[result.sets[i]!]!, 9),
+    );
+    // Held out: the weights with the best ratio on the other set.
+    for (const [held, other] of [
+      [0, 1],
+      [1, 0],
+    ] as const) {
+      const best = Math.max(...result.rows.map((r) => r.ratios[other]!));
+      const loo = result.leaveOneOut[held]!;
+      expect(loo.othersWorst).toBe(best);
+      expect(result.rows.find((r) => r.weights === loo.weights)!.ratios[other]).toBe(best);
+      expect(loo.heldRatio).toBe(result.rows.find((r) => r.weights === loo.weights)!.ratios[held]);
+    }
+    const table = formatSweep(result, grid);
+    const worst = Math.max(...result.rows.map((r) => r.worst));
+    expect(table).toContain(`(${worst.toFixed(3)}x)`);
+    expect(table).toContain('held out\tweights\theld-out ratio\tworst of the others');
+    tmp.cleanup();
+  }, 60_000);
+
+  it('names a bad sweep weight or value', () => {
+    const defaults = parseConfig({}, '.').fielded;
+    expect(() => parseSweepGrid('idfPowr=1,2', defaults)).toThrow(
+      /"idfPowr" is not a fielded weight.*idfPower/,
+    );
+    expect(() => parseSweepGrid('idfPower=1,x', defaults)).toThrow(
+      /give idfPower a comma-separated list/,
+    );
+    expect(() => parseSweepGrid(' ', defaults)).toThrow(/name at least one weight/);
+    expect(combinations({ idfPower: [1, 2], leadingTerm: [0, 0.5, 1] }, defaults)).toHaveLength(6);
+  });
 });

@@ -9,6 +9,7 @@ import {
   tfidf,
   weightedNeighbours,
 } from '../activities/lexical.js';
+import { parseConfig } from '../core/config.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
 import { TfidfModel } from '../core/tfidf.js';
 
@@ -80,7 +81,36 @@ describe('TF-IDF neighbours', () => {
   });
 });
 
+describe('top-k of weighted channels', () => {
+  it('keeps the k best rows of every row, ties by row, as a full sort does', () => {
+    // Many rows share terms (ties) and every row touches far more rows than k.
+    const texts = Array.from({ length: 60 }, (_, i) => `w${i % 7} w${i % 5} w${i % 3} common`);
+    const vectors = tfidf(texts);
+    const all = sparseNeighbours(vectors, texts.length);
+    for (const k of [1, 4, 9]) {
+      const top = sparseNeighbours(vectors, k);
+      for (let row = 0; row < texts.length; row++) {
+        expect([...top.labels.subarray(row * k, row * k + k)]).toEqual([
+          ...all.labels.subarray(row * all.k, row * all.k + k),
+        ]);
+        expect([...top.scores.subarray(row * k, row * k + k)]).toEqual([
+          ...all.scores.subarray(row * all.k, row * all.k + k),
+        ]);
+      }
+    }
+    const ranked = [...all.labels.subarray(0, all.k)];
+    const scores = [...all.scores.subarray(0, all.k)];
+    ranked.forEach((row, i) => {
+      if (i > 0)
+        expect(
+          scores[i - 1]! > scores[i]! || (scores[i - 1] === scores[i] && ranked[i - 1]! < row),
+        ).toBe(true);
+    });
+  });
+});
+
 describe('title-aware (fielded) neighbours', () => {
+  const weights = parseConfig({}, process.cwd()).fielded;
   const post = (title: string, body: string) => ({ title, text: `${title} ${body}` });
   // A support thread ("tray 2") and an unrelated post that shares more body words with its start.
   const posts = [
@@ -95,7 +125,7 @@ describe('title-aware (fielded) neighbours', () => {
     // Row 0's neighbours are [itself, the best other, ...].
     const bestOtherOfFirst = (knn: { labels: Int32Array }) => knn.labels[1];
     expect(bestOtherOfFirst(sparseNeighbours(tfidf(posts.map((p) => p.text)), 3))).toBe(2);
-    expect(bestOtherOfFirst(fieldedNeighbours(posts, 3))).toBe(1);
+    expect(bestOtherOfFirst(fieldedNeighbours(posts, 3, weights))).toBe(1);
   });
 
   it('sums the weighted cosines of every channel, as brute force does', () => {
@@ -151,8 +181,8 @@ describe('title-aware (fielded) neighbours', () => {
       const model = TfidfModel.fit(terms, 1);
       return terms.map((t) => model.vectorize(t));
     };
-    expect(repeatedTitleShare(vectors(posts.map((p) => p.title)))).toBeCloseTo(2 / 5);
-    expect(repeatedTitleShare(vectors(['ls', 'cp', 'mv', 'list directory contents']))).toBe(0);
+    expect(repeatedTitleShare(vectors(posts.map((p) => p.title)), 0.8)).toBeCloseTo(2 / 5);
+    expect(repeatedTitleShare(vectors(['ls', 'cp', 'mv', 'list directory contents']), 0.8)).toBe(0);
     // Same generic titles, different text: without repeated titles, the body decides.
     const pages = [
       post('Overview', 'keyboard shortcuts for the paint brush'),
@@ -164,9 +194,51 @@ describe('title-aware (fielded) neighbours', () => {
       post('Text', 'text tool'),
       post('Filters', 'blur filters'),
     ];
-    expect(repeatedTitleShare(vectors(pages.map((p) => p.title)))).toBe(0);
-    const knn = fieldedNeighbours(pages, 2);
+    expect(repeatedTitleShare(vectors(pages.map((p) => p.title)), 0.8)).toBe(0);
+    const knn = fieldedNeighbours(pages, 2, weights);
     expect(knn.labels[1]).toBe(2);
+  });
+
+  it('matches a body that names the other post by its leading title term, when weighted', () => {
+    // Page 0 calls page 1 by its name only; page 2 shares more of page 0's words.
+    const pages = [
+      post('Reading files', 'open a file and read it; see sys for the standard streams'),
+      post('sys system parameters', 'interpreter state, argv and the exit status'),
+      post('Writing files', 'open a file and write it to the standard output'),
+      post('Interpreter notes', 'interpreter notes'),
+      post('Sockets', 'network connections'),
+    ];
+    const bestOtherOfFirst = (w: typeof weights) =>
+      [...fieldedNeighbours(pages, 3, w).labels.subarray(0, 3)].find((row) => row !== 0);
+    const none = { ...weights, leadingTerm: 0, containment: 0 };
+    expect(bestOtherOfFirst(none)).toBe(2);
+    expect(bestOtherOfFirst({ ...none, leadingTerm: 1 })).toBe(1);
+  });
+
+  it('weighs rare terms by idf to a power, and counts title terms again when asked', () => {
+    const model = TfidfModel.fit(
+      [
+        ['a', 'b'],
+        ['a', 'c'],
+        ['a', 'b'],
+      ],
+      1,
+    );
+    const idf = (t: string) => model.idf[model.terms.indexOf(t)]!;
+    const squared = model.weights(['a', 'c', 'c'], 2);
+    expect([...squared.weights]).toEqual([idf('a') ** 2, (1 + Math.log(2)) * idf('c') ** 2]);
+    // Two posts with the same body: the title decides once title terms count twice.
+    const pages = [
+      post('colour profiles', 'icc files'),
+      post('printer setup', 'about the screen and the printer'),
+      post('colour profiles', 'about the screen and the printer'),
+      post('screen settings', 'about the screen'),
+    ];
+    const best = (titleRepeats: number) =>
+      fieldedNeighbours(pages, 2, { ...weights, titleChannels: 0, containment: 0, titleRepeats })
+        .labels[2 * 2 + 1];
+    expect(best(0)).not.toBe(0);
+    expect(best(3)).toBe(0);
   });
 
   it('compares titles by character trigrams too', () => {

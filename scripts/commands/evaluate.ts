@@ -24,6 +24,10 @@ export function register(program: Command): void {
       commaSeparated,
     )
     .option(
+      '--sweep <grid>',
+      'with --all-datasets: score every combination of these fielded weights in memory ("idfPower=1,2 containment=0.05,0.1"), pick the best worst ratio, check it leaving one set out',
+    )
+    .option(
       '--algorithms <list>',
       `comma-separated, from ${ALGORITHMS.join(', ')} (default: all; lexical,fielded with --all-datasets)`,
       listOf(ALGORITHMS),
@@ -45,5 +49,9 @@ export function register(program: Command): void {
       'co-engagement needs interactions',
     ],
     ['osusume evaluate --all-datasets --sets man-pages-en,gimp-ja', 'two of the evaluation sets'],
+    [
+      'osusume evaluate --all-datasets --sweep "idfPower=1,2 leadingTerm=0,0.05"',
+      'choose fielded weights by the worst ratio',
+    ],
   ]);
 }
