@@ -19,7 +19,7 @@ import { teamDraft, type TeamItem } from './interleave.js';
 import type { ListCache } from './list-cache.js';
 import type { LogSink } from './logs.js';
 import type { ApiMetrics } from './metrics.js';
-import { exposureJson, itemsJson, responseJson } from './related-json.js';
+import { assignmentJson, exposureJson, itemsJson, responseJson } from './related-json.js';
 
 /**
  * The related-posts answer: experiment assignment, the list of the assigned algorithm(s) from the
@@ -326,15 +326,18 @@ export class RelatedService {
     const variant = assignment?.variant ?? null;
     const ts = isoNow();
     if (experimentId)
-      this.deps.logs.write('assignment', {
-        requestId,
-        tenantId,
-        surface,
-        userId,
-        ts,
-        experiment: experimentId,
-        variant,
-      });
+      this.deps.logs.writeJson(
+        'assignment',
+        assignmentJson({
+          requestId,
+          tenantId,
+          surface,
+          userId,
+          ts,
+          experiment: experimentId,
+          variant,
+        }),
+      );
     const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
     this.deps.logs.writeJson(
       'exposure',

@@ -8,7 +8,7 @@ import { FileLogSink, StdoutLogSink, type LogName, type LogSink } from '../api/l
 import { ListCache } from '../api/list-cache.js';
 import { ApiMetrics } from '../api/metrics.js';
 import type { TeamItem } from '../api/interleave.js';
-import { exposureJson, itemsJson, responseJson } from '../api/related-json.js';
+import { assignmentJson, exposureJson, itemsJson, responseJson } from '../api/related-json.js';
 import { RelatedService, type RelatedRequest } from '../api/related.js';
 import type { RelatedResponseBody } from '../api/schemas.js';
 import { TtlCache } from '../api/reload.js';
@@ -258,7 +258,7 @@ describe('stdout logs (production)', () => {
 });
 
 describe('the answer as JSON text', () => {
-  it('is exactly JSON.stringify of the response and exposure objects (property-based)', () => {
+  it('is exactly JSON.stringify of the response, exposure and assignment objects (property-based)', () => {
     const anyText = fc.string({ unit: 'binary', maxLength: 20 });
     const orNull = fc.option(anyText, { nil: null });
     const item = fc.record(
@@ -323,6 +323,18 @@ describe('the answer as JSON text', () => {
             notEnrolled: extra.notEnrolled,
             notEnrolledReason: extra.notEnrolledReason,
           };
+          if (body.experiment !== null) {
+            const assignment = {
+              requestId: body.requestId,
+              tenantId: body.tenantId,
+              surface: extra.surface,
+              userId: extra.userId,
+              ts: extra.ts,
+              experiment: body.experiment,
+              variant: body.variant,
+            };
+            expect(assignmentJson(assignment)).toBe(JSON.stringify(assignment));
+          }
           const { latencyMs, fallback, notEnrolled, notEnrolledReason, ...head } = record;
           expect(exposureJson(record, json)).toBe(
             JSON.stringify({
