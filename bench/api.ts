@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { Agent, request } from 'node:http';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -189,7 +189,11 @@ async function paced(
   return { rate, requests: latencies.length, errors, p50: at(0.5), p99: at(0.99) };
 }
 
+/** The machine's 1-minute load average: other work on the same cores skews every figure. */
+const load1 = () => +loadavg()[0]!.toFixed(2);
+
 export async function run(): Promise<void> {
+  const loadBefore = load1();
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-api-'));
   const apiKey = await seed(dir);
   // This machine's speed drifts by 2x within minutes: both servers run side by side (only one is
@@ -227,6 +231,7 @@ export async function run(): Promise<void> {
   const ceilingAtHalfOwn = await paced(ceilingUrl, apiKey, halfOwnRate);
   const halfRate = Math.round(ceiling.requests.average / 2);
   const atHalfCeiling = await paced(relatedUrl, apiKey, halfRate);
+  const loadAfter = load1();
   await stop(ceilingServer);
   await stop(relatedServer);
   await stop(workServer);
@@ -242,6 +247,9 @@ export async function run(): Promise<void> {
     ceiling.cpuUsPerRequest && related.cpuUsPerRequest
       ? +(ceiling.cpuUsPerRequest / related.cpuUsPerRequest).toFixed(3)
       : null;
+  console.log(
+    `${new Date().toISOString()}, load average (1 min) ${loadBefore} at the start, ${loadAfter} at the end on ${availableParallelism()} cores`,
+  );
   console.log(
     `ceiling (bare Hono, constant JSON): ${ceiling.requests.average.toFixed(0)} req/s, p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms`,
   );
@@ -271,6 +279,10 @@ export async function run(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'api',
+      at: new Date().toISOString(),
+      loadBefore,
+      loadAfter,
+      cores: availableParallelism(),
       seconds: SECONDS,
       connections: CONNECTIONS,
       ceilingRps: Math.round(ceiling.requests.average),
