@@ -169,18 +169,23 @@ export function temporalTarget(
       args: [{ runId, options: batchOptions(config) }],
     });
 
+  /** The run's batch workflow, then its tenant workflows. */
+  const workflowIds = (runId: string) => [
+    batchWorkflowId(runId),
+    ...tenants.map((t) => tenantWorkflowId(runId, t)),
+  ];
+
   const histories = async (runId: string) =>
     Promise.all(
-      [batchWorkflowId(runId), ...tenants.map((t) => tenantWorkflowId(runId, t))].map(
+      workflowIds(runId).map(
         async (id) => (await client.workflow.getHandle(id).fetchHistory()).events!,
       ),
     );
 
   /** Activities (by type) of the run's workflows that a worker has started and not finished. */
   const runningSteps = async (runId: string): Promise<string[]> => {
-    const ids = [batchWorkflowId(runId), ...tenants.map((t) => tenantWorkflowId(runId, t))];
     const described = await Promise.all(
-      ids.map(
+      workflowIds(runId).map(
         (id) =>
           client.workflow
             .getHandle(id)
