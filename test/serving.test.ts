@@ -354,7 +354,7 @@ describe('the answer as JSON text', () => {
 });
 
 describe('file logs', () => {
-  it('writes every line whole and in order across chunk boundaries, long and non-ASCII lines included', async () => {
+  it('writes every line whole and in order across chunk boundaries and reused chunks, long and non-ASCII lines included', async () => {
     const tmp = tempDir();
     const sink = new FileLogSink(tmp.dir);
     const records = Array.from({ length: 3000 }, (_, i) => ({
@@ -365,7 +365,10 @@ describe('file logs', () => {
     }));
     for (const [i, record] of records.entries()) {
       sink.write(i % 2 === 0 ? 'exposure' : 'assignment', record);
-      if (i === 1500) await sink.flush();
+      // Written-out chunks take later lines: some flushes are awaited, others still writing
+      // while lines arrive.
+      if (i % 400 === 0) await sink.flush();
+      else if (i % 400 === 200) void sink.flush();
     }
     await sink.flush();
     const read = (log: string) =>
