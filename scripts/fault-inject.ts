@@ -40,6 +40,12 @@ export interface FaultInjectionOptions {
   seed?: number;
   /** Aim every kill at a random point of one of these steps (default: see chooseKill). */
   aimAt?: string[];
+  /**
+   * Aimed kills fall within this many ms of their step's start (default: anywhere in the step,
+   * as long as it took on the first run). A step's first writes are at its start: Firestore's
+   * activate transaction is the first few tens of ms of a step that takes hundreds.
+   */
+  aimWithinMs?: number;
   /** One line per kill and check. */
   onProgress?: (line: string) => void;
 }
@@ -140,13 +146,24 @@ function chooseKill(
   i: number,
   random: () => number,
   timeline: Timeline,
-  aimAt: string[] | undefined,
+  options: FaultInjectionOptions,
 ): Kill {
+  const { aimAt, aimWithinMs } = options;
   if (!aimAt && i % 4 === 1) return { afterMs: random() * timeline.runMs };
   const steps = aimAt ?? ['start', ...timeline.steps.keys(), ...WEIGHTED];
   const step = steps[Math.floor(random() * steps.length)]!;
-  if (step === 'start') return { afterMs: random() * timeline.startMs };
-  return { atStep: step, delayMs: random() * (timeline.steps.get(step) ?? 30) };
+  if (step === 'start') return { afterMs: random() * (aimWithinMs ?? timeline.startMs) };
+  return { atStep: step, delayMs: random() * (aimWithinMs ?? timeline.steps.get(step)!) };
+}
+
+/** Kills aimed at a step the run does not have would never come. */
+function checkAim(aimAt: string[] | undefined, timeline: Timeline): void {
+  const steps = ['start', ...timeline.steps.keys()];
+  const unknown = (aimAt ?? []).filter((step) => !steps.includes(step));
+  if (unknown.length > 0)
+    throw new ConfigError(
+      `--aim: no step ${unknown.join(', ')} in this run; aim at one of ${steps.join(', ')}.`,
+    );
 }
 
 /** Whether the tenant's active version is whole: every list its run computed is stored as is. */
@@ -231,6 +248,7 @@ export async function faultInjection(
   try {
     const first = await target.run('r0000');
     if (!first.ok) throw new Error(`The batch failed before any kill:\n${first.detail}`);
+    checkAim(options.aimAt, target.timeline());
     let served = new Map<string, string>();
     for (const [t] of TENANTS) served.set(t, (await store.getActive(t))!.version);
 
@@ -267,7 +285,7 @@ export async function faultInjection(
 
     for (let i = 1; i <= options.kills; i++) {
       const runId = `r${String(i).padStart(4, '0')}`;
-      const kill = chooseKill(i, random, target.timeline(), options.aimAt);
+      const kill = chooseKill(i, random, target.timeline(), options);
       const killedIn = await target.inject(runId, kill);
       if (killedIn !== null) {
         report.injections += 1;
@@ -339,8 +357,16 @@ export async function faultInjectCommand(options: {
   store: 'lmdb' | 'firestore';
   target: 'batch' | 'temporal';
   seed?: number;
+  aim?: string[];
+  aimWithin?: number;
 }): Promise<void> {
-  const report = await faultInjection({ ...options, onProgress: (l) => console.error(l) });
+  const { aim, aimWithin, ...rest } = options;
+  const report = await faultInjection({
+    ...rest,
+    aimAt: aim,
+    aimWithinMs: aimWithin,
+    onProgress: (l) => console.error(l),
+  });
   console.log(formatFaultReport(report));
   if (report.tornVersions + report.apiMismatches + report.failedReruns + report.leakedBytes > 0)
     process.exitCode = 1;

@@ -39,14 +39,15 @@ describe('fault injection', () => {
     afterAll(async () => emulator?.stop());
     it('Firestore emulator: the same', async () => {
       emulator = await startFirestoreEmulator();
-      // Aimed at activate too: a kill inside its transaction leaves the emulator holding the
-      // tenant's lock for about a minute, which the re-run's activate must wait out.
+      // At the start of activate and storeLists: a kill inside activate's transaction leaves the
+      // emulator holding the tenant's lock for about a minute, which the re-run must wait out.
       expectSound(
         await faultInjection({
           kills: 2,
           store: 'firestore',
           seed: 3,
           aimAt: ['activate', 'storeLists'],
+          aimWithinMs: 30,
         }),
       );
     }, 300_000);

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { examples, integer } from './options.js';
+import { commaSeparated, examples, integer } from './options.js';
 
 export function register(program: Command): void {
   const command = program
@@ -22,6 +22,16 @@ export function register(program: Command): void {
         .default('batch'),
     )
     .option('--seed <n>', 'seed of the kill times and the data', integer(0, 2 ** 31), 1)
+    .option(
+      '--aim <steps>',
+      'aim every kill at these steps (comma-separated: start, extract, storeLists, activate, ...; Temporal also planRun, readTenants)',
+      commaSeparated,
+    )
+    .option(
+      '--aim-within <ms>',
+      "aimed kills fall within this many ms of the step's start (default: anywhere in it)",
+      integer(0, 600_000),
+    )
     .action(async (options) => {
       const { faultInjectCommand } = await import('../fault-inject.js');
       await faultInjectCommand(options);
@@ -32,6 +42,10 @@ export function register(program: Command): void {
     [
       'FIRESTORE_EMULATOR_HOST=127.0.0.1:8086 osusume fault-inject --store firestore',
       'the same on the Firestore emulator',
+    ],
+    [
+      'FIRESTORE_EMULATOR_HOST=127.0.0.1:8086 osusume fault-inject --store firestore --aim activate --aim-within 30',
+      "kills inside activate's transaction",
     ],
   ]);
 }
