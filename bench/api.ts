@@ -10,7 +10,9 @@
  * what a handler that does almost nothing of its own reaches on this machine. A fourth, the same
  * API with `api.fastPath: false`, shows what the fast path saves (every request through Hono).
  * Goals (issue 16): throughput ratio >= 0.6, CPU ratio >= 0.55, and p99 at half the endpoint's own
- * maximum at most 2x the ceiling's p99 at that rate.
+ * maximum at most 2x the ceiling's p99 at that rate. With BENCH_BASELINE=<another checkout>, that
+ * checkout's related endpoint is loaded in the same rounds too: a change measured side by side with
+ * the code before it. Every run prints the machine's load average: other work skews all figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,11 +59,12 @@ export async function seed(dir: string): Promise<string> {
 export async function start(
   args: string[],
   nodeFlags: string[] = [],
+  cwd = process.cwd(),
 ): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     [...nodeFlags, '--import', 'tsx', 'bench/api-target.ts', ...args],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -192,7 +195,26 @@ async function paced(
 /** The machine's 1-minute load average: other work on the same cores skews every figure. */
 const load1 = () => +loadavg()[0]!.toFixed(2);
 
+/**
+ * BENCH_BASELINE: another checkout of osusume (with its node_modules), whose related endpoint is
+ * loaded in the same alternating rounds: a change measured side by side with the code before it.
+ */
+function baselineCheckout(): string | undefined {
+  const dir = process.env.BENCH_BASELINE;
+  if (dir === undefined || dir === '') return undefined;
+  if (
+    !existsSync(path.join(dir, 'bench/api-target.ts')) ||
+    !existsSync(path.join(dir, 'node_modules'))
+  )
+    throw new Error(
+      `BENCH_BASELINE=${dir} is not an osusume checkout with bench/api-target.ts and node_modules: point it at one (e.g. git worktree add ../baseline HEAD~1, then npm install there).`,
+    );
+  return path.resolve(dir);
+}
+
 export async function run(): Promise<void> {
+  const baselineDir = baselineCheckout();
+  const startedAt = new Date().toISOString();
   const loadBefore = load1();
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-api-'));
   const apiKey = await seed(dir);
@@ -206,16 +228,20 @@ export async function run(): Promise<void> {
     String(CALIBRATION_WORK_US),
   ]);
   const { child: honoServer, url: honoUrl } = await start(['related', '0', dir, 'hono']);
-  for (const url of [ceilingUrl, relatedUrl, workUrl, honoUrl]) await load(url, apiKey, WARMUP);
+  const baseline = baselineDir ? await start(['related', '0', dir], [], baselineDir) : undefined;
+  for (const url of [ceilingUrl, relatedUrl, workUrl, honoUrl, baseline?.url])
+    if (url) await load(url, apiKey, WARMUP);
   const ceilings: Awaited<ReturnType<typeof round>>[] = [];
   const relateds: Awaited<ReturnType<typeof round>>[] = [];
   const works: Awaited<ReturnType<typeof round>>[] = [];
   const honos: Awaited<ReturnType<typeof round>>[] = [];
+  const baselines: Awaited<ReturnType<typeof round>>[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     ceilings.push(await round(ceilingServer, ceilingUrl, apiKey));
     relateds.push(await round(relatedServer, relatedUrl, apiKey));
     works.push(await round(workServer, workUrl, apiKey));
     honos.push(await round(honoServer, honoUrl, apiKey));
+    if (baseline) baselines.push(await round(baseline.child, baseline.url, apiKey));
   }
   const median = <R extends autocannon.Result>(results: R[]) =>
     [...results].sort((a, b) => a.requests.average - b.requests.average)[
@@ -236,6 +262,7 @@ export async function run(): Promise<void> {
   await stop(relatedServer);
   await stop(workServer);
   await stop(honoServer);
+  if (baseline) await stop(baseline.child);
   rmSync(dir, { recursive: true, force: true });
 
   const errors =
@@ -248,7 +275,7 @@ export async function run(): Promise<void> {
       ? +(ceiling.cpuUsPerRequest / related.cpuUsPerRequest).toFixed(3)
       : null;
   console.log(
-    `${new Date().toISOString()}, load average (1 min) ${loadBefore} at the start, ${loadAfter} at the end on ${availableParallelism()} cores`,
+    `${startedAt}, load average (1 min) ${loadBefore} at the start, ${loadAfter} at the end on ${availableParallelism()} cores`,
   );
   console.log(
     `ceiling (bare Hono, constant JSON): ${ceiling.requests.average.toFixed(0)} req/s, p50 ${ceiling.latency.p50} ms, p99 ${ceiling.latency.p99} ms`,
@@ -271,6 +298,11 @@ export async function run(): Promise<void> {
   console.log(
     `related at ${halfOwnRate} req/s (half its own maximum): p50 ${atHalfOwn.p50} ms, p99 ${atHalfOwn.p99} ms (ceiling at that rate: p50 ${ceilingAtHalfOwn.p50} ms, p99 ${ceilingAtHalfOwn.p99} ms); errors/non-2xx ${errors}`,
   );
+  const baselined = baselines.length > 0 ? median(baselines) : undefined;
+  if (baselined)
+    console.log(
+      `baseline (${baselineDir}): ${baselined.requests.average.toFixed(0)} req/s, CPU ${baselined.cpuUsPerRequest} µs per request per round ${baselines.map((b) => b.cpuUsPerRequest).join(', ')} (this checkout: ${relateds.map((r) => r.cpuUsPerRequest).join(', ')})`,
+    );
   const p99Factor = +(atHalfOwn.p99 / ceilingAtHalfOwn.p99).toFixed(2);
   const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
   console.log(
@@ -279,7 +311,7 @@ export async function run(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'api',
-      at: new Date().toISOString(),
+      at: startedAt,
       loadBefore,
       loadAfter,
       cores: availableParallelism(),
@@ -308,6 +340,12 @@ export async function run(): Promise<void> {
       ceilingHalfOwnRateP50Ms: ceilingAtHalfOwn.p50,
       ceilingHalfOwnRateP99Ms: ceilingAtHalfOwn.p99,
       halfOwnRateP99Factor: p99Factor,
+      ...(baselined && {
+        baselineRps: Math.round(baselined.requests.average),
+        baselineCpuUsPerRequest: baselined.cpuUsPerRequest,
+        relatedCpuUsPerRound: relateds.map((r) => r.cpuUsPerRequest),
+        baselineCpuUsPerRound: baselines.map((b) => b.cpuUsPerRequest),
+      }),
       errors,
     }),
   );
