@@ -84,19 +84,41 @@ function cpuSeconds(child: ChildProcess): number | null {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
 }
 
-/** A load round, with the server's CPU time per request (µs): what each request really costs. */
+/**
+ * Times the server's main thread was switched out (Linux /proc; null elsewhere): involuntary
+ * switches are preemptions, e.g. by the load generator it has just woken on the same core.
+ */
+function involuntarySwitches(child: ChildProcess): number | null {
+  const file = `/proc/${child.pid}/status`;
+  if (!existsSync(file)) return null;
+  const found = /^nonvoluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(file, 'utf8'));
+  return found ? Number(found[1]) : null;
+}
+
+/**
+ * A load round, with the server's CPU time per request (µs): what each request really costs;
+ * and its preemptions per request, which that cost includes (a switch and a colder cache).
+ */
 async function round(
   server: ChildProcess,
   url: string,
   apiKey: string,
-): Promise<autocannon.Result & { cpuUsPerRequest: number | null }> {
+): Promise<
+  autocannon.Result & { cpuUsPerRequest: number | null; preemptionsPerRequest: number | null }
+> {
   const before = cpuSeconds(server);
+  const switchesBefore = involuntarySwitches(server);
   const result = await load(url, apiKey);
   const after = cpuSeconds(server);
+  const switchesAfter = involuntarySwitches(server);
   const cpu = before === null || after === null ? null : after - before;
+  const switches =
+    switchesBefore === null || switchesAfter === null ? null : switchesAfter - switchesBefore;
   return {
     ...result,
     cpuUsPerRequest: cpu === null ? null : Math.round((cpu * 1e6) / result.requests.total),
+    preemptionsPerRequest:
+      switches === null ? null : +(switches / result.requests.total).toFixed(3),
   };
 }
 
@@ -293,6 +315,9 @@ export async function run(): Promise<void> {
     `server CPU per request: ceiling ${ceiling.cpuUsPerRequest} µs, related ${related.cpuUsPerRequest} µs (ratio by CPU ${cpuRatio}), ceiling + ${CALIBRATION_WORK_US} µs ${worked.cpuUsPerRequest} µs`,
   );
   console.log(
+    `server preempted per request (involuntary context switches): ceiling ${ceiling.preemptionsPerRequest}, related ${related.preemptionsPerRequest}, ceiling + ${CALIBRATION_WORK_US} µs ${worked.preemptionsPerRequest}`,
+  );
+  console.log(
     `related at ${halfRate} req/s (half the ceiling): p50 ${atHalfCeiling.p50} ms, p99 ${atHalfCeiling.p99} ms`,
   );
   console.log(
@@ -323,6 +348,8 @@ export async function run(): Promise<void> {
       ratiosPerRound: ceilings.map(
         (c, i) => +(relateds[i]!.requests.average / c.requests.average).toFixed(3),
       ),
+      ceilingPreemptionsPerRequest: ceiling.preemptionsPerRequest,
+      relatedPreemptionsPerRequest: related.preemptionsPerRequest,
       ceilingCpuUsPerRequest: ceiling.cpuUsPerRequest,
       relatedCpuUsPerRequest: related.cpuUsPerRequest,
       cpuRatio,
