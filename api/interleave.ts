@@ -1,7 +1,7 @@
 import { uniformHash } from '../core/experiments.js';
-import type { ScoredItem } from '../core/store/types.js';
+import type { ServedItem } from '../core/store/types.js';
 
-export interface TeamItem extends ScoredItem {
+export interface TeamItem extends ServedItem {
   team: string;
 }
 
@@ -11,8 +11,8 @@ export interface TeamItem extends ScoredItem {
  * The coin is a hash of the request id, so a request's list can be rebuilt exactly.
  */
 export function teamDraft(
-  a: { team: string; items: ScoredItem[] },
-  b: { team: string; items: ScoredItem[] },
+  a: { team: string; items: ServedItem[] },
+  b: { team: string; items: ServedItem[] },
   limit: number,
   requestId: string,
 ): TeamItem[] {
@@ -20,7 +20,7 @@ export function teamDraft(
   const shown = new Set<string>();
   const cursor = { [a.team]: 0, [b.team]: 0 };
   const picks = { [a.team]: 0, [b.team]: 0 };
-  const next = (side: typeof a): ScoredItem | undefined => {
+  const next = (side: typeof a): ServedItem | undefined => {
     while (cursor[side.team]! < side.items.length) {
       const item = side.items[cursor[side.team]!++]!;
       if (!shown.has(item.postId)) return item;
@@ -41,7 +41,11 @@ export function teamDraft(
     if (!item) break;
     shown.add(item.postId);
     picks[side.team]! += 1;
-    out.push({ postId: item.postId, score: item.score, team: side.team });
+    out.push(
+      item.scoreJson === undefined
+        ? { postId: item.postId, score: item.score, team: side.team }
+        : { postId: item.postId, score: item.score, scoreJson: item.scoreJson, team: side.team },
+    );
   }
   return out;
 }

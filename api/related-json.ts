@@ -1,4 +1,4 @@
-import type { ScoredItem } from '../core/store/types.js';
+import { scoreJson, type ServedItem } from '../core/store/types.js';
 import type { TeamItem } from './interleave.js';
 import type { RelatedResponseBody } from './schemas.js';
 
@@ -11,16 +11,15 @@ import type { RelatedResponseBody } from './schemas.js';
 
 const text = (value: string): string => JSON.stringify(value);
 const textOrNull = (value: string | null): string => (value === null ? 'null' : text(value));
-/** As JSON.stringify writes a number: non-finite ones become null. */
-const number = (value: number): string => (Number.isFinite(value) ? String(value) : 'null');
 
 /** `RelatedResponseBody['items']` for these items in this order (rank = position + 1). */
-export function itemsJson(items: readonly (ScoredItem | TeamItem)[]): string {
+export function itemsJson(items: readonly (ServedItem | TeamItem)[]): string {
   let json = '[';
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
     if (i > 0) json += ',';
-    json += `{"postId":${text(item.postId)},"rank":${i + 1},"score":${number(item.score)}`;
+    const score = item.scoreJson ?? scoreJson(item.score);
+    json += `{"postId":${text(item.postId)},"rank":${i + 1},"score":${score}`;
     json += 'team' in item ? `,"team":${text(item.team)}}` : '}';
   }
   return json + ']';
@@ -62,7 +61,7 @@ export function exposureJson(record: ExposureRecord, items: string): string {
     `"postId":${text(record.postId)},"experiment":${textOrNull(record.experiment)},` +
     `"variant":${textOrNull(record.variant)},"algorithm":${text(record.algorithm)},` +
     `"version":${textOrNull(record.version)},"items":${items},` +
-    `"latencyMs":${number(record.latencyMs)},"fallback":${record.fallback},` +
+    `"latencyMs":${scoreJson(record.latencyMs)},"fallback":${record.fallback},` +
     `"notEnrolled":${textOrNull(record.notEnrolled)},` +
     `"notEnrolledReason":${textOrNull(record.notEnrolledReason)}}`
   );

@@ -12,14 +12,27 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer, type RunningServer } from '../api/server.js';
 import type { Config } from '../core/config.js';
 import { openStore } from '../core/store/index.js';
-import type { RelatedList, ScoredItem } from '../core/store/types.js';
+import type { RelatedList } from '../core/store/types.js';
 import { addApiKey } from '../scripts/api-key.js';
+import { open } from 'lmdb';
 import { tempDir, testConfig } from './helpers/fixtures.js';
 
 const tmp = tempDir();
 const LONG_128 = 'q'.repeat(128);
 const LONG_129 = 'q'.repeat(129);
-const POSTS = ['p1', 'p2', 'p3', 'short', 'missing', 'corrupt', 'a+b', 'a b', LONG_128, LONG_129];
+const POSTS = [
+  'p1',
+  'p2',
+  'p3',
+  'short',
+  'legacy',
+  'missing',
+  'corrupt',
+  'a+b',
+  'a b',
+  LONG_128,
+  LONG_129,
+];
 let fast: { server: RunningServer; config: Config };
 let slow: { server: RunningServer; config: Config };
 let keyAll: string;
@@ -85,8 +98,6 @@ experiments:
     list('short', ['p2']),
     list('a+b', ['p1', 'p3']),
     list(LONG_128, ['p1', 'p2', 'p3']),
-    // A list holding a null item: filtering it throws in the service, which must become a 500.
-    { postId: 'corrupt', items: [null] as unknown as ScoredItem[] },
   ]);
   await seed.writePopular('acme', 'v1', [
     { postId: 'p9', score: 9 },
@@ -107,6 +118,20 @@ experiments:
     2,
   );
   await seed.close();
+  // Values the store no longer writes, put as they are: a list written before scores were kept
+  // as JSON text too (served the same), and a list holding a null item (filtering it throws in
+  // the service, which must become a 500).
+  const raw = open({
+    path: `${tmp.dir}/store.lmdb`,
+    compression: false,
+    sharedStructuresKey: Symbol.for('structures'),
+  });
+  await raw.put(
+    ['l', 'acme', 'v1', 'embedding', 'legacy'],
+    list('legacy', ['p3', 'p1', 'p9']).items,
+  );
+  await raw.put(['l', 'acme', 'v1', 'embedding', 'corrupt'], [null]);
+  await raw.close();
   keyAll = addApiKey(`${tmp.dir}/keys.json`, 'all', ['*']);
   keyAcme = addApiKey(`${tmp.dir}/keys.json`, 'acme-only', ['acme']);
   fast = await start(true);

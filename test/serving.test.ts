@@ -14,7 +14,7 @@ import type { RelatedResponseBody } from '../api/schemas.js';
 import { TtlCache } from '../api/reload.js';
 import { parseExperiments } from '../core/experiments.js';
 import { LmdbStore } from '../core/store/lmdb.js';
-import type { RecommendationStore } from '../core/store/types.js';
+import { scoreJson, type RecommendationStore } from '../core/store/types.js';
 import { tempDir } from './helpers/fixtures.js';
 
 class MemorySink implements LogSink {
@@ -294,6 +294,9 @@ describe('the answer as JSON text', () => {
           );
           const json = itemsJson(items as TeamItem[]);
           expect(json).toBe(JSON.stringify(listed));
+          // Items read with their score's JSON text (LMDB) give the same text.
+          const withText = items.map((i) => ({ ...i, scoreJson: scoreJson(i.score) }));
+          expect(itemsJson(withText as TeamItem[])).toBe(json);
           expect(responseJson(body, json)).toBe(
             JSON.stringify({
               requestId: body.requestId,

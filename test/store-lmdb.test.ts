@@ -58,3 +58,27 @@ describe('LMDB shared record structures', () => {
     }
   });
 });
+
+describe('LMDB lists as the API reads them', () => {
+  it('keep each score as JSON text too, exactly as JSON.stringify writes it, and the contract reads return { postId, score }', async () => {
+    const scores = [0.1 + 0.2, 0, 1e21, 1e-7, 5e-324, 1 - 1 / 3, Number.NaN, Infinity, -Infinity];
+    const items = scores.map((score, i) => ({ postId: `p${i}`, score }));
+    const file = `${tmp.dir}/scores.lmdb`;
+    const scored = new LmdbStore(file);
+    try {
+      await scored.writeLists('t', 'v1', 'embedding', [{ postId: 'a', items }]);
+      await scored.writePopular('t', 'v1', items);
+      for (const read of [
+        scored.getListAtNow('t', 'v1', 'embedding', 'a'),
+        scored.getPopularAtNow('t', 'v1'),
+      ])
+        expect(read).toEqual(
+          items.map((item) => ({ ...item, scoreJson: JSON.stringify(item.score) })),
+        );
+      expect(await scored.getListAt('t', 'v1', 'embedding', 'a')).toEqual(items);
+      expect(await scored.getPopularAt('t', 'v1')).toEqual(items);
+    } finally {
+      await scored.close();
+    }
+  });
+});

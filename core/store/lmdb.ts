@@ -14,7 +14,9 @@ import {
   type RecommendationStore,
   type RelatedList,
   type ScoredItem,
+  type ServedItem,
   type SyncListReads,
+  scoreJson,
 } from './types.js';
 
 /**
@@ -22,11 +24,25 @@ import {
  * parsed: ['a', tenant] -> active pointer, ['v', tenant, version] -> version marker (VersionInfo
  * without the id; markers written before it had times hold { createdAt }),
  * ['l', tenant, version, algorithm, postId] -> list, ['p', tenant, version] -> popular list,
- * ['h', tenant, postId] -> hidden post.
+ * ['h', tenant, postId] -> hidden post. A list is an array of { postId, score, scoreJson }, the
+ * last being the score as JSON text (`scoreJson`), which the API's synchronous reads pass on;
+ * lists written before 2026-11-30 have no scoreJson and are read the same. The reads of the
+ * store contract return { postId, score }.
  * An id cannot hold U+0000 (the id schema forbids control characters), which makes
  * `x + '\u0000'` the end of the range of keys under x.
  */
 const END = '\u0000';
+
+/** Items as stored: with the score as JSON text too. */
+const stored = (items: readonly ScoredItem[]): ServedItem[] =>
+  items.map(({ postId, score }) => ({ postId, score, scoreJson: scoreJson(score) }));
+
+/** Items as the store contract returns them; anything else stored is returned as it is. */
+const scored = (items: readonly ServedItem[] | null): ScoredItem[] | null =>
+  items &&
+  items.map((item) =>
+    typeof item === 'object' && item !== null ? { postId: item.postId, score: item.score } : item,
+  );
 
 export class LmdbStore extends ActiveVersionReads implements RecommendationStore, SyncListReads {
   private readonly db: RootDatabase<unknown, Key>;
@@ -51,12 +67,14 @@ export class LmdbStore extends ActiveVersionReads implements RecommendationStore
   ): Promise<void> {
     await this.writeVersion(tenantId, version, () => {
       for (const list of lists)
-        this.db.put(['l', tenantId, version, algorithm, list.postId], list.items);
+        this.db.put(['l', tenantId, version, algorithm, list.postId], stored(list.items));
     });
   }
 
   async writePopular(tenantId: string, version: string, items: ScoredItem[]): Promise<void> {
-    await this.writeVersion(tenantId, version, () => this.db.put(['p', tenantId, version], items));
+    await this.writeVersion(tenantId, version, () =>
+      this.db.put(['p', tenantId, version], stored(items)),
+    );
   }
 
   /** Writes into a version that was never activated, in one transaction with the check. */
@@ -126,12 +144,12 @@ export class LmdbStore extends ActiveVersionReads implements RecommendationStore
     version: string,
     algorithm: string,
     postId: string,
-  ): ScoredItem[] | null {
-    return (this.db.get(['l', tenantId, version, algorithm, postId]) as ScoredItem[]) ?? null;
+  ): ServedItem[] | null {
+    return (this.db.get(['l', tenantId, version, algorithm, postId]) as ServedItem[]) ?? null;
   }
 
-  getPopularAtNow(tenantId: string, version: string): ScoredItem[] | null {
-    return (this.db.get(['p', tenantId, version]) as ScoredItem[]) ?? null;
+  getPopularAtNow(tenantId: string, version: string): ServedItem[] | null {
+    return (this.db.get(['p', tenantId, version]) as ServedItem[]) ?? null;
   }
 
   async getListAt(
@@ -140,11 +158,11 @@ export class LmdbStore extends ActiveVersionReads implements RecommendationStore
     algorithm: string,
     postId: string,
   ): Promise<ScoredItem[] | null> {
-    return this.getListAtNow(tenantId, version, algorithm, postId);
+    return scored(this.getListAtNow(tenantId, version, algorithm, postId));
   }
 
   async getPopularAt(tenantId: string, version: string): Promise<ScoredItem[] | null> {
-    return this.getPopularAtNow(tenantId, version);
+    return scored(this.getPopularAtNow(tenantId, version));
   }
 
   async listVersions(tenantId: string): Promise<VersionInfo[]> {
