@@ -24,7 +24,7 @@ import {
 } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
 import { suiteSets } from './evaluate-suite.js';
-import { readItems, readPairs } from './evaluate.js';
+import { readItems, readPairs, storedListLength } from './evaluate.js';
 
 export type SweepGrid = Partial<Record<keyof FieldedWeights, number[]>>;
 
@@ -69,8 +69,15 @@ function loadTenants(files: { items: string; pairs: string; interactions?: strin
   const interactions: Interaction[] = [];
   if (files.interactions)
     for (const line of readFileSync(files.interactions, 'utf8').split('\n')) {
-      const parsed = line.trim() ? interactionRowSchema.safeParse(JSON.parse(line)) : undefined;
-      if (parsed?.success) interactions.push(parsed.data);
+      // Rows the warehouse import would skip are skipped here too.
+      let row: unknown;
+      try {
+        row = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      const parsed = interactionRowSchema.safeParse(row);
+      if (parsed.success) interactions.push(parsed.data);
     }
   // The catalogue holds every item, as in `evaluate`: an item the batch skips still has its pairs.
   const catalogues = new Map<string, Set<string>>();
@@ -132,7 +139,7 @@ export function sweepFielded(options: {
   onProgress?: (line: string) => void;
 }): SweepResult {
   const defaults = loadConfig().fielded;
-  const listLength = Math.max(options.k, loadConfig().neighbours.k);
+  const listLength = storedListLength(options.k);
   const data = suiteSets(options.sets).map((set) => {
     const tenants = loadTenants(set.files(options.dataDir));
     return {

@@ -90,6 +90,11 @@ export function readPairs(file: string): Map<string, [string, string][]> {
   return pairs;
 }
 
+/** Lists are computed this long (the batch's default) and scored on their first k items. */
+export function storedListLength(k: number): number {
+  return Math.max(k, 20);
+}
+
 export interface EvaluationResult {
   k: number;
   perTenant: Record<string, Record<string, TenantMetrics>>;
@@ -119,7 +124,7 @@ export async function evaluate(
         experimentsFile: 'experiments.yaml',
         model: loadConfig().model,
         fielded: loadConfig().fielded,
-        neighbours: { k: Math.max(k, 20) },
+        neighbours: { k: storedListLength(k) },
         pipeline: { minPostsForEmbedding: 2 },
       },
       dir,
