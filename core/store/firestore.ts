@@ -40,7 +40,8 @@ export interface FirestoreStoreOptions {
  * A client killed inside `activate`'s transaction cannot roll it back: Firestore keeps the
  * documents it read locked until it expires the idle transaction ("Transactions time out after
  * 60 seconds if no documents are read... Any remaining locks are released when a transaction
- * times out": runTransaction's documentation; on the emulator the lock went 59 s after the kill).
+ * times out": runTransaction's documentation; on the emulator a transaction left idle after a read
+ * held its lock 59 s, and re-runs after kills inside activate waited 64-79 s, start-up included).
  * Meanwhile every transaction on that tenant ends in ABORTED "Transaction lock timeout" (the
  * emulator gives up waiting after 2 s), and the client's own retries (5 attempts) span about
  * 18 s. Activation keeps retrying for longer than the expiry, so that a re-run after a crash
