@@ -10,6 +10,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ConfigError } from '../core/errors.js';
+import {
+  BOOTSTRAP_RESAMPLES,
+  drawResamples,
+  percentileInterval,
+  resampledMacro,
+  resampledRatio,
+  setSeed,
+} from '../core/evaluation.js';
 import { buildManualSet, MANUAL_SETS } from './datasets/manuals.js';
 import { buildMailingLists } from './datasets/mailing-lists.js';
 import { buildMovielens } from './datasets/movielens.js';
@@ -95,7 +103,14 @@ export const SUITE: SuiteSet[] = [
 
 export interface SuiteResult {
   k: number;
-  sets: { name: string; lang: string; tenants: number; ndcg: Record<string, number> }[];
+  /** `intervals`: per algorithm, the 95 % paired-bootstrap interval of its ratio to the baseline. */
+  sets: {
+    name: string;
+    lang: string;
+    tenants: number;
+    ndcg: Record<string, number>;
+    intervals: Record<string, [number, number]>;
+  }[];
   /** Per algorithm: ratio to the baseline on each set, and the worst of them. */
   ratios: Record<string, { perSet: Record<string, number>; worst: number; worstSet: string }>;
 }
@@ -118,6 +133,32 @@ export function suiteRatios(
     ratios[algorithm] = { perSet, worst, worstSet };
   }
   return ratios;
+}
+
+/**
+ * The noise of a set's ratios: a paired bootstrap that resamples the queries within each tenant
+ * (with replacement, keeping the set's macro mean over tenants), the same resamples for the
+ * algorithm and the baseline, from a seed fixed per set. `baseline[tenant]` holds the baseline's
+ * nDCG per query; the returned function gives another algorithm's ratio in every resample.
+ */
+export function ratioBootstrap(
+  name: string,
+  baseline: number[][],
+  resamples = BOOTSTRAP_RESAMPLES,
+): (scores: number[][]) => Float64Array {
+  const draws = drawResamples(
+    baseline.map((s) => s.length),
+    resamples,
+    setSeed(name),
+  );
+  const base = resampledMacro(baseline, draws);
+  return (scores) => resampledRatio(resampledMacro(scores, draws), base);
+}
+
+/** "1.05x [0.98, 1.12]": a ratio and its 95 % interval. */
+export function formatRatio(ratio: number, interval: [number, number], digits: number): string {
+  const x = (v: number) => v.toFixed(digits);
+  return `${x(ratio)}x [${x(interval[0])}, ${x(interval[1])}]`;
 }
 
 /** The named sets of the suite (all by default), in the suite's order. */
@@ -144,11 +185,16 @@ export async function evaluateSuite(options: {
     const result = await evaluate(files.items, files.pairs, algorithms, options.k, {
       interactions: files.interactions,
     });
+    const perQuery = (a: string) => Object.values(result.perTenant).map((m) => m[a]!.ndcgPerQuery);
+    const ratios = ratioBootstrap(set.name, perQuery(BASELINE));
     sets.push({
       name: set.name,
       lang: set.lang,
       tenants: result.macro[BASELINE]!.tenants,
       ndcg: Object.fromEntries(algorithms.map((a) => [a, result.macro[a]!.ndcg])),
+      intervals: Object.fromEntries(
+        algorithms.map((a) => [a, percentileInterval(ratios(perQuery(a)))]),
+      ),
     });
   }
   return { k: options.k, sets, ratios: suiteRatios(sets, algorithms) };
@@ -157,7 +203,7 @@ export async function evaluateSuite(options: {
 export function formatSuite(result: SuiteResult): string {
   const names = result.sets.map((s) => s.name);
   const lines = [
-    `macro nDCG@${result.k} per set (ratio to the ${BASELINE} baseline of the same run)`,
+    `macro nDCG@${result.k} per set (ratio to the ${BASELINE} baseline of the same run [its 95 % interval: paired bootstrap, queries resampled within tenants ${BOOTSTRAP_RESAMPLES} times])`,
     ['algorithm', ...names, 'worst ratio', 'worst set'].join('\t'),
     ['(tenants)', ...result.sets.map((s) => `${s.tenants} (${s.lang})`), '', ''].join('\t'),
   ];
@@ -167,9 +213,17 @@ export function formatSuite(result: SuiteResult): string {
       [
         algorithm,
         ...result.sets.map(
-          (s) => `${s.ndcg[algorithm]!.toFixed(3)} (${r.perSet[s.name]!.toFixed(2)}x)`,
+          (s) =>
+            `${s.ndcg[algorithm]!.toFixed(3)} (${formatRatio(r.perSet[s.name]!, s.intervals[algorithm]!, 2)})`,
         ),
-        `${r.worst.toFixed(2)}x`,
+        formatRatio(
+          r.worst,
+          result.sets.find((s) => s.name === r.worstSet)?.intervals[algorithm] ?? [
+            r.worst,
+            r.worst,
+          ],
+          2,
+        ),
         r.worstSet,
       ].join('\t'),
     );

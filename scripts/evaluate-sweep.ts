@@ -3,7 +3,10 @@
  *   osusume evaluate --all-datasets --sweep "idfPower=1,2 containment=0.05,0.1" [--sets a,b]
  * Every combination of the listed `fielded` weights (the others at their configured values) is
  * scored on every set against the set's plain TF-IDF baseline; the best combination is the one
- * with the best worst ratio, the only criterion the default may be chosen by. Leave-one-set-out:
+ * with the best worst ratio, the only criterion the default may be chosen by. Its noise: each
+ * ratio has a 95 % paired-bootstrap interval (ratioBootstrap), and each combination the interval
+ * of its worst ratio minus the configured weights' (the incumbent) on the same resamples; the
+ * printed verdict changes the weights only when that interval excludes 0 (`decide`). Leave-one-set-out:
  * for each set, the combination chosen on the other sets, and its ratio on the held-out one.
  * Fast because it stays in memory: the sets' posts go through the batch's own validation,
  * snapshot and list functions (fieldedLists, lexicalLists), without warehouse, store or workflow;
@@ -14,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { lexicalLists, fieldedLists, type FieldedWeights } from '../activities/lexical.js';
 import { loadConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { evaluateLists, macroAverage, relatedSets } from '../core/evaluation.js';
+import { evaluateLists, percentileInterval, relatedSets } from '../core/evaluation.js';
 import {
   interactionRowSchema,
   toSnapshotPost,
@@ -23,7 +26,7 @@ import {
   type SnapshotPost,
 } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
-import { suiteSets } from './evaluate-suite.js';
+import { formatRatio, ratioBootstrap, suiteSets } from './evaluate-suite.js';
 import { readItems, readPairs, storedListLength } from './evaluate.js';
 
 export type SweepGrid = Partial<Record<keyof FieldedWeights, number[]>>;
@@ -115,18 +118,46 @@ function loadTenants(files: { items: string; pairs: string; interactions?: strin
     .filter((t) => t.related.size > 0);
 }
 
-function macroNdcg(tenants: Tenant[], lists: (t: Tenant) => RelatedList[], k: number): number {
-  const metrics = tenants.map((t) => {
+/** nDCG@k per query of each tenant (every tenant here has queries). */
+function ndcgPerQuery(
+  tenants: Tenant[],
+  lists: (t: Tenant) => RelatedList[],
+  k: number,
+): number[][] {
+  return tenants.map((t) => {
     const byPost = new Map(lists(t).map((l) => [l.postId, l.items.map((i) => i.postId)]));
-    return evaluateLists(byPost, t.related, t.catalogue, k);
+    return evaluateLists(byPost, t.related, t.catalogue, k).ndcgPerQuery;
   });
-  return macroAverage(metrics).ndcg;
+}
+
+/** The macro mean over tenants, as `macroAverage`. */
+function macroMean(perQuery: number[][]): number {
+  const means = perQuery.map((q) => q.reduce((a, b) => a + b, 0) / q.length);
+  return means.reduce((a, b) => a + b, 0) / means.length;
+}
+
+export interface SweepRow {
+  weights: FieldedWeights;
+  /** Ratio to the baseline per set (in `sets` order), and its 95 % bootstrap interval. */
+  ratios: number[];
+  intervals: [number, number][];
+  worst: number;
+  /** This row's worst ratio minus the incumbent's, and its 95 % paired-bootstrap interval. */
+  difference: number;
+  differenceInterval: [number, number];
 }
 
 export interface SweepResult {
   sets: string[];
-  /** Every combination: its weights, ratio to the baseline per set (same order), worst ratio. */
-  rows: { weights: FieldedWeights; ratios: number[]; worst: number }[];
+  /** Every combination (and the configured weights, the incumbent, if the grid lacks them). */
+  rows: SweepRow[];
+  incumbent: FieldedWeights;
+  /**
+   * The decision rule (EVALUATION.md): the weights change only to a combination whose worst
+   * ratio beats the incumbent's beyond noise (the interval of the difference excludes 0); of
+   * those, the best worst ratio. Otherwise the incumbent stays.
+   */
+  verdict: { change: boolean; weights: FieldedWeights };
   /** Per set: the combination with the best worst ratio on the other sets, and its ratio here. */
   leaveOneOut: { held: string; weights: FieldedWeights; heldRatio: number; othersWorst: number }[];
 }
@@ -136,31 +167,60 @@ export function sweepFielded(options: {
   sets?: string[];
   k: number;
   dataDir: string;
+  /** Bootstrap resamples per set (BOOTSTRAP_RESAMPLES by default). */
+  resamples?: number;
   onProgress?: (line: string) => void;
 }): SweepResult {
   const defaults = loadConfig().fielded;
   const listLength = storedListLength(options.k);
   const data = suiteSets(options.sets).map((set) => {
     const tenants = loadTenants(set.files(options.dataDir));
+    const base = ndcgPerQuery(tenants, (t) => lexicalLists(t.posts, listLength), options.k);
     return {
       name: set.name,
       tenants,
-      base: macroNdcg(tenants, (t) => lexicalLists(t.posts, listLength), options.k),
+      base: macroMean(base),
+      bootstrap: ratioBootstrap(set.name, base, options.resamples),
     };
   });
-  const rows = combinations(options.grid, defaults).map((weights) => {
-    const ratios = data.map(
-      (set) =>
-        macroNdcg(
-          set.tenants,
-          (t) => fieldedLists(t.posts, t.interactions, listLength, weights),
-          options.k,
-        ) / set.base,
+  const grid = combinations(options.grid, defaults);
+  const same = (a: FieldedWeights, b: FieldedWeights) =>
+    Object.keys(a).every((n) => a[n as keyof FieldedWeights] === b[n as keyof FieldedWeights]);
+  if (!grid.some((w) => same(w, defaults))) grid.push(defaults);
+  const scored = grid.map((weights) => {
+    const perSet = data.map((set) => {
+      const perQuery = ndcgPerQuery(
+        set.tenants,
+        (t) => fieldedLists(t.posts, t.interactions, listLength, weights),
+        options.k,
+      );
+      return { ratio: macroMean(perQuery) / set.base, samples: set.bootstrap(perQuery) };
+    });
+    const ratios = perSet.map((p) => p.ratio);
+    // The worst ratio in each resample (the worst set may differ from one resample to the next).
+    const worstSamples = perSet[0]!.samples.map((_, r) =>
+      Math.min(...perSet.map((p) => p.samples[r]!)),
     );
-    const row = { weights, ratios, worst: Math.min(...ratios) };
-    options.onProgress?.(`${describe(weights, options.grid)}: worst ${row.worst.toFixed(3)}`);
-    return row;
+    options.onProgress?.(
+      `${describe(weights, options.grid)}: worst ${Math.min(...ratios).toFixed(3)}`,
+    );
+    return {
+      weights,
+      ratios,
+      intervals: perSet.map((p) => percentileInterval(p.samples)),
+      worst: Math.min(...ratios),
+      worstSamples,
+    };
   });
+  const incumbent = scored.find((r) => same(r.weights, defaults))!;
+  const rows: SweepRow[] = scored.map(({ worstSamples, ...row }) => ({
+    ...row,
+    difference: row.worst - incumbent.worst,
+    differenceInterval: percentileInterval(
+      worstSamples.map((w, r) => w - incumbent.worstSamples[r]!),
+    ),
+  }));
+  const verdict = decide(rows, incumbent.weights);
   const leaveOneOut = data.map((set, held) => {
     const othersWorst = (r: (typeof rows)[number]) =>
       Math.min(...r.ratios.filter((_, i) => i !== held));
@@ -172,7 +232,24 @@ export function sweepFielded(options: {
       othersWorst: othersWorst(best),
     };
   });
-  return { sets: data.map((d) => d.name), rows, leaveOneOut };
+  return {
+    sets: data.map((d) => d.name),
+    rows,
+    incumbent: incumbent.weights,
+    verdict,
+    leaveOneOut,
+  };
+}
+
+/**
+ * The decision rule of EVALUATION.md: of the combinations whose worst ratio beats the
+ * incumbent's beyond noise (the 95 % interval of the paired difference lies above 0), the one
+ * with the best worst ratio; if there is none, the incumbent stays.
+ */
+export function decide(rows: SweepRow[], incumbent: FieldedWeights): SweepResult['verdict'] {
+  const better = rows.filter((r) => r.differenceInterval[0] > 0);
+  if (better.length === 0) return { change: false, weights: incumbent };
+  return { change: true, weights: better.reduce((a, b) => (b.worst > a.worst ? b : a)).weights };
 }
 
 /** The varied weights of a combination, as the grid names them. */
@@ -184,14 +261,33 @@ function describe(weights: FieldedWeights, grid: SweepGrid): string {
 
 export function formatSweep(result: SweepResult, grid: SweepGrid): string {
   const ratio = (x: number) => `${x.toFixed(3)}x`;
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+  const difference = (r: SweepRow) =>
+    `${signed(r.difference)} [${signed(r.differenceInterval[0])}, ${signed(r.differenceInterval[1])}]`;
   const ranked = [...result.rows].sort((a, b) => b.worst - a.worst);
+  const name = (w: FieldedWeights) =>
+    describe(w, grid) + (w === result.incumbent ? ' (configured)' : '');
+  const best = ranked[0]!;
+  const incumbent = result.rows.find((r) => r.weights === result.incumbent)!;
+  const verdict = result.verdict.change
+    ? `verdict: change to ${describe(result.verdict.weights, grid)}: its worst ratio beats the configured weights' beyond noise (${difference(result.rows.find((r) => r.weights === result.verdict.weights)!)})`
+    : best === incumbent
+      ? 'verdict: keep the configured weights (they have the best worst ratio)'
+      : `verdict: keep the configured weights: no combination beats their worst ratio (${ratio(incumbent.worst)}) beyond noise; the best, ${describe(best.weights, grid)}, by ${difference(best)}`;
   const lines = [
-    'fielded weights by worst ratio to the lexical baseline (in memory, the batch functions)',
-    ['weights', ...result.sets, 'worst'].join('\t'),
+    'fielded weights by worst ratio to the lexical baseline (in memory, the batch functions);',
+    `[95 % intervals: paired bootstrap, queries resampled within tenants]; Δ worst: worst ratio minus the configured weights' (paired)`,
+    ['weights', ...result.sets, 'worst', 'Δ worst'].join('\t'),
     ...ranked.map((r) =>
-      [describe(r.weights, grid), ...r.ratios.map(ratio), ratio(r.worst)].join('\t'),
+      [
+        name(r.weights),
+        ...r.ratios.map((x, i) => formatRatio(x, r.intervals[i]!, 3)),
+        ratio(r.worst),
+        difference(r),
+      ].join('\t'),
     ),
-    `best worst ratio: ${describe(ranked[0]!.weights, grid)} (${ratio(ranked[0]!.worst)})`,
+    `best worst ratio: ${describe(best.weights, grid)} (${ratio(best.worst)})`,
+    verdict,
     'leave one set out: weights chosen on the other sets, ratio on the held-out one',
     ['held out', 'weights', 'held-out ratio', 'worst of the others'].join('\t'),
     ...result.leaveOneOut.map((l) =>

@@ -1,11 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateLists, listOverlap, macroAverage, relatedSets } from '../core/evaluation.js';
+import {
+  drawResamples,
+  evaluateLists,
+  listOverlap,
+  macroAverage,
+  percentileInterval,
+  relatedSets,
+  resampledMacro,
+} from '../core/evaluation.js';
 import { evaluate, summaryJson } from '../scripts/evaluate.js';
 import { tempDir, topicPosts, writeJsonl } from './helpers/fixtures.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { evaluateSuite, formatSuite, suiteRatios } from '../scripts/evaluate-suite.js';
+import {
+  evaluateSuite,
+  formatSuite,
+  ratioBootstrap,
+  suiteRatios,
+} from '../scripts/evaluate-suite.js';
 import {
   combinations,
+  decide,
   formatSweep,
   parseSweepGrid,
   sweepFielded,
@@ -41,6 +55,8 @@ describe('metrics', () => {
     expect(m.mrr).toBeCloseTo((1 + 0.5 + 0 + 1 + 0) / 5, 10);
     // the top-2 lists name c, a and e of the 6-post catalogue (z, y, q, r are not in it)
     expect(m.coverage).toBeCloseTo(3 / 6, 10);
+    expect(m.ndcgPerQuery).toHaveLength(5);
+    expect(m.ndcgPerQuery.reduce((a, b) => a + b, 0) / 5).toBeCloseTo(m.ndcg, 12);
   });
 
   it('measures overlap and macro-averages over tenants with queries', () => {
@@ -53,10 +69,75 @@ describe('metrics', () => {
       ['q', ['3']],
     ]);
     expect(listOverlap(a, b, 2)).toBeCloseTo((1 / 3 + 1) / 2, 10);
-    const empty = { queries: 0, recall: 0, ndcg: 0, mrr: 0, coverage: 0 };
-    expect(
-      macroAverage([{ queries: 2, recall: 0.5, ndcg: 0.4, mrr: 1, coverage: 0.2 }, empty]),
-    ).toEqual({ tenants: 1, recall: 0.5, ndcg: 0.4, mrr: 1, coverage: 0.2 });
+    const empty = { queries: 0, recall: 0, ndcg: 0, mrr: 0, coverage: 0, ndcgPerQuery: [] };
+    const two = {
+      queries: 2,
+      recall: 0.5,
+      ndcg: 0.4,
+      mrr: 1,
+      coverage: 0.2,
+      ndcgPerQuery: [0, 0.8],
+    };
+    expect(macroAverage([two, empty])).toEqual({
+      tenants: 1,
+      recall: 0.5,
+      ndcg: 0.4,
+      mrr: 1,
+      coverage: 0.2,
+    });
+  });
+});
+
+describe("paired bootstrap of a set's ratio", () => {
+  it('resamples queries within each tenant and keeps the macro mean over tenants', () => {
+    // Tenant A: one query (0.2), always drawn; tenant B: [0, 1], drawn twice with replacement.
+    const scores = [[0.2], [0, 1]];
+    const draws = drawResamples([1, 2], 2000, 7);
+    const macro = [...resampledMacro(scores, draws)].map((x) => +x.toFixed(9));
+    const share = (v: number) => macro.filter((x) => x === v).length / macro.length;
+    // B's mean is 0, 0.5 or 1 (1/4, 1/2, 1/4), so the macro is 0.1, 0.35 or 0.6, nothing else.
+    expect(share(0.1) + share(0.35) + share(0.6)).toBe(1);
+    expect(share(0.35)).toBeGreaterThan(0.45);
+    expect(share(0.35)).toBeLessThan(0.55);
+    expect(share(0.1)).toBeGreaterThan(0.2);
+    expect(share(0.6)).toBeGreaterThan(0.2);
+  });
+
+  it('gives the noise of the ratio, is paired, and is the same for the same seed', () => {
+    const baseline = [Array.from({ length: 40 }, () => 0.5)];
+    const ratios = ratioBootstrap('a-set', baseline);
+    // Paired: an algorithm 1.1x the baseline on every query is 1.1x in every resample.
+    const [lo, hi] = percentileInterval(ratios([baseline[0]!.map((x) => x * 1.1)]));
+    expect(lo).toBeCloseTo(1.1, 12);
+    expect(hi).toBeCloseTo(1.1, 12);
+    // Half the queries at 1, half at 0: ratio 1, standard error 0.5 / sqrt(40) / 0.5 = 0.16.
+    const coin = [Array.from({ length: 40 }, (_, i) => i % 2)];
+    const interval = percentileInterval(ratios(coin));
+    expect(interval[0]).toBeLessThan(1);
+    expect(interval[1]).toBeGreaterThan(1);
+    expect(interval[0]).toBeGreaterThan(0.55);
+    expect(interval[1]).toBeLessThan(1.45);
+    expect(interval[1] - interval[0]).toBeGreaterThan(0.4);
+    expect(percentileInterval(ratioBootstrap('a-set', baseline)(coin))).toEqual(interval);
+    expect(percentileInterval(ratioBootstrap('another-set', baseline)(coin))).not.toEqual(interval);
+    expect(() => resampledMacro([[1, 2, 3]], drawResamples([2], 10, 1))).toThrow(/another count/);
+  });
+
+  it('changes the default only when the paired difference of worst ratios excludes 0', () => {
+    const w = (idfPower: number) => ({ ...parseConfig({}, '.').fielded, idfPower });
+    const row = (weights: ReturnType<typeof w>, worst: number, interval: [number, number]) => ({
+      weights,
+      ratios: [worst],
+      intervals: [[worst, worst] as [number, number]],
+      worst,
+      difference: worst - 1,
+      differenceInterval: interval,
+    });
+    const incumbent = w(1);
+    const within = [row(incumbent, 1, [0, 0]), row(w(2), 1.01, [-0.004, 0.02])];
+    expect(decide(within, incumbent)).toEqual({ change: false, weights: incumbent });
+    const beyond = [...within, row(w(3), 1.005, [0.001, 0.01])];
+    expect(decide(beyond, incumbent)).toEqual({ change: true, weights: w(3) });
   });
 });
 
@@ -96,9 +177,22 @@ describe('npm run evaluate', () => {
 
 describe('npm run evaluate -- --all-datasets', () => {
   it('takes each ratio against the same set’s baseline and names the worst set', () => {
+    const one: [number, number] = [1, 1];
     const sets = [
-      { name: 'a', lang: 'en', tenants: 1, ndcg: { lexical: 0.5, fielded: 0.6 } },
-      { name: 'b', lang: 'ja', tenants: 2, ndcg: { lexical: 0.4, fielded: 0.3 } },
+      {
+        name: 'a',
+        lang: 'en',
+        tenants: 1,
+        ndcg: { lexical: 0.5, fielded: 0.6 },
+        intervals: { lexical: one, fielded: [1.1, 1.3] as [number, number] },
+      },
+      {
+        name: 'b',
+        lang: 'ja',
+        tenants: 2,
+        ndcg: { lexical: 0.4, fielded: 0.3 },
+        intervals: { lexical: one, fielded: [0.6, 0.9] as [number, number] },
+      },
     ];
     const ratios = suiteRatios(sets, ['lexical', 'fielded']);
     expect(ratios.lexical).toEqual({ perSet: { a: 1, b: 1 }, worst: 1, worstSet: 'a' });
@@ -106,7 +200,9 @@ describe('npm run evaluate -- --all-datasets', () => {
     expect(ratios.fielded!.worst).toBeCloseTo(0.75);
     expect(ratios.fielded!.worstSet).toBe('b');
     const table = formatSuite({ k: 10, sets, ratios });
-    expect(table).toContain('fielded\t0.600 (1.20x)\t0.300 (0.75x)\t0.75x\tb');
+    expect(table).toContain(
+      'fielded\t0.600 (1.20x [1.10, 1.30])\t0.300 (0.75x [0.60, 0.90])\t0.75x [0.60, 0.90]\tb',
+    );
     expect(table).toContain('best worst ratio: lexical (1.00x)');
   });
 
@@ -151,24 +247,41 @@ describe('npm run evaluate -- --all-datasets', () => {
     cachedSet(tmp.dir, 'man-pages-en', 3);
     cachedSet(tmp.dir, 'man-pages-ja', 4);
     const defaults = parseConfig({}, tmp.dir).fielded;
-    const grid = parseSweepGrid(`containment=0,${defaults.containment} titleRepeats=0,3`, defaults);
+    const repeats = defaults.titleRepeats;
+    const grid = parseSweepGrid(
+      `containment=0,${defaults.containment} titleRepeats=${repeats},${repeats + 3}`,
+      defaults,
+    );
     const sets = ['man-pages-en', 'man-pages-ja'];
     const result = sweepFielded({ grid, sets, k: 5, dataDir: tmp.dir });
     expect(result.sets).toEqual(sets);
     expect(result.rows.map((r) => [r.weights.containment, r.weights.titleRepeats])).toEqual([
-      [0, 0],
-      [0, 3],
-      [defaults.containment, 0],
-      [defaults.containment, 3],
+      [0, repeats],
+      [0, repeats + 3],
+      [defaults.containment, repeats],
+      [defaults.containment, repeats + 3],
     ]);
     // The row with the configured weights is what the batch itself scores.
     const batch = await evaluateSuite({ sets, algorithms: ['fielded'], k: 5, dataDir: tmp.dir });
     const configured = result.rows.find(
-      (r) => r.weights.containment === defaults.containment && r.weights.titleRepeats === 0,
+      (r) => r.weights.containment === defaults.containment && r.weights.titleRepeats === repeats,
     )!;
-    configured.ratios.forEach((ratio, i) =>
-      expect(ratio).toBeCloseTo(batch.ratios.fielded!.perSet[result.sets[i]!]!, 9),
-    );
+    configured.ratios.forEach((ratio, i) => {
+      const set = result.sets[i]!;
+      expect(ratio).toBeCloseTo(batch.ratios.fielded!.perSet[set]!, 9);
+      // The same resamples (seeded per set) give the batch's interval too.
+      const interval = batch.sets.find((s) => s.name === set)!.intervals.fielded!;
+      expect(configured.intervals[i]![0]).toBeCloseTo(interval[0], 9);
+      expect(configured.intervals[i]![1]).toBeCloseTo(interval[1], 9);
+    });
+    // The configured weights are the incumbent: a difference of 0 to themselves in every resample.
+    expect(result.incumbent).toBe(configured.weights);
+    expect([configured.difference, ...configured.differenceInterval]).toEqual([0, 0, 0]);
+    for (const r of result.rows) {
+      expect(r.difference).toBeCloseTo(r.worst - configured.worst, 12);
+      expect(r.differenceInterval[0]).toBeLessThanOrEqual(r.differenceInterval[1]);
+    }
+    expect(result.verdict).toEqual(decide(result.rows, configured.weights));
     // Held out: the weights with the best ratio on the other set.
     for (const [held, other] of [
       [0, 1],
@@ -184,6 +297,21 @@ describe('npm run evaluate -- --all-datasets', () => {
     const worst = Math.max(...result.rows.map((r) => r.worst));
     expect(table).toContain(`(${worst.toFixed(3)}x)`);
     expect(table).toContain('held out\tweights\theld-out ratio\tworst of the others');
+    expect(table).toMatch(/\nverdict: (keep|change)/);
+    expect(table).toContain(' (configured)\t');
+    // A grid without the configured weights gets them as a row of their own, the incumbent.
+    const apart = sweepFielded({
+      grid: parseSweepGrid(`idfPower=${defaults.idfPower + 1}`, defaults),
+      sets: ['man-pages-en'],
+      k: 5,
+      dataDir: tmp.dir,
+      resamples: 50,
+    });
+    expect(apart.rows.map((r) => r.weights.idfPower)).toEqual([
+      defaults.idfPower + 1,
+      defaults.idfPower,
+    ]);
+    expect(apart.incumbent).toBe(apart.rows[1]!.weights);
     tmp.cleanup();
   }, 60_000);
 

@@ -25,7 +25,7 @@ export function register(program: Command): void {
     )
     .option(
       '--sweep <grid>',
-      'with --all-datasets: score every combination of these fielded weights in memory ("idfPower=1,2 containment=0.05,0.1"), pick the best worst ratio, check it leaving one set out',
+      'with --all-datasets: score every combination of these fielded weights in memory ("idfPower=1,2 containment=0.05,0.1"), rank by worst ratio with bootstrap intervals, say whether any beats the configured weights beyond noise, check leaving one set out',
     )
     .option(
       '--algorithms <list>',
