@@ -69,16 +69,16 @@ const configFields = strictObject({
   }).prefault({}),
   /**
    * The default lists' title-aware lexical similarity (activities/lexical.ts, fieldedNeighbours).
-   * The defaults have the best worst ratio to plain TF-IDF over every evaluation set; change them
-   * only after `osusume evaluate --all-datasets --sweep` (EVALUATION.md).
+   * The defaults change only when `osusume evaluate --all-datasets --sweep` finds weights whose
+   * worst ratio to plain TF-IDF beats theirs beyond noise (its verdict; the rule in EVALUATION.md).
    */
   fielded: strictObject({
     /** TF-IDF weights of the full-text channel use idf to this power (> 1 favours rare terms). */
     idfPower: z.number().min(0).max(4).default(1),
     /** A title's terms count this many extra times in the full text (a title says what a post is about). */
-    titleRepeats: z.number().int().min(0).max(10).default(1),
+    titleRepeats: z.number().int().min(0).max(10).default(0),
     /** Weight of "the other post's body contains this post's title" (each direction). */
-    containment: z.number().min(0).max(10).default(0.05),
+    containment: z.number().min(0).max(10).default(0.1),
     /** Weight of "the other post's body names this post's first title term" (each direction). */
     leadingTerm: z.number().min(0).max(10).default(0),
     /** Weight of the title-to-title and title-trigram channels in a tenant whose titles repeat. */
