@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { setImmediate } from 'node:timers/promises';
 import type * as Faiss from 'faiss-node';
 
 // faiss-node is CommonJS with a native addon; load it once, lazily, with a clear error.
@@ -100,12 +101,12 @@ function buildIndex(
   return { index, mode: 'ivf', nlist };
 }
 
-export function allNearestNeighbours(
+export async function allNearestNeighbours(
   vectors: Float32Array,
   dim: number,
   options: KnnOptions,
   onProgress: (done: number, total: number) => void = () => {},
-): KnnResult {
+): Promise<KnnResult> {
   const rows = vectors.length / dim;
   const k = Math.min(options.k, rows);
   const { index, mode, nlist } = buildIndex(vectors, rows, dim, options);
@@ -118,6 +119,9 @@ export function allNearestNeighbours(
     labels.set(result.labels, s * k);
     scores.set(result.distances, s * k);
     onProgress(e, rows);
+    // faiss searches synchronously: let timers run between batches, so that a Temporal step
+    // keeps heartbeating (and a test runner keeps talking to its worker) through a long search.
+    await setImmediate();
   }
   return { labels, scores, k, mode, nlist };
 }

@@ -73,7 +73,7 @@ export async function computeNeighbours(
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
   const vectors = decodeVectors(await ctx.artifacts.read(input.embeddingsUri));
   const { k, exactMaxPosts, nprobe } = ctx.config.neighbours;
-  const knn = allNearestNeighbours(
+  const knn = await allNearestNeighbours(
     vectors.data,
     vectors.dim,
     { k: k + 1, exactMaxRows: exactMaxPosts, nprobe },

@@ -31,7 +31,7 @@ export async function run(): Promise<void> {
       process.stderr.write(`  ${label} ${done}/${total}\n`);
   };
   let start = performance.now();
-  const exact = allNearestNeighbours(
+  const exact = await allNearestNeighbours(
     v,
     DIM,
     { k: K + 1, exactMaxRows: ROWS, nprobe: 1, queryBatch: 4096 },
@@ -42,9 +42,10 @@ export async function run(): Promise<void> {
   console.log(
     `${ROWS} x ${DIM}, top-${K}: exact ${exactSeconds.toFixed(1)} s (${exactGflops.toFixed(1)} GFLOP/s)`,
   );
-  const ivf = NPROBES.map((nprobe) => {
+  const ivf = [];
+  for (const nprobe of NPROBES) {
     start = performance.now();
-    const found = allNearestNeighbours(
+    const found = await allNearestNeighbours(
       v,
       DIM,
       { k: K + 1, exactMaxRows: 0, nprobe, queryBatch: 4096 },
@@ -62,14 +63,14 @@ export async function run(): Promise<void> {
     console.log(
       `IVF nlist ${found.nlist}, nprobe ${nprobe}: ${seconds.toFixed(1)} s, recall@${K} ${recall.toFixed(4)}, ${(exactSeconds / seconds).toFixed(2)}x the exact speed`,
     );
-    return {
+    ivf.push({
       nprobe,
       nlist: found.nlist,
       seconds: +seconds.toFixed(2),
       speedup: +(exactSeconds / seconds).toFixed(2),
       recallAt10: +recall.toFixed(4),
-    };
-  });
+    });
+  }
   console.log(
     JSON.stringify({
       bench: 'ann',
