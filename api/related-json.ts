@@ -1,4 +1,4 @@
-import { scoreJson, type ServedItem } from '../core/store/types.js';
+import { numberJson, type ServedItem } from '../core/store/types.js';
 import type { TeamItem } from './interleave.js';
 import type { RelatedResponseBody } from './schemas.js';
 
@@ -18,7 +18,7 @@ export function itemsJson(items: readonly (ServedItem | TeamItem)[]): string {
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
     if (i > 0) json += ',';
-    const score = item.scoreJson ?? scoreJson(item.score);
+    const score = item.scoreJson ?? numberJson(item.score);
     json += `{"postId":${text(item.postId)},"rank":${i + 1},"score":${score}`;
     json += 'team' in item ? `,"team":${text(item.team)}}` : '}';
   }
@@ -61,7 +61,7 @@ export function exposureJson(record: ExposureRecord, items: string): string {
     `"postId":${text(record.postId)},"experiment":${textOrNull(record.experiment)},` +
     `"variant":${textOrNull(record.variant)},"algorithm":${text(record.algorithm)},` +
     `"version":${textOrNull(record.version)},"items":${items},` +
-    `"latencyMs":${scoreJson(record.latencyMs)},"fallback":${record.fallback},` +
+    `"latencyMs":${numberJson(record.latencyMs)},"fallback":${record.fallback},` +
     `"notEnrolled":${textOrNull(record.notEnrolled)},` +
     `"notEnrolledReason":${textOrNull(record.notEnrolledReason)}}`
   );

@@ -270,12 +270,12 @@ export function parseConfig(raw: unknown, baseDir: string, source = 'configurati
   return resolvePaths(parsed.data, baseDir);
 }
 
-/** Environment variables that override the file: deployment settings and secrets. */
 /** An environment variable's value; an empty one (`TEMPORAL_ADDRESS= npm run …`) counts as unset. */
 function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return env[name] || undefined;
 }
 
+/** Environment variables that override the file: deployment settings and secrets. */
 function applyEnv(config: Config, env: NodeJS.ProcessEnv): Config {
   const t = config.temporal;
   return {

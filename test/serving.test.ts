@@ -14,7 +14,7 @@ import type { RelatedResponseBody } from '../api/schemas.js';
 import { TtlCache } from '../api/reload.js';
 import { parseExperiments } from '../core/experiments.js';
 import { LmdbStore } from '../core/store/lmdb.js';
-import { scoreJson, type RecommendationStore } from '../core/store/types.js';
+import { numberJson, type RecommendationStore } from '../core/store/types.js';
 import { tempDir } from './helpers/fixtures.js';
 
 class MemorySink implements LogSink {
@@ -295,7 +295,7 @@ describe('the answer as JSON text', () => {
           const json = itemsJson(items as TeamItem[]);
           expect(json).toBe(JSON.stringify(listed));
           // Items read with their score's JSON text (LMDB) give the same text.
-          const withText = items.map((i) => ({ ...i, scoreJson: scoreJson(i.score) }));
+          const withText = items.map((i) => ({ ...i, scoreJson: numberJson(i.score) }));
           expect(itemsJson(withText as TeamItem[])).toBe(json);
           expect(responseJson(body, json)).toBe(
             JSON.stringify({

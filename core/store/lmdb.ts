@@ -16,7 +16,7 @@ import {
   type ScoredItem,
   type ServedItem,
   type SyncListReads,
-  scoreJson,
+  numberJson,
 } from './types.js';
 
 /**
@@ -35,7 +35,7 @@ const END = '\u0000';
 
 /** Items as stored: with the score as JSON text too. */
 const stored = (items: readonly ScoredItem[]): ServedItem[] =>
-  items.map(({ postId, score }) => ({ postId, score, scoreJson: scoreJson(score) }));
+  items.map(({ postId, score }) => ({ postId, score, scoreJson: numberJson(score) }));
 
 /** Items as the store contract returns them; anything else stored is returned as it is. */
 const scored = (items: readonly ServedItem[] | null): ScoredItem[] | null =>

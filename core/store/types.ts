@@ -12,9 +12,9 @@ export interface ScoredItem {
   score: number;
 }
 
-/** A score as JSON writes it (`JSON.stringify(score)`: a number, or null when not finite). */
-export function scoreJson(score: number): string {
-  return Number.isFinite(score) ? String(score) : 'null';
+/** A number as JSON writes it (`JSON.stringify(value)`: the number, or null when not finite). */
+export function numberJson(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
 }
 
 /**
@@ -24,7 +24,7 @@ export function scoreJson(score: number): string {
  * BENCHMARKS.md). Lists written before have no `scoreJson` and are served the same.
  */
 export interface ServedItem extends ScoredItem {
-  /** Exactly `scoreJson(score)`. */
+  /** Exactly `numberJson(score)`. */
   scoreJson?: string;
 }
 
