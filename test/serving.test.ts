@@ -8,7 +8,13 @@ import { FileLogSink, StdoutLogSink, type LogName, type LogSink } from '../api/l
 import { ListCache } from '../api/list-cache.js';
 import { ApiMetrics } from '../api/metrics.js';
 import type { TeamItem } from '../api/interleave.js';
-import { assignmentJson, exposureJson, itemsJson, responseJson } from '../api/related-json.js';
+import {
+  assignmentJson,
+  exposureJson,
+  itemsJson,
+  responseJson,
+  text,
+} from '../api/related-json.js';
 import { RelatedService, type RelatedRequest } from '../api/related.js';
 import type { RelatedResponseBody } from '../api/schemas.js';
 import { TtlCache } from '../api/reload.js';
@@ -258,6 +264,35 @@ describe('stdout logs (production)', () => {
 });
 
 describe('the answer as JSON text', () => {
+  it('quotes any string exactly as JSON.stringify does (property-based)', () => {
+    const escaped = fc.constantFrom(
+      '"',
+      '\\',
+      '\n',
+      '\u0000',
+      '\u001f',
+      '\ud800',
+      '\udfff',
+      '\u2028',
+    );
+    const anyString = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.stringMatching(/^[A-Za-z0-9._~-]{0,40}$/),
+      fc
+        .tuple(fc.stringMatching(/^[a-z0-9-]{0,20}$/), escaped, fc.stringMatching(/^[a-z]{0,5}$/))
+        .map((parts) => parts.join('')),
+    );
+    fc.assert(
+      fc.property(anyString, (value) => {
+        expect(text(value)).toBe(JSON.stringify(value));
+      }),
+      { numRuns: 5000 },
+    );
+    // A surrogate pair is one character: JSON keeps it as it is.
+    expect(text('\ud83d\ude00')).toBe(JSON.stringify('\ud83d\ude00'));
+  });
+
   it('is exactly JSON.stringify of the response, exposure and assignment objects (property-based)', () => {
     const anyText = fc.string({ unit: 'binary', maxLength: 20 });
     const orNull = fc.option(anyText, { nil: null });
