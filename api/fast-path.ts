@@ -97,24 +97,47 @@ const JSON_TYPE = { 'Content-Type': 'application/json' };
  * `setHeader`, whose per-response header object cost about 3 µs of a request). The problem
  * responses, whose type replaces the default one, carry their own lower-case type and length first.
  */
-function sendJson(res: ServerResponse, body: string): void {
-  (res as ServerResponse & { _contentLength: number | null })._contentLength =
-    Buffer.byteLength(body);
-  res.writeHead(200, JSON_TYPE);
+function writeAnswer(res: ServerResponse, status: number, body: string): void {
+  if (status === 200) {
+    (res as ServerResponse & { _contentLength: number | null })._contentLength =
+      Buffer.byteLength(body);
+    res.writeHead(200, JSON_TYPE);
+  } else {
+    res.writeHead(status, {
+      'content-type': 'application/problem+json',
+      'Content-Length': Buffer.byteLength(body),
+    });
+  }
   res.end(body);
 }
 
-function sendProblem(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, {
-    'content-type': 'application/problem+json',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  res.end(body);
+/**
+ * Answers made in this turn of the event loop, written back to back once it has handled every
+ * request that arrived with them (setImmediate runs right after libuv's poll phase). Written one
+ * by one between requests, each answer's socket write found the client asleep and paid to wake
+ * it; written together, one wake-up serves several, and the next requests come back together
+ * too. A lone request waits for nothing but the rest of its own turn. Responses on one
+ * connection stay in order whatever the timing: Node queues them per socket.
+ */
+class AnswersThisTurn {
+  private answers: [ServerResponse, number, string][] = [];
+
+  add(res: ServerResponse, status: number, body: string): void {
+    if (this.answers.length === 0) setImmediate(() => this.write());
+    this.answers.push([res, status, body]);
+  }
+
+  private write(): void {
+    const answers = this.answers;
+    this.answers = [];
+    for (const [res, status, body] of answers) writeAnswer(res, status, body);
+  }
 }
 
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export function relatedFastPath(deps: AppDeps): FastPath {
+  const answers = new AnswersThisTurn();
   return (req, res) => {
     const started = performance.now();
     const target = req.url;
@@ -144,14 +167,14 @@ export function relatedFastPath(deps: AppDeps): FastPath {
     try {
       const answer = deps.related.relatedNow(request, requestId, reads);
       variant = answer.variant ?? 'none';
-      sendJson(res, answer.json);
+      answers.add(res, 200, answer.json);
     } catch (error) {
       const query = target.indexOf('?');
       const path = query === -1 ? target : target.slice(0, query);
       const failed = failure(error as Error, path, requestId);
       status = failed.status;
       const body = problemBody(path, status, failed.title, failed.detail);
-      sendProblem(res, status, JSON.stringify(body));
+      answers.add(res, status, JSON.stringify(body));
     }
     deps.metrics.observeRequest(RELATED_PATH, status, params.tenantId, variant, started);
     deps.metrics.fastPath.inc();

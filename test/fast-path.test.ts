@@ -7,6 +7,7 @@
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer, type RunningServer } from '../api/server.js';
@@ -345,6 +346,40 @@ async function fastPathAnswers(): Promise<number> {
   return Number(/^osusume_fast_path_responses_total (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
+/** A body without the request ids the test servers number as they go. */
+const maskRequestId = (body: string) => body.replace(/00000000-0000-4000-8000-\d{12}/g, 'R');
+
+/** Responses to requests written at once on one socket, parsed in the order they come back. */
+function pipeline(port: number, requests: string, count: number): Promise<Sent[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(requests));
+    let data = Buffer.alloc(0);
+    const answers: Sent[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      for (;;) {
+        const end = data.indexOf('\r\n\r\n');
+        if (end === -1) break;
+        const [statusLine, ...lines] = data.subarray(0, end).toString('latin1').split('\r\n');
+        const fields = lines.map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]);
+        const length = Number(fields.find(([k]) => k!.toLowerCase() === 'content-length')![1]);
+        if (data.length < end + 4 + length) break;
+        answers.push({
+          status: Number(statusLine!.split(' ')[1]),
+          headers: fields.filter(([k]) => k!.toLowerCase() !== 'date').flat() as string[],
+          body: data.subarray(end + 4, end + 4 + length).toString(),
+        });
+        data = data.subarray(end + 4 + length);
+      }
+      if (answers.length === count) {
+        socket.end();
+        resolve(answers);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
 describe('the related fast path', () => {
   it('answers every request exactly as the Hono route does (property-based)', async () => {
     let sent = 0;
@@ -452,6 +487,40 @@ describe('the related fast path', () => {
     }
     expect(stderr).toHaveLength(4);
     expect(mask(stderr[2]!)).toBe(mask(stderr[3]!));
+    expect(await series(fast.server)).toEqual(await series(slow.server));
+  });
+
+  it('answers requests that arrive together each with its own answer, in order on a pipelined connection', async () => {
+    const targets = [
+      ...POSTS.map(
+        (post) => `/v1/tenants/acme/posts/${encodeURIComponent(post)}/related?userId=u1`,
+      ),
+      '/v1/tenants/acme/posts/p1/related?userId=u2&surface=footer&exclude=p3',
+      '/v1/tenants/acme/posts/p2/related?userId=u3&surface=sidebar&limit=2',
+    ];
+    const headers = headersFor('all');
+    const expected = [];
+    for (const target of targets)
+      expected.push(await send(slow.server.url, 'GET', target, headers));
+    // Node's client does not pipeline: the requests go out in one write on one socket.
+    const { port } = new URL(fast.server.url);
+    const raw = targets
+      .map(
+        (t) => `GET ${t} HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${headers[0]![1]}\r\n\r\n`,
+      )
+      .join('');
+    const pipelined = await pipeline(Number(port), raw, targets.length);
+    // And every target again at once, each on a connection of its own.
+    const together = await Promise.all(
+      targets.map((t) => send(fast.server.url, 'GET', t, headers)),
+    );
+    for (const [i, target] of targets.entries()) {
+      const want = { ...expected[i]!, body: maskRequestId(expected[i]!.body) };
+      for (const got of [pipelined[i]!, together[i]!])
+        expect({ ...got, body: maskRequestId(got.body) }, target).toEqual(want);
+    }
+    // The same requests, once more each, to the server without the fast path: the same counts.
+    for (const target of targets) await send(slow.server.url, 'GET', target, headers);
     expect(await series(fast.server)).toEqual(await series(slow.server));
   });
 });
