@@ -6,6 +6,7 @@ import { blendLists } from './coengagement.js';
 import { readValidInteractions } from './popular.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
 import { TfidfModel, type SparseVector } from '../core/tfidf.js';
+import { lsaEmbeddings, trainLsa } from '../core/model/lsa.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
 import { buildRelatedLists, groupByContent } from './neighbours.js';
@@ -177,7 +178,9 @@ function leadingTerm(model: TfidfModel, title: string[]): string[] {
  * names its leading title term; plus, in tenants whose titles repeat (threads), the titles'
  * cosine and character trigrams. Where titles do not repeat those two channels saturate on short
  * generic titles and cost up to 15 % (EVALUATION.md), so their weight follows the tenant's
- * repeated-title share. The weights are the same for every tenant; they were chosen by the worst
+ * repeated-title share. Two candidates, off by default (neither beat the default beyond noise,
+ * EVALUATION.md): the cosine of the posts' neighbour lists (`sharedNeighbours`), and the cosine of
+ * their per-tenant LSA embeddings over the best candidates (`latent`). The weights are the same for every tenant; they were chosen by the worst
  * ratio to the lexical baseline over every evaluation set (EVALUATION.md).
  */
 export function fieldedNeighbours(posts: FieldedText[], k: number, weights: FieldedWeights) {
@@ -226,7 +229,80 @@ export function fieldedNeighbours(posts: FieldedText[], k: number, weights: Fiel
       { queries: titleGrams, docs: titleGrams, weight: titleWeight },
     );
   }
-  return weightedNeighbours(channels, k);
+  if (weights.sharedNeighbours > 0)
+    channels.push(
+      neighbourListChannel(channels, weights.neighbourListLength, weights.sharedNeighbours),
+    );
+  if (weights.latent <= 0) return weightedNeighbours(channels, k);
+  const pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
+  const lsa = trainLsa(posts.map((p) => p.text));
+  return rescorePool(pool, lsaEmbeddings(lsa, full), lsa.dim, weights.latent, k);
+}
+
+/**
+ * Candidates per post rescored with the latent cosine: bounds its cost to posts x 100 x the
+ * model's dimensions, and keeps it a rescoring of what the lexical channels found (a post outside
+ * their top 100 cannot enter).
+ */
+const LATENT_POOL = 100;
+
+/**
+ * Second-order similarity: each post's list of its `length` best neighbours by the channels so
+ * far (itself included, by score), L2-normalised; two posts whose lists share neighbours get
+ * their lists' cosine, which links pages that the same pages resemble.
+ */
+export function neighbourListChannel(
+  channels: MatchChannel[],
+  length: number,
+  weight: number,
+): MatchChannel {
+  const knn = weightedNeighbours(channels, length);
+  const rows = Array.from({ length: knn.labels.length / knn.k }, (_, row) => {
+    const pairs: [number, number][] = [];
+    for (let j = 0; j < knn.k; j++) {
+      const label = knn.labels[row * knn.k + j]!;
+      if (label >= 0) pairs.push([label, knn.scores[row * knn.k + j]!]);
+    }
+    pairs.sort((a, b) => a[0] - b[0]);
+    const norm = Math.sqrt(pairs.reduce((s, [, w]) => s + w * w, 0)) || 1;
+    return {
+      ids: Int32Array.from(pairs, ([id]) => id),
+      weights: Float32Array.from(pairs, ([, w]) => w / norm),
+    };
+  });
+  return { queries: rows, docs: rows, weight };
+}
+
+/** Each row's candidates rescored with weight x the cosine of their dense vectors, best k kept. */
+export function rescorePool(
+  pool: Pick<KnnResult, 'labels' | 'scores' | 'k'>,
+  vectors: Float32Array,
+  dim: number,
+  weight: number,
+  k: number,
+): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
+  const rows = pool.labels.length / pool.k;
+  const kk = Math.min(k, pool.k);
+  const labels = new Int32Array(rows * kk).fill(-1);
+  const scores = new Float32Array(rows * kk);
+  for (let row = 0; row < rows; row++) {
+    const candidates: { label: number; score: number }[] = [];
+    for (let j = 0; j < pool.k; j++) {
+      const label = pool.labels[row * pool.k + j]!;
+      if (label < 0) continue;
+      let dot = 0;
+      for (let c = 0; c < dim; c++) dot += vectors[row * dim + c]! * vectors[label * dim + c]!;
+      candidates.push({ label, score: pool.scores[row * pool.k + j]! + weight * dot });
+    }
+    candidates
+      .sort((a, b) => b.score - a.score || a.label - b.label)
+      .slice(0, kk)
+      .forEach((c, i) => {
+        labels[row * kk + i] = c.label;
+        scores[row * kk + i] = c.score;
+      });
+  }
+  return { labels, scores, k: kk };
 }
 
 export interface LexicalInput {

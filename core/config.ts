@@ -81,6 +81,12 @@ const configFields = strictObject({
     containment: z.number().min(0).max(10).default(0.1),
     /** Weight of "the other post's body names this post's first title term" (each direction). */
     leadingTerm: z.number().min(0).max(10).default(0),
+    /** Weight of the cosine of the two posts' per-tenant LSA embeddings (topics shared without exact terms). */
+    latent: z.number().min(0).max(10).default(0),
+    /** Weight of the cosine of the two posts' neighbour lists (second-order: neighbours shared). */
+    sharedNeighbours: z.number().min(0).max(10).default(0),
+    /** Length of the neighbour lists compared by `sharedNeighbours`. */
+    neighbourListLength: z.number().int().min(2).max(200).default(20),
     /** Weight of the title-to-title and title-trigram channels in a tenant whose titles repeat. */
     titleChannels: z.number().min(0).max(10).default(0.5),
     /** Title cosine from which two titles count as the same (a reply's subject, a repeated heading). */

@@ -3,15 +3,19 @@ import { blendLists, coengagementLists } from '../activities/coengagement.js';
 import { fuseLists } from '../activities/hybrid.js';
 import {
   fieldedNeighbours,
+  neighbourListChannel,
   repeatedTitleShare,
+  rescorePool,
   titleContainment,
   sparseNeighbours,
   tfidf,
   weightedNeighbours,
 } from '../activities/lexical.js';
 import { parseConfig } from '../core/config.js';
+import { lsaEmbeddings, trainLsa } from '../core/model/lsa.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
 import { TfidfModel } from '../core/tfidf.js';
+import { topicPosts } from './helpers/fixtures.js';
 
 describe('lexical terms', () => {
   it('uses words for English and dictionary words for Japanese, folding width and case', () => {
@@ -239,6 +243,79 @@ describe('title-aware (fielded) neighbours', () => {
         .labels[2 * 2 + 1];
     expect(best(0)).not.toBe(0);
     expect(best(3)).toBe(0);
+  });
+
+  it('adds the cosine of two posts’ neighbour lists, linking posts that only share neighbours', () => {
+    // Pages 0 and 1 share no term; both resemble page 2, which names both topics.
+    const pages = [
+      post('Layers', 'layer masks and layer groups'),
+      post('Brushes', 'brush dynamics and brush presets'),
+      post('Painting on layers', 'brush strokes on layer masks'),
+      post('Printing', 'printer settings'),
+    ];
+    const plain = { ...weights, containment: 0 };
+    const neighboursOf0 = (w: typeof weights) => {
+      const knn = fieldedNeighbours(pages, 4, w);
+      return [...knn.labels.subarray(0, 4)].filter((row) => row >= 0);
+    };
+    expect(neighboursOf0(plain)).not.toContain(1);
+    expect(neighboursOf0({ ...plain, sharedNeighbours: 0.5, neighbourListLength: 3 })).toContain(1);
+    // The channel's rows: each post's neighbours (itself included) by score, L2-normalised.
+    const text = tfidf(pages.map((p) => p.text));
+    const channel = neighbourListChannel([{ queries: text, docs: text, weight: 1 }], 3, 0.5);
+    const knn = sparseNeighbours(text, 3);
+    const row0 = channel.queries[0]!;
+    const expected = [...knn.labels.subarray(0, 3)]
+      .map((label, j) => [label, knn.scores[j]!] as const)
+      .filter(([label]) => label >= 0)
+      .sort((a, b) => a[0] - b[0]);
+    const norm = Math.hypot(...expected.map(([, s]) => s));
+    expect([...row0.ids]).toEqual(expected.map(([label]) => label));
+    [...row0.weights].forEach((w, j) => expect(w).toBeCloseTo(expected[j]![1] / norm, 6));
+    expect(channel.weight).toBe(0.5);
+  });
+
+  it('rescores a candidate pool with the weighted cosine of dense vectors', () => {
+    // Three rows, pool of all three; the vectors favour row 2 for row 0.
+    const pool = {
+      labels: Int32Array.from([0, 1, 2, 1, 0, -1, 2, 0, 1]),
+      scores: Float32Array.from([1, 0.5, 0.4, 1, 0.5, 0, 1, 0.4, 0.3]),
+      k: 3,
+    };
+    const vectors = Float32Array.from([1, 0, 0, 1, 1, 0]);
+    const rescored = rescorePool(pool, vectors, 2, 0.5, 2);
+    expect(rescored.k).toBe(2);
+    expect([...rescored.labels]).toEqual([0, 2, 1, 0, 2, 0]);
+    expect([...rescored.scores].map((s) => +s.toFixed(4))).toEqual([1.5, 0.9, 1.5, 0.5, 1.5, 0.9]);
+  });
+
+  it('adds the latent (per-tenant LSA) cosine to the lexical score of every candidate', () => {
+    const pages = topicPosts('t', 24, 5).map((p) => post(p.title, p.body));
+    const lexical = fieldedNeighbours(pages, pages.length, weights);
+    const latent = fieldedNeighbours(pages, 5, { ...weights, latent: 0.3 });
+    const lsa = trainLsa(pages.map((p) => p.text));
+    const vectors = lsaEmbeddings(
+      lsa,
+      pages.map((p) => lexicalTerms(p.text)),
+    );
+    const cos = (a: number, b: number) =>
+      vectors
+        .subarray(a * lsa.dim, (a + 1) * lsa.dim)
+        .reduce((s, x, d) => s + x * vectors[b * lsa.dim + d]!, 0);
+    pages.forEach((_, row) => {
+      const expected = [...lexical.labels.subarray(row * lexical.k, (row + 1) * lexical.k)]
+        .map((other, j) => ({
+          other,
+          score: lexical.scores[row * lexical.k + j]! + 0.3 * cos(row, other),
+        }))
+        .filter((c) => c.other >= 0)
+        .sort((a, b) => b.score - a.score || a.other - b.other)
+        .slice(0, 5);
+      expect([...latent.labels.subarray(row * 5, row * 5 + 5)]).toEqual(
+        expected.map((c) => c.other),
+      );
+      expected.forEach((c, j) => expect(latent.scores[row * 5 + j]).toBeCloseTo(c.score, 4));
+    });
   });
 
   it('compares titles by character trigrams too', () => {

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EmbeddingModel } from '../activities/embedder.js';
-import { lsaModelFiles, symmetricEigen, trainLsa } from '../core/model/lsa.js';
+import { lsaEmbeddings, lsaModelFiles, symmetricEigen, trainLsa } from '../core/model/lsa.js';
 import { lexicalTerms } from '../core/text.js';
 import { TfidfModel } from '../core/tfidf.js';
 import { tempDir, topicPosts } from './helpers/fixtures.js';
@@ -31,7 +31,7 @@ describe('LSA', () => {
     }
   });
 
-  it('exports an ONNX model whose output is the normalised weighted sum, and topics separate', async () => {
+  it('exports an ONNX model whose output is the normalised weighted sum (as lsaEmbeddings computes), and topics separate', async () => {
     const model = trainLsa(texts, { dim: 8 });
     const tmp = tempDir();
     mkdirSync(`${tmp.dir}/m`);
@@ -54,6 +54,9 @@ describe('LSA', () => {
       const norm = Math.hypot(...v);
       for (let d = 0; d < 8; d++) expect(out[r * 8 + d]).toBeCloseTo(v[d]! / norm, 4);
     }
+    // The same vectors without onnxruntime (the default lists' latent channel).
+    const direct = lsaEmbeddings(model, texts.slice(0, 8).map(lexicalTerms));
+    direct.forEach((x, i) => expect(out[i]).toBeCloseTo(x, 4));
     // topicPosts cycles through 4 topics: rows 0 and 4 share one, rows 0 and 1 do not.
     const cos = (a: number, b: number) =>
       out.subarray(a * 8, a * 8 + 8).reduce((s, x, d) => s + x * out[b * 8 + d]!, 0);

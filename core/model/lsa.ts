@@ -173,6 +173,28 @@ export function trainLsa(texts: string[], options: LsaOptions = {}): LsaModel {
   return { terms, idf, vectors: termVectors, dim, singularValues };
 }
 
+/**
+ * Each text's embedding as the exported model computes it (the normalised TF-IDF-weighted sum of
+ * its terms' vectors), row-major [texts, dim], without going through onnxruntime.
+ */
+export function lsaEmbeddings(model: LsaModel, texts: string[][]): Float32Array {
+  const tfidf = new TfidfModel(model.terms, model.idf);
+  const out = new Float32Array(texts.length * model.dim);
+  texts.forEach((terms, row) => {
+    const { ids, weights } = tfidf.weights(terms);
+    const at = row * model.dim;
+    ids.forEach((id, j) => {
+      for (let c = 0; c < model.dim; c++)
+        out[at + c]! += weights[j]! * model.vectors[id * model.dim + c]!;
+    });
+    let norm = 0;
+    for (let c = 0; c < model.dim; c++) norm += out[at + c]! ** 2;
+    norm = Math.sqrt(norm) || 1;
+    for (let c = 0; c < model.dim; c++) out[at + c]! /= norm;
+  });
+  return out;
+}
+
 /** The model folder's files: model.onnx (weighted sum of term vectors, L2-normalised) and vocabulary.json. */
 export function lsaModelFiles(
   model: LsaModel,
