@@ -4,8 +4,9 @@
  * `--perf-basic-prof` under the same closed-loop load while Linux `perf` samples its CPU time
  * (`-e cpu-clock`, a software event: these VMs expose no hardware counters, which
  * `perf stat -e instructions true` shows as "not supported"). JavaScript frames are named from
- * the map file Node writes. Prints the share of samples by part (JavaScript, V8 runtime and
- * garbage collection, Node and libuv, kernel: sockets and syscalls, LMDB, libc) and the top
+ * the map file Node writes. Prints the server's CPU time per request (from /proc, perf's own
+ * overhead included), the share of samples by part with its µs per request (JavaScript, V8 runtime
+ * and garbage collection, Node and libuv, kernel: sockets and syscalls, LMDB, libc) and the top
  * symbols. BENCH_TARGET=hono profiles the same API without the fast path, BENCH_TARGET=ceiling
  * the bare Hono handler, for comparison. Needs Debian's `linux-perf` (`perf` on PATH); Linux only.
  */
@@ -13,7 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { load, seed, start, stop } from './api.js';
+import { cpuSeconds, load, seed, start, stop } from './api.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TOP = 30;
@@ -104,7 +105,14 @@ export async function run(): Promise<void> {
       ['record', '-e', 'cpu-clock', '-F', '999', '-g', '-p', String(child.pid), '-o', data],
       { stdio: 'ignore' },
     );
+    const cpuBefore = cpuSeconds(child);
     const loaded = await load(url, apiKey, SECONDS);
+    const cpuAfter = cpuSeconds(child);
+    // The server's CPU time per request while sampled (perf's own overhead included).
+    const cpuUs =
+      cpuBefore === null || cpuAfter === null
+        ? null
+        : ((cpuAfter - cpuBefore) / loaded.requests.total) * 1e6;
     const recorded = new Promise((resolve) => recorder.once('exit', resolve));
     recorder.kill('SIGINT');
     await recorded;
@@ -117,11 +125,14 @@ export async function run(): Promise<void> {
     const parts = new Map<string, number>();
     for (const s of samples) parts.set(part(s), (parts.get(part(s)) ?? 0) + s.share);
     console.log(
-      `${target} under load: ${loaded.requests.average.toFixed(0)} req/s, ${SECONDS} s sampled with perf (cpu-clock, 999 Hz)`,
+      `${target} under load: ${loaded.requests.average.toFixed(0)} req/s, ${SECONDS} s sampled with perf (cpu-clock, 999 Hz)` +
+        (cpuUs === null ? '' : `, server CPU ${cpuUs.toFixed(1)} µs per request`),
     );
-    console.log('\nshare of the server CPU samples by part:');
+    console.log('\nshare of the server CPU samples by part (and its µs per request):');
     for (const [name, share] of [...parts].sort((a, b) => b[1] - a[1]))
-      console.log(`  ${share.toFixed(1).padStart(5)} %  ${name}`);
+      console.log(
+        `  ${share.toFixed(1).padStart(5)} %  ${cpuUs === null ? '' : `${((share / 100) * cpuUs).toFixed(1).padStart(5)} µs  `}${name}`,
+      );
     console.log(`\ntop ${TOP} symbols (self time):`);
     for (const s of samples.slice(0, TOP))
       console.log(`  ${s.share.toFixed(2).padStart(5)} %  ${s.symbol.slice(0, 110)}  [${s.dso}]`);
@@ -134,6 +145,7 @@ export async function run(): Promise<void> {
         target,
         seconds: SECONDS,
         rps: Math.round(loaded.requests.average),
+        cpuUsPerRequest: cpuUs === null ? null : +cpuUs.toFixed(1),
         parts: Object.fromEntries([...parts].map(([k, v]) => [k, +v.toFixed(1)])),
         top: samples.slice(0, TOP).map((s) => ({ ...s, symbol: s.symbol.slice(0, 200) })),
       }),

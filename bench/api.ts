@@ -78,7 +78,7 @@ export async function start(
 }
 
 /** CPU seconds a server process has used (Linux /proc; null elsewhere). */
-function cpuSeconds(child: ChildProcess): number | null {
+export function cpuSeconds(child: ChildProcess): number | null {
   const file = `/proc/${child.pid}/stat`;
   if (!existsSync(file)) return null;
   const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
