@@ -11,11 +11,15 @@ import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
 import { buildRelatedLists, groupByContent } from './neighbours.js';
 
-/** TF-IDF vectors of texts, fitted on those texts. */
-export function tfidf(texts: string[]): SparseVector[] {
-  const docs = texts.map(lexicalTerms);
+/** TF-IDF vectors of documents' terms, fitted on those documents. */
+function fittedVectors(docs: string[][]): SparseVector[] {
   const model = TfidfModel.fit(docs);
   return docs.map((d) => model.vectorize(d));
+}
+
+/** TF-IDF vectors of texts, fitted on those texts. */
+export function tfidf(texts: string[]): SparseVector[] {
+  return fittedVectors(texts.map(lexicalTerms));
 }
 
 /** One kind of match: each query vector against every document vector, its cosine times weight. */
@@ -178,9 +182,11 @@ function leadingTerm(model: TfidfModel, title: string[]): string[] {
  * names its leading title term; plus, in tenants whose titles repeat (threads), the titles'
  * cosine and character trigrams. Where titles do not repeat those two channels saturate on short
  * generic titles and cost up to 15 % (EVALUATION.md), so their weight follows the tenant's
- * repeated-title share. Two candidates, off by default (neither beat the default beyond noise,
- * EVALUATION.md): the cosine of the posts' neighbour lists (`sharedNeighbours`), and the cosine of
- * their per-tenant LSA embeddings over the best candidates (`latent`). The weights are the same for every tenant; they were chosen by the worst
+ * repeated-title share. Three candidates, off by default (none beat the default's worst ratio
+ * beyond noise, EVALUATION.md): the character trigrams of the names that start the two titles
+ * (`nameGrams`: families of functions and commands), the cosine of the posts' neighbour lists
+ * (`sharedNeighbours`), and the cosine of their per-tenant LSA embeddings over the best
+ * candidates (`latent`). The weights are the same for every tenant; they were chosen by the worst
  * ratio to the lexical baseline over every evaluation set (EVALUATION.md).
  */
 export function fieldedNeighbours(posts: FieldedText[], k: number, weights: FieldedWeights) {
@@ -221,13 +227,19 @@ export function fieldedNeighbours(posts: FieldedText[], k: number, weights: Fiel
   const titleWeight = weights.titleChannels * Math.min(1, titleShare / weights.fullTitleShare);
   if (titleWeight > 0) {
     const title = titleTerms.map((terms) => words.vectorize(terms));
-    const grams = posts.map((p) => characterNgrams(p.title));
-    const gramModel = TfidfModel.fit(grams);
-    const titleGrams = grams.map((g) => gramModel.vectorize(g));
+    const titleGrams = fittedVectors(posts.map((p) => characterNgrams(p.title)));
     channels.push(
       { queries: title, docs: title, weight: titleWeight },
       { queries: titleGrams, docs: titleGrams, weight: titleWeight },
     );
+  }
+  if (weights.nameGrams > 0) {
+    const names = fittedVectors(
+      posts
+        .map((p) => leadingName(p.title))
+        .map((name) => (name ? characterNgrams(` ${name} `) : [])),
+    );
+    channels.push({ queries: names, docs: names, weight: weights.nameGrams });
   }
   if (weights.sharedNeighbours > 0)
     channels.push(
@@ -237,6 +249,19 @@ export function fieldedNeighbours(posts: FieldedText[], k: number, weights: Fiel
   const pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
   const lsa = trainLsa(posts.map((p) => p.text));
   return rescorePool(pool, lsaEmbeddings(lsa, full), lsa.dim, weights.latent, k);
+}
+
+/**
+ * The name a title starts with, if it starts with one: a first word in lower case, or a digit or
+ * underscore (`getent(1) — get entries`, `json — JSON encoder`), as commands, functions and
+ * modules are written; a heading's first word is capitalised (`Layers Dialog`, `The shell
+ * prompt`) and a Japanese title starts with no Latin letter, so neither names anything.
+ */
+export function leadingName(title: string): string | undefined {
+  return title
+    .normalize('NFKC')
+    .trim()
+    .match(/^[\p{Ll}\p{N}_][\p{L}\p{N}_.]*/u)?.[0];
 }
 
 /**

@@ -3,6 +3,7 @@ import { blendLists, coengagementLists } from '../activities/coengagement.js';
 import { fuseLists } from '../activities/hybrid.js';
 import {
   fieldedNeighbours,
+  leadingName,
   neighbourListChannel,
   repeatedTitleShare,
   rescorePool,
@@ -273,6 +274,26 @@ describe('title-aware (fielded) neighbours', () => {
     expect([...row0.ids]).toEqual(expected.map(([label]) => label));
     [...row0.weights].forEach((w, j) => expect(w).toBeCloseTo(expected[j]![1] / norm, 6));
     expect(channel.weight).toBe(0.5);
+  });
+
+  it('matches the names that start two titles by character trigrams, and only names', () => {
+    expect(leadingName('getaddrinfo(3) — network address translation')).toBe('getaddrinfo');
+    expect(leadingName(' os.path — Common pathname manipulations')).toBe('os.path');
+    expect(leadingName('ｇｅｔｅｎｔ(1)')).toBe('getent');
+    expect(leadingName('Layers Dialog')).toBeUndefined();
+    expect(leadingName('ファイルを開く')).toBeUndefined();
+    // Two functions of one family whose texts share no word; page 2 shares words with page 0.
+    const pages = [
+      post('getaddrinfo(3) — network address translation', 'resolve a host and a service'),
+      post('getnameinfo(3) — reverse lookup', 'the name of a peer'),
+      post('Sockets', 'a host and a service on the network'),
+      post('Threads', 'locks and conditions'),
+    ];
+    const bestOtherOfFirst = (w: typeof weights) =>
+      [...fieldedNeighbours(pages, 3, w).labels.subarray(0, 3)].find((row) => row !== 0);
+    const plain = { ...weights, containment: 0 };
+    expect(bestOtherOfFirst(plain)).toBe(2);
+    expect(bestOtherOfFirst({ ...plain, nameGrams: 1 })).toBe(1);
   });
 
   it('rescores a candidate pool with the weighted cosine of dense vectors', () => {
