@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { LmdbStore } from '../core/store/lmdb.js';
@@ -173,12 +173,63 @@ const LATE_MS = 5;
 const MAX_LATE_SHARE = 0.01;
 
 /**
+ * One keep-alive connection of the latency probe, speaking just enough HTTP/1.1 for these
+ * servers' answers (every one carries Content-Length): a request is written as prepared bytes,
+ * and the answer is found by its length. Node's own client costs tens of µs per request, which
+ * at half the endpoint's maximum (about 14,000 req/s) took most of the probe's core and made it
+ * fall behind its own schedule.
+ */
+class ProbeConnection {
+  private readonly socket: Socket;
+  private received: Buffer = Buffer.alloc(0);
+  private onAnswer: ((status: number) => void) | undefined;
+
+  /** `onClose` is told whether a request was waiting for its answer when the socket closed. */
+  constructor(port: number, onClose: (inFlight: boolean) => void) {
+    this.socket = connect(port, '127.0.0.1');
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+    // An error closes the socket; the close tells.
+    this.socket.on('error', () => undefined);
+    this.socket.on('close', () => {
+      const inFlight = this.onAnswer !== undefined;
+      this.onAnswer = undefined;
+      onClose(inFlight);
+    });
+  }
+
+  send(request: string, onAnswer: (status: number) => void): void {
+    this.onAnswer = onAnswer;
+    this.socket.write(request);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private read(chunk: Buffer): void {
+    this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
+    const headEnd = this.received.indexOf('\r\n\r\n');
+    if (headEnd === -1) return;
+    const head = this.received.toString('latin1', 0, headEnd);
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    const bodyEnd = headEnd + 4 + Number(length?.[1] ?? NaN);
+    if (!(this.received.length >= bodyEnd)) return;
+    this.received = this.received.subarray(bodyEnd);
+    const done = this.onAnswer;
+    this.onAnswer = undefined;
+    done?.(Number(head.slice(9, 12)));
+  }
+}
+
+/**
  * Open-loop load at a steady rate (latency). autocannon's `overallRate` sends each second's
  * quota in a burst at the start of the second, which measures queueing behind the burst; here
  * request i is due at start + i/rate, and its latency counts from then (a late send is the
- * server's delay too, so a slow server cannot hide it by slowing the sender). The first
- * PACED_WARMUP_SECONDS open the connections and are not counted: the client opens up to 256 at
- * once, and the related server took 1–2 s to absorb that ramp (latencies of 0.5–0.8 s in its
+ * server's delay too, so a slow server cannot hide it by slowing the sender). A request due while
+ * all 256 connections wait for answers waits for the first free one. The first
+ * PACED_WARMUP_SECONDS open the connections and are not counted: they open as the rate needs
+ * them, and the related server took 1–2 s to absorb that ramp (latencies of 0.5–0.8 s in its
  * first 0.75 s, 10–30 ms after), which is start-up, not the steady rate this probe measures.
  */
 async function paced(
@@ -187,42 +238,62 @@ async function paced(
   rate: number,
   duration = SECONDS,
 ): Promise<PacedLatency> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const port = Number(new URL(url).port);
   const warmup = Math.round(rate * PACED_WARMUP_SECONDS);
   const total = warmup + Math.round(rate * duration);
   const latencies: number[] = [];
+  const connections: ProbeConnection[] = [];
+  const idle: ProbeConnection[] = [];
+  const waiting: number[] = [];
   let errors = 0;
+  let finished = 0;
   let sent = 0;
   let late = 0;
   const start = performance.now();
+  const due = (i: number) => start + (i / rate) * 1000;
   await new Promise<void>((resolve) => {
-    let finished = 0;
-    const done = (i: number, due: number, ok: boolean) => {
-      if (!ok) errors += 1;
-      else if (i >= warmup) latencies.push(performance.now() - due);
+    const done = () => {
       if (++finished === total) resolve();
+    };
+    const send = (connection: ProbeConnection, i: number) =>
+      connection.send(
+        `GET ${requestPath(i)} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${apiKey}\r\n\r\n`,
+        (status) => {
+          if (status !== 200) errors += 1;
+          else if (i >= warmup) latencies.push(performance.now() - due(i));
+          const next = waiting.shift();
+          if (next === undefined) idle.push(connection);
+          else send(connection, next);
+          done();
+        },
+      );
+    const open = () => {
+      const connection = new ProbeConnection(port, (inFlight) => {
+        // A connection the server closed (idle too long) is dropped; one that broke under a
+        // request fails that request. The others carry on.
+        for (const list of [connections, idle])
+          if (list.includes(connection)) list.splice(list.indexOf(connection), 1);
+        if (inFlight) {
+          errors += 1;
+          done();
+        }
+      });
+      connections.push(connection);
+      return connection;
     };
     const tick = () => {
       const dueNow = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
       for (; sent < dueNow; sent++) {
-        const [i, due] = [sent, start + (sent / rate) * 1000];
-        if (i >= warmup && performance.now() - due > LATE_MS) late += 1;
-        const req = request(`${url}${requestPath(sent)}`, {
-          agent,
-          headers: { authorization: `Bearer ${apiKey}` },
-        });
-        req.on('response', (res) => {
-          res.resume();
-          res.on('end', () => done(i, due, res.statusCode === 200));
-        });
-        req.on('error', () => done(i, due, false));
-        req.end();
+        if (sent >= warmup && performance.now() - due(sent) > LATE_MS) late += 1;
+        const connection = idle.pop() ?? (connections.length < 256 ? open() : undefined);
+        if (connection) send(connection, sent);
+        else waiting.push(sent);
       }
       if (sent < total) setTimeout(tick, 1);
     };
     tick();
   });
-  agent.destroy();
+  for (const connection of [...connections]) connection.close();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => +(latencies[Math.floor(q * (latencies.length - 1))] ?? NaN).toFixed(2);
   return {
