@@ -189,7 +189,23 @@ function leadingTerm(model: TfidfModel, title: string[]): string[] {
  * candidates (`latent`). The weights are the same for every tenant; they were chosen by the worst
  * ratio to the lexical baseline over every evaluation set (EVALUATION.md).
  */
-export function fieldedNeighbours(posts: FieldedText[], k: number, weights: FieldedWeights) {
+/**
+ * Vectors for the `latent` rescoring: one L2-normalised row per text, in the texts' order. By
+ * default the tenant's own LSA model; the evaluation sweep can give a pretrained encoder's.
+ */
+export type LatentVectors = (texts: string[]) => { vectors: Float32Array; dim: number };
+
+function lsaVectors(texts: string[], terms: string[][]): ReturnType<LatentVectors> {
+  const lsa = trainLsa(texts);
+  return { vectors: lsaEmbeddings(lsa, terms), dim: lsa.dim };
+}
+
+export function fieldedNeighbours(
+  posts: FieldedText[],
+  k: number,
+  weights: FieldedWeights,
+  latentVectors?: LatentVectors,
+) {
   // A space separates title and body in the text, so its terms are exactly theirs: tokenise once.
   const titleTerms = posts.map((p) => lexicalTerms(p.title));
   const bodyTerms = posts.map((p) => lexicalTerms(p.text.slice(p.title.length)));
@@ -247,8 +263,9 @@ export function fieldedNeighbours(posts: FieldedText[], k: number, weights: Fiel
     );
   if (weights.latent <= 0) return weightedNeighbours(channels, k);
   const pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
-  const lsa = trainLsa(posts.map((p) => p.text));
-  return rescorePool(pool, lsaEmbeddings(lsa, full), lsa.dim, weights.latent, k);
+  const texts = posts.map((p) => p.text);
+  const latent = latentVectors ? latentVectors(texts) : lsaVectors(texts, full);
+  return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k);
 }
 
 /**
@@ -373,8 +390,13 @@ export function fieldedLists(
   interactions: Interaction[],
   k: number,
   weights: FieldedWeights,
+  latentVectors?: LatentVectors,
 ): RelatedList[] {
-  const lists = rankedLists(posts, (texts, kk) => fieldedNeighbours(texts, kk, weights), k);
+  const lists = rankedLists(
+    posts,
+    (texts, kk) => fieldedNeighbours(texts, kk, weights, latentVectors),
+    k,
+  );
   const groups = groupByContent(posts);
   const first = new Map(posts.map((p) => [p.postId, groups.get(p.contentHash)![0]!.postId]));
   return blendLists(lists, interactions, k, { representative: (id) => first.get(id) ?? id });

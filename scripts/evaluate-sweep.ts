@@ -14,7 +14,13 @@
  * weights in the configuration.
  */
 import { readFileSync } from 'node:fs';
-import { lexicalLists, fieldedLists, type FieldedWeights } from '../activities/lexical.js';
+import type { EmbeddingModel } from '../activities/embedder.js';
+import {
+  lexicalLists,
+  fieldedLists,
+  type FieldedWeights,
+  type LatentVectors,
+} from '../activities/lexical.js';
 import { loadConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { evaluateLists, percentileInterval, relatedSets } from '../core/evaluation.js';
@@ -162,27 +168,70 @@ export interface SweepResult {
   leaveOneOut: { held: string; weights: FieldedWeights; heldRatio: number; othersWorst: number }[];
 }
 
-export function sweepFielded(options: {
+/** Texts embedded at once by `encoderVectors`. */
+const ENCODER_BATCH = 64;
+
+/**
+ * The `latent` vectors of a pretrained encoder for every text of these tenants, embedded once
+ * and looked up by text (the batch's `latent` uses the tenant's LSA model; this is for
+ * evaluation only).
+ */
+async function encoderVectors(model: EmbeddingModel, tenants: Tenant[]): Promise<LatentVectors> {
+  const texts = [...new Set(tenants.flatMap((t) => t.posts.map((p) => p.text)))];
+  const rows = new Map<string, Float32Array>();
+  for (let i = 0; i < texts.length; i += ENCODER_BATCH) {
+    const batch = texts.slice(i, i + ENCODER_BATCH);
+    const vectors = await model.embedBatch(batch);
+    batch.forEach((text, j) =>
+      rows.set(text, vectors.subarray(j * model.dim, (j + 1) * model.dim)),
+    );
+  }
+  return (wanted) => {
+    const vectors = new Float32Array(wanted.length * model.dim);
+    wanted.forEach((text, j) => vectors.set(rows.get(text)!, j * model.dim));
+    return { vectors, dim: model.dim };
+  };
+}
+
+/** A set as the sweep scores it: its tenants, its baseline, and its bootstrap. */
+interface SweepSet {
+  name: string;
+  tenants: Tenant[];
+  latent: LatentVectors | undefined;
+  base: number;
+  bootstrap: ReturnType<typeof ratioBootstrap>;
+}
+
+export async function sweepFielded(options: {
   grid: SweepGrid;
   sets?: string[];
   k: number;
   dataDir: string;
   /** Bootstrap resamples per set (BOOTSTRAP_RESAMPLES by default). */
   resamples?: number;
+  /** Rescore `latent` with this encoder's vectors instead of each tenant's LSA model. */
+  latentModel?: EmbeddingModel;
   onProgress?: (line: string) => void;
-}): SweepResult {
+}): Promise<SweepResult> {
   const defaults = loadConfig().fielded;
   const listLength = storedListLength(options.k);
-  const data = suiteSets(options.sets).map((set) => {
+  const data: SweepSet[] = [];
+  for (const set of suiteSets(options.sets)) {
     const tenants = loadTenants(set.files(options.dataDir));
     const base = ndcgPerQuery(tenants, (t) => lexicalLists(t.posts, listLength), options.k);
-    return {
+    let latent: LatentVectors | undefined;
+    if (options.latentModel) {
+      latent = await encoderVectors(options.latentModel, tenants);
+      options.onProgress?.(`${set.name}: texts embedded for latent`);
+    }
+    data.push({
       name: set.name,
       tenants,
+      latent,
       base: macroMean(base),
       bootstrap: ratioBootstrap(set.name, base, options.resamples),
-    };
-  });
+    });
+  }
   const grid = combinations(options.grid, defaults);
   const same = (a: FieldedWeights, b: FieldedWeights) =>
     Object.keys(a).every((n) => a[n as keyof FieldedWeights] === b[n as keyof FieldedWeights]);
@@ -191,7 +240,7 @@ export function sweepFielded(options: {
     const perSet = data.map((set) => {
       const perQuery = ndcgPerQuery(
         set.tenants,
-        (t) => fieldedLists(t.posts, t.interactions, listLength, weights),
+        (t) => fieldedLists(t.posts, t.interactions, listLength, weights, set.latent),
         options.k,
       );
       return { ratio: macroMean(perQuery) / set.base, samples: set.bootstrap(perQuery) };

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { openContext } from '../activities/context.js';
+import { EmbeddingModel } from '../activities/embedder.js';
 import { loadConfig, parseConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import {
@@ -298,6 +299,8 @@ export interface EvaluateCommandOptions {
   sets?: string[];
   /** With `allDatasets`: fielded weights to vary (evaluate-sweep.ts), instead of the batch. */
   sweep?: string;
+  /** With `sweep`: a pretrained encoder's folder, whose vectors `latent` rescores with. */
+  latentModel?: string;
   /** Default: every algorithm for one set, SUITE_ALGORITHMS for all of them. */
   algorithms?: string[];
   k: number;
@@ -306,17 +309,26 @@ export interface EvaluateCommandOptions {
 
 export async function evaluateCommand(options: EvaluateCommandOptions): Promise<void> {
   const { k } = options;
+  if (options.latentModel !== undefined && options.sweep === undefined)
+    throw new ConfigError('--latent-model goes with --sweep (and --all-datasets).');
   if (options.sweep !== undefined) {
     if (!options.allDatasets) throw new ConfigError('--sweep goes with --all-datasets.');
     const { formatSweep, parseSweepGrid, sweepFielded } = await import('./evaluate-sweep.js');
-    const grid = parseSweepGrid(options.sweep, loadConfig().fielded);
-    const result = sweepFielded({
+    const config = loadConfig();
+    const grid = parseSweepGrid(options.sweep, config.fielded);
+    const latentModel =
+      options.latentModel === undefined
+        ? undefined
+        : await EmbeddingModel.load({ ...config.model, dir: path.resolve(options.latentModel) });
+    const result = await sweepFielded({
       grid,
       sets: options.sets,
       k,
       dataDir: path.resolve(DATASETS_DIR),
+      latentModel,
       onProgress: (line) => console.error(line),
     });
+    await latentModel?.release();
     console.log(formatSweep(result, grid));
     if (options.json) console.log(JSON.stringify(result));
     return;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   drawResamples,
   evaluateLists,
@@ -25,6 +25,8 @@ import {
   sweepFielded,
 } from '../scripts/evaluate-sweep.js';
 import { parseConfig } from '../core/config.js';
+import { EmbeddingModel } from '../activities/embedder.js';
+import { lsaModelFiles, trainLsa } from '../core/model/lsa.js';
 
 describe('metrics', () => {
   const related = relatedSets(
@@ -253,7 +255,7 @@ describe('npm run evaluate -- --all-datasets', () => {
       defaults,
     );
     const sets = ['man-pages-en', 'man-pages-ja'];
-    const result = sweepFielded({ grid, sets, k: 5, dataDir: tmp.dir });
+    const result = await sweepFielded({ grid, sets, k: 5, dataDir: tmp.dir });
     expect(result.sets).toEqual(sets);
     expect(result.rows.map((r) => [r.weights.containment, r.weights.titleRepeats])).toEqual([
       [0, repeats],
@@ -300,7 +302,7 @@ describe('npm run evaluate -- --all-datasets', () => {
     expect(table).toMatch(/\nverdict: (keep|change)/);
     expect(table).toContain(' (configured)\t');
     // A grid without the configured weights gets them as a row of their own, the incumbent.
-    const apart = sweepFielded({
+    const apart = await sweepFielded({
       grid: parseSweepGrid(`idfPower=${defaults.idfPower + 1}`, defaults),
       sets: ['man-pages-en'],
       k: 5,
@@ -312,6 +314,39 @@ describe('npm run evaluate -- --all-datasets', () => {
       defaults.idfPower,
     ]);
     expect(apart.incumbent).toBe(apart.rows[1]!.weights);
+    tmp.cleanup();
+  }, 60_000);
+
+  it('rescores the latent channel with a given encoder: its own LSA model, exported, gives the same figures', async () => {
+    const tmp = tempDir();
+    cachedSet(tmp.dir, 'man-pages-en', 5);
+    // The model the latent channel trains for this one-tenant set, exported as an encoder.
+    const posts = topicPosts('en-t1', 30, 5);
+    const lsa = trainLsa(posts.map((p) => `${p.title} ${p.body}`));
+    mkdirSync(`${tmp.dir}/encoder`);
+    for (const [name, data] of Object.entries(lsaModelFiles(lsa)))
+      writeFileSync(`${tmp.dir}/encoder/${name}`, data);
+    const latentModel = await EmbeddingModel.load({
+      dir: `${tmp.dir}/encoder`,
+      prefix: '',
+      threads: 1,
+      maxTokens: 128,
+    });
+    const defaults = parseConfig({}, tmp.dir).fielded;
+    const grid = parseSweepGrid('latent=0,1', defaults);
+    const options = { grid, sets: ['man-pages-en'], k: 5, dataDir: tmp.dir, resamples: 50 };
+    const own = await sweepFielded(options);
+    const embed = vi.spyOn(latentModel, 'embedBatch');
+    const encoded = await sweepFielded({ ...options, latentModel });
+    await latentModel.release();
+    // Every distinct text of the set embedded once.
+    expect(embed.mock.calls.flatMap(([texts]) => texts).sort()).toEqual(
+      [...new Set(posts.map((p) => `${p.title} ${p.body}`))].sort(),
+    );
+    expect(encoded.rows.map((r) => r.weights.latent)).toEqual([0, 1]);
+    // Off, the channel needs no vectors; on, the encoder's vectors are the LSA model's, row for row.
+    expect(encoded.rows[0]!.ratios).toEqual(own.rows[0]!.ratios);
+    expect(encoded.rows[1]!.ratios[0]).toBeCloseTo(own.rows[1]!.ratios[0]!, 6);
     tmp.cleanup();
   }, 60_000);
 

@@ -28,6 +28,10 @@ export function register(program: Command): void {
       'with --all-datasets: score every combination of these fielded weights in memory ("idfPower=1,2 containment=0.05,0.1"), rank by worst ratio with bootstrap intervals, say whether any beats the configured weights beyond noise, check leaving one set out',
     )
     .option(
+      '--latent-model <dir>',
+      "with --sweep: rescore the latent channel with this pretrained encoder's vectors (model.dir's layout) instead of each tenant's LSA model; evaluation only, the batch always uses LSA",
+    )
+    .option(
       '--algorithms <list>',
       `comma-separated, from ${ALGORITHMS.join(', ')} (default: all; lexical,fielded with --all-datasets)`,
       listOf(ALGORITHMS),
@@ -52,6 +56,10 @@ export function register(program: Command): void {
     [
       'osusume evaluate --all-datasets --sweep "idfPower=1,2 leadingTerm=0,0.05"',
       'choose fielded weights by the worst ratio',
+    ],
+    [
+      'osusume evaluate --all-datasets --sets python-docs --sweep "latent=0,0.25" --latent-model .osusume/models/all-MiniLM-L6-v2-int8',
+      'the latent channel with a pretrained encoder',
     ],
   ]);
 }
