@@ -176,6 +176,17 @@ function leadingTerm(model: TfidfModel, title: string[]): string[] {
 }
 
 /**
+ * Vectors for the `latent` rescoring: one L2-normalised row per text, in the texts' order. By
+ * default the tenant's own LSA model; the evaluation sweep can give a pretrained encoder's.
+ */
+export type LatentVectors = (texts: string[]) => { vectors: Float32Array; dim: number };
+
+function lsaVectors(texts: string[], terms: string[][]): ReturnType<LatentVectors> {
+  const lsa = trainLsa(texts);
+  return { vectors: lsaEmbeddings(lsa, terms), dim: lsa.dim };
+}
+
+/**
  * Title-aware lexical similarity: the full-text cosine (title terms counted `titleRepeats` extra
  * times, idf to `idfPower`); plus how much of each post's title the other's body contains (one
  * post naming the other: a manual's link, a man page's SEE ALSO), and whether the other's body
@@ -189,17 +200,6 @@ function leadingTerm(model: TfidfModel, title: string[]): string[] {
  * candidates (`latent`). The weights are the same for every tenant; they were chosen by the worst
  * ratio to the lexical baseline over every evaluation set (EVALUATION.md).
  */
-/**
- * Vectors for the `latent` rescoring: one L2-normalised row per text, in the texts' order. By
- * default the tenant's own LSA model; the evaluation sweep can give a pretrained encoder's.
- */
-export type LatentVectors = (texts: string[]) => { vectors: Float32Array; dim: number };
-
-function lsaVectors(texts: string[], terms: string[][]): ReturnType<LatentVectors> {
-  const lsa = trainLsa(texts);
-  return { vectors: lsaEmbeddings(lsa, terms), dim: lsa.dim };
-}
-
 export function fieldedNeighbours(
   posts: FieldedText[],
   k: number,

@@ -6,6 +6,7 @@
  * interrupted steps.
  */
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -48,7 +49,6 @@ export interface Target {
 
 /** Sorts before the harness's run ids (r0000...), so that it is the oldest version. */
 const WARM_UP_RUN = 'q0000';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
 interface BatchRun {

@@ -9,7 +9,7 @@ import {
   resampledMacro,
 } from '../core/evaluation.js';
 import { evaluate, summaryJson } from '../scripts/evaluate.js';
-import { tempDir, topicPosts, writeJsonl } from './helpers/fixtures.js';
+import { loadLsaEncoder, tempDir, topicPosts, writeJsonl } from './helpers/fixtures.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
   evaluateSuite,
@@ -25,8 +25,7 @@ import {
   sweepFielded,
 } from '../scripts/evaluate-sweep.js';
 import { parseConfig } from '../core/config.js';
-import { EmbeddingModel } from '../activities/embedder.js';
-import { lsaModelFiles, trainLsa } from '../core/model/lsa.js';
+import { trainLsa } from '../core/model/lsa.js';
 
 describe('metrics', () => {
   const related = relatedSets(
@@ -323,15 +322,7 @@ describe('npm run evaluate -- --all-datasets', () => {
     // The model the latent channel trains for this one-tenant set, exported as an encoder.
     const posts = topicPosts('en-t1', 30, 5);
     const lsa = trainLsa(posts.map((p) => `${p.title} ${p.body}`));
-    mkdirSync(`${tmp.dir}/encoder`);
-    for (const [name, data] of Object.entries(lsaModelFiles(lsa)))
-      writeFileSync(`${tmp.dir}/encoder/${name}`, data);
-    const latentModel = await EmbeddingModel.load({
-      dir: `${tmp.dir}/encoder`,
-      prefix: '',
-      threads: 1,
-      maxTokens: 128,
-    });
+    const latentModel = await loadLsaEncoder(`${tmp.dir}/encoder`, lsa);
     const defaults = parseConfig({}, tmp.dir).fielded;
     const grid = parseSweepGrid('latent=0,1', defaults);
     const options = { grid, sets: ['man-pages-en'], k: 5, dataDir: tmp.dir, resamples: 50 };

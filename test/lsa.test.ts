@@ -1,10 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EmbeddingModel } from '../activities/embedder.js';
-import { lsaEmbeddings, lsaModelFiles, symmetricEigen, trainLsa } from '../core/model/lsa.js';
+import { lsaEmbeddings, symmetricEigen, trainLsa } from '../core/model/lsa.js';
 import { lexicalTerms } from '../core/text.js';
 import { TfidfModel } from '../core/tfidf.js';
-import { tempDir, topicPosts } from './helpers/fixtures.js';
+import { loadLsaEncoder, tempDir, topicPosts } from './helpers/fixtures.js';
 
 const texts = topicPosts('t', 80, 3).map((p) => `${p.title} ${p.body}`);
 
@@ -34,15 +32,7 @@ describe('LSA', () => {
   it('exports an ONNX model whose output is the normalised weighted sum (as lsaEmbeddings computes), and topics separate', async () => {
     const model = trainLsa(texts, { dim: 8 });
     const tmp = tempDir();
-    mkdirSync(`${tmp.dir}/m`);
-    for (const [name, data] of Object.entries(lsaModelFiles(model)))
-      writeFileSync(`${tmp.dir}/m/${name}`, data);
-    const onnx = await EmbeddingModel.load({
-      dir: `${tmp.dir}/m`,
-      prefix: '',
-      threads: 1,
-      maxTokens: 128,
-    });
+    const onnx = await loadLsaEncoder(`${tmp.dir}/m`, model);
     const out = await onnx.embedBatch(texts.slice(0, 8));
     const tfidf = new TfidfModel(model.terms, model.idf);
     for (let r = 0; r < 8; r++) {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Firestore,
   type CollectionReference,
@@ -188,7 +189,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
               `The tenant still serves its previous version; re-run the batch with --run-id ${version} once no other run of this tenant is active.`,
             { cause: error },
           );
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await sleep(delayMs);
       }
     }
   }

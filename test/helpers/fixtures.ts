@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { EmbeddingModel } from '../../activities/embedder.js';
 import { parseConfig, type Config } from '../../core/config.js';
+import { lsaModelFiles, type LsaModel } from '../../core/model/lsa.js';
 import { buildBertModel } from '../../core/onnx/bert.js';
 import { DuckDbWarehouse } from '../../core/warehouse/duckdb.js';
 import { buildVocabulary, wordPieceTokenizerJson } from '../../core/model/wordpiece.js';
@@ -50,6 +52,14 @@ export function writeTestBertModel(
       int8: options.int8,
     }),
   );
+}
+
+/** An LSA model written as a model folder (model.onnx, vocabulary.json) and loaded as an encoder. */
+export function loadLsaEncoder(dir: string, model: LsaModel): Promise<EmbeddingModel> {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, data] of Object.entries(lsaModelFiles(model)))
+    writeFileSync(path.join(dir, name), data);
+  return EmbeddingModel.load({ dir, prefix: '', threads: 1, maxTokens: 128 });
 }
 
 const TOPICS: Record<string, string[]> = {
