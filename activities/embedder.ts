@@ -11,14 +11,18 @@ import { TfidfModel } from '../core/tfidf.js';
 /**
  * Runs a BERT-family sentence-embedding model exported to ONNX: tokenizer.json + model.onnx
  * (the layout of Hugging Face / optimum exports). Token-level outputs are mean-pooled over the
- * attention mask; every vector is L2-normalised so that inner product is cosine similarity.
+ * attention mask, or take the first token's vector with pooling "cls"; every vector is
+ * L2-normalised so that inner product is cosine similarity.
  */
 export interface EmbeddingModelOptions {
   dir: string;
   prefix: string;
   threads: number;
   maxTokens: number;
+  pooling: Pooling;
 }
+
+export type Pooling = 'mean' | 'cls';
 
 export const MODEL_FILES = [
   'model.onnx',
@@ -186,6 +190,7 @@ export class EmbeddingModel {
     private readonly session: ort.InferenceSession,
     private readonly featurizer: Featurizer,
     private readonly outputName: string,
+    private readonly pooling: Pooling,
     /** Changes whenever the vectors could change: weights, tokenizer, prefix, truncation. */
     readonly id: string,
     readonly dim: number,
@@ -219,12 +224,14 @@ export class EmbeddingModel {
     const id = createHash('sha256')
       .update(modelBytes)
       .update(featurizer.fingerprint)
+      // Mean pooling adds nothing, so that models embedded before the option keep their ids.
       .update(JSON.stringify([options.prefix, options.maxTokens, outputName]))
+      .update(options.pooling === 'cls' ? 'cls' : '')
       .digest('hex')
       .slice(0, 16);
-    const probe = new EmbeddingModel(session, featurizer, outputName, id, 0);
+    const probe = new EmbeddingModel(session, featurizer, outputName, options.pooling, id, 0);
     const dim = (await probe.embedBatch(['probe'])).length;
-    return new EmbeddingModel(session, featurizer, outputName, id, dim);
+    return new EmbeddingModel(session, featurizer, outputName, options.pooling, id, dim);
   }
 
   get inputNames(): readonly string[] {
@@ -245,7 +252,7 @@ export class EmbeddingModel {
       this.session.inputNames.map((n) => [n, feeds[n as keyof typeof feeds]!]),
     );
     const out = await this.session.run(wanted, [this.outputName]);
-    return poolAndNormalise(out[this.outputName]!, mask);
+    return poolAndNormalise(out[this.outputName]!, mask, this.pooling);
   }
 
   async release(): Promise<void> {
@@ -253,14 +260,26 @@ export class EmbeddingModel {
   }
 }
 
-/** Masked mean over tokens for [batch, seq, dim] outputs, then L2 normalisation per row. */
-export function poolAndNormalise(output: ort.Tensor, mask: BigInt64Array): Float32Array {
+/**
+ * One vector per row of a [batch, seq, dim] output (masked mean over tokens, or the first
+ * token's with "cls"), then L2 normalisation per row. [batch, dim] outputs are only normalised.
+ */
+export function poolAndNormalise(
+  output: ort.Tensor,
+  mask: BigInt64Array,
+  pooling: Pooling,
+): Float32Array {
   const data = output.data as Float32Array;
   const [rows, second, third] = output.dims as number[];
   if (third === undefined) return normaliseRows(Float32Array.from(data), second!);
   const seq = second!;
   const dim = third;
   const pooled = new Float32Array(rows! * dim);
+  if (pooling === 'cls') {
+    for (let r = 0; r < rows!; r++)
+      pooled.set(data.subarray(r * seq * dim, r * seq * dim + dim), r * dim);
+    return normaliseRows(pooled, dim);
+  }
   for (let r = 0; r < rows!; r++) {
     let count = 0;
     for (let s = 0; s < seq; s++) {

@@ -57,6 +57,11 @@ const configFields = strictObject({
     threads: z.number().int().min(1).max(64).default(2),
     batchSize: z.number().int().min(1).max(1024).default(32),
     maxTokens: z.number().int().min(8).max(8192).default(128),
+    /**
+     * How a token-level output becomes one vector: the mean over tokens (sentence-transformers,
+     * e5) or the first token's vector, "cls" (the bge family, which was trained that way).
+     */
+    pooling: z.enum(['mean', 'cls']).default('mean'),
     /** Dimensions of the per-tenant LSA model trained when model.dir holds no model. */
     lsaDim: z.number().int().min(2).max(1024).default(128),
   }).prefault({}),

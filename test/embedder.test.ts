@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddingModel } from '../activities/embedder.js';
+import * as ort from 'onnxruntime-node';
+import { EmbeddingModel, poolAndNormalise } from '../activities/embedder.js';
 import { modelConfigured } from '../activities/tenant-model.js';
 import { ConfigError } from '../core/errors.js';
 import { lsaModelFiles, trainLsa } from '../core/model/lsa.js';
@@ -12,7 +13,13 @@ const texts = [
   'ファイルを開く open システムコール',
   '書式付き出力 printf',
 ];
-const options = (dir: string) => ({ dir, prefix: '', threads: 1, maxTokens: 64 });
+const options = (dir: string) => ({
+  dir,
+  prefix: '',
+  threads: 1,
+  maxTokens: 64,
+  pooling: 'mean' as const,
+});
 const norm = (v: Float32Array) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i]!, 0);
 
@@ -57,6 +64,34 @@ describe('EmbeddingModel (onnxruntime-node)', () => {
     expect(batch.mask.slice(16, 32).reduce((a, x) => a + x, 0n)).toBeGreaterThan(2n);
     const vectors = await model.embedBatch(['bike '.repeat(500)]);
     expect(norm(vectors)).toBeCloseTo(1, 5);
+  });
+
+  it('pools token vectors by the masked mean, or takes the first token\'s with pooling "cls"', async () => {
+    // Two rows of three tokens of two dimensions; the second row's last token is padding.
+    const tokens = new ort.Tensor(
+      'float32',
+      Float32Array.from([3, 4, 0, 2, 6, 0, 0, 5, 1, 1, 9, 9]),
+      [2, 3, 2],
+    );
+    const mask = BigInt64Array.from([1n, 1n, 1n, 1n, 1n, 0n]);
+    const close = (got: Float32Array, want: number[]) =>
+      want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 6));
+    close(poolAndNormalise(tokens, mask, 'cls'), [0.6, 0.8, 0, 1]);
+    // Means (3, 2) and (0.5, 3): the padding's (9, 9) is left out.
+    close(poolAndNormalise(tokens, mask, 'mean'), [
+      3 / Math.hypot(3, 2),
+      2 / Math.hypot(3, 2),
+      0.5 / Math.hypot(0.5, 3),
+      3 / Math.hypot(0.5, 3),
+    ]);
+
+    const meanModel = await EmbeddingModel.load(options(`${tmp.dir}/fp32`));
+    const clsModel = await EmbeddingModel.load({ ...options(`${tmp.dir}/fp32`), pooling: 'cls' });
+    expect(clsModel.id).not.toBe(meanModel.id); // other vectors, so a full re-embed
+    const a = await meanModel.embedBatch(texts.slice(0, 2));
+    const b = await clsModel.embedBatch(texts.slice(0, 2));
+    expect(dot(b.subarray(0, 32), b.subarray(0, 32))).toBeCloseTo(1, 5);
+    expect(dot(a.subarray(0, 32), b.subarray(0, 32))).toBeLessThan(0.9999);
   });
 
   it('runs a corpus-trained LSA model (term ids and weights in) through the same path', async () => {

@@ -59,7 +59,7 @@ export function loadLsaEncoder(dir: string, model: LsaModel): Promise<EmbeddingM
   mkdirSync(dir, { recursive: true });
   for (const [name, data] of Object.entries(lsaModelFiles(model)))
     writeFileSync(path.join(dir, name), data);
-  return EmbeddingModel.load({ dir, prefix: '', threads: 1, maxTokens: 128 });
+  return EmbeddingModel.load({ dir, prefix: '', threads: 1, maxTokens: 128, pooling: 'mean' });
 }
 
 const TOPICS: Record<string, string[]> = {
