@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * What scripts/setup/pypi.sh installs from PyPI, where PyPI answers: two pretrained sentence
- * encoders laid out as model folders, and the schemathesis API fuzzer. Both live in a cache
+ * encoders laid out as model folders, and the schemathesis API fuzzer. All three live in a cache
  * outside the clone and are linked into .osusume/.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
