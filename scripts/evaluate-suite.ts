@@ -32,13 +32,20 @@ export const DATASETS_DIR = '.osusume/datasets';
 /** The algorithm every ratio is taken against. */
 export const BASELINE = 'lexical';
 
+/** A labelled set's files: items and related pairs (and interactions, if any). */
+export interface SetFiles {
+  items: string;
+  pairs: string;
+  interactions?: string;
+}
+
 export interface SuiteSet {
   name: string;
   lang: 'en' | 'ja';
   /** What relatedness means in this set. */
   truth: string;
-  /** Builds the set if needed; returns its items and pairs files (and interactions, if any). */
-  files: (dataDir: string) => { items: string; pairs: string; interactions?: string };
+  /** Builds the set if needed; returns its files. */
+  files: (dataDir: string) => SetFiles;
 }
 
 /** The committed man pages, split by language so that each counts as its own set. */
@@ -169,6 +176,17 @@ export function suiteSets(names?: string[]): SuiteSet[] {
         `Unknown dataset "${name}": choose from ${SUITE.map((s) => s.name).join(', ')}.`,
       );
   return SUITE.filter((s) => !names || names.includes(s.name));
+}
+
+/** A labelled set by name, with its files. */
+export interface NamedSet {
+  name: string;
+  files: SetFiles;
+}
+
+/** The named sets of the suite with their files, each built on first use into dataDir. */
+export function suiteFiles(names: string[] | undefined, dataDir: string): NamedSet[] {
+  return suiteSets(names).map((set) => ({ name: set.name, files: set.files(dataDir) }));
 }
 
 export async function evaluateSuite(options: {

@@ -32,7 +32,7 @@ import {
   type SnapshotPost,
 } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
-import { formatRatio, ratioBootstrap, suiteSets } from './evaluate-suite.js';
+import { formatRatio, ratioBootstrap, type NamedSet, type SetFiles } from './evaluate-suite.js';
 import { readItems, readPairs, storedListLength } from './evaluate.js';
 
 export type SweepGrid = Partial<Record<keyof FieldedWeights, number[]>>;
@@ -72,7 +72,7 @@ interface Tenant {
 }
 
 /** A set's tenants with queries, their posts as the batch snapshots them. */
-function loadTenants(files: { items: string; pairs: string; interactions?: string }): Tenant[] {
+function loadTenants(files: SetFiles): Tenant[] {
   const { pipeline } = loadConfig();
   const pairs = readPairs(files.pairs);
   const interactions: Interaction[] = [];
@@ -164,7 +164,10 @@ export interface SweepResult {
    * those, the best worst ratio. Otherwise the incumbent stays.
    */
   verdict: { change: boolean; weights: FieldedWeights };
-  /** Per set: the combination with the best worst ratio on the other sets, and its ratio here. */
+  /**
+   * Per set: the combination with the best worst ratio on the other sets, and its ratio here.
+   * Empty for one set, which has no others.
+   */
   leaveOneOut: { held: string; weights: FieldedWeights; heldRatio: number; othersWorst: number }[];
 }
 
@@ -204,9 +207,9 @@ interface SweepSet {
 
 export async function sweepFielded(options: {
   grid: SweepGrid;
-  sets?: string[];
+  /** The evaluation sets (suiteFiles), or the user's own labelled set. */
+  sets: NamedSet[];
   k: number;
-  dataDir: string;
   /** Bootstrap resamples per set (BOOTSTRAP_RESAMPLES by default). */
   resamples?: number;
   /** Rescore `latent` with this encoder's vectors instead of each tenant's LSA model. */
@@ -216,8 +219,8 @@ export async function sweepFielded(options: {
   const defaults = loadConfig().fielded;
   const listLength = storedListLength(options.k);
   const data: SweepSet[] = [];
-  for (const set of suiteSets(options.sets)) {
-    const tenants = loadTenants(set.files(options.dataDir));
+  for (const set of options.sets) {
+    const tenants = loadTenants(set.files);
     const base = ndcgPerQuery(tenants, (t) => lexicalLists(t.posts, listLength), options.k);
     let latent: LatentVectors | undefined;
     if (options.latentModel) {
@@ -270,7 +273,7 @@ export async function sweepFielded(options: {
     ),
   }));
   const verdict = decide(rows, incumbent.weights);
-  const leaveOneOut = data.map((set, held) => {
+  const leaveOneOut = (data.length > 1 ? data : []).map((set, held) => {
     const othersWorst = (r: (typeof rows)[number]) =>
       Math.min(...r.ratios.filter((_, i) => i !== held));
     const best = rows.reduce((a, b) => (othersWorst(b) > othersWorst(a) ? b : a));
@@ -337,11 +340,14 @@ export function formatSweep(result: SweepResult, grid: SweepGrid): string {
     ),
     `best worst ratio: ${describe(best.weights, grid)} (${ratio(best.worst)})`,
     verdict,
-    'leave one set out: weights chosen on the other sets, ratio on the held-out one',
-    ['held out', 'weights', 'held-out ratio', 'worst of the others'].join('\t'),
-    ...result.leaveOneOut.map((l) =>
-      [l.held, describe(l.weights, grid), ratio(l.heldRatio), ratio(l.othersWorst)].join('\t'),
-    ),
   ];
+  if (result.leaveOneOut.length > 0)
+    lines.push(
+      'leave one set out: weights chosen on the other sets, ratio on the held-out one',
+      ['held out', 'weights', 'held-out ratio', 'worst of the others'].join('\t'),
+      ...result.leaveOneOut.map((l) =>
+        [l.held, describe(l.weights, grid), ratio(l.heldRatio), ratio(l.othersWorst)].join('\t'),
+      ),
+    );
   return lines.join('\n');
 }

@@ -26,7 +26,14 @@ import {
 import { ALGORITHMS, DEFAULT_ALGORITHM } from '../core/experiments.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { runBatch } from './batch.js';
-import { DATASETS_DIR, evaluateSuite, formatSuite, SUITE_ALGORITHMS } from './evaluate-suite.js';
+import {
+  DATASETS_DIR,
+  evaluateSuite,
+  formatSuite,
+  SUITE_ALGORITHMS,
+  suiteFiles,
+  type NamedSet,
+} from './evaluate-suite.js';
 
 interface Item {
   tenant: string;
@@ -297,7 +304,7 @@ export interface EvaluateCommandOptions {
   /** Every evaluation set of evaluate-suite.ts (or `sets` of them). */
   allDatasets?: boolean;
   sets?: string[];
-  /** With `allDatasets`: fielded weights to vary (evaluate-sweep.ts), instead of the batch. */
+  /** Fielded weights to vary (evaluate-sweep.ts) on the sets or the own set, instead of the batch. */
   sweep?: string;
   /** With `sweep`: a pretrained encoder's folder, whose vectors `latent` rescores with. */
   latentModel?: string;
@@ -307,12 +314,22 @@ export interface EvaluateCommandOptions {
   json?: boolean;
 }
 
+/** What --sweep scores: every evaluation set (or --sets of them), or the user's own set. */
+function sweepSets(options: EvaluateCommandOptions): NamedSet[] {
+  if (options.allDatasets) return suiteFiles(options.sets, path.resolve(DATASETS_DIR));
+  if (!options.items || !options.pairs)
+    throw new ConfigError(
+      '--sweep scores either every evaluation set (--all-datasets) or your own labelled set: pass --items ITEMS.jsonl and --pairs PAIRS.tsv.',
+    );
+  const { items, pairs, interactions } = options;
+  return [{ name: items, files: { items, pairs, interactions } }];
+}
+
 export async function evaluateCommand(options: EvaluateCommandOptions): Promise<void> {
   const { k } = options;
   if (options.latentModel !== undefined && options.sweep === undefined)
-    throw new ConfigError('--latent-model goes with --sweep (and --all-datasets).');
+    throw new ConfigError('--latent-model goes with --sweep.');
   if (options.sweep !== undefined) {
-    if (!options.allDatasets) throw new ConfigError('--sweep goes with --all-datasets.');
     const { formatSweep, parseSweepGrid, sweepFielded } = await import('./evaluate-sweep.js');
     const config = loadConfig();
     const grid = parseSweepGrid(options.sweep, config.fielded);
@@ -322,9 +339,8 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
         : await EmbeddingModel.load({ ...config.model, dir: path.resolve(options.latentModel) });
     const result = await sweepFielded({
       grid,
-      sets: options.sets,
+      sets: sweepSets(options),
       k,
-      dataDir: path.resolve(DATASETS_DIR),
       latentModel,
       onProgress: (line) => console.error(line),
     });

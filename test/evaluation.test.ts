@@ -8,13 +8,14 @@ import {
   relatedSets,
   resampledMacro,
 } from '../core/evaluation.js';
-import { evaluate, summaryJson } from '../scripts/evaluate.js';
+import { evaluate, evaluateCommand, summaryJson } from '../scripts/evaluate.js';
 import { loadLsaEncoder, tempDir, topicPosts, writeJsonl } from './helpers/fixtures.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
   evaluateSuite,
   formatSuite,
   ratioBootstrap,
+  suiteFiles,
   suiteRatios,
 } from '../scripts/evaluate-suite.js';
 import {
@@ -254,7 +255,7 @@ describe('npm run evaluate -- --all-datasets', () => {
       defaults,
     );
     const sets = ['man-pages-en', 'man-pages-ja'];
-    const result = await sweepFielded({ grid, sets, k: 5, dataDir: tmp.dir });
+    const result = await sweepFielded({ grid, sets: suiteFiles(sets, tmp.dir), k: 5 });
     expect(result.sets).toEqual(sets);
     expect(result.rows.map((r) => [r.weights.containment, r.weights.titleRepeats])).toEqual([
       [0, repeats],
@@ -303,9 +304,8 @@ describe('npm run evaluate -- --all-datasets', () => {
     // A grid without the configured weights gets them as a row of their own, the incumbent.
     const apart = await sweepFielded({
       grid: parseSweepGrid(`idfPower=${defaults.idfPower + 1}`, defaults),
-      sets: ['man-pages-en'],
+      sets: suiteFiles(['man-pages-en'], tmp.dir),
       k: 5,
-      dataDir: tmp.dir,
       resamples: 50,
     });
     expect(apart.rows.map((r) => r.weights.idfPower)).toEqual([
@@ -325,7 +325,7 @@ describe('npm run evaluate -- --all-datasets', () => {
     const latentModel = await loadLsaEncoder(`${tmp.dir}/encoder`, lsa);
     const defaults = parseConfig({}, tmp.dir).fielded;
     const grid = parseSweepGrid('latent=0,1', defaults);
-    const options = { grid, sets: ['man-pages-en'], k: 5, dataDir: tmp.dir, resamples: 50 };
+    const options = { grid, sets: suiteFiles(['man-pages-en'], tmp.dir), k: 5, resamples: 50 };
     const own = await sweepFielded(options);
     const embed = vi.spyOn(latentModel, 'embedBatch');
     const encoded = await sweepFielded({ ...options, latentModel });
@@ -338,6 +338,32 @@ describe('npm run evaluate -- --all-datasets', () => {
     // Off, the channel needs no vectors; on, the encoder's vectors are the LSA model's, row for row.
     expect(encoded.rows[0]!.ratios).toEqual(own.rows[0]!.ratios);
     expect(encoded.rows[1]!.ratios[0]).toBeCloseTo(own.rows[1]!.ratios[0]!, 6);
+    tmp.cleanup();
+  }, 60_000);
+
+  it("sweeps the user's own labelled set: the figures of the same files as an evaluation set", async () => {
+    const tmp = tempDir();
+    cachedSet(tmp.dir, 'man-pages-en', 6);
+    const defaults = parseConfig({}, tmp.dir).fielded;
+    const sweep = `containment=0,${defaults.containment}`;
+    const grid = parseSweepGrid(sweep, defaults);
+    const suite = await sweepFielded({ grid, sets: suiteFiles(['man-pages-en'], tmp.dir), k: 5 });
+    const items = `${tmp.dir}/man-pages-en/items.jsonl`;
+    const pairs = `${tmp.dir}/man-pages-en/pairs.tsv`;
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const progress = vi.spyOn(console, 'error').mockImplementation(() => {});
+    await evaluateCommand({ items, pairs, sweep, k: 5, json: true });
+    const own = JSON.parse(String(log.mock.calls.at(-1)![0])) as typeof suite;
+    log.mockRestore();
+    progress.mockRestore();
+    expect(own.sets).toEqual([items]);
+    expect(own.rows.map((r) => r.ratios)).toEqual(suite.rows.map((r) => r.ratios));
+    // One set has no other sets to choose on: no leave-one-out check, in the result or the table.
+    expect(own.leaveOneOut).toEqual([]);
+    expect(formatSweep(suite, grid)).not.toContain('leave one set out');
+    await expect(evaluateCommand({ sweep, k: 5 })).rejects.toThrow(
+      /--all-datasets\) or your own labelled set: pass --items/,
+    );
     tmp.cleanup();
   }, 60_000);
 

@@ -25,7 +25,7 @@ export function register(program: Command): void {
     )
     .option(
       '--sweep <grid>',
-      'with --all-datasets: score every combination of these fielded weights in memory ("idfPower=1,2 containment=0.05,0.1"), rank by worst ratio with bootstrap intervals, say whether any beats the configured weights beyond noise, check leaving one set out',
+      'score every combination of these fielded weights in memory ("idfPower=1,2 containment=0.05,0.1") on every evaluation set (--all-datasets) or on your own (--items, --pairs), rank by worst ratio to lexical with bootstrap intervals, say whether any beats the configured weights beyond noise, check leaving one set out',
     )
     .option(
       '--latent-model <dir>',
@@ -56,6 +56,10 @@ export function register(program: Command): void {
     [
       'osusume evaluate --all-datasets --sweep "idfPower=1,2 leadingTerm=0,0.05"',
       'choose fielded weights by the worst ratio',
+    ],
+    [
+      'osusume evaluate --items items.jsonl --pairs pairs.tsv --sweep "nameGrams=0,0.15"',
+      'a weight judged on your own labelled set',
     ],
     [
       'osusume evaluate --all-datasets --sets python-docs --sweep "latent=0,0.25" --latent-model .osusume/models/all-MiniLM-L6-v2-int8',
