@@ -3,6 +3,7 @@ import { BadDataError } from '../core/errors.js';
 import { algorithmsForTenant, loadExperiments } from '../core/experiments.js';
 import type { RunRecord } from '../core/warehouse/types.js';
 import type { StepContext } from './context.js';
+import { fieldedReadsEmbeddings } from './lexical.js';
 import { readTenantState, type TenantState } from './state.js';
 
 /**
@@ -28,6 +29,8 @@ export interface CatchUpPlan {
   skipped?: string;
   snapshotUri: string;
   embeddingsUri?: string;
+  /** fielded is missing and reads the run's embeddings (fielded.latentVectors "embedding"). */
+  fieldedReadsEmbeddings?: true;
   /** Lists of the active version, copied into the new version's run folder. */
   carried: Record<string, string>;
   /** The active version's algorithms (popular included). */
@@ -132,6 +135,9 @@ export async function prepareCatchUp(ctx: StepContext, input: CatchUpInput): Pro
     missing,
     snapshotUri: artifacts.snapshot!,
     embeddingsUri: artifacts.embeddings,
+    ...(missing.includes('fielded') && fieldedReadsEmbeddings(ctx.config)
+      ? { fieldedReadsEmbeddings: true as const }
+      : {}),
     carried,
     state: {
       // A watermark of another version (after a rollback) would skip posts: then re-read all.

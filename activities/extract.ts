@@ -10,6 +10,7 @@ import {
   type SnapshotPost,
 } from '../core/posts.js';
 import { runArtifact, type StepContext } from './context.js';
+import { fieldedReadsEmbeddings } from './lexical.js';
 import { readTenantState } from './state.js';
 
 export interface ExtractInput {
@@ -39,6 +40,8 @@ export interface ExtractResult {
   mode: 'lists' | 'popular' | 'unchanged';
   /** With mode "lists": the per-post list algorithms the experiments file needs (embedding, lexical, hybrid, coengagement). */
   listAlgorithms?: string[];
+  /** The default lists read the run's embeddings (fielded.latentVectors "embedding"): embed even if nothing serves them. */
+  fieldedReadsEmbeddings?: true;
   /** The last activated run's embeddings, for the embed step to reuse. */
   previousEmbeddingsUri?: string;
   /**
@@ -53,13 +56,19 @@ function listPlan(
   ctx: StepContext,
   tenantId: string,
   posts: number,
-): Pick<ExtractResult, 'mode' | 'listAlgorithms'> {
+): Pick<ExtractResult, 'mode' | 'listAlgorithms' | 'fieldedReadsEmbeddings'> {
   const wanted = algorithmsForTenant(loadExperiments(ctx.config.experimentsFile), tenantId).filter(
     (a) => a !== 'popular',
   );
   if (posts < ctx.config.pipeline.minPostsForEmbedding || wanted.length === 0)
     return { mode: 'popular' };
-  return { mode: 'lists', listAlgorithms: wanted };
+  return {
+    mode: 'lists',
+    listAlgorithms: wanted,
+    ...(wanted.includes('fielded') && fieldedReadsEmbeddings(ctx.config)
+      ? { fieldedReadsEmbeddings: true as const }
+      : {}),
+  };
 }
 
 /** What an already activated run of the tenant holds, without touching it. */

@@ -1,5 +1,6 @@
 import { readJsonLines } from '../core/artifacts.js';
-import type { Interaction, SnapshotPost } from '../core/posts.js';
+import { BadDataError } from '../core/errors.js';
+import { contentHash, type Interaction, type SnapshotPost } from '../core/posts.js';
 import type { Config } from '../core/config.js';
 import type { RelatedList } from '../core/store/types.js';
 import { blendLists } from './coengagement.js';
@@ -10,6 +11,7 @@ import { lsaEmbeddings, trainLsa } from '../core/model/lsa.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
 import { buildRelatedLists, groupByContent } from './neighbours.js';
+import { decodeVectors } from '../core/vectors.js';
 
 /** TF-IDF vectors of documents' terms, fitted on those documents. */
 function fittedVectors(docs: string[][]): SparseVector[] {
@@ -177,7 +179,8 @@ function leadingTerm(model: TfidfModel, title: string[]): string[] {
 
 /**
  * Vectors for the `latent` rescoring: one L2-normalised row per text, in the texts' order. By
- * default the tenant's own LSA model; the evaluation sweep can give a pretrained encoder's.
+ * default the tenant's own LSA model; the run's embeddings with latentVectors "embedding"; the
+ * evaluation sweep can give a pretrained encoder's.
  */
 export type LatentVectors = (texts: string[]) => { vectors: Float32Array; dim: number };
 
@@ -353,6 +356,33 @@ export interface LexicalInput {
   snapshotUri: string;
   /** fielded: the interactions the popularity step kept, to blend with (blendLists). */
   interactionsUri?: string;
+  /** fielded, with latentVectors "embedding": the run's embeddings, for the latent channel. */
+  embeddingsUri?: string;
+}
+
+/** Whether the default lists' latent channel reads the run's embeddings, so the batch must embed. */
+export function fieldedReadsEmbeddings(config: Config): boolean {
+  return config.fielded.latent > 0 && config.fielded.latentVectors === 'embedding';
+}
+
+/** The run's embeddings (keyed by content hash) as the latent channel's vectors. */
+async function runEmbeddings(ctx: StepContext, input: LexicalInput & { embeddingsUri: string }) {
+  const { embeddingsUri, tenantId } = input;
+  const file = decodeVectors(await ctx.artifacts.read(embeddingsUri));
+  const rows = new Map(file.keys.map((key, i) => [key, i]));
+  const latent: LatentVectors = (texts) => {
+    const vectors = new Float32Array(texts.length * file.dim);
+    texts.forEach((text, j) => {
+      const row = rows.get(contentHash(text));
+      if (row === undefined)
+        throw new BadDataError(
+          `${embeddingsUri} has no vector for a post of the snapshot: run the tenant again (osusume batch --tenant ${tenantId}).`,
+        );
+      vectors.set(file.data.subarray(row * file.dim, (row + 1) * file.dim), j * file.dim);
+    });
+    return { vectors, dim: file.dim };
+  };
+  return latent;
 }
 
 type RankTexts = (texts: FieldedText[], k: number) => Pick<KnnResult, 'labels' | 'scores' | 'k'>;
@@ -419,5 +449,8 @@ export async function computeFielded(ctx: StepContext, input: LexicalInput) {
     ? await readJsonLines<Interaction>(ctx.artifacts, input.interactionsUri)
     : (await readValidInteractions(ctx, input.tenantId)).interactions;
   const { k } = ctx.config.neighbours;
-  return saveLists(ctx, input, 'fielded', fieldedLists(posts, interactions, k, ctx.config.fielded));
+  const { embeddingsUri } = input;
+  const latent = embeddingsUri ? await runEmbeddings(ctx, { ...input, embeddingsUri }) : undefined;
+  const lists = fieldedLists(posts, interactions, k, ctx.config.fielded, latent);
+  return saveLists(ctx, input, 'fielded', lists);
 }

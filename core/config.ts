@@ -88,8 +88,15 @@ const configFields = strictObject({
     leadingTerm: z.number().min(0).max(10).default(0),
     /** Weight of the cosine of the character trigrams of the names that start two titles (`getaddrinfo`, `getnameinfo`). */
     nameGrams: z.number().min(0).max(10).default(0),
-    /** Weight of the cosine of the two posts' per-tenant LSA embeddings (topics shared without exact terms). */
+    /** Weight of the cosine of the two posts' embeddings (topics shared without exact terms). */
     latent: z.number().min(0).max(10).default(0),
+    /**
+     * Which embeddings `latent` compares: a per-tenant LSA model trained on the fly ("lsa"), or
+     * the run's `embedding` vectors ("embedding": model.dir's encoder, or the tenant's trained
+     * model when it holds none), which the batch then computes even when no experiment serves
+     * the `embedding` lists.
+     */
+    latentVectors: z.enum(['lsa', 'embedding']).default('lsa'),
     /** Weight of the cosine of the two posts' neighbour lists (second-order: neighbours shared). */
     sharedNeighbours: z.number().min(0).max(10).default(0),
     /** Length of the neighbour lists compared by `sharedNeighbours`. */

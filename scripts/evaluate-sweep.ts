@@ -35,21 +35,29 @@ import type { RelatedList } from '../core/store/types.js';
 import { formatRatio, ratioBootstrap, type NamedSet, type SetFiles } from './evaluate-suite.js';
 import { readItems, readPairs, storedListLength } from './evaluate.js';
 
-export type SweepGrid = Partial<Record<keyof FieldedWeights, number[]>>;
+/** The numeric settings of `fielded`: the ones a sweep varies. */
+type WeightName = {
+  [K in keyof FieldedWeights]: FieldedWeights[K] extends number ? K : never;
+}[keyof FieldedWeights];
+
+export type SweepGrid = Partial<Record<WeightName, number[]>>;
 
 /** `name=v1,v2 name=v3`: the fielded weights to vary and their values. */
 export function parseSweepGrid(spec: string, defaults: FieldedWeights): SweepGrid {
   const grid: SweepGrid = {};
+  const names = Object.keys(defaults).filter(
+    (n) => typeof defaults[n as keyof FieldedWeights] === 'number',
+  );
   for (const part of spec.trim().split(/\s+/).filter(Boolean)) {
     const [name, values] = part.split('=');
-    if (!name || !(name in defaults))
+    if (!name || !names.includes(name))
       throw new ConfigError(
-        `--sweep: "${name}" is not a fielded weight; choose from ${Object.keys(defaults).join(', ')}.`,
+        `--sweep: "${name}" is not a fielded weight; choose from ${names.join(', ')}.`,
       );
     const numbers = (values ?? '').split(',').map(Number);
     if (!values || numbers.some((n) => !Number.isFinite(n)))
       throw new ConfigError(`--sweep: give ${name} a comma-separated list of numbers (${part}).`);
-    grid[name as keyof FieldedWeights] = numbers;
+    grid[name as WeightName] = numbers;
   }
   if (Object.keys(grid).length === 0)
     throw new ConfigError('--sweep: name at least one weight, e.g. "idfPower=1,2".');
@@ -176,8 +184,7 @@ const ENCODER_BATCH = 64;
 
 /**
  * The `latent` vectors of a pretrained encoder for every text of these tenants, embedded once
- * and looked up by text (the batch's `latent` uses the tenant's LSA model; this is for
- * evaluation only).
+ * and looked up by text (what the batch's `latent` compares with latentVectors "embedding").
  */
 async function encoderVectors(model: EmbeddingModel, tenants: Tenant[]): Promise<LatentVectors> {
   const texts = [...new Set(tenants.flatMap((t) => t.posts.map((p) => p.text)))];

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { openContext } from '../activities/context.js';
 import { EmbeddingModel } from '../activities/embedder.js';
-import { loadConfig, parseConfig } from '../core/config.js';
+import { modelConfigured } from '../activities/tenant-model.js';
+import { loadConfig, parseConfig, type Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import {
   evaluateLists,
@@ -306,12 +307,24 @@ export interface EvaluateCommandOptions {
   sets?: string[];
   /** Fielded weights to vary (evaluate-sweep.ts) on the sets or the own set, instead of the batch. */
   sweep?: string;
-  /** With `sweep`: a pretrained encoder's folder, whose vectors `latent` rescores with. */
+  /** With `sweep`: a pretrained encoder's folder, whose vectors `latent` rescores with (default: model.dir's with latentVectors "embedding"). */
   latentModel?: string;
   /** Default: every algorithm for one set, SUITE_ALGORITHMS for all of them. */
   algorithms?: string[];
   k: number;
   json?: boolean;
+}
+
+/**
+ * The encoder whose vectors the sweep's latent channel compares: --latent-model, else, as in the
+ * batch with latentVectors "embedding", model.dir's when it holds one; undefined: the LSA model.
+ */
+export function latentModelDir(latentModel: string | undefined, config: Config) {
+  if (latentModel !== undefined) return latentModel;
+  const { fielded, model } = config;
+  return fielded.latentVectors === 'embedding' && modelConfigured(model.dir)
+    ? model.dir
+    : undefined;
 }
 
 /** What --sweep scores: every evaluation set (or --sets of them), or the user's own set. */
@@ -333,10 +346,11 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
     const { formatSweep, parseSweepGrid, sweepFielded } = await import('./evaluate-sweep.js');
     const config = loadConfig();
     const grid = parseSweepGrid(options.sweep, config.fielded);
+    const latentDir = latentModelDir(options.latentModel, config);
     const latentModel =
-      options.latentModel === undefined
+      latentDir === undefined
         ? undefined
-        : await EmbeddingModel.load({ ...config.model, dir: path.resolve(options.latentModel) });
+        : await EmbeddingModel.load({ ...config.model, dir: path.resolve(latentDir) });
     const result = await sweepFielded({
       grid,
       sets: sweepSets(options),

@@ -8,7 +8,7 @@ import {
   relatedSets,
   resampledMacro,
 } from '../core/evaluation.js';
-import { evaluate, evaluateCommand, summaryJson } from '../scripts/evaluate.js';
+import { evaluate, evaluateCommand, latentModelDir, summaryJson } from '../scripts/evaluate.js';
 import { loadLsaEncoder, tempDir, topicPosts, writeJsonl } from './helpers/fixtures.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -338,6 +338,19 @@ describe('npm run evaluate -- --all-datasets', () => {
     // Off, the channel needs no vectors; on, the encoder's vectors are the LSA model's, row for row.
     expect(encoded.rows[0]!.ratios).toEqual(own.rows[0]!.ratios);
     expect(encoded.rows[1]!.ratios[0]).toBeCloseTo(own.rows[1]!.ratios[0]!, 6);
+    // With latentVectors "embedding", as in the batch, model.dir's encoder is the default one.
+    const config = (fielded: object) =>
+      parseConfig({ model: { dir: `${tmp.dir}/encoder` }, fielded }, tmp.dir);
+    expect(latentModelDir(undefined, config({ latentVectors: 'embedding' }))).toBe(
+      `${tmp.dir}/encoder`,
+    );
+    expect(latentModelDir(undefined, config({}))).toBeUndefined();
+    expect(latentModelDir('other', config({ latentVectors: 'embedding' }))).toBe('other');
+    const empty = parseConfig(
+      { model: { dir: `${tmp.dir}/none` }, fielded: { latentVectors: 'embedding' } },
+      tmp.dir,
+    );
+    expect(latentModelDir(undefined, empty)).toBeUndefined(); // no encoder there: the LSA model
     tmp.cleanup();
   }, 60_000);
 
@@ -376,6 +389,10 @@ describe('npm run evaluate -- --all-datasets', () => {
       /give idfPower a comma-separated list/,
     );
     expect(() => parseSweepGrid(' ', defaults)).toThrow(/name at least one weight/);
+    // A setting that is not a number is not a weight to sweep.
+    expect(() => parseSweepGrid('latentVectors=1', defaults)).toThrow(
+      /"latentVectors" is not a fielded weight/,
+    );
     expect(combinations({ idfPower: [1, 2], leadingTerm: [0, 0.5, 1] }, defaults)).toHaveLength(6);
   });
 });

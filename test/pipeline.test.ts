@@ -3,11 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openContext, type StepContext } from '../activities/context.js';
 import { embedPosts, CHUNK_SIZE } from '../activities/embed.js';
 import { extractPosts } from '../activities/extract.js';
-import { runTenant } from '../activities/pipeline.js';
+import { catchUpTenant, runTenant } from '../activities/pipeline.js';
 import { readTenantState } from '../activities/state.js';
 import { readJsonLines, tenantFolder, uriName, writeJsonLines } from '../core/artifacts.js';
 import { planRun } from '../activities/plan.js';
-import type { SnapshotPost } from '../core/posts.js';
+import { contentHash, type SnapshotPost } from '../core/posts.js';
+import { decodeVectors } from '../core/vectors.js';
+import { fieldedLists } from '../activities/lexical.js';
 import type { Config } from '../core/config.js';
 import { runBatch } from '../scripts/batch.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
@@ -19,6 +21,7 @@ import {
   topicPosts,
   type GeneratedPost,
   writeJsonl,
+  writeTestBertModel,
 } from './helpers/fixtures.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -318,6 +321,63 @@ describe('local batch pipeline', () => {
     ]);
     // Popularity and co-engagement share one warehouse read (BigQuery bills every scan).
     expect(interactionReads).toBe(1);
+  });
+
+  /** The stored fielded lists are fieldedLists with these embeddings in the latent channel. */
+  async function expectFieldedFrom(snapshotUri: string, embeddingsUri: string) {
+    const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, snapshotUri);
+    const file = decodeVectors(await ctx.artifacts.read(embeddingsUri));
+    const row = new Map(
+      file.keys.map((key, i) => [key, file.data.subarray(i * file.dim, (i + 1) * file.dim)]),
+    );
+    const latent = (texts: string[]) => {
+      const vectors = new Float32Array(texts.length * file.dim);
+      texts.forEach((t, j) => vectors.set(row.get(contentHash(t))!, j * file.dim));
+      return { vectors, dim: file.dim };
+    };
+    const expected = fieldedLists(posts, [], 10, config.fielded, latent);
+    for (const list of expected)
+      expect((await ctx.store.getList('acme', 'fielded', list.postId))?.items).toEqual(list.items);
+    // The tenant's own LSA model in the channel instead gives other lists.
+    const lsa = fieldedLists(posts, [], 10, { ...config.fielded, latentVectors: 'lsa' });
+    const differ = lsa.filter((l, i) => JSON.stringify(l) !== JSON.stringify(expected[i]));
+    expect(differ.length).toBeGreaterThan(0);
+  }
+
+  async function withEncoderLatent() {
+    writeTestBertModel(
+      `${tmp.dir}/bert`,
+      acme.map((p) => `${p.title} ${p.body}`),
+    );
+    const fielded = { latent: 0.5, latentVectors: 'embedding' };
+    config = testConfig(tmp.dir, { neighbours: { k: 10 }, model: { dir: 'bert' }, fielded });
+  }
+
+  it('the default lists read the run\'s embeddings with fielded.latentVectors "embedding", computing them though nothing serves them', async () => {
+    await withEncoderLatent();
+    writeFileSync(config.experimentsFile, 'defaultAlgorithm: fielded\n');
+    await load(acme);
+    const report = await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    expect(report.algorithms).toEqual(['fielded']);
+    expect(report.embedded).toMatchObject({ computed: 60, modelId: (await ctx.model()).id });
+    expect(report.seconds.neighbours).toBeUndefined();
+    expect((await ctx.store.getActive('acme'))?.algorithms).toEqual(['fielded', 'popular']);
+    const state = await readTenantState(ctx, 'acme');
+    await expectFieldedFrom(report.extract.snapshotUri, state!.embeddingsUri!);
+  });
+
+  it('starting a test that adds such default lists embeds the active snapshot first', async () => {
+    await withEncoderLatent();
+    writeFileSync(config.experimentsFile, 'defaultAlgorithm: lexical\n');
+    await load(acme);
+    const first = await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    expect(first.embedded).toBeUndefined();
+    writeFileSync(config.experimentsFile, 'defaultAlgorithm: fielded\n');
+    const report = await catchUpTenant(ctx, { tenantId: 'acme', version: 'run-2' });
+    expect(report.computed).toEqual(['fielded']);
+    const state = await readTenantState(ctx, 'acme');
+    expect(state).toMatchObject({ version: 'run-2' });
+    await expectFieldedFrom(state!.snapshotUri, state!.embeddingsUri!);
   });
 
   it('embedding resumes from the chunks a crashed attempt wrote', async () => {

@@ -49,18 +49,25 @@ export async function runCatchUpFlow(
   const snapshot = { tenantId, runId: version, snapshotUri: plan.snapshotUri };
   const needs = (a: string) => missing.includes(a) || (missing.includes('hybrid') && !lists.has(a));
   let embeddingsUri = plan.embeddingsUri;
-  if (needs('embedding') && !lists.has('embedding')) {
+  const embeddingLists = needs('embedding') && !lists.has('embedding');
+  // The active version's embeddings describe the same snapshot: the default lists can read them.
+  const fieldedEmbeddings = plan.fieldedReadsEmbeddings === true;
+  if (embeddingLists || (fieldedEmbeddings && !embeddingsUri)) {
     const embedded = await steps.embed({ ...snapshot, previousEmbeddingsUri: plan.embeddingsUri });
-    const neighbours = await steps.neighbours({
-      ...snapshot,
-      embeddingsUri: embedded.embeddingsUri,
-    });
     embeddingsUri = embedded.embeddingsUri;
-    lists.set('embedding', neighbours.listsUri);
+    if (embeddingLists) {
+      const neighbours = await steps.neighbours({ ...snapshot, embeddingsUri });
+      lists.set('embedding', neighbours.listsUri);
+    }
   }
   if (needs('lexical') && !lists.has('lexical'))
     lists.set('lexical', (await steps.lexical(snapshot)).listsUri);
-  if (missing.includes('fielded')) lists.set('fielded', (await steps.fielded(snapshot)).listsUri);
+  if (missing.includes('fielded'))
+    lists.set(
+      'fielded',
+      (await steps.fielded({ ...snapshot, ...(fieldedEmbeddings ? { embeddingsUri } : {}) }))
+        .listsUri,
+    );
   if (missing.includes('coengagement'))
     lists.set('coengagement', (await steps.coengagement(snapshot)).listsUri);
   if (missing.includes('hybrid'))

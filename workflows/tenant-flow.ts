@@ -113,21 +113,15 @@ export async function runTenantFlow(
   };
   // A hybrid list is made of the embedding and lexical lists: compute those too.
   const needs = (a: string) => algorithms.includes(a) || algorithms.includes('hybrid');
-  if (needs('embedding')) {
+  // Histories recorded before fieldedReadsEmbeddings existed lack it: false, as then.
+  const fieldedEmbeddings = extract.fieldedReadsEmbeddings === true;
+  if (needs('embedding') || fieldedEmbeddings) {
     const embedded = await timed('embed', () =>
       steps.embed({
         tenantId,
         runId,
         snapshotUri: extract.snapshotUri,
         previousEmbeddingsUri: extract.previousEmbeddingsUri,
-      }),
-    );
-    const neighbours = await timed('neighbours', () =>
-      steps.neighbours({
-        tenantId,
-        runId,
-        snapshotUri: extract.snapshotUri,
-        embeddingsUri: embedded.embeddingsUri,
       }),
     );
     embeddingsUri = embedded.embeddingsUri;
@@ -139,12 +133,22 @@ export async function runTenantFlow(
         modelTerms: embedded.model.terms ?? 0,
       };
     }
-    listsUris.set('embedding', neighbours.listsUri);
     details = {
+      ...details,
       embedded: { computed: embedded.computed, reused: embedded.reused, modelId: embedded.modelId },
-      neighbourSearch: neighbours.mode,
-      duplicates: neighbours.duplicates,
     };
+    if (needs('embedding')) {
+      const neighbours = await timed('neighbours', () =>
+        steps.neighbours({
+          tenantId,
+          runId,
+          snapshotUri: extract.snapshotUri,
+          embeddingsUri: embedded.embeddingsUri,
+        }),
+      );
+      listsUris.set('embedding', neighbours.listsUri);
+      details = { ...details, neighbourSearch: neighbours.mode, duplicates: neighbours.duplicates };
+    }
   }
   const addLists = async (
     algorithm: 'lexical' | 'fielded' | 'coengagement' | 'hybrid',
@@ -154,7 +158,11 @@ export async function runTenantFlow(
   if (needs('lexical')) await addLists('lexical', () => steps.lexical(snapshot));
   if (algorithms.includes('fielded'))
     await addLists('fielded', () =>
-      steps.fielded({ ...snapshot, interactionsUri: popular.interactionsUri }),
+      steps.fielded({
+        ...snapshot,
+        interactionsUri: popular.interactionsUri,
+        ...(fieldedEmbeddings ? { embeddingsUri } : {}),
+      }),
     );
   if (algorithms.includes('coengagement'))
     await addLists('coengagement', () =>

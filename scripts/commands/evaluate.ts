@@ -29,7 +29,7 @@ export function register(program: Command): void {
     )
     .option(
       '--latent-model <dir>',
-      "with --sweep: rescore the latent channel with this pretrained encoder's vectors (model.dir's layout) instead of each tenant's LSA model; evaluation only, the batch always uses LSA",
+      "with --sweep: rescore the latent channel with this pretrained encoder's vectors (model.dir's layout) instead of each tenant's LSA model, as the batch does with fielded.latentVectors: embedding (which makes model.dir's encoder the default here)",
     )
     .option(
       '--algorithms <list>',
