@@ -74,7 +74,7 @@ export interface ActivateInput {
 
 /** The configuration that shapes a tenant's lists: recorded with every run. */
 function runParams(ctx: StepContext, algorithms: string[]): Record<string, unknown> {
-  const { neighbours, pipeline, model } = ctx.config;
+  const { neighbours, pipeline, model, fielded } = ctx.config;
   return {
     algorithms,
     k: neighbours.k,
@@ -84,6 +84,8 @@ function runParams(ctx: StepContext, algorithms: string[]): Record<string, unkno
     maxTextChars: pipeline.maxTextChars,
     lsaDim: model.lsaDim,
     maxTokens: model.maxTokens,
+    // The default lists' weights: a version made with other weights is told apart by them.
+    fielded,
   };
 }
 

@@ -364,6 +364,9 @@ describe('local batch pipeline', () => {
     expect((await ctx.store.getActive('acme'))?.algorithms).toEqual(['fielded', 'popular']);
     const state = await readTenantState(ctx, 'acme');
     await expectFieldedFrom(report.extract.snapshotUri, state!.embeddingsUri!);
+    // The run record says which weights made the version.
+    const [record] = await ctx.warehouse.listRunRecords({ tenantId: 'acme', limit: 1 });
+    expect(record!.params.fielded).toEqual(config.fielded);
   });
 
   it('starting a test that adds such default lists embeds the active snapshot first', async () => {
