@@ -7,7 +7,7 @@
  * warehouse and the batch runs on them; its lists are scored per tenant and macro-averaged.
  * The embedding model is the configured one, else each tenant's own LSA model, as in the batch.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -43,7 +43,12 @@ interface Item {
   body: string;
 }
 
+/** A labelled set's file as text (gzip accepted); a missing file is an error that names it. */
 function readText(file: string): string {
+  if (!existsSync(file))
+    throw new ConfigError(
+      `${file} does not exist: pass the path of an existing file (README, "Offline evaluation", says what it holds).`,
+    );
   const raw = readFileSync(file);
   return (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
 }
@@ -76,10 +81,10 @@ export function readItems(file: string): { items: Item[]; skipped: number } {
 }
 
 export function readPairs(file: string): Map<string, [string, string][]> {
-  const [header, ...rows] = readText(file)
+  const [header = '', ...rows] = readText(file)
     .split('\n')
     .filter((l) => l.trim());
-  const columns = header!.split('\t').map((c) => c.trim());
+  const columns = header.split('\t').map((c) => c.trim());
   const at = (name: string) => {
     const i = columns.indexOf(name);
     if (i < 0)

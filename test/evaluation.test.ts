@@ -380,6 +380,25 @@ describe('npm run evaluate -- --all-datasets', () => {
     tmp.cleanup();
   }, 60_000);
 
+  it('names a missing or headerless file of a labelled set, and says what to do', async () => {
+    const tmp = tempDir();
+    const missing = `${tmp.dir}/nope.jsonl`;
+    await expect(evaluateCommand({ items: missing, pairs: missing, k: 5 })).rejects.toThrow(
+      `${missing} does not exist: pass the path of an existing file`,
+    );
+    writeFileSync(`${tmp.dir}/empty.tsv`, '');
+    writeJsonl(`${tmp.dir}/items.jsonl`, [{ tenant: 't', id: '1', title: 'a', body: 'b' }]);
+    await expect(
+      evaluateCommand({
+        items: `${tmp.dir}/items.jsonl`,
+        pairs: `${tmp.dir}/empty.tsv`,
+        sweep: 'latent=0',
+        k: 5,
+      }),
+    ).rejects.toThrow('empty.tsv: the header must name tenant, a and b');
+    tmp.cleanup();
+  });
+
   it('names a bad sweep weight or value', () => {
     const defaults = parseConfig({}, '.').fielded;
     expect(() => parseSweepGrid('idfPowr=1,2', defaults)).toThrow(
