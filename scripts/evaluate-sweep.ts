@@ -33,7 +33,7 @@ import {
 } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
 import { formatRatio, ratioBootstrap, type NamedSet, type SetFiles } from './evaluate-suite.js';
-import { readItems, readPairs, storedListLength } from './evaluate.js';
+import { existingFile, readItems, readPairs, storedListLength } from './evaluate.js';
 
 /** The numeric settings of `fielded`: the ones a sweep varies. */
 type WeightName = {
@@ -85,7 +85,7 @@ function loadTenants(files: SetFiles): Tenant[] {
   const pairs = readPairs(files.pairs);
   const interactions: Interaction[] = [];
   if (files.interactions)
-    for (const line of readFileSync(files.interactions, 'utf8').split('\n')) {
+    for (const line of readFileSync(existingFile(files.interactions), 'utf8').split('\n')) {
       // Rows the warehouse import would skip are skipped here too.
       let row: unknown;
       try {

@@ -43,13 +43,18 @@ interface Item {
   body: string;
 }
 
-/** A labelled set's file as text (gzip accepted); a missing file is an error that names it. */
-function readText(file: string): string {
+/** A labelled set's file, which must exist: else an error that names it. */
+export function existingFile(file: string): string {
   if (!existsSync(file))
     throw new ConfigError(
       `${file} does not exist: pass the path of an existing file (README, "Offline evaluation", says what it holds).`,
     );
-  const raw = readFileSync(file);
+  return file;
+}
+
+/** A labelled set's file as text (gzip accepted). */
+function readText(file: string): string {
+  const raw = readFileSync(existingFile(file));
   return (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
 }
 
@@ -170,7 +175,10 @@ export async function evaluate(
     try {
       await warehouse.importFile('posts', postsFile);
       if (options.interactions) {
-        const loaded = await warehouse.importFile('interactions', options.interactions);
+        const loaded = await warehouse.importFile(
+          'interactions',
+          existingFile(options.interactions),
+        );
         if (loaded.skipped > 0)
           console.error(`skipped ${loaded.skipped} of the interactions in ${options.interactions}`);
       }

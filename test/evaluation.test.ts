@@ -396,6 +396,12 @@ describe('npm run evaluate -- --all-datasets', () => {
         k: 5,
       }),
     ).rejects.toThrow('empty.tsv: the header must name tenant, a and b');
+    writeFileSync(`${tmp.dir}/pairs.tsv`, 'tenant\ta\tb\n');
+    const set = { items: `${tmp.dir}/items.jsonl`, pairs: `${tmp.dir}/pairs.tsv`, k: 5 };
+    for (const sweep of [undefined, 'latent=0'])
+      await expect(evaluateCommand({ ...set, interactions: missing, sweep })).rejects.toThrow(
+        `${missing} does not exist`,
+      );
     tmp.cleanup();
   });
 
