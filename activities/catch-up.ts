@@ -3,7 +3,7 @@ import { BadDataError } from '../core/errors.js';
 import { algorithmsForTenant, loadExperiments } from '../core/experiments.js';
 import type { RunRecord } from '../core/warehouse/types.js';
 import type { StepContext } from './context.js';
-import { fieldedReadsEmbeddings } from './lexical.js';
+import { fieldedEmbeddingsPlan } from './lexical.js';
 import { readTenantState, type TenantState } from './state.js';
 
 /**
@@ -135,9 +135,7 @@ export async function prepareCatchUp(ctx: StepContext, input: CatchUpInput): Pro
     missing,
     snapshotUri: artifacts.snapshot!,
     embeddingsUri: artifacts.embeddings,
-    ...(missing.includes('fielded') && fieldedReadsEmbeddings(ctx.config)
-      ? { fieldedReadsEmbeddings: true as const }
-      : {}),
+    ...fieldedEmbeddingsPlan(ctx.config, missing),
     carried,
     state: {
       // A watermark of another version (after a rollback) would skip posts: then re-read all.

@@ -10,7 +10,7 @@ import {
   type SnapshotPost,
 } from '../core/posts.js';
 import { runArtifact, type StepContext } from './context.js';
-import { fieldedReadsEmbeddings } from './lexical.js';
+import { fieldedEmbeddingsPlan } from './lexical.js';
 import { readTenantState } from './state.js';
 
 export interface ExtractInput {
@@ -65,9 +65,7 @@ function listPlan(
   return {
     mode: 'lists',
     listAlgorithms: wanted,
-    ...(wanted.includes('fielded') && fieldedReadsEmbeddings(ctx.config)
-      ? { fieldedReadsEmbeddings: true as const }
-      : {}),
+    ...fieldedEmbeddingsPlan(ctx.config, wanted),
   };
 }
 

@@ -360,17 +360,29 @@ export interface LexicalInput {
   embeddingsUri?: string;
 }
 
-/** Whether the default lists' latent channel reads the run's embeddings, so the batch must embed. */
-export function fieldedReadsEmbeddings(config: Config): boolean {
-  return config.fielded.latent > 0 && config.fielded.latentVectors === 'embedding';
+/**
+ * For a plan that computes `algorithms`: whether the default lists among them read the run's
+ * embeddings (latentVectors "embedding"), so that the flow must embed even if nothing serves them.
+ */
+export function fieldedEmbeddingsPlan(
+  config: Config,
+  algorithms: string[],
+): { fieldedReadsEmbeddings?: true } {
+  const { latent, latentVectors } = config.fielded;
+  return algorithms.includes('fielded') && latent > 0 && latentVectors === 'embedding'
+    ? { fieldedReadsEmbeddings: true }
+    : {};
 }
 
 /** The run's embeddings (keyed by content hash) as the latent channel's vectors. */
-async function runEmbeddings(ctx: StepContext, input: LexicalInput & { embeddingsUri: string }) {
-  const { embeddingsUri, tenantId } = input;
+async function runEmbeddings(
+  ctx: StepContext,
+  embeddingsUri: string,
+  tenantId: string,
+): Promise<LatentVectors> {
   const file = decodeVectors(await ctx.artifacts.read(embeddingsUri));
   const rows = new Map(file.keys.map((key, i) => [key, i]));
-  const latent: LatentVectors = (texts) => {
+  return (texts) => {
     const vectors = new Float32Array(texts.length * file.dim);
     texts.forEach((text, j) => {
       const row = rows.get(contentHash(text));
@@ -382,7 +394,6 @@ async function runEmbeddings(ctx: StepContext, input: LexicalInput & { embedding
     });
     return { vectors, dim: file.dim };
   };
-  return latent;
 }
 
 type RankTexts = (texts: FieldedText[], k: number) => Pick<KnnResult, 'labels' | 'scores' | 'k'>;
@@ -449,8 +460,9 @@ export async function computeFielded(ctx: StepContext, input: LexicalInput) {
     ? await readJsonLines<Interaction>(ctx.artifacts, input.interactionsUri)
     : (await readValidInteractions(ctx, input.tenantId)).interactions;
   const { k } = ctx.config.neighbours;
-  const { embeddingsUri } = input;
-  const latent = embeddingsUri ? await runEmbeddings(ctx, { ...input, embeddingsUri }) : undefined;
+  const latent = input.embeddingsUri
+    ? await runEmbeddings(ctx, input.embeddingsUri, input.tenantId)
+    : undefined;
   const lists = fieldedLists(posts, interactions, k, ctx.config.fielded, latent);
   return saveLists(ctx, input, 'fielded', lists);
 }

@@ -50,9 +50,10 @@ export async function runCatchUpFlow(
   const needs = (a: string) => missing.includes(a) || (missing.includes('hybrid') && !lists.has(a));
   let embeddingsUri = plan.embeddingsUri;
   const embeddingLists = needs('embedding') && !lists.has('embedding');
-  // The active version's embeddings describe the same snapshot: the default lists can read them.
+  // Embedded again even where the active version has embeddings: the step reuses every vector
+  // of the same model, and a changed model.dir gets new ones instead of stale ones.
   const fieldedEmbeddings = plan.fieldedReadsEmbeddings === true;
-  if (embeddingLists || (fieldedEmbeddings && !embeddingsUri)) {
+  if (embeddingLists || fieldedEmbeddings) {
     const embedded = await steps.embed({ ...snapshot, previousEmbeddingsUri: plan.embeddingsUri });
     embeddingsUri = embedded.embeddingsUri;
     if (embeddingLists) {
