@@ -214,18 +214,15 @@ export function fieldedNeighbours(
   const bodyTerms = posts.map((p) => lexicalTerms(p.text.slice(p.title.length)));
   const full = titleTerms.map((terms, i) => [...terms, ...bodyTerms[i]!]);
   const words = TfidfModel.fit(full);
-  const textTerms = titleTerms.map((terms, i) => [
-    ...full[i]!,
-    ...Array<string[]>(weights.titleRepeats).fill(terms).flat(),
-  ]);
-  const text = textTerms.map((terms) => words.vectorize(terms, weights.idfPower));
+  const text = titleTerms.map((terms, i) =>
+    words.vectorize(
+      [...full[i]!, ...Array<string[]>(weights.titleRepeats).fill(terms).flat()],
+      weights.idfPower,
+    ),
+  );
   const named = titleContainment(words, titleTerms, bodyTerms);
   const channels: MatchChannel[] = [
-    {
-      queries: text,
-      docs: weights.lengthSlope < 1 ? pivoted(words, textTerms, text, weights) : text,
-      weight: 1,
-    },
+    { queries: text, docs: text, weight: 1 },
     { queries: named.queries, docs: named.docs, weight: weights.containment },
     { queries: named.docs, docs: named.queries, weight: weights.containment },
   ];
@@ -272,26 +269,6 @@ export function fieldedNeighbours(
   const texts = posts.map((p) => p.text);
   const latent = latentVectors ? latentVectors(texts) : lsaVectors(texts, full);
   return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k);
-}
-
-/** The full-text vectors with pivoted length normalisation (`lengthSlope`). */
-function pivoted(
-  words: TfidfModel,
-  textTerms: string[][],
-  text: SparseVector[],
-  weights: FieldedWeights,
-): SparseVector[] {
-  const norms = textTerms.map((terms) => {
-    const w = words.weights(terms, weights.idfPower).weights;
-    return Math.sqrt(w.reduce((s, x) => s + x * x, 0));
-  });
-  const pivot = norms.reduce((s, n) => s + n, 0) / Math.max(1, norms.length);
-  const s = weights.lengthSlope;
-  return text.map((v, i) => {
-    const n = norms[i]!;
-    const scale = n > 0 ? n / ((1 - s) * pivot + s * n) : 1;
-    return { ids: v.ids, weights: v.weights.map((w) => w * scale) };
-  });
 }
 
 /**

@@ -82,12 +82,6 @@ const configFields = strictObject({
     idfPower: z.number().min(0).max(4).default(1),
     /** A title's terms count this many extra times in the full text (a title says what a post is about). */
     titleRepeats: z.number().int().min(0).max(10).default(0),
-    /**
-     * Pivoted length normalisation of the full-text channel: a candidate's vector is divided by
-     * (1 - s) x the tenant's mean norm + s x its own norm instead of its norm; 1 is the cosine,
-     * below 1 favours posts with more (or heavier) terms than the tenant's mean.
-     */
-    lengthSlope: z.number().min(0).max(1).default(1),
     /** Weight of "the other post's body contains this post's title" (each direction). */
     containment: z.number().min(0).max(10).default(0.1),
     /** Weight of "the other post's body names this post's first title term" (each direction). */

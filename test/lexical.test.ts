@@ -220,26 +220,6 @@ describe('title-aware (fielded) neighbours', () => {
     expect(bestOtherOfFirst({ ...none, leadingTerm: 1 })).toBe(1);
   });
 
-  it('favours posts with more terms than the tenant’s mean when the length slope is below 1', () => {
-    // Page 0 shares one term with a short page and one with a long one: the cosine prefers the short.
-    const pages = [
-      post('Cleaning rollers', 'toner and drum'),
-      post('Supplies', 'toner'),
-      post('Maintenance', 'drum drum fuser tray belt sensor'),
-      post('Fuser', 'fuser tray belt sensor'),
-      post('Notes', 'notes'),
-    ];
-    const bestOtherOfFirst = (lengthSlope: number) =>
-      [
-        ...fieldedNeighbours(pages, 5, { ...weights, containment: 0, lengthSlope }).labels.subarray(
-          0,
-          5,
-        ),
-      ].find((row) => row !== 0);
-    expect(bestOtherOfFirst(1)).toBe(1);
-    expect(bestOtherOfFirst(0.5)).toBe(2);
-  });
-
   it('weighs rare terms by idf to a power, and counts title terms again when asked', () => {
     const model = TfidfModel.fit(
       [
