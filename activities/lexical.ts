@@ -252,12 +252,6 @@ export function fieldedNeighbours(
       { queries: titleGrams, docs: titleGrams, weight: titleWeight },
     );
   }
-  if (weights.phrases > 0) {
-    const pairs = fittedVectors(
-      full.map((terms) => terms.slice(1).map((t, i) => `${terms[i]} ${t}`)),
-    );
-    channels.push({ queries: pairs, docs: pairs, weight: weights.phrases });
-  }
   if (weights.nameGrams > 0) {
     const names = fittedVectors(
       posts

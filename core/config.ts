@@ -86,8 +86,6 @@ const configFields = strictObject({
     containment: z.number().min(0).max(10).default(0.1),
     /** Weight of "the other post's body names this post's first title term" (each direction). */
     leadingTerm: z.number().min(0).max(10).default(0),
-    /** Weight of the cosine of the two posts' word pairs (adjacent terms: `file descriptor`, `layer mask`). */
-    phrases: z.number().min(0).max(10).default(0),
     /** Weight of the cosine of the character trigrams of the names that start two titles (`getaddrinfo`, `getnameinfo`). */
     nameGrams: z.number().min(0).max(10).default(0),
     /** Weight of the cosine of the two posts' embeddings (topics shared without exact terms). */

@@ -220,24 +220,6 @@ describe('title-aware (fielded) neighbours', () => {
     expect(bestOtherOfFirst({ ...none, leadingTerm: 1 })).toBe(1);
   });
 
-  it('matches word pairs when weighted: the same phrase beats the same words apart', () => {
-    const pages = [
-      post('Closing', 'close the file descriptor'),
-      post('Descriptors', 'close the descriptor of the file'),
-      post('Pipes', 'a pipe has a file descriptor'),
-      post('Notes', 'pipes and notes'),
-    ];
-    const bestOtherOfFirst = (phrases: number) =>
-      [
-        ...fieldedNeighbours(pages, 4, { ...weights, containment: 0, phrases }).labels.subarray(
-          0,
-          4,
-        ),
-      ].find((row) => row !== 0);
-    expect(bestOtherOfFirst(0)).toBe(1);
-    expect(bestOtherOfFirst(1)).toBe(2);
-  });
-
   it('weighs rare terms by idf to a power, and counts title terms again when asked', () => {
     const model = TfidfModel.fit(
       [
