@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseHtml, textOf } from '../scripts/datasets/html.js';
 import {
   debianReference,
+  developersReference,
   gimpHelp,
   pythonDocs,
   writeDataset,
@@ -103,5 +104,42 @@ describe('manual dataset builders', () => {
     expect(readFileSync(path.join(dir, 'out', 'pairs.tsv'), 'utf8').split('\n')[0]).toBe(
       'tenant\ta\tb',
     );
+  });
+  it('Developers Reference (Sphinx): a section per item, label anchors, the one-page copy left out', () => {
+    const section = (id: string, title: string, inner: string, label = '') =>
+      `<section id="${id}">${label && `<span id="${label}"></span>`}<h2><span class="section-number">5.1. </span>${title}<a class="headerlink" href="#${id}">¶</a></h2>${inner}</section>`;
+    const page = (sections: string) =>
+      `<div class="related"><a href="index.html">contents</a></div><div class="body">${sections}</div>`;
+    write(
+      'devref/pkgs.html',
+      page(
+        section(
+          'packages',
+          'Packages',
+          `<p>upload <a class="reference internal" href="tools.html#lintian-label">lintian</a></p>${section('new', 'New packages', '<p>wnpp <a href="#packages">up</a></p>')}`,
+        ),
+      ),
+    );
+    write(
+      'devref/tools.html',
+      page(section('lintian', 'lintian', '<p>checks</p>', 'lintian-label')),
+    );
+    write('devref/developers-reference.html', page(section('all', 'Everything', '<p>all</p>')));
+    write('devref/index.html', page(section('contents', 'Contents', '<p>toc</p>')));
+    for (const n of [1, 2])
+      write(`devref/extra${n}.html`, page(section(`x${n}`, `Extra ${n}`, '<p>x</p>')));
+    const data = developersReference(path.join(dir, 'devref'), 'en');
+    expect(data.items.map((i) => [i.id, i.title, i.body])).toEqual([
+      ['extra1#x1', 'Extra 1', 'x'],
+      ['extra2#x2', 'Extra 2', 'x'],
+      ['pkgs#packages', 'Packages', 'upload lintian'],
+      ['pkgs#new', 'New packages', 'wnpp up'],
+      ['tools#lintian', 'lintian', 'checks'],
+    ]);
+    expect(data.items.every((i) => i.tenant === 'en-developers-reference')).toBe(true);
+    expect(data.pairs.map((p) => `${p.a}>${p.b}`).sort()).toEqual([
+      'pkgs#new>pkgs#packages',
+      'pkgs#packages>tools#lintian',
+    ]);
   });
 });

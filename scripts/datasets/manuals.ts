@@ -5,6 +5,7 @@
  *   python-docs             python3.11-doc: a page per item, tenant = top-level part (library, c-api, ...)
  *   gimp-en, gimp-ja        gimp-help-en / -ja: a page per item, tenant = chapter
  *   debian-reference-en/-ja debian-reference-en / -ja: a section per item, tenant = the book
+ *   developers-reference-en/-ja  developers-reference / -ja (Sphinx): the same
  *   osusume dataset manuals [SET ...] [--out DIR]   (default: every set, .osusume/datasets)
  * Each set is written to DIR/SET/{items.jsonl,pairs.tsv}; a set already built is kept (cache).
  */
@@ -173,32 +174,40 @@ export function gimpHelp(helpDir: string, lang: string): Dataset {
 }
 
 /**
- * debian-reference-LANG: a section per item (its own text, without its subsections); truth =
- * links from a section to an anchor inside another section. One tenant per book, not per
- * chapter: most links cross chapters (200 pairs in the book, 76 within chapters).
+ * A book cut into sections: a section per item (its own text, without its subsections); truth =
+ * links from a section to an anchor inside another section; one tenant per book.
  */
-export function debianReference(dir: string, lang: string): Dataset {
+interface SectionBook {
+  tenant: string;
+  /** The name a page's sections are keyed by (`ch01`), or undefined to leave the page out. */
+  page: (file: string) => string | undefined;
+  isSection: (e: Element) => boolean;
+  /** Navigation and markup that is not the section's text. */
+  skip: (e: Element) => boolean;
+  /** The section's id, from the section or its heading. */
+  id: (section: Element, heading: Element | undefined) => string | undefined;
+}
+
+function sectionBook(dir: string, book: SectionBook): Dataset {
   const items: DatasetItem[] = [];
   const anchorOwner = new Map<string, string>();
   const sectionLinks = new Map<string, string[]>();
-  const isSection = (e: Element) => e.tag === 'div' && hasClass(e, 'section');
   for (const file of readdirSync(dir).sort()) {
-    const chapter = new RegExp(`^(ch\\d+|ap[a-z])\\.${lang}\\.html$`).exec(file)?.[1];
-    if (!chapter) continue;
+    const page = book.page(file);
+    if (!page) continue;
     const doc = parseHtml(readFileSync(path.join(dir, file), 'utf8'));
-    for (const section of findAll(doc, isSection)) {
-      const own = (e: Element) =>
-        (e !== section && isSection(e)) || (docbookNavigation(e) && !hasClass(e, 'titlepage'));
+    for (const section of findAll(doc, book.isSection)) {
+      const own = (e: Element) => (e !== section && book.isSection(e)) || book.skip(e);
       const heading = findAll(section, (e) => /^h[1-6]$/.test(e.tag), own)[0];
-      const id = findAll(heading ?? section, (e) => e.attrs.id !== undefined)[0]?.attrs.id;
+      const id = book.id(section, heading);
       if (!id) continue;
-      const key = `${chapter}#${id}`;
+      const key = `${page}#${id}`;
       for (const anchor of findAll(section, (e) => e.attrs.id !== undefined, own))
         anchorOwner.set(`${file}#${anchor.attrs.id}`, key);
       items.push({
-        tenant: `${lang}-debian-reference`,
+        tenant: book.tenant,
         id: key,
-        title: heading ? textOf(heading).replace(/^[\dA-Z.]+\s*/, '') : '',
+        title: heading ? textOf(heading, book.skip).replace(/^[\dA-Z.]+\s*/, '') : '',
         body: clip(textOf(section, (e) => e === heading || own(e))),
       });
       sectionLinks.set(
@@ -214,6 +223,44 @@ export function debianReference(dir: string, lang: string): Dataset {
       if (to) addLink(links, from, to);
     }
   return finish(items, links);
+}
+
+/**
+ * debian-reference-LANG (DocBook): a book of sections. One tenant per book, not per chapter:
+ * most links cross chapters (200 pairs in the book, 76 within chapters).
+ */
+export function debianReference(dir: string, lang: string): Dataset {
+  const isSection = (e: Element) => e.tag === 'div' && hasClass(e, 'section');
+  return sectionBook(dir, {
+    tenant: `${lang}-debian-reference`,
+    page: (file) => new RegExp(`^(ch\\d+|ap[a-z])\\.${lang}\\.html$`).exec(file)?.[1],
+    isSection,
+    skip: (e) => docbookNavigation(e) && !hasClass(e, 'titlepage'),
+    id: (section, heading) =>
+      findAll(heading ?? section, (e) => e.attrs.id !== undefined)[0]?.attrs.id,
+  });
+}
+
+/** Pages of a Sphinx build that are not chapters: the contents, search, and the one-page copy. */
+const SPHINX_NON_CHAPTERS = new Set(['index.html', 'search.html', 'genindex.html']);
+
+/**
+ * developers-reference (Sphinx): a book of sections, like the Debian Reference; the one-page copy
+ * of the whole book (`developers-reference.html`) is left out.
+ */
+export function developersReference(dir: string, lang: string): Dataset {
+  return sectionBook(dir, {
+    tenant: `${lang}-developers-reference`,
+    page: (file) =>
+      file.endsWith('.html') &&
+      !SPHINX_NON_CHAPTERS.has(file) &&
+      file !== 'developers-reference.html'
+        ? file.replace(/\.html$/, '')
+        : undefined,
+    isSection: (e) => e.tag === 'section',
+    skip: (e) => hasClass(e, 'headerlink') || hasClass(e, 'toctree-wrapper'),
+    id: (section) => section.attrs.id,
+  });
 }
 
 export const MANUAL_SETS: Record<string, { packages: string[]; build: (root: string) => Dataset }> =
@@ -237,6 +284,15 @@ export const MANUAL_SETS: Record<string, { packages: string[]; build: (root: str
     'debian-reference-ja': {
       packages: ['debian-reference-ja'],
       build: (root) => debianReference(path.join(root, 'usr/share/debian-reference'), 'ja'),
+    },
+    'developers-reference-en': {
+      packages: ['developers-reference'],
+      build: (root) => developersReference(path.join(root, 'usr/share/developers-reference'), 'en'),
+    },
+    'developers-reference-ja': {
+      packages: ['developers-reference-ja'],
+      build: (root) =>
+        developersReference(path.join(root, 'usr/share/developers-reference/ja'), 'ja'),
     },
   };
 
