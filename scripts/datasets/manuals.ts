@@ -230,18 +230,17 @@ function sectionBook(dir: string, book: SectionBook): Dataset {
  * most links cross chapters (200 pairs in the book, 76 within chapters).
  */
 export function debianReference(dir: string, lang: string): Dataset {
-  const isSection = (e: Element) => e.tag === 'div' && hasClass(e, 'section');
   return sectionBook(dir, {
     tenant: `${lang}-debian-reference`,
     page: (file) => new RegExp(`^(ch\\d+|ap[a-z])\\.${lang}\\.html$`).exec(file)?.[1],
-    isSection,
+    isSection: (e) => e.tag === 'div' && hasClass(e, 'section'),
     skip: (e) => docbookNavigation(e) && !hasClass(e, 'titlepage'),
     id: (section, heading) =>
       findAll(heading ?? section, (e) => e.attrs.id !== undefined)[0]?.attrs.id,
   });
 }
 
-/** Pages of a Sphinx build that are not chapters: the contents, search, and the one-page copy. */
+/** Pages of a Sphinx build that are not chapters: the contents, the search and the index. */
 const SPHINX_NON_CHAPTERS = new Set(['index.html', 'search.html', 'genindex.html']);
 
 /**
