@@ -240,20 +240,23 @@ export function debianReference(dir: string, lang: string): Dataset {
   });
 }
 
-/** Pages of a Sphinx build that are not chapters: the contents, the search and the index. */
-const SPHINX_NON_CHAPTERS = new Set(['index.html', 'search.html', 'genindex.html']);
-
 /**
- * developers-reference (Sphinx): a book of sections, like the Debian Reference; the one-page copy
- * of the whole book (`developers-reference.html`) is left out.
+ * Pages of the Developer's Reference that are not chapters: the contents, the search, the index,
+ * and the one-page copy of the whole book.
  */
+const DEVELOPERS_REFERENCE_NON_CHAPTERS = new Set([
+  'index.html',
+  'search.html',
+  'genindex.html',
+  'developers-reference.html',
+]);
+
+/** developers-reference (Sphinx): a book of sections, like the Debian Reference. */
 export function developersReference(dir: string, lang: string): Dataset {
   return sectionBook(dir, {
     tenant: `${lang}-developers-reference`,
     page: (file) =>
-      file.endsWith('.html') &&
-      !SPHINX_NON_CHAPTERS.has(file) &&
-      file !== 'developers-reference.html'
+      file.endsWith('.html') && !DEVELOPERS_REFERENCE_NON_CHAPTERS.has(file)
         ? file.replace(/\.html$/, '')
         : undefined,
     isSection: (e) => e.tag === 'section',
