@@ -2,11 +2,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseHtml, textOf } from '../scripts/datasets/html.js';
+import { linkOffsets, parseHtml, textOf } from '../scripts/datasets/html.js';
 import {
   debianReference,
   developersReference,
   gimpHelp,
+  BODY_CHARS,
   pythonDocs,
   writeDataset,
 } from '../scripts/datasets/manuals.js';
@@ -23,6 +24,19 @@ describe('manual dataset builders', () => {
   it('reads text and entities, and leaves out what is skipped', () => {
     const doc = parseHtml('<div><p>a &amp; b&#x3042;<br/>c</p><div class="toc">x</div></div>');
     expect(textOf(doc, (e) => e.attrs.class === 'toc')).toBe('a & bあ c');
+  });
+
+  it('finds where each link starts in the folded text', () => {
+    const doc = parseHtml(
+      '<div> <p>see  <a href="x.html">x</a></p><div class="toc"><a href="t.html">t</a></div><p><a href="y.html"> y</a>\n z</p></div>',
+    );
+    const skip = (e: { attrs: Record<string, string> }) => e.attrs.class === 'toc';
+    const text = textOf(doc, skip);
+    expect(text).toBe('see x y z');
+    expect(linkOffsets(doc, skip)).toEqual([
+      { href: 'x.html', at: text.indexOf('x') },
+      { href: 'y.html', at: text.indexOf('y') },
+    ]);
   });
 
   it('python docs: a page per item, cross-references as truth, toctree links left out', () => {
@@ -47,6 +61,29 @@ describe('manual dataset builders', () => {
       body: 'About a. b ext',
     });
     expect(data.pairs).toEqual([{ tenant: 'library', a: 'library/a.html', b: 'library/b.html' }]);
+  });
+
+  it('python docs: a labelled variant keeps the pairs whose link is in the text an item keeps', () => {
+    const long = 'word '.repeat(BODY_CHARS / 5);
+    const page = (body: string) => `<div class="body"><h1>t</h1>${body}</div>`;
+    for (const p of ['a', 'b', 'c', 'd', 'e']) write(`cut/library/${p}.html`, page(`<p>${p}</p>`));
+    write(
+      'cut/library/a.html',
+      page(`<p><a href="b.html">b</a> ${long}<a href="c.html">c</a></p>`),
+    );
+    write('cut/library/d.html', page(`<p>${long}<a href="a.html">a</a></p>`));
+    const data = pythonDocs(path.join(dir, 'cut'));
+    const pairs = (list: { a: string; b: string }[]) => list.map((p) => `${p.a}>${p.b}`).sort();
+    expect(pairs(data.pairs)).toEqual([
+      'library/a.html>library/b.html',
+      'library/a.html>library/c.html',
+      'library/a.html>library/d.html',
+    ]);
+    expect(pairs(data.visiblePairs!)).toEqual(['library/a.html>library/b.html']);
+    writeDataset(path.join(dir, 'cut-out'), data);
+    expect(readFileSync(path.join(dir, 'cut-out', 'pairs-visible.tsv'), 'utf8')).toBe(
+      'tenant\ta\tb\nlibrary\tlibrary/a.html\tlibrary/b.html\n',
+    );
   });
 
   it('GIMP help: tenant = the chapter found through the up links, navigation links left out', () => {

@@ -88,11 +88,14 @@ export function findAll(
   return found;
 }
 
-/** Visible text with blocks separated by spaces, whitespace folded; skipped subtrees left out. */
-export function textOf(e: Element, skip: (e: Element) => boolean = () => false): string {
+/** The pieces of visible text in order, and where each link starts among them (before piece `part`). */
+function visibleParts(e: Element, skip: (e: Element) => boolean) {
   const parts: string[] = [];
+  const links: { href: string; part: number }[] = [];
   const visit = (x: Element) => {
     if (skip(x)) return;
+    if (x.tag === 'a' && x.attrs.href !== undefined)
+      links.push({ href: x.attrs.href, part: parts.length });
     for (const c of x.children) {
       if (typeof c === 'string') parts.push(c);
       else {
@@ -102,12 +105,43 @@ export function textOf(e: Element, skip: (e: Element) => boolean = () => false):
     }
   };
   visit(e);
-  return parts.join('').replace(/\s+/g, ' ').trim();
+  return { parts, links };
+}
+
+/** Visible text with blocks separated by spaces, whitespace folded; skipped subtrees left out. */
+export function textOf(e: Element, skip: (e: Element) => boolean = () => false): string {
+  return visibleParts(e, skip).parts.join('').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * The href of every link under `e` (skipped subtrees left out) and the offset in
+ * `textOf(e, skip)` at which its text starts: whether a text cut to n characters still holds it.
+ */
+export function linkOffsets(
+  e: Element,
+  skip: (e: Element) => boolean = () => false,
+): { href: string; at: number }[] {
+  const { parts, links } = visibleParts(e, skip);
+  // The folded text's length before each piece: a run of whitespace counts once, and only
+  // between two visible characters (folded to one space, trimmed at the ends).
+  const before: number[] = [];
+  let length = 0;
+  let space = false;
+  for (const part of parts) {
+    before.push(length + (space && length > 0 ? 1 : 0));
+    for (let i = 0; i < part.length; i++) {
+      if (/\s/.test(part[i]!)) space = true;
+      else {
+        length += (space && length > 0 ? 1 : 0) + 1;
+        space = false;
+      }
+    }
+  }
+  before.push(length + (space && length > 0 ? 1 : 0));
+  return links.map(({ href, part }) => ({ href, at: before[part]! }));
 }
 
 /** The href of every link under `e`, skipped subtrees left out. */
 export function linksOf(e: Element, skip: (e: Element) => boolean = () => false): string[] {
-  return findAll(e, (x) => x.tag === 'a' && x.attrs.href !== undefined, skip).map(
-    (a) => a.attrs.href!,
-  );
+  return linkOffsets(e, skip).map((link) => link.href);
 }

@@ -20,7 +20,15 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
-import { findAll, hasClass, linksOf, parseHtml, textOf, type Element } from './html.js';
+import {
+  findAll,
+  hasClass,
+  linkOffsets,
+  linksOf,
+  parseHtml,
+  textOf,
+  type Element,
+} from './html.js';
 
 /** Characters of body text kept per item: enough to say what a page is about, like a post. */
 export const BODY_CHARS = 2000;
@@ -38,6 +46,11 @@ export interface Dataset {
   items: DatasetItem[];
   /** Undirected related pairs within one tenant. */
   pairs: { tenant: string; a: string; b: string }[];
+  /**
+   * A labelled variant (python-docs): the pairs with a link inside the text an item keeps (its
+   * first BODY_CHARS characters), the ones its text can show; written as pairs-visible.tsv.
+   */
+  visiblePairs?: Dataset['pairs'];
 }
 
 /** Unpacks Debian packages into `cache/root` (downloaded once; `apt-get update` first). */
@@ -96,10 +109,14 @@ const resolveHref = (page: string, href: string) =>
     ? undefined
     : path.posix.normalize(path.posix.join(path.posix.dirname(page), href.split('#')[0]!));
 
-/** python3.11-doc: a page per item; truth = internal cross-references to other pages. */
+/**
+ * python3.11-doc: a page per item; truth = internal cross-references to other pages, wherever
+ * they are on the page (most are below the text an item keeps: visiblePairs).
+ */
 export function pythonDocs(htmlRoot: string): Dataset {
   const items: DatasetItem[] = [];
   const links = new Map<string, Set<string>>();
+  const visibleLinks = new Map<string, Set<string>>();
   const skip = (e: Element) =>
     hasClass(e, 'toctree-wrapper') || hasClass(e, 'headerlink') || e.tag === 'h1';
   for (const part of readdirSync(htmlRoot, { withFileTypes: true })) {
@@ -113,13 +130,15 @@ export function pythonDocs(htmlRoot: string): Dataset {
       const h1 = findAll(body, (e) => e.tag === 'h1')[0];
       const title = h1 ? textOf(h1, (e) => hasClass(e, 'headerlink')) : '';
       items.push({ tenant: part.name, id, title, body: clip(textOf(body, skip)) });
-      for (const href of linksOf(body, skip)) {
+      for (const { href, at } of linkOffsets(body, skip)) {
         const target = resolveHref(id, href);
-        if (target?.endsWith('.html')) addLink(links, id, target);
+        if (!target?.endsWith('.html')) continue;
+        addLink(links, id, target);
+        if (at < BODY_CHARS) addLink(visibleLinks, id, target);
       }
     }
   }
-  return finish(items, links);
+  return { ...finish(items, links), visiblePairs: finish(items, visibleLinks).pairs };
 }
 
 /** The class that names a DocBook component (chapter, appendix, ...) on its page. */
@@ -305,11 +324,15 @@ export function writeDataset(dir: string, data: Dataset): void {
     path.join(dir, 'items.jsonl.tmp'),
     data.items.map((i) => JSON.stringify(i)).join('\n') + '\n',
   );
-  writeFileSync(
-    path.join(dir, 'pairs.tsv.tmp'),
-    ['tenant\ta\tb', ...data.pairs.map((p) => `${p.tenant}\t${p.a}\t${p.b}`)].join('\n') + '\n',
-  );
-  renameSync(path.join(dir, 'pairs.tsv.tmp'), path.join(dir, 'pairs.tsv'));
+  const writePairs = (file: string, pairs: Dataset['pairs']) => {
+    writeFileSync(
+      path.join(dir, `${file}.tmp`),
+      ['tenant\ta\tb', ...pairs.map((p) => `${p.tenant}\t${p.a}\t${p.b}`)].join('\n') + '\n',
+    );
+    renameSync(path.join(dir, `${file}.tmp`), path.join(dir, file));
+  };
+  writePairs('pairs.tsv', data.pairs);
+  if (data.visiblePairs) writePairs('pairs-visible.tsv', data.visiblePairs);
   renameSync(path.join(dir, 'items.jsonl.tmp'), path.join(dir, 'items.jsonl'));
 }
 
