@@ -260,15 +260,6 @@ export function fieldedNeighbours(
     );
     channels.push({ queries: names, docs: names, weight: weights.nameGrams });
   }
-  if (weights.coMentioned > 0)
-    channels.push(
-      coMentionChannel(
-        posts.map((p) => p.title),
-        titleTerms,
-        bodyTerms,
-        weights.coMentioned,
-      ),
-    );
   if (weights.sharedNeighbours > 0)
     channels.push(
       neighbourListChannel(channels, weights.neighbourListLength, weights.sharedNeighbours),
@@ -291,59 +282,6 @@ export function leadingName(title: string): string | undefined {
     .normalize('NFKC')
     .trim()
     .match(/^[\p{Ll}\p{N}_][\p{L}\p{N}_.]*/u)?.[0];
-}
-
-/**
- * Which posts each post names: q names c when q's body holds every term of c's short title (the
- * name it starts with, else the whole title), c != q.
- */
-export function mentions(titles: string[], titleTerms: string[][], bodyTerms: string[][]) {
-  const holders = new Map<string, number[]>();
-  bodyTerms.forEach((terms, row) =>
-    new Set(terms).forEach((term) => {
-      const list = holders.get(term);
-      if (list) list.push(row);
-      else holders.set(term, [row]);
-    }),
-  );
-  const named: number[][] = bodyTerms.map(() => []);
-  titles.forEach((title, c) => {
-    const name = leadingName(title);
-    const short = [...new Set(name ? lexicalTerms(name) : titleTerms[c]!)];
-    const lists = short.map((term) => holders.get(term) ?? []).sort((a, b) => a.length - b.length);
-    if (lists.length === 0) return;
-    const rest = lists.slice(1).map((list) => new Set(list));
-    for (const q of lists[0]!) if (q !== c && rest.every((set) => set.has(q))) named[q]!.push(c);
-  });
-  return named;
-}
-
-/**
- * Co-citation: each post's vector of the posts that name it (`mentions`), a namer weighted
- * log(1 + posts / posts it names) so that an index naming everything counts little, L2-normalised;
- * two posts named by the same pages (a family of functions listed together, two modules a page
- * compares) get the cosine of their vectors.
- */
-export function coMentionChannel(
-  titles: string[],
-  titleTerms: string[][],
-  bodyTerms: string[][],
-  weight: number,
-): MatchChannel {
-  const named = mentions(titles, titleTerms, bodyTerms);
-  const namers: { q: number; w: number }[][] = titles.map(() => []);
-  named.forEach((cs, q) => {
-    const w = Math.log(1 + titles.length / cs.length);
-    for (const c of cs) namers[c]!.push({ q, w });
-  });
-  const vectors = namers.map((list) => {
-    const norm = Math.sqrt(list.reduce((s, { w }) => s + w * w, 0)) || 1;
-    return {
-      ids: Int32Array.from(list, ({ q }) => q),
-      weights: Float32Array.from(list, ({ w }) => w / norm),
-    };
-  });
-  return { queries: vectors, docs: vectors, weight };
 }
 
 /**

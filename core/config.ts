@@ -97,8 +97,6 @@ const configFields = strictObject({
      * the `embedding` lists.
      */
     latentVectors: z.enum(['lsa', 'embedding']).default('lsa'),
-    /** Weight of the cosine of the posts that name each of the two (co-citation: named together by the same pages). */
-    coMentioned: z.number().min(0).max(10).default(0),
     /** Weight of the cosine of the two posts' neighbour lists (second-order: neighbours shared). */
     sharedNeighbours: z.number().min(0).max(10).default(0),
     /** Length of the neighbour lists compared by `sharedNeighbours`. */

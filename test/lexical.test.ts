@@ -3,9 +3,7 @@ import { blendLists, coengagementLists } from '../activities/coengagement.js';
 import { fuseLists } from '../activities/hybrid.js';
 import {
   fieldedNeighbours,
-  coMentionChannel,
   leadingName,
-  mentions,
   neighbourListChannel,
   repeatedTitleShare,
   rescorePool,
@@ -296,25 +294,6 @@ describe('title-aware (fielded) neighbours', () => {
     const plain = { ...weights, containment: 0 };
     expect(bestOtherOfFirst(plain)).toBe(2);
     expect(bestOtherOfFirst({ ...plain, nameGrams: 1 })).toBe(1);
-  });
-
-  it('finds which posts name which, and scores two posts named by the same pages', () => {
-    const titles = ['getent(1) — get entries', 'gethostent(3) — get host', 'Sockets', 'Index'];
-    const bodies = [
-      'see gethostent and sockets',
-      'a host entry',
-      'about sockets',
-      'getent gethostent',
-    ];
-    const titleTerms = titles.map(lexicalTerms);
-    const bodyTerms = bodies.map(lexicalTerms);
-    expect(mentions(titles, titleTerms, bodyTerms)).toEqual([[1, 2], [], [], [0, 1]]);
-    const channel = coMentionChannel(titles, titleTerms, bodyTerms, 1);
-    // getent is named by Index only; gethostent by getent and Index; Sockets by getent only.
-    expect([...channel.docs[0]!.ids]).toEqual([3]);
-    expect([...channel.docs[1]!.ids]).toEqual([0, 3]);
-    const knn = weightedNeighbours([channel], 2);
-    expect(knn.labels[2 * 2 + 1]).toBe(1);
   });
 
   it('rescores a candidate pool with the weighted cosine of dense vectors', () => {
