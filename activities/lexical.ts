@@ -10,7 +10,7 @@ import { TfidfModel, type SparseVector } from '../core/tfidf.js';
 import { lsaEmbeddings, trainLsa } from '../core/model/lsa.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
-import { buildRelatedLists, groupByContent } from './neighbours.js';
+import { buildRelatedLists, shownCopies } from './neighbours.js';
 import { decodeVectors } from '../core/vectors.js';
 
 /** TF-IDF vectors of documents' terms, fitted on those documents. */
@@ -438,9 +438,8 @@ export function fieldedLists(
     (texts, kk) => fieldedNeighbours(texts, kk, weights, latentVectors),
     k,
   );
-  const groups = groupByContent(posts);
-  const first = new Map(posts.map((p) => [p.postId, groups.get(p.contentHash)![0]!.postId]));
-  return blendLists(lists, interactions, k, { representative: (id) => first.get(id) ?? id });
+  const shown = shownCopies(posts);
+  return blendLists(lists, interactions, k, { representative: (id) => shown.get(id) ?? id });
 }
 
 async function readSnapshot(ctx: StepContext, input: LexicalInput) {

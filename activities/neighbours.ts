@@ -39,6 +39,12 @@ export function groupByContent(posts: SnapshotPost[]): Map<string, SnapshotPost[
   return groups;
 }
 
+/** Each post's id -> the id of the copy of its text that lists show (groupByContent's first). */
+export function shownCopies(posts: SnapshotPost[]): Map<string, string> {
+  const groups = groupByContent(posts);
+  return new Map(posts.map((p) => [p.postId, groups.get(p.contentHash)![0]!.postId]));
+}
+
 /**
  * Turns neighbours between distinct texts into related-post lists: a post's list never holds
  * itself, a copy of itself, or two copies of one text; scores are cosine similarities.

@@ -19,15 +19,22 @@ export interface TenantMetrics {
   ndcgPerQuery: number[];
 }
 
-/** Undirected adjacency from pairs; pairs naming unknown posts are dropped. */
+/**
+ * Undirected adjacency from pairs; pairs naming unknown posts are dropped. Relevance is judged on
+ * texts: a related post counts as the copy of its text that lists show (`shownAs`; exact copies
+ * are shown as one post, and which one is the batch's choice), and a related post with the
+ * query's own text, which no list shows, is not counted.
+ */
 export function relatedSets(
   pairs: [string, string][],
   known: Set<string>,
+  shownAs: (postId: string) => string,
 ): Map<string, Set<string>> {
   const related = new Map<string, Set<string>>();
   const add = (a: string, b: string) => {
+    if (shownAs(a) === shownAs(b)) return;
     if (!related.has(a)) related.set(a, new Set());
-    related.get(a)!.add(b);
+    related.get(a)!.add(shownAs(b));
   };
   for (const [a, b] of pairs) {
     if (a === b || !known.has(a) || !known.has(b)) continue;

@@ -21,19 +21,14 @@ import {
   type FieldedWeights,
   type LatentVectors,
 } from '../activities/lexical.js';
+import { shownCopies } from '../activities/neighbours.js';
 import { loadConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { evaluateLists, percentileInterval, relatedSets } from '../core/evaluation.js';
-import {
-  interactionRowSchema,
-  toSnapshotPost,
-  validatePostRow,
-  type Interaction,
-  type SnapshotPost,
-} from '../core/posts.js';
+import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
 import { formatRatio, ratioBootstrap, type NamedSet, type SetFiles } from './evaluate-suite.js';
-import { existingFile, readItems, readPairs, storedListLength } from './evaluate.js';
+import { existingFile, readItems, readPairs, snapshotPosts, storedListLength } from './evaluate.js';
 
 /** The numeric settings of `fielded`: the ones a sweep varies. */
 type WeightName = {
@@ -97,35 +92,18 @@ function loadTenants(files: SetFiles): Tenant[] {
       if (parsed.success) interactions.push(parsed.data);
     }
   // The catalogue holds every item, as in `evaluate`: an item the batch skips still has its pairs.
+  const { items } = readItems(files.items);
   const catalogues = new Map<string, Set<string>>();
-  const byTenant = new Map<string, Map<string, SnapshotPost>>();
-  const ts = '2024-01-01T00:00:00.000Z';
-  for (const item of readItems(files.items).items) {
-    const catalogue = catalogues.get(item.tenant) ?? new Set<string>();
-    catalogues.set(item.tenant, catalogue.add(item.id));
-    const posts = byTenant.get(item.tenant) ?? new Map<string, SnapshotPost>();
-    byTenant.set(item.tenant, posts);
-    const verdict = validatePostRow(
-      {
-        tenantId: item.tenant,
-        postId: item.id,
-        title: item.title,
-        body: item.body,
-        createdAt: ts,
-        updatedAt: ts,
-      },
-      pipeline,
-    );
-    if (verdict.ok) posts.set(item.id, toSnapshotPost(verdict.post, pipeline.maxTextChars));
-  }
-  return [...byTenant]
+  for (const item of items)
+    catalogues.set(item.tenant, (catalogues.get(item.tenant) ?? new Set()).add(item.id));
+  return [...snapshotPosts(items, pipeline)]
     .map(([tenant, posts]) => {
       const catalogue = catalogues.get(tenant)!;
+      const shown = shownCopies(posts);
       return {
-        // In the snapshot's order (extract), which breaks ties between equal scores.
-        posts: [...posts.values()].sort((a, b) => (a.postId < b.postId ? -1 : 1)),
+        posts,
         interactions: interactions.filter((i) => i.tenantId === tenant),
-        related: relatedSets(pairs.get(tenant) ?? [], catalogue),
+        related: relatedSets(pairs.get(tenant) ?? [], catalogue, (id) => shown.get(id) ?? id),
         catalogue,
       };
     })

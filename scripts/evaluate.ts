@@ -13,6 +13,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { openContext } from '../activities/context.js';
 import { EmbeddingModel } from '../activities/embedder.js';
+import { shownCopies } from '../activities/neighbours.js';
 import { modelConfigured } from '../activities/tenant-model.js';
 import { loadConfig, parseConfig, type Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
@@ -25,6 +26,7 @@ import {
   type TenantMetrics,
 } from '../core/evaluation.js';
 import { ALGORITHMS, DEFAULT_ALGORITHM } from '../core/experiments.js';
+import { toSnapshotPost, validatePostRow, type SnapshotPost } from '../core/posts.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { runBatch } from './batch.js';
 import {
@@ -41,6 +43,39 @@ interface Item {
   id: string;
   title: string;
   body: string;
+}
+
+/** The creation time every evaluated item gets: copies of one text are then shown by smallest id. */
+const ITEM_TIME = '2024-01-01T00:00:00.000Z';
+
+/**
+ * Each tenant's items as the batch snapshots them (validated, text cut to the configured length;
+ * items it would skip left out), in the snapshot's order.
+ */
+export function snapshotPosts(items: Item[], pipeline: Config['pipeline']) {
+  const byTenant = new Map<string, Map<string, SnapshotPost>>();
+  for (const item of items) {
+    const posts = byTenant.get(item.tenant) ?? new Map<string, SnapshotPost>();
+    byTenant.set(item.tenant, posts);
+    const verdict = validatePostRow(
+      {
+        tenantId: item.tenant,
+        postId: item.id,
+        title: item.title,
+        body: item.body,
+        createdAt: ITEM_TIME,
+        updatedAt: ITEM_TIME,
+      },
+      pipeline,
+    );
+    if (verdict.ok) posts.set(item.id, toSnapshotPost(verdict.post, pipeline.maxTextChars));
+  }
+  return new Map(
+    [...byTenant].map(([tenant, posts]) => [
+      tenant,
+      [...posts.values()].sort((a, b) => (a.postId < b.postId ? -1 : 1)),
+    ]),
+  );
 }
 
 /** A labelled set's file, which must exist: else an error that names it. */
@@ -154,7 +189,6 @@ export async function evaluate(
       path.join(dir, 'experiments.yaml'),
       `experiments:\n  - { id: evaluation, surface: evaluation, variants: [${variants}] }\n`,
     );
-    const ts = '2024-01-01T00:00:00.000Z';
     const postsFile = path.join(dir, 'posts.jsonl');
     writeFileSync(
       postsFile,
@@ -165,8 +199,8 @@ export async function evaluate(
             postId: i.id,
             title: i.title,
             body: i.body,
-            createdAt: ts,
-            updatedAt: ts,
+            createdAt: ITEM_TIME,
+            updatedAt: ITEM_TIME,
           }),
         )
         .join('\n') + '\n',
@@ -200,9 +234,15 @@ export async function evaluate(
         if (ids) ids.push(i.id);
         else byTenant.set(i.tenant, [i.id]);
       }
+      const snapshots = snapshotPosts(items, config.pipeline);
       for (const [tenant, ids] of [...byTenant].sort()) {
         const catalogue = new Set(ids);
-        const related = relatedSets(pairs.get(tenant) ?? [], catalogue);
+        const shown = shownCopies(snapshots.get(tenant) ?? []);
+        const related = relatedSets(
+          pairs.get(tenant) ?? [],
+          catalogue,
+          (id) => shown.get(id) ?? id,
+        );
         result.perTenant[tenant] = {};
         const popular = (await ctx.store.getPopular(tenant))?.items.map((i) => i.postId) ?? [];
         for (const algorithm of algorithms) {

@@ -37,7 +37,40 @@ describe('metrics', () => {
       ['x', 'unknown'],
     ],
     new Set(['a', 'b', 'c', 'd', 'e', 'x']),
+    (id) => id,
   );
+
+  it('judges relevance on texts: a copy of a related post is that post, a copy of the query is none', () => {
+    // b2 and b3 are copies of b's text, which lists show as b; a2 is a copy of a.
+    const shown = new Map([
+      ['b2', 'b'],
+      ['b3', 'b'],
+      ['a2', 'a'],
+    ]);
+    const byText = relatedSets(
+      [
+        ['a', 'b2'],
+        ['a', 'b3'],
+        ['a', 'a2'],
+        ['a', 'c'],
+        ['a2', 'd'],
+      ],
+      new Set(['a', 'a2', 'b', 'b2', 'b3', 'c', 'd']),
+      (id) => shown.get(id) ?? id,
+    );
+    expect(byText.get('a')).toEqual(new Set(['b', 'c']));
+    expect(byText.get('a2')).toEqual(new Set(['d']));
+    expect(byText.get('b2')).toEqual(new Set(['a']));
+    expect(byText.has('b')).toBe(false);
+    // A list showing b (the copy lists show) hits; the ideal counts two related texts, not three posts.
+    const m = evaluateLists(
+      new Map([['a', ['b', 'c']]]),
+      new Map([['a', byText.get('a')!]]),
+      new Set(),
+      2,
+    );
+    expect(m.ndcg).toBeCloseTo(1, 10);
+  });
 
   it('computes recall@k, nDCG@k and MRR by hand-checked values', () => {
     const lists = new Map([
@@ -173,6 +206,24 @@ describe('npm run evaluate', () => {
     const f = first.fielded as { macroNdcg: number };
     expect(f.macroNdcg).toBeGreaterThan((first.popular as { macroNdcg: number }).macroNdcg + 0.3);
     expect(first.default).toEqual({ algorithm: 'fielded', ...f });
+    tmp.cleanup();
+  }, 60_000);
+
+  it('counts a list that shows the copy of a related post as a hit (the batch shows one copy of each text)', async () => {
+    const tmp = tempDir();
+    const item = (id: string, title: string, body: string) => ({ tenant: 't', id, title, body });
+    const items = writeJsonl(`${tmp.dir}/items.jsonl`, [
+      item('q', 'Sockets', 'open a socket and bind an address to the socket'),
+      // x1 and x2 are one text: lists show x1, the smaller id; the pair names x2.
+      item('x1', 'Socket options', 'set options of a socket bound to an address'),
+      item('x2', 'Socket options', 'set options of a socket bound to an address'),
+      item('y', 'Colours', 'paint the walls in red and blue'),
+      item('z', 'Gardens', 'water the plants every morning'),
+    ]);
+    writeFileSync(`${tmp.dir}/pairs.tsv`, 'tenant\ta\tb\nt\tq\tx2\nt\tx1\tx2\n');
+    const result = await evaluate(items, `${tmp.dir}/pairs.tsv`, ['fielded'], 1);
+    // Queries q (related: x2, shown as x1) and x2 (related: q); x1-x2 is one text, not a pair.
+    expect(result.perTenant.t!.fielded).toMatchObject({ queries: 2, recall: 1, ndcg: 1 });
     tmp.cleanup();
   }, 60_000);
 });
