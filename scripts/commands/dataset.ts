@@ -39,7 +39,13 @@ export function register(program: Command): void {
         const { buildManualSets } = await import('../datasets/manuals.js');
         buildManualSets(sets, options.out);
       }),
-    [['osusume dataset manuals gimp-en gimp-ja', 'two sets into .osusume/datasets/']],
+    [
+      ['osusume dataset manuals gimp-en gimp-ja', 'two sets into .osusume/datasets/'],
+      [
+        'osusume evaluate --items .osusume/datasets/python-docs/items.jsonl --pairs .osusume/datasets/python-docs/pairs-visible.tsv',
+        "python-docs' labelled variant: only links inside each item's text",
+      ],
+    ],
   );
   examples(
     dataset
