@@ -99,17 +99,26 @@ describe('manual dataset builders', () => {
           'ch.html',
           'sect1',
           `Tool ${i}`,
-          i === 1 ? '<a href="p2.html#z">two</a>' : `tool ${i}`,
+          i === 1
+            ? '<a href="p2.html#z">two</a>'
+            : i === 3
+              ? `tool 3 ${'word '.repeat(BODY_CHARS / 5)}<a href="p4.html">four</a>`
+              : `tool ${i}`,
         ),
       );
     const data = gimpHelp(path.join(dir, 'gimp'), 'en');
     expect(new Set(data.items.map((i) => i.tenant))).toEqual(new Set(['en-ch']));
     expect(data.items).toHaveLength(6);
-    expect(data.items.find((i) => i.id === 'p3.html')).toMatchObject({
-      title: 'Tool 3',
-      body: 'tool 3',
+    expect(data.items.find((i) => i.id === 'p2.html')).toMatchObject({
+      title: 'Tool 2',
+      body: 'tool 2',
     });
-    expect(data.pairs).toEqual([{ tenant: 'en-ch', a: 'p1.html', b: 'p2.html' }]);
+    expect(data.pairs).toEqual([
+      { tenant: 'en-ch', a: 'p1.html', b: 'p2.html' },
+      { tenant: 'en-ch', a: 'p3.html', b: 'p4.html' },
+    ]);
+    // p3's link to p4 is below the text its item keeps.
+    expect(data.visiblePairs).toEqual([{ tenant: 'en-ch', a: 'p1.html', b: 'p2.html' }]);
   });
 
   it('Debian Reference: a section per item (own text only), links to anchors inside sections', () => {
@@ -121,7 +130,9 @@ describe('manual dataset builders', () => {
         's1',
         'Shell',
         `<p>intro <a href="#k">see</a></p>${section('s2', 'Prompt', '<p>prompt<a id="k"></a></p>')}${section('s3', 'Keys', '<p>keys</p>')}`,
-      ) + section('s4', 'Files', '<p>files <a href="ch02.en.html#t">tar</a></p>'),
+      ) +
+        section('s4', 'Files', '<p>files <a href="ch02.en.html#t">tar</a></p>') +
+        section('s5', 'Long', `<p>${'word '.repeat(BODY_CHARS / 5)}<a href="#s3">keys</a></p>`),
     );
     write('ref/ch02.en.html', section('t', 'Tar', '<p>tar</p>'));
     write('ref/ch02.ja.html', section('t', '圧縮', '<p>tar</p>'));
@@ -131,9 +142,16 @@ describe('manual dataset builders', () => {
       ['ch01#s2', 'Prompt', 'prompt'],
       ['ch01#s3', 'Keys', 'keys'],
       ['ch01#s4', 'Files', 'files tar'],
+      ['ch01#s5', 'Long', 'word '.repeat(BODY_CHARS / 5).slice(0, BODY_CHARS)],
       ['ch02#t', 'Tar', 'tar'],
     ]);
     expect(data.pairs.map((p) => `${p.a}>${p.b}`).sort()).toEqual([
+      'ch01#s1>ch01#s2',
+      'ch01#s3>ch01#s5',
+      'ch01#s4>ch02#t',
+    ]);
+    // s5 links to s3 below the text its item keeps.
+    expect(data.visiblePairs!.map((p) => `${p.a}>${p.b}`).sort()).toEqual([
       'ch01#s1>ch01#s2',
       'ch01#s4>ch02#t',
     ]);

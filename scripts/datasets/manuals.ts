@@ -47,8 +47,8 @@ export interface Dataset {
   /** Undirected related pairs within one tenant. */
   pairs: { tenant: string; a: string; b: string }[];
   /**
-   * A labelled variant (python-docs): the pairs with a link inside the text an item keeps (its
-   * first BODY_CHARS characters), the ones its text can show; written as pairs-visible.tsv.
+   * A labelled variant: the pairs with a link inside the text an item keeps (its first BODY_CHARS
+   * characters, or its title), the ones its text can show; written as pairs-visible.tsv.
    */
   visiblePairs?: Dataset['pairs'];
 }
@@ -98,7 +98,21 @@ export function finish(items: DatasetItem[], links: Map<string, Set<string>>): D
   return { items: kept, pairs };
 }
 
+/** `finish`, with the pairs of the links inside the kept text as the labelled variant. */
+function withVisiblePairs(
+  items: DatasetItem[],
+  links: Map<string, Set<string>>,
+  visibleLinks: Map<string, Set<string>>,
+): Dataset {
+  return { ...finish(items, links), visiblePairs: finish(items, visibleLinks).pairs };
+}
+
 const clip = (text: string) => text.slice(0, BODY_CHARS);
+/** The hrefs of the links that start inside the text an item keeps of `e` (textOf(e, skip)). */
+const keptLinks = (e: Element, skip: (e: Element) => boolean) =>
+  linkOffsets(e, skip)
+    .filter((link) => link.at < BODY_CHARS)
+    .map((link) => link.href);
 const addLink = (links: Map<string, Set<string>>, from: string, to: string) => {
   if (!links.has(from)) links.set(from, new Set());
   links.get(from)!.add(to);
@@ -138,7 +152,7 @@ export function pythonDocs(htmlRoot: string): Dataset {
       }
     }
   }
-  return { ...finish(items, links), visiblePairs: finish(items, visibleLinks).pairs };
+  return withVisiblePairs(items, links, visibleLinks);
 }
 
 /** The class that names a DocBook component (chapter, appendix, ...) on its page. */
@@ -153,7 +167,14 @@ const docbookNavigation = (e: Element) =>
 export function gimpHelp(helpDir: string, lang: string): Dataset {
   const pages = new Map<
     string,
-    { up?: string; component: boolean; title: string; body: string; links: string[] }
+    {
+      up?: string;
+      component: boolean;
+      title: string;
+      body: string;
+      links: string[];
+      visibleLinks: string[];
+    }
   >();
   for (const file of readdirSync(helpDir).sort()) {
     if (!file.endsWith('.html')) continue;
@@ -171,6 +192,7 @@ export function gimpHelp(helpDir: string, lang: string): Dataset {
       title: heading ? textOf(heading).replace(/^(Chapter|第)?\s*[\dA-Z.]+\s*(章)?\.?\s*/, '') : '',
       body: clip(textOf(main, docbookNavigation)),
       links: linksOf(main, docbookNavigation),
+      visibleLinks: keptLinks(main, docbookNavigation),
     });
   }
   const chapterOf = (file: string): string | undefined => {
@@ -180,16 +202,19 @@ export function gimpHelp(helpDir: string, lang: string): Dataset {
   };
   const items: DatasetItem[] = [];
   const links = new Map<string, Set<string>>();
+  const visibleLinks = new Map<string, Set<string>>();
   for (const [file, page] of pages) {
     const chapter = chapterOf(file);
     if (!chapter) continue;
     items.push({ tenant: `${lang}-${chapter}`, id: file, title: page.title, body: page.body });
-    for (const href of page.links) {
+    const add = (to: Map<string, Set<string>>, href: string) => {
       const target = resolveHref(file, href);
-      if (target && pages.has(target)) addLink(links, file, target);
-    }
+      if (target && pages.has(target)) addLink(to, file, target);
+    };
+    for (const href of page.links) add(links, href);
+    for (const href of page.visibleLinks) add(visibleLinks, href);
   }
-  return finish(items, links);
+  return withVisiblePairs(items, links, visibleLinks);
 }
 
 /**
@@ -210,7 +235,7 @@ interface SectionBook {
 function sectionBook(dir: string, book: SectionBook): Dataset {
   const items: DatasetItem[] = [];
   const anchorOwner = new Map<string, string>();
-  const sectionLinks = new Map<string, string[]>();
+  const sectionLinks = new Map<string, { all: string[]; visible: string[] }>();
   for (const file of readdirSync(dir).sort()) {
     const page = book.page(file);
     if (!page) continue;
@@ -229,19 +254,27 @@ function sectionBook(dir: string, book: SectionBook): Dataset {
         title: heading ? textOf(heading, book.skip).replace(/^[\dA-Z.]+\s*/, '') : '',
         body: clip(textOf(section, (e) => e === heading || own(e))),
       });
-      sectionLinks.set(
-        key,
-        linksOf(section, own).map((href) => (href.startsWith('#') ? `${file}${href}` : href)),
-      );
+      const inPage = (href: string) => (href.startsWith('#') ? `${file}${href}` : href);
+      sectionLinks.set(key, {
+        all: linksOf(section, own).map(inPage),
+        visible: [
+          ...(heading ? linksOf(heading, own) : []),
+          ...keptLinks(section, (e) => e === heading || own(e)),
+        ].map(inPage),
+      });
     }
   }
   const links = new Map<string, Set<string>>();
-  for (const [from, hrefs] of sectionLinks)
-    for (const href of hrefs) {
-      const to = anchorOwner.get(href);
-      if (to) addLink(links, from, to);
-    }
-  return finish(items, links);
+  const visibleLinks = new Map<string, Set<string>>();
+  for (const [from, { all, visible }] of sectionLinks) {
+    const add = (to: Map<string, Set<string>>, href: string) => {
+      const owner = anchorOwner.get(href);
+      if (owner) addLink(to, from, owner);
+    };
+    for (const href of all) add(links, href);
+    for (const href of visible) add(visibleLinks, href);
+  }
+  return withVisiblePairs(items, links, visibleLinks);
 }
 
 /**
@@ -348,8 +381,11 @@ export function buildManualSet(name: string, outDir: string): string {
   const data = set.build(fetchDebianPackages(set.packages, path.join(outDir, 'debs')));
   writeDataset(dir, data);
   const tenants = new Set(data.items.map((i) => i.tenant));
+  const visible = data.visiblePairs
+    ? ` (${data.visiblePairs.length} with a link inside the kept text: pairs-visible.tsv)`
+    : '';
   console.error(
-    `${name}: ${data.items.length} items in ${tenants.size} tenants, ${data.pairs.length} pairs -> ${dir}`,
+    `${name}: ${data.items.length} items in ${tenants.size} tenants, ${data.pairs.length} pairs${visible} -> ${dir}`,
   );
   return dir;
 }
