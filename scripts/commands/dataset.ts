@@ -43,7 +43,7 @@ export function register(program: Command): void {
       ['osusume dataset manuals gimp-en gimp-ja', 'two sets into .osusume/datasets/'],
       [
         'osusume evaluate --items .osusume/datasets/python-docs/items.jsonl --pairs .osusume/datasets/python-docs/pairs-visible.tsv',
-        "python-docs' labelled variant: only links inside each item's text",
+        "a labelled variant: only links inside each item's text",
       ],
     ],
   );
