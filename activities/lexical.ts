@@ -192,8 +192,9 @@ function lsaVectors(texts: string[], terms: string[][]): ReturnType<LatentVector
 /**
  * Title-aware lexical similarity: the full-text cosine (title terms counted `titleRepeats` extra
  * times, idf to `idfPower`); plus how much of each post's title the other's body contains (one
- * post naming the other: a manual's link, a man page's SEE ALSO), and whether the other's body
- * names its leading title term; plus, in tenants whose titles repeat (threads), the titles'
+ * post naming the other: a manual's link, a man page's SEE ALSO), whether either body holds the
+ * other's short title as a phrase (`titlePhrase`, the sharper form of the same), and whether the
+ * other's body names its leading title term; plus, in tenants whose titles repeat (threads), the titles'
  * cosine and character trigrams. Where titles do not repeat those two channels saturate on short
  * generic titles and cost up to 15 % (EVALUATION.md), so their weight follows the tenant's
  * repeated-title share. Three candidates, off by default (none beat the default's worst ratio
@@ -260,6 +261,14 @@ export function fieldedNeighbours(
     );
     channels.push({ queries: names, docs: names, weight: weights.nameGrams });
   }
+  if (weights.titlePhrase > 0) {
+    const named = phraseMentions(posts);
+    const self = posts.map((_, row) => ({ ids: Int32Array.of(row), weights: Float32Array.of(1) }));
+    channels.push(
+      { queries: named, docs: self, weight: weights.titlePhrase },
+      { queries: self, docs: named, weight: weights.titlePhrase },
+    );
+  }
   if (weights.sharedNeighbours > 0)
     channels.push(
       neighbourListChannel(channels, weights.neighbourListLength, weights.sharedNeighbours),
@@ -282,6 +291,60 @@ export function leadingName(title: string): string | undefined {
     .normalize('NFKC')
     .trim()
     .match(/^[\p{Ll}\p{N}_][\p{L}\p{N}_.]*/u)?.[0];
+}
+
+/** Text folded for phrase matching: NFKC, lower case, words separated by single spaces. */
+function phraseText(text: string): string {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}_.]+/gu, ' ')
+    .replace(/\.+(?= |$)/g, '')
+    .replace(/ +/g, ' ')
+    .trim();
+}
+
+const JAPANESE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+
+/**
+ * For each post, the posts whose short title (the name it starts with, else the whole title) its
+ * body holds as a phrase, as a vector of those posts' rows (weight 1): a manual's link, a man
+ * page naming a command. A title matches as whole words; a Japanese one anywhere, as Japanese
+ * words are not spaced. One scan of each body: titles are looked up by their first word, or by
+ * their first two characters for Japanese ones, so the cost grows with the text, not posts^2.
+ */
+export function phraseMentions(posts: FieldedText[]): SparseVector[] {
+  const byWord = new Map<string, { title: string; row: number }[]>();
+  const byPair = new Map<string, { title: string; row: number }[]>();
+  posts.forEach((p, row) => {
+    const title = phraseText(leadingName(p.title) ?? p.title);
+    if (title.length < 2) return;
+    const [index, key] = JAPANESE.test(title)
+      ? [byPair, title.slice(0, 2)]
+      : [byWord, title.split(' ', 1)[0]!];
+    const list = index.get(key);
+    if (list) list.push({ title, row });
+    else index.set(key, [{ title, row }]);
+  });
+  return posts.map((p, row) => {
+    const body = ` ${phraseText(p.text.slice(p.title.length))} `;
+    const named = new Set<number>();
+    const match = (
+      candidates: { title: string; row: number }[] | undefined,
+      at: number,
+      end = '',
+    ) => {
+      for (const c of candidates ?? [])
+        if (c.row !== row && body.startsWith(c.title + end, at)) named.add(c.row);
+    };
+    // A title of words starts at a word and ends at one: compared with its closing space.
+    for (let at = 1; at < body.length; at = body.indexOf(' ', at) + 1)
+      match(byWord.get(body.slice(at, body.indexOf(' ', at))), at, ' ');
+    if (byPair.size > 0)
+      for (let at = 0; at + 1 < body.length; at++) match(byPair.get(body.slice(at, at + 2)), at);
+    const rows = [...named].sort((a, b) => a - b);
+    return { ids: Int32Array.from(rows), weights: new Float32Array(rows.length).fill(1) };
+  });
 }
 
 /**

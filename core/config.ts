@@ -97,6 +97,8 @@ const configFields = strictObject({
      * the `embedding` lists.
      */
     latentVectors: z.enum(['lsa', 'embedding']).default('lsa'),
+    /** Weight of "one post's body holds the other's short title as a phrase" (either way; a link, a command named). */
+    titlePhrase: z.number().min(0).max(10).default(0.05),
     /** Weight of the cosine of the two posts' neighbour lists (second-order: neighbours shared). */
     sharedNeighbours: z.number().min(0).max(10).default(0),
     /** Length of the neighbour lists compared by `sharedNeighbours`. */

@@ -5,6 +5,7 @@ import {
   fieldedNeighbours,
   leadingName,
   neighbourListChannel,
+  phraseMentions,
   repeatedTitleShare,
   rescorePool,
   titleContainment,
@@ -294,6 +295,47 @@ describe('title-aware (fielded) neighbours', () => {
     const plain = { ...weights, containment: 0 };
     expect(bestOtherOfFirst(plain)).toBe(2);
     expect(bestOtherOfFirst({ ...plain, nameGrams: 1 })).toBe(1);
+  });
+
+  it('finds the posts whose short title a body holds as a phrase, in English and Japanese', () => {
+    const pages = [
+      post('getent(1) — get entries', 'see gethostent(3) and the Layers Dialog.'),
+      post('gethostent(3) — get network host entry', 'like getent, unlike gethostentry'),
+      post('Layers Dialog', 'dialog layers, in another order; the layers dialog'),
+      post('シェルプロンプト', 'ファイルの圧縮とシェルプロンプトの設定'),
+      post('圧縮', '説明'),
+      post('Dialog', 'nothing named here'),
+    ];
+    expect(phraseMentions(pages).map((v) => [...v.ids])).toEqual([
+      // getent names gethostent (by its leading name) and "Layers Dialog" (whole words), not
+      // "Dialog" alone, whose phrase it also holds: it is a title of its own, and matches.
+      [1, 2, 5],
+      // "getent" as a word, not inside "gethostentry".
+      [0],
+      // Its own title is not a mention; "Dialog" is.
+      [5],
+      // Japanese titles match inside unspaced text.
+      [4],
+      [],
+      [],
+    ]);
+    expect([...phraseMentions(pages)[0]!.weights]).toEqual([1, 1, 1]);
+  });
+
+  it('adds the phrase channel both ways: a post that names another, and one it is named by', () => {
+    const pages = [
+      post('Sockets', 'open a socket'),
+      post('Threads', 'start a thread; see Sockets'),
+      post('Socket options', 'set options of an open socket'),
+    ];
+    const plain = { ...weights, containment: 0, titlePhrase: 0 };
+    const second = (w: typeof weights, row: number) =>
+      [...fieldedNeighbours(pages, 2, w).labels.subarray(row * 2, row * 2 + 2)].find(
+        (r) => r !== row,
+      );
+    expect(second(plain, 0)).toBe(2);
+    expect(second({ ...plain, titlePhrase: 1 }, 0)).toBe(1);
+    expect(second({ ...plain, titlePhrase: 1 }, 1)).toBe(0);
   });
 
   it('rescores a candidate pool with the weighted cosine of dense vectors', () => {
