@@ -68,6 +68,7 @@ const COMMANDS = [
   'bench api',
   'bench api-profile',
   'bench orchestration',
+  'bench lists',
   'fault-inject',
   'dataset mailing-lists',
   'dataset manuals',

@@ -32,6 +32,11 @@ const BENCHMARKS = {
     module: () => import('../../bench/orchestration.js'),
     what: '1,000 small tenants through a Temporal dev server and worker against the same batch in process: tenants per minute, pending children, events per history',
   },
+  lists: {
+    quick: { BENCH_ROUNDS: '1' },
+    module: () => import('../../bench/lists.js'),
+    what: "the default lists (fielded) against the lexical baseline on the demo's posts, and without their phrase channel, interleaved",
+  },
   'api-profile': {
     quick: { BENCH_SECONDS: '2' },
     module: () => import('../../bench/api-profile.js'),

@@ -1,0 +1,71 @@
+/**
+ * osusume bench lists (npm run bench:lists) — the default lists (`fielded`, as configured) against
+ * the lexical baseline (plain TF-IDF cosine) on the same posts, and against `fielded` without its
+ * phrase channel (titlePhrase 0): the demo's man pages, every tenant, the variants alternated
+ * round by round. Reports each variant's median seconds and its ratio to the baseline.
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { fieldedLists, lexicalLists } from '../activities/lexical.js';
+import { loadConfig } from '../core/config.js';
+import { snapshotPosts } from '../scripts/evaluate.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const K = 20;
+
+export async function run(): Promise<void> {
+  const config = loadConfig();
+  const items = gunzipSync(readFileSync('demo/posts.jsonl.gz'))
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const post = JSON.parse(line) as Record<string, string>;
+      return { tenant: post.tenantId!, id: post.postId!, title: post.title!, body: post.body! };
+    });
+  const tenants = [...snapshotPosts(items, config.pipeline).values()];
+  const variants: [string, () => unknown][] = [
+    ['lexical (baseline)', () => tenants.map((posts) => lexicalLists(posts, K))],
+    ['fielded', () => tenants.map((posts) => fieldedLists(posts, [], K, config.fielded))],
+    [
+      'fielded, titlePhrase 0',
+      () =>
+        tenants.map((posts) => fieldedLists(posts, [], K, { ...config.fielded, titlePhrase: 0 })),
+    ],
+  ];
+  const seconds = variants.map((): number[] => []);
+  for (let round = 0; round < ROUNDS; round++)
+    variants.forEach(([, compute], v) => {
+      const start = performance.now();
+      compute();
+      seconds[v]!.push((performance.now() - start) / 1000);
+    });
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const baseline = median(seconds[0]!);
+  console.log(
+    `${items.length} demo posts in ${tenants.length} tenants, top-${K}, ${ROUNDS} rounds`,
+  );
+  console.log('variant\tmedian s\tmin s\tmax s\tratio to the baseline');
+  const medians = seconds.map(median);
+  variants.forEach(([name], v) => {
+    const xs = seconds[v]!;
+    console.log(
+      [name, median(xs), Math.min(...xs), Math.max(...xs)]
+        .map((x) => (typeof x === 'number' ? x.toFixed(2) : x))
+        .join('\t') + `\t${(medians[v]! / baseline).toFixed(2)}`,
+    );
+  });
+  console.log(
+    JSON.stringify({
+      bench: 'lists',
+      posts: items.length,
+      rounds: ROUNDS,
+      medianSeconds: Object.fromEntries(
+        variants.map(([name], v) => [name, +medians[v]!.toFixed(3)]),
+      ),
+      ratioToBaseline: Object.fromEntries(
+        variants.map(([name], v) => [name, +(medians[v]! / baseline).toFixed(3)]),
+      ),
+    }),
+  );
+}
