@@ -194,15 +194,15 @@ function lsaVectors(texts: string[], terms: string[][]): ReturnType<LatentVector
  * times, idf to `idfPower`); plus how much of each post's title the other's body contains (one
  * post naming the other: a manual's link, a man page's SEE ALSO), whether either body holds the
  * other's short title as a phrase (`titlePhrase`, the sharper form of the same), and whether the
- * other's body names its leading title term; plus, in tenants whose titles repeat (threads), the titles'
- * cosine and character trigrams. Where titles do not repeat those two channels saturate on short
- * generic titles and cost up to 15 % (EVALUATION.md), so their weight follows the tenant's
+ * other's body names its leading title term; plus, in tenants whose titles repeat (threads), the
+ * titles' cosine and character trigrams. Where titles do not repeat those two channels saturate on
+ * short generic titles and cost up to 15 % (EVALUATION.md), so their weight follows the tenant's
  * repeated-title share. Three candidates, off by default (none beat the default's worst ratio
  * beyond noise, EVALUATION.md): the character trigrams of the names that start the two titles
  * (`nameGrams`: families of functions and commands), the cosine of the posts' neighbour lists
- * (`sharedNeighbours`), and the cosine of their per-tenant LSA embeddings over the best
- * candidates (`latent`). The weights are the same for every tenant; they were chosen by the worst
- * ratio to the lexical baseline over every evaluation set (EVALUATION.md).
+ * (`sharedNeighbours`), and the cosine of their per-tenant LSA embeddings over the best candidates
+ * (`latent`). The weights are the same for every tenant; they were chosen by the worst ratio to
+ * the lexical baseline over every evaluation set (EVALUATION.md).
  */
 export function fieldedNeighbours(
   posts: FieldedText[],

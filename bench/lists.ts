@@ -4,25 +4,16 @@
  * phrase channel (titlePhrase 0): the demo's man pages, every tenant, the variants alternated
  * round by round. Reports each variant's median seconds and its ratio to the baseline.
  */
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { fieldedLists, lexicalLists } from '../activities/lexical.js';
 import { loadConfig } from '../core/config.js';
-import { snapshotPosts } from '../scripts/evaluate.js';
+import { readItems, snapshotPosts } from '../scripts/evaluate.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const K = 20;
 
 export async function run(): Promise<void> {
   const config = loadConfig();
-  const items = gunzipSync(readFileSync('demo/posts.jsonl.gz'))
-    .toString('utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const post = JSON.parse(line) as Record<string, string>;
-      return { tenant: post.tenantId!, id: post.postId!, title: post.title!, body: post.body! };
-    });
+  const { items } = readItems('demo/posts.jsonl.gz');
   const tenants = [...snapshotPosts(items, config.pipeline).values()];
   const variants: [string, () => unknown][] = [
     ['lexical (baseline)', () => tenants.map((posts) => lexicalLists(posts, K))],
