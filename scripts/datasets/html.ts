@@ -88,7 +88,7 @@ export function findAll(
   return found;
 }
 
-/** The pieces of visible text in order, and where each link starts among them (before piece `part`). */
+/** The pieces of visible text in order, and before which piece each link starts. */
 function visibleParts(e: Element, skip: (e: Element) => boolean) {
   const parts: string[] = [];
   const links: { href: string; part: number }[] = [];
