@@ -9,6 +9,7 @@ import {
   gimpHelp,
   BODY_CHARS,
   pythonDocs,
+  pythonDocSections,
   writeDataset,
 } from '../scripts/datasets/manuals.js';
 
@@ -160,6 +161,50 @@ describe('manual dataset builders', () => {
       'tenant\ta\tb',
     );
   });
+  it('python docs by section: a tenant per part, links to anchors, titles without numbers only lose numbers', () => {
+    const section = (id: string, title: string, inner: string) =>
+      `<section id="${id}"><h2>${title}<a class="headerlink" href="#${id}">¶</a></h2>${inner}</section>`;
+    const page = (sections: string) => `<div class="body">${sections}</div>`;
+    write(
+      'pysec/library/json.html',
+      page(
+        section(
+          'module-json',
+          'json — JSON encoder',
+          `<p>raises <a href="exceptions.html#ValueError">ValueError</a> and <a href="../reference/x.html#y">y</a></p>${section('basic-usage', 'Basic Usage', '<p>dumps</p>')}`,
+        ),
+      ),
+    );
+    write(
+      'pysec/library/exceptions.html',
+      page(
+        section('concrete', 'Concrete exceptions', '<dl><dt id="ValueError">ValueError</dt></dl>'),
+      ),
+    );
+    for (const n of [1, 2, 3])
+      write(
+        `pysec/library/m${n}.html`,
+        page(section(`m${n}`, n === 3 ? 'A.3. M3' : `M${n}`, '<p>m</p>')),
+      );
+    write('pysec/reference/x.html', page(section('y', 'Why', '<p>y</p>')));
+    write('pysec/_static/skip.html', page(section('s', 'S', '<p>s</p>')));
+    const data = pythonDocSections(path.join(dir, 'pysec'));
+    expect(data.items.map((i) => [i.tenant, i.id, i.title])).toEqual([
+      ['library', 'library/exceptions#concrete', 'Concrete exceptions'],
+      ['library', 'library/json#module-json', 'json — JSON encoder'],
+      ['library', 'library/json#basic-usage', 'Basic Usage'],
+      ['library', 'library/m1#m1', 'M1'],
+      ['library', 'library/m2#m2', 'M2'],
+      ['library', 'library/m3#m3', 'M3'],
+    ]);
+    // A.3. is a section number; M1 is a title. reference has one section, below the five a tenant
+    // needs, and the link to it crosses parts.
+    expect(data.pairs).toEqual([
+      { tenant: 'library', a: 'library/exceptions#concrete', b: 'library/json#module-json' },
+    ]);
+    expect(data.visiblePairs).toEqual(data.pairs);
+  });
+
   it('Developers Reference (Sphinx): a section per item, label anchors, the one-page copy left out', () => {
     const section = (id: string, title: string, inner: string, label = '') =>
       `<section id="${id}">${label && `<span id="${label}"></span>`}<h2><span class="section-number">5.1. </span>${title}<a class="headerlink" href="#${id}">¶</a></h2>${inner}</section>`;

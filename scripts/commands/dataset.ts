@@ -32,7 +32,7 @@ export function register(program: Command): void {
       )
       .argument(
         '[set...]',
-        'python-docs, gimp-en, gimp-ja, debian-reference-en, debian-reference-ja, developers-reference-en, developers-reference-ja (default: all)',
+        'python-docs, python-docs-sections, gimp-en, gimp-ja, debian-reference-en, debian-reference-ja, developers-reference-en, developers-reference-ja (default: all)',
       )
       .option('--out <dir>', 'each set goes to DIR/SET/', '.osusume/datasets')
       .action(async (sets: string[], options: { out: string }) => {

@@ -232,6 +232,9 @@ interface SectionBook {
   id: (section: Element, heading: Element | undefined) => string | undefined;
 }
 
+/** The number a section's heading starts with (`1.1. `, `A.2. `, `6. `), left out of its title. */
+const SECTION_NUMBER = /^[\dA-Z]+(\.[\dA-Z]+)*\.\s+/;
+
 function sectionBook(dir: string, book: SectionBook): Dataset {
   const items: DatasetItem[] = [];
   const anchorOwner = new Map<string, string>();
@@ -251,7 +254,7 @@ function sectionBook(dir: string, book: SectionBook): Dataset {
       items.push({
         tenant: book.tenant,
         id: key,
-        title: heading ? textOf(heading, book.skip).replace(/^[\dA-Z.]+\s*/, '') : '',
+        title: heading ? textOf(heading, book.skip).replace(SECTION_NUMBER, '') : '',
         body: clip(textOf(section, (e) => e === heading || own(e))),
       });
       const inPage = (href: string) => (href.startsWith('#') ? `${file}${href}` : href);
@@ -317,11 +320,41 @@ export function developersReference(dir: string, lang: string): Dataset {
   });
 }
 
+/**
+ * python3.11-doc with a section per item, built as the References are (a section's own text,
+ * links to anchors inside sections); one tenant per top-level part, as python-docs.
+ */
+export function pythonDocSections(htmlRoot: string): Dataset {
+  const parts = readdirSync(htmlRoot, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('_'))
+    .map((entry) => entry.name)
+    .sort();
+  const books = parts.map((part) =>
+    sectionBook(path.join(htmlRoot, part), {
+      tenant: part,
+      page: (file) =>
+        file.endsWith('.html') ? `${part}/${file.replace(/\.html$/, '')}` : undefined,
+      isSection: (e) => e.tag === 'section',
+      skip: (e) => hasClass(e, 'headerlink') || hasClass(e, 'toctree-wrapper'),
+      id: (section) => section.attrs.id,
+    }),
+  );
+  return {
+    items: books.flatMap((book) => book.items),
+    pairs: books.flatMap((book) => book.pairs),
+    visiblePairs: books.flatMap((book) => book.visiblePairs ?? []),
+  };
+}
+
 export const MANUAL_SETS: Record<string, { packages: string[]; build: (root: string) => Dataset }> =
   {
     'python-docs': {
       packages: ['python3.11-doc'],
       build: (root) => pythonDocs(path.join(root, 'usr/share/doc/python3.11/html')),
+    },
+    'python-docs-sections': {
+      packages: ['python3.11-doc'],
+      build: (root) => pythonDocSections(path.join(root, 'usr/share/doc/python3.11/html')),
     },
     'gimp-en': {
       packages: ['gimp-help-en'],
