@@ -127,25 +127,20 @@ export interface FieldedText {
 /**
  * Share of posts whose title is (nearly) the same as another post's title: a label-free
  * statistic of the tenant's own posts. High in a mailing list (replies keep the subject), near
- * zero in a manual (every page has its own title). With `groupLimit` > 0, a post whose title
- * `groupLimit` or more others share does not count: a heading repeated across many sections
- * (Examples), not a thread's subject.
+ * zero in a manual (every page has its own title).
  */
-export function repeatedTitleShare(
-  titles: SparseVector[],
-  sameTitle: number,
-  groupLimit = 0,
-): number {
+export function repeatedTitleShare(titles: SparseVector[], sameTitle: number): number {
   if (titles.length < 2) return 0;
-  const knn = sparseNeighbours(titles, groupLimit > 0 ? groupLimit + 1 : 2);
+  const knn = sparseNeighbours(titles, 2);
   let repeated = 0;
   for (let row = 0; row < titles.length; row++) {
-    let same = 0;
     for (let j = 0; j < knn.k; j++) {
       const label = knn.labels[row * knn.k + j]!;
-      if (label >= 0 && label !== row && knn.scores[row * knn.k + j]! >= sameTitle) same += 1;
+      if (label >= 0 && label !== row && knn.scores[row * knn.k + j]! >= sameTitle) {
+        repeated += 1;
+        break;
+      }
     }
-    if (same > 0 && (groupLimit === 0 || same < groupLimit)) repeated += 1;
   }
   return repeated / titles.length;
 }
@@ -248,7 +243,6 @@ export function fieldedNeighbours(
   const titleShare = repeatedTitleShare(
     titleTerms.map((terms) => titleModel.vectorize(terms)),
     weights.sameTitle,
-    weights.titleGroupLimit,
   );
   const titleWeight = weights.titleChannels * Math.min(1, titleShare / weights.fullTitleShare);
   if (titleWeight > 0) {

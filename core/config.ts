@@ -107,8 +107,6 @@ const configFields = strictObject({
     titleChannels: z.number().min(0).max(10).default(0.5),
     /** Title cosine from which two titles count as the same (a reply's subject, a repeated heading). */
     sameTitle: z.number().min(0).max(1).default(0.8),
-    /** A title shared by this many other posts or more is a repeated heading, not a thread's subject: it does not count toward that share (0: every repeated title counts). */
-    titleGroupLimit: z.number().int().min(0).max(100).default(0),
     /** Share of posts with a repeated title at which the title channels get their full weight. */
     fullTitleShare: z.number().min(0.001).max(1).default(0.3),
   }).prefault({}),

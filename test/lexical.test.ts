@@ -189,18 +189,6 @@ describe('title-aware (fielded) neighbours', () => {
     };
     expect(repeatedTitleShare(vectors(posts.map((p) => p.title)), 0.8)).toBeCloseTo(2 / 5);
     expect(repeatedTitleShare(vectors(['ls', 'cp', 'mv', 'list directory contents']), 0.8)).toBe(0);
-    // A heading four posts share is not a thread's subject once the limit is 3.
-    const headings = vectors([
-      'Examples',
-      'Examples',
-      'Examples',
-      'Examples',
-      'tar archive',
-      'tar archive',
-      'ls',
-    ]);
-    expect(repeatedTitleShare(headings, 0.8)).toBeCloseTo(6 / 7);
-    expect(repeatedTitleShare(headings, 0.8, 3)).toBeCloseTo(2 / 7);
     // Same generic titles, different text: without repeated titles, the body decides.
     const pages = [
       post('Overview', 'keyboard shortcuts for the paint brush'),
