@@ -307,8 +307,8 @@ describe('title-aware (fielded) neighbours', () => {
       post('Dialog', 'nothing named here'),
     ];
     expect(phraseMentions(pages).map((v) => [...v.ids])).toEqual([
-      // getent names gethostent (by its leading name) and "Layers Dialog" (whole words), not
-      // "Dialog" alone, whose phrase it also holds: it is a title of its own, and matches.
+      // getent names gethostent (by its leading name), "Layers Dialog" (whole words) and
+      // "Dialog", a title of its own that the same words hold.
       [1, 2, 5],
       // "getent" as a word, not inside "gethostentry".
       [0],
