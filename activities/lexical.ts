@@ -501,8 +501,7 @@ export function fieldedLists(
     (texts, kk) => fieldedNeighbours(texts, kk, weights, latentVectors),
     k,
   );
-  const shown = shownCopies(posts);
-  return blendLists(lists, interactions, k, { representative: (id) => shown.get(id) ?? id });
+  return blendLists(lists, interactions, k, { representative: shownCopies(posts) });
 }
 
 async function readSnapshot(ctx: StepContext, input: LexicalInput) {

@@ -39,10 +39,14 @@ export function groupByContent(posts: SnapshotPost[]): Map<string, SnapshotPost[
   return groups;
 }
 
-/** Each post's id -> the id of the copy of its text that lists show (groupByContent's first). */
-export function shownCopies(posts: SnapshotPost[]): Map<string, string> {
+/**
+ * A post's id -> the id of the copy of its text that lists show (groupByContent's first); an id
+ * not among the posts is its own.
+ */
+export function shownCopies(posts: SnapshotPost[]): (postId: string) => string {
   const groups = groupByContent(posts);
-  return new Map(posts.map((p) => [p.postId, groups.get(p.contentHash)![0]!.postId]));
+  const shown = new Map(posts.map((p) => [p.postId, groups.get(p.contentHash)![0]!.postId]));
+  return (postId) => shown.get(postId) ?? postId;
 }
 
 /**

@@ -99,11 +99,10 @@ function loadTenants(files: SetFiles): Tenant[] {
   return [...snapshotPosts(items, pipeline)]
     .map(([tenant, posts]) => {
       const catalogue = catalogues.get(tenant)!;
-      const shown = shownCopies(posts);
       return {
         posts,
         interactions: interactions.filter((i) => i.tenantId === tenant),
-        related: relatedSets(pairs.get(tenant) ?? [], catalogue, (id) => shown.get(id) ?? id),
+        related: relatedSets(pairs.get(tenant) ?? [], catalogue, shownCopies(posts)),
         catalogue,
       };
     })

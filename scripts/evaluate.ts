@@ -237,11 +237,10 @@ export async function evaluate(
       const snapshots = snapshotPosts(items, config.pipeline);
       for (const [tenant, ids] of [...byTenant].sort()) {
         const catalogue = new Set(ids);
-        const shown = shownCopies(snapshots.get(tenant) ?? []);
         const related = relatedSets(
           pairs.get(tenant) ?? [],
           catalogue,
-          (id) => shown.get(id) ?? id,
+          shownCopies(snapshots.get(tenant) ?? []),
         );
         result.perTenant[tenant] = {};
         const popular = (await ctx.store.getPopular(tenant))?.items.map((i) => i.postId) ?? [];
