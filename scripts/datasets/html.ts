@@ -140,8 +140,3 @@ export function linkOffsets(
   before.push(length + (space && length > 0 ? 1 : 0));
   return links.map(({ href, part }) => ({ href, at: before[part]! }));
 }
-
-/** The href of every link under `e`, skipped subtrees left out. */
-export function linksOf(e: Element, skip: (e: Element) => boolean = () => false): string[] {
-  return linkOffsets(e, skip).map((link) => link.href);
-}

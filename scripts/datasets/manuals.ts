@@ -20,15 +20,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
-import {
-  findAll,
-  hasClass,
-  linkOffsets,
-  linksOf,
-  parseHtml,
-  textOf,
-  type Element,
-} from './html.js';
+import { findAll, hasClass, linkOffsets, parseHtml, textOf, type Element } from './html.js';
 
 /** Characters of body text kept per item: enough to say what a page is about, like a post. */
 export const BODY_CHARS = 2000;
@@ -98,25 +90,26 @@ export function finish(items: DatasetItem[], links: Map<string, Set<string>>): D
   return { items: kept, pairs };
 }
 
+/** Every link between items, and those that start inside the text an item keeps. */
+interface Links {
+  all: Map<string, Set<string>>;
+  visible: Map<string, Set<string>>;
+}
+const noLinks = (): Links => ({ all: new Map(), visible: new Map() });
+/** A link from item `from` to item `to` that starts at offset `at` of from's text. */
+const addLink = (links: Links, from: string, to: string, at: number) => {
+  for (const map of at < BODY_CHARS ? [links.all, links.visible] : [links.all]) {
+    if (!map.has(from)) map.set(from, new Set());
+    map.get(from)!.add(to);
+  }
+};
+
 /** `finish`, with the pairs of the links inside the kept text as the labelled variant. */
-function withVisiblePairs(
-  items: DatasetItem[],
-  links: Map<string, Set<string>>,
-  visibleLinks: Map<string, Set<string>>,
-): Dataset {
-  return { ...finish(items, links), visiblePairs: finish(items, visibleLinks).pairs };
+function withVisiblePairs(items: DatasetItem[], links: Links): Dataset {
+  return { ...finish(items, links.all), visiblePairs: finish(items, links.visible).pairs };
 }
 
 const clip = (text: string) => text.slice(0, BODY_CHARS);
-/** The hrefs of the links that start inside the text an item keeps of `e` (textOf(e, skip)). */
-const keptLinks = (e: Element, skip: (e: Element) => boolean) =>
-  linkOffsets(e, skip)
-    .filter((link) => link.at < BODY_CHARS)
-    .map((link) => link.href);
-const addLink = (links: Map<string, Set<string>>, from: string, to: string) => {
-  if (!links.has(from)) links.set(from, new Set());
-  links.get(from)!.add(to);
-};
 /** A relative href resolved against the page that holds it, without its fragment. */
 const resolveHref = (page: string, href: string) =>
   /^[a-z]+:|^\/\//i.test(href)
@@ -129,8 +122,7 @@ const resolveHref = (page: string, href: string) =>
  */
 export function pythonDocs(htmlRoot: string): Dataset {
   const items: DatasetItem[] = [];
-  const links = new Map<string, Set<string>>();
-  const visibleLinks = new Map<string, Set<string>>();
+  const links = noLinks();
   const skip = (e: Element) =>
     hasClass(e, 'toctree-wrapper') || hasClass(e, 'headerlink') || e.tag === 'h1';
   for (const part of readdirSync(htmlRoot, { withFileTypes: true })) {
@@ -146,13 +138,11 @@ export function pythonDocs(htmlRoot: string): Dataset {
       items.push({ tenant: part.name, id, title, body: clip(textOf(body, skip)) });
       for (const { href, at } of linkOffsets(body, skip)) {
         const target = resolveHref(id, href);
-        if (!target?.endsWith('.html')) continue;
-        addLink(links, id, target);
-        if (at < BODY_CHARS) addLink(visibleLinks, id, target);
+        if (target?.endsWith('.html')) addLink(links, id, target, at);
       }
     }
   }
-  return withVisiblePairs(items, links, visibleLinks);
+  return withVisiblePairs(items, links);
 }
 
 /** The class that names a DocBook component (chapter, appendix, ...) on its page. */
@@ -172,8 +162,7 @@ export function gimpHelp(helpDir: string, lang: string): Dataset {
       component: boolean;
       title: string;
       body: string;
-      links: string[];
-      visibleLinks: string[];
+      links: { href: string; at: number }[];
     }
   >();
   for (const file of readdirSync(helpDir).sort()) {
@@ -191,8 +180,7 @@ export function gimpHelp(helpDir: string, lang: string): Dataset {
       component: (main.attrs.class ?? '').split(/\s+/).some((c) => COMPONENT.test(c)),
       title: heading ? textOf(heading).replace(/^(Chapter|第)?\s*[\dA-Z.]+\s*(章)?\.?\s*/, '') : '',
       body: clip(textOf(main, docbookNavigation)),
-      links: linksOf(main, docbookNavigation),
-      visibleLinks: keptLinks(main, docbookNavigation),
+      links: linkOffsets(main, docbookNavigation),
     });
   }
   const chapterOf = (file: string): string | undefined => {
@@ -201,20 +189,17 @@ export function gimpHelp(helpDir: string, lang: string): Dataset {
     return undefined;
   };
   const items: DatasetItem[] = [];
-  const links = new Map<string, Set<string>>();
-  const visibleLinks = new Map<string, Set<string>>();
+  const links = noLinks();
   for (const [file, page] of pages) {
     const chapter = chapterOf(file);
     if (!chapter) continue;
     items.push({ tenant: `${lang}-${chapter}`, id: file, title: page.title, body: page.body });
-    const add = (to: Map<string, Set<string>>, href: string) => {
+    for (const { href, at } of page.links) {
       const target = resolveHref(file, href);
-      if (target && pages.has(target)) addLink(to, file, target);
-    };
-    for (const href of page.links) add(links, href);
-    for (const href of page.visibleLinks) add(visibleLinks, href);
+      if (target && pages.has(target)) addLink(links, file, target, at);
+    }
   }
-  return withVisiblePairs(items, links, visibleLinks);
+  return withVisiblePairs(items, links);
 }
 
 /**
@@ -238,7 +223,7 @@ const SECTION_NUMBER = /^[\dA-Z]+(\.[\dA-Z]+)*\.\s+/;
 function sectionBook(dir: string, book: SectionBook): Dataset {
   const items: DatasetItem[] = [];
   const anchorOwner = new Map<string, string>();
-  const sectionLinks = new Map<string, { all: string[]; visible: string[] }>();
+  const sectionLinks = new Map<string, { href: string; at: number }[]>();
   for (const file of readdirSync(dir).sort()) {
     const page = book.page(file);
     if (!page) continue;
@@ -257,27 +242,24 @@ function sectionBook(dir: string, book: SectionBook): Dataset {
         title: heading ? textOf(heading, book.skip).replace(SECTION_NUMBER, '') : '',
         body: clip(textOf(section, (e) => e === heading || own(e))),
       });
-      const inPage = (href: string) => (href.startsWith('#') ? `${file}${href}` : href);
-      sectionLinks.set(key, {
-        all: linksOf(section, own).map(inPage),
-        visible: [
-          ...(heading ? linksOf(heading, own) : []),
-          ...keptLinks(section, (e) => e === heading || own(e)),
-        ].map(inPage),
-      });
+      // The heading's links (a title is always kept) at 0, then the body's where they start.
+      const found = [
+        ...(heading ? linkOffsets(heading, own).map(({ href }) => ({ href, at: 0 })) : []),
+        ...linkOffsets(section, (e) => e === heading || own(e)),
+      ];
+      sectionLinks.set(
+        key,
+        found.map(({ href, at }) => ({ href: href.startsWith('#') ? `${file}${href}` : href, at })),
+      );
     }
   }
-  const links = new Map<string, Set<string>>();
-  const visibleLinks = new Map<string, Set<string>>();
-  for (const [from, { all, visible }] of sectionLinks) {
-    const add = (to: Map<string, Set<string>>, href: string) => {
+  const links = noLinks();
+  for (const [from, found] of sectionLinks)
+    for (const { href, at } of found) {
       const owner = anchorOwner.get(href);
-      if (owner) addLink(to, from, owner);
-    };
-    for (const href of all) add(links, href);
-    for (const href of visible) add(visibleLinks, href);
-  }
-  return withVisiblePairs(items, links, visibleLinks);
+      if (owner) addLink(links, from, owner, at);
+    }
+  return withVisiblePairs(items, links);
 }
 
 /**
