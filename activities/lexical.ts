@@ -168,26 +168,6 @@ export function titleContainment(model: TfidfModel, titles: string[][], texts: s
   return { queries, docs };
 }
 
-/**
- * How much each title says, as a factor on its title channels: the idf its distinct terms carry
- * beyond a term in every post, over what a term in exactly two posts carries, capped at 1; mixed
- * with 1 by `blend`. A heading of common words ("Examples") says little, a thread's subject of
- * rarer words a lot: an identical title is worth what it says.
- */
-export function titleSpecificity(model: TfidfModel, titles: string[][], blend: number): number[] {
-  const rarest = Math.log((titles.length + 1) / 3);
-  return titles.map((terms) => {
-    const { ids } = model.weights([...new Set(terms)]);
-    const said = ids.reduce((sum, id) => sum + model.idf[id]! - 1, 0);
-    return 1 - blend + blend * Math.min(1, said / rarest);
-  });
-}
-
-/** A vector times a factor. */
-function scaled(v: SparseVector, factor: number): SparseVector {
-  return { ids: v.ids, weights: v.weights.map((w) => w * factor) };
-}
-
 /** The weights of fieldedNeighbours (config `fielded`; defaults and their meaning in core/config.ts). */
 export type FieldedWeights = Config['fielded'];
 
@@ -266,12 +246,8 @@ export function fieldedNeighbours(
   );
   const titleWeight = weights.titleChannels * Math.min(1, titleShare / weights.fullTitleShare);
   if (titleWeight > 0) {
-    // Both sides scaled by the root, so that two posts of one title score its factor.
-    const root = titleSpecificity(words, titleTerms, weights.titleSpecificity).map(Math.sqrt);
-    const title = titleTerms.map((terms, i) => scaled(words.vectorize(terms), root[i]!));
-    const titleGrams = fittedVectors(posts.map((p) => characterNgrams(p.title))).map((v, i) =>
-      scaled(v, root[i]!),
-    );
+    const title = titleTerms.map((terms) => words.vectorize(terms));
+    const titleGrams = fittedVectors(posts.map((p) => characterNgrams(p.title)));
     channels.push(
       { queries: title, docs: title, weight: titleWeight },
       { queries: titleGrams, docs: titleGrams, weight: titleWeight },

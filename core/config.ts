@@ -105,11 +105,6 @@ const configFields = strictObject({
     neighbourListLength: z.number().int().min(2).max(200).default(20),
     /** Weight of the title-to-title and title-trigram channels in a tenant whose titles repeat. */
     titleChannels: z.number().min(0).max(10).default(0.5),
-    /**
-     * How far the title channels follow how much a title says (its terms' idf against a term in
-     * two posts): 0 not at all, 1 fully, so that a repeated heading of common words counts little.
-     */
-    titleSpecificity: z.number().min(0).max(1).default(0),
     /** Title cosine from which two titles count as the same (a reply's subject, a repeated heading). */
     sameTitle: z.number().min(0).max(1).default(0.8),
     /** Share of posts with a repeated title at which the title channels get their full weight. */

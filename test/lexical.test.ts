@@ -9,7 +9,6 @@ import {
   repeatedTitleShare,
   rescorePool,
   titleContainment,
-  titleSpecificity,
   sparseNeighbours,
   tfidf,
   weightedNeighbours,
@@ -204,25 +203,6 @@ describe('title-aware (fielded) neighbours', () => {
     expect(repeatedTitleShare(vectors(pages.map((p) => p.title)), 0.8)).toBe(0);
     const knn = fieldedNeighbours(pages, 2, weights);
     expect(knn.labels[1]).toBe(2);
-  });
-
-  it('counts a title as much as its terms say, when asked: a common heading little, a rare one fully', () => {
-    const titles = [
-      ['examples'],
-      ['examples'],
-      ['examples'],
-      ['zipfile'],
-      ['zipfile', 'examples'],
-      ['tarfile'],
-    ];
-    const model = TfidfModel.fit(titles, 1);
-    const [common, , , rare, both] = titleSpecificity(model, titles, 1);
-    // "zipfile" is in two of six titles, the rarest a shared term can be: it says all.
-    expect(rare).toBe(1);
-    expect(both).toBe(1);
-    expect(common).toBeCloseTo(Math.log(7 / 5) / Math.log(7 / 3));
-    expect(titleSpecificity(model, titles, 0.5)[0]).toBeCloseTo(0.5 + 0.5 * common!);
-    expect(titleSpecificity(model, titles, 0)).toEqual(titles.map(() => 1));
   });
 
   it('matches a body that names the other post by its leading title term, when weighted', () => {
