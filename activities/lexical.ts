@@ -145,39 +145,6 @@ export function repeatedTitleShare(titles: SparseVector[], sameTitle: number): n
   return repeated / titles.length;
 }
 
-/** For each title, how many other titles are (nearly) the same: their cosine at least `sameTitle`. */
-export function sameTitleCounts(titles: SparseVector[], sameTitle: number): number[] {
-  const postings = new Map<number, { row: number; w: number }[]>();
-  titles.forEach((v, row) =>
-    v.ids.forEach((id, j) => {
-      const list = postings.get(id);
-      if (list) list.push({ row, w: v.weights[j]! });
-      else postings.set(id, [{ row, w: v.weights[j]! }]);
-    }),
-  );
-  const acc = new Float64Array(titles.length);
-  return titles.map((v, row) => {
-    const touched = new Set<number>();
-    v.ids.forEach((id, j) => {
-      for (const p of postings.get(id)!) {
-        acc[p.row]! += v.weights[j]! * p.w;
-        touched.add(p.row);
-      }
-    });
-    let same = 0;
-    for (const other of touched) {
-      if (other !== row && acc[other]! >= sameTitle) same += 1;
-      acc[other] = 0;
-    }
-    return same;
-  });
-}
-
-/** A vector times a factor. */
-function scaled(v: SparseVector, factor: number): SparseVector {
-  return { ids: v.ids, weights: v.weights.map((w) => w * factor) };
-}
-
 /**
  * How much of a title a text contains: query weights idf / |title|^2 (the title's distinct terms),
  * document weights idf for each distinct term present. Their product sums to the share of the
@@ -273,19 +240,14 @@ export function fieldedNeighbours(
   }
   // Titles compared on every term they have (a term in one title only still tells them apart).
   const titleModel = TfidfModel.fit(titleTerms, 1);
-  const titleVectors = titleTerms.map((terms) => titleModel.vectorize(terms));
-  const titleShare = repeatedTitleShare(titleVectors, weights.sameTitle);
+  const titleShare = repeatedTitleShare(
+    titleTerms.map((terms) => titleModel.vectorize(terms)),
+    weights.sameTitle,
+  );
   const titleWeight = weights.titleChannels * Math.min(1, titleShare / weights.fullTitleShare);
   if (titleWeight > 0) {
-    // A title that n others share points to about one of them: its match is worth 1/n (to a
-    // power), each side scaled by the root so that a pair scores the root of both sides' worth.
-    const root = sameTitleCounts(titleVectors, weights.sameTitle).map(
-      (n) => Math.max(1, n) ** (-weights.titleGroupPower / 2),
-    );
-    const title = titleTerms.map((terms, i) => scaled(words.vectorize(terms), root[i]!));
-    const titleGrams = fittedVectors(posts.map((p) => characterNgrams(p.title))).map((v, i) =>
-      scaled(v, root[i]!),
-    );
+    const title = titleTerms.map((terms) => words.vectorize(terms));
+    const titleGrams = fittedVectors(posts.map((p) => characterNgrams(p.title)));
     channels.push(
       { queries: title, docs: title, weight: titleWeight },
       { queries: titleGrams, docs: titleGrams, weight: titleWeight },

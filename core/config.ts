@@ -105,12 +105,6 @@ const configFields = strictObject({
     neighbourListLength: z.number().int().min(2).max(200).default(20),
     /** Weight of the title-to-title and title-trigram channels in a tenant whose titles repeat. */
     titleChannels: z.number().min(0).max(10).default(0.5),
-    /**
-     * A title that n other posts share counts 1/n to this power in the title channels (0: as
-     * much as any title), since it points to about one of them: a thread's subject is shared by
-     * a few replies, a generic heading ("Examples") by many unrelated sections.
-     */
-    titleGroupPower: z.number().min(0).max(4).default(0),
     /** Title cosine from which two titles count as the same (a reply's subject, a repeated heading). */
     sameTitle: z.number().min(0).max(1).default(0.8),
     /** Share of posts with a repeated title at which the title channels get their full weight. */

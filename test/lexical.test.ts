@@ -7,7 +7,6 @@ import {
   neighbourListChannel,
   phraseMentions,
   repeatedTitleShare,
-  sameTitleCounts,
   rescorePool,
   titleContainment,
   sparseNeighbours,
@@ -204,18 +203,6 @@ describe('title-aware (fielded) neighbours', () => {
     expect(repeatedTitleShare(vectors(pages.map((p) => p.title)), 0.8)).toBe(0);
     const knn = fieldedNeighbours(pages, 2, weights);
     expect(knn.labels[1]).toBe(2);
-  });
-
-  it('counts the titles (nearly) the same as each title', () => {
-    const titles = ['Examples', 'Examples', 'examples', 'Basic examples', 'zipfile objects'];
-    const terms = titles.map(lexicalTerms);
-    const model = TfidfModel.fit(terms, 1);
-    expect(
-      sameTitleCounts(
-        terms.map((t) => model.vectorize(t)),
-        0.8,
-      ),
-    ).toEqual([2, 2, 2, 0, 0]);
   });
 
   it('matches a body that names the other post by its leading title term, when weighted', () => {
