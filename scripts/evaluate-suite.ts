@@ -21,7 +21,7 @@ import {
 import { buildManualSet, MANUAL_SETS } from './datasets/manuals.js';
 import { buildMailingLists } from './datasets/mailing-lists.js';
 import { buildMovielens } from './datasets/movielens.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, MIN_POSTS } from './evaluate.js';
 
 /** Algorithms compared by default: the text ones (the embedding is the slow per-tenant model). */
 export const SUITE_ALGORITHMS = ['lexical', 'fielded'] as const;
@@ -110,6 +110,8 @@ export const SUITE: SuiteSet[] = [
 
 export interface SuiteResult {
   k: number;
+  /** Only tenants with this many posts or more are scored (EvaluateOptions). */
+  minPosts: number;
   /** `intervals`: per algorithm, the 95 % paired-bootstrap interval of its ratio to the baseline. */
   sets: {
     name: string;
@@ -162,6 +164,11 @@ export function ratioBootstrap(
   return (scores) => resampledRatio(resampledMacro(scores, draws), base);
 }
 
+/** What a table says of the tenants it leaves out, if any (--min-posts). */
+export function tenantsScored(minPosts: number): string {
+  return minPosts > MIN_POSTS ? `; only tenants of ${minPosts} posts or more` : '';
+}
+
 /** "1.05x [0.98, 1.12]": a ratio and its 95 % interval. */
 export function formatRatio(ratio: number, interval: [number, number], digits: number): string {
   const x = (v: number) => v.toFixed(digits);
@@ -194,7 +201,9 @@ export async function evaluateSuite(options: {
   algorithms: string[];
   k: number;
   dataDir?: string;
+  minPosts?: number;
 }): Promise<SuiteResult> {
+  const minPosts = options.minPosts ?? MIN_POSTS;
   const dataDir = path.resolve(options.dataDir ?? DATASETS_DIR);
   const algorithms = [BASELINE, ...options.algorithms.filter((a) => a !== BASELINE)];
   const sets: SuiteResult['sets'] = [];
@@ -202,6 +211,7 @@ export async function evaluateSuite(options: {
     const files = set.files(dataDir);
     const result = await evaluate(files.items, files.pairs, algorithms, options.k, {
       interactions: files.interactions,
+      minPosts,
     });
     const perQuery = (a: string) => Object.values(result.perTenant).map((m) => m[a]!.ndcgPerQuery);
     const ratios = ratioBootstrap(set.name, perQuery(BASELINE));
@@ -215,13 +225,13 @@ export async function evaluateSuite(options: {
       ),
     });
   }
-  return { k: options.k, sets, ratios: suiteRatios(sets, algorithms) };
+  return { k: options.k, minPosts, sets, ratios: suiteRatios(sets, algorithms) };
 }
 
 export function formatSuite(result: SuiteResult): string {
   const names = result.sets.map((s) => s.name);
   const lines = [
-    `macro nDCG@${result.k} per set (ratio to the ${BASELINE} baseline of the same run [its 95 % interval: paired bootstrap, queries resampled within tenants ${BOOTSTRAP_RESAMPLES} times])`,
+    `macro nDCG@${result.k} per set (ratio to the ${BASELINE} baseline of the same run [its 95 % interval: paired bootstrap, queries resampled within tenants ${BOOTSTRAP_RESAMPLES} times])${tenantsScored(result.minPosts)}`,
     ['algorithm', ...names, 'worst ratio', 'worst set'].join('\t'),
     ['(tenants)', ...result.sets.map((s) => `${s.tenants} (${s.lang})`), '', ''].join('\t'),
   ];

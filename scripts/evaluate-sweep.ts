@@ -27,8 +27,22 @@ import { ConfigError } from '../core/errors.js';
 import { evaluateLists, percentileInterval, relatedSets } from '../core/evaluation.js';
 import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
-import { formatRatio, ratioBootstrap, type NamedSet, type SetFiles } from './evaluate-suite.js';
-import { existingFile, readItems, readPairs, snapshotPosts, storedListLength } from './evaluate.js';
+import {
+  formatRatio,
+  ratioBootstrap,
+  tenantsScored,
+  type NamedSet,
+  type SetFiles,
+} from './evaluate-suite.js';
+import {
+  existingFile,
+  MIN_POSTS,
+  readItems,
+  readPairs,
+  snapshotPosts,
+  storedListLength,
+  tenantsWithPosts,
+} from './evaluate.js';
 
 /** The numeric settings of `fielded`: the ones a sweep varies. */
 type WeightName = {
@@ -74,8 +88,8 @@ interface Tenant {
   catalogue: Set<string>;
 }
 
-/** A set's tenants with queries, their posts as the batch snapshots them. */
-function loadTenants(files: SetFiles): Tenant[] {
+/** A set's tenants with queries and `minPosts` posts or more, their posts as the batch snapshots them. */
+function loadTenants(files: SetFiles, minPosts: number): Tenant[] {
   const { pipeline } = loadConfig();
   const pairs = readPairs(files.pairs);
   const interactions: Interaction[] = [];
@@ -96,7 +110,10 @@ function loadTenants(files: SetFiles): Tenant[] {
   const catalogues = new Map<string, Set<string>>();
   for (const item of items)
     catalogues.set(item.tenant, (catalogues.get(item.tenant) ?? new Set()).add(item.id));
-  return [...snapshotPosts(items, pipeline)]
+  const snapshots = snapshotPosts(items, pipeline);
+  const scored = tenantsWithPosts(snapshots, minPosts, files.items);
+  return [...snapshots]
+    .filter(([tenant]) => scored.has(tenant))
     .map(([tenant, posts]) => {
       const catalogue = catalogues.get(tenant)!;
       return {
@@ -140,6 +157,10 @@ export interface SweepRow {
 
 export interface SweepResult {
   sets: string[];
+  /** Per set, the tenants scored (those with queries and `minPosts` posts or more). */
+  tenants: number[];
+  /** Only tenants with this many posts or more are scored (EvaluateOptions). */
+  minPosts: number;
   /** Every combination (and the configured weights, the incumbent, if the grid lacks them). */
   rows: SweepRow[];
   incumbent: FieldedWeights;
@@ -198,13 +219,16 @@ export async function sweepFielded(options: {
   resamples?: number;
   /** Rescore `latent` with this encoder's vectors instead of each tenant's LSA model. */
   latentModel?: EmbeddingModel;
+  /** Score only tenants with this many posts or more (EvaluateOptions). */
+  minPosts?: number;
   onProgress?: (line: string) => void;
 }): Promise<SweepResult> {
+  const minPosts = options.minPosts ?? MIN_POSTS;
   const defaults = loadConfig().fielded;
   const listLength = storedListLength(options.k);
   const data: SweepSet[] = [];
   for (const set of options.sets) {
-    const tenants = loadTenants(set.files);
+    const tenants = loadTenants(set.files, minPosts);
     const base = ndcgPerQuery(tenants, (t) => lexicalLists(t.posts, listLength), options.k);
     let latent: LatentVectors | undefined;
     if (options.latentModel) {
@@ -270,6 +294,8 @@ export async function sweepFielded(options: {
   });
   return {
     sets: data.map((d) => d.name),
+    tenants: data.map((d) => d.tenants.length),
+    minPosts,
     rows,
     incumbent: incumbent.weights,
     verdict,
@@ -311,9 +337,10 @@ export function formatSweep(result: SweepResult, grid: SweepGrid): string {
       ? 'verdict: keep the configured weights (they have the best worst ratio)'
       : `verdict: keep the configured weights: no combination beats their worst ratio (${ratio(incumbent.worst)}) beyond noise; the best, ${describe(best.weights, grid)}, by ${difference(best)}`;
   const lines = [
-    'fielded weights by worst ratio to the lexical baseline (in memory, the batch functions);',
+    `fielded weights by worst ratio to the lexical baseline (in memory, the batch functions)${tenantsScored(result.minPosts)};`,
     `[95 % intervals: paired bootstrap, queries resampled within tenants]; Δ worst: worst ratio minus the configured weights' (paired)`,
     ['weights', ...result.sets, 'worst', 'Δ worst'].join('\t'),
+    ['(tenants)', ...result.tenants, '', ''].join('\t'),
     ...ranked.map((r) =>
       [
         name(r.weights),

@@ -151,9 +151,38 @@ export function storedListLength(k: number): number {
 
 export interface EvaluationResult {
   k: number;
+  /** Tenants with fewer posts than `minPosts` (EvaluateOptions) left out of every figure. */
+  belowMinPosts: number;
   perTenant: Record<string, Record<string, TenantMetrics>>;
   macro: Record<string, ReturnType<typeof macroAverage>>;
   overlap: Record<string, number>;
+}
+
+/** The smallest tenant scored by default: every tenant with a pair of posts. */
+export const MIN_POSTS = 2;
+
+export interface EvaluateOptions {
+  /** Interactions (JSON lines: tenantId, userId, postId, type, ts) loaded with the items. */
+  interactions?: string;
+  /**
+   * Score only tenants with this many posts or more (MIN_POSTS by default). The product serves a
+   * tenant below pipeline.minPostsForEmbedding popular lists, not the algorithms scored here.
+   */
+  minPosts?: number;
+}
+
+/** The tenants of `snapshots` with at least `minPosts` posts; an error if a raised floor leaves none. */
+export function tenantsWithPosts<T>(
+  snapshots: Map<string, T[]>,
+  minPosts: number,
+  source: string,
+): Set<string> {
+  const kept = new Set([...snapshots].filter(([, p]) => p.length >= minPosts).map(([t]) => t));
+  if (kept.size === 0 && minPosts > MIN_POSTS)
+    throw new ConfigError(
+      `No tenant of ${source} has ${minPosts} posts or more: lower --min-posts (default ${MIN_POSTS}).`,
+    );
+  return kept;
 }
 
 export async function evaluate(
@@ -161,9 +190,7 @@ export async function evaluate(
   pairsFile: string,
   algorithms: string[],
   k: number,
-  options: {
-    /** Interactions (JSON lines: tenantId, userId, postId, type, ts) loaded with the items. */ interactions?: string;
-  } = {},
+  options: EvaluateOptions = {},
 ): Promise<EvaluationResult> {
   const { items, skipped } = readItems(itemsFile);
   if (skipped > 0) console.error(`skipped ${skipped} malformed item lines`);
@@ -183,6 +210,8 @@ export async function evaluate(
       },
       dir,
     );
+    const snapshots = snapshotPosts(items, config.pipeline);
+    const scored = tenantsWithPosts(snapshots, options.minPosts ?? MIN_POSTS, itemsFile);
     // The batch computes the algorithms the experiments file names: name every one evaluated.
     const variants = algorithms.map((a) => `{ name: ${a}, algorithm: ${a} }`).join(', ');
     writeFileSync(
@@ -224,17 +253,23 @@ export async function evaluate(
     try {
       const batch = await runBatch(ctx, { runId: 'eval', progress: 'tenants' });
       for (const f of batch.failed) console.error(`tenant ${f.tenantId} failed: ${f.error}`);
-      const result: EvaluationResult = { k, perTenant: {}, macro: {}, overlap: {} };
+      const result: EvaluationResult = {
+        k,
+        belowMinPosts: snapshots.size - scored.size,
+        perTenant: {},
+        macro: {},
+        overlap: {},
+      };
       const listsByAlgorithm: Record<string, Lists[]> = Object.fromEntries(
         algorithms.map((a) => [a, []]),
       );
       const byTenant = new Map<string, string[]>();
       for (const i of items) {
+        if (!scored.has(i.tenant)) continue;
         const ids = byTenant.get(i.tenant);
         if (ids) ids.push(i.id);
         else byTenant.set(i.tenant, [i.id]);
       }
-      const snapshots = snapshotPosts(items, config.pipeline);
       for (const [tenant, ids] of [...byTenant].sort()) {
         const catalogue = new Set(ids);
         const related = relatedSets(
@@ -329,6 +364,8 @@ export function formatTable(result: EvaluationResult): string {
     lines.push(`overlap ${pair}: ${f3(v)} (mean Jaccard of top-${result.k})`);
   if (unscored > 0)
     lines.push(`${unscored} tenant(s) without related pairs in the pairs file are left out.`);
+  if (result.belowMinPosts > 0)
+    lines.push(`${result.belowMinPosts} tenant(s) with fewer posts than --min-posts are left out.`);
   return lines.join('\n');
 }
 
@@ -364,6 +401,8 @@ export interface EvaluateCommandOptions {
   /** Default: every algorithm for one set, SUITE_ALGORITHMS for all of them. */
   algorithms?: string[];
   k: number;
+  /** Score only tenants with this many posts or more (EvaluateOptions). */
+  minPosts?: number;
   json?: boolean;
 }
 
@@ -407,6 +446,7 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
       grid,
       sets: sweepSets(options),
       k,
+      minPosts: options.minPosts,
       latentModel,
       onProgress: (line) => console.error(line),
     });
@@ -417,7 +457,12 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
   }
   if (options.allDatasets) {
     const algorithms = options.algorithms ?? [...SUITE_ALGORITHMS];
-    const suite = await evaluateSuite({ sets: options.sets, algorithms, k });
+    const suite = await evaluateSuite({
+      sets: options.sets,
+      algorithms,
+      k,
+      minPosts: options.minPosts,
+    });
     console.log(formatSuite(suite));
     if (options.json) console.log(JSON.stringify(suite));
     return;
@@ -427,6 +472,7 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
   const algorithms = options.algorithms ?? [...ALGORITHMS];
   const result = await evaluate(options.items, options.pairs, algorithms, k, {
     interactions: options.interactions,
+    minPosts: options.minPosts,
   });
   console.log(formatTable(result));
   if (options.json) console.log(JSON.stringify(summaryJson(result)));

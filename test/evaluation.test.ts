@@ -8,7 +8,13 @@ import {
   relatedSets,
   resampledMacro,
 } from '../core/evaluation.js';
-import { evaluate, evaluateCommand, latentModelDir, summaryJson } from '../scripts/evaluate.js';
+import {
+  evaluate,
+  evaluateCommand,
+  formatTable,
+  latentModelDir,
+  summaryJson,
+} from '../scripts/evaluate.js';
 import { loadLsaEncoder, tempDir, topicPosts, writeJsonl } from './helpers/fixtures.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
@@ -24,6 +30,7 @@ import {
   formatSweep,
   parseSweepGrid,
   sweepFielded,
+  type SweepResult,
 } from '../scripts/evaluate-sweep.js';
 import { parseConfig } from '../core/config.js';
 import { trainLsa } from '../core/model/lsa.js';
@@ -252,11 +259,15 @@ describe('npm run evaluate -- --all-datasets', () => {
     expect(ratios.fielded!.perSet.a).toBeCloseTo(1.2);
     expect(ratios.fielded!.worst).toBeCloseTo(0.75);
     expect(ratios.fielded!.worstSet).toBe('b');
-    const table = formatSuite({ k: 10, sets, ratios });
+    const table = formatSuite({ k: 10, minPosts: 2, sets, ratios });
     expect(table).toContain(
       'fielded\t0.600 (1.20x [1.10, 1.30])\t0.300 (0.75x [0.60, 0.90])\t0.75x [0.60, 0.90]\tb',
     );
     expect(table).toContain('best worst ratio: lexical (1.00x)');
+    expect(table).not.toContain('only tenants');
+    expect(formatSuite({ k: 10, minPosts: 20, sets, ratios })).toContain(
+      'times]); only tenants of 20 posts or more\n',
+    );
   });
 
   /** A cached set of topical posts: related = same topic. */
@@ -428,6 +439,68 @@ describe('npm run evaluate -- --all-datasets', () => {
     await expect(evaluateCommand({ sweep, k: 5 })).rejects.toThrow(
       /--all-datasets\) or your own labelled set: pass --items/,
     );
+    tmp.cleanup();
+  }, 60_000);
+
+  it('scores only the tenants with --min-posts posts or more, in the batch and in the sweep', async () => {
+    const tmp = tempDir();
+    const posts = [...topicPosts('big', 30, 7), ...topicPosts('small', 6, 8)];
+    const items = writeJsonl(
+      `${tmp.dir}/items.jsonl`,
+      posts.map((p) => ({ tenant: p.tenantId, id: p.postId, title: p.title, body: p.body })),
+    );
+    const pairs = `${tmp.dir}/pairs.tsv`;
+    const lines = ['tenant\ta\tb'];
+    for (const p of posts)
+      for (const q of posts)
+        if (
+          p.tenantId === 'big' &&
+          q.tenantId === 'big' &&
+          p.topic === q.topic &&
+          p.postId < q.postId
+        )
+          lines.push(`big\t${p.postId}\t${q.postId}`);
+    const small = posts.filter((p) => p.tenantId === 'small');
+    small.slice(1).forEach((p, i) => lines.push(`small\t${small[i]!.postId}\t${p.postId}`));
+    writeFileSync(pairs, lines.join('\n') + '\n');
+    const algorithms = ['lexical', 'fielded'];
+    const every = await evaluate(items, pairs, algorithms, 5);
+    expect(Object.keys(every.perTenant)).toEqual(['big', 'small']);
+    expect(every.belowMinPosts).toBe(0);
+    const served = await evaluate(items, pairs, algorithms, 5, { minPosts: 20 });
+    expect(Object.keys(served.perTenant)).toEqual(['big']);
+    expect(served.perTenant.big).toEqual(every.perTenant.big);
+    expect(served.macro.fielded!.ndcg).toBe(every.perTenant.big!.fielded!.ndcg);
+    expect(formatTable(served)).toContain(
+      '1 tenant(s) with fewer posts than --min-posts are left out.',
+    );
+    expect(formatTable(every)).not.toContain('--min-posts');
+    // The sweep leaves out the same tenants: its configured row is the batch's ratio.
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const progress = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const sweep = { items, pairs, sweep: 'latent=0', k: 5, json: true };
+    await evaluateCommand({ ...sweep, minPosts: 20 });
+    const sweptServed = JSON.parse(String(log.mock.calls.at(-1)![0])) as SweepResult;
+    const servedTable = String(log.mock.calls.at(-2)![0]);
+    await evaluateCommand(sweep);
+    const sweptEvery = JSON.parse(String(log.mock.calls.at(-1)![0])) as SweepResult;
+    log.mockRestore();
+    progress.mockRestore();
+    expect(sweptServed.minPosts).toBe(20);
+    expect(sweptServed.rows[0]!.ratios[0]).toBeCloseTo(
+      served.macro.fielded!.ndcg / served.macro.lexical!.ndcg,
+      9,
+    );
+    expect(sweptEvery.rows[0]!.ratios[0]).toBeCloseTo(
+      every.macro.fielded!.ndcg / every.macro.lexical!.ndcg,
+      9,
+    );
+    expect([sweptServed.tenants, sweptEvery.tenants]).toEqual([[1], [2]]);
+    expect(servedTable).toMatch(/only tenants of 20 posts or more;\n.*\n.*\n\(tenants\)\t1\t/);
+    for (const command of [{ items, pairs, k: 5 }, sweep])
+      await expect(evaluateCommand({ ...command, minPosts: 31 })).rejects.toThrow(
+        `No tenant of ${items} has 31 posts or more: lower --min-posts (default 2).`,
+      );
     tmp.cleanup();
   }, 60_000);
 

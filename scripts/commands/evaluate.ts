@@ -37,6 +37,12 @@ export function register(program: Command): void {
       listOf(ALGORITHMS),
     )
     .option('--k <n>', 'list length scored (1-100)', integer(1, 100), 10)
+    .option(
+      '--min-posts <n>',
+      'score only tenants with at least n posts (the product serves a tenant below pipeline.minPostsForEmbedding, 20 by default, popular lists instead); the default, 2, scores every tenant',
+      integer(2, 1_000_000),
+      2,
+    )
     .option('--json', 'also print a JSON summary line')
     .action(async (options) => {
       const { evaluateCommand } = await import('../evaluate.js');
@@ -53,6 +59,10 @@ export function register(program: Command): void {
       'co-engagement needs interactions',
     ],
     ['osusume evaluate --all-datasets --sets man-pages-en,gimp-ja', 'two of the evaluation sets'],
+    [
+      'osusume evaluate --all-datasets --min-posts 20',
+      'only the tenants the product serves these lists to',
+    ],
     [
       'osusume evaluate --all-datasets --sweep "idfPower=1,2 leadingTerm=0,0.05"',
       'choose fielded weights by the worst ratio',
