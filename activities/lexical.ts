@@ -198,7 +198,7 @@ function lsaVectors(texts: string[], terms: string[][]): ReturnType<LatentVector
  * titles' cosine and character trigrams. Where titles do not repeat those two channels saturate on
  * short generic titles and cost up to 15 % (EVALUATION.md), so their weight follows the tenant's
  * repeated-title share. Three candidates, off by default (none beat the default's worst ratio
- * beyond noise, EVALUATION.md): the character trigrams of the names that start the two titles
+ * beyond noise, EVALUATION.md): the character trigrams of the names the two titles list
  * (`nameGrams`: families of functions and commands), the cosine of the posts' neighbour lists
  * (`sharedNeighbours`), and the cosine of their per-tenant LSA embeddings over the best candidates
  * (`latent`). The weights are the same for every tenant; they were chosen by the worst ratio to
@@ -255,9 +255,7 @@ export function fieldedNeighbours(
   }
   if (weights.nameGrams > 0) {
     const names = fittedVectors(
-      posts
-        .map((p) => leadingName(p.title))
-        .map((name) => (name ? characterNgrams(` ${name} `) : [])),
+      posts.map((p) => listedNames(p.title).flatMap((name) => characterNgrams(` ${name} `))),
     );
     channels.push({ queries: names, docs: names, weight: weights.nameGrams });
   }
@@ -278,6 +276,19 @@ export function fieldedNeighbours(
   const texts = posts.map((p) => p.text);
   const latent = latentVectors ? latentVectors(texts) : lsaVectors(texts, full);
   return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k);
+}
+
+/**
+ * Every name a title lists before its section or description, when it starts with a name
+ * (`isalnum, isalpha, isascii(3) — character classification`: the functions a page documents).
+ */
+export function listedNames(title: string): string[] {
+  if (!leadingName(title)) return [];
+  const head = title.normalize('NFKC').split(/\(| — | - /, 1)[0]!;
+  return head
+    .split(/[,\s]+/)
+    .map((word) => leadingName(word))
+    .filter((name): name is string => name !== undefined);
 }
 
 /**

@@ -86,7 +86,7 @@ const configFields = strictObject({
     containment: z.number().min(0).max(10).default(0.1),
     /** Weight of "the other post's body names this post's first title term" (each direction). */
     leadingTerm: z.number().min(0).max(10).default(0),
-    /** Weight of the cosine of the character trigrams of the names that start two titles (`getaddrinfo`, `getnameinfo`). */
+    /** Weight of the cosine of the character trigrams of the names two titles list (`getaddrinfo`, `getnameinfo`; `isalnum, isalpha(3)`). */
     nameGrams: z.number().min(0).max(10).default(0),
     /** Weight of the cosine of the two posts' embeddings (topics shared without exact terms). */
     latent: z.number().min(0).max(10).default(0),

@@ -4,6 +4,7 @@ import { fuseLists } from '../activities/hybrid.js';
 import {
   fieldedNeighbours,
   leadingName,
+  listedNames,
   neighbourListChannel,
   phraseMentions,
   repeatedTitleShare,
@@ -277,12 +278,24 @@ describe('title-aware (fielded) neighbours', () => {
     expect(channel.weight).toBe(0.5);
   });
 
-  it('matches the names that start two titles by character trigrams, and only names', () => {
+  it('matches the names two titles list by character trigrams, and only names', () => {
     expect(leadingName('getaddrinfo(3) — network address translation')).toBe('getaddrinfo');
     expect(leadingName(' os.path — Common pathname manipulations')).toBe('os.path');
     expect(leadingName('ｇｅｔｅｎｔ(1)')).toBe('getent');
     expect(leadingName('Layers Dialog')).toBeUndefined();
     expect(leadingName('ファイルを開く')).toBeUndefined();
+    // Every name a title lists, up to its section or description.
+    expect(listedNames('isalnum, isalpha, isxdigit_l(3) — character classes')).toEqual([
+      'isalnum',
+      'isalpha',
+      'isxdigit_l',
+    ]);
+    expect(listedNames('pthread_attr_init, pthread_attr_destroy - attributes')).toEqual([
+      'pthread_attr_init',
+      'pthread_attr_destroy',
+    ]);
+    expect(listedNames('json — JSON encoder and decoder')).toEqual(['json']);
+    expect(listedNames('Layers Dialog, layers')).toEqual([]);
     // Two functions of one family whose texts share no word; page 2 shares words with page 0.
     const pages = [
       post('getaddrinfo(3) — network address translation', 'resolve a host and a service'),
@@ -295,6 +308,17 @@ describe('title-aware (fielded) neighbours', () => {
     const plain = { ...weights, containment: 0 };
     expect(bestOtherOfFirst(plain)).toBe(2);
     expect(bestOtherOfFirst({ ...plain, nameGrams: 1 })).toBe(1);
+    // A page of several functions meets the page of a later one's wide-character twin.
+    const listed = [
+      post('isalnum, isalpha, isdigit(3) — character classes', 'test a byte'),
+      post('iswalpha(3) — test for alphabetic wide character', 'wide'),
+      post('Bytes', 'test a byte and a wide'),
+      post('Threads', 'locks and conditions'),
+    ];
+    const best = (w: typeof weights) =>
+      [...fieldedNeighbours(listed, 3, w).labels.subarray(0, 3)].find((row) => row !== 0);
+    expect(best(plain)).toBe(2);
+    expect(best({ ...plain, nameGrams: 1 })).toBe(1);
   });
 
   it('finds the posts whose short title a body holds as a phrase, in English and Japanese', () => {
