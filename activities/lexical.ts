@@ -260,7 +260,7 @@ export function fieldedNeighbours(
     channels.push({ queries: names, docs: names, weight: weights.nameGrams });
   }
   if (weights.titlePhrase > 0) {
-    const named = phraseMentions(posts, weights.titlePhraseNames > 0);
+    const named = phraseMentions(posts);
     const self = posts.map((_, row) => ({ ids: Int32Array.of(row), weights: Float32Array.of(1) }));
     channels.push(
       { queries: named, docs: self, weight: weights.titlePhrase },
@@ -324,22 +324,18 @@ const JAPANESE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
  * words are not spaced. One scan of each body: titles are looked up by their first word, or by
  * their first two characters for Japanese ones, so the cost grows with the text, not posts^2.
  */
-export function phraseMentions(posts: FieldedText[], everyName = false): SparseVector[] {
+export function phraseMentions(posts: FieldedText[]): SparseVector[] {
   const byWord = new Map<string, { title: string; row: number }[]>();
   const byPair = new Map<string, { title: string; row: number }[]>();
   posts.forEach((p, row) => {
-    const names = everyName ? listedNames(p.title) : [];
-    const phrases = names.length > 0 ? names : [leadingName(p.title) ?? p.title];
-    for (const phrase of phrases) {
-      const title = phraseText(phrase);
-      if (title.length < 2) continue;
-      const [index, key] = JAPANESE.test(title)
-        ? [byPair, title.slice(0, 2)]
-        : [byWord, title.split(' ', 1)[0]!];
-      const list = index.get(key);
-      if (list) list.push({ title, row });
-      else index.set(key, [{ title, row }]);
-    }
+    const title = phraseText(leadingName(p.title) ?? p.title);
+    if (title.length < 2) return;
+    const [index, key] = JAPANESE.test(title)
+      ? [byPair, title.slice(0, 2)]
+      : [byWord, title.split(' ', 1)[0]!];
+    const list = index.get(key);
+    if (list) list.push({ title, row });
+    else index.set(key, [{ title, row }]);
   });
   return posts.map((p, row) => {
     const body = ` ${phraseText(p.text.slice(p.title.length))} `;
