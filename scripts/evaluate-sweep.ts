@@ -41,7 +41,7 @@ import {
   readPairs,
   snapshotPosts,
   storedListLength,
-  tenantsWithPosts,
+  scoredTenants,
 } from './evaluate.js';
 
 /** The numeric settings of `fielded`: the ones a sweep varies. */
@@ -111,9 +111,9 @@ function loadTenants(files: SetFiles, minPosts: number): Tenant[] {
   for (const item of items)
     catalogues.set(item.tenant, (catalogues.get(item.tenant) ?? new Set()).add(item.id));
   const snapshots = snapshotPosts(items, pipeline);
-  const scored = tenantsWithPosts(snapshots, minPosts, files.items);
+  const scored = scoredTenants(snapshots, minPosts, files.items);
   return [...snapshots]
-    .filter(([tenant]) => scored.has(tenant))
+    .filter(([tenant]) => scored(tenant))
     .map(([tenant, posts]) => {
       const catalogue = catalogues.get(tenant)!;
       return {

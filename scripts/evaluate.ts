@@ -171,18 +171,22 @@ export interface EvaluateOptions {
   minPosts?: number;
 }
 
-/** The tenants of `snapshots` with at least `minPosts` posts; an error if a raised floor leaves none. */
-export function tenantsWithPosts<T>(
-  snapshots: Map<string, T[]>,
+/**
+ * Whether a tenant is scored: every one at the default floor (a tenant of one post has no pair
+ * anyway), else those of `snapshots` with `minPosts` posts or more; an error if none has.
+ */
+export function scoredTenants(
+  snapshots: Map<string, unknown[]>,
   minPosts: number,
   source: string,
-): Set<string> {
+): (tenant: string) => boolean {
+  if (minPosts <= MIN_POSTS) return () => true;
   const kept = new Set([...snapshots].filter(([, p]) => p.length >= minPosts).map(([t]) => t));
-  if (kept.size === 0 && minPosts > MIN_POSTS)
+  if (kept.size === 0)
     throw new ConfigError(
       `No tenant of ${source} has ${minPosts} posts or more: lower --min-posts (default ${MIN_POSTS}).`,
     );
-  return kept;
+  return (tenant) => kept.has(tenant);
 }
 
 export async function evaluate(
@@ -211,7 +215,7 @@ export async function evaluate(
       dir,
     );
     const snapshots = snapshotPosts(items, config.pipeline);
-    const scored = tenantsWithPosts(snapshots, options.minPosts ?? MIN_POSTS, itemsFile);
+    const scored = scoredTenants(snapshots, options.minPosts ?? MIN_POSTS, itemsFile);
     // The batch computes the algorithms the experiments file names: name every one evaluated.
     const variants = algorithms.map((a) => `{ name: ${a}, algorithm: ${a} }`).join(', ');
     writeFileSync(
@@ -255,7 +259,7 @@ export async function evaluate(
       for (const f of batch.failed) console.error(`tenant ${f.tenantId} failed: ${f.error}`);
       const result: EvaluationResult = {
         k,
-        belowMinPosts: snapshots.size - scored.size,
+        belowMinPosts: new Set(items.map((i) => i.tenant).filter((t) => !scored(t))).size,
         perTenant: {},
         macro: {},
         overlap: {},
@@ -265,7 +269,7 @@ export async function evaluate(
       );
       const byTenant = new Map<string, string[]>();
       for (const i of items) {
-        if (!scored.has(i.tenant)) continue;
+        if (!scored(i.tenant)) continue;
         const ids = byTenant.get(i.tenant);
         if (ids) ids.push(i.id);
         else byTenant.set(i.tenant, [i.id]);
