@@ -259,12 +259,6 @@ export function fieldedNeighbours(
     );
     channels.push({ queries: names, docs: names, weight: weights.nameGrams });
   }
-  if (weights.nameDescription > 0) {
-    const descriptions = posts.map((p) =>
-      words.vectorize(lexicalTerms(listedNames(p.title).length > 0 ? describedAs(p.title) : '')),
-    );
-    channels.push({ queries: descriptions, docs: descriptions, weight: weights.nameDescription });
-  }
   if (weights.titlePhrase > 0) {
     const named = phraseMentions(posts);
     const self = posts.map((_, row) => ({ ids: Int32Array.of(row), weights: Float32Array.of(1) }));
@@ -282,12 +276,6 @@ export function fieldedNeighbours(
   const texts = posts.map((p) => p.text);
   const latent = latentVectors ? latentVectors(texts) : lsaVectors(texts, full);
   return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k);
-}
-
-/** What a title says after its names (`cexp(3) — complex exponential function`), if it says it. */
-export function describedAs(title: string): string {
-  const at = title.search(/ — | - /);
-  return at < 0 ? '' : title.slice(at + 3);
 }
 
 /**
