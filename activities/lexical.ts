@@ -151,15 +151,10 @@ export function repeatedTitleShare(titles: SparseVector[], sameTitle: number): n
  * title's squared idf mass found in the text: 1 when the text names the whole title, whatever
  * the text's length (a cosine would dilute it in a long page).
  */
-export function titleContainment(
-  model: TfidfModel,
-  titles: string[][],
-  texts: string[][],
-  information = false,
-) {
+export function titleContainment(model: TfidfModel, titles: string[][], texts: string[][]) {
   const idfOf = (terms: string[]) => {
     const { ids } = model.weights([...new Set(terms)]);
-    return { ids, idf: Float64Array.from(ids, (id) => model.idf[id]! - (information ? 1 : 0)) };
+    return { ids, idf: Float64Array.from(ids, (id) => model.idf[id]!) };
   };
   const queries = titles.map((t) => {
     const { ids, idf } = idfOf(t);
@@ -226,7 +221,7 @@ export function fieldedNeighbours(
       weights.idfPower,
     ),
   );
-  const named = titleContainment(words, titleTerms, bodyTerms, weights.containmentInformation > 0);
+  const named = titleContainment(words, titleTerms, bodyTerms);
   const channels: MatchChannel[] = [
     { queries: text, docs: text, weight: 1 },
     { queries: named.queries, docs: named.docs, weight: weights.containment },

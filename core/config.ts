@@ -84,7 +84,6 @@ const configFields = strictObject({
     titleRepeats: z.number().int().min(0).max(10).default(0),
     /** Weight of "the other post's body contains this post's title" (each direction). */
     containment: z.number().min(0).max(10).default(0.1),
-    containmentInformation: z.number().min(0).max(1).default(0),
     /** Weight of "the other post's body names this post's first title term" (each direction). */
     leadingTerm: z.number().min(0).max(10).default(0),
     /** Weight of the cosine of the character trigrams of the names two titles list (`getaddrinfo`, `getnameinfo`; `isalnum, isalpha(3)`). */
