@@ -279,15 +279,16 @@ export function fieldedNeighbours(
 }
 
 /**
- * Every name a title lists before its section or description, when it starts with a name
- * (`isalnum, isalpha, isascii(3) — character classification`: the functions a page documents).
+ * The names a title lists, comma-separated, before its section or description, when it starts
+ * with a name (`isalnum, isalpha, isascii(3) — character classification`: the functions a page
+ * documents); a title without commas names at most its leading name.
  */
 export function listedNames(title: string): string[] {
   if (!leadingName(title)) return [];
   const head = title.normalize('NFKC').split(/\(| — | - /, 1)[0]!;
   return head
-    .split(/[,\s]+/)
-    .map((word) => leadingName(word))
+    .split(',')
+    .map((part) => leadingName(part))
     .filter((name): name is string => name !== undefined);
 }
 

@@ -296,6 +296,7 @@ describe('title-aware (fielded) neighbours', () => {
     ]);
     expect(listedNames('json — JSON encoder and decoder')).toEqual(['json']);
     expect(listedNames('Layers Dialog, layers')).toEqual([]);
+    expect(listedNames('new sequences window')).toEqual(['new']);
     // Two functions of one family whose texts share no word; page 2 shares words with page 0.
     const pages = [
       post('getaddrinfo(3) — network address translation', 'resolve a host and a service'),
