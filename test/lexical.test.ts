@@ -119,6 +119,9 @@ describe('top-k of weighted channels', () => {
 describe('title-aware (fielded) neighbours', () => {
   const weights = parseConfig({}, process.cwd()).fielded;
   const post = (title: string, body: string) => ({ title, text: `${title} ${body}` });
+  /** The first page's nearest other page under these weights. */
+  const bestOtherOfFirst = (pages: ReturnType<typeof post>[], w: typeof weights) =>
+    [...fieldedNeighbours(pages, 3, w).labels.subarray(0, 3)].find((row) => row !== 0);
   // A support thread ("tray 2") and an unrelated post that shares more body words with its start.
   const posts = [
     post('Paper jam in tray 2', 'the office printer keeps jamming paper since monday'),
@@ -130,9 +133,9 @@ describe('title-aware (fielded) neighbours', () => {
 
   it('ranks the reply with the same subject first, where full-text cosine does not', () => {
     // Row 0's neighbours are [itself, the best other, ...].
-    const bestOtherOfFirst = (knn: { labels: Int32Array }) => knn.labels[1];
-    expect(bestOtherOfFirst(sparseNeighbours(tfidf(posts.map((p) => p.text)), 3))).toBe(2);
-    expect(bestOtherOfFirst(fieldedNeighbours(posts, 3, weights))).toBe(1);
+    const second = (knn: { labels: Int32Array }) => knn.labels[1];
+    expect(second(sparseNeighbours(tfidf(posts.map((p) => p.text)), 3))).toBe(2);
+    expect(second(fieldedNeighbours(posts, 3, weights))).toBe(1);
   });
 
   it('sums the weighted cosines of every channel, as brute force does', () => {
@@ -215,11 +218,9 @@ describe('title-aware (fielded) neighbours', () => {
       post('Interpreter notes', 'interpreter notes'),
       post('Sockets', 'network connections'),
     ];
-    const bestOtherOfFirst = (w: typeof weights) =>
-      [...fieldedNeighbours(pages, 3, w).labels.subarray(0, 3)].find((row) => row !== 0);
     const none = { ...weights, leadingTerm: 0, containment: 0 };
-    expect(bestOtherOfFirst(none)).toBe(2);
-    expect(bestOtherOfFirst({ ...none, leadingTerm: 1 })).toBe(1);
+    expect(bestOtherOfFirst(pages, none)).toBe(2);
+    expect(bestOtherOfFirst(pages, { ...none, leadingTerm: 1 })).toBe(1);
   });
 
   it('weighs rare terms by idf to a power, and counts title terms again when asked', () => {
@@ -304,11 +305,9 @@ describe('title-aware (fielded) neighbours', () => {
       post('Sockets', 'a host and a service on the network'),
       post('Threads', 'locks and conditions'),
     ];
-    const bestOtherOfFirst = (w: typeof weights) =>
-      [...fieldedNeighbours(pages, 3, w).labels.subarray(0, 3)].find((row) => row !== 0);
     const plain = { ...weights, containment: 0 };
-    expect(bestOtherOfFirst(plain)).toBe(2);
-    expect(bestOtherOfFirst({ ...plain, nameGrams: 1 })).toBe(1);
+    expect(bestOtherOfFirst(pages, plain)).toBe(2);
+    expect(bestOtherOfFirst(pages, { ...plain, nameGrams: 1 })).toBe(1);
     // A page of several functions meets the page of a later one's wide-character twin.
     const listed = [
       post('isalnum, isalpha, isdigit(3) — character classes', 'test a byte'),
@@ -316,10 +315,8 @@ describe('title-aware (fielded) neighbours', () => {
       post('Bytes', 'test a byte and a wide'),
       post('Threads', 'locks and conditions'),
     ];
-    const best = (w: typeof weights) =>
-      [...fieldedNeighbours(listed, 3, w).labels.subarray(0, 3)].find((row) => row !== 0);
-    expect(best(plain)).toBe(2);
-    expect(best({ ...plain, nameGrams: 1 })).toBe(1);
+    expect(bestOtherOfFirst(listed, plain)).toBe(2);
+    expect(bestOtherOfFirst(listed, { ...plain, nameGrams: 1 })).toBe(1);
   });
 
   it('finds the posts whose short title a body holds as a phrase, in English and Japanese', () => {
