@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { linkOffsets, parseHtml, textOf } from '../scripts/datasets/html.js';
 import {
+  debianHandbook,
   debianReference,
   developersReference,
   gimpHelp,
@@ -240,6 +241,47 @@ describe('manual dataset builders', () => {
     expect(data.pairs.map((p) => `${p.a}>${p.b}`).sort()).toEqual([
       'pkgs#new>pkgs#packages',
       'pkgs#packages>tools#lintian',
+    ]);
+  });
+
+  it('Debian Administrator’s Handbook (Publican): a section per item, a link to a page names its top section', () => {
+    const section = (id: string, title: string, inner: string) =>
+      `<div class="section"><div class="titlepage"><div><div><h2 class="title"><a id="${id}"></a>6.2. ${title}</h2></div></div></div>${inner}</div>`;
+    const page = (inner: string) =>
+      `<div class="navheader"><a href="sect.apt-cache.html">next</a></div>${inner}<ul class="docnav"><li><a href="apt.html">prev</a></li></ul>`;
+    write(
+      'handbook/apt.html',
+      page(
+        `<div class="chapter"><h1>APT</h1><p>intro</p>${section('sect.sources', 'sources.list', '<p>mirrors <a class="xref" href="sect.apt-cache.html">the cache</a></p>')}</div>`,
+      ),
+    );
+    write(
+      'handbook/sect.apt-cache.html',
+      page(
+        section(
+          'sect.apt-cache',
+          'apt-cache',
+          `<p>search</p>${section('sect.apt-cache-policy', 'policy', '<p>pins <a class="xref" href="apt.html#sect.sources">sources</a></p>')}`,
+        ),
+      ),
+    );
+    write(
+      'handbook/sect.extra.html',
+      page(section('sect.x1', 'Extra 1', '<p>x</p>') + section('sect.x2', 'Extra 2', '<p>x</p>')),
+    );
+    const data = debianHandbook(path.join(dir, 'handbook'));
+    expect(data.items.map((i) => [i.id, i.title, i.body])).toEqual([
+      ['apt#sect.sources', 'sources.list', 'mirrors the cache'],
+      ['sect.apt-cache#sect.apt-cache', 'apt-cache', 'search'],
+      ['sect.apt-cache#sect.apt-cache-policy', 'policy', 'pins sources'],
+      ['sect.extra#sect.x1', 'Extra 1', 'x'],
+      ['sect.extra#sect.x2', 'Extra 2', 'x'],
+    ]);
+    expect(data.items.every((i) => i.tenant === 'en-debian-handbook')).toBe(true);
+    // The page link without a fragment reaches the page's top section; navigation counts for nothing.
+    expect(data.pairs.map((p) => `${p.a}>${p.b}`).sort()).toEqual([
+      'apt#sect.sources>sect.apt-cache#sect.apt-cache',
+      'apt#sect.sources>sect.apt-cache#sect.apt-cache-policy',
     ]);
   });
 });

@@ -6,6 +6,7 @@
  *   gimp-en, gimp-ja        gimp-help-en / -ja: a page per item, tenant = chapter
  *   debian-reference-en/-ja debian-reference-en / -ja: a section per item, tenant = the book
  *   developers-reference-en/-ja  developers-reference / -ja (Sphinx): the same
+ *   debian-handbook         debian-handbook (Publican, English): the same
  *   osusume dataset manuals [SET ...] [--out DIR]   (default: every set, .osusume/datasets)
  * Each set is written to DIR/SET/{items.jsonl,pairs.tsv}; a set already built is kept (cache).
  */
@@ -215,6 +216,8 @@ interface SectionBook {
   skip: (e: Element) => boolean;
   /** The section's id, from the section or its heading. */
   id: (section: Element, heading: Element | undefined) => string | undefined;
+  /** The anchor a link points at (`page.html#id`), when the book links some without a fragment. */
+  anchor?: (href: string) => string;
 }
 
 /** The number a section's heading starts with (`1.1. `, `A.2. `, `6. `), left out of its title. */
@@ -256,7 +259,7 @@ function sectionBook(dir: string, book: SectionBook): Dataset {
   const links = noLinks();
   for (const [from, found] of sectionLinks)
     for (const { href, at } of found) {
-      const owner = anchorOwner.get(href);
+      const owner = anchorOwner.get(book.anchor ? book.anchor(href) : href);
       if (owner) addLink(links, from, owner, at);
     }
   return withVisiblePairs(items, links);
@@ -274,6 +277,24 @@ export function debianReference(dir: string, lang: string): Dataset {
     skip: (e) => docbookNavigation(e) && !hasClass(e, 'titlepage'),
     id: (section, heading) =>
       findAll(heading ?? section, (e) => e.attrs.id !== undefined)[0]?.attrs.id,
+  });
+}
+
+/**
+ * debian-handbook (Publican's DocBook): the Debian Administrator's Handbook in English, a book of
+ * sections like the Debian Reference, a page per top-level section. Its Japanese pages are mostly
+ * untranslated English, so there is no Japanese set of it.
+ */
+export function debianHandbook(dir: string): Dataset {
+  return sectionBook(dir, {
+    tenant: 'en-debian-handbook',
+    page: (file) => (file.endsWith('.html') ? file.replace(/\.html$/, '') : undefined),
+    isSection: (e) => e.tag === 'div' && hasClass(e, 'section'),
+    skip: (e) => docbookNavigation(e) && !hasClass(e, 'titlepage'),
+    id: (section, heading) =>
+      findAll(heading ?? section, (e) => e.attrs.id !== undefined)[0]?.attrs.id,
+    // A link to a section's own page has no fragment; the page is named after that section's id.
+    anchor: (href) => (href.includes('#') ? href : `${href}#${href.replace(/\.html$/, '')}`),
   });
 }
 
@@ -353,6 +374,10 @@ export const MANUAL_SETS: Record<string, { packages: string[]; build: (root: str
     'debian-reference-ja': {
       packages: ['debian-reference-ja'],
       build: (root) => debianReference(path.join(root, 'usr/share/debian-reference'), 'ja'),
+    },
+    'debian-handbook': {
+      packages: ['debian-handbook'],
+      build: (root) => debianHandbook(path.join(root, 'usr/share/doc/debian-handbook/html/en-US')),
     },
     'developers-reference-en': {
       packages: ['developers-reference'],
