@@ -245,17 +245,7 @@ export function fieldedNeighbours(
     weights.sameTitle,
   );
   const titleWeight = weights.titleChannels * Math.min(1, titleShare / weights.fullTitleShare);
-  if (titleWeight > 0 && weights.titleExact > 0) {
-    const groups = new Map<string, number>();
-    const same = titleTerms.map((terms) => {
-      const key = terms.join(' ');
-      if (!groups.has(key)) groups.set(key, groups.size);
-      return key
-        ? { ids: Int32Array.of(groups.get(key)!), weights: Float32Array.of(1) }
-        : { ids: new Int32Array(0), weights: new Float32Array(0) };
-    });
-    channels.push({ queries: same, docs: same, weight: 2 * titleWeight });
-  } else if (titleWeight > 0) {
+  if (titleWeight > 0) {
     const title = titleTerms.map((terms) => words.vectorize(terms));
     const titleGrams = fittedVectors(posts.map((p) => characterNgrams(p.title)));
     channels.push(

@@ -99,7 +99,6 @@ const configFields = strictObject({
     latentVectors: z.enum(['lsa', 'embedding']).default('lsa'),
     /** Weight of "one post's body holds the other's short title as a phrase" (either way; a link, a command named). */
     titlePhrase: z.number().min(0).max(10).default(0.05),
-    titleExact: z.number().min(0).max(1).default(0),
     /** Weight of the cosine of the two posts' neighbour lists (second-order: neighbours shared). */
     sharedNeighbours: z.number().min(0).max(10).default(0),
     /** Length of the neighbour lists compared by `sharedNeighbours`. */
