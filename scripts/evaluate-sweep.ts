@@ -35,6 +35,7 @@ import {
   type SetFiles,
 } from './evaluate-suite.js';
 import {
+  catalogues,
   existingFile,
   MIN_POSTS,
   readItems,
@@ -105,17 +106,14 @@ function loadTenants(files: SetFiles, minPosts: number): Tenant[] {
       const parsed = interactionRowSchema.safeParse(row);
       if (parsed.success) interactions.push(parsed.data);
     }
-  // The catalogue holds every item, as in `evaluate`: an item the batch skips still has its pairs.
   const { items } = readItems(files.items);
-  const catalogues = new Map<string, Set<string>>();
-  for (const item of items)
-    catalogues.set(item.tenant, (catalogues.get(item.tenant) ?? new Set()).add(item.id));
+  const catalogueOf = catalogues(items);
   const snapshots = snapshotPosts(items, pipeline);
   const scored = scoredTenants(snapshots, minPosts, files.items);
   return [...snapshots]
     .filter(([tenant]) => scored(tenant))
     .map(([tenant, posts]) => {
-      const catalogue = catalogues.get(tenant)!;
+      const catalogue = catalogueOf.get(tenant)!;
       return {
         posts,
         interactions: interactions.filter((i) => i.tenantId === tenant),

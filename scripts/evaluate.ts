@@ -48,6 +48,18 @@ interface Item {
 /** The creation time every evaluated item gets: copies of one text are then shown by smallest id. */
 const ITEM_TIME = '2024-01-01T00:00:00.000Z';
 
+/** An item as a row of the warehouse's posts table. */
+function postRow(item: Item) {
+  return {
+    tenantId: item.tenant,
+    postId: item.id,
+    title: item.title,
+    body: item.body,
+    createdAt: ITEM_TIME,
+    updatedAt: ITEM_TIME,
+  };
+}
+
 /**
  * Each tenant's items as the batch snapshots them (validated, text cut to the configured length;
  * items it would skip left out), in the snapshot's order.
@@ -57,17 +69,7 @@ export function snapshotPosts(items: Item[], pipeline: Config['pipeline']) {
   for (const item of items) {
     const posts = byTenant.get(item.tenant) ?? new Map<string, SnapshotPost>();
     byTenant.set(item.tenant, posts);
-    const verdict = validatePostRow(
-      {
-        tenantId: item.tenant,
-        postId: item.id,
-        title: item.title,
-        body: item.body,
-        createdAt: ITEM_TIME,
-        updatedAt: ITEM_TIME,
-      },
-      pipeline,
-    );
+    const verdict = validatePostRow(postRow(item), pipeline);
     if (verdict.ok) posts.set(item.id, toSnapshotPost(verdict.post, pipeline.maxTextChars));
   }
   return new Map(
@@ -76,6 +78,17 @@ export function snapshotPosts(items: Item[], pipeline: Config['pipeline']) {
       [...posts.values()].sort((a, b) => (a.postId < b.postId ? -1 : 1)),
     ]),
   );
+}
+
+/**
+ * Each tenant's item ids, in the items' order: every item, the ones the batch skips too, since
+ * they still have their pairs.
+ */
+export function catalogues(items: Item[]): Map<string, Set<string>> {
+  const byTenant = new Map<string, Set<string>>();
+  for (const item of items)
+    byTenant.set(item.tenant, (byTenant.get(item.tenant) ?? new Set()).add(item.id));
+  return byTenant;
 }
 
 /** A labelled set's file, which must exist: else an error that names it. */
@@ -222,20 +235,13 @@ export async function evaluate(
       path.join(dir, 'experiments.yaml'),
       `experiments:\n  - { id: evaluation, surface: evaluation, variants: [${variants}] }\n`,
     );
+    // Only the scored tenants go through the batch: the others' lists would go unread.
     const postsFile = path.join(dir, 'posts.jsonl');
     writeFileSync(
       postsFile,
       items
-        .map((i) =>
-          JSON.stringify({
-            tenantId: i.tenant,
-            postId: i.id,
-            title: i.title,
-            body: i.body,
-            createdAt: ITEM_TIME,
-            updatedAt: ITEM_TIME,
-          }),
-        )
+        .filter((i) => scored(i.tenant))
+        .map((i) => JSON.stringify(postRow(i)))
         .join('\n') + '\n',
     );
     const warehouse = await DuckDbWarehouse.open(path.join(dir, 'warehouse.duckdb'));
@@ -267,15 +273,10 @@ export async function evaluate(
       const listsByAlgorithm: Record<string, Lists[]> = Object.fromEntries(
         algorithms.map((a) => [a, []]),
       );
-      const byTenant = new Map<string, string[]>();
-      for (const i of items) {
-        if (!scored(i.tenant)) continue;
-        const ids = byTenant.get(i.tenant);
-        if (ids) ids.push(i.id);
-        else byTenant.set(i.tenant, [i.id]);
-      }
-      for (const [tenant, ids] of [...byTenant].sort()) {
-        const catalogue = new Set(ids);
+      const tenants = [...catalogues(items)]
+        .filter(([tenant]) => scored(tenant))
+        .sort(([a], [b]) => (a < b ? -1 : 1));
+      for (const [tenant, catalogue] of tenants) {
         const related = relatedSets(
           pairs.get(tenant) ?? [],
           catalogue,
@@ -285,7 +286,7 @@ export async function evaluate(
         const popular = (await ctx.store.getPopular(tenant))?.items.map((i) => i.postId) ?? [];
         for (const algorithm of algorithms) {
           const lists: Lists = new Map();
-          for (const id of ids) {
+          for (const id of catalogue) {
             const items =
               algorithm === 'popular'
                 ? popular.filter((p) => p !== id)

@@ -12,10 +12,15 @@ import {
   pythonDocs,
   pythonDocSections,
   writeDataset,
+  type Dataset,
 } from '../scripts/datasets/manuals.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'osusume-manuals-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A built set's items as [id, title, body], and its pairs as sorted `a>b`. */
+const sections = (data: Dataset) => data.items.map((i) => [i.id, i.title, i.body]);
+const links = (pairs: Dataset['pairs']) => pairs.map((p) => `${p.a}>${p.b}`).sort();
 
 function write(file: string, html: string): void {
   mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
@@ -75,13 +80,12 @@ describe('manual dataset builders', () => {
     );
     write('cut/library/d.html', page(`<p>${long}<a href="a.html">a</a></p>`));
     const data = pythonDocs(path.join(dir, 'cut'));
-    const pairs = (list: { a: string; b: string }[]) => list.map((p) => `${p.a}>${p.b}`).sort();
-    expect(pairs(data.pairs)).toEqual([
+    expect(links(data.pairs)).toEqual([
       'library/a.html>library/b.html',
       'library/a.html>library/c.html',
       'library/a.html>library/d.html',
     ]);
-    expect(pairs(data.visiblePairs!)).toEqual(['library/a.html>library/b.html']);
+    expect(links(data.visiblePairs!)).toEqual(['library/a.html>library/b.html']);
     writeDataset(path.join(dir, 'cut-out'), data);
     expect(readFileSync(path.join(dir, 'cut-out', 'pairs-visible.tsv'), 'utf8')).toBe(
       'tenant\ta\tb\nlibrary\tlibrary/a.html\tlibrary/b.html\n',
@@ -139,7 +143,7 @@ describe('manual dataset builders', () => {
     write('ref/ch02.en.html', section('t', 'Tar', '<p>tar</p>'));
     write('ref/ch02.ja.html', section('t', '圧縮', '<p>tar</p>'));
     const data = debianReference(path.join(dir, 'ref'), 'en');
-    expect(data.items.map((i) => [i.id, i.title, i.body])).toEqual([
+    expect(sections(data)).toEqual([
       ['ch01#s1', 'Shell', 'intro see'],
       ['ch01#s2', 'Prompt', 'prompt'],
       ['ch01#s3', 'Keys', 'keys'],
@@ -147,16 +151,9 @@ describe('manual dataset builders', () => {
       ['ch01#s5', 'Long', 'word '.repeat(BODY_CHARS / 5).slice(0, BODY_CHARS)],
       ['ch02#t', 'Tar', 'tar'],
     ]);
-    expect(data.pairs.map((p) => `${p.a}>${p.b}`).sort()).toEqual([
-      'ch01#s1>ch01#s2',
-      'ch01#s3>ch01#s5',
-      'ch01#s4>ch02#t',
-    ]);
+    expect(links(data.pairs)).toEqual(['ch01#s1>ch01#s2', 'ch01#s3>ch01#s5', 'ch01#s4>ch02#t']);
     // s5 links to s3 below the text its item keeps.
-    expect(data.visiblePairs!.map((p) => `${p.a}>${p.b}`).sort()).toEqual([
-      'ch01#s1>ch01#s2',
-      'ch01#s4>ch02#t',
-    ]);
+    expect(links(data.visiblePairs!)).toEqual(['ch01#s1>ch01#s2', 'ch01#s4>ch02#t']);
     writeDataset(path.join(dir, 'out'), data);
     expect(readFileSync(path.join(dir, 'out', 'pairs.tsv'), 'utf8').split('\n')[0]).toBe(
       'tenant\ta\tb',
@@ -230,7 +227,7 @@ describe('manual dataset builders', () => {
     for (const n of [1, 2])
       write(`devref/extra${n}.html`, page(section(`x${n}`, `Extra ${n}`, '<p>x</p>')));
     const data = developersReference(path.join(dir, 'devref'), 'en');
-    expect(data.items.map((i) => [i.id, i.title, i.body])).toEqual([
+    expect(sections(data)).toEqual([
       ['extra1#x1', 'Extra 1', 'x'],
       ['extra2#x2', 'Extra 2', 'x'],
       ['pkgs#packages', 'Packages', 'upload lintian'],
@@ -238,10 +235,7 @@ describe('manual dataset builders', () => {
       ['tools#lintian', 'lintian', 'checks'],
     ]);
     expect(data.items.every((i) => i.tenant === 'en-developers-reference')).toBe(true);
-    expect(data.pairs.map((p) => `${p.a}>${p.b}`).sort()).toEqual([
-      'pkgs#new>pkgs#packages',
-      'pkgs#packages>tools#lintian',
-    ]);
+    expect(links(data.pairs)).toEqual(['pkgs#new>pkgs#packages', 'pkgs#packages>tools#lintian']);
   });
 
   it('Debian Administrator’s Handbook (Publican): a section per item, a link to a page names its top section', () => {
@@ -270,7 +264,7 @@ describe('manual dataset builders', () => {
       page(section('sect.x1', 'Extra 1', '<p>x</p>') + section('sect.x2', 'Extra 2', '<p>x</p>')),
     );
     const data = debianHandbook(path.join(dir, 'handbook'));
-    expect(data.items.map((i) => [i.id, i.title, i.body])).toEqual([
+    expect(sections(data)).toEqual([
       ['apt#sect.sources', 'sources.list', 'mirrors the cache'],
       ['sect.apt-cache#sect.apt-cache', 'apt-cache', 'search'],
       ['sect.apt-cache#sect.apt-cache-policy', 'policy', 'pins sources'],
@@ -279,7 +273,7 @@ describe('manual dataset builders', () => {
     ]);
     expect(data.items.every((i) => i.tenant === 'en-debian-handbook')).toBe(true);
     // The page link without a fragment reaches the page's top section; navigation counts for nothing.
-    expect(data.pairs.map((p) => `${p.a}>${p.b}`).sort()).toEqual([
+    expect(links(data.pairs)).toEqual([
       'apt#sect.sources>sect.apt-cache#sect.apt-cache',
       'apt#sect.sources>sect.apt-cache#sect.apt-cache-policy',
     ]);

@@ -265,6 +265,14 @@ function sectionBook(dir: string, book: SectionBook): Dataset {
   return withVisiblePairs(items, links);
 }
 
+/** DocBook's sections: a `div.section` each, its id on the heading's anchor, navigation skipped. */
+const DOCBOOK_SECTIONS: Pick<SectionBook, 'isSection' | 'skip' | 'id'> = {
+  isSection: (e) => e.tag === 'div' && hasClass(e, 'section'),
+  skip: (e) => docbookNavigation(e) && !hasClass(e, 'titlepage'),
+  id: (section, heading) =>
+    findAll(heading ?? section, (e) => e.attrs.id !== undefined)[0]?.attrs.id,
+};
+
 /**
  * debian-reference-LANG (DocBook): a book of sections. One tenant per book, not per chapter:
  * most links cross chapters (200 pairs in the book, 76 within chapters).
@@ -273,10 +281,7 @@ export function debianReference(dir: string, lang: string): Dataset {
   return sectionBook(dir, {
     tenant: `${lang}-debian-reference`,
     page: (file) => new RegExp(`^(ch\\d+|ap[a-z])\\.${lang}\\.html$`).exec(file)?.[1],
-    isSection: (e) => e.tag === 'div' && hasClass(e, 'section'),
-    skip: (e) => docbookNavigation(e) && !hasClass(e, 'titlepage'),
-    id: (section, heading) =>
-      findAll(heading ?? section, (e) => e.attrs.id !== undefined)[0]?.attrs.id,
+    ...DOCBOOK_SECTIONS,
   });
 }
 
@@ -289,10 +294,7 @@ export function debianHandbook(dir: string): Dataset {
   return sectionBook(dir, {
     tenant: 'en-debian-handbook',
     page: (file) => (file.endsWith('.html') ? file.replace(/\.html$/, '') : undefined),
-    isSection: (e) => e.tag === 'div' && hasClass(e, 'section'),
-    skip: (e) => docbookNavigation(e) && !hasClass(e, 'titlepage'),
-    id: (section, heading) =>
-      findAll(heading ?? section, (e) => e.attrs.id !== undefined)[0]?.attrs.id,
+    ...DOCBOOK_SECTIONS,
     // A link to a section's own page has no fragment; the page is named after that section's id.
     anchor: (href) => (href.includes('#') ? href : `${href}#${href.replace(/\.html$/, '')}`),
   });
