@@ -9,6 +9,8 @@ import {
   developersReference,
   gimpHelp,
   BODY_CHARS,
+  maintGuide,
+  postgresqlDocs,
   pythonDocs,
   pythonDocSections,
   writeDataset,
@@ -277,5 +279,95 @@ describe('manual dataset builders', () => {
       'apt#sect.sources>sect.apt-cache#sect.apt-cache',
       'apt#sect.sources>sect.apt-cache#sect.apt-cache-policy',
     ]);
+  });
+  it('PostgreSQL docs: tenant = the part found through the Up links; pages in no part and links across parts left out', () => {
+    const page = (up: string, cls: string, heading: string, body: string) =>
+      `<div class="navheader"><a accesskey="p" href="prev.html">Prev</a><a accesskey="u" href="${up}">Up</a></div><div class="${cls}"><div class="titlepage"><h2 class="title">${heading}</h2></div><div class="toc"><a href="s1.html">toc</a></div>${body}</div><div class="navfooter"><a href="next.html">Next</a></div>`;
+    write('pg/index.html', '<div class="book"><h1>PostgreSQL</h1></div>');
+    write(
+      'pg/preface.html',
+      page('index.html', 'preface', 'Preface', '<p>history <a href="s1.html">s1</a></p>'),
+    );
+    write('pg/tutorial.html', page('index.html', 'part', 'Part I. Tutorial', '<p>welcome</p>'));
+    write(
+      'pg/start.html',
+      page('tutorial.html', 'chapter', 'Chapter 1. Getting Started', '<p>start</p>'),
+    );
+    write(
+      'pg/s1.html',
+      page('start.html', 'sect1', '1.1. Installation', '<p>install <a href="s2.html#x">s2</a></p>'),
+    );
+    write(
+      'pg/s2.html',
+      page(
+        'start.html',
+        'sect1',
+        '1.2. Architecture',
+        '<p>servers <a href="sql-select.html">SELECT</a></p>',
+      ),
+    );
+    write('pg/s3.html', page('start.html#top', 'sect1', 'E.1. Release 15.1', '<p>fixes</p>'));
+    write('pg/reference.html', page('index.html', 'part', 'Part VI. Reference', '<p>commands</p>'));
+    write('pg/commands.html', page('reference.html', 'reference', 'SQL Commands', '<p>all</p>'));
+    for (const name of ['SELECT', 'INSERT', 'DELETE', 'UPDATE'])
+      write(
+        `pg/sql-${name.toLowerCase()}.html`,
+        `<div class="navheader"><a accesskey="u" href="commands.html">Up</a></div><div class="refentry"><div class="titlepage"></div><div class="refnamediv"><h2><span class="refentrytitle">${name}</span></h2><p>${name} — a command</p></div><p>see <a href="sql-insert.html">INSERT</a></p></div>`,
+      );
+    const data = postgresqlDocs(path.join(dir, 'pg'));
+    expect(data.items.map((i) => [i.tenant, i.id, i.title])).toEqual([
+      ['reference', 'commands.html', 'SQL Commands'],
+      ['reference', 'reference.html', 'Reference'],
+      ['tutorial', 's1.html', 'Installation'],
+      ['tutorial', 's2.html', 'Architecture'],
+      ['tutorial', 's3.html', 'Release 15.1'],
+      ['reference', 'sql-delete.html', 'DELETE'],
+      ['reference', 'sql-insert.html', 'INSERT'],
+      ['reference', 'sql-select.html', 'SELECT'],
+      ['reference', 'sql-update.html', 'UPDATE'],
+      ['tutorial', 'start.html', 'Getting Started'],
+      ['tutorial', 'tutorial.html', 'Tutorial'],
+    ]);
+    expect(data.items.find((i) => i.id === 's1.html')!.body).toBe('install s2');
+    expect(data.items.find((i) => i.id === 'sql-select.html')!.body).toBe(
+      'SELECT SELECT — a command see INSERT',
+    );
+    // The table of contents, the navigation, the preface's link and s2's link across parts count for nothing.
+    expect(links(data.pairs)).toEqual([
+      's1.html>s2.html',
+      'sql-delete.html>sql-insert.html',
+      'sql-insert.html>sql-select.html',
+      'sql-insert.html>sql-update.html',
+    ]);
+  });
+
+  it('New Maintainers’ Guide: a section per item of every chapter page but the contents', () => {
+    const section = (id: string, title: string, inner: string) =>
+      `<div class="section"><div class="titlepage"><h2 class="title"><a id="${id}"></a>1.${id.length}. ${title}</h2></div>${inner}</div>`;
+    write('mg/index.ja.html', section('abstract', '概要', '<p>目次</p>'));
+    write(
+      'mg/start.ja.html',
+      section(
+        'needprogs',
+        '必要なプログラム',
+        '<p>dpkg-dev <a href="build.ja.html#pbuilder">pbuilder</a></p>',
+      ),
+    );
+    write(
+      'mg/build.ja.html',
+      section('pbuilder', 'pbuilder パッケージ', '<p>chroot</p>') +
+        ['a', 'b', 'c'].map((id) => section(id, `節 ${id}`, '<p>本文</p>')).join(''),
+    );
+    write('mg/build.en.html', section('pbuilder', 'pbuilder package', '<p>chroot</p>'));
+    const data = maintGuide(path.join(dir, 'mg'), 'ja');
+    expect(sections(data)).toEqual([
+      ['build#pbuilder', 'pbuilder パッケージ', 'chroot'],
+      ['build#a', '節 a', '本文'],
+      ['build#b', '節 b', '本文'],
+      ['build#c', '節 c', '本文'],
+      ['start#needprogs', '必要なプログラム', 'dpkg-dev pbuilder'],
+    ]);
+    expect(data.items.every((i) => i.tenant === 'ja-maint-guide')).toBe(true);
+    expect(links(data.pairs)).toEqual(['build#pbuilder>start#needprogs']);
   });
 });

@@ -7,6 +7,8 @@
  *   debian-reference-en/-ja debian-reference-en / -ja: a section per item, tenant = the book
  *   developers-reference-en/-ja  developers-reference / -ja (Sphinx): the same
  *   debian-handbook         debian-handbook (Publican, English): the same
+ *   maint-guide-en/-ja      maint-guide / -ja: the same
+ *   postgresql-docs         postgresql-doc-15: a page per item, tenant = part (Tutorial, Reference, ...)
  *   osusume dataset manuals [SET ...] [--out DIR]   (default: every set, .osusume/datasets)
  * Each set is written to DIR/SET/{items.jsonl,pairs.tsv}; a set already built is kept (cache).
  */
@@ -154,8 +156,23 @@ const docbookNavigation = (e: Element) =>
   hasClass(e, 'toc') ||
   hasClass(e, 'titlepage');
 
-/** gimp-help-LANG: a page per item, tenant = the chapter (or appendix) the page belongs to. */
-export function gimpHelp(helpDir: string, lang: string): Dataset {
+/** A DocBook book chunked a page per item, whose tenants are components found through up links. */
+interface ComponentPages {
+  /** The page one level up, as the page links it. */
+  up: (doc: Element) => string | undefined;
+  /** Whether a page whose main element has these classes is a component that names a tenant. */
+  isComponent: (classes: string[]) => boolean;
+  /** A page's title from its heading's text (the heading's number left out). */
+  title: (heading: string) => string;
+  /** The tenant of a component's pages, from the component's page name. */
+  tenant: (component: string) => string;
+}
+
+/**
+ * A page per item (its main element's text, navigation skipped); tenant = the nearest component
+ * up from the page (the page itself included); truth = links between pages of one tenant.
+ */
+function componentPages(dir: string, book: ComponentPages): Dataset {
   const pages = new Map<
     string,
     {
@@ -166,10 +183,9 @@ export function gimpHelp(helpDir: string, lang: string): Dataset {
       links: { href: string; at: number }[];
     }
   >();
-  for (const file of readdirSync(helpDir).sort()) {
+  for (const file of readdirSync(dir).sort()) {
     if (!file.endsWith('.html')) continue;
-    const doc = parseHtml(readFileSync(path.join(helpDir, file), 'utf8'));
-    const up = findAll(doc, (e) => e.tag === 'link' && e.attrs.rel === 'up')[0]?.attrs.href;
+    const doc = parseHtml(readFileSync(path.join(dir, file), 'utf8'));
     const main = findAll(
       doc,
       (e) => e.tag === 'div' && !docbookNavigation(e) && e.attrs.class !== undefined,
@@ -177,14 +193,14 @@ export function gimpHelp(helpDir: string, lang: string): Dataset {
     if (!main) continue;
     const heading = findAll(main, (e) => /^h[1-6]$/.test(e.tag))[0];
     pages.set(file, {
-      up: up?.split('#')[0],
-      component: (main.attrs.class ?? '').split(/\s+/).some((c) => COMPONENT.test(c)),
-      title: heading ? textOf(heading).replace(/^(Chapter|第)?\s*[\dA-Z.]+\s*(章)?\.?\s*/, '') : '',
+      up: book.up(doc)?.split('#')[0],
+      component: book.isComponent((main.attrs.class ?? '').split(/\s+/)),
+      title: heading ? book.title(textOf(heading)) : '',
       body: clip(textOf(main, docbookNavigation)),
       links: linkOffsets(main, docbookNavigation),
     });
   }
-  const chapterOf = (file: string): string | undefined => {
+  const componentOf = (file: string): string | undefined => {
     for (let f: string | undefined = file, hops = 0; f && hops < 20; f = pages.get(f)?.up, hops++)
       if (pages.get(f)?.component) return f.replace(/\.html$/, '');
     return undefined;
@@ -192,15 +208,42 @@ export function gimpHelp(helpDir: string, lang: string): Dataset {
   const items: DatasetItem[] = [];
   const links = noLinks();
   for (const [file, page] of pages) {
-    const chapter = chapterOf(file);
-    if (!chapter) continue;
-    items.push({ tenant: `${lang}-${chapter}`, id: file, title: page.title, body: page.body });
+    const component = componentOf(file);
+    if (!component) continue;
+    items.push({ tenant: book.tenant(component), id: file, title: page.title, body: page.body });
     for (const { href, at } of page.links) {
       const target = resolveHref(file, href);
       if (target && pages.has(target)) addLink(links, file, target, at);
     }
   }
   return withVisiblePairs(items, links);
+}
+
+/** gimp-help-LANG: a page per item, tenant = the chapter (or appendix) the page belongs to. */
+export function gimpHelp(helpDir: string, lang: string): Dataset {
+  return componentPages(helpDir, {
+    up: (doc) => findAll(doc, (e) => e.tag === 'link' && e.attrs.rel === 'up')[0]?.attrs.href,
+    isComponent: (classes) => classes.some((c) => COMPONENT.test(c)),
+    title: (heading) => heading.replace(/^(Chapter|第)?\s*[\dA-Z.]+\s*(章)?\.?\s*/, ''),
+    tenant: (chapter) => `${lang}-${chapter}`,
+  });
+}
+
+/**
+ * postgresql-doc-15: the PostgreSQL documentation, a page per item (a section, a chapter's
+ * opening, a reference page), tenant = the part the page belongs to (Tutorial, The SQL Language,
+ * Reference, ...), found through the navigation's Up links; the preface, the bibliography and the
+ * index belong to no part and are left out.
+ */
+export function postgresqlDocs(htmlDir: string): Dataset {
+  return componentPages(htmlDir, {
+    up: (doc) => findAll(doc, (e) => e.tag === 'a' && e.attrs.accesskey === 'u')[0]?.attrs.href,
+    isComponent: (classes) => classes.includes('part'),
+    // "Part VI. Reference", "Chapter 2. The SQL Language", "E.1. Release 15.20"; not "SELECT".
+    title: (heading) =>
+      heading.replace(/^((Part|Chapter|Appendix) )?[\dA-Z]+(\.[\dA-Z]+)*\.\s+/, ''),
+    tenant: (part) => part,
+  });
 }
 
 /**
@@ -281,6 +324,22 @@ export function debianReference(dir: string, lang: string): Dataset {
   return sectionBook(dir, {
     tenant: `${lang}-debian-reference`,
     page: (file) => new RegExp(`^(ch\\d+|ap[a-z])\\.${lang}\\.html$`).exec(file)?.[1],
+    ...DOCBOOK_SECTIONS,
+  });
+}
+
+/**
+ * maint-guide / maint-guide-ja (DocBook, the Debian Reference's author and format): the Debian New
+ * Maintainers' Guide, a book of sections like the Debian Reference, a page per chapter named after
+ * it (`start.en.html`); the contents page is left out.
+ */
+export function maintGuide(dir: string, lang: string): Dataset {
+  return sectionBook(dir, {
+    tenant: `${lang}-maint-guide`,
+    page: (file) => {
+      const chapter = new RegExp(`^([a-z]+)\\.${lang}\\.html$`).exec(file)?.[1];
+      return chapter === 'index' ? undefined : chapter;
+    },
     ...DOCBOOK_SECTIONS,
   });
 }
@@ -389,6 +448,18 @@ export const MANUAL_SETS: Record<string, { packages: string[]; build: (root: str
       packages: ['developers-reference-ja'],
       build: (root) =>
         developersReference(path.join(root, 'usr/share/developers-reference/ja'), 'ja'),
+    },
+    'maint-guide-en': {
+      packages: ['maint-guide'],
+      build: (root) => maintGuide(path.join(root, 'usr/share/doc/maint-guide/html'), 'en'),
+    },
+    'maint-guide-ja': {
+      packages: ['maint-guide-ja'],
+      build: (root) => maintGuide(path.join(root, 'usr/share/doc/maint-guide-ja/html'), 'ja'),
+    },
+    'postgresql-docs': {
+      packages: ['postgresql-doc-15'],
+      build: (root) => postgresqlDocs(path.join(root, 'usr/share/doc/postgresql-doc-15/html')),
     },
   };
 
