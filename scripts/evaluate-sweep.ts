@@ -151,6 +151,12 @@ export interface SweepRow {
   /** This row's worst ratio minus the incumbent's, and its 95 % paired-bootstrap interval. */
   difference: number;
   differenceInterval: [number, number];
+  /**
+   * Per set: this row's ratio minus the incumbent's, and its 95 % interval over the same
+   * resamples (paired, so far narrower than the two ratios' own intervals): where a combination
+   * gains or loses beyond noise, whatever the worst set does.
+   */
+  setDifferences: { difference: number; interval: [number, number] }[];
 }
 
 export interface SweepResult {
@@ -267,16 +273,21 @@ export async function sweepFielded(options: {
       ratios,
       intervals: perSet.map((p) => percentileInterval(p.samples)),
       worst: Math.min(...ratios),
+      samples: perSet.map((p) => p.samples),
       worstSamples,
     };
   });
   const incumbent = scored.find((r) => same(r.weights, defaults))!;
-  const rows: SweepRow[] = scored.map(({ worstSamples, ...row }) => ({
+  const pairedDifference = (values: ArrayLike<number>, incumbentValues: ArrayLike<number>) =>
+    percentileInterval(Array.from(values, (v, r) => v - incumbentValues[r]!));
+  const rows: SweepRow[] = scored.map(({ worstSamples, samples, ...row }) => ({
     ...row,
     difference: row.worst - incumbent.worst,
-    differenceInterval: percentileInterval(
-      worstSamples.map((w, r) => w - incumbent.worstSamples[r]!),
-    ),
+    differenceInterval: pairedDifference(worstSamples, incumbent.worstSamples),
+    setDifferences: samples.map((setSamples, i) => ({
+      difference: row.ratios[i]! - incumbent.ratios[i]!,
+      interval: pairedDifference(setSamples, incumbent.samples[i]!),
+    })),
   }));
   const verdict = decide(rows, incumbent.weights);
   const leaveOneOut = (data.length > 1 ? data : []).map((set, held) => {
@@ -350,6 +361,21 @@ export function formatSweep(result: SweepResult, grid: SweepGrid): string {
     `best worst ratio: ${describe(best.weights, grid)} (${ratio(best.worst)})`,
     verdict,
   ];
+  const challengers = ranked.filter((r) => r !== incumbent);
+  if (challengers.length > 0)
+    lines.push(
+      "Δ per set: ratio minus the configured weights' [paired 95 % interval]; + or - where the interval lies wholly above or below 0",
+      ['weights', ...result.sets].join('\t'),
+      ...challengers.map((r) =>
+        [
+          describe(r.weights, grid),
+          ...r.setDifferences.map(({ difference: d, interval: [low, high] }) => {
+            const beyond = low > 0 ? ' +' : high < 0 ? ' -' : '';
+            return `${signed(d)} [${signed(low)}, ${signed(high)}]${beyond}`;
+          }),
+        ].join('\t'),
+      ),
+    );
   if (result.leaveOneOut.length > 0)
     lines.push(
       'leave one set out: weights chosen on the other sets, ratio on the held-out one',

@@ -174,6 +174,7 @@ describe("paired bootstrap of a set's ratio", () => {
       worst,
       difference: worst - 1,
       differenceInterval: interval,
+      setDifferences: [],
     });
     const incumbent = w(1);
     const within = [row(incumbent, 1, [0, 0]), row(w(2), 1.01, [-0.004, 0.02])];
@@ -344,7 +345,15 @@ describe('npm run evaluate -- --all-datasets', () => {
     for (const r of result.rows) {
       expect(r.difference).toBeCloseTo(r.worst - configured.worst, 12);
       expect(r.differenceInterval[0]).toBeLessThanOrEqual(r.differenceInterval[1]);
+      // Per set, the ratio's difference to the incumbent's, on the same resamples.
+      r.setDifferences.forEach(({ difference, interval }, i) => {
+        expect(difference).toBeCloseTo(r.ratios[i]! - configured.ratios[i]!, 12);
+        expect(interval[0]).toBeLessThanOrEqual(interval[1]);
+      });
     }
+    expect(configured.setDifferences).toEqual(
+      sets.map(() => ({ difference: 0, interval: [0, 0] })),
+    );
     expect(result.verdict).toEqual(decide(result.rows, configured.weights));
     // Held out: the weights with the best ratio on the other set.
     for (const [held, other] of [
@@ -363,6 +372,10 @@ describe('npm run evaluate -- --all-datasets', () => {
     expect(table).toContain('held out\tweights\theld-out ratio\tworst of the others');
     expect(table).toMatch(/\nverdict: (keep|change)/);
     expect(table).toContain(' (configured)\t');
+    expect(table).toContain(`Δ per set: ratio minus the configured weights'`);
+    expect(table).toMatch(
+      /\ncontainment=0 titleRepeats=\d+\t[+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\]/,
+    );
     // A grid without the configured weights gets them as a row of their own, the incumbent.
     const apart = await sweepFielded({
       grid: parseSweepGrid(`idfPower=${defaults.idfPower + 1}`, defaults),
@@ -413,6 +426,34 @@ describe('npm run evaluate -- --all-datasets', () => {
       tmp.dir,
     );
     expect(latentModelDir(undefined, empty)).toBeUndefined(); // no encoder there: the LSA model
+    tmp.cleanup();
+  }, 60_000);
+
+  it('gives each set the paired difference to the configured weights (the committed man pages)', async () => {
+    const tmp = tempDir();
+    const defaults = parseConfig({}, tmp.dir).fielded;
+    const grid = parseSweepGrid(`containment=0,${defaults.containment}`, defaults);
+    const run = (sets: string[]) => sweepFielded({ grid, sets: suiteFiles(sets, tmp.dir), k: 10 });
+    const [alone, japanese] = [await run(['man-pages-en']), await run(['man-pages-ja'])];
+    const both = await run(['man-pages-en', 'man-pages-ja']);
+    // One set: its own difference is the worst ratio's, resample by resample.
+    const without = (r: { weights: typeof defaults }) => r.weights.containment === 0;
+    const single = alone.rows.find(without)!;
+    expect(single.setDifferences[0]!.difference).toBeCloseTo(single.difference, 12);
+    expect(single.setDifferences[0]!.interval).toEqual(single.differenceInterval);
+    // Two sets: each set's difference is its own ratio's, on the same resamples as before.
+    const row = both.rows.find(without)!;
+    const configured = both.rows.find((r) => !without(r))!;
+    row.setDifferences.forEach(({ difference }, i) =>
+      expect(difference).toBeCloseTo(row.ratios[i]! - configured.ratios[i]!, 12),
+    );
+    expect(row.setDifferences[0]).toEqual(single.setDifferences[0]);
+    expect(row.setDifferences[1]).toEqual(japanese.rows.find(without)!.setDifferences[0]);
+    // Without the containment channel the English man pages lose beyond noise.
+    expect(row.setDifferences[0]!.interval[1]).toBeLessThan(0);
+    expect(formatSweep(both, grid)).toMatch(
+      /\ncontainment=0\t-0\.\d{3} \[-0\.\d{3}, -0\.\d{3}\] -\t/,
+    );
     tmp.cleanup();
   }, 60_000);
 
