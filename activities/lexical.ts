@@ -189,17 +189,6 @@ function lsaVectors(texts: string[], terms: string[][]): ReturnType<LatentVector
   return { vectors: lsaEmbeddings(lsa, terms), dim: lsa.dim };
 }
 
-/** One id per distinct title (its folded terms): two posts match only when their titles are the same. */
-function sameTitleVectors(titleTerms: string[][]): SparseVector[] {
-  const groups = new Map<string, number>();
-  return titleTerms.map((terms) => {
-    const key = terms.join(' ');
-    if (!key) return { ids: new Int32Array(0), weights: new Float32Array(0) };
-    if (!groups.has(key)) groups.set(key, groups.size);
-    return { ids: Int32Array.of(groups.get(key)!), weights: Float32Array.of(1) };
-  });
-}
-
 /**
  * Title-aware lexical similarity: the full-text cosine (title terms counted `titleRepeats` extra
  * times, idf to `idfPower`); plus how much of each post's title the other's body contains (one
@@ -255,21 +244,14 @@ export function fieldedNeighbours(
     titleTerms.map((terms) => titleModel.vectorize(terms)),
     weights.sameTitle,
   );
-  const titleFraction = Math.min(1, titleShare / weights.fullTitleShare);
-  // With exactTitles, partial matches fade as titles stop repeating; identical titles score as before.
-  const partial = weights.exactTitles ? titleFraction : 1;
-  const titleWeight = weights.titleChannels * titleFraction;
+  const titleWeight = weights.titleChannels * Math.min(1, titleShare / weights.fullTitleShare);
   if (titleWeight > 0) {
     const title = titleTerms.map((terms) => words.vectorize(terms));
     const titleGrams = fittedVectors(posts.map((p) => characterNgrams(p.title)));
     channels.push(
-      { queries: title, docs: title, weight: titleWeight * partial },
-      { queries: titleGrams, docs: titleGrams, weight: titleWeight * partial },
+      { queries: title, docs: title, weight: titleWeight },
+      { queries: titleGrams, docs: titleGrams, weight: titleWeight },
     );
-  }
-  if (titleWeight > 0 && partial < 1) {
-    const same = sameTitleVectors(titleTerms);
-    channels.push({ queries: same, docs: same, weight: 2 * titleWeight * (1 - partial) });
   }
   if (weights.nameGrams > 0) {
     const names = fittedVectors(

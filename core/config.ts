@@ -109,11 +109,6 @@ const configFields = strictObject({
     sameTitle: z.number().min(0).max(1).default(0.8),
     /** Share of posts with a repeated title at which the title channels get their full weight. */
     fullTitleShare: z.number().min(0.001).max(1).default(0.3),
-    /**
-     * 1: a partial title match counts only as much as the tenant's titles repeat (identical titles
-     * as before); 0: as much as an identical one's share of it. A candidate, off (EVALUATION.md).
-     */
-    exactTitles: z.number().int().min(0).max(1).default(0),
   }).prefault({}),
   pipeline: strictObject({
     /** Tenants with fewer live posts get a popularity/recency list instead of embeddings. */
