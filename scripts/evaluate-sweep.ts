@@ -6,8 +6,10 @@
  * with the best worst ratio, the only criterion the default may be chosen by. Its noise: each
  * ratio has a 95 % paired-bootstrap interval (ratioBootstrap), and each combination the interval
  * of its worst ratio minus the configured weights' (the incumbent) on the same resamples; the
- * printed verdict changes the weights only when that interval excludes 0 (`decide`). Leave-one-set-out:
- * for each set, the combination chosen on the other sets, and its ratio on the held-out one.
+ * printed verdict changes the weights only when that interval excludes 0 (`decide`). Per set, each
+ * combination's ratio minus the incumbent's with its paired interval (informs; decides nothing).
+ * Leave-one-set-out: for each set, the combination chosen on the other sets, and its ratio on the
+ * held-out one.
  * Fast because it stays in memory: the sets' posts go through the batch's own validation,
  * snapshot and list functions (fieldedLists, lexicalLists), without warehouse, store or workflow;
  * the figures to publish come from `evaluate --all-datasets` (the real batch), with the chosen
@@ -153,8 +155,8 @@ export interface SweepRow {
   differenceInterval: [number, number];
   /**
    * Per set: this row's ratio minus the incumbent's, and its 95 % interval over the same
-   * resamples (paired, so far narrower than the two ratios' own intervals): where a combination
-   * gains or loses beyond noise, whatever the worst set does.
+   * resamples (paired, so narrower than the two ratios' own intervals): where a combination gains
+   * or loses beyond noise, whatever the worst set does.
    */
   setDifferences: { difference: number; interval: [number, number] }[];
 }
