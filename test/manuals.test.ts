@@ -9,7 +9,10 @@ import {
   developersReference,
   gimpHelp,
   BODY_CHARS,
+  debianFaq,
+  debianPolicy,
   maintGuide,
+  securingDebian,
   postgresqlDocs,
   pythonDocs,
   pythonDocSections,
@@ -369,5 +372,46 @@ describe('manual dataset builders', () => {
     ]);
     expect(data.items.every((i) => i.tenant === 'ja-maint-guide')).toBe(true);
     expect(links(data.pairs)).toEqual(['build#pbuilder>start#needprogs']);
+  });
+  it('Debian FAQ, Policy, Securing Debian: the same builders, their own tenants; the FAQ reads hyphenated chapter names', () => {
+    const section = (id: string, title: string, inner: string) =>
+      `<div class="section"><div class="titlepage"><h2 class="title"><a id="${id}"></a>1.1. ${title}</h2></div>${inner}</div>`;
+    const chapter = ['s1', 's2', 's3', 's4']
+      .map((id) =>
+        section(id, `What is ${id}?`, `<p>${id} <a href="pkg-basics.en.html#p1">pkg</a></p>`),
+      )
+      .join('');
+    write('faq/basic-defs.en.html', chapter);
+    // The same page under its language-less name (a symlink in the package), and the contents.
+    write('faq/basic-defs.html', chapter);
+    write('faq/index.en.html', section('toc', 'Contents', '<p>all</p>'));
+    write('faq/pkg-basics.en.html', section('p1', 'What is a package?', '<p>a .deb</p>'));
+    const faq = debianFaq(path.join(dir, 'faq'));
+    expect(faq.items.map((i) => `${i.tenant} ${i.id}`)).toEqual([
+      'en-debian-faq basic-defs#s1',
+      'en-debian-faq basic-defs#s2',
+      'en-debian-faq basic-defs#s3',
+      'en-debian-faq basic-defs#s4',
+      'en-debian-faq pkg-basics#p1',
+    ]);
+    expect(faq.pairs).toHaveLength(4);
+    // Policy is built as the Developer's Reference, Securing Debian as the Handbook.
+    write('policy/index.html', '<section id="toc"><h1>Policy</h1></section>');
+    write(
+      'policy/ch-binary.html',
+      ['a', 'b', 'c', 'd', 'e']
+        .map((id) => `<section id="${id}"><h2>${id}</h2><p>${id}</p></section>`)
+        .join(''),
+    );
+    expect(debianPolicy(path.join(dir, 'policy')).items.map((i) => `${i.tenant} ${i.id}`)).toEqual(
+      ['a', 'b', 'c', 'd', 'e'].map((id) => `en-debian-policy ch-binary#${id}`),
+    );
+    write(
+      'secure/ch03.html',
+      ['a', 'b', 'c', 'd', 'e'].map((id) => section(id, id, '<p>x</p>')).join(''),
+    );
+    expect(new Set(securingDebian(path.join(dir, 'secure')).items.map((i) => i.tenant))).toEqual(
+      new Set(['en-securing-debian']),
+    );
   });
 });

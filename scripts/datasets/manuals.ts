@@ -8,6 +8,7 @@
  *   developers-reference-en/-ja  developers-reference / -ja (Sphinx): the same
  *   debian-handbook         debian-handbook (Publican, English): the same
  *   maint-guide-en/-ja      maint-guide / -ja: the same
+ *   securing-debian, debian-policy, debian-faq   harden-doc, debian-policy, debian-faq (English): the same
  *   postgresql-docs         postgresql-doc-15: a page per item, tenant = part (Tutorial, Reference, ...)
  *   osusume dataset manuals [SET ...] [--out DIR]   (default: every set, .osusume/datasets)
  * Each set is written to DIR/SET/{items.jsonl,pairs.tsv}; a set already built is kept (cache).
@@ -329,29 +330,34 @@ export function debianReference(dir: string, lang: string): Dataset {
 }
 
 /**
- * maint-guide / maint-guide-ja (DocBook, the Debian Reference's author and format): the Debian New
- * Maintainers' Guide, a book of sections like the Debian Reference, a page per chapter named after
- * it (`start.en.html`); the contents page is left out.
+ * A DocBook book of sections like the Debian Reference, a page per chapter named after it
+ * (`start.en.html`, `basic-defs.en.html`); the contents page is left out.
  */
-export function maintGuide(dir: string, lang: string): Dataset {
+function namedChapterBook(dir: string, lang: string, tenant: string): Dataset {
   return sectionBook(dir, {
-    tenant: `${lang}-maint-guide`,
+    tenant,
     page: (file) => {
-      const chapter = new RegExp(`^([a-z]+)\\.${lang}\\.html$`).exec(file)?.[1];
+      const chapter = new RegExp(`^([a-z-]+)\\.${lang}\\.html$`).exec(file)?.[1];
       return chapter === 'index' ? undefined : chapter;
     },
     ...DOCBOOK_SECTIONS,
   });
 }
 
+/** maint-guide / maint-guide-ja: the Debian New Maintainers' Guide (by the Debian Reference's author). */
+export const maintGuide = (dir: string, lang: string) =>
+  namedChapterBook(dir, lang, `${lang}-maint-guide`);
+
+/** debian-faq: the Debian FAQ, in English only. */
+export const debianFaq = (dir: string) => namedChapterBook(dir, 'en', 'en-debian-faq');
+
 /**
- * debian-handbook (Publican's DocBook): the Debian Administrator's Handbook in English, a book of
- * sections like the Debian Reference, a page per top-level section. Its Japanese pages are mostly
- * untranslated English, so there is no Japanese set of it.
+ * A Publican book (DocBook): a book of sections like the Debian Reference, a page per top-level
+ * section, whose own page a link names without a fragment.
  */
-export function debianHandbook(dir: string): Dataset {
+function publicanBook(dir: string, tenant: string): Dataset {
   return sectionBook(dir, {
-    tenant: 'en-debian-handbook',
+    tenant,
     page: (file) => (file.endsWith('.html') ? file.replace(/\.html$/, '') : undefined),
     ...DOCBOOK_SECTIONS,
     // A link to a section's own page has no fragment; the page is named after that section's id.
@@ -360,22 +366,34 @@ export function debianHandbook(dir: string): Dataset {
 }
 
 /**
- * Pages of the Developer's Reference that are not chapters: the contents, the search, the index,
- * and the one-page copy of the whole book.
+ * debian-handbook: the Debian Administrator's Handbook in English. Its Japanese pages are mostly
+ * untranslated English, so there is no Japanese set of it.
  */
-const DEVELOPERS_REFERENCE_NON_CHAPTERS = new Set([
+export const debianHandbook = (dir: string) => publicanBook(dir, 'en-debian-handbook');
+
+/**
+ * harden-doc: the Securing Debian Manual in English. Its Japanese pages are half translated, so
+ * there is no Japanese set of it.
+ */
+export const securingDebian = (dir: string) => publicanBook(dir, 'en-securing-debian');
+
+/**
+ * Pages of a Sphinx book that are not chapters: the contents, the search, the index, and the
+ * Developer's Reference's one-page copy of the whole book.
+ */
+const SPHINX_NON_CHAPTERS = new Set([
   'index.html',
   'search.html',
   'genindex.html',
   'developers-reference.html',
 ]);
 
-/** developers-reference (Sphinx): a book of sections, like the Debian Reference. */
-export function developersReference(dir: string, lang: string): Dataset {
+/** A Sphinx book: a book of sections like the Debian Reference, a page per chapter. */
+function sphinxBook(dir: string, tenant: string): Dataset {
   return sectionBook(dir, {
-    tenant: `${lang}-developers-reference`,
+    tenant,
     page: (file) =>
-      file.endsWith('.html') && !DEVELOPERS_REFERENCE_NON_CHAPTERS.has(file)
+      file.endsWith('.html') && !SPHINX_NON_CHAPTERS.has(file)
         ? file.replace(/\.html$/, '')
         : undefined,
     isSection: (e) => e.tag === 'section',
@@ -383,6 +401,13 @@ export function developersReference(dir: string, lang: string): Dataset {
     id: (section) => section.attrs.id,
   });
 }
+
+/** developers-reference / -ja: the Debian Developer's Reference. */
+export const developersReference = (dir: string, lang: string) =>
+  sphinxBook(dir, `${lang}-developers-reference`);
+
+/** debian-policy: the Debian Policy Manual, in English only. */
+export const debianPolicy = (dir: string) => sphinxBook(dir, 'en-debian-policy');
 
 /**
  * python3.11-doc with a section per item, built as the References are (a section's own text,
@@ -460,6 +485,18 @@ export const MANUAL_SETS: Record<string, { packages: string[]; build: (root: str
     'postgresql-docs': {
       packages: ['postgresql-doc-15'],
       build: (root) => postgresqlDocs(path.join(root, 'usr/share/doc/postgresql-doc-15/html')),
+    },
+    'securing-debian': {
+      packages: ['harden-doc'],
+      build: (root) => securingDebian(path.join(root, 'usr/share/doc/harden-doc/html/en-US')),
+    },
+    'debian-policy': {
+      packages: ['debian-policy'],
+      build: (root) => debianPolicy(path.join(root, 'usr/share/doc/debian-policy/policy.html')),
+    },
+    'debian-faq': {
+      packages: ['debian-faq'],
+      build: (root) => debianFaq(path.join(root, 'usr/share/doc/debian/FAQ')),
     },
   };
 
