@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import {
   developersReference,
   gimpHelp,
   BODY_CHARS,
+  buildManualSet,
   debianFaq,
   debianPolicy,
   maintGuide,
@@ -412,6 +413,32 @@ describe('manual dataset builders', () => {
     );
     expect(new Set(securingDebian(path.join(dir, 'secure')).items.map((i) => i.tenant))).toEqual(
       new Set(['en-securing-debian']),
+    );
+  });
+  it('builds a set from its unpacked package, and says so when the package is not laid out as expected', () => {
+    const out = path.join(dir, 'built');
+    const faqDir = path.join(out, 'debs/root/usr/share/doc/debian/FAQ');
+    mkdirSync(path.join(out, 'debs/root'), { recursive: true });
+    // Marked unpacked, so nothing is downloaded.
+    writeFileSync(path.join(out, 'debs/debian-faq.unpacked'), 'debian-faq_11.1_all.deb');
+    expect(() => buildManualSet('debian-faq', out)).toThrow(
+      /debian-faq: no .*FAQ: the files of debian-faq \(unpacked in .*\) are not where this builder reads them .* delete .*debs/,
+    );
+    mkdirSync(faqDir, { recursive: true });
+    writeFileSync(path.join(faqDir, 'index.en.html'), '<html><body></body></html>');
+    expect(() => buildManualSet('debian-faq', out)).toThrow(
+      /debian-faq: no page it reads: the files of debian-faq/,
+    );
+    expect(existsSync(path.join(out, 'debian-faq'))).toBe(false);
+    const section = (id: string) =>
+      `<div class="section"><div class="titlepage"><h2 class="title"><a id="${id}"></a>1.1. Q ${id}?</h2></div><p>answer</p></div>`;
+    writeFileSync(
+      path.join(faqDir, 'basic-defs.en.html'),
+      `<html><body>${['a', 'b', 'c', 'd', 'e'].map(section).join('')}</body></html>`,
+    );
+    const built = buildManualSet('debian-faq', out);
+    expect(readFileSync(path.join(built, 'items.jsonl'), 'utf8').trim().split('\n')).toHaveLength(
+      5,
     );
   });
 });

@@ -519,6 +519,32 @@ export function writeDataset(dir: string, data: Dataset): void {
   renameSync(path.join(dir, 'items.jsonl.tmp'), path.join(dir, 'items.jsonl'));
 }
 
+/**
+ * A set built from its unpacked packages; a layout the builder does not know (another Debian
+ * release's package) is an error that says so, never an empty set.
+ */
+function buildFromPackages(
+  name: string,
+  set: (typeof MANUAL_SETS)[string],
+  root: string,
+  cache: string,
+): Dataset {
+  const unknownLayout = (what: string) =>
+    new ConfigError(
+      `${name}: ${what}: the files of ${set.packages.join(', ')} (unpacked in ${root}) are not where this builder reads them (it was written for Debian 12's packages). Check the package's version in ${cache}, or delete ${cache} to fetch it again.`,
+    );
+  let data: Dataset;
+  try {
+    data = set.build(root);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw unknownLayout(`no ${(error as NodeJS.ErrnoException).path ?? 'folder'}`);
+    throw error;
+  }
+  if (data.items.length === 0) throw unknownLayout('no page it reads');
+  return data;
+}
+
 /** Builds one manual set into `outDir/name` unless it is there already; returns its folder. */
 export function buildManualSet(name: string, outDir: string): string {
   const set = MANUAL_SETS[name];
@@ -528,7 +554,8 @@ export function buildManualSet(name: string, outDir: string): string {
     );
   const dir = path.join(outDir, name);
   if (existsSync(path.join(dir, 'items.jsonl'))) return dir;
-  const data = set.build(fetchDebianPackages(set.packages, path.join(outDir, 'debs')));
+  const cache = path.join(outDir, 'debs');
+  const data = buildFromPackages(name, set, fetchDebianPackages(set.packages, cache), cache);
   writeDataset(dir, data);
   const tenants = new Set(data.items.map((i) => i.tenant));
   const visible = data.visiblePairs
