@@ -263,20 +263,18 @@ export async function sweepFielded(options: {
       return { ratio: macroMean(perQuery) / set.base, samples: set.bootstrap(perQuery) };
     });
     const ratios = perSet.map((p) => p.ratio);
-    // The worst ratio in each resample (the worst set may differ from one resample to the next).
-    const worstSamples = perSet[0]!.samples.map((_, r) =>
-      Math.min(...perSet.map((p) => p.samples[r]!)),
-    );
+    const samples = perSet.map((p) => p.samples);
     options.onProgress?.(
       `${describe(weights, options.grid)}: worst ${Math.min(...ratios).toFixed(3)}`,
     );
     return {
       weights,
       ratios,
-      intervals: perSet.map((p) => percentileInterval(p.samples)),
+      intervals: samples.map((s) => percentileInterval(s)),
       worst: Math.min(...ratios),
-      samples: perSet.map((p) => p.samples),
-      worstSamples,
+      samples,
+      // The worst ratio in each resample (the worst set may differ from one resample to the next).
+      worstSamples: samples[0]!.map((_, r) => Math.min(...samples.map((s) => s[r]!))),
     };
   });
   const incumbent = scored.find((r) => same(r.weights, defaults))!;

@@ -435,70 +435,86 @@ export function pythonDocSections(htmlRoot: string): Dataset {
   };
 }
 
-export const MANUAL_SETS: Record<string, { packages: string[]; build: (root: string) => Dataset }> =
-  {
-    'python-docs': {
-      packages: ['python3.11-doc'],
-      build: (root) => pythonDocs(path.join(root, 'usr/share/doc/python3.11/html')),
-    },
-    'python-docs-sections': {
-      packages: ['python3.11-doc'],
-      build: (root) => pythonDocSections(path.join(root, 'usr/share/doc/python3.11/html')),
-    },
-    'gimp-en': {
-      packages: ['gimp-help-en'],
-      build: (root) => gimpHelp(path.join(root, 'usr/share/gimp/2.0/help/en'), 'en'),
-    },
-    'gimp-ja': {
-      packages: ['gimp-help-ja'],
-      build: (root) => gimpHelp(path.join(root, 'usr/share/gimp/2.0/help/ja'), 'ja'),
-    },
-    'debian-reference-en': {
-      packages: ['debian-reference-en'],
-      build: (root) => debianReference(path.join(root, 'usr/share/debian-reference'), 'en'),
-    },
-    'debian-reference-ja': {
-      packages: ['debian-reference-ja'],
-      build: (root) => debianReference(path.join(root, 'usr/share/debian-reference'), 'ja'),
-    },
-    'debian-handbook': {
-      packages: ['debian-handbook'],
-      build: (root) => debianHandbook(path.join(root, 'usr/share/doc/debian-handbook/html/en-US')),
-    },
-    'developers-reference-en': {
-      packages: ['developers-reference'],
-      build: (root) => developersReference(path.join(root, 'usr/share/developers-reference'), 'en'),
-    },
-    'developers-reference-ja': {
-      packages: ['developers-reference-ja'],
-      build: (root) =>
-        developersReference(path.join(root, 'usr/share/developers-reference/ja'), 'ja'),
-    },
-    'maint-guide-en': {
-      packages: ['maint-guide'],
-      build: (root) => maintGuide(path.join(root, 'usr/share/doc/maint-guide/html'), 'en'),
-    },
-    'maint-guide-ja': {
-      packages: ['maint-guide-ja'],
-      build: (root) => maintGuide(path.join(root, 'usr/share/doc/maint-guide-ja/html'), 'ja'),
-    },
-    'postgresql-docs': {
-      packages: ['postgresql-doc-15'],
-      build: (root) => postgresqlDocs(path.join(root, 'usr/share/doc/postgresql-doc-15/html')),
-    },
-    'securing-debian': {
-      packages: ['harden-doc'],
-      build: (root) => securingDebian(path.join(root, 'usr/share/doc/harden-doc/html/en-US')),
-    },
-    'debian-policy': {
-      packages: ['debian-policy'],
-      build: (root) => debianPolicy(path.join(root, 'usr/share/doc/debian-policy/policy.html')),
-    },
-    'debian-faq': {
-      packages: ['debian-faq'],
-      build: (root) => debianFaq(path.join(root, 'usr/share/doc/debian/FAQ')),
-    },
-  };
+/**
+ * Every manual set: the packages it is built from, the folder of their files it reads (under the
+ * unpacked packages' root), and its builder.
+ */
+export const MANUAL_SETS: Record<
+  string,
+  { packages: string[]; dir: string; build: (dir: string) => Dataset }
+> = {
+  'python-docs': {
+    packages: ['python3.11-doc'],
+    dir: 'usr/share/doc/python3.11/html',
+    build: pythonDocs,
+  },
+  'python-docs-sections': {
+    packages: ['python3.11-doc'],
+    dir: 'usr/share/doc/python3.11/html',
+    build: pythonDocSections,
+  },
+  'gimp-en': {
+    packages: ['gimp-help-en'],
+    dir: 'usr/share/gimp/2.0/help/en',
+    build: (dir) => gimpHelp(dir, 'en'),
+  },
+  'gimp-ja': {
+    packages: ['gimp-help-ja'],
+    dir: 'usr/share/gimp/2.0/help/ja',
+    build: (dir) => gimpHelp(dir, 'ja'),
+  },
+  'debian-reference-en': {
+    packages: ['debian-reference-en'],
+    dir: 'usr/share/debian-reference',
+    build: (dir) => debianReference(dir, 'en'),
+  },
+  'debian-reference-ja': {
+    packages: ['debian-reference-ja'],
+    dir: 'usr/share/debian-reference',
+    build: (dir) => debianReference(dir, 'ja'),
+  },
+  'debian-handbook': {
+    packages: ['debian-handbook'],
+    dir: 'usr/share/doc/debian-handbook/html/en-US',
+    build: debianHandbook,
+  },
+  'developers-reference-en': {
+    packages: ['developers-reference'],
+    dir: 'usr/share/developers-reference',
+    build: (dir) => developersReference(dir, 'en'),
+  },
+  'developers-reference-ja': {
+    packages: ['developers-reference-ja'],
+    dir: 'usr/share/developers-reference/ja',
+    build: (dir) => developersReference(dir, 'ja'),
+  },
+  'maint-guide-en': {
+    packages: ['maint-guide'],
+    dir: 'usr/share/doc/maint-guide/html',
+    build: (dir) => maintGuide(dir, 'en'),
+  },
+  'maint-guide-ja': {
+    packages: ['maint-guide-ja'],
+    dir: 'usr/share/doc/maint-guide-ja/html',
+    build: (dir) => maintGuide(dir, 'ja'),
+  },
+  'postgresql-docs': {
+    packages: ['postgresql-doc-15'],
+    dir: 'usr/share/doc/postgresql-doc-15/html',
+    build: postgresqlDocs,
+  },
+  'securing-debian': {
+    packages: ['harden-doc'],
+    dir: 'usr/share/doc/harden-doc/html/en-US',
+    build: securingDebian,
+  },
+  'debian-policy': {
+    packages: ['debian-policy'],
+    dir: 'usr/share/doc/debian-policy/policy.html',
+    build: debianPolicy,
+  },
+  'debian-faq': { packages: ['debian-faq'], dir: 'usr/share/doc/debian/FAQ', build: debianFaq },
+};
 
 export function writeDataset(dir: string, data: Dataset): void {
   mkdirSync(dir, { recursive: true });
@@ -523,25 +539,16 @@ export function writeDataset(dir: string, data: Dataset): void {
  * A set built from its unpacked packages; a layout the builder does not know (another Debian
  * release's package) is an error that says so, never an empty set.
  */
-function buildFromPackages(
-  name: string,
-  set: (typeof MANUAL_SETS)[string],
-  root: string,
-  cache: string,
-): Dataset {
+function buildFromPackages(name: string, root: string, cache: string): Dataset {
+  const set = MANUAL_SETS[name]!;
+  const dir = path.join(root, set.dir);
   const unknownLayout = (what: string) =>
     new ConfigError(
       `${name}: ${what}: the files of ${set.packages.join(', ')} (unpacked in ${root}) are not where this builder reads them (it was written for Debian 12's packages). Check the package's version in ${cache}, or delete ${cache} to fetch it again.`,
     );
-  let data: Dataset;
-  try {
-    data = set.build(root);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw unknownLayout(`no ${(error as NodeJS.ErrnoException).path ?? 'folder'}`);
-    throw error;
-  }
-  if (data.items.length === 0) throw unknownLayout('no page it reads');
+  if (!existsSync(dir)) throw unknownLayout(`no ${dir}`);
+  const data = set.build(dir);
+  if (data.items.length === 0) throw unknownLayout(`no page it reads in ${dir}`);
   return data;
 }
 
@@ -555,7 +562,7 @@ export function buildManualSet(name: string, outDir: string): string {
   const dir = path.join(outDir, name);
   if (existsSync(path.join(dir, 'items.jsonl'))) return dir;
   const cache = path.join(outDir, 'debs');
-  const data = buildFromPackages(name, set, fetchDebianPackages(set.packages, cache), cache);
+  const data = buildFromPackages(name, fetchDebianPackages(set.packages, cache), cache);
   writeDataset(dir, data);
   const tenants = new Set(data.items.map((i) => i.tenant));
   const visible = data.visiblePairs
