@@ -6,8 +6,7 @@ import type { RelatedList } from '../core/store/types.js';
 import { blendLists } from './coengagement.js';
 import { readValidInteractions } from './popular.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
-import { TfidfModel, type DocumentFrequencyPrior, type SparseVector } from '../core/tfidf.js';
-import { wordFrequencies } from '../core/word-frequency.js';
+import { TfidfModel, type SparseVector } from '../core/tfidf.js';
 import { lsaEmbeddings, trainLsa } from '../core/model/lsa.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
@@ -215,7 +214,7 @@ export function fieldedNeighbours(
   const titleTerms = posts.map((p) => lexicalTerms(p.title));
   const bodyTerms = posts.map((p) => lexicalTerms(p.text.slice(p.title.length)));
   const full = titleTerms.map((terms, i) => [...terms, ...bodyTerms[i]!]);
-  const words = TfidfModel.fit(full, 2, languagePrior(full, weights));
+  const words = TfidfModel.fit(full);
   const text = titleTerms.map((terms, i) =>
     words.vectorize(
       [...full[i]!, ...Array<string[]>(weights.titleRepeats).fill(terms).flat()],
@@ -277,20 +276,6 @@ export function fieldedNeighbours(
   const texts = posts.map((p) => p.text);
   const latent = latentVectors ? latentVectors(texts) : lsaVectors(texts, full);
   return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k);
-}
-
-/**
- * The chance that a post of this tenant's mean length holds a term, by the term's frequency in
- * general text, as `weights.backgroundPrior` pseudo-posts (none when it is 0).
- */
-function languagePrior(docs: string[][], weights: FieldedWeights): DocumentFrequencyPrior {
-  if (weights.backgroundPrior <= 0) return { posts: 0, chance: () => 0 };
-  const frequencies = wordFrequencies(weights.wordFrequencies);
-  const meanLength = docs.reduce((sum, doc) => sum + doc.length, 0) / Math.max(1, docs.length);
-  return {
-    posts: weights.backgroundPrior,
-    chance: (term) => Math.min(1, meanLength * (frequencies.get(term) ?? 0)),
-  };
 }
 
 /**

@@ -82,14 +82,6 @@ const configFields = strictObject({
     idfPower: z.number().min(0).max(4).default(1),
     /** A title's terms count this many extra times in the full text (a title says what a post is about). */
     titleRepeats: z.number().int().min(0).max(10).default(0),
-    /**
-     * Pseudo-posts of general text (wordfreq's word frequencies, in `wordFrequencies`) counted
-     * beside a tenant's posts in the idf of its words: in a small tenant they tell a common word
-     * from a specific one. 0: the tenant's own document frequencies only.
-     */
-    backgroundPrior: z.number().min(0).max(10_000).default(0),
-    /** The folder holding wordfreq's large_en.msgpack.gz and large_ja.msgpack.gz. */
-    wordFrequencies: z.string().default('.osusume/wordfreq'),
     /** Weight of "the other post's body contains this post's title" (each direction). */
     containment: z.number().min(0).max(10).default(0.1),
     /** Weight of "the other post's body names this post's first title term" (each direction). */

@@ -11,15 +11,6 @@ export interface SparseVector {
   weights: Float32Array;
 }
 
-/**
- * What a language says of a term before a tenant's posts do: `chance(term)`, the share of posts
- * of general text that hold it, counted as `posts` pseudo-posts next to the tenant's own.
- */
-export interface DocumentFrequencyPrior {
-  posts: number;
-  chance: (term: string) => number;
-}
-
 export class TfidfModel {
   private readonly index: Map<string, number>;
 
@@ -30,24 +21,14 @@ export class TfidfModel {
     this.index = new Map(terms.map((t, i) => [t, i]));
   }
 
-  static fit(
-    docs: string[][],
-    minDocumentFrequency = 2,
-    prior: DocumentFrequencyPrior = { posts: 0, chance: () => 0 },
-  ): TfidfModel {
+  static fit(docs: string[][], minDocumentFrequency = 2): TfidfModel {
     const df = new Map<string, number>();
     for (const doc of docs) for (const term of new Set(doc)) df.set(term, (df.get(term) ?? 0) + 1);
     const terms = [...df.entries()]
       .filter(([, count]) => count >= minDocumentFrequency)
       .map(([term]) => term)
       .sort();
-    const idf = Float64Array.from(
-      terms,
-      (t) =>
-        Math.log(
-          (docs.length + 1 + prior.posts) / (df.get(t)! + 1 + prior.posts * prior.chance(t)),
-        ) + 1,
-    );
+    const idf = Float64Array.from(terms, (t) => Math.log((docs.length + 1) / (df.get(t)! + 1)) + 1);
     return new TfidfModel(terms, idf);
   }
 
