@@ -271,13 +271,8 @@ export function fieldedNeighbours(
     channels.push(
       neighbourListChannel(channels, weights.neighbourListLength, weights.sharedNeighbours),
     );
-  if (weights.latent <= 0 && weights.hubPrior <= 0) return weightedNeighbours(channels, k);
-  let pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
-  if (weights.hubPrior > 0) {
-    const hub = hubScores(pool, weights.neighbourListLength);
-    pool = rescoreBy(pool, (_, label) => weights.hubPrior * hub[label]!, pool.k);
-  }
-  if (weights.latent <= 0) return rescoreBy(pool, () => 0, k);
+  if (weights.latent <= 0) return weightedNeighbours(channels, k);
+  const pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
   const texts = posts.map((p) => p.text);
   const latent = latentVectors ? latentVectors(texts) : lsaVectors(texts, full);
   return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k);
@@ -398,50 +393,12 @@ export function neighbourListChannel(
   return { queries: rows, docs: rows, weight };
 }
 
-/**
- * How central each post is in its tenant: how many other posts have it among their `length` best
- * candidates, over the tenant's largest such count (0 to 1). Links go to hub pages (built-in
- * exceptions, the data model) that a linking page often does not name.
- */
-export function hubScores(pool: Pick<KnnResult, 'labels' | 'k'>, length: number): Float64Array {
-  const rows = pool.labels.length / pool.k;
-  const inDegree = new Float64Array(rows);
-  for (let row = 0; row < rows; row++) {
-    let seen = 0;
-    for (let j = 0; j < pool.k && seen < length; j++) {
-      const label = pool.labels[row * pool.k + j]!;
-      if (label < 0 || label === row) continue;
-      inDegree[label]!++;
-      seen++;
-    }
-  }
-  const most = inDegree.reduce((a, b) => Math.max(a, b), 1);
-  return inDegree.map((d) => d / most);
-}
-
 /** Each row's candidates rescored with weight x the cosine of their dense vectors, best k kept. */
 export function rescorePool(
   pool: Pick<KnnResult, 'labels' | 'scores' | 'k'>,
   vectors: Float32Array,
   dim: number,
   weight: number,
-  k: number,
-): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
-  return rescoreBy(
-    pool,
-    (row, label) => {
-      let dot = 0;
-      for (let c = 0; c < dim; c++) dot += vectors[row * dim + c]! * vectors[label * dim + c]!;
-      return weight * dot;
-    },
-    k,
-  );
-}
-
-/** Each row's candidates with `extra(row, label)` added to their score, re-sorted, best k kept. */
-function rescoreBy(
-  pool: Pick<KnnResult, 'labels' | 'scores' | 'k'>,
-  extra: (row: number, label: number) => number,
   k: number,
 ): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
   const rows = pool.labels.length / pool.k;
@@ -453,7 +410,9 @@ function rescoreBy(
     for (let j = 0; j < pool.k; j++) {
       const label = pool.labels[row * pool.k + j]!;
       if (label < 0) continue;
-      candidates.push({ label, score: pool.scores[row * pool.k + j]! + extra(row, label) });
+      let dot = 0;
+      for (let c = 0; c < dim; c++) dot += vectors[row * dim + c]! * vectors[label * dim + c]!;
+      candidates.push({ label, score: pool.scores[row * pool.k + j]! + weight * dot });
     }
     candidates
       .sort((a, b) => b.score - a.score || a.label - b.label)

@@ -99,8 +99,6 @@ const configFields = strictObject({
     latentVectors: z.enum(['lsa', 'embedding']).default('lsa'),
     /** Weight of "one post's body holds the other's short title as a phrase" (either way; a link, a command named). */
     titlePhrase: z.number().min(0).max(10).default(0.05),
-    /** Weight of how central the candidate is in its tenant (its in-degree among the others' neighbourListLength best; hubScores). */
-    hubPrior: z.number().min(0).max(10).default(0),
     /** Weight of the cosine of the two posts' neighbour lists (second-order: neighbours shared). */
     sharedNeighbours: z.number().min(0).max(10).default(0),
     /** Length of the neighbour lists compared by `sharedNeighbours`. */
