@@ -10,92 +10,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { parsePage, type Page } from './datasets/man-pages.js';
 
 const PACKAGES = ['manpages', 'manpages-dev', 'manpages-ja', 'manpages-ja-dev'];
-const BODY_CHARS = 600;
-const SECTION_ALIASES: Record<string, 'name' | 'description' | 'seealso'> = {
-  NAME: 'name',
-  名前: 'name',
-  DESCRIPTION: 'description',
-  説明: 'description',
-  'SEE ALSO': 'seealso',
-  関連項目: 'seealso',
-};
-
-/** Plain text of one roff line: font escapes and special characters removed. */
-function roffText(line: string): string {
-  let s = line;
-  const macro = /^\.(B|I|BR|RB|IR|RI|BI|IB|SM|SB)\s+(.*)$/.exec(s);
-  if (macro) {
-    const args = [...macro[2]!.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
-    s = macro[1]!.length === 2 ? args.join('') : args.join(' ');
-  } else if (s.startsWith('.') || s.startsWith("'")) {
-    return '';
-  }
-  return s
-    .replace(/\\f(\[[^\]]*\]|\(..|.)/g, '')
-    .replace(/\\\(em|\\\(en/g, '—')
-    .replace(/\\\(aq/g, "'")
-    .replace(/\\\(dq/g, '"')
-    .replace(/\\\(.{2}/g, '')
-    .replace(/\\\*(\(..|.)/g, '')
-    .replace(/\\[-e]/g, (m) => (m === '\\-' ? '-' : '\\'))
-    .replace(/\\[&|^%c]/g, '')
-    .replace(/\\ /g, ' ')
-    .trim();
-}
-
-interface Page {
-  tenant: string;
-  id: string;
-  name: string;
-  summary: string;
-  description: string;
-  seeAlso: string[];
-}
-
-function parsePage(source: string, tenant: string, id: string): Page | null {
-  if (/^\.so\s/m.test(source.split('\n').find((l) => !l.startsWith('.\\"')) ?? '')) return null;
-  const sections: Record<string, string[]> = { name: [], description: [], seealso: [] };
-  let current: string | null = null;
-  for (const raw of source.split('\n')) {
-    if (raw.startsWith('.\\"')) continue;
-    const sh = /^\.SH\s+"?([^"]+?)"?\s*$/.exec(raw);
-    if (sh) {
-      current = SECTION_ALIASES[sh[1]!.trim()] ?? null;
-      continue;
-    }
-    if (
-      current &&
-      (current !== 'description' || sections.description!.join(' ').length < BODY_CHARS * 2)
-    ) {
-      const t = roffText(raw);
-      if (t) sections[current]!.push(t);
-    }
-  }
-  const nameLine = sections.name!.join(' ');
-  const dash = nameLine.search(/\s[-—]\s/);
-  if (dash < 0) return null;
-  const seeAlso = [...sections.seealso!.join(' ').matchAll(/([\w.:+-]+)\s*\((\d)\w*\)/g)].map(
-    (m) => `${m[1]}.${m[2]}`,
-  );
-  const description = sections.description!.join(' ').replace(/\s+/g, ' ').trim();
-  return {
-    tenant,
-    id,
-    name: nameLine.slice(0, dash).trim(),
-    summary: nameLine
-      .slice(dash)
-      .replace(/^\s[-—]\s/, '')
-      .trim(),
-    description:
-      description.length > BODY_CHARS
-        ? description.slice(0, BODY_CHARS).replace(/\s\S*$/, '') + ' …'
-        : description,
-    seeAlso: [...new Set(seeAlso)],
-  };
-}
-
 function main(): void {
   const work = mkdtempSync(path.join(tmpdir(), 'osusume-man-'));
   execFileSync('apt-get', ['download', ...PACKAGES], { cwd: work, stdio: 'inherit' });

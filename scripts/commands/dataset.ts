@@ -28,11 +28,11 @@ export function register(program: Command): void {
     dataset
       .command('manuals')
       .description(
-        'Manuals Debian ships as HTML (Python docs, GIMP help en/ja, Debian Reference en/ja, Debian Administrator’s Handbook, Developers Reference en/ja, New Maintainers’ Guide en/ja, Securing Debian Manual, Debian Policy, Debian FAQ, PostgreSQL docs), related = links (fetched with apt-get download).',
+        'Manuals Debian ships (fetched with apt-get download): as HTML (Python docs, GIMP help en/ja, Debian Reference en/ja, Debian Administrator’s Handbook, Developers Reference en/ja, New Maintainers’ Guide en/ja, Securing Debian Manual, Debian Policy, Debian FAQ, PostgreSQL docs), related = links; as man pages (OpenSSL’s libssl-doc, git-man), related = SEE ALSO.',
       )
       .argument(
         '[set...]',
-        'python-docs, python-docs-sections, gimp-en, gimp-ja, debian-reference-en, debian-reference-ja, debian-handbook, developers-reference-en, developers-reference-ja, maint-guide-en, maint-guide-ja, postgresql-docs, securing-debian, debian-policy, debian-faq (default: all)',
+        'python-docs, python-docs-sections, gimp-en, gimp-ja, debian-reference-en, debian-reference-ja, debian-handbook, developers-reference-en, developers-reference-ja, maint-guide-en, maint-guide-ja, postgresql-docs, securing-debian, debian-policy, debian-faq, openssl-man, git-man (default: all)',
       )
       .option('--out <dir>', 'each set goes to DIR/SET/', '.osusume/datasets')
       .action(async (sets: string[], options: { out: string }) => {

@@ -1,7 +1,8 @@
 /**
- * Builds evaluation sets from manuals that Debian ships as HTML (free licences; fetched with
- * `apt-get download` and unpacked with `dpkg-deb -x`, never installed). Items are pages or
- * sections, ground truth the links between them (navigation and tables of contents left out):
+ * Builds evaluation sets from manuals that Debian ships as HTML or as man pages (free licences;
+ * fetched with `apt-get download` and unpacked with `dpkg-deb -x`, never installed). Items are
+ * pages or sections, ground truth the links between them (navigation and tables of contents left
+ * out), or SEE ALSO for man pages:
  *   python-docs             python3.11-doc: a page per item, tenant = top-level part (library, c-api, ...)
  *   gimp-en, gimp-ja        gimp-help-en / -ja: a page per item, tenant = chapter
  *   debian-reference-en/-ja debian-reference-en / -ja: a section per item, tenant = the book
@@ -10,21 +11,26 @@
  *   maint-guide-en/-ja      maint-guide / -ja: the same
  *   securing-debian, debian-policy, debian-faq   harden-doc, debian-policy, debian-faq (English): the same
  *   postgresql-docs         postgresql-doc-15: a page per item, tenant = part (Tutorial, Reference, ...)
+ *   openssl-man, git-man    libssl-doc, git-man: a man page per item, tenant = section, as the demo's
  *   osusume dataset manuals [SET ...] [--out DIR]   (default: every set, .osusume/datasets)
  * Each set is written to DIR/SET/{items.jsonl,pairs.tsv}; a set already built is kept (cache).
  */
 import { execFileSync } from 'node:child_process';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { ConfigError } from '../../core/errors.js';
 import { findAll, hasClass, linkOffsets, parseHtml, textOf, type Element } from './html.js';
+import { parsePage, type Page } from './man-pages.js';
 
 /** Characters of body text kept per item: enough to say what a page is about, like a post. */
 export const BODY_CHARS = 2000;
@@ -439,6 +445,59 @@ export function pythonDocSections(htmlRoot: string): Dataset {
  * Every manual set: the packages it is built from, the folder of their files it reads (under the
  * unpacked packages' root), and its builder.
  */
+/** A page's name and section digit as SEE ALSO writes it: `EVP_DigestInit.3ssl` -> `EVP_DigestInit.3`. */
+function reference(file: string): string {
+  return file.replace(/\.gz$/, '').replace(/\.(\d)[^.]*$/, '.$1');
+}
+
+/**
+ * The pages of the `manN` folders of `manDir` whose file name `ours` accepts (several packages
+ * unpack into one folder), a tenant per section (`tenantPrefix` + N), related by SEE ALSO within
+ * it. A page that is a symlink (another name for a page) is no item of its own; a reference to it
+ * counts as one to its page.
+ */
+export function manPageSet(
+  manDir: string,
+  tenantPrefix: string,
+  ours: (file: string) => boolean,
+): Dataset {
+  const items: DatasetItem[] = [];
+  const links = new Map<string, Set<string>>();
+  for (const section of readdirSync(manDir)
+    .filter((d) => /^man\d$/.test(d))
+    .sort()) {
+    const tenant = `${tenantPrefix}${section.slice(3)}`;
+    const dir = path.join(manDir, section);
+    const files = readdirSync(dir).filter(ours).sort();
+    const isLink = (file: string) => lstatSync(path.join(dir, file)).isSymbolicLink();
+    const pages: Page[] = [];
+    const idOf = new Map<string, string>();
+    for (const file of files.filter((f) => !isLink(f))) {
+      const id = file.replace(/\.gz$/, '');
+      const source = gunzipSync(readFileSync(path.join(dir, file))).toString('utf8');
+      const page = parsePage(source, tenant, id);
+      if (!page) continue;
+      pages.push(page);
+      idOf.set(reference(file), id);
+    }
+    for (const file of files.filter(isLink)) {
+      const page = idOf.get(reference(path.basename(readlinkSync(path.join(dir, file)))));
+      if (page && !idOf.has(reference(file))) idOf.set(reference(file), page);
+    }
+    for (const page of pages) {
+      items.push({
+        tenant,
+        id: page.id,
+        title: `${page.name}(${page.id.split('.').pop()}) — ${page.summary}`,
+        body: page.description,
+      });
+      const targets = page.seeAlso.map((ref) => idOf.get(ref));
+      links.set(page.id, new Set(targets.filter((t): t is string => t !== undefined)));
+    }
+  }
+  return finish(items, links);
+}
+
 export const MANUAL_SETS: Record<
   string,
   { packages: string[]; dir: string; build: (dir: string) => Dataset }
@@ -514,6 +573,16 @@ export const MANUAL_SETS: Record<
     build: debianPolicy,
   },
   'debian-faq': { packages: ['debian-faq'], dir: 'usr/share/doc/debian/FAQ', build: debianFaq },
+  'openssl-man': {
+    packages: ['libssl-doc'],
+    dir: 'usr/share/man',
+    build: (dir) => manPageSet(dir, 'openssl-man', (file) => /ssl\.gz$/.test(file)),
+  },
+  'git-man': {
+    packages: ['git-man'],
+    dir: 'usr/share/man',
+    build: (dir) => manPageSet(dir, 'git-man', (file) => /^(git|scalar)/i.test(file)),
+  },
 };
 
 export function writeDataset(dir: string, data: Dataset): void {
