@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MANUAL_SETS } from '../scripts/datasets/manuals.js';
 import { firestoreTestMode } from './helpers/firestore-emulator.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -96,6 +97,12 @@ describe('osusume CLI', () => {
     expect(code).toBe(0);
     expect(stdout).toContain(`Usage: osusume ${command}`);
     expect(stdout).toMatch(new RegExp(`Examples:\\n  \\$ .*osusume ${command}`));
+  });
+
+  it('dataset manuals --help names every manual set it builds', async () => {
+    const { stdout } = await osusume(['dataset', 'manuals', '--help']);
+    const named = new Set(stdout.match(/[a-z0-9]+(?:-[a-z0-9]+)+(?=[,\s])/g));
+    for (const name of Object.keys(MANUAL_SETS)) expect(named).toContain(name);
   });
 
   it('rejects a bad option value, naming the option and the accepted values', async () => {
