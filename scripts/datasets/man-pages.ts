@@ -38,6 +38,7 @@ function roffText(line: string): string {
     .trim();
 }
 
+/** What a page says of itself; `seeAlso` as `name.N` (a section's digit, whatever its suffix). */
 export interface Page {
   tenant: string;
   id: string;
@@ -47,6 +48,7 @@ export interface Page {
   seeAlso: string[];
 }
 
+/** One page's roff source read; null for a `.so` alias or a page without a NAME line. */
 export function parsePage(source: string, tenant: string, id: string): Page | null {
   if (/^\.so\s/m.test(source.split('\n').find((l) => !l.startsWith('.\\"')) ?? '')) return null;
   const sections: Record<string, string[]> = { name: [], description: [], seealso: [] };

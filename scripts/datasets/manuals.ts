@@ -441,10 +441,6 @@ export function pythonDocSections(htmlRoot: string): Dataset {
   };
 }
 
-/**
- * Every manual set: the packages it is built from, the folder of their files it reads (under the
- * unpacked packages' root), and its builder.
- */
 /** A page's name and section digit as SEE ALSO writes it: `EVP_DigestInit.3ssl` -> `EVP_DigestInit.3`. */
 function reference(file: string): string {
   return file.replace(/\.gz$/, '').replace(/\.(\d)[^.]*$/, '.$1');
@@ -498,6 +494,10 @@ export function manPageSet(
   return finish(items, links);
 }
 
+/**
+ * Every manual set: the packages it is built from, the folder of their files it reads (under the
+ * unpacked packages' root), and its builder.
+ */
 export const MANUAL_SETS: Record<
   string,
   { packages: string[]; dir: string; build: (dir: string) => Dataset }
