@@ -432,7 +432,8 @@ describe('manual dataset builders', () => {
         '.SH "NAME"',
         `${name} \\- what ${name} does`,
         '.SH "DESCRIPTION"',
-        `\\&\\fB${description}\\fR does it.`,
+        // Size, motion and colour escapes (pod2man, DocBook) and a named character.
+        `\\&\\fB${description}\\fR does it\\h'-04' over \\s-1TLS\\s0 in \\m[blue]\\[aq]one\\[aq] go.`,
         '.SH "SEE ALSO"',
         seeAlso,
       ].join('\n');
@@ -462,7 +463,7 @@ describe('manual dataset builders', () => {
           'openssl-man3',
           `${id}.3ssl`,
           `${name}(3ssl) — what ${name} does`,
-          `${id}() does it.`,
+          `${id}() does it over TLS in 'one' go.`,
         ];
       }),
     );

@@ -15,7 +15,28 @@ const SECTION_ALIASES: Record<string, 'name' | 'description' | 'seealso'> = {
   関連項目: 'seealso',
 };
 
-/** Plain text of one roff line: font escapes and special characters removed. */
+/** The special characters that read as text (`\(aq`, `\[aq]`); any other is dropped. */
+const NAMED_CHARACTERS: Record<string, string> = {
+  aq: "'",
+  dq: '"',
+  lq: '"',
+  rq: '"',
+  oq: "'",
+  cq: "'",
+  em: '—',
+  en: '—',
+  ha: '^',
+  ti: '~',
+  rs: '\\',
+  mi: '-',
+  pl: '+',
+  eq: '=',
+};
+
+/**
+ * Plain text of one roff line: font, size, colour and motion escapes removed, special characters
+ * written as what they stand for.
+ */
 function roffText(line: string): string {
   let s = line;
   const macro = /^\.(B|I|BR|RB|IR|RI|BI|IB|SM|SB)\s+(.*)$/.exec(s);
@@ -27,10 +48,15 @@ function roffText(line: string): string {
   }
   return s
     .replace(/\\f(\[[^\]]*\]|\(..|.)/g, '')
-    .replace(/\\\(em|\\\(en/g, '—')
-    .replace(/\\\(aq/g, "'")
-    .replace(/\\\(dq/g, '"')
-    .replace(/\\\(.{2}/g, '')
+    .replace(/\\s[-+]?(\d|\(\d\d|\[\d+\])/g, '')
+    .replace(/\\[hv]'[^']*'/g, '')
+    .replace(/\\m(\[[^\]]*\]|\(..|.)/g, '')
+    .replace(/\\[ud]/g, '')
+    .replace(/\\0/g, ' ')
+    .replace(
+      /\\(?:\((..)|\[([^\]]*)\])/g,
+      (_, short?: string, long?: string) => NAMED_CHARACTERS[(short ?? long)!] ?? '',
+    )
     .replace(/\\\*(\(..|.)/g, '')
     .replace(/\\[-e]/g, (m) => (m === '\\-' ? '-' : '\\'))
     .replace(/\\[&|^%c]/g, '')
