@@ -149,12 +149,19 @@ export function repeatedTitleShare(titles: SparseVector[], sameTitle: number): n
  * How much of a title a text contains: query weights idf / |title|^2 (the title's distinct terms),
  * document weights idf for each distinct term present. Their product sums to the share of the
  * title's squared idf mass found in the text: 1 when the text names the whole title, whatever
- * the text's length (a cosine would dilute it in a long page).
+ * the text's length (a cosine would dilute it in a long page). With `information`, a term weighs
+ * its idf less 1, what it says beyond a term found in every post: a title made of such terms names
+ * nothing.
  */
-export function titleContainment(model: TfidfModel, titles: string[][], texts: string[][]) {
+export function titleContainment(
+  model: TfidfModel,
+  titles: string[][],
+  texts: string[][],
+  information = false,
+) {
   const idfOf = (terms: string[]) => {
     const { ids } = model.weights([...new Set(terms)]);
-    return { ids, idf: Float64Array.from(ids, (id) => model.idf[id]!) };
+    return { ids, idf: Float64Array.from(ids, (id) => model.idf[id]! - (information ? 1 : 0)) };
   };
   const queries = titles.map((t) => {
     const { ids, idf } = idfOf(t);
@@ -189,6 +196,17 @@ function lsaVectors(texts: string[], terms: string[][]): ReturnType<LatentVector
   return { vectors: lsaEmbeddings(lsa, terms), dim: lsa.dim };
 }
 
+/** One id per distinct title (its folded terms): two posts match only when their titles are the same. */
+function sameTitleVectors(titleTerms: string[][]): SparseVector[] {
+  const groups = new Map<string, number>();
+  return titleTerms.map((terms) => {
+    const key = terms.join(' ');
+    if (!key) return { ids: new Int32Array(0), weights: new Float32Array(0) };
+    if (!groups.has(key)) groups.set(key, groups.size);
+    return { ids: Int32Array.of(groups.get(key)!), weights: Float32Array.of(1) };
+  });
+}
+
 /**
  * Title-aware lexical similarity: the full-text cosine (title terms counted `titleRepeats` extra
  * times, idf to `idfPower`); plus how much of each post's title the other's body contains (one
@@ -197,7 +215,9 @@ function lsaVectors(texts: string[], terms: string[][]): ReturnType<LatentVector
  * other's body names its leading title term; plus, in tenants whose titles repeat (threads), the
  * titles' cosine and character trigrams. Where titles do not repeat those two channels saturate on
  * short generic titles and cost up to 15 % (EVALUATION.md), so their weight follows the tenant's
- * repeated-title share. Three candidates, off by default (none beat the default's worst ratio
+ * repeated-title share, and (`exactTitles`) a partial title match fades with it while identical
+ * titles keep their weight; containment (`containmentInformation`) weighs a title's terms by what
+ * they say beyond a term found in every post. Three candidates, off by default (none beat the default's worst ratio
  * beyond noise, EVALUATION.md): the character trigrams of the names the two titles list
  * (`nameGrams`: families of functions and commands), the cosine of the posts' neighbour lists
  * (`sharedNeighbours`), and the cosine of their per-tenant LSA embeddings over the best candidates
@@ -221,7 +241,7 @@ export function fieldedNeighbours(
       weights.idfPower,
     ),
   );
-  const named = titleContainment(words, titleTerms, bodyTerms);
+  const named = titleContainment(words, titleTerms, bodyTerms, weights.containmentInformation > 0);
   const channels: MatchChannel[] = [
     { queries: text, docs: text, weight: 1 },
     { queries: named.queries, docs: named.docs, weight: weights.containment },
@@ -244,14 +264,21 @@ export function fieldedNeighbours(
     titleTerms.map((terms) => titleModel.vectorize(terms)),
     weights.sameTitle,
   );
-  const titleWeight = weights.titleChannels * Math.min(1, titleShare / weights.fullTitleShare);
+  const titleFraction = Math.min(1, titleShare / weights.fullTitleShare);
+  // With exactTitles, partial matches fade as titles stop repeating; identical titles score as before.
+  const partial = weights.exactTitles ? titleFraction : 1;
+  const titleWeight = weights.titleChannels * titleFraction;
   if (titleWeight > 0) {
     const title = titleTerms.map((terms) => words.vectorize(terms));
     const titleGrams = fittedVectors(posts.map((p) => characterNgrams(p.title)));
     channels.push(
-      { queries: title, docs: title, weight: titleWeight },
-      { queries: titleGrams, docs: titleGrams, weight: titleWeight },
+      { queries: title, docs: title, weight: titleWeight * partial },
+      { queries: titleGrams, docs: titleGrams, weight: titleWeight * partial },
     );
+  }
+  if (titleWeight > 0 && partial < 1) {
+    const same = sameTitleVectors(titleTerms);
+    channels.push({ queries: same, docs: same, weight: 2 * titleWeight * (1 - partial) });
   }
   if (weights.nameGrams > 0) {
     const names = fittedVectors(

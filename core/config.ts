@@ -84,6 +84,12 @@ const configFields = strictObject({
     titleRepeats: z.number().int().min(0).max(10).default(0),
     /** Weight of "the other post's body contains this post's title" (each direction). */
     containment: z.number().min(0).max(10).default(0.1),
+    /**
+     * 1: containment weighs a title's terms by idf - 1, what a term says beyond one found in every
+     * post (a generic title names nothing in a small tenant); 0: by idf. On since the twelfth
+     * session (EVALUATION.md).
+     */
+    containmentInformation: z.number().int().min(0).max(1).default(1),
     /** Weight of "the other post's body names this post's first title term" (each direction). */
     leadingTerm: z.number().min(0).max(10).default(0),
     /** Weight of the cosine of the character trigrams of the names two titles list (`getaddrinfo`, `getnameinfo`; `isalnum, isalpha(3)`). */
@@ -109,6 +115,12 @@ const configFields = strictObject({
     sameTitle: z.number().min(0).max(1).default(0.8),
     /** Share of posts with a repeated title at which the title channels get their full weight. */
     fullTitleShare: z.number().min(0.001).max(1).default(0.3),
+    /**
+     * 1: a partial title match counts only as much as the tenant's titles repeat (identical titles
+     * as before); 0: as much as an identical one's share of it. On since the twelfth session
+     * (EVALUATION.md).
+     */
+    exactTitles: z.number().int().min(0).max(1).default(1),
   }).prefault({}),
   pipeline: strictObject({
     /** Tenants with fewer live posts get a popularity/recency list instead of embeddings. */

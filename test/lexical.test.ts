@@ -185,6 +185,61 @@ describe('title-aware (fielded) neighbours', () => {
     expect(dot(queries[0]!, bodies[2]!)).toBe(0);
   });
 
+  it('weighs a title term in containment by what it says beyond a term in every post, when asked', () => {
+    // "overview" is in every post, so idf - 1 gives it nothing: a body naming it names no title.
+    const docs = [
+      ['overview', 'colour'],
+      ['overview', 'brush'],
+      ['overview', 'colour'],
+      ['overview'],
+    ];
+    const model = TfidfModel.fit(docs, 1);
+    const contained = (information: boolean) => {
+      const { queries, docs: bodies } = titleContainment(
+        model,
+        [['overview', 'colour']],
+        [['overview'], ['colour']],
+        information,
+      );
+      const dot = (body: number) =>
+        [...queries[0]!.ids].reduce(
+          (s, id, j) =>
+            s +
+            queries[0]!.weights[j]! *
+              (bodies[body]!.weights[[...bodies[body]!.ids].indexOf(id)] ?? 0),
+          0,
+        );
+      return [dot(0), dot(1)];
+    };
+    const idf = (t: string) => model.idf[model.terms.indexOf(t)]!;
+    expect(idf('overview')).toBeCloseTo(1, 9);
+    expect(contained(false)[0]).toBeGreaterThan(0.2);
+    expect(contained(true)).toEqual([0, expect.closeTo(1, 6)]);
+  });
+
+  it('fades a partial title match with the repeated-title share, identical titles scoring as before', () => {
+    // Two identical titles and two that share most words, among titles that do not repeat.
+    const pages = [
+      post('Introduction', 'how this guide is laid out'),
+      post('Introduction', 'what the reader needs first'),
+      post('Paper jam in the upper tray', 'open the cover'),
+      post('Paper jam in the lower tray', 'lift the lever'),
+      post('Layers', 'upper layer masks'),
+      post('Paths', 'lower bezier paths'),
+      post('Text', 'text tool'),
+      post('Filters', 'blur filters'),
+    ];
+    const score = (w: typeof weights, a: number, b: number) => {
+      const knn = fieldedNeighbours(pages, pages.length, w);
+      const row = [...knn.labels.subarray(a * knn.k, (a + 1) * knn.k)];
+      return knn.scores[a * knn.k + row.indexOf(b)]!;
+    };
+    const partial = { ...weights, exactTitles: 0 };
+    const exact = { ...weights, exactTitles: 1 };
+    expect(score(exact, 0, 1)).toBeCloseTo(score(partial, 0, 1), 5);
+    expect(score(exact, 2, 3)).toBeLessThan(score(partial, 2, 3) - 0.01);
+  });
+
   it('weighs the title channels by the share of repeated titles: on in threads, off in manuals', () => {
     const vectors = (titles: string[]) => {
       const terms = titles.map(lexicalTerms);
