@@ -217,11 +217,11 @@ function sameTitleVectors(titleTerms: string[][]): SparseVector[] {
  * short generic titles and cost up to 15 % (EVALUATION.md), so their weight follows the tenant's
  * repeated-title share, and (`exactTitles`) a partial title match fades with it while identical
  * titles keep their weight; containment (`containmentInformation`) weighs a title's terms by what
- * they say beyond a term found in every post. Three candidates, off by default (none beat the default's worst ratio
- * beyond noise, EVALUATION.md): the character trigrams of the names the two titles list
- * (`nameGrams`: families of functions and commands), the cosine of the posts' neighbour lists
- * (`sharedNeighbours`), and the cosine of their per-tenant LSA embeddings over the best candidates
- * (`latent`). The weights are the same for every tenant; they were chosen by the worst ratio to
+ * they say beyond a term found in every post. Three candidates, off by default (none beat the
+ * default's worst ratio beyond noise, EVALUATION.md): the character trigrams of the names the two
+ * titles list (`nameGrams`: families of functions and commands), the cosine of the posts' neighbour
+ * lists (`sharedNeighbours`), and the cosine of their per-tenant LSA embeddings over the best
+ * candidates (`latent`). The weights are the same for every tenant; they were chosen by the worst ratio to
  * the lexical baseline over every evaluation set (EVALUATION.md).
  */
 export function fieldedNeighbours(
