@@ -221,8 +221,8 @@ function sameTitleVectors(titleTerms: string[][]): SparseVector[] {
  * default's worst ratio beyond noise, EVALUATION.md): the character trigrams of the names the two
  * titles list (`nameGrams`: families of functions and commands), the cosine of the posts' neighbour
  * lists (`sharedNeighbours`), and the cosine of their per-tenant LSA embeddings over the best
- * candidates (`latent`). The weights are the same for every tenant; they were chosen by the worst ratio to
- * the lexical baseline over every evaluation set (EVALUATION.md).
+ * candidates (`latent`). The weights are the same for every tenant; they were chosen by the worst
+ * ratio to the lexical baseline over every evaluation set (EVALUATION.md).
  */
 export function fieldedNeighbours(
   posts: FieldedText[],
@@ -265,7 +265,7 @@ export function fieldedNeighbours(
     weights.sameTitle,
   );
   const titleFraction = Math.min(1, titleShare / weights.fullTitleShare);
-  // With exactTitles, partial matches fade as titles stop repeating; identical titles score as before.
+  // With exactTitles, partial matches fade as titles stop repeating; identical ones score as before.
   const partial = weights.exactTitles ? titleFraction : 1;
   const titleWeight = weights.titleChannels * titleFraction;
   if (titleWeight > 0) {

@@ -17,7 +17,7 @@ import {
 import { parseConfig } from '../core/config.js';
 import { lsaEmbeddings, trainLsa } from '../core/model/lsa.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
-import { TfidfModel } from '../core/tfidf.js';
+import { TfidfModel, type SparseVector } from '../core/tfidf.js';
 import { topicPosts } from './helpers/fixtures.js';
 
 describe('lexical terms', () => {
@@ -119,6 +119,12 @@ describe('top-k of weighted channels', () => {
 describe('title-aware (fielded) neighbours', () => {
   const weights = parseConfig({}, process.cwd()).fielded;
   const post = (title: string, body: string) => ({ title, text: `${title} ${body}` });
+  /** The dot product of two sparse vectors (ids need not be sorted). */
+  const dot = (x: SparseVector, y: SparseVector) =>
+    [...x.ids].reduce(
+      (s, id, j) => s + x.weights[j]! * (y.weights[[...y.ids].indexOf(id)] ?? 0),
+      0,
+    );
   /** The first page's nearest other page under these weights. */
   const bestOtherOfFirst = (pages: ReturnType<typeof post>[], w: typeof weights) =>
     [...fieldedNeighbours(pages, 3, w).labels.subarray(0, 3)].find((row) => row !== 0);
@@ -141,11 +147,6 @@ describe('title-aware (fielded) neighbours', () => {
   it('sums the weighted cosines of every channel, as brute force does', () => {
     const a = tfidf(posts.map((p) => p.text));
     const b = tfidf(posts.map((p) => p.title));
-    const dot = (x: (typeof a)[number], y: (typeof a)[number]) => {
-      const m = new Map<number, number>();
-      y.ids.forEach((id, j) => m.set(id, y.weights[j]!));
-      return [...x.ids].reduce((s, id, j) => s + x.weights[j]! * (m.get(id) ?? 0), 0);
-    };
     const knn = weightedNeighbours(
       [
         { queries: a, docs: a, weight: 1 },
@@ -171,11 +172,6 @@ describe('title-aware (fielded) neighbours', () => {
       [['getaddrinfo', 'socket']],
       [['see', 'getaddrinfo', 'socket', ...Array(50).fill('hosts')], ['socket'], ['file']],
     );
-    const dot = (x: (typeof queries)[number], y: (typeof bodies)[number]) =>
-      [...x.ids].reduce(
-        (s, id, j) => s + x.weights[j]! * (y.weights[[...y.ids].indexOf(id)] ?? 0),
-        0,
-      );
     const idf = (t: string) => model.idf[model.terms.indexOf(t)]!;
     expect(dot(queries[0]!, bodies[0]!)).toBeCloseTo(1, 6);
     expect(dot(queries[0]!, bodies[1]!)).toBeCloseTo(
@@ -201,15 +197,7 @@ describe('title-aware (fielded) neighbours', () => {
         [['overview'], ['colour']],
         information,
       );
-      const dot = (body: number) =>
-        [...queries[0]!.ids].reduce(
-          (s, id, j) =>
-            s +
-            queries[0]!.weights[j]! *
-              (bodies[body]!.weights[[...bodies[body]!.ids].indexOf(id)] ?? 0),
-          0,
-        );
-      return [dot(0), dot(1)];
+      return bodies.map((body) => dot(queries[0]!, body));
     };
     const idf = (t: string) => model.idf[model.terms.indexOf(t)]!;
     expect(idf('overview')).toBeCloseTo(1, 9);

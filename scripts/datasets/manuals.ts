@@ -465,10 +465,10 @@ export function manPageSet(
     const tenant = `${tenantPrefix}${section.slice(3)}`;
     const dir = path.join(manDir, section);
     const files = readdirSync(dir).filter(ours).sort();
-    const isLink = (file: string) => lstatSync(path.join(dir, file)).isSymbolicLink();
+    const aliases = new Set(files.filter((f) => lstatSync(path.join(dir, f)).isSymbolicLink()));
     const pages: Page[] = [];
     const idOf = new Map<string, string>();
-    for (const file of files.filter((f) => !isLink(f))) {
+    for (const file of files.filter((f) => !aliases.has(f))) {
       const id = file.replace(/\.gz$/, '');
       const source = gunzipSync(readFileSync(path.join(dir, file))).toString('utf8');
       const page = parsePage(source, tenant, id);
@@ -476,7 +476,7 @@ export function manPageSet(
       pages.push(page);
       idOf.set(reference(file), id);
     }
-    for (const file of files.filter(isLink)) {
+    for (const file of aliases) {
       const page = idOf.get(reference(path.basename(readlinkSync(path.join(dir, file)))));
       if (page && !idOf.has(reference(file))) idOf.set(reference(file), page);
     }
