@@ -25,6 +25,7 @@ import {
 } from '../activities/lexical.js';
 import { shownCopies } from '../activities/neighbours.js';
 import { loadConfig } from '../core/config.js';
+import { setTokenizerVariant } from '../core/text.js';
 import { ConfigError } from '../core/errors.js';
 import { evaluateLists, percentileInterval, relatedSets } from '../core/evaluation.js';
 import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
@@ -212,8 +213,7 @@ interface SweepSet {
   name: string;
   tenants: Tenant[];
   latent: LatentVectors | undefined;
-  base: number;
-  bootstrap: ReturnType<typeof ratioBootstrap>;
+  byVariant: Map<number, { base: number; bootstrap: ReturnType<typeof ratioBootstrap> }>;
 }
 
 export async function sweepFielded(options: {
@@ -235,7 +235,20 @@ export async function sweepFielded(options: {
   const data: SweepSet[] = [];
   for (const set of options.sets) {
     const tenants = loadTenants(set.files, minPosts);
-    const base = ndcgPerQuery(tenants, (t) => lexicalLists(t.posts, listLength), options.k);
+    const byVariant = new Map<
+      number,
+      { base: number; bootstrap: ReturnType<typeof ratioBootstrap> }
+    >();
+    for (const v of options.grid.tokenizer ?? [0]) {
+      setTokenizerVariant(v);
+      const base = ndcgPerQuery(tenants, (t) => lexicalLists(t.posts, listLength), options.k);
+      byVariant.set(v, {
+        base: macroMean(base),
+        bootstrap: ratioBootstrap(set.name, base, options.resamples),
+      });
+      options.onProgress?.(`${set.name}: tokenizer ${v} baseline ${macroMean(base).toFixed(4)}`);
+    }
+    setTokenizerVariant(0);
     let latent: LatentVectors | undefined;
     if (options.latentModel) {
       latent = await encoderVectors(options.latentModel, tenants);
@@ -245,8 +258,7 @@ export async function sweepFielded(options: {
       name: set.name,
       tenants,
       latent,
-      base: macroMean(base),
-      bootstrap: ratioBootstrap(set.name, base, options.resamples),
+      byVariant,
     });
   }
   const grid = combinations(options.grid, defaults);
@@ -255,12 +267,17 @@ export async function sweepFielded(options: {
   if (!grid.some((w) => same(w, defaults))) grid.push(defaults);
   const scored = grid.map((weights) => {
     const perSet = data.map((set) => {
+      setTokenizerVariant(weights.tokenizer);
+      const { base, bootstrap } = set.byVariant.get(weights.tokenizer)!;
       const perQuery = ndcgPerQuery(
         set.tenants,
         (t) => fieldedLists(t.posts, t.interactions, listLength, weights, set.latent),
         options.k,
       );
-      return { ratio: macroMean(perQuery) / set.base, samples: set.bootstrap(perQuery) };
+      options.onProgress?.(
+        `${set.name}: tokenizer ${weights.tokenizer} fielded ${macroMean(perQuery).toFixed(4)}`,
+      );
+      return { ratio: macroMean(perQuery) / base, samples: bootstrap(perQuery) };
     });
     const ratios = perSet.map((p) => p.ratio);
     const samples = perSet.map((p) => p.samples);
