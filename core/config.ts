@@ -121,12 +121,6 @@ const configFields = strictObject({
      * (EVALUATION.md).
      */
     exactTitles: z.number().int().min(0).max(1).default(1),
-    /**
-     * An experiment of the thirteenth session (EVALUATION.md), read by the sweep only: the
-     * tokenizer variant, 1 = underscore-joined identifiers also in parts, 2 = hyphenated names also
-     * whole, 3 = both; the baseline is scored with the same variant.
-     */
-    tokenizer: z.number().int().min(0).max(3).default(0),
   }).prefault({}),
   pipeline: strictObject({
     /** Tenants with fewer live posts get a popularity/recency list instead of embeddings. */

@@ -16,12 +16,6 @@ const STOPWORDS = new Set(
 const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}ー]+/gu;
 const WORD = /[\p{L}\p{N}_]+/gu;
 const DOTTED_IDENTIFIER = /[\p{L}\p{N}_]+(?:\.[\p{L}\p{N}_]+)+/gu;
-const HYPHENATED = /[\p{L}\p{N}_]+(?:-[\p{L}\p{N}_]+)+/gu;
-/** The thirteenth session's tokenizer experiment (config `fielded.tokenizer`), set by the sweep. */
-let variant = 0;
-export function setTokenizerVariant(v: number) {
-  variant = v;
-}
 const SINGLE_HIRAGANA = /^\p{Script=Hiragana}$/u;
 const japaneseWords = new Intl.Segmenter('ja', { granularity: 'word' });
 /** Changes whenever lexicalTerms splits any text differently: part of a vocabulary model's identity. */
@@ -36,12 +30,8 @@ export function lexicalTerms(text: string): string[] {
   }
   const rest = normalised.replace(CJK_RUN, ' ');
   terms.push(...(rest.match(DOTTED_IDENTIFIER) ?? []));
-  if (variant & 2) terms.push(...(rest.match(HYPHENATED) ?? []));
   for (const word of rest.match(WORD) ?? []) {
     if (word.length > 1 && !STOPWORDS.has(word)) terms.push(word);
-    if (variant & 1 && word.includes('_'))
-      for (const part of word.split('_'))
-        if (part.length > 1 && !STOPWORDS.has(part)) terms.push(part);
   }
   return terms;
 }

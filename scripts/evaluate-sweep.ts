@@ -25,7 +25,6 @@ import {
 } from '../activities/lexical.js';
 import { shownCopies } from '../activities/neighbours.js';
 import { loadConfig } from '../core/config.js';
-import { setTokenizerVariant } from '../core/text.js';
 import { ConfigError } from '../core/errors.js';
 import { evaluateLists, percentileInterval, relatedSets } from '../core/evaluation.js';
 import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
@@ -213,7 +212,8 @@ interface SweepSet {
   name: string;
   tenants: Tenant[];
   latent: LatentVectors | undefined;
-  byVariant: Map<number, { base: number; bootstrap: ReturnType<typeof ratioBootstrap> }>;
+  base: number;
+  bootstrap: ReturnType<typeof ratioBootstrap>;
 }
 
 export async function sweepFielded(options: {
@@ -235,20 +235,7 @@ export async function sweepFielded(options: {
   const data: SweepSet[] = [];
   for (const set of options.sets) {
     const tenants = loadTenants(set.files, minPosts);
-    const byVariant = new Map<
-      number,
-      { base: number; bootstrap: ReturnType<typeof ratioBootstrap> }
-    >();
-    for (const v of options.grid.tokenizer ?? [0]) {
-      setTokenizerVariant(v);
-      const base = ndcgPerQuery(tenants, (t) => lexicalLists(t.posts, listLength), options.k);
-      byVariant.set(v, {
-        base: macroMean(base),
-        bootstrap: ratioBootstrap(set.name, base, options.resamples),
-      });
-      options.onProgress?.(`${set.name}: tokenizer ${v} baseline ${macroMean(base).toFixed(4)}`);
-    }
-    setTokenizerVariant(0);
+    const base = ndcgPerQuery(tenants, (t) => lexicalLists(t.posts, listLength), options.k);
     let latent: LatentVectors | undefined;
     if (options.latentModel) {
       latent = await encoderVectors(options.latentModel, tenants);
@@ -258,7 +245,8 @@ export async function sweepFielded(options: {
       name: set.name,
       tenants,
       latent,
-      byVariant,
+      base: macroMean(base),
+      bootstrap: ratioBootstrap(set.name, base, options.resamples),
     });
   }
   const grid = combinations(options.grid, defaults);
@@ -267,17 +255,12 @@ export async function sweepFielded(options: {
   if (!grid.some((w) => same(w, defaults))) grid.push(defaults);
   const scored = grid.map((weights) => {
     const perSet = data.map((set) => {
-      setTokenizerVariant(weights.tokenizer);
-      const { base, bootstrap } = set.byVariant.get(weights.tokenizer)!;
       const perQuery = ndcgPerQuery(
         set.tenants,
         (t) => fieldedLists(t.posts, t.interactions, listLength, weights, set.latent),
         options.k,
       );
-      options.onProgress?.(
-        `${set.name}: tokenizer ${weights.tokenizer} fielded ${macroMean(perQuery).toFixed(4)}`,
-      );
-      return { ratio: macroMean(perQuery) / base, samples: bootstrap(perQuery) };
+      return { ratio: macroMean(perQuery) / set.base, samples: set.bootstrap(perQuery) };
     });
     const ratios = perSet.map((p) => p.ratio);
     const samples = perSet.map((p) => p.samples);
