@@ -302,7 +302,7 @@ export function fieldedNeighbours(
   const pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
   const texts = posts.map((p) => p.text);
   const latent = latentVectors ? latentVectors(texts) : lsaVectors(texts, full);
-  return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k, weights.latentScale > 0);
+  return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k);
 }
 
 /**
@@ -420,44 +420,27 @@ export function neighbourListChannel(
   return { queries: rows, docs: rows, weight };
 }
 
-/**
- * Each row's candidates rescored with weight x the cosine of their dense vectors, best k kept.
- * `standardised`: the cosines count in units of their spread over the row's candidates, times the
- * spread of the lexical scores there (the row itself left out of both), so a weight means the same
- * for an encoder whose cosines all sit in a narrow band as for one whose cosines spread wide.
- */
+/** Each row's candidates rescored with weight x the cosine of their dense vectors, best k kept. */
 export function rescorePool(
   pool: Pick<KnnResult, 'labels' | 'scores' | 'k'>,
   vectors: Float32Array,
   dim: number,
   weight: number,
   k: number,
-  standardised = false,
 ): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
   const rows = pool.labels.length / pool.k;
   const kk = Math.min(k, pool.k);
   const labels = new Int32Array(rows * kk).fill(-1);
   const scores = new Float32Array(rows * kk);
   for (let row = 0; row < rows; row++) {
-    const candidates: { label: number; lexical: number; cosine: number; score: number }[] = [];
+    const candidates: { label: number; score: number }[] = [];
     for (let j = 0; j < pool.k; j++) {
       const label = pool.labels[row * pool.k + j]!;
       if (label < 0) continue;
       let dot = 0;
       for (let c = 0; c < dim; c++) dot += vectors[row * dim + c]! * vectors[label * dim + c]!;
-      candidates.push({ label, lexical: pool.scores[row * pool.k + j]!, cosine: dot, score: 0 });
+      candidates.push({ label, score: pool.scores[row * pool.k + j]! + weight * dot });
     }
-    let unit = 1;
-    let centre = 0;
-    if (standardised) {
-      const others = candidates.filter((c) => c.label !== row);
-      const cosines = spread(others.map((c) => c.cosine));
-      const lexical = spread(others.map((c) => c.lexical));
-      // Cosines that do not spread say nothing about which candidate is closer: no push.
-      unit = cosines.sd > 0 ? lexical.sd / cosines.sd : 0;
-      centre = cosines.mean;
-    }
-    for (const c of candidates) c.score = c.lexical + weight * unit * (c.cosine - centre);
     candidates
       .sort((a, b) => b.score - a.score || a.label - b.label)
       .slice(0, kk)
@@ -467,14 +450,6 @@ export function rescorePool(
       });
   }
   return { labels, scores, k: kk };
-}
-
-/** Mean and (population) standard deviation. */
-function spread(values: number[]): { mean: number; sd: number } {
-  if (values.length === 0) return { mean: 0, sd: 0 };
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
-  return { mean, sd: Math.sqrt(variance) };
 }
 
 export interface LexicalInput {

@@ -103,12 +103,6 @@ const configFields = strictObject({
      * the `embedding` lists.
      */
     latentVectors: z.enum(['lsa', 'embedding']).default('lsa'),
-    /**
-     * 1: `latent` weighs the encoder's cosines in units of their spread over a post's candidates,
-     * times the spread of the lexical scores there (the same weight means the same push whatever
-     * band an encoder's cosines sit in); 0: the raw cosine.
-     */
-    latentScale: z.number().int().min(0).max(1).default(0),
     /** Weight of "one post's body holds the other's short title as a phrase" (either way; a link, a command named). */
     titlePhrase: z.number().min(0).max(10).default(0.05),
     /** Weight of the cosine of the two posts' neighbour lists (second-order: neighbours shared). */

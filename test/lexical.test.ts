@@ -417,42 +417,6 @@ describe('title-aware (fielded) neighbours', () => {
     expect([...rescored.scores].map((s) => +s.toFixed(4))).toEqual([1.5, 0.9, 1.5, 0.5, 1.5, 0.9]);
   });
 
-  it('standardised, pushes by the spread of the cosines, whatever band they sit in', () => {
-    // Four rows, each pooling all four; row 0's lexical order is 1, 2, 3. One-dimensional
-    // "vectors": row 0's dots are the others' values. The narrow set is an affine map of the wide
-    // one (0.8 + 0.1 v), as a model whose cosines all sit near 0.8 would give.
-    const order = [
-      [0, 1, 2, 3],
-      [1, 0, 2, 3],
-      [2, 0, 1, 3],
-      [3, 0, 1, 2],
-    ];
-    const pool = {
-      labels: Int32Array.from(order.flat()),
-      scores: Float32Array.from(order.flatMap(() => [1, 0.5, 0.45, 0.2])),
-      k: 4,
-    };
-    const wide = Float32Array.from([1, -0.5, 0.9, 0.1]);
-    const narrow = wide.map((v) => 0.8 + 0.1 * v);
-    const row0 = (r: ReturnType<typeof rescorePool>) => ({
-      labels: [...r.labels.subarray(0, 4)],
-      scores: [...r.scores.subarray(0, 4)],
-    });
-    // Raw cosines: the wide band lifts row 2 over row 1, the narrow one does not.
-    expect(row0(rescorePool(pool, wide, 1, 0.3, 4)).labels).toEqual([0, 2, 1, 3]);
-    expect(row0(rescorePool(pool, narrow, 1, 0.3, 4)).labels).toEqual([0, 1, 2, 3]);
-    // Standardised: the same push from both.
-    const a = row0(rescorePool(pool, wide, 1, 0.3, 4, true));
-    const b = row0(rescorePool(pool, narrow, 1, 0.3, 4, true));
-    expect(a.labels).toEqual([0, 2, 1, 3]);
-    expect(b.labels).toEqual(a.labels);
-    b.scores.forEach((score, i) => expect(score).toBeCloseTo(a.scores[i]!, 5));
-    // Cosines that do not spread leave the lexical scores as they are.
-    const flat = row0(rescorePool(pool, Float32Array.from([1, 1, 1, 1]), 1, 0.3, 4, true));
-    expect(flat.labels).toEqual([0, 1, 2, 3]);
-    expect(flat.scores.map((s) => +s.toFixed(4))).toEqual([1, 0.5, 0.45, 0.2]);
-  });
-
   it('adds the latent (per-tenant LSA) cosine to the lexical score of every candidate', () => {
     const pages = topicPosts('t', 24, 5).map((p) => post(p.title, p.body));
     const lexical = fieldedNeighbours(pages, pages.length, weights);
