@@ -275,10 +275,10 @@ export function fieldedNeighbours(
       { queries: title, docs: title, weight: titleWeight * partial },
       { queries: titleGrams, docs: titleGrams, weight: titleWeight * partial },
     );
-  }
-  if (titleWeight > 0 && partial < 1) {
-    const same = sameTitleVectors(titleTerms);
-    channels.push({ queries: same, docs: same, weight: 2 * titleWeight * (1 - partial) });
+    if (partial < 1) {
+      const same = sameTitleVectors(titleTerms);
+      channels.push({ queries: same, docs: same, weight: 2 * titleWeight * (1 - partial) });
+    }
   }
   if (weights.nameGrams > 0) {
     const names = fittedVectors(
