@@ -298,58 +298,11 @@ export function fieldedNeighbours(
     channels.push(
       neighbourListChannel(channels, weights.neighbourListLength, weights.sharedNeighbours),
     );
-  if (weights.latent <= 0 && weights.passages <= 0) return weightedNeighbours(channels, k);
-  let pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
-  if (weights.passages > 0) {
-    const windows = full.map((terms) =>
-      passageWindows(terms).map((w) => words.vectorize(w, weights.idfPower)),
-    );
-    const best = (query: SparseVector, row: number) =>
-      Math.max(...windows[row]!.map((w) => sparseDot(query, w)));
-    const maxPassage = (a: number, b: number) => (best(text[a]!, b) + best(text[b]!, a)) / 2;
-    pool = rescorePool(pool, maxPassage, weights.passages, weights.latent > 0 ? pool.k : k);
-  }
-  if (weights.latent <= 0) return pool;
+  if (weights.latent <= 0) return weightedNeighbours(channels, k);
+  const pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
   const texts = posts.map((p) => p.text);
   const latent = latentVectors ? latentVectors(texts) : lsaVectors(texts, full);
-  return rescorePool(pool, denseCosine(latent.vectors, latent.dim), weights.latent, k);
-}
-
-/** Words per passage window, and the step between windows' starts (half a window: they overlap). */
-const PASSAGE_TERMS = 50;
-const PASSAGE_STRIDE = 25;
-
-/**
- * A text's terms as overlapping windows of PASSAGE_TERMS, the last one ending at the text's end; a
- * text no longer than a window is one window. A page about several things matches each in one.
- */
-export function passageWindows(terms: string[]): string[][] {
-  if (terms.length <= PASSAGE_TERMS) return [terms];
-  const windows: string[][] = [];
-  for (let start = 0; start + PASSAGE_TERMS < terms.length; start += PASSAGE_STRIDE)
-    windows.push(terms.slice(start, start + PASSAGE_TERMS));
-  windows.push(terms.slice(terms.length - PASSAGE_TERMS));
-  return windows;
-}
-
-/** Dot product of two sparse vectors (ids ascending). */
-function sparseDot(a: SparseVector, b: SparseVector): number {
-  let dot = 0;
-  for (let i = 0, j = 0; i < a.ids.length && j < b.ids.length;) {
-    if (a.ids[i]! < b.ids[j]!) i++;
-    else if (a.ids[i]! > b.ids[j]!) j++;
-    else dot += a.weights[i++]! * b.weights[j++]!;
-  }
-  return dot;
-}
-
-/** The dot product of two rows of dense vectors (a cosine, the rows being L2-normalised). */
-function denseCosine(vectors: Float32Array, dim: number) {
-  return (a: number, b: number) => {
-    let dot = 0;
-    for (let c = 0; c < dim; c++) dot += vectors[a * dim + c]! * vectors[b * dim + c]!;
-    return dot;
-  };
+  return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k);
 }
 
 /**
@@ -467,10 +420,11 @@ export function neighbourListChannel(
   return { queries: rows, docs: rows, weight };
 }
 
-/** Each row's candidates rescored with weight x similarity(row, candidate), best k kept. */
+/** Each row's candidates rescored with weight x the cosine of their dense vectors, best k kept. */
 export function rescorePool(
   pool: Pick<KnnResult, 'labels' | 'scores' | 'k'>,
-  similarity: (row: number, candidate: number) => number,
+  vectors: Float32Array,
+  dim: number,
   weight: number,
   k: number,
 ): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
@@ -483,10 +437,9 @@ export function rescorePool(
     for (let j = 0; j < pool.k; j++) {
       const label = pool.labels[row * pool.k + j]!;
       if (label < 0) continue;
-      candidates.push({
-        label,
-        score: pool.scores[row * pool.k + j]! + weight * similarity(row, label),
-      });
+      let dot = 0;
+      for (let c = 0; c < dim; c++) dot += vectors[row * dim + c]! * vectors[label * dim + c]!;
+      candidates.push({ label, score: pool.scores[row * pool.k + j]! + weight * dot });
     }
     candidates
       .sort((a, b) => b.score - a.score || a.label - b.label)

@@ -105,11 +105,6 @@ const configFields = strictObject({
     latentVectors: z.enum(['lsa', 'embedding']).default('lsa'),
     /** Weight of "one post's body holds the other's short title as a phrase" (either way; a link, a command named). */
     titlePhrase: z.number().min(0).max(10).default(0.05),
-    /**
-     * Weight of the best passage match (windows of 50 terms): a post against the other's best
-     * window, each way, over the best candidates (a page covering several topics matches one).
-     */
-    passages: z.number().min(0).max(10).default(0),
     /** Weight of the cosine of the two posts' neighbour lists (second-order: neighbours shared). */
     sharedNeighbours: z.number().min(0).max(10).default(0),
     /** Length of the neighbour lists compared by `sharedNeighbours`. */

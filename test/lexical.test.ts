@@ -6,7 +6,6 @@ import {
   leadingName,
   listedNames,
   neighbourListChannel,
-  passageWindows,
   phraseMentions,
   repeatedTitleShare,
   rescorePool,
@@ -404,37 +403,6 @@ describe('title-aware (fielded) neighbours', () => {
     expect(second({ ...plain, titlePhrase: 1 }, 1)).toBe(0);
   });
 
-  it('cuts a text into overlapping windows of 50 terms, the last ending at the text', () => {
-    const terms = Array.from({ length: 120 }, (_, i) => `t${i}`);
-    const windows = passageWindows(terms);
-    expect(windows.map((w) => [w[0], w.at(-1), w.length])).toEqual([
-      ['t0', 't49', 50],
-      ['t25', 't74', 50],
-      ['t50', 't99', 50],
-      ['t70', 't119', 50],
-    ]);
-    expect(passageWindows(terms.slice(0, 50))).toEqual([terms.slice(0, 50)]);
-  });
-
-  it('with passages, ranks a long page that covers a post in one part above one that shares scattered words', () => {
-    const filler = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}${i}`);
-    const topic = filler('topic', 12);
-    const pages = [
-      post('query', topic.join(' ')),
-      // The whole topic in one passage of a long page about other things.
-      post('hub', [...filler('h', 200), ...topic, ...filler('g', 38)].join(' ')),
-      // A third of the topic in a short page about something else.
-      post('near', [...topic.slice(0, 4), ...filler('n', 10)].join(' ')),
-      // Every other word in a second page, so that the vocabulary (terms of two posts) keeps it.
-      post('pad', [...filler('h', 200), ...filler('g', 38), ...filler('n', 10)].join(' ')),
-    ];
-    const plain = { ...weights, containment: 0, titlePhrase: 0 };
-    const second = (w: typeof weights) =>
-      [...fieldedNeighbours(pages, 2, w).labels.subarray(0, 2)].find((r) => r !== 0);
-    expect(second(plain)).toBe(2);
-    expect(second({ ...plain, passages: 1 })).toBe(1);
-  });
-
   it('rescores a candidate pool with the weighted cosine of dense vectors', () => {
     // Three rows, pool of all three; the vectors favour row 2 for row 0.
     const pool = {
@@ -443,12 +411,7 @@ describe('title-aware (fielded) neighbours', () => {
       k: 3,
     };
     const vectors = Float32Array.from([1, 0, 0, 1, 1, 0]);
-    const rescored = rescorePool(
-      pool,
-      (a, b) => vectors[2 * a]! * vectors[2 * b]! + vectors[2 * a + 1]! * vectors[2 * b + 1]!,
-      0.5,
-      2,
-    );
+    const rescored = rescorePool(pool, vectors, 2, 0.5, 2);
     expect(rescored.k).toBe(2);
     expect([...rescored.labels]).toEqual([0, 2, 1, 0, 2, 0]);
     expect([...rescored.scores].map((s) => +s.toFixed(4))).toEqual([1.5, 0.9, 1.5, 0.5, 1.5, 0.9]);
