@@ -1,6 +1,25 @@
 import type { Config } from '../core/config.js';
 import { log } from '../core/log.js';
-import type { BatchReport } from '../workflows/batch-flow.js';
+
+/** What a batch run reports when it ends (the alert's input). Small on purpose: it is carried across continue-as-new. Lists are capped, counts are not. */
+export interface BatchReport {
+  runId: string;
+  tenants: number;
+  succeeded: number;
+  skipped: number;
+  failedCount: number;
+  failed: { tenantId: string; error: string }[];
+  purgedCount: number;
+  purged: string[];
+  retiring: number;
+  /** Warehouse tenant ids that are not valid ids: never run (the plan logs each). */
+  invalidTenantIds: number;
+  posts: number;
+  lists: number;
+  tenantSeconds: number;
+  slowest?: { tenantId: string; seconds: number };
+  segments: number;
+}
 
 /** One line per failure, for Slack and for the log: enough to start debugging. */
 export function alertText(report: BatchReport): string {

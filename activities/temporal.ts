@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { log } from '../core/log.js';
-import type { BatchReport } from '../workflows/batch-flow.js';
+import type { BatchReport } from '../activities/alert.js';
 import { sendAlert } from './alert.js';
 import { prepareCatchUp } from './catch-up.js';
 import type { StepContext } from './context.js';

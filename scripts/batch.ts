@@ -6,19 +6,15 @@
 import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { openContext, type StepContext } from '../activities/context.js';
-import { sendAlert } from '../activities/alert.js';
+import { sendAlert, type BatchReport } from '../activities/alert.js';
 import { recordFailedRuns } from '../activities/publish.js';
-import { runTenant, type Step, type TenantReport } from '../activities/pipeline.js';
+import { runTenant, type Step, type TenantReport } from './in-process.js';
 import { planRun, purgeTenant, readTenants } from '../activities/plan.js';
-import {
-  runBatchSegment,
-  type BatchDeps,
-  type BatchInput,
-  type BatchReport,
-} from '../workflows/batch-flow.js';
+import { runBatchSegment, type BatchDeps, type BatchInput } from '../workflows/batch-flow.js';
 import { readJsonLines } from '../core/artifacts.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
+import { ID_MAX_LENGTH } from '../core/ids.js';
 import { log } from '../core/log.js';
 
 export interface TenantFailure {
@@ -220,6 +216,11 @@ function formatSkipped(report: TenantReport): string {
   return entries.length === 0 ? '0' : entries.map(([reason, n]) => `${n} ${reason}`).join(', ');
 }
 
+/** Tenants the plan could not run: nothing of theirs is served until their ids are fixed. */
+function invalidTenantIdsLine(report: BatchReport): string {
+  return `NOT RUN: ${report.invalidTenantIds} tenant id(s) of the warehouse are not valid ids (empty, longer than ${ID_MAX_LENGTH} characters, or with spaces or control characters); the log names each: fix them in the warehouse.`;
+}
+
 /** The batch workflow's report, as the main job prints it. */
 export function formatReport(report: BatchReport): string {
   const lines = [
@@ -232,6 +233,7 @@ export function formatReport(report: BatchReport): string {
     lines.push(
       `  ${report.retiring} tenant(s) gone from the warehouse, to be purged after the grace period`,
     );
+  if (report.invalidTenantIds > 0) lines.push(`  ${invalidTenantIdsLine(report)}`);
   for (const p of report.purged) lines.push(`  purged ${p}`);
   for (const f of report.failed) lines.push(`  FAILED ${f.tenantId}: ${f.error}`);
   return lines.join('\n');
@@ -274,6 +276,7 @@ export function formatSummary(result: BatchResult): string {
     ...rows.map(line),
   ];
   if (rows.length > 0) out.push(SUMMARY_LEGEND);
+  if (result.report.invalidTenantIds > 0) out.push(invalidTenantIdsLine(result.report));
   for (const f of result.failed) out.push(`FAILED ${f.tenantId} at ${f.step}: ${f.error}`);
   return out.join('\n');
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../core/config.js';
-import type { BatchReport } from '../workflows/batch-flow.js';
+import type { BatchReport } from '../activities/alert.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { batchWorkflowId, tenantWorkflowId } from '../workflows/ids.js';
 import type { DevServer } from './temporal-dev-server.js';

@@ -8,7 +8,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
 import { connectTemporal } from '../core/temporal.js';
-import type { BatchReport } from '../workflows/batch-flow.js';
+import type { BatchReport } from '../activities/alert.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import { batchWorkflowId } from '../workflows/ids.js';
 import { batchOptions } from './temporal.js';

@@ -7,7 +7,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { openContext } from '../activities/context.js';
-import { catchUpTenant } from '../activities/pipeline.js';
+import { catchUpTenant } from './in-process.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { BadDataError, errorMessage } from '../core/errors.js';
 import { experimentsReadiness, loadExperiments } from '../core/experiments.js';

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openContext, type StepContext } from '../activities/context.js';
 import { embedPosts, CHUNK_SIZE } from '../activities/embed.js';
 import { extractPosts } from '../activities/extract.js';
-import { catchUpTenant, runTenant } from '../activities/pipeline.js';
+import { catchUpTenant, runTenant } from '../scripts/in-process.js';
 import { readTenantState } from '../activities/state.js';
 import { readJsonLines, tenantFolder, uriName, writeJsonLines } from '../core/artifacts.js';
 import { planRun } from '../activities/plan.js';
@@ -11,7 +11,7 @@ import { contentHash, type SnapshotPost } from '../core/posts.js';
 import { decodeVectors } from '../core/vectors.js';
 import { fieldedLists } from '../activities/lexical.js';
 import type { Config } from '../core/config.js';
-import { runBatch } from '../scripts/batch.js';
+import { formatSummary, runBatch } from '../scripts/batch.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import {
   emptyPost,
@@ -119,9 +119,14 @@ describe('local batch pipeline', () => {
   });
 
   it('reports a failing tenant without stopping the others, and never activates an empty version', async () => {
-    await load([...acme, emptyPost('broken', 'a')]);
+    await load([...acme, emptyPost('broken', 'a'), emptyPost('bad id', 'b')]);
     const result = await runBatch(ctx, { runId: 'run-1' });
     expect(result.succeeded.map((r) => r.tenantId)).toEqual(['acme']);
+    // A tenant id that is not an id is never run, and the summary says so.
+    expect(result.report.invalidTenantIds).toBe(1);
+    expect(formatSummary(result)).toMatch(
+      /NOT RUN: 1 tenant id\(s\) of the warehouse are not valid/,
+    );
     expect(result.failed).toEqual([
       {
         tenantId: 'broken',

@@ -4,7 +4,7 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunPlan } from '../activities/plan.js';
-import type { BatchReport } from '../workflows/batch-flow.js';
+import type { BatchReport } from '../activities/alert.js';
 import { stepResults } from './fixtures/step-results.js';
 
 const calls = vi.hoisted(() => ({

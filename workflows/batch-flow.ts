@@ -4,6 +4,7 @@
  * continues as new between segments (history stays small at 10,000 tenants); the local batch runs
  * it in process. Deterministic: no I/O of its own, type-only imports.
  */
+import type { BatchReport } from '../activities/alert.js';
 import type { RunPlan } from '../activities/plan.js';
 import type { TenantReport } from './tenant-flow.js';
 
@@ -28,24 +29,6 @@ export interface BatchOptions {
   heartbeatTimeout?: string;
 }
 
-/** Small on purpose: it is carried across continue-as-new. Lists are capped, counts are not. */
-export interface BatchReport {
-  runId: string;
-  tenants: number;
-  succeeded: number;
-  skipped: number;
-  failedCount: number;
-  failed: { tenantId: string; error: string }[];
-  purgedCount: number;
-  purged: string[];
-  retiring: number;
-  posts: number;
-  lists: number;
-  tenantSeconds: number;
-  slowest?: { tenantId: string; seconds: number };
-  segments: number;
-}
-
 export interface BatchInput {
   runId: string;
   plan?: RunPlan;
@@ -68,6 +51,7 @@ export function emptyReport(runId: string, plan: RunPlan): BatchReport {
     purgedCount: 0,
     purged: [],
     retiring: plan.retiring,
+    invalidTenantIds: plan.invalidTenantIds,
     posts: 0,
     lists: 0,
     tenantSeconds: 0,

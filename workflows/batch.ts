@@ -8,12 +8,12 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { BatchReport } from '../activities/alert.js';
 import type { Activities } from '../activities/temporal.js';
 import {
   runBatchSegment,
   type BatchInput,
   type BatchOptions,
-  type BatchReport,
   type TenantOutcome,
 } from './batch-flow.js';
 import { purgeWorkflowId, runIdForDate, tenantWorkflowId } from './ids.js';

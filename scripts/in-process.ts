@@ -2,16 +2,16 @@ import { parseTenantId } from '../core/ids.js';
 import { checkVersion } from '../core/store/types.js';
 import { runCatchUpFlow, type CatchUpReport } from '../workflows/catch-up-flow.js';
 import { runTenantFlow, type Step, type TenantReport } from '../workflows/tenant-flow.js';
-import { prepareCatchUp } from './catch-up.js';
-import type { StepContext } from './context.js';
-import { embedPosts } from './embed.js';
-import { extractPosts } from './extract.js';
-import { computeCoengagement } from './coengagement.js';
-import { computeHybrid } from './hybrid.js';
-import { computeFielded, computeLexical } from './lexical.js';
-import { computeNeighbours } from './neighbours.js';
-import { computePopular } from './popular.js';
-import { activateVersion, storeLists, storePopular } from './publish.js';
+import { prepareCatchUp } from '../activities/catch-up.js';
+import type { StepContext } from '../activities/context.js';
+import { embedPosts } from '../activities/embed.js';
+import { extractPosts } from '../activities/extract.js';
+import { computeCoengagement } from '../activities/coengagement.js';
+import { computeHybrid } from '../activities/hybrid.js';
+import { computeFielded, computeLexical } from '../activities/lexical.js';
+import { computeNeighbours } from '../activities/neighbours.js';
+import { computePopular } from '../activities/popular.js';
+import { activateVersion, storeLists, storePopular } from '../activities/publish.js';
 
 /**
  * One tenant's run in process: the tenant workflow's flow with the steps called directly. This is
