@@ -79,7 +79,8 @@ export class TtlCache<T> {
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     value.then(
       (loaded) => (entry.settled = { value: loaded }),
-      () => this.entries.delete(key),
+      // A failed load is forgotten, unless a newer load of the key has taken its place.
+      () => this.entries.get(key) === entry && this.entries.delete(key),
     );
     return value;
   }

@@ -165,6 +165,33 @@ describe('the active version pointer', () => {
   });
 });
 
+describe('the TTL cache', () => {
+  it('forgets a failed load, but not a newer load of the same key that replaced it', async () => {
+    const pending: { resolve: (v: string) => void; reject: (e: Error) => void }[] = [];
+    const cache = new TtlCache(
+      60_000,
+      () => new Promise<string>((resolve, reject) => pending.push({ resolve, reject })),
+    );
+    const first = cache.get('t');
+    cache.forget('t');
+    const second = cache.get('t');
+    pending[1]!.resolve('new');
+    await second;
+    pending[0]!.reject(new Error('old load failed'));
+    await expect(first).rejects.toThrow('old load failed');
+    expect(cache.peek('t')).toBe('new');
+    const third = cache.get('t');
+    expect(pending).toHaveLength(2);
+    await expect(third).resolves.toBe('new');
+    cache.forget('t');
+    const failing = cache.get('t');
+    pending[2]!.reject(new Error('down'));
+    await expect(failing).rejects.toThrow('down');
+    cache.get('t');
+    expect(pending).toHaveLength(4);
+  });
+});
+
 describe('a cached pointer to a collected version', () => {
   it('is read again, and the answer comes from the popular list of the new version', async () => {
     const tmp = tempDir();
