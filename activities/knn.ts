@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { setImmediate } from 'node:timers/promises';
 import type * as Faiss from 'faiss-node';
+import { ConfigError } from '../core/errors.js';
 
 // faiss-node is CommonJS with a native addon; load it once, lazily, with a clear error.
 const require = createRequire(import.meta.url);
@@ -10,8 +11,9 @@ function faiss(): typeof Faiss {
     try {
       faissModule = require('faiss-node') as typeof Faiss;
     } catch (error) {
-      throw new Error(
-        `faiss-node does not load (${(error as Error).message}). Run 'npm run setup'.`,
+      throw new ConfigError(
+        `faiss-node does not load (${(error as Error).message}). Run 'npm run setup' on this machine.`,
+        { cause: error },
       );
     }
   }
@@ -58,8 +60,8 @@ export function withNprobe(index: Faiss.Index, nlist: number, nprobe: number): F
   const buf = index.toBuffer();
   const NLIST_AT = 4 + 4 + 8 + 8 + 8 + 1 + 4;
   if (buf.toString('latin1', 0, 4) !== 'IwFl' || buf.readBigUInt64LE(NLIST_AT) !== BigInt(nlist)) {
-    throw new Error(
-      'Unexpected IVF serialisation layout: this faiss version is not supported for nprobe.',
+    throw new ConfigError(
+      "Unexpected IVF serialisation layout: this faiss-node version cannot set nprobe. Install the version package-lock.json pins ('npm ci').",
     );
   }
   buf.writeBigUInt64LE(BigInt(Math.min(nprobe, nlist)), NLIST_AT + 8);
