@@ -189,10 +189,7 @@ export async function startServer(
 
 export async function apiCommand(options: { port?: number }): Promise<void> {
   const config = loadConfig();
-  const server = await startServer(
-    config,
-    options.port ?? Number(process.env.PORT ?? config.api.port),
-  );
+  const server = await startServer(config, options.port ?? config.api.port);
   log.info('api listening', {
     url: server.url,
     store: config.store.kind,

@@ -309,11 +309,23 @@ function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return env[name] || undefined;
 }
 
+/** PORT (Cloud Run sets it) over api.port, checked as the file's port is. */
+function portFromEnv(env: NodeJS.ProcessEnv, configured: number): number {
+  const raw = fromEnv(env, 'PORT');
+  if (raw === undefined) return configured;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535)
+    throw new ConfigError(
+      `PORT is ${JSON.stringify(raw)}, not a port number: set it to a whole number from 0 to 65535, or unset it to use api.port (${configured}).`,
+    );
+  return Number(raw);
+}
+
 /** Environment variables that override the file: deployment settings and secrets. */
 function applyEnv(config: Config, env: NodeJS.ProcessEnv): Config {
   const t = config.temporal;
   return {
     ...config,
+    api: { ...config.api, port: portFromEnv(env, config.api.port) },
     alerts: {
       slackWebhookUrl: fromEnv(env, 'OSUSUME_SLACK_WEBHOOK_URL') ?? config.alerts.slackWebhookUrl,
     },

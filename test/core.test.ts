@@ -93,6 +93,19 @@ describe('configuration', () => {
     expect(empty.temporal).toMatchObject({ address: 't.example:7233', namespace: 'default' });
     tmp.cleanup();
   });
+
+  it('takes the API port from PORT, checked: an empty one counts as unset, a bad one is an error', () => {
+    const tmp = tempDir();
+    expect(loadConfig({ PORT: '9090' }, tmp.dir).api.port).toBe(9090);
+    expect(loadConfig({ PORT: '' }, tmp.dir).api.port).toBe(8080);
+    for (const bad of ['abc', '-1', '70000', '80.5'])
+      expect(() => loadConfig({ PORT: bad }, tmp.dir)).toThrow(
+        new RegExp(
+          `PORT is "${bad.replace('.', '\\.')}", not a port number: set it to a whole number`,
+        ),
+      );
+    tmp.cleanup();
+  });
 });
 
 describe('ids', () => {
