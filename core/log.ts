@@ -10,37 +10,37 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
-  child(fields: Record<string, unknown>): Logger;
 }
 
+const base = { service: 'osusume' };
+let badLevelReported = false;
+
+/** OSUSUME_LOG_LEVEL's rank; read at each line, so a test or a long process can change it. */
 function threshold(): number {
-  const level = (process.env.OSUSUME_LOG_LEVEL ?? 'info') as Level;
-  return ORDER[level] ?? ORDER.info;
-}
-
-export function createLogger(
-  base: Record<string, unknown> = {},
-  write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
-): Logger {
-  const emit = (level: Level, message: string, fields?: Record<string, unknown>) => {
-    if (ORDER[level] < threshold()) return;
+  const level = process.env.OSUSUME_LOG_LEVEL || 'info';
+  if (Object.hasOwn(ORDER, level)) return ORDER[level as Level];
+  if (!badLevelReported) {
+    badLevelReported = true;
     write(
-      JSON.stringify({
-        severity: level.toUpperCase(),
-        time: new Date().toISOString(),
-        message,
-        ...base,
-        ...fields,
-      }),
+      'warn',
+      `OSUSUME_LOG_LEVEL is ${JSON.stringify(level)}: set it to debug, info, warn or error. Logging at info.`,
     );
-  };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger({ ...base, ...fields }, write),
-  };
+  }
+  return ORDER.info;
 }
 
-export const log = createLogger({ service: 'osusume' });
+function write(level: Level, message: string, fields?: Record<string, unknown>): void {
+  const line = { severity: level.toUpperCase(), time: new Date().toISOString(), message };
+  process.stderr.write(JSON.stringify({ ...line, ...base, ...fields }) + '\n');
+}
+
+function emit(level: Level, message: string, fields?: Record<string, unknown>): void {
+  if (ORDER[level] >= threshold()) write(level, message, fields);
+}
+
+export const log: Logger = {
+  debug: (m, f) => emit('debug', m, f),
+  info: (m, f) => emit('info', m, f),
+  warn: (m, f) => emit('warn', m, f),
+  error: (m, f) => emit('error', m, f),
+};

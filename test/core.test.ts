@@ -2,10 +2,11 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalArtifactStore } from '../core/artifacts.js';
 import { loadConfig, parseConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
+import { log } from '../core/log.js';
 import {
   decodeIdFromFirestore,
   encodeIdForFirestore,
@@ -218,5 +219,39 @@ describe('post rows', () => {
     expect(validatePostRow({ ...row, title: '', body: '', deleted: true }, limits)).toMatchObject({
       ok: true,
     });
+  });
+});
+
+describe('the logger', () => {
+  it('writes JSON lines at or above OSUSUME_LOG_LEVEL, and says once what to do with a bad level', () => {
+    const lines: Record<string, unknown>[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((line) => {
+      lines.push(JSON.parse(String(line)));
+      return true;
+    });
+    const level = process.env.OSUSUME_LOG_LEVEL;
+    try {
+      process.env.OSUSUME_LOG_LEVEL = 'warn';
+      log.info('hidden');
+      log.warn('shown', { tenantId: 't' });
+      process.env.OSUSUME_LOG_LEVEL = 'toString';
+      log.debug('hidden too');
+      log.info('at info');
+      log.info('again');
+    } finally {
+      stderr.mockRestore();
+      process.env.OSUSUME_LOG_LEVEL = level;
+      if (level === undefined) delete process.env.OSUSUME_LOG_LEVEL;
+    }
+    expect(lines.map((l) => [l.severity, l.message])).toEqual([
+      ['WARN', 'shown'],
+      [
+        'WARN',
+        'OSUSUME_LOG_LEVEL is "toString": set it to debug, info, warn or error. Logging at info.',
+      ],
+      ['INFO', 'at info'],
+      ['INFO', 'again'],
+    ]);
+    expect(lines[0]).toMatchObject({ service: 'osusume', tenantId: 't' });
   });
 });
