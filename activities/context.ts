@@ -1,6 +1,6 @@
 import {
   LocalArtifactStore,
-  tenantFolder,
+  runArtifact,
   writeJsonLines,
   type ArtifactStore,
 } from '../core/artifacts.js';
@@ -41,16 +41,6 @@ export async function openContext(config: Config): Promise<StepContext> {
   };
 }
 
-/** Artifact URIs of one tenant's run: a folder per run, so re-running a run overwrites only itself. */
-export function runArtifact(
-  ctx: Pick<StepContext, 'artifacts'>,
-  runId: string,
-  tenantId: string,
-  name: string,
-): string {
-  return ctx.artifacts.uri('runs', runId, tenantFolder(tenantId), name);
-}
-
 /** Writes one algorithm's lists of a tenant's run as an artifact (lists-<algorithm>.jsonl). */
 export async function saveLists(
   ctx: Pick<StepContext, 'artifacts'>,
@@ -58,7 +48,12 @@ export async function saveLists(
   algorithm: string,
   lists: RelatedList[],
 ): Promise<{ listsUri: string; lists: number }> {
-  const listsUri = runArtifact(ctx, input.runId, input.tenantId, `lists-${algorithm}.jsonl`);
+  const listsUri = runArtifact(
+    ctx.artifacts,
+    input.runId,
+    input.tenantId,
+    `lists-${algorithm}.jsonl`,
+  );
   await writeJsonLines(ctx.artifacts, listsUri, lists);
   return { listsUri, lists: lists.length };
 }

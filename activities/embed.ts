@@ -1,7 +1,7 @@
-import { readJsonLines } from '../core/artifacts.js';
+import { readJsonLines, runArtifact } from '../core/artifacts.js';
 import { distinctTexts, type SnapshotPost } from '../core/posts.js';
 import { decodeVectors, encodeVectors } from '../core/vectors.js';
-import { runArtifact, type StepContext } from './context.js';
+import type { StepContext } from './context.js';
 import type { EmbeddingModel } from './embedder.js';
 import { modelForTenant, type ModelInfo } from './tenant-model.js';
 
@@ -66,7 +66,7 @@ async function embedWith(
   onProgress: (p: EmbedProgress) => void,
 ): Promise<EmbedResult> {
   const known = new Map<string, Float32Array>();
-  const chunkFolder = runArtifact(ctx, input.runId, input.tenantId, 'embed-chunks');
+  const chunkFolder = runArtifact(ctx.artifacts, input.runId, input.tenantId, 'embed-chunks');
   const sources = [
     ...(input.previousEmbeddingsUri ? [input.previousEmbeddingsUri] : []),
     ...(await ctx.artifacts.list(chunkFolder)),
@@ -120,7 +120,7 @@ async function embedWith(
   const keys = unique.map(([hash]) => hash);
   const matrix = new Float32Array(keys.length * model.dim);
   keys.forEach((key, i) => matrix.set(known.get(key)!, i * model.dim));
-  const embeddingsUri = runArtifact(ctx, input.runId, input.tenantId, 'embeddings.bin');
+  const embeddingsUri = runArtifact(ctx.artifacts, input.runId, input.tenantId, 'embeddings.bin');
   await ctx.artifacts.write(
     embeddingsUri,
     encodeVectors({

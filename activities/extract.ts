@@ -1,4 +1,4 @@
-import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
+import { readJsonLines, runArtifact, writeJsonLines } from '../core/artifacts.js';
 import { BadDataError } from '../core/errors.js';
 import { algorithmsForTenant, loadExperiments } from '../core/experiments.js';
 import { parseTenantId } from '../core/ids.js';
@@ -9,7 +9,7 @@ import {
   type SkipReason,
   type SnapshotPost,
 } from '../core/posts.js';
-import { runArtifact, type StepContext } from './context.js';
+import type { StepContext } from './context.js';
 import { fieldedEmbeddingsPlan } from './lexical.js';
 import { readTenantState } from './state.js';
 
@@ -75,7 +75,7 @@ async function alreadyActivated(
   tenantId: string,
   runId: string,
 ): Promise<ExtractResult> {
-  const snapshotUri = runArtifact(ctx, runId, tenantId, 'snapshot.jsonl');
+  const snapshotUri = runArtifact(ctx.artifacts, runId, tenantId, 'snapshot.jsonl');
   const posts = (await ctx.artifacts.exists(snapshotUri))
     ? (await readJsonLines(ctx.artifacts, snapshotUri)).length
     : 0;
@@ -160,11 +160,11 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
   const snapshot = [...posts.values()].sort((a, b) =>
     a.postId < b.postId ? -1 : a.postId > b.postId ? 1 : 0,
   );
-  const snapshotUri = runArtifact(ctx, input.runId, tenantId, 'snapshot.jsonl');
+  const snapshotUri = runArtifact(ctx.artifacts, input.runId, tenantId, 'snapshot.jsonl');
   await writeJsonLines(ctx.artifacts, snapshotUri, snapshot);
   let skippedUri: string | undefined;
   if (skippedRows.length > 0) {
-    skippedUri = runArtifact(ctx, input.runId, tenantId, 'skipped.jsonl');
+    skippedUri = runArtifact(ctx.artifacts, input.runId, tenantId, 'skipped.jsonl');
     await writeJsonLines(ctx.artifacts, skippedUri, skippedRows);
   }
   return {

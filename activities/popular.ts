@@ -1,7 +1,7 @@
-import { readJsonLines, writeJsonLines } from '../core/artifacts.js';
+import { readJsonLines, runArtifact, writeJsonLines } from '../core/artifacts.js';
 import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
 import type { RelatedList, ScoredItem } from '../core/store/types.js';
-import { runArtifact, saveLists, type StepContext } from './context.js';
+import { saveLists, type StepContext } from './context.js';
 
 /** How much one interaction of a type says about a post's popularity. */
 const TYPE_WEIGHT: Record<string, number> = { view: 1, click: 2, like: 3, comment: 4 };
@@ -87,7 +87,7 @@ export async function computePopular(
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
   const { interactions, skipped } = await readValidInteractions(ctx, input.tenantId);
   const popular = popularItems(posts, interactions);
-  const popularUri = runArtifact(ctx, input.runId, input.tenantId, 'popular.json');
+  const popularUri = runArtifact(ctx.artifacts, input.runId, input.tenantId, 'popular.json');
   await ctx.artifacts.write(popularUri, JSON.stringify(popular));
   const listsUri = input.perPostLists
     ? (
@@ -101,7 +101,7 @@ export async function computePopular(
     : undefined;
   let interactionsUri: string | undefined;
   if (input.keepInteractions) {
-    interactionsUri = runArtifact(ctx, input.runId, input.tenantId, 'interactions.jsonl');
+    interactionsUri = runArtifact(ctx.artifacts, input.runId, input.tenantId, 'interactions.jsonl');
     await writeJsonLines(ctx.artifacts, interactionsUri, interactions);
   }
   return {

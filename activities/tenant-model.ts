@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lsaModelFiles, trainLsa } from '../core/model/lsa.js';
-import { runArtifact, type StepContext } from './context.js';
+import { runArtifact } from '../core/artifacts.js';
+import type { StepContext } from './context.js';
 import { EmbeddingModel, MODEL_FILES } from './embedder.js';
 
 /** Which model embedded a tenant's posts, for reports and run records. */
@@ -43,7 +44,7 @@ export async function modelForTenant(
   const lsa = trainLsa(texts, { dim: ctx.config.model.lsaDim });
   const trainSeconds = Math.round(performance.now() - started) / 1000;
   const files = lsaModelFiles(lsa);
-  const uri = runArtifact(ctx, input.runId, input.tenantId, 'model');
+  const uri = runArtifact(ctx.artifacts, input.runId, input.tenantId, 'model');
   const local = mkdtempSync(path.join(tmpdir(), 'osusume-model-'));
   let bytes = 0;
   try {

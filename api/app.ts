@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Config } from '../core/config.js';
+import { errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { unservedPosts, type RecommendationStore } from '../core/store/types.js';
 import type { ApiKeys } from './auth.js';
@@ -18,6 +19,7 @@ import {
   OutcomeBody,
   OutcomeResponse,
   Problem,
+  problemBody,
   RelatedParams,
   relatedQuery,
   RelatedResponse,
@@ -43,17 +45,6 @@ export interface AppDeps {
 }
 
 type Env = { Variables: { requestId: string; tenantId?: string; variant?: string } };
-
-/** RFC 9457 problem details; never a stack trace. */
-export function problemBody(
-  path: string,
-  status: number,
-  title: string,
-  detail?: string,
-  errors?: ProblemBody['errors'],
-): ProblemBody {
-  return { type: 'about:blank', title, status, detail, instance: path, errors };
-}
 
 function problem(
   c: Context,
@@ -301,7 +292,14 @@ export function createApp(deps: AppDeps) {
       await deps.store.listVersions('__readiness_probe__');
       return c.json({ status: 'ready', apiKeys: deps.keys().size });
     } catch (error) {
-      return problem(c, 503, 'Not ready', `The store does not answer: ${(error as Error).message}`);
+      // The probe needs no key: the cause goes to the log, not to whoever asks.
+      log.error('readiness probe: the store does not answer', { error: errorMessage(error) });
+      return problem(
+        c,
+        503,
+        'Not ready',
+        "The store does not answer; the API's log has the cause.",
+      );
     }
   });
   // With api.metricsPort, /metrics is served there (server.ts) and not here.

@@ -93,7 +93,7 @@ export class ApiKeys {
       return {
         ok: false,
         status: 403,
-        detail: `API key "${entry.id}" may not access this tenant.`,
+        detail: `API key "${entry.id}" may not access this tenant: ask the osusume operator for a key that lists it.`,
       };
     }
     return { ok: true, key: entry };

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getQueryParams } from 'hono/utils/url';
-import { failure, problemBody, RELATED_PATH, type AppDeps } from './app.js';
+import { failure, RELATED_PATH, type AppDeps } from './app.js';
+import { problemBody } from './schemas.js';
 import { parsePlainRelatedRequest, parseRelatedRequest } from './related-request.js';
 import type { RelatedRequest } from './related.js';
 

@@ -158,3 +158,14 @@ export type OutcomeEventInput = z.input<typeof OutcomeEvent>;
 export type OutcomeResponseBody = z.infer<typeof OutcomeResponse>;
 export type HiddenResponseBody = z.infer<typeof HiddenResponse>;
 export type ProblemBody = z.infer<typeof Problem>;
+
+/** RFC 9457 problem details; never a stack trace. */
+export function problemBody(
+  path: string,
+  status: number,
+  title: string,
+  detail?: string,
+  errors?: ProblemBody['errors'],
+): ProblemBody {
+  return { type: 'about:blank', title, status, detail, instance: path, errors };
+}

@@ -12,6 +12,7 @@ import {
 import { serve, type ServerType } from '@hono/node-server';
 import { loadConfig, type Config } from '../core/config.js';
 import { loadExperiments } from '../core/experiments.js';
+import { errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { openStore } from '../core/store/index.js';
 import { createApp, type AppDeps } from './app.js';
@@ -90,7 +91,12 @@ function serveMetrics(metrics: ApiMetrics, port: number): Promise<Server> {
     }
     metrics.scrape().then(
       (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('Metrics failed.\n'),
+      (error: unknown) => {
+        log.error('metrics scrape failed', { error: errorMessage(error) });
+        res
+          .writeHead(500, { 'content-type': 'text/plain' })
+          .end("Metrics failed; the API's log has the cause.\n");
+      },
     );
   });
   return new Promise((resolve) => server.listen(port, '0.0.0.0', () => resolve(server)));

@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { LocalArtifactStore, readJsonLines, tenantFolder } from '../core/artifacts.js';
+import { LocalArtifactStore, readJsonLines, runArtifact } from '../core/artifacts.js';
 import type { Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
 import {
@@ -8,10 +8,11 @@ import {
   missingAlgorithms,
   type ExperimentsFile,
 } from '../core/experiments.js';
-import { idSchema } from '../core/ids.js';
+import { ID_MAX_LENGTH, idSchema } from '../core/ids.js';
 import { buildReport, openResultsSource, type ResultsReport } from '../core/results.js';
 import type { RecommendationStore } from '../core/store/types.js';
 import type { ApiKeys } from './auth.js';
+import { problemBody } from './schemas.js';
 import { VIEWER_HTML } from './viewer-page.js';
 
 /**
@@ -34,6 +35,10 @@ export interface ViewerDeps {
 const TITLE_CACHE = 8;
 const RESULTS_TTL_MS = 30_000;
 const SEARCH_LIMIT = 50;
+const ID_RULE = `ids are 1 to ${ID_MAX_LENGTH} printable characters without spaces`;
+
+const noActiveVersion = (tenantId: string) =>
+  `Tenant "${tenantId}" has no active version: no batch has served it yet (osusume batch --tenant ${tenantId}).`;
 
 interface Titles {
   byId: Map<string, string>;
@@ -51,7 +56,7 @@ export function viewerRoutes(deps: ViewerDeps): Hono {
     if (!hit) {
       hit = readJsonLines<{ postId: string; title?: string }>(
         artifacts,
-        artifacts.uri('runs', version, tenantFolder(tenantId), 'snapshot.jsonl'),
+        runArtifact(artifacts, version, tenantId, 'snapshot.jsonl'),
       )
         .then((posts) => ({ byId: new Map(posts.map((p) => [p.postId, p.title ?? ''])) }))
         .catch(() => ({ byId: new Map<string, string>() }));
@@ -77,7 +82,7 @@ export function viewerRoutes(deps: ViewerDeps): Hono {
   };
 
   const problem = (c: Context, status: 400 | 401 | 403 | 404, detail: string) =>
-    c.json({ type: 'about:blank', title: 'Viewer', status, detail }, status, {
+    c.json(problemBody(c.req.path, status, 'Viewer', detail), status, {
       'content-type': 'application/problem+json',
     });
 
@@ -119,9 +124,9 @@ export function viewerRoutes(deps: ViewerDeps): Hono {
 
   app.get('/api/tenants/:tenantId/posts', async (c) => {
     const { tenantId } = ids(c);
-    if (!tenantId) return problem(c, 400, 'Invalid tenant id.');
+    if (!tenantId) return problem(c, 400, `Invalid tenant id: ${ID_RULE}.`);
     const active = await deps.store.getActive(tenantId);
-    if (!active) return problem(c, 404, `Tenant "${tenantId}" has no active version.`);
+    if (!active) return problem(c, 404, noActiveVersion(tenantId));
     const q = (c.req.query('q') ?? '').toLowerCase().slice(0, 200);
     const { byId } = await titlesOf(tenantId, active.version);
     const found: { postId: string; title: string }[] = [];
@@ -135,9 +140,9 @@ export function viewerRoutes(deps: ViewerDeps): Hono {
 
   app.get('/api/tenants/:tenantId/posts/:postId', async (c) => {
     const { tenantId, postId } = ids(c);
-    if (!tenantId || !postId) return problem(c, 400, 'Invalid tenant or post id.');
+    if (!tenantId || !postId) return problem(c, 400, `Invalid tenant or post id: ${ID_RULE}.`);
     const active = await deps.store.getActive(tenantId);
-    if (!active) return problem(c, 404, `Tenant "${tenantId}" has no active version.`);
+    if (!active) return problem(c, 404, noActiveVersion(tenantId));
     const { byId } = await titlesOf(tenantId, active.version);
     const lists = [];
     for (const algorithm of active.algorithms) {

@@ -43,6 +43,16 @@ export function tenantFolder(tenantId: string): string {
   return `t-${encodeIdForPath(tenantId)}`;
 }
 
+/** A file of one tenant's run: a folder per run, so re-running a run overwrites only itself. */
+export function runArtifact(
+  artifacts: Pick<ArtifactStore, 'uri'>,
+  runId: string,
+  tenantId: string,
+  name: string,
+): string {
+  return artifacts.uri('runs', runId, tenantFolder(tenantId), name);
+}
+
 /**
  * A local folder. URIs are paths relative to the folder ("runs/<run>/t-acme/snapshot.jsonl"), so
  * that state and run records survive a moved or copied checkout. URIs written before that were

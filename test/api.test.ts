@@ -197,6 +197,10 @@ describe('security and validation', () => {
       expect(await res.json()).toMatchObject({
         status,
         title: status === 401 ? 'Unauthorized' : 'Forbidden',
+        detail:
+          key === null
+            ? expect.stringMatching(/Bearer/)
+            : expect.stringMatching(/osusume operator/i),
       });
     }
     expect((await get('/v1/tenants/acme/posts/p1/related?userId=u1', keyAcme)).status).toBe(200);

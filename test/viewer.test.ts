@@ -108,6 +108,16 @@ describe.skipIf(!haveChromium)('result viewer', () => {
     expect(await status('bad\u0001id')).toBe(400);
     // An id is data, never a path: no such tenant.
     expect(await status('../x')).toBe(404);
+    const detail = async (tenant: string) =>
+      (
+        (await (
+          await fetch(`${server.url}/admin/api/tenants/${encodeURIComponent(tenant)}/posts`, {
+            headers: { authorization: `Bearer ${admin}` },
+          })
+        ).json()) as { detail: string }
+      ).detail;
+    expect(await detail('bad\u0001id')).toMatch(/ids are 1 to 128 printable characters/);
+    expect(await detail('nobody')).toMatch(/osusume batch --tenant nobody/);
   });
 
   it('shows every algorithm side by side with titles, shared items marked, and the experiment with its results', async () => {
