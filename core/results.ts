@@ -404,11 +404,16 @@ export interface ResultsReport {
   skipped: LogCounts;
 }
 
-/** The variant others are compared with: "control" if there is one, else the first declared. */
+/**
+ * The variant others are compared with: "control" if there is one, else the first declared, even
+ * before it has exposures (then no lift is computed, rather than one against another variant).
+ * An experiment gone from the file is judged by the variants its logs name.
+ */
 function controlOf(declared: Experiment | undefined, seen: string[]): string | null {
-  const names = declared ? declared.variants.map((v) => v.name) : [...seen].sort();
-  const candidates = names.filter((n) => seen.includes(n));
-  return candidates.includes('control') ? 'control' : (candidates[0] ?? null);
+  const names = declared
+    ? declared.variants.map((v) => v.name)
+    : [...seen].filter((n) => n !== 'holdout').sort();
+  return names.includes('control') ? 'control' : (names[0] ?? null);
 }
 
 /** Shares the assignment should give each variant (the holdout first), or null when unknown. */

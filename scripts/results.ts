@@ -51,6 +51,10 @@ function formatExperiment(e: ExperimentResult): string[] {
           .join('  ')
           .trimEnd(),
     );
+  if (e.control !== null && !e.variants.some((v) => v.variant === e.control))
+    lines.push(
+      `  control ${e.control}: no exposures in this range yet, so no lifts (is it served? see osusume validate)`,
+    );
   if (e.srm) {
     const shares = Object.entries(e.srm.expectedShares)
       .map(([v, s]) => `${v} ${pct(s)}`)

@@ -317,6 +317,34 @@ describe('results from local JSONL logs (DuckDB)', () => {
     expect(formatReport(r)).toContain('emb 3 wins, pop 1 wins, 1 ties; sign test p = 0.6250');
   });
 
+  it('keeps the declared control before it has exposures: no lift against another variant', () => {
+    const treatment = {
+      users: 100,
+      exposures: 300,
+      clicks: 39,
+      sumX2: 1200,
+      sumY2: 52,
+      sumXY: 190,
+    };
+    const rows = {
+      variants: [
+        { experiment: 'footer-ab', variant: 'holdout', ...treatment },
+        { experiment: 'footer-ab', variant: 'treatment', ...treatment },
+      ],
+      preferences: [],
+      counts: { exposure: { rows: 600, malformed: 0 }, outcome: { rows: 78, malformed: 0 } },
+    };
+    const e = buildReport(rows, {}, file).experiments[0]!;
+    expect(e.control).toBe('control');
+    expect(e.variants.every((v) => v.lift === undefined)).toBe(true);
+    const printed = formatReport(buildReport(rows, {}, file));
+    expect(printed).not.toContain('(control)');
+    expect(printed).toContain('control control: no exposures in this range yet, so no lifts');
+    // An experiment gone from the file: "control" among its logs' variants, never the holdout.
+    const undeclared = buildReport(rows, {}, { ...file, experiments: [] }).experiments[0]!;
+    expect(undeclared.control).toBe('treatment');
+  });
+
   it('rejects bad dates, unknown experiments and missing logs with what to do', async () => {
     expect(() => rangeBounds({ from: '2026-13-01' })).toThrow(
       /--from "2026-13-01" is not a date: use YYYY-MM-DD/,
