@@ -301,15 +301,16 @@ export function notReadyReason(
 
 export interface NotReadyTenant {
   tenantId: string;
-  missing: string[];
   reason: string;
-  /** Its active version has popular lists only: what the batch gives a tenant with too few posts. */
-  popularOnly: boolean;
+  /**
+   * What it serves now: nothing yet, popular lists only (what the batch gives a tenant below
+   * pipeline.minPostsForEmbedding posts), or other lists.
+   */
+  serves: 'nothing' | 'popular' | 'lists';
 }
 
 export interface ExperimentReadiness {
   experiment: string;
-  running: boolean;
   /** Tenants named (or, for "*", served) whose active version cannot serve every variant yet. */
   notReady: NotReadyTenant[];
 }
@@ -345,28 +346,54 @@ export async function experimentsReadiness(
       if (missing.length > 0)
         notReady.push({
           tenantId,
-          missing,
           reason: notReadyReason(missing, active),
-          popularOnly: active?.algorithms.join() === 'popular',
+          serves: !active
+            ? 'nothing'
+            : active.algorithms.join() === 'popular'
+              ? 'popular'
+              : 'lists',
         });
     }
-    out.push({ experiment: e.id, running: isRunning(e, now), notReady });
+    out.push({ experiment: e.id, notReady });
   }
   return out;
 }
 
-/** One line per experiment with tenants that are not ready (none when all are). */
+/** At most ten tenants, then a count, so that a warning about "*" stays one readable line. */
+function listed(
+  tenants: NotReadyTenant[],
+  show: (t: NotReadyTenant) => string = (t) => t.tenantId,
+  separator = ', ',
+): string {
+  const shown = tenants.slice(0, 10).map(show).join(separator);
+  return tenants.length > 10 ? `${shown} and ${tenants.length - 10} more` : shown;
+}
+
+/**
+ * One line per experiment with tenants that are not ready (none when all are): which, why, and
+ * what serves each: start-test computes missing lists over an active version, the batch gives a
+ * tenant its first one, and a tenant below pipeline.minPostsForEmbedding needs only more posts.
+ */
 export function readinessWarnings(readiness: ExperimentReadiness[]): string[] {
   return readiness
     .filter((r) => r.notReady.length > 0)
-    .map(
-      (r) =>
-        `experiment "${r.experiment}" is not ready for ${r.notReady.length} tenant(s), whose users get the default and are not enrolled: ${r.notReady
-          .map((t) => `${t.tenantId} (${t.reason})`)
-          .join('; ')}. Compute the missing lists with \`npm run start-test\`${
-          r.notReady.some((t) => t.popularOnly)
-            ? ' (a tenant with popular lists only is below pipeline.minPostsForEmbedding posts: it gets other lists, and its users are enrolled, once it has that many)'
-            : ''
-        }.`,
-    );
+    .map((r) => {
+      const serving = (what: NotReadyTenant['serves']) =>
+        r.notReady.filter((t) => t.serves === what);
+      const [unserved, small, computable] = [
+        serving('nothing'),
+        serving('popular'),
+        serving('lists'),
+      ];
+      const why = listed(r.notReady, (t) => `${t.tenantId} (${t.reason})`, '; ');
+      const actions = [
+        computable.length > 0 &&
+          `\`npm run start-test\` computes the missing lists of ${listed(computable)}`,
+        unserved.length > 0 &&
+          `\`npm run batch -- --tenant <id>\` serves a first version to ${listed(unserved)}`,
+        small.length > 0 &&
+          `${listed(small)} serve popular lists only, being below pipeline.minPostsForEmbedding posts: their users are enrolled once they have that many (nothing to do)`,
+      ].filter((a): a is string => typeof a === 'string');
+      return `experiment "${r.experiment}" is not ready for ${r.notReady.length} tenant(s), whose users get the default and are not enrolled: ${why}. ${actions.join('; ')}.`;
+    });
 }

@@ -214,23 +214,36 @@ describe('readiness', () => {
   it('names each tenant an experiment cannot serve yet, why, and what to do', async () => {
     const file = { defaultAlgorithm: 'fielded' as const, experiments: [experiment()] };
     const [readiness] = await experimentsReadiness(file, store);
-    expect(readiness!.notReady.map((t) => [t.tenantId, t.reason, t.popularOnly])).toEqual([
-      ['big', 'active version v2 has no embedding lists', false],
-      ['fresh', 'the tenant has no active version', false],
-      ['small', 'active version v2 has no embedding lists', true],
+    expect(readiness!.notReady.map((t) => [t.tenantId, t.reason, t.serves])).toEqual([
+      ['big', 'active version v2 has no embedding lists', 'lists'],
+      ['fresh', 'the tenant has no active version', 'nothing'],
+      ['small', 'active version v2 has no embedding lists', 'popular'],
     ]);
     const [warning] = readinessWarnings([readiness!]);
     expect(warning).toContain('is not ready for 3 tenant(s)');
-    expect(warning).toContain('Compute the missing lists with `npm run start-test`');
-    // start-test gives a tenant below pipeline.minPostsForEmbedding nothing: the warning says so.
+    // Each tenant is sent to what serves it: start-test needs an active version, the batch gives
+    // one, and a tenant below pipeline.minPostsForEmbedding gets nothing from either.
+    expect(warning).toContain('`npm run start-test` computes the missing lists of big;');
+    expect(warning).toContain('`npm run batch -- --tenant <id>` serves a first version to fresh;');
     expect(warning).toContain(
-      'a tenant with popular lists only is below pipeline.minPostsForEmbedding',
+      'small serve popular lists only, being below pipeline.minPostsForEmbedding posts',
     );
     const larger = await experimentsReadiness(file, {
       ...store,
       listTenants: async () => ['big', 'ready'],
     });
     expect(readinessWarnings(larger)[0]).not.toContain('minPostsForEmbedding');
+    // Many tenants ("*" over a large warehouse): the line names ten and counts the rest.
+    const many = Array.from({ length: 25 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    const [crowded] = await experimentsReadiness(file, {
+      getActive: async () => ({ version: 'v1', algorithms: ['fielded', 'popular'] }),
+      listTenants: async () => many,
+    });
+    const line = readinessWarnings([crowded!])[0]!;
+    expect(line).toContain('t09 (active version v1 has no embedding lists) and 15 more.');
+    expect(line).toContain(
+      'computes the missing lists of t00, t01, t02, t03, t04, t05, t06, t07, t08, t09 and 15 more.',
+    );
   });
 });
 
