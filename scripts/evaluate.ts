@@ -438,6 +438,12 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
   const { k } = options;
   if (options.latentModel !== undefined && options.sweep === undefined)
     throw new ConfigError('--latent-model goes with --sweep.');
+  if (options.sets !== undefined && !options.allDatasets)
+    throw new ConfigError('--sets goes with --all-datasets.');
+  if (options.allDatasets && (options.items || options.pairs || options.interactions))
+    throw new ConfigError(
+      '--all-datasets scores the evaluation sets, not --items/--pairs/--interactions: drop one or the other.',
+    );
   if (options.sweep !== undefined) {
     const { formatSweep, parseSweepGrid, sweepFielded } = await import('./evaluate-sweep.js');
     const config = loadConfig();

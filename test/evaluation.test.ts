@@ -567,6 +567,13 @@ describe('npm run evaluate -- --all-datasets', () => {
       await expect(evaluateCommand({ ...set, interactions: missing, sweep })).rejects.toThrow(
         `${missing} does not exist`,
       );
+    // Options that would be ignored are refused before anything runs.
+    await expect(evaluateCommand({ ...set, sets: ['gimp-en'] })).rejects.toThrow(
+      '--sets goes with --all-datasets.',
+    );
+    await expect(evaluateCommand({ ...set, allDatasets: true })).rejects.toThrow(
+      '--all-datasets scores the evaluation sets, not --items/--pairs/--interactions',
+    );
     tmp.cleanup();
   });
 
