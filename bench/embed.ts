@@ -24,6 +24,7 @@ import { contentHash } from '../core/posts.js';
 import { multilingualModelDir, pretrainedModelDir } from '../scripts/pretrained.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { median } from '../core/stats.js';
 
 const SENTENCES = Number(process.env.BENCH_SENTENCES ?? 1024);
 const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 128);
@@ -93,8 +94,6 @@ function chooseModel(): BenchModel {
   const label = 'random BERT 6 x 384 fp32 (BENCH_MODEL=random, or no pretrained model installed)';
   return { name: 'random-bert-6x384', label, prefix: '' };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function run(): Promise<void> {
   if (!Number.isInteger(MAX_TOKENS) || MAX_TOKENS < 8 || MAX_TOKENS > 512)

@@ -8,6 +8,7 @@
 import { fieldedLists, lexicalLists } from '../activities/lexical.js';
 import { loadConfig } from '../core/config.js';
 import { readItems, snapshotPosts } from '../scripts/evaluate.js';
+import { median } from '../core/stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const K = 20;
@@ -38,7 +39,6 @@ export async function run(): Promise<void> {
       compute();
       seconds[v]!.push((performance.now() - start) / 1000);
     });
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const baseline = median(seconds[0]!);
   console.log(
     `${items.length} demo posts in ${tenants.length} tenants, top-${K}, ${ROUNDS} rounds`,

@@ -23,6 +23,7 @@ import type { batchWorkflow } from '../workflows/batch.js';
 import { DEFAULT_BATCH_OPTIONS } from '../workflows/batch.js';
 import { batchWorkflowId, tenantWorkflowId } from '../workflows/ids.js';
 import { loadPosts, tempDir, topicPosts } from '../test/helpers/fixtures.js';
+import { median } from '../core/stats.js';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
 const POSTS = Number(process.env.BENCH_POSTS ?? 8);
@@ -40,8 +41,6 @@ interface TemporalRun {
 }
 
 const minutes = (seconds: number) => seconds / 60;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function runInProcess(config: Config, runId: string): Promise<number> {
   const ctx = await openContext(config);
   try {

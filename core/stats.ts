@@ -171,3 +171,8 @@ export function signTestPValue(wins: number, losses: number): number {
   }
   return Math.min(1, 2 * tail);
 }
+
+/** The middle value (the upper of the two middle ones for an even count), as benchmarks report. */
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}

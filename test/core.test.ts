@@ -7,6 +7,7 @@ import { LocalArtifactStore } from '../core/artifacts.js';
 import { loadConfig, parseConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { log } from '../core/log.js';
+import { median } from '../core/stats.js';
 import {
   decodeIdFromFirestore,
   encodeIdForFirestore,
@@ -253,5 +254,14 @@ describe('the logger', () => {
       ['INFO', 'again'],
     ]);
     expect(lines[0]).toMatchObject({ service: 'osusume', tenantId: 't' });
+  });
+});
+
+describe('median', () => {
+  it('is the middle value, the upper middle for an even count, without reordering its input', () => {
+    const xs = [3, 1, 2, 10];
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median(xs)).toBe(3);
+    expect(xs).toEqual([3, 1, 2, 10]);
   });
 });
