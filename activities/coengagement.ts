@@ -1,7 +1,7 @@
 import { readJsonLines } from '../core/artifacts.js';
 import type { Interaction, SnapshotPost } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
-import { saveLists, type StepContext } from './context.js';
+import { saveLists, storedScore, topItems, type StepContext } from './context.js';
 import { readValidInteractions } from './popular.js';
 
 /** Users with more interactions than this are left out (crawlers, bots), and so is their O(n^2). */
@@ -60,7 +60,7 @@ function mostCoengaged(
     }))
     .sort((x, y) => y.score - x.score || y.count - x.count || (x.postId < y.postId ? -1 : 1))
     .slice(0, k)
-    .map(({ postId: p, score }) => ({ postId: p, score: Math.round(score * 1e4) / 1e4 }));
+    .map(({ postId: p, score }) => ({ postId: p, score: storedScore(score) }));
 }
 
 /**
@@ -113,11 +113,7 @@ export function blendLists(
     };
     add(list.items, 1 - w);
     add(co, w);
-    const items = [...scores.entries()]
-      .map(([postId, score]) => ({ postId, score: Math.round(score * 1e4) / 1e4 }))
-      .sort((p, q) => q.score - p.score || (p.postId < q.postId ? -1 : 1))
-      .slice(0, k);
-    return { postId: list.postId, items };
+    return { postId: list.postId, items: topItems(scores, k) };
   });
 }
 

@@ -41,6 +41,19 @@ export async function openContext(config: Config): Promise<StepContext> {
   };
 }
 
+/** Scores are stored to four decimals: enough to order a list, and the lists stay small. */
+export function storedScore(score: number): number {
+  return Math.round(score * 1e4) / 1e4;
+}
+
+/** The k best of scored posts with stored scores, best first, ties by post id (every list's order). */
+export function topItems(scores: Iterable<[string, number]>, k: number): RelatedList['items'] {
+  return [...scores]
+    .map(([postId, score]) => ({ postId, score: storedScore(score) }))
+    .sort((p, q) => q.score - p.score || (p.postId < q.postId ? -1 : 1))
+    .slice(0, k);
+}
+
 /** Writes one algorithm's lists of a tenant's run as an artifact (lists-<algorithm>.jsonl). */
 export async function saveLists(
   ctx: Pick<StepContext, 'artifacts'>,

@@ -1,6 +1,6 @@
 import { readJsonLines } from '../core/artifacts.js';
 import type { RelatedList } from '../core/store/types.js';
-import { saveLists, type StepContext } from './context.js';
+import { saveLists, topItems, type StepContext } from './context.js';
 
 /**
  * Hybrid lists: the embedding and lexical lists of each post fused by the mean of their cosine
@@ -16,11 +16,8 @@ export function fuseLists(a: RelatedList[], b: RelatedList[], k: number): Relate
     const scores = new Map<string, [number, number]>();
     for (const i of list.items) scores.set(i.postId, [i.score, floorB]);
     for (const i of other) scores.set(i.postId, [scores.get(i.postId)?.[0] ?? floorA, i.score]);
-    const items = [...scores.entries()]
-      .map(([postId, [x, y]]) => ({ postId, score: Math.round(((x + y) / 2) * 1e4) / 1e4 }))
-      .sort((p, q) => q.score - p.score || (p.postId < q.postId ? -1 : 1))
-      .slice(0, k);
-    return { postId: list.postId, items };
+    const mean = [...scores].map(([postId, [x, y]]): [string, number] => [postId, (x + y) / 2]);
+    return { postId: list.postId, items: topItems(mean, k) };
   });
 }
 

@@ -2,7 +2,7 @@ import { readJsonLines } from '../core/artifacts.js';
 import type { SnapshotPost } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
 import { decodeVectors } from '../core/vectors.js';
-import { saveLists, type StepContext } from './context.js';
+import { saveLists, storedScore, type StepContext } from './context.js';
 import { allNearestNeighbours, type KnnResult } from './knn.js';
 
 export interface NeighboursInput {
@@ -68,7 +68,7 @@ export function buildRelatedLists(
       const label = knn.labels[row * knn.k + j]!;
       const postId = label >= 0 && label !== row ? representative[label] : undefined;
       if (postId !== undefined)
-        items.push({ postId, score: Math.round(knn.scores[row * knn.k + j]! * 1e4) / 1e4 });
+        items.push({ postId, score: storedScore(knn.scores[row * knn.k + j]!) });
     }
     for (const post of groups.get(key) ?? []) lists.push({ postId: post.postId, items });
   });

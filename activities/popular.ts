@@ -1,7 +1,7 @@
 import { readJsonLines, runArtifact, writeJsonLines } from '../core/artifacts.js';
 import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
 import type { RelatedList, ScoredItem } from '../core/store/types.js';
-import { saveLists, type StepContext } from './context.js';
+import { saveLists, storedScore, type StepContext } from './context.js';
 
 /** How much one interaction of a type says about a post's popularity. */
 const TYPE_WEIGHT: Record<string, number> = { view: 1, click: 2, like: 3, comment: 4 };
@@ -32,7 +32,7 @@ export function popularItems(
   return [...score.entries()]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, size)
-    .map(([postId, s]) => ({ postId, score: Math.round(s * 1e4) / 1e4 }));
+    .map(([postId, s]) => ({ postId, score: storedScore(s) }));
 }
 
 /** For tenants too small for embeddings: every post gets the popular posts, minus itself. */
