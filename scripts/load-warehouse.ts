@@ -2,11 +2,13 @@
  * Loads JSONL (optionally .gz) or Parquet exports into the local DuckDB warehouse.
  *   osusume load --posts FILE [--interactions FILE] [--replace] [--skipped FILE]
  */
-import { createWriteStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { loadConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { missingExport } from '../core/warehouse/jsonl.js';
+import { openOutputFile } from './files.js';
 
 export interface LoadCommandOptions {
   posts?: string;
@@ -35,7 +37,15 @@ export async function loadCommand(options: LoadCommandOptions): Promise<void> {
     throw new ConfigError('Nothing to load: pass --posts FILE and/or --interactions FILE.');
   // Both files are checked before either is loaded: a typo must not leave half a load behind.
   for (const [table, file] of files) if (!existsSync(file)) throw missingExport(table, file);
-  const report = options.skipped ? createWriteStream(options.skipped) : undefined;
+  const skippedFile = options.skipped;
+  const overwritten = files.find(
+    ([, file]) => skippedFile !== undefined && path.resolve(file) === path.resolve(skippedFile),
+  );
+  if (overwritten)
+    throw new ConfigError(
+      `--skipped ${overwritten[1]} is the ${overwritten[0]} file being loaded: pass --skipped another file (nothing was changed).`,
+    );
+  const report = skippedFile ? await openOutputFile(skippedFile, '--skipped') : undefined;
   const warehouse = await DuckDbWarehouse.open(config.warehouse.path);
   try {
     for (const [table, file] of files) {
@@ -58,6 +68,6 @@ export async function loadCommand(options: LoadCommandOptions): Promise<void> {
     }
   } finally {
     await warehouse.close();
-    if (report) await new Promise((resolve) => report.end(resolve));
+    await report?.close();
   }
 }

@@ -1,0 +1,64 @@
+import { createWriteStream, existsSync } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { ConfigError, errorMessage } from '../core/errors.js';
+
+/**
+ * Why `file` could not be opened, naming it. Node's message ("ENOENT: no such file or directory,
+ * open 'x'") does not say whether the file or its folder is missing, and EISDIR names nothing.
+ */
+export function fileProblem(error: unknown, file: string): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+      return existsSync(path.dirname(file))
+        ? `${file} does not exist`
+        : `the folder ${path.dirname(file)} does not exist`;
+    case 'EISDIR':
+      return `${file} is a folder`;
+    case 'ENOTDIR':
+      return `a part of the path ${file} is not a folder`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied for ${file}`;
+    default:
+      return errorMessage(error);
+  }
+}
+
+/** A file a command writes as it goes (e.g. --skipped FILE). */
+export interface OutputFile {
+  write(text: string): void;
+  /** Flushes and closes it; throws if a write failed (a full disk), since the file is then cut short. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the file an option names, before the command does anything: a path it cannot write must
+ * stop the command with the path named, not after the work (or as an unhandled stream error).
+ */
+export async function openOutputFile(file: string, option: string): Promise<OutputFile> {
+  const stream = createWriteStream(file);
+  // A failed write is reported by close(); without a listener it would end the process.
+  stream.on('error', () => {});
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot write the ${option} file: ${fileProblem(error, file)}. Pass ${option} a file in a folder you can write to (nothing was changed).`,
+    );
+  }
+  return {
+    write: (text) => stream.write(text),
+    close: async () => {
+      stream.end();
+      try {
+        await finished(stream);
+      } catch (error) {
+        throw new ConfigError(
+          `Writing the ${option} file ${file} failed, so it is incomplete: ${errorMessage(error)}. Free space or pass another file.`,
+        );
+      }
+    },
+  };
+}
