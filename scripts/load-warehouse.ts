@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
-import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
+import { BadDataError, ConfigError } from '../core/errors.js';
+import { DuckDbWarehouse, type ImportResult, type Table } from '../core/warehouse/duckdb.js';
 import { missingExport } from '../core/warehouse/jsonl.js';
 import { openOutputFile } from './files.js';
 
@@ -18,7 +18,7 @@ export interface LoadCommandOptions {
   skipped?: string;
 }
 
-/** Skipped rows printed on the terminal; the rest go to --skipped FILE. */
+/** Skipped rows printed on the terminal per table; --skipped FILE lists them all. */
 const SHOWN_SKIPPED = 5;
 
 export async function loadCommand(options: LoadCommandOptions): Promise<void> {
@@ -46,28 +46,49 @@ export async function loadCommand(options: LoadCommandOptions): Promise<void> {
       `--skipped ${overwritten[1]} is the ${overwritten[0]} file being loaded: pass --skipped another file (nothing was changed).`,
     );
   const report = skippedFile ? await openOutputFile(skippedFile, '--skipped') : undefined;
-  const warehouse = await DuckDbWarehouse.open(config.warehouse.path);
+  /** Skipped lines reported per table (Parquet rows without a tenantId are counted, not reported). */
+  const reported = new Map<Table, number>();
+  const where = (lines: number) =>
+    report
+      ? `listed in ${skippedFile}`
+      : lines > SHOWN_SKIPPED
+        ? `the first ${SHOWN_SKIPPED} listed above; --skipped FILE lists them all`
+        : 'listed above';
   try {
-    for (const [table, file] of files) {
-      let shown = 0;
-      const r = await warehouse.importFile(table, file, {
-        replace: options.replace,
-        onSkipped: (row) => {
-          report?.write(JSON.stringify({ table, ...row }) + '\n');
-          if (shown++ < SHOWN_SKIPPED)
-            console.error(`  skipped ${row.file}:${row.line}: ${row.reason}`);
-        },
-      });
-      if (r.skipped > SHOWN_SKIPPED)
-        console.error(
-          `  ... and ${r.skipped - SHOWN_SKIPPED} more${report ? '' : ' (--skipped FILE lists them all)'}`,
+    const warehouse = await DuckDbWarehouse.open(config.warehouse.path);
+    try {
+      let results: ImportResult[];
+      try {
+        results = await warehouse.importFiles(
+          files.map(([table, file]) => ({ table, file })),
+          {
+            replace: options.replace,
+            onSkipped: (row, table) => {
+              report?.write(JSON.stringify({ table, ...row }) + '\n');
+              const n = (reported.get(table) ?? 0) + 1;
+              reported.set(table, n);
+              if (n <= SHOWN_SKIPPED)
+                console.error(`  skipped ${row.file}:${row.line}: ${row.reason}`);
+            },
+          },
         );
-      console.log(
-        `${table}: ${r.rows} rows loaded from ${file}${r.skipped ? `, ${r.skipped} rows skipped${report ? ` (listed in ${options.skipped})` : ''}` : ''}`,
-      );
+      } catch (error) {
+        // A refused replace: say where its skipped lines are, as the summary would have.
+        const lines = [...reported.values()].reduce((a, b) => a + b, 0);
+        throw error instanceof BadDataError && lines > 0
+          ? new BadDataError(`${error.message} Why each line was skipped: ${where(lines)}.`)
+          : error;
+      }
+      for (const [i, r] of results.entries()) {
+        const lines = reported.get(r.table) ?? 0;
+        console.log(
+          `${r.table}: ${r.rows} rows loaded from ${files[i]![1]}${r.skipped ? `, ${r.skipped} rows skipped${lines > 0 ? ` (${where(lines)})` : ''}` : ''}`,
+        );
+      }
+    } finally {
+      await warehouse.close();
     }
   } finally {
-    await warehouse.close();
     await report?.close();
   }
 }

@@ -53,6 +53,17 @@ const post = (i: number) =>
     updatedAt: '2026-01-01T00:00:00Z',
   });
 
+/** A scratch folder whose warehouse holds tenant acme with 12 posts. */
+async function loaded(name: string): Promise<string> {
+  const dir = mkdtempSync(path.join(work, `${name}-`));
+  writeFileSync(
+    path.join(dir, 'posts.jsonl'),
+    Array.from({ length: 12 }, (_, i) => post(i)).join('\n') + '\n',
+  );
+  expect((await osusume(['load', '--posts', 'posts.jsonl'], dir)).code).toBe(0);
+  return dir;
+}
+
 describe('load', () => {
   it('--skipped FILE it cannot write stops it before anything is loaded, naming the file', async () => {
     const dir = mkdtempSync(path.join(work, 'load-skipped-'));
@@ -86,5 +97,50 @@ describe('load', () => {
       'osusume load: --skipped posts.jsonl is the posts file being loaded: pass --skipped another file (nothing was changed).\n',
     );
     expect(readFileSync(path.join(dir, 'posts.jsonl'), 'utf8')).toBe(text);
+  });
+
+  it('--replace with an export that has no valid row refuses and leaves the table as it was', async () => {
+    const dir = await loaded('load-replace');
+    writeFileSync(
+      path.join(dir, 'bad.jsonl'),
+      ['{broken', JSON.stringify({ tenantId: 'acme', postId: 42 }), '[]'].join('\n') + '\n',
+    );
+    const bad = await osusume(['load', '--posts', 'bad.jsonl', '--replace'], dir);
+    expect(bad).toMatchObject({ code: 1, stdout: '' });
+    expect(bad.stderr).toContain('  skipped bad.jsonl:2: postId is a number (42), not a string');
+    expect(bad.stderr).toContain(
+      'osusume load: Nothing was loaded: bad.jsonl holds no valid posts row (3 line(s) skipped), and replacing the posts table with it would empty the table. Fix the export and load it again. Why each line was skipped: listed above.\n',
+    );
+    const listed = await osusume(
+      ['load', '--posts', 'bad.jsonl', '--replace', '--skipped', 'skipped.jsonl'],
+      dir,
+    );
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toContain(
+      '(3 line(s) skipped), and replacing the posts table with it would empty the table. Fix the export and load it again. Why each line was skipped: listed in skipped.jsonl.\n',
+    );
+    expect(readFileSync(path.join(dir, 'skipped.jsonl'), 'utf8').trim().split('\n')).toHaveLength(
+      3,
+    );
+    writeFileSync(path.join(dir, 'empty.jsonl'), '\n');
+    const empty = await osusume(['load', '--interactions', 'empty.jsonl', '--replace'], dir);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toBe(
+      'osusume load: Nothing was loaded: empty.jsonl holds no interactions row, and replacing the interactions table with it would empty the table. Fix the export and load it again.\n',
+    );
+    expect((await osusume(['batch', '--list'], dir)).stdout).toBe('acme\t12 posts\n');
+  });
+
+  it('--replace of two tables is one transaction: a refused file leaves the other table as it was', async () => {
+    const dir = await loaded('load-both');
+    writeFileSync(path.join(dir, 'new.jsonl'), `${post(1)}\n`);
+    writeFileSync(path.join(dir, 'events.jsonl'), '{broken\n');
+    const both = await osusume(
+      ['load', '--posts', 'new.jsonl', '--interactions', 'events.jsonl', '--replace'],
+      dir,
+    );
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('Nothing was loaded: events.jsonl holds no valid interactions');
+    expect((await osusume(['batch', '--list'], dir)).stdout).toBe('acme\t12 posts\n');
   });
 });

@@ -1,6 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BigQueryWarehouse } from '../core/warehouse/bigquery.js';
+import { BadDataError } from '../core/errors.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import {
   type BigQueryRequest,
@@ -105,6 +106,65 @@ describe('DuckDB warehouse', () => {
     expect(await w.readInteractions('t')).toEqual([
       { tenantId: 't', userId: 'u', postId: 'x', type: 'view', ts: '2024-02-02 00:00:00' },
     ]);
+    await w.close();
+  });
+
+  it('refuses a replace with an export that has no valid row, and leaves the table as it was', async () => {
+    const w = await DuckDbWarehouse.open(`${tmp.dir}/w3.duckdb`);
+    const good = writeJsonl(`${tmp.dir}/good.jsonl`, [post('t', 'x', '2024-02-01T00:00:00Z')]);
+    await w.importFile('posts', good);
+    const rejected = writeJsonl(`${tmp.dir}/rejected.jsonl`, ['{not json', { tenantId: 't' }]);
+    await expect(w.importFile('posts', rejected, { replace: true })).rejects.toThrow(
+      new BadDataError(
+        `Nothing was loaded: ${rejected} holds no valid posts row (2 line(s) skipped), and replacing the posts table with it would empty the table. Fix the export and load it again.`,
+      ),
+    );
+    const empty = `${tmp.dir}/empty.jsonl`;
+    writeFileSync(empty, '');
+    await expect(w.importFile('posts', empty, { replace: true })).rejects.toThrow(
+      `Nothing was loaded: ${empty} holds no posts row, and replacing`,
+    );
+    expect(await w.listTenants()).toEqual([{ tenantId: 't', posts: 1 }]);
+    // Without replace, an export without a valid row adds nothing and empties nothing.
+    expect(await w.importFile('posts', rejected)).toEqual({ table: 'posts', rows: 0, skipped: 2 });
+    await w.close();
+  });
+
+  it('imports several exports in one transaction: a failure midway leaves every table as it was', async () => {
+    const w = await DuckDbWarehouse.open(`${tmp.dir}/w4.duckdb`);
+    const posts = writeJsonl(`${tmp.dir}/p4.jsonl`, [post('t', 'x', '2024-02-01T00:00:00Z')]);
+    const events = writeJsonl(`${tmp.dir}/i4.jsonl`, [
+      { tenantId: 't', userId: 'u', postId: 'x', type: 'view', ts: '2024-02-02T00:00:00Z' },
+    ]);
+    await w.importFiles([
+      { table: 'posts', file: posts },
+      { table: 'interactions', file: events },
+    ]);
+    // Rows DuckDB refuses only when it inserts them (the checks before it read JSONL only).
+    const parquet = `${tmp.dir}/bad-dates.parquet`;
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    await connection.run(
+      `COPY (SELECT 't' AS tenantId, 'y' AS postId, 'not a date' AS createdAt) TO '${parquet}' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    duck.closeSync();
+    await expect(w.importFile('posts', parquet, { replace: true })).rejects.toThrow(
+      `Importing ${parquet} into posts failed (nothing was imported)`,
+    );
+    const newPosts = writeJsonl(`${tmp.dir}/p5.jsonl`, [post('u', 'z', '2024-02-01T00:00:00Z')]);
+    const noEvents = writeJsonl(`${tmp.dir}/i5.jsonl`, ['{not json']);
+    await expect(
+      w.importFiles(
+        [
+          { table: 'posts', file: newPosts },
+          { table: 'interactions', file: noEvents },
+        ],
+        { replace: true },
+      ),
+    ).rejects.toThrow(`Nothing was loaded: ${noEvents} holds no valid interactions row`);
+    expect(await w.listTenants()).toEqual([{ tenantId: 't', posts: 1 }]);
+    expect(await w.readInteractions('t')).toHaveLength(1);
     await w.close();
   });
 });

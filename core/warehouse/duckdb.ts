@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { BackendError, ConfigError } from '../errors.js';
+import { BackendError, BadDataError, ConfigError } from '../errors.js';
 import { checkJsonl, missingExport, type SkippedRow } from './jsonl.js';
 import {
   runRecordFromRow,
@@ -36,6 +36,14 @@ export interface ImportResult {
   table: Table;
   rows: number;
   /** Lines that were not valid JSON, not UTF-8, or not a row of the table (see jsonl.ts). */
+  skipped: number;
+}
+
+/** An export ready for DuckDB: `source` holds its valid rows; `skipped` counts the lines left out. */
+interface CheckedExport {
+  table: Table;
+  file: string;
+  source: string;
   skipped: number;
 }
 
@@ -139,61 +147,88 @@ export class DuckDbWarehouse implements Warehouse {
     return rows.map(runRecordFromRow);
   }
 
-  /** Appends a JSONL (optionally .gz) or Parquet export to a table; `replace` empties it first. */
+  /** Appends a JSONL (optionally .gz) or Parquet export to a table; see importFiles. */
   async importFile(
     table: Table,
     file: string,
     options: { replace?: boolean; onSkipped?: (row: SkippedRow) => void } = {},
   ): Promise<ImportResult> {
-    const parquet = /\.parquet$/i.test(file);
-    if (parquet) {
-      if (!existsSync(file)) throw missingExport(table, file);
-      return this.importChecked(table, file, file, 0, options);
-    }
+    const [result] = await this.importFiles([{ table, file }], options);
+    return result!;
+  }
+
+  /**
+   * Appends JSONL (optionally .gz) or Parquet exports to their tables in one transaction: an
+   * export that fails leaves every table as it was. `replace` empties each table first, and is
+   * refused for an export without a valid row: a rejected or empty export would empty the table.
+   */
+  async importFiles(
+    sources: { table: Table; file: string }[],
+    options: { replace?: boolean; onSkipped?: (row: SkippedRow, table: Table) => void } = {},
+  ): Promise<ImportResult[]> {
     const dir = mkdtempSync(path.join(tmpdir(), 'osusume-import-'));
     try {
-      const checked = path.join(dir, 'rows.jsonl');
-      const { skipped } = await checkJsonl(file, table, checked, options.onSkipped ?? (() => {}));
-      return await this.importChecked(table, file, checked, skipped, options);
+      // Every export is checked before the transaction starts: DuckDB reads only valid lines.
+      const checked: CheckedExport[] = [];
+      for (const [i, { table, file }] of sources.entries()) {
+        if (/\.parquet$/i.test(file)) {
+          if (!existsSync(file)) throw missingExport(table, file);
+          checked.push({ table, file, source: file, skipped: 0 });
+          continue;
+        }
+        const source = path.join(dir, `${i}.jsonl`);
+        const { skipped } = await checkJsonl(file, table, source, (row) =>
+          options.onSkipped?.(row, table),
+        );
+        checked.push({ table, file, source, skipped });
+      }
+      return await this.importChecked(checked, options.replace ?? false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
 
-  /** Imports `source` (Parquet, or JSONL whose lines checkJsonl passed) in one transaction. */
-  private async importChecked(
-    table: Table,
-    file: string,
-    sourceFile: string,
-    skippedBefore: number,
-    options: { replace?: boolean },
-  ): Promise<ImportResult> {
-    const columns = table === 'posts' ? POST_JSON_COLUMNS : INTERACTION_JSON_COLUMNS;
-    const source = /\.parquet$/i.test(sourceFile)
-      ? 'read_parquet($1)'
-      : `read_json($1, format = 'newline_delimited', columns = ${columns}, ignore_errors = true)`;
+  private async importChecked(exports: CheckedExport[], replace: boolean): Promise<ImportResult[]> {
     await this.connection.run('BEGIN TRANSACTION');
     try {
-      if (options.replace) await this.connection.run(`DELETE FROM ${table}`);
-      const before = Number((await this.query(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
+      const results: ImportResult[] = [];
+      for (const e of exports) results.push(await this.importOne(e, replace));
+      await this.connection.run('COMMIT');
+      return results;
+    } catch (error) {
+      await this.connection.run('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Imports one checked export, inside importChecked's transaction (an error rolls it back). */
+  private async importOne(e: CheckedExport, replace: boolean): Promise<ImportResult> {
+    const { table, file } = e;
+    const columns = table === 'posts' ? POST_JSON_COLUMNS : INTERACTION_JSON_COLUMNS;
+    const source = /\.parquet$/i.test(e.source)
+      ? 'read_parquet($1)'
+      : `read_json($1, format = 'newline_delimited', columns = ${columns}, ignore_errors = true)`;
+    try {
       const [total] = await this.query(
         `SELECT count(*) AS n, count(tenantId) AS ok FROM ${source}`,
-        [sourceFile],
+        [e.source],
       );
+      const valid = Number(total?.ok ?? 0);
+      const skipped = e.skipped + Number(total?.n ?? 0) - valid;
+      if (replace && valid === 0)
+        throw new BadDataError(
+          `Nothing was loaded: ${file} holds no ${skipped > 0 ? `valid ${table} row (${skipped} line(s) skipped)` : `${table} row`}, and replacing the ${table} table with it would empty the table. Fix the export and load it again.`,
+        );
+      if (replace) await this.connection.run(`DELETE FROM ${table}`);
+      const before = Number((await this.query(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
       // BY NAME: optional columns (deleted, lang) may be absent from a Parquet export.
       await this.query(
         `INSERT INTO ${table} BY NAME SELECT * FROM ${source} WHERE tenantId IS NOT NULL`,
-        [sourceFile],
+        [e.source],
       );
       const after = Number((await this.query(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
-      await this.connection.run('COMMIT');
-      return {
-        table,
-        rows: after - before,
-        skipped: skippedBefore + Number(total?.n ?? 0) - Number(total?.ok ?? 0),
-      };
+      return { table, rows: after - before, skipped };
     } catch (error) {
-      await this.connection.run('ROLLBACK');
       throw error instanceof BackendError
         ? new BackendError(
             `Importing ${file} into ${table} failed (nothing was imported): ${error.message}`,
