@@ -3,7 +3,6 @@
  * -> activate, in process. A failing tenant is reported and does not stop the others.
  *   osusume batch [--tenant ID]... [--run-id ID] [--list]
  */
-import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { openContext, type StepContext } from '../activities/context.js';
 import { sendAlert, type BatchReport } from '../activities/alert.js';
@@ -16,6 +15,7 @@ import { loadConfig, type Config } from '../core/config.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { ID_MAX_LENGTH } from '../core/ids.js';
 import { log } from '../core/log.js';
+import { openOutputFile, type OutputFile } from './files.js';
 
 export interface TenantFailure {
   tenantId: string;
@@ -289,15 +289,20 @@ const SUMMARY_LEGEND = `
   seconds   time of all the tenant's steps            '-'       not computed: no embedding algorithm is served`;
 
 /** Writes every skipped row of the run (tenantId, postId, reason, detail) to `file`, as JSON lines. */
-async function writeSkipped(ctx: StepContext, result: BatchResult, file: string): Promise<number> {
-  const lines: string[] = [];
+async function writeSkipped(
+  ctx: StepContext,
+  result: BatchResult,
+  file: OutputFile,
+): Promise<number> {
+  let rows = 0;
   for (const report of result.succeeded) {
     if (!report.extract.skippedUri) continue;
-    for (const row of await readJsonLines<object>(ctx.artifacts, report.extract.skippedUri))
-      lines.push(JSON.stringify({ tenantId: report.tenantId, ...row }));
+    for (const row of await readJsonLines<object>(ctx.artifacts, report.extract.skippedUri)) {
+      file.write(JSON.stringify({ tenantId: report.tenantId, ...row }) + '\n');
+      rows += 1;
+    }
   }
-  writeFileSync(file, lines.length > 0 ? lines.join('\n') + '\n' : '');
-  return lines.length;
+  return rows;
 }
 
 export interface BatchCommandOptions {
@@ -318,6 +323,7 @@ function noTenants(config: Config): string {
 
 export async function batchCommand(options: BatchCommandOptions): Promise<void> {
   const ctx = await openContext(loadConfig());
+  let skipped: OutputFile | undefined;
   try {
     const tenants = await ctx.warehouse.listTenants();
     if (options.list) {
@@ -328,14 +334,16 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
     // An empty warehouse is a wrong path or a failed export far more often than an empty
     // product: running would purge every served tenant after the grace period.
     if (tenants.length === 0 && !options.tenant) throw new ConfigError(noTenants(ctx.config));
+    // Opened before the run: a path it cannot write must not cost a whole run, then fail.
+    if (options.skipped) skipped = await openOutputFile(options.skipped, '--skipped');
     const result = await runBatch(ctx, {
       runId: options.runId ?? defaultRunId(),
       tenants: options.tenant,
     });
     console.log(formatSummary(result));
-    if (options.skipped)
+    if (skipped)
       console.log(
-        `${await writeSkipped(ctx, result, options.skipped)} skipped row(s) listed in ${options.skipped}.`,
+        `${await writeSkipped(ctx, result, skipped)} skipped row(s) listed in ${options.skipped}.`,
       );
     if (result.failed.length > 0) {
       console.log(
@@ -345,5 +353,6 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
     }
   } finally {
     await ctx.close();
+    await skipped?.close();
   }
 }

@@ -64,6 +64,13 @@ async function loaded(name: string): Promise<string> {
   return dir;
 }
 
+/** What `osusume runs --json` prints: nothing when no tenant is served and no run recorded. */
+async function runsJson(dir: string): Promise<string> {
+  const runs = await osusume(['runs', '--json'], dir);
+  expect(runs.code).toBe(0);
+  return runs.stdout.trim();
+}
+
 describe('load', () => {
   it('--skipped FILE it cannot write stops it before anything is loaded, naming the file', async () => {
     const dir = mkdtempSync(path.join(work, 'load-skipped-'));
@@ -142,5 +149,17 @@ describe('load', () => {
     expect(both.code).toBe(1);
     expect(both.stderr).toContain('Nothing was loaded: events.jsonl holds no valid interactions');
     expect((await osusume(['batch', '--list'], dir)).stdout).toBe('acme\t12 posts\n');
+  });
+});
+
+describe('batch', () => {
+  it('--skipped FILE it cannot write stops it before any tenant runs', async () => {
+    const dir = await loaded('batch-skipped');
+    const r = await osusume(['batch', '--skipped', `${dir}/nonexist/d/s.jsonl`], dir);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(
+      `osusume batch: Cannot write the --skipped file: the folder ${dir}/nonexist/d does not exist. Pass --skipped a file in a folder you can write to (nothing was changed).\n`,
+    );
+    expect(await runsJson(dir)).toBe('');
   });
 });
