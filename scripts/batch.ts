@@ -313,12 +313,15 @@ export interface BatchCommandOptions {
   skipped?: string;
 }
 
+/** The warehouse the tenants come from, as messages name it. */
+function warehouseName(config: Config): string {
+  return config.warehouse.kind === 'duckdb'
+    ? `the DuckDB warehouse ${config.warehouse.path}`
+    : `BigQuery ${config.warehouse.projectId}.${config.warehouse.dataset}.${config.warehouse.postsTable}`;
+}
+
 function noTenants(config: Config): string {
-  const where =
-    config.warehouse.kind === 'duckdb'
-      ? `the DuckDB warehouse ${config.warehouse.path}`
-      : `BigQuery ${config.warehouse.projectId}.${config.warehouse.dataset}.${config.warehouse.postsTable}`;
-  return `No tenants in ${where}: load posts first (osusume load --posts FILE), or point the configuration (osusume.config.yaml, OSUSUME_CONFIG) at the right warehouse.`;
+  return `No tenants in ${warehouseName(config)}: load posts first (osusume load --posts FILE), or point the configuration (osusume.config.yaml, OSUSUME_CONFIG) at the right warehouse.`;
 }
 
 export async function batchCommand(options: BatchCommandOptions): Promise<void> {
@@ -333,7 +336,14 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
     }
     // An empty warehouse is a wrong path or a failed export far more often than an empty
     // product: running would purge every served tenant after the grace period.
-    if (tenants.length === 0 && !options.tenant) throw new ConfigError(noTenants(ctx.config));
+    if (tenants.length === 0) throw new ConfigError(noTenants(ctx.config));
+    // A mistyped tenant would run, fail, be recorded as a failed run and raise the alert.
+    const known = new Set(tenants.map((t) => t.tenantId));
+    const unknown = (options.tenant ?? []).filter((t) => !known.has(t));
+    if (unknown.length > 0)
+      throw new ConfigError(
+        `${unknown.map((t) => JSON.stringify(t)).join(', ')} ${unknown.length === 1 ? 'is not a tenant' : 'are not tenants'} of ${warehouseName(ctx.config)}: check the spelling against its tenants (osusume batch --list); nothing was run.`,
+      );
     // Opened before the run: a path it cannot write must not cost a whole run, then fail.
     if (options.skipped) skipped = await openOutputFile(options.skipped, '--skipped');
     const result = await runBatch(ctx, {

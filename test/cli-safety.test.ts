@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 
 /**
  * Bad input to the command line stops a command before it changes anything, with one line that
@@ -161,5 +162,18 @@ describe('batch', () => {
       `osusume batch: Cannot write the --skipped file: the folder ${dir}/nonexist/d does not exist. Pass --skipped a file in a folder you can write to (nothing was changed).\n`,
     );
     expect(await runsJson(dir)).toBe('');
+  });
+
+  it('--tenant that is not a tenant of the warehouse stops it before anything runs or alerts', async () => {
+    const dir = await loaded('batch-tenant');
+    const r = await osusume(['batch', '--tenant', 'acme', '--tenant', 'nope'], dir);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(
+      `osusume batch: "nope" is not a tenant of the DuckDB warehouse ${dir}/.osusume/warehouse.duckdb: check the spelling against its tenants (osusume batch --list); nothing was run.\n`,
+    );
+    expect(await runsJson(dir)).toBe('');
+    const w = await DuckDbWarehouse.open(path.join(dir, '.osusume/warehouse.duckdb'));
+    expect(await w.listRunRecords({ limit: 10 })).toEqual([]);
+    await w.close();
   });
 });
