@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { configJsonSchema, loadConfig, type Config } from '../core/config.js';
-import { errorMessage } from '../core/errors.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
 import {
   experimentsJsonSchema,
   experimentsReadiness,
@@ -16,6 +16,7 @@ import {
   type ExperimentsFile,
 } from '../core/experiments.js';
 import { openStore } from '../core/store/index.js';
+import { fileProblem } from './files.js';
 
 export const SCHEMA_FILE = new URL('../experiments.schema.json', import.meta.url);
 export const CONFIG_SCHEMA_FILE = new URL('../osusume.config.schema.json', import.meta.url);
@@ -51,8 +52,23 @@ export interface ValidateCommandOptions {
   writeSchema?: boolean;
 }
 
+/** The text of the experiments file, or an error naming it and what to pass instead. */
+function readExperimentsFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot read the experiments file: ${fileProblem(error, file)}. Pass the path of an experiments file (YAML), or set experimentsFile in the configuration (osusume.config.yaml).`,
+    );
+  }
+}
+
 export async function validateCommand(options: ValidateCommandOptions): Promise<void> {
   if (options.writeSchema) {
+    if (options.file)
+      throw new ConfigError(
+        `--write-schema writes the repository's experiments.schema.json and osusume.config.schema.json and takes no FILE: run it without ${options.file}, or validate ${options.file} without --write-schema.`,
+      );
     writeFileSync(SCHEMA_FILE, schemaText());
     writeFileSync(CONFIG_SCHEMA_FILE, configSchemaText());
     console.log(`wrote ${SCHEMA_FILE.pathname} and ${CONFIG_SCHEMA_FILE.pathname}`);
@@ -60,7 +76,7 @@ export async function validateCommand(options: ValidateCommandOptions): Promise<
   }
   const config = loadConfig();
   const file = options.file ?? config.experimentsFile;
-  const experiments = parseExperiments(readFileSync(file, 'utf8'), file);
+  const experiments = parseExperiments(readExperimentsFile(file), file);
   const running = experiments.experiments.filter((e) => isRunning(e));
   console.log(
     `${file}: valid. Default algorithm ${experiments.defaultAlgorithm}; ${experiments.experiments.length} experiment(s), ${running.length} running now.`,

@@ -177,3 +177,29 @@ describe('batch', () => {
     await w.close();
   });
 });
+
+describe('validate', () => {
+  it('names an experiments file that does not exist, or is a folder, and says what to pass', async () => {
+    const missing = await osusume(['validate', 'nope.yaml'], work);
+    expect(missing).toMatchObject({ code: 1, stdout: '' });
+    expect(missing.stderr).toBe(
+      'osusume validate: Cannot read the experiments file: nope.yaml does not exist. Pass the path of an experiments file (YAML), or set experimentsFile in the configuration (osusume.config.yaml).\n',
+    );
+    const folder = await osusume(['validate', tmpdir()], work);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toBe(
+      `osusume validate: Cannot read the experiments file: ${tmpdir()} is a folder. Pass the path of an experiments file (YAML), or set experimentsFile in the configuration (osusume.config.yaml).\n`,
+    );
+  });
+
+  it('--write-schema FILE is an error, not FILE ignored', async () => {
+    const schema = readFileSync(path.join(ROOT, 'experiments.schema.json'), 'utf8');
+    const r = await osusume(['validate', '--write-schema', 'mine.json'], work);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(
+      "osusume validate: --write-schema writes the repository's experiments.schema.json and osusume.config.schema.json and takes no FILE: run it without mine.json, or validate mine.json without --write-schema.\n",
+    );
+    expect(existsSync(path.join(work, 'mine.json'))).toBe(false);
+    expect(readFileSync(path.join(ROOT, 'experiments.schema.json'), 'utf8')).toBe(schema);
+  });
+});
