@@ -11,10 +11,11 @@ import { runTenant, type Step, type TenantReport } from './in-process.js';
 import { planRun, purgeTenant, readTenants } from '../activities/plan.js';
 import { runBatchSegment, type BatchDeps, type BatchInput } from '../workflows/batch-flow.js';
 import { readJsonLines } from '../core/artifacts.js';
-import { loadConfig, type Config } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { ID_MAX_LENGTH } from '../core/ids.js';
 import { log } from '../core/log.js';
+import { missingWarehouse, noTenants, warehouseName } from '../core/warehouse/index.js';
 import { openOutputFile, type OutputFile } from './files.js';
 
 export interface TenantFailure {
@@ -313,36 +314,28 @@ export interface BatchCommandOptions {
   skipped?: string;
 }
 
-/** The warehouse the tenants come from, as messages name it. */
-function warehouseName(config: Config): string {
-  return config.warehouse.kind === 'duckdb'
-    ? `the DuckDB warehouse ${config.warehouse.path}`
-    : `BigQuery ${config.warehouse.projectId}.${config.warehouse.dataset}.${config.warehouse.postsTable}`;
-}
-
-function noTenants(config: Config): string {
-  return `No tenants in ${warehouseName(config)}: load posts first (osusume load --posts FILE), or point the configuration (osusume.config.yaml, OSUSUME_CONFIG) at the right warehouse.`;
-}
-
 export async function batchCommand(options: BatchCommandOptions): Promise<void> {
-  const ctx = await openContext(loadConfig());
+  const config = loadConfig();
+  const missing = missingWarehouse(config.warehouse);
+  if (missing) throw new ConfigError(missing);
+  const ctx = await openContext(config);
   let skipped: OutputFile | undefined;
   try {
     const tenants = await ctx.warehouse.listTenants();
     if (options.list) {
       for (const t of tenants) console.log(`${t.tenantId}\t${t.posts} posts`);
-      if (tenants.length === 0) console.error(noTenants(ctx.config));
+      if (tenants.length === 0) console.error(noTenants(config.warehouse));
       return;
     }
     // An empty warehouse is a wrong path or a failed export far more often than an empty
     // product: running would purge every served tenant after the grace period.
-    if (tenants.length === 0) throw new ConfigError(noTenants(ctx.config));
+    if (tenants.length === 0) throw new ConfigError(noTenants(config.warehouse));
     // A mistyped tenant would run, fail, be recorded as a failed run and raise the alert.
     const known = new Set(tenants.map((t) => t.tenantId));
     const unknown = (options.tenant ?? []).filter((t) => !known.has(t));
     if (unknown.length > 0)
       throw new ConfigError(
-        `${unknown.map((t) => JSON.stringify(t)).join(', ')} ${unknown.length === 1 ? 'is not a tenant' : 'are not tenants'} of ${warehouseName(ctx.config)}: check the spelling against its tenants (osusume batch --list); nothing was run.`,
+        `${unknown.map((t) => JSON.stringify(t)).join(', ')} ${unknown.length === 1 ? 'is not a tenant' : 'are not tenants'} of ${warehouseName(config.warehouse)}: check the spelling against its tenants (osusume batch --list); nothing was run.`,
       );
     // Opened before the run: a path it cannot write must not cost a whole run, then fail.
     if (options.skipped) skipped = await openOutputFile(options.skipped, '--skipped');

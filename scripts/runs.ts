@@ -4,8 +4,9 @@
  *   osusume runs [--tenant ID] [--limit 20] [--json]
  */
 import { loadConfig } from '../core/config.js';
-import { openStore, type ActiveVersion } from '../core/store/index.js';
-import { openWarehouse } from '../core/warehouse/index.js';
+import { ConfigError } from '../core/errors.js';
+import { missingStore, openStore, type ActiveVersion } from '../core/store/index.js';
+import { missingWarehouse, openWarehouse } from '../core/warehouse/index.js';
 import type { RunRecord } from '../core/warehouse/types.js';
 
 function table(header: string[], rows: string[][]): string {
@@ -82,6 +83,10 @@ export interface RunsCommandOptions {
  */
 export async function runsCommand(options: RunsCommandOptions): Promise<void> {
   const config = loadConfig();
+  const missing = [missingWarehouse(config.warehouse), missingStore(config.store)].filter(
+    (m) => m !== null,
+  );
+  if (missing.length > 0) throw new ConfigError(missing.join(' '));
   const warehouse = await openWarehouse(config.warehouse);
   const store = openStore(config.store);
   try {

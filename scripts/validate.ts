@@ -4,7 +4,7 @@
  *                                      warns, per experiment, which tenants are not ready
  *   osusume validate --write-schema    regenerates experiments.schema.json and osusume.config.schema.json
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { configJsonSchema, loadConfig, type Config } from '../core/config.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import {
@@ -15,7 +15,7 @@ import {
   readinessWarnings,
   type ExperimentsFile,
 } from '../core/experiments.js';
-import { openStore } from '../core/store/index.js';
+import { missingStore, openStore } from '../core/store/index.js';
 import { fileProblem } from './files.js';
 
 export const SCHEMA_FILE = new URL('../experiments.schema.json', import.meta.url);
@@ -35,8 +35,8 @@ export function configSchemaText(): string {
  * itself is valid either way.
  */
 export async function readinessLines(config: Config, file: ExperimentsFile): Promise<string[]> {
-  if (config.store.kind === 'lmdb' && !existsSync(config.store.path))
-    return [`readiness not checked: no store at ${config.store.path} yet (run the batch first).`];
+  const missing = missingStore(config.store);
+  if (missing) return [`readiness not checked: ${missing}`];
   const store = openStore(config.store);
   try {
     return readinessWarnings(await experimentsReadiness(file, store)).map((l) => `warning: ${l}`);

@@ -176,6 +176,18 @@ describe('batch', () => {
     expect(await w.listRunRecords({ limit: 10 })).toEqual([]);
     await w.close();
   });
+
+  it('names a warehouse file that does not exist instead of creating an empty one', async () => {
+    const dir = mkdtempSync(path.join(work, 'batch-nowarehouse-'));
+    for (const args of [['batch'], ['batch', '--list']]) {
+      const r = await osusume(args, dir);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `osusume batch: No tenants in the DuckDB warehouse ${dir}/.osusume/warehouse.duckdb (no such file): load posts first (osusume load --posts FILE), or point the configuration (osusume.config.yaml, OSUSUME_CONFIG) at the right warehouse.\n`,
+      );
+    }
+    expect(existsSync(path.join(dir, '.osusume'))).toBe(false);
+  });
 });
 
 describe('validate', () => {
@@ -201,5 +213,27 @@ describe('validate', () => {
     );
     expect(existsSync(path.join(work, 'mine.json'))).toBe(false);
     expect(readFileSync(path.join(ROOT, 'experiments.schema.json'), 'utf8')).toBe(schema);
+  });
+});
+
+describe('runs', () => {
+  it('names a store or warehouse that does not exist instead of creating an empty one', async () => {
+    const dir = mkdtempSync(path.join(work, 'runs-'));
+    const store = await osusume(['runs'], dir, {
+      OSUSUME_CONFIG_YAML: `store: {kind: lmdb, path: ${dir}/nonexistent/dir/x.lmdb}`,
+    });
+    expect(store).toMatchObject({ code: 1, stdout: '' });
+    expect(store.stderr).toBe(
+      `osusume runs: No tenants in the DuckDB warehouse ${dir}/.osusume/warehouse.duckdb (no such file): load posts first (osusume load --posts FILE), or point the configuration (osusume.config.yaml, OSUSUME_CONFIG) at the right warehouse. No store at ${dir}/nonexistent/dir/x.lmdb: the batch creates it (osusume batch), or point the configuration (osusume.config.yaml, OSUSUME_CONFIG) at the right store.\n`,
+    );
+    writeFileSync(path.join(dir, 'posts.jsonl'), `${post(1)}\n`);
+    expect((await osusume(['load', '--posts', 'posts.jsonl'], dir)).code).toBe(0);
+    const noStore = await osusume(['runs'], dir);
+    expect(noStore.code).toBe(1);
+    expect(noStore.stderr).toBe(
+      `osusume runs: No store at ${dir}/.osusume/store.lmdb: the batch creates it (osusume batch), or point the configuration (osusume.config.yaml, OSUSUME_CONFIG) at the right store.\n`,
+    );
+    expect(existsSync(path.join(dir, 'nonexistent'))).toBe(false);
+    expect(existsSync(path.join(dir, '.osusume/store.lmdb'))).toBe(false);
   });
 });
