@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../core/config.js';
 import { BadDataError, ConfigError } from '../core/errors.js';
-import { DuckDbWarehouse, type ImportResult, type Table } from '../core/warehouse/duckdb.js';
+import { DuckDbWarehouse, type Table } from '../core/warehouse/duckdb.js';
 import { missingExport } from '../core/warehouse/jsonl.js';
 import { openOutputFile } from './files.js';
 
@@ -54,41 +54,38 @@ export async function loadCommand(options: LoadCommandOptions): Promise<void> {
       : lines > SHOWN_SKIPPED
         ? `the first ${SHOWN_SKIPPED} listed above; --skipped FILE lists them all`
         : 'listed above';
+  let warehouse: DuckDbWarehouse | undefined;
   try {
-    const warehouse = await DuckDbWarehouse.open(config.warehouse.path);
-    try {
-      let results: ImportResult[];
-      try {
-        results = await warehouse.importFiles(
-          files.map(([table, file]) => ({ table, file })),
-          {
-            replace: options.replace,
-            onSkipped: (row, table) => {
-              report?.write(JSON.stringify({ table, ...row }) + '\n');
-              const n = (reported.get(table) ?? 0) + 1;
-              reported.set(table, n);
-              if (n <= SHOWN_SKIPPED)
-                console.error(`  skipped ${row.file}:${row.line}: ${row.reason}`);
-            },
+    warehouse = await DuckDbWarehouse.open(config.warehouse.path);
+    const results = await warehouse
+      .importFiles(
+        files.map(([table, file]) => ({ table, file })),
+        {
+          replace: options.replace,
+          onSkipped: (row, table) => {
+            report?.write(JSON.stringify({ table, ...row }) + '\n');
+            const n = (reported.get(table) ?? 0) + 1;
+            reported.set(table, n);
+            if (n <= SHOWN_SKIPPED)
+              console.error(`  skipped ${row.file}:${row.line}: ${row.reason}`);
           },
-        );
-      } catch (error) {
+        },
+      )
+      .catch((error: unknown) => {
         // A refused replace: say where its skipped lines are, as the summary would have.
         const lines = [...reported.values()].reduce((a, b) => a + b, 0);
         throw error instanceof BadDataError && lines > 0
           ? new BadDataError(`${error.message} Why each line was skipped: ${where(lines)}.`)
           : error;
-      }
-      for (const [i, r] of results.entries()) {
-        const lines = reported.get(r.table) ?? 0;
-        console.log(
-          `${r.table}: ${r.rows} rows loaded from ${files[i]![1]}${r.skipped ? `, ${r.skipped} rows skipped${lines > 0 ? ` (${where(lines)})` : ''}` : ''}`,
-        );
-      }
-    } finally {
-      await warehouse.close();
+      });
+    for (const [i, r] of results.entries()) {
+      const lines = reported.get(r.table) ?? 0;
+      console.log(
+        `${r.table}: ${r.rows} rows loaded from ${files[i]![1]}${r.skipped ? `, ${r.skipped} rows skipped${lines > 0 ? ` (${where(lines)})` : ''}` : ''}`,
+      );
     }
   } finally {
+    await warehouse?.close();
     await report?.close();
   }
 }
