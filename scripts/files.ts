@@ -2,7 +2,10 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
+import type { Config } from '../core/config.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
+import { missingStore } from '../core/store/index.js';
+import { missingWarehouse } from '../core/warehouse/index.js';
 
 /**
  * Why `file` could not be opened, naming it. Node's message ("ENOENT: no such file or directory,
@@ -61,4 +64,15 @@ export async function openOutputFile(file: string, option: string): Promise<Outp
       }
     },
   };
+}
+
+/**
+ * For a command that reads what the batch left (runs, rollback): the local warehouse and store
+ * exist. Opening them would create empty ones at a mistyped path, which read as "nothing there".
+ */
+export function requireLocalState(config: Pick<Config, 'warehouse' | 'store'>): void {
+  const missing = [missingWarehouse(config.warehouse), missingStore(config.store)].filter(
+    (m) => m !== null,
+  );
+  if (missing.length > 0) throw new ConfigError(missing.join(' '));
 }

@@ -14,6 +14,7 @@ import {
 } from '../core/store/index.js';
 import { openWarehouse } from '../core/warehouse/index.js';
 import type { RunRecord, Warehouse } from '../core/warehouse/types.js';
+import { requireLocalState } from './files.js';
 
 export interface RollbackPlan {
   tenantId: string;
@@ -113,6 +114,7 @@ export async function rollbackCommand(options: RollbackCommandOptions): Promise<
   if (options.all && options.to)
     throw new BadDataError('--to names a version of one tenant: use it with --tenant.');
   const config = loadConfig();
+  requireLocalState(config);
   const store = openStore(config.store);
   const warehouse = await openWarehouse(config.warehouse);
   try {

@@ -4,10 +4,10 @@
  *   osusume runs [--tenant ID] [--limit 20] [--json]
  */
 import { loadConfig } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
-import { missingStore, openStore, type ActiveVersion } from '../core/store/index.js';
-import { missingWarehouse, openWarehouse } from '../core/warehouse/index.js';
+import { openStore, type ActiveVersion } from '../core/store/index.js';
+import { openWarehouse } from '../core/warehouse/index.js';
 import type { RunRecord } from '../core/warehouse/types.js';
+import { requireLocalState } from './files.js';
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
@@ -83,10 +83,7 @@ export interface RunsCommandOptions {
  */
 export async function runsCommand(options: RunsCommandOptions): Promise<void> {
   const config = loadConfig();
-  const missing = [missingWarehouse(config.warehouse), missingStore(config.store)].filter(
-    (m) => m !== null,
-  );
-  if (missing.length > 0) throw new ConfigError(missing.join(' '));
+  requireLocalState(config);
   const warehouse = await openWarehouse(config.warehouse);
   const store = openStore(config.store);
   try {

@@ -216,8 +216,8 @@ describe('validate', () => {
   });
 });
 
-describe('runs', () => {
-  it('names a store or warehouse that does not exist instead of creating an empty one', async () => {
+describe('runs and rollback', () => {
+  it('name a store or warehouse that does not exist instead of creating an empty one', async () => {
     const dir = mkdtempSync(path.join(work, 'runs-'));
     const store = await osusume(['runs'], dir, {
       OSUSUME_CONFIG_YAML: `store: {kind: lmdb, path: ${dir}/nonexistent/dir/x.lmdb}`,
@@ -232,6 +232,11 @@ describe('runs', () => {
     expect(noStore.code).toBe(1);
     expect(noStore.stderr).toBe(
       `osusume runs: No store at ${dir}/.osusume/store.lmdb: the batch creates it (osusume batch), or point the configuration (osusume.config.yaml, OSUSUME_CONFIG) at the right store.\n`,
+    );
+    const rollback = await osusume(['rollback', '--tenant', 't1'], dir);
+    expect(rollback).toMatchObject({ code: 1, stdout: '' });
+    expect(rollback.stderr).toMatch(
+      /^osusume rollback: No store at .*store\.lmdb: the batch creates it/,
     );
     expect(existsSync(path.join(dir, 'nonexistent'))).toBe(false);
     expect(existsSync(path.join(dir, '.osusume/store.lmdb'))).toBe(false);
