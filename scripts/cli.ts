@@ -68,6 +68,8 @@ export function createProgram(): Command {
       'Multi-tenant batch recommendations: nightly related-post lists, served by an API.',
     )
     .version(codeVersion(), '-V, --version', 'print the code version (as run records name it)')
+    // Program options only before the command: `start-test --version <id>` is start-test's own.
+    .enablePositionalOptions()
     .showHelpAfterError('(add --help for usage)')
     .configureHelp({ sortOptions: false, showGlobalOptions: false });
   for (const register of COMMANDS) register(program);

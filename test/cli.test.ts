@@ -92,6 +92,16 @@ describe('osusume CLI', () => {
     expect(stdout).toBe(`osusume@${version}\n`);
   });
 
+  it("gives a subcommand's own --version to it, not the program's", async () => {
+    const bad = await osusume(['start-test', '--tenant', 'acme', '--version', 'v2026/12/01']);
+    expect(bad.stdout).not.toContain('osusume@');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('Invalid version "v2026/12/01"');
+    const before = await osusume(['--version', 'start-test'], { OSUSUME_CODE_VERSION: undefined });
+    expect(before.code).toBe(0);
+    expect(before.stdout).toMatch(/^osusume@/);
+  });
+
   it.each(COMMANDS)('%s --help shows usage and an example', async (command) => {
     const { code, stdout } = await osusume([...command.split(' '), '--help']);
     expect(code).toBe(0);
