@@ -1,20 +1,34 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
+import { BadDataError, ConfigError, errorMessage } from '../core/errors.js';
 
+const keyIdSchema = z.string().min(1);
 /**
  * API keys, stored as SHA-256 hashes only, each scoped to tenants ("*" for all). A key is shown
  * once, when `npm run api-key` creates it.
  */
 const keyFileSchema = z.array(
   z.object({
-    id: z.string().min(1),
+    id: keyIdSchema,
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     tenants: z.array(z.string().min(1)).min(1),
   }),
 );
 export type ApiKeyEntry = z.infer<typeof keyFileSchema>[number];
+
+/** A key id the key file can hold: checked before a key is written, since a bad one makes the file unreadable. */
+export function checkKeyId(id: string): string {
+  if (!keyIdSchema.safeParse(id).success)
+    throw new BadDataError(
+      `Invalid key id ${JSON.stringify(id)}: name the key after who uses it (--id backend).`,
+    );
+  return id;
+}
+
+/** How to get a key file this code cannot read working again (the api-key commands read it too). */
+const REDO_KEYS =
+  'or move the file away and create the keys again with `osusume api-key --id NAME --tenant ID` (the keys it held stop working)';
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -53,10 +67,20 @@ export class ApiKeys {
 
   static fromFile(file: string): ApiKeys {
     if (!existsSync(file)) return new ApiKeys([]);
-    const parsed = keyFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
       throw new ConfigError(
-        `${file} is not a valid API key file: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+        `${file} is not a valid API key file: not JSON (${errorMessage(error)}); restore it from a backup, ${REDO_KEYS}.`,
+        { cause: error },
+      );
+    }
+    const parsed = keyFileSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ConfigError(
+        `${file} is not a valid API key file: ${issue?.path.join('.')}: ${issue?.message}; mend that entry by hand (each is {"id": a name, "sha256": the key's SHA-256 in hex, "tenants": tenant ids or "*"}), ${REDO_KEYS}.`,
       );
     }
     return new ApiKeys(parsed.data);

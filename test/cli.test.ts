@@ -219,6 +219,29 @@ describe('osusume CLI', () => {
     expect((await osusume(['api-key', 'list'])).stdout).toBe('ops\t*\n');
   });
 
+  it('refuses a key id the key file cannot hold, and says how to mend a key file it cannot read', async () => {
+    const dir = mkdtempSync(path.join(work, 'keys-'));
+    const file = path.join(dir, 'keys.json');
+    const env = { OSUSUME_CONFIG_YAML: `api: { keysFile: ${file} }` };
+    const empty = await osusume(['api-key', '--id', '', '--all-tenants'], env);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('Invalid key id "": name the key after who uses it');
+    expect(existsSync(file)).toBe(false);
+    expect(await osusume(['api-key', 'list'], env)).toMatchObject({ code: 0 });
+
+    writeFileSync(file, JSON.stringify([{ id: '', sha256: '0'.repeat(64), tenants: ['*'] }]));
+    const invalid = await osusume(['api-key', 'list'], env);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain(
+      `osusume api-key list: ${file} is not a valid API key file: 0.id:`,
+    );
+    expect(invalid.stderr).toContain('mend that entry by hand');
+    writeFileSync(file, '[{');
+    const broken = await osusume(['api-key', 'list'], env);
+    expect(broken.stderr).toContain(`${file} is not a valid API key file: not JSON`);
+    expect(broken.stderr).toContain('move the file away');
+  });
+
   it('loads an export, listing each skipped row with its line and reason, never coercing ids', async () => {
     const dir = mkdtempSync(path.join(work, 'load-'));
     const posts = path.join(dir, 'posts.jsonl');

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { examples, tenantIds } from './options.js';
+import { examples, keyId, tenantIds } from './options.js';
 
 export function register(program: Command): void {
   const command = program
@@ -8,7 +8,7 @@ export function register(program: Command): void {
   const create = command
     .command('create', { isDefault: true })
     .description('Create an API key scoped to tenants; prints it once and stores only its hash.')
-    .requiredOption('--id <name>', 'a name for the key (who uses it)')
+    .requiredOption('--id <name>', 'a name for the key (who uses it)', keyId)
     .option('--tenant <id>', 'a tenant the key may read (repeatable)', tenantIds)
     .option('--all-tenants', 'the key may read every tenant')
     .action(async (options) => {

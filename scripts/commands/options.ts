@@ -4,6 +4,7 @@
  * anything, with a message naming the option and the accepted values.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { checkKeyId } from '../../api/auth.js';
 import { errorMessage } from '../../core/errors.js';
 import { parseTenantId } from '../../core/ids.js';
 import { checkVersion } from '../../core/store/types.js';
@@ -34,6 +35,9 @@ export const tenantId = checked(parseTenantId);
 
 /** A run id (also the version its lists are stored under): letters, digits and dashes. */
 export const runId = checked(checkVersion);
+
+/** An API key's id, checked as the key file checks it. */
+export const keyId = checked(checkKeyId);
 
 /** A repeatable tenant id option (`--tenant a --tenant b`). */
 export function tenantIds(value: string, previous: string[] | undefined): string[] {
