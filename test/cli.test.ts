@@ -242,6 +242,17 @@ describe('osusume CLI', () => {
     expect(broken.stderr).toContain('move the file away');
   });
 
+  it('refuses a key scoped both to tenants and to every tenant', async () => {
+    const file = path.join(mkdtempSync(path.join(work, 'keys-')), 'keys.json');
+    const env = { OSUSUME_CONFIG_YAML: `api: { keysFile: ${file} }` };
+    const both = await osusume(['api-key', '--id', 'y', '--tenant', 'acme', '--all-tenants'], env);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain(
+      "option '--all-tenants' cannot be used with option '--tenant <id>'",
+    );
+    expect(existsSync(file)).toBe(false);
+  });
+
   it('loads an export, listing each skipped row with its line and reason, never coercing ids', async () => {
     const dir = mkdtempSync(path.join(work, 'load-'));
     const posts = path.join(dir, 'posts.jsonl');

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { examples, keyId, tenantIds } from './options.js';
 
 export function register(program: Command): void {
@@ -10,7 +10,11 @@ export function register(program: Command): void {
     .description('Create an API key scoped to tenants; prints it once and stores only its hash.')
     .requiredOption('--id <name>', 'a name for the key (who uses it)', keyId)
     .option('--tenant <id>', 'a tenant the key may read (repeatable)', tenantIds)
-    .option('--all-tenants', 'the key may read every tenant')
+    .addOption(
+      new Option('--all-tenants', 'the key may read every tenant (instead of --tenant)').conflicts(
+        'tenant',
+      ),
+    )
     .action(async (options) => {
       const { apiKeyCommand } = await import('../api-key.js');
       apiKeyCommand(options);
