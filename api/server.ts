@@ -12,7 +12,7 @@ import {
 import { serve, type ServerType } from '@hono/node-server';
 import { loadConfig, type Config } from '../core/config.js';
 import { loadExperiments } from '../core/experiments.js';
-import { errorMessage } from '../core/errors.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { openStore } from '../core/store/index.js';
 import { createApp, type AppDeps } from './app.js';
@@ -50,6 +50,29 @@ function withFastPath(fast: FastPath): typeof createServer {
 }
 
 /**
+ * Resolves once `server` listens on `port`. A port in use (or refused) rejects with what to do
+ * (`remedy`): unhandled, Node throws it from the 'error' event as a crash with a stack trace.
+ */
+function listening(server: Server, port: number, what: string, remedy: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) =>
+      reject(
+        new ConfigError(
+          error.code === 'EADDRINUSE'
+            ? `Port ${port}${what} is in use: stop what listens there, or ${remedy}.`
+            : `Cannot listen on port ${port}${what}: ${error.message}; ${remedy}.`,
+          { cause: error },
+        ),
+      );
+    server.once('error', failed);
+    server.once('listening', () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
+/**
  * The app on `port` (0: any free port), with or without the fast path in front. Sockets are
  * bounded in time (api.timeouts): a client trickling a body or idling cannot hold one for long.
  */
@@ -60,20 +83,15 @@ export async function serveApi(
 ): Promise<ServerType> {
   const app = createApp(deps);
   const { requestSeconds, headersSeconds, keepAliveSeconds } = deps.config.timeouts;
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve(
-      {
-        fetch: app.fetch,
-        port,
-        hostname: '0.0.0.0',
-        // How often Node checks request and header deadlines (its default is 30 s).
-        serverOptions: { connectionsCheckingInterval: 1000 },
-        ...(fastPath && { createServer: withFastPath(relatedFastPath(deps)) }),
-      },
-      () => resolve(s),
-    );
-  });
-  const http = server as Server;
+  const http = serve({
+    fetch: app.fetch,
+    port,
+    hostname: '0.0.0.0',
+    // How often Node checks request and header deadlines (its default is 30 s).
+    serverOptions: { connectionsCheckingInterval: 1000 },
+    ...(fastPath && { createServer: withFastPath(relatedFastPath(deps)) }),
+  }) as Server;
+  await listening(http, port, '', 'pass --port N or set PORT to a free port');
   http.requestTimeout = requestSeconds * 1000;
   http.headersTimeout = headersSeconds * 1000;
   http.keepAliveTimeout = keepAliveSeconds * 1000;
@@ -81,7 +99,7 @@ export async function serveApi(
 }
 
 /** /metrics alone, without a key, on its own port (api.metricsPort): for a scraper inside the network. */
-function serveMetrics(metrics: ApiMetrics, port: number): Promise<Server> {
+async function serveMetrics(metrics: ApiMetrics, port: number): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url !== '/metrics') {
       res
@@ -99,7 +117,14 @@ function serveMetrics(metrics: ApiMetrics, port: number): Promise<Server> {
       },
     );
   });
-  return new Promise((resolve) => server.listen(port, '0.0.0.0', () => resolve(server)));
+  server.listen(port, '0.0.0.0');
+  await listening(
+    server,
+    port,
+    ' (api.metricsPort, for /metrics)',
+    'set api.metricsPort to a free port',
+  );
+  return server;
 }
 
 function urlOf(server: ServerType | Server, port: number): string {

@@ -253,6 +253,30 @@ describe('osusume CLI', () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  it('says which port is taken and what to pass instead when the API cannot listen', async () => {
+    const dir = mkdtempSync(path.join(work, 'api-'));
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const api = await osusume(['api', '--port', String(port)], {}, dir);
+      expect(api.code).toBe(1);
+      expect(api.stderr).toContain(
+        `osusume api: Port ${port} is in use: stop what listens there, or pass --port N or set PORT to a free port.`,
+      );
+      expect(api.stderr).not.toMatch(/^\s+at /m);
+      const env = { OSUSUME_CONFIG_YAML: `api: { metricsPort: ${port} }` };
+      const metrics = await osusume(['api', '--port', '0'], env, dir);
+      expect(metrics.code).toBe(1);
+      expect(metrics.stderr).toContain(
+        `osusume api: Port ${port} (api.metricsPort, for /metrics) is in use: stop what listens there, or set api.metricsPort to a free port.`,
+      );
+      expect(metrics.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      taken.close();
+    }
+  });
+
   it('loads an export, listing each skipped row with its line and reason, never coercing ids', async () => {
     const dir = mkdtempSync(path.join(work, 'load-'));
     const posts = path.join(dir, 'posts.jsonl');
