@@ -17,6 +17,7 @@ import type { CatchUpReport } from '../workflows/catch-up-flow.js';
 import { startTestWorkflowId } from '../workflows/ids.js';
 import type { startTestWorkflow } from '../workflows/start-test.js';
 import { defaultRunId } from './batch.js';
+import { alreadyRunning } from './temporal.js';
 
 export interface StartTestCommandOptions {
   tenant?: string[];
@@ -79,11 +80,15 @@ async function startOnTemporal(
   try {
     const handles = [];
     for (const tenantId of tenants) {
-      const handle = await client.workflow.start<typeof startTestWorkflow>('startTestWorkflow', {
-        workflowId: startTestWorkflowId(version, tenantId),
-        taskQueue: config.temporal.taskQueue,
-        args: [{ tenantId, version }],
-      });
+      const handle = await client.workflow
+        .start<typeof startTestWorkflow>('startTestWorkflow', {
+          workflowId: startTestWorkflowId(version, tenantId),
+          taskQueue: config.temporal.taskQueue,
+          args: [{ tenantId, version }],
+        })
+        .catch((error: unknown) => {
+          throw alreadyRunning(error, config, '--version');
+        });
       console.log(`Started ${handle.workflowId} on ${config.temporal.address}.`);
       handles.push(handle);
     }

@@ -11,10 +11,11 @@ import {
   Connection,
   ScheduleAlreadyRunning,
   ScheduleOverlapPolicy,
+  WorkflowExecutionAlreadyStartedError,
   type ScheduleOptions,
 } from '@temporalio/client';
 import { loadConfig, type Config } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, OsusumeError } from '../core/errors.js';
 import { connectTemporal } from '../core/temporal.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import {
@@ -69,6 +70,20 @@ export async function upsertSchedule(
     }));
     return 'updated';
   }
+}
+
+/**
+ * A start refused because a workflow with the same id still runs (a run started twice: the ids
+ * are deterministic so that it cannot run twice). Temporal's own message names neither the
+ * workflow nor what to do; `another` is the option that starts a separate run, if any.
+ */
+export function alreadyRunning(error: unknown, config: Config, another?: string): unknown {
+  if (!(error instanceof WorkflowExecutionAlreadyStartedError)) return error;
+  const { address, namespace } = config.temporal;
+  return new OsusumeError(
+    `Workflow ${error.workflowId} is already running on ${address} (namespace ${namespace}): wait for it to finish (the Temporal UI shows it; osusume runs lists the tenant runs it has recorded)${another ? `, or pass another ${another} for a separate run` : ''}.`,
+    { cause: error },
+  );
 }
 
 export type TemporalAction = 'schedule' | 'run-now' | 'run-tenant' | 'purge-tenant';
@@ -128,6 +143,9 @@ export async function temporalCommand(
       `Started ${handle.workflowId} (run ${handle.firstExecutionRunId}) on ${config.temporal.address}, namespace ${config.temporal.namespace}.`,
     );
     if (options.wait) console.log(JSON.stringify(await handle.result(), null, 2));
+  } catch (error) {
+    // purge-tenant has no --run-id: its workflow id is the day's.
+    throw alreadyRunning(error, config, command === 'purge-tenant' ? undefined : '--run-id');
   } finally {
     await connection.close();
   }

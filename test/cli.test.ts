@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MANUAL_SETS } from '../scripts/datasets/manuals.js';
 import { firestoreTestMode } from './helpers/firestore-emulator.js';
+import { devServerOrSkip } from './helpers/temporal-server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = path.join(ROOT, 'bin/osusume.js');
@@ -177,6 +178,39 @@ describe('osusume CLI', () => {
     );
     expect(worker.stderr).not.toMatch(/tonic|transport::Error/);
   });
+
+  it('names the workflow already running when a run is started twice, and what to do', async () => {
+    const server = await devServerOrSkip('osusume temporal run-now twice');
+    if (!server) return;
+    try {
+      // No worker polls the task queue, so the first start stays running.
+      const env = { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace };
+      const where = `on ${server.address} (namespace ${server.namespace})`;
+      const batch = ['temporal', 'run-now', '--run-id', 'twice'];
+      expect((await osusume(batch, env)).stdout).toContain(`Started osusume-batch/twice (run `);
+      const again = await osusume(batch, env);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toBe(
+        `osusume temporal run-now: Workflow osusume-batch/twice is already running ${where}: wait for it to finish (the Temporal UI shows it; osusume runs lists the tenant runs it has recorded), or pass another --run-id for a separate run.\n`,
+      );
+      const tenant = ['temporal', 'run-tenant', '--tenant', 'acme', '--run-id', 'twice'];
+      expect((await osusume(tenant, env)).code).toBe(0);
+      const tenantAgain = await osusume(tenant, env);
+      expect(tenantAgain.code).toBe(1);
+      expect(tenantAgain.stderr).toContain(
+        `osusume temporal run-tenant: Workflow osusume-tenant/twice/acme is already running ${where}`,
+      );
+      const test = ['start-test', '--tenant', 'acme', '--temporal', '--version', 'twice'];
+      expect((await osusume(test, env)).code).toBe(0);
+      const testAgain = await osusume(test, env);
+      expect(testAgain.code).toBe(1);
+      expect(testAgain.stderr).toContain(
+        `osusume start-test: Workflow osusume-start-test/twice/acme is already running ${where}: wait for it to finish (the Temporal UI shows it; osusume runs lists the tenant runs it has recorded), or pass another --version for a separate run.`,
+      );
+    } finally {
+      await server.teardown();
+    }
+  }, 120_000);
 
   it('runs a command and reports its failure with the command name', async () => {
     const file = path.join(work, 'experiments.yaml');
