@@ -361,6 +361,10 @@ export async function faultInjectCommand(options: {
   aimWithin?: number;
 }): Promise<void> {
   const { aim, aimWithin, ...rest } = options;
+  if (aimWithin !== undefined && aim === undefined)
+    throw new ConfigError(
+      '--aim-within goes with --aim: name the steps to aim at (--aim activate), or leave out --aim-within.',
+    );
   const report = await faultInjection({
     ...rest,
     aimAt: aim,

@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { openContext } from '../activities/context.js';
 import { catchUpTenant } from './in-process.js';
 import { loadConfig, type Config } from '../core/config.js';
-import { BadDataError, errorMessage } from '../core/errors.js';
+import { BadDataError, ConfigError, errorMessage } from '../core/errors.js';
 import { experimentsReadiness, loadExperiments } from '../core/experiments.js';
 import type { RecommendationStore } from '../core/store/types.js';
 import { connectTemporal } from '../core/temporal.js';
@@ -99,6 +99,10 @@ async function startOnTemporal(
 }
 
 export async function startTestCommand(options: StartTestCommandOptions): Promise<void> {
+  if (options.wait && !options.temporal)
+    throw new ConfigError(
+      '--wait goes with --temporal (in process, start-test always waits): add --temporal, or leave out --wait.',
+    );
   const config = loadConfig();
   const version = options.version ?? defaultRunId();
   if (!options.temporal) {

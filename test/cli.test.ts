@@ -140,6 +140,19 @@ describe('osusume CLI', () => {
     expect(tokens.stderr).toContain('BENCH_MAX_TOKENS must be a whole number from 8 to 512');
   });
 
+  it('refuses an option without the option it goes with', async () => {
+    const wait = await osusume(['start-test', '--wait']);
+    expect(wait.code).toBe(1);
+    expect(wait.stderr).toBe(
+      'osusume start-test: --wait goes with --temporal (in process, start-test always waits): add --temporal, or leave out --wait.\n',
+    );
+    const within = await osusume(['fault-inject', '--kills', '1', '--aim-within', '30']);
+    expect(within.code).toBe(1);
+    expect(within.stderr).toBe(
+      'osusume fault-inject: --aim-within goes with --aim: name the steps to aim at (--aim activate), or leave out --aim-within.\n',
+    );
+  });
+
   it('validates temporal subcommands before connecting to anything', async () => {
     // An address where nothing listens: a connection attempt would fail only after seconds.
     const env = { TEMPORAL_ADDRESS: '127.0.0.1:9' };

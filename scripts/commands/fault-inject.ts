@@ -29,7 +29,7 @@ export function register(program: Command): void {
     )
     .option(
       '--aim-within <ms>',
-      "aimed kills fall within this many ms of the step's start (default: anywhere in it)",
+      "with --aim: kills fall within this many ms of the aimed step's start (default: anywhere in it)",
       integer(0, 600_000),
     )
     .action(async (options) => {
