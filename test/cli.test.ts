@@ -47,6 +47,7 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Every command and subcommand, groups included: each --help is checked below. */
 const COMMANDS = [
   'demo',
   'load',
@@ -55,15 +56,20 @@ const COMMANDS = [
   'rollback',
   'api',
   'api-key',
+  'api-key create',
+  'api-key list',
+  'api-key revoke',
   'validate',
   'start-test',
   'results',
   'evaluate',
+  'temporal',
   'temporal schedule',
   'temporal run-now',
   'temporal run-tenant',
   'temporal purge-tenant',
   'worker',
+  'bench',
   'bench embed',
   'bench ann',
   'bench store',
@@ -72,8 +78,10 @@ const COMMANDS = [
   'bench orchestration',
   'bench lists',
   'fault-inject',
+  'dataset',
   'dataset mailing-lists',
   'dataset manuals',
+  'dataset movielens',
   'reset',
   'completion',
 ];
@@ -101,6 +109,13 @@ describe('osusume CLI', () => {
     const before = await osusume(['--version', 'start-test'], { OSUSUME_CODE_VERSION: undefined });
     expect(before.code).toBe(0);
     expect(before.stdout).toMatch(/^osusume@/);
+  });
+
+  it('checks the help of every command there is', async () => {
+    // The completion script has a case for every command path, generated from the command tree.
+    const { stdout } = await osusume(['completion']);
+    const paths = [...stdout.matchAll(/^ {4}'([^']+)'\) words=/gm)].map((m) => m[1]);
+    expect(paths.sort()).toEqual([...COMMANDS].sort());
   });
 
   it.each(COMMANDS)('%s --help shows usage and an example', async (command) => {

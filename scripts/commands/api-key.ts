@@ -19,7 +19,7 @@ export function register(program: Command): void {
       const { apiKeyCommand } = await import('../api-key.js');
       apiKeyCommand(options);
     });
-  command
+  const list = command
     .command('list')
     .description('List the keys (ids and tenants; the keys themselves are not stored).')
     .option('--json', 'one JSON array')
@@ -27,7 +27,7 @@ export function register(program: Command): void {
       const { apiKeyListCommand } = await import('../api-key.js');
       apiKeyListCommand(options);
     });
-  command
+  const revoke = command
     .command('revoke')
     .description('Remove a key; a running API refuses it within api.reloadSeconds.')
     .requiredOption('--id <name>', 'the key to remove')
@@ -35,12 +35,25 @@ export function register(program: Command): void {
       const { apiKeyRevokeCommand } = await import('../api-key.js');
       apiKeyRevokeCommand(options);
     });
-  const usage: [string, string][] = [
-    ['osusume api-key --id backend --tenant acme --tenant beta', 'a key for two tenants'],
-    ['osusume api-key --id admin --all-tenants', 'a key for every tenant (and /metrics)'],
-    ['osusume api-key list', 'the keys and their tenants'],
-    ['osusume api-key revoke --id backend', 'remove a key'],
+  const forTwo: [string, string] = [
+    'osusume api-key --id backend --tenant acme --tenant beta',
+    'a key for two tenants',
   ];
-  examples(command, usage);
-  examples(create, usage.slice(0, 2));
+  const forAll: [string, string] = [
+    'osusume api-key --id admin --all-tenants',
+    'a key for every tenant (and /metrics)',
+  ];
+  const listed: [string, string] = ['osusume api-key list', 'the keys and their tenants'];
+  const revoked: [string, string] = ['osusume api-key revoke --id backend', 'remove a key'];
+  examples(command, [forTwo, forAll, listed, revoked]);
+  examples(create, [
+    [
+      'osusume api-key create --id backend --tenant acme',
+      'a key for one tenant ("create" may be left out, as below)',
+    ],
+    forTwo,
+    forAll,
+  ]);
+  examples(list, [listed, ['osusume api-key list --json', 'the same as one JSON array']]);
+  examples(revoke, [revoked]);
 }

@@ -67,4 +67,8 @@ export function register(program: Command): void {
       ],
     );
   }
+  examples(bench, [
+    ['osusume bench api', "the API's figures in BENCHMARKS.md"],
+    ['osusume bench store --quick', 'a short run, to check that it runs'],
+  ]);
 }

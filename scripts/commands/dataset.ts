@@ -65,4 +65,9 @@ export function register(program: Command): void {
       ],
     ],
   );
+  examples(dataset, [
+    ['osusume dataset mailing-lists', 'one set, into .osusume/datasets/mailing-lists'],
+    ['osusume dataset manuals gimp-en gimp-ja', 'two manual sets, into .osusume/datasets/'],
+    ['osusume evaluate --all-datasets', 'every set, each built on first use'],
+  ]);
 }

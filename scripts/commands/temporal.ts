@@ -22,12 +22,24 @@ export function register(program: Command): void {
       await temporalCommand(action, options);
     };
 
+  const schedule: [string, string] = [
+    'osusume temporal schedule',
+    'once per environment, and after a schedule change',
+  ];
+  const today: [string, string] = [
+    'osusume temporal run-now --wait',
+    "today's run, then its report",
+  ];
+  const retry: [string, string] = [
+    'osusume temporal run-tenant --tenant acme --run-id 2026-11-22',
+    'retry one tenant',
+  ];
   examples(
     temporal
       .command('schedule')
       .description('Create or update the nightly Schedule (temporal.schedule in the config).')
       .action(run('schedule')),
-    [['osusume temporal schedule', 'once per environment, and after a schedule change']],
+    [schedule],
   );
   examples(
     temporal
@@ -37,7 +49,7 @@ export function register(program: Command): void {
       .option(...WAIT)
       .action(run('run-now')),
     [
-      ['osusume temporal run-now --wait', "today's run, then its report"],
+      today,
       ['osusume temporal run-now --run-id 2026-11-22', 're-run a date: failed tenants run again'],
     ],
   );
@@ -49,7 +61,7 @@ export function register(program: Command): void {
       .option(...RUN_ID)
       .option(...WAIT)
       .action(run('run-tenant')),
-    [['osusume temporal run-tenant --tenant acme --run-id 2026-11-22', 'retry one tenant']],
+    [retry],
   );
   examples(
     temporal
@@ -60,4 +72,5 @@ export function register(program: Command): void {
       .action(run('purge-tenant')),
     [['osusume temporal purge-tenant --tenant acme', 'purge without waiting for the grace period']],
   );
+  examples(temporal, [schedule, today, retry]);
 }
