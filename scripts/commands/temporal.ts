@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { examples, runId, tenantId } from './options.js';
 
+// Any run id works (fault-inject and the benchmarks start runs named otherwise); a date is the
+// Schedule's name for a day's run, so passing one re-runs that day.
 const RUN_ID = [
-  '--run-id <date>',
-  "the run's date, YYYY-MM-DD (default: today, UTC)",
+  '--run-id <id>',
+  "the run's id, which also names its lists' version: letters, digits and dashes (default: today's date, YYYY-MM-DD in UTC, as the Schedule names its runs)",
   runId,
 ] as const;
 const WAIT = ['--wait', 'wait for the workflow and print its result'] as const;
@@ -56,7 +58,7 @@ export function register(program: Command): void {
   examples(
     temporal
       .command('run-tenant')
-      .description('Run one tenant (again) for a date.')
+      .description("Run one tenant (again) in a run: today's, or the one --run-id names.")
       .requiredOption('--tenant <id>', 'the tenant', tenantId)
       .option(...RUN_ID)
       .option(...WAIT)
