@@ -80,7 +80,7 @@ export const SUITE: SuiteSet[] = [
     lang: 'en',
     truth: 'same thread (In-Reply-To/References)',
     files: (dataDir) => {
-      const dir = buildMailingLists(path.join(dataDir, 'mailing-lists'));
+      const { dir } = buildMailingLists(path.join(dataDir, 'mailing-lists'));
       return { items: path.join(dir, 'items.jsonl'), pairs: path.join(dir, 'pairs.tsv') };
     },
   },
@@ -89,7 +89,7 @@ export const SUITE: SuiteSet[] = [
     lang: 'en',
     truth: 'watched next, held out by time (interactions before the cut)',
     files: (dataDir) => {
-      const dir = buildMovielens(path.join(dataDir, 'movielens'));
+      const { dir } = buildMovielens(path.join(dataDir, 'movielens'));
       return {
         items: path.join(dir, 'items.jsonl'),
         pairs: path.join(dir, 'pairs.tsv'),
@@ -102,7 +102,7 @@ export const SUITE: SuiteSet[] = [
     lang: name.endsWith('-ja') ? 'ja' : 'en',
     truth: 'links',
     files: (dataDir) => {
-      const dir = buildManualSet(name, dataDir);
+      const { dir } = buildManualSet(name, dataDir);
       return { items: path.join(dir, 'items.jsonl'), pairs: path.join(dir, 'pairs.tsv') };
     },
   })),

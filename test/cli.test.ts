@@ -1,5 +1,13 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -123,6 +131,27 @@ describe('osusume CLI', () => {
     expect(code).toBe(0);
     expect(stdout).toContain(`Usage: osusume ${command}`);
     expect(stdout).toMatch(new RegExp(`Examples:\\n  \\$ .*osusume ${command}`));
+  });
+
+  it('says where a dataset already built is and how to build it again', async () => {
+    const dir = mkdtempSync(path.join(work, 'datasets-'));
+    // The file each builder writes last marks a set as built: nothing is fetched here.
+    const built = (set: string, file: string) => {
+      mkdirSync(path.join(dir, set), { recursive: true });
+      writeFileSync(path.join(dir, set, file), '');
+      return path.join(dir, set);
+    };
+    const kept = (name: string, at: string) =>
+      `${name}: already built in ${at}, kept as it is; to build it again, delete that folder and run this again.\n`;
+    const lists = built('mailing-lists', 'pairs-subject.tsv');
+    const mail = await osusume(['dataset', 'mailing-lists', lists]);
+    expect(mail).toMatchObject({ code: 0, stderr: kept('mailing-lists', lists) });
+    const movies = built('movielens', 'interactions.jsonl');
+    const movielens = await osusume(['dataset', 'movielens', movies]);
+    expect(movielens).toMatchObject({ code: 0, stderr: kept('movielens', movies) });
+    const faq = built('debian-faq', 'items.jsonl');
+    const manuals = await osusume(['dataset', 'manuals', 'debian-faq', '--out', dir]);
+    expect(manuals).toMatchObject({ code: 0, stderr: kept('debian-faq', faq) });
   });
 
   it('dataset manuals --help names every manual set it builds', async () => {

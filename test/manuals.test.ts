@@ -489,7 +489,7 @@ describe('manual dataset builders', () => {
       path.join(faqDir, 'basic-defs.en.html'),
       `<html><body>${['a', 'b', 'c', 'd', 'e'].map(question).join('')}</body></html>`,
     );
-    const built = buildManualSet('debian-faq', out);
+    const { dir: built } = buildManualSet('debian-faq', out);
     expect(readFileSync(path.join(built, 'items.jsonl'), 'utf8').trim().split('\n')).toHaveLength(
       5,
     );

@@ -2,6 +2,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { examples } from './options.js';
 
+/** A set already built is kept without a word from its builder (evaluate builds on first use). */
+function sayKept(name: string, { dir, built }: { dir: string; built: boolean }): void {
+  if (!built)
+    console.error(
+      `${name}: already built in ${dir}, kept as it is; to build it again, delete that folder and run this again.`,
+    );
+}
+
 export function register(program: Command): void {
   const dataset = program
     .command('dataset')
@@ -15,7 +23,7 @@ export function register(program: Command): void {
       .argument('[out-dir]', 'where to write', '.osusume/datasets/mailing-lists')
       .action(async (outDir: string) => {
         const { buildMailingLists } = await import('../datasets/mailing-lists.js');
-        buildMailingLists(path.resolve(outDir));
+        sayKept('mailing-lists', buildMailingLists(path.resolve(outDir)));
       }),
     [
       [
@@ -37,7 +45,7 @@ export function register(program: Command): void {
       .option('--out <dir>', 'each set goes to DIR/SET/', '.osusume/datasets')
       .action(async (sets: string[], options: { out: string }) => {
         const { buildManualSets } = await import('../datasets/manuals.js');
-        buildManualSets(sets, options.out);
+        for (const set of buildManualSets(sets, options.out)) sayKept(set.name, set);
       }),
     [
       ['osusume dataset manuals gimp-en gimp-ja', 'two sets into .osusume/datasets/'],
@@ -56,7 +64,7 @@ export function register(program: Command): void {
       .argument('[out-dir]', 'where to write', '.osusume/datasets/movielens')
       .action(async (outDir: string) => {
         const { buildMovielens } = await import('../datasets/movielens.js');
-        buildMovielens(path.resolve(outDir));
+        sayKept('movielens', buildMovielens(path.resolve(outDir)));
       }),
     [
       [

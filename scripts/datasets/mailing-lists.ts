@@ -152,9 +152,12 @@ export function threadPairs(messages: Message[], bySubjectToo = false): string[]
   return pairs;
 }
 
-/** Builds the set into `out` unless it is there already (pairs-subject.tsv written last); returns `out`. */
-export function buildMailingLists(out: string): string {
-  if (existsSync(path.join(out, 'pairs-subject.tsv'))) return out;
+/**
+ * Builds the set into `out` unless it is there already (pairs-subject.tsv written last); returns
+ * `out`, and whether it built the set.
+ */
+export function buildMailingLists(out: string): { dir: string; built: boolean } {
+  if (existsSync(path.join(out, 'pairs-subject.tsv'))) return { dir: out, built: false };
   const data = fetchPackage(path.join(path.dirname(out), 'npm-cache'));
   const messages = parse(data).filter((m) => m.title || m.body);
   const pairs = threadPairs(messages);
@@ -184,5 +187,5 @@ export function buildMailingLists(out: string): string {
       .map(([t, n]) => `${t}: ${n}`)
       .join(', '),
   );
-  return out;
+  return { dir: out, built: true };
 }

@@ -621,15 +621,18 @@ function buildFromPackages(name: string, root: string, cache: string): Dataset {
   return data;
 }
 
-/** Builds one manual set into `outDir/name` unless it is there already; returns its folder. */
-export function buildManualSet(name: string, outDir: string): string {
+/**
+ * Builds one manual set into `outDir/name` unless it is there already; returns its folder, and
+ * whether it built the set.
+ */
+export function buildManualSet(name: string, outDir: string): { dir: string; built: boolean } {
   const set = MANUAL_SETS[name];
   if (!set)
     throw new ConfigError(
       `Unknown manual set "${name}": choose from ${Object.keys(MANUAL_SETS).join(', ')}.`,
     );
   const dir = path.join(outDir, name);
-  if (existsSync(path.join(dir, 'items.jsonl'))) return dir;
+  if (existsSync(path.join(dir, 'items.jsonl'))) return { dir, built: false };
   const cache = path.join(outDir, 'debs');
   const data = buildFromPackages(name, fetchDebianPackages(set.packages, cache), cache);
   writeDataset(dir, data);
@@ -640,16 +643,22 @@ export function buildManualSet(name: string, outDir: string): string {
   console.error(
     `${name}: ${data.items.length} items in ${tenants.size} tenants, ${data.pairs.length} pairs${visible} -> ${dir}`,
   );
-  return dir;
+  return { dir, built: true };
 }
 
-/** Builds the named sets (default: every one) into `outDir`; unknown names fail before any build. */
-export function buildManualSets(names: string[], outDir: string): void {
+/**
+ * Builds the named sets (default: every one) into `outDir`; unknown names fail before any build.
+ * Returns each set's folder and whether it built it.
+ */
+export function buildManualSets(
+  names: string[],
+  outDir: string,
+): { name: string; dir: string; built: boolean }[] {
   const sets = names.length > 0 ? names : Object.keys(MANUAL_SETS);
   const unknown = sets.filter((name) => !MANUAL_SETS[name]);
   if (unknown.length > 0)
     throw new ConfigError(
       `Unknown manual set(s) ${unknown.join(', ')}: choose from ${Object.keys(MANUAL_SETS).join(', ')}.`,
     );
-  for (const name of sets) buildManualSet(name, path.resolve(outDir));
+  return sets.map((name) => ({ name, ...buildManualSet(name, path.resolve(outDir)) }));
 }

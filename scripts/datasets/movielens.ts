@@ -102,10 +102,10 @@ function readMovielens(root: string): { items: DatasetItem[]; ratings: Rating[] 
   return { items: [...items.values()], ratings };
 }
 
-/** Builds the set into `out` unless it is there already; returns `out`. */
-export function buildMovielens(out: string): string {
+/** Builds the set into `out` unless it is there already; returns `out`, and whether it built the set. */
+export function buildMovielens(out: string): { dir: string; built: boolean } {
   const interactionsFile = path.join(out, 'interactions.jsonl');
-  if (existsSync(interactionsFile)) return out;
+  if (existsSync(interactionsFile)) return { dir: out, built: false };
   const root = fetchDebianPackages(['r-cran-dslabs'], path.join(path.dirname(out), 'debs'));
   const { items, ratings } = readMovielens(root);
   const { cut, train, pairs } = splitByTime(ratings);
@@ -132,5 +132,5 @@ export function buildMovielens(out: string): string {
   console.error(
     `movielens: ${items.length} movies, ${train.length} interactions before ${new Date(cut * 1000).toISOString()}, ${pairs.length} held-out pairs -> ${out}`,
   );
-  return out;
+  return { dir: out, built: true };
 }
