@@ -18,6 +18,7 @@ import { startTestWorkflowId } from '../workflows/ids.js';
 import type { startTestWorkflow } from '../workflows/start-test.js';
 import { defaultRunId } from './batch.js';
 import { alreadyRunning } from './temporal.js';
+import { requireLocalState } from './files.js';
 
 export interface StartTestCommandOptions {
   tenant?: string[];
@@ -106,6 +107,7 @@ export async function startTestCommand(options: StartTestCommandOptions): Promis
   const config = loadConfig();
   const version = options.version ?? defaultRunId();
   if (!options.temporal) {
+    requireLocalState(config);
     const reports = await startTestLocally(config, options.tenant, version);
     if (reports.length === 0)
       console.log('Every tenant an experiment names is ready: nothing to compute.');

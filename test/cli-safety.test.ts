@@ -216,7 +216,7 @@ describe('validate', () => {
   });
 });
 
-describe('runs and rollback', () => {
+describe('runs, rollback and start-test', () => {
   it('name a store or warehouse that does not exist instead of creating an empty one', async () => {
     const dir = mkdtempSync(path.join(work, 'runs-'));
     const store = await osusume(['runs'], dir, {
@@ -232,6 +232,10 @@ describe('runs and rollback', () => {
     expect(noStore.code).toBe(1);
     expect(noStore.stderr).toBe(
       `osusume runs: No store at ${dir}/.osusume/store.lmdb: the batch creates it (osusume batch), or point the configuration (osusume.config.yaml, OSUSUME_CONFIG) at the right store.\n`,
+    );
+    const startTest = await osusume(['start-test', '--tenant', 't1'], dir);
+    expect(startTest.stderr).toMatch(
+      /^osusume start-test: No store at .*store\.lmdb: the batch creates it/,
     );
     const rollback = await osusume(['rollback', '--tenant', 't1'], dir);
     expect(rollback).toMatchObject({ code: 1, stdout: '' });
