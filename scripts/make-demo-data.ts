@@ -5,21 +5,17 @@
  *   demo/related.tsv.gz     SEE ALSO / 関連項目 links between pages of one tenant (ground truth).
  * Usage: tsx scripts/make-demo-data.ts   (needs apt-get download and dpkg-deb; Debian only)
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parsePage, type Page } from './datasets/man-pages.js';
+import { fetchDebianPackages } from './datasets/manuals.js';
 
 const PACKAGES = ['manpages', 'manpages-dev', 'manpages-ja', 'manpages-ja-dev'];
 function main(): void {
-  const work = mkdtempSync(path.join(tmpdir(), 'osusume-man-'));
-  execFileSync('apt-get', ['download', ...PACKAGES], { cwd: work, stdio: 'inherit' });
-  for (const deb of readdirSync(work).filter((f) => f.endsWith('.deb'))) {
-    execFileSync('dpkg-deb', ['-x', deb, 'root'], { cwd: work });
-  }
-  const man = path.join(work, 'root/usr/share/man');
+  const root = fetchDebianPackages(PACKAGES, mkdtempSync(path.join(tmpdir(), 'osusume-man-')));
+  const man = path.join(root, 'usr/share/man');
   const pages: Page[] = [];
   for (const [lang, base] of [
     ['en', man],
@@ -67,11 +63,11 @@ function main(): void {
     gzipSync(['tenant\ta\tb', ...[...pairs].sort()].join('\n') + '\n', { level: 9 }),
   );
   copyFileSync(
-    path.join(work, 'root/usr/share/doc/manpages/copyright'),
+    path.join(root, 'usr/share/doc/manpages/copyright'),
     path.join(out, 'COPYRIGHT.manpages'),
   );
   copyFileSync(
-    path.join(work, 'root/usr/share/doc/manpages-ja/copyright'),
+    path.join(root, 'usr/share/doc/manpages-ja/copyright'),
     path.join(out, 'COPYRIGHT.manpages-ja'),
   );
   const tenants = new Map<string, number>();
