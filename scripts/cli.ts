@@ -7,7 +7,8 @@
  *    (e.g. `export async function resultsCommand(options: ResultsOptions)` in scripts/results.ts).
  *    It parses no argv; it prints its output, and fails by throwing an OsusumeError
  *    (core/errors.ts) whose message names the thing (file, address, key, id) and says what to
- *    do, or by setting process.exitCode. This file prints the message as `osusume <command>: ...`.
+ *    do, or by setting process.exitCode. This file prints the message as `osusume <command>: ...`,
+ *    as it does commander's own errors for a bad command line (see oneLineParseErrors).
  * 2. Describe it in scripts/commands/<name>.ts, exporting `register(program: Command)`:
  *    `.description(...)`, options whose values are checked by a parser from
  *    scripts/commands/options.ts (integer(min, max), tenantId, tenantIds, runId, listOf(...); add
@@ -62,6 +63,35 @@ const COMMANDS: ((program: Command) => void)[] = [
   completion,
 ];
 
+/** The command line of the running command, for error messages ("osusume temporal run-now"). */
+function commandPath(command: Command | undefined): string {
+  const names: string[] = [];
+  for (let c = command; c; c = c.parent ?? undefined) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * Commander's own errors (unknown option or command, missing option, bad value, extra argument)
+ * in the form of every other error: one line naming the command, and where its usage is.
+ * Commander writes them as `error: ...` plus a help hint; its exit code (1) is kept. Each command
+ * gets its own writer because only the command that failed to parse knows its path.
+ */
+function oneLineParseErrors(command: Command): void {
+  const path = commandPath(command);
+  command.configureOutput({
+    outputError: (text, write) => {
+      const message = text
+        .trim()
+        .replace(/^error: /, '')
+        // "\n(Did you mean runs?)" stays, on the same line.
+        .replace(/\n\(Did you mean (.*)\)$/, ': did you mean $1')
+        .replace(/\.$/, '');
+      write(`${path}: ${message} (see ${path} --help)\n`);
+    },
+  });
+  for (const sub of command.commands) oneLineParseErrors(sub);
+}
+
 export function createProgram(): Command {
   const program = new Command('osusume')
     .description(
@@ -70,21 +100,14 @@ export function createProgram(): Command {
     .version(codeVersion(), '-V, --version', 'print the code version (as run records name it)')
     // Program options only before the command: `start-test --version <id>` is start-test's own.
     .enablePositionalOptions()
-    .showHelpAfterError('(add --help for usage)')
     .configureHelp({ sortOptions: false, showGlobalOptions: false });
   for (const register of COMMANDS) register(program);
+  oneLineParseErrors(program);
   program.addHelpText(
     'after',
     '\nEvery command reads osusume.config.yaml (or OSUSUME_CONFIG); see the README.\nRun `osusume <command> --help` for its options and examples.',
   );
   return program;
-}
-
-/** The command line of the running command, for error messages ("osusume temporal run-now"). */
-function commandPath(command: Command | undefined): string {
-  const names: string[] = [];
-  for (let c = command; c; c = c.parent ?? undefined) names.unshift(c.name());
-  return names.join(' ');
 }
 
 async function main(): Promise<void> {

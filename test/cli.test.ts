@@ -163,8 +163,9 @@ describe('osusume CLI', () => {
   it('rejects a bad option value, naming the option and the accepted values', async () => {
     const { code, stderr } = await osusume(['runs', '--limit', 'abc']);
     expect(code).toBe(1);
-    expect(stderr).toContain("option '--limit <n>' argument 'abc' is invalid");
-    expect(stderr).toContain('a whole number from 1 to 1000');
+    expect(stderr).toBe(
+      "osusume runs: option '--limit <n>' argument 'abc' is invalid. expected a whole number from 1 to 1000 (see osusume runs --help)\n",
+    );
     const bad = await osusume(['batch', '--tenant', 'a b']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('Invalid tenant id "a b"');
@@ -182,6 +183,31 @@ describe('osusume CLI', () => {
     const tokens = await osusume(['bench', 'embed'], { BENCH_MAX_TOKENS: '1000' });
     expect(tokens.code).toBe(1);
     expect(tokens.stderr).toContain('BENCH_MAX_TOKENS must be a whole number from 8 to 512');
+  });
+
+  it("prints commander's own parse errors as one line naming the command and its --help", async () => {
+    const line = (command: string, message: string) =>
+      `${command}: ${message} (see ${command} --help)\n`;
+    const cases: [string[], string][] = [
+      [['rnus'], line('osusume', "unknown command 'rnus': did you mean runs?")],
+      [
+        ['runs', '--limt', '3'],
+        line('osusume runs', "unknown option '--limt': did you mean --limit?"),
+      ],
+      [
+        ['temporal', 'run-tenant'],
+        line('osusume temporal run-tenant', "required option '--tenant <id>' not specified"),
+      ],
+      [
+        ['validate', 'a', 'b'],
+        line(
+          'osusume validate',
+          "too many arguments for 'validate'. Expected 1 argument but got 2",
+        ),
+      ],
+    ];
+    for (const [args, stderr] of cases)
+      expect(await osusume(args)).toMatchObject({ code: 1, stdout: '', stderr });
   });
 
   it('refuses an option without the option it goes with', async () => {
@@ -202,7 +228,9 @@ describe('osusume CLI', () => {
     const env = { TEMPORAL_ADDRESS: '127.0.0.1:9' };
     const bogus = await osusume(['temporal', 'bogus'], env);
     expect(bogus.code).toBe(1);
-    expect(bogus.stderr).toContain("unknown command 'bogus'");
+    expect(bogus.stderr).toBe(
+      "osusume temporal: unknown command 'bogus' (see osusume temporal --help)\n",
+    );
     const bare = await osusume(['temporal'], env);
     expect(bare.stdout + bare.stderr).toContain('run-tenant');
     const noTenant = await osusume(['temporal', 'run-tenant'], env);
