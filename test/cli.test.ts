@@ -361,6 +361,26 @@ describe('osusume CLI', () => {
     expect(broken.stderr).toContain('move the file away');
   });
 
+  it('names the api-key subcommands for a word that is none of them, before create parses', async () => {
+    const file = path.join(mkdtempSync(path.join(work, 'keys-')), 'keys.json');
+    const env = { OSUSUME_CONFIG_YAML: `api: { keysFile: ${file} }` };
+    expect(await osusume(['api-key', 'lsit', '--json'], env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        "osusume api-key: unknown subcommand 'lsit': use create, list or revoke (see osusume api-key --help)\n",
+    });
+    // Bare, it shows the help (as bare `osusume temporal` does), not a missing --id.
+    const bare = await osusume(['api-key'], env);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toContain('Usage: osusume api-key');
+    expect(bare.stderr).not.toContain("required option '--id");
+    const help = await osusume(['api-key', '--help'], env);
+    expect(help.stdout).toContain('$ osusume api-key --id backend --tenant acme');
+    expect(help.stdout).toContain('The default: `create` may be left out.');
+    expect(existsSync(file)).toBe(false);
+  });
+
   it('refuses a key scoped both to tenants and to every tenant', async () => {
     const file = path.join(mkdtempSync(path.join(work, 'keys-')), 'keys.json');
     const env = { OSUSUME_CONFIG_YAML: `api: { keysFile: ${file} }` };

@@ -7,7 +7,9 @@ export function register(program: Command): void {
     .description('Create, list and revoke API keys; the key file holds only their hashes.');
   const create = command
     .command('create', { isDefault: true })
-    .description('Create an API key scoped to tenants; prints it once and stores only its hash.')
+    .description(
+      'Create an API key scoped to tenants; prints it once and stores only its hash. The default: `create` may be left out.',
+    )
     .requiredOption('--id <name>', 'a name for the key (who uses it)', keyId)
     .option('--tenant <id>', 'a tenant the key may read (repeatable)', tenantIds)
     .addOption(
@@ -35,6 +37,20 @@ export function register(program: Command): void {
       const { apiKeyRevokeCommand } = await import('../api-key.js');
       apiKeyRevokeCommand(options);
     });
+  // `create` is the default, so `osusume api-key --id x` creates a key; a mistyped subcommand
+  // (`api-key lsit`) would reach create too and be refused for a missing --id, and a bare
+  // `api-key` would be refused the same way. Both are stopped here, before create parses.
+  command.hook('preSubcommand', (group, subcommand) => {
+    if (subcommand !== create || group.args[0] === 'create') return;
+    if (group.args.length === 0) group.help({ error: true });
+    const [word] = group.args;
+    if (!word!.startsWith('-')) {
+      const names = group.commands.map((c) => c.name());
+      group.error(
+        `unknown subcommand '${word}': use ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`,
+      );
+    }
+  });
   const forTwo: [string, string] = [
     'osusume api-key --id backend --tenant acme --tenant beta',
     'a key for two tenants',
