@@ -1,16 +1,15 @@
 /**
- * osusume bench ann (npm run bench:ann) — all-against-all top-10 over 100k x 384 clustered unit vectors: exact (faiss
+ * osusume bench ann (npm run bench:ann) — all-against-all top-10 over 100k x 384 clustered unit vectors (BENCH_ROWS): exact (faiss
  * flat index, BLAS) and approximate (IVF), through the pipeline's neighbour code. Reports exact
  * GFLOP/s (2 n^2 d / seconds; the BLAS ceiling on 2 cores is ~65) and IVF recall@10 and speed-up.
  */
 import { normaliseRows } from '../activities/embedder.js';
 import { allNearestNeighbours } from '../activities/knn.js';
 import { normalArray } from '../core/random.js';
+import { benchEnv, KNOBS } from './env.js';
 
-const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const DIM = 384;
 const K = 10;
-const NPROBES = (process.env.BENCH_NPROBE ?? '8,24').split(',').map(Number);
 
 function clustered(rows: number, dim: number): Float32Array {
   const clusters = Math.round(rows / 100);
@@ -25,7 +24,8 @@ function clustered(rows: number, dim: number): Float32Array {
 }
 
 export async function run(): Promise<void> {
-  const v = clustered(ROWS, DIM);
+  const { rows, nprobes } = benchEnv(KNOBS.ann);
+  const v = clustered(rows, DIM);
   const progress = (label: string) => (done: number, total: number) => {
     if (done === total || done % 20_480 === 0)
       process.stderr.write(`  ${label} ${done}/${total}\n`);
@@ -34,16 +34,16 @@ export async function run(): Promise<void> {
   const exact = await allNearestNeighbours(
     v,
     DIM,
-    { k: K + 1, exactMaxRows: ROWS, nprobe: 1, queryBatch: 4096 },
+    { k: K + 1, exactMaxRows: rows, nprobe: 1, queryBatch: 4096 },
     progress('exact'),
   );
   const exactSeconds = (performance.now() - start) / 1000;
-  const exactGflops = (2 * ROWS * ROWS * DIM) / exactSeconds / 1e9;
+  const exactGflops = (2 * rows * rows * DIM) / exactSeconds / 1e9;
   console.log(
-    `${ROWS} x ${DIM}, top-${K}: exact ${exactSeconds.toFixed(1)} s (${exactGflops.toFixed(1)} GFLOP/s)`,
+    `${rows} x ${DIM}, top-${K}: exact ${exactSeconds.toFixed(1)} s (${exactGflops.toFixed(1)} GFLOP/s)`,
   );
   const ivf = [];
-  for (const nprobe of NPROBES) {
+  for (const nprobe of nprobes) {
     start = performance.now();
     const found = await allNearestNeighbours(
       v,
@@ -53,13 +53,13 @@ export async function run(): Promise<void> {
     );
     const seconds = (performance.now() - start) / 1000;
     let hits = 0;
-    for (let r = 0; r < ROWS; r++) {
+    for (let r = 0; r < rows; r++) {
       const truth = new Set(exact.labels.subarray(r * (K + 1), (r + 1) * (K + 1)));
       truth.delete(r);
       for (const l of found.labels.subarray(r * (K + 1), (r + 1) * (K + 1)))
         if (l !== r && truth.has(l)) hits += 1;
     }
-    const recall = hits / (ROWS * K);
+    const recall = hits / (rows * K);
     console.log(
       `IVF nlist ${found.nlist}, nprobe ${nprobe}: ${seconds.toFixed(1)} s, recall@${K} ${recall.toFixed(4)}, ${(exactSeconds / seconds).toFixed(2)}x the exact speed`,
     );
@@ -74,7 +74,7 @@ export async function run(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'ann',
-      rows: ROWS,
+      rows,
       dim: DIM,
       k: K,
       exactSeconds: +exactSeconds.toFixed(2),

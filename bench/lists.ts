@@ -9,11 +9,12 @@ import { fieldedLists, lexicalLists } from '../activities/lexical.js';
 import { loadConfig } from '../core/config.js';
 import { readItems, snapshotPosts } from '../scripts/evaluate.js';
 import { median } from '../core/stats.js';
+import { benchEnv, KNOBS } from './env.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const K = 20;
 
 export async function run(): Promise<void> {
+  const { rounds } = benchEnv(KNOBS.lists);
   const config = loadConfig();
   const { items } = readItems('demo/posts.jsonl.gz');
   const tenants = [...snapshotPosts(items, config.pipeline).values()];
@@ -33,7 +34,7 @@ export async function run(): Promise<void> {
     ],
   ];
   const seconds = variants.map((): number[] => []);
-  for (let round = 0; round < ROUNDS; round++)
+  for (let round = 0; round < rounds; round++)
     variants.forEach(([, compute], v) => {
       const start = performance.now();
       compute();
@@ -41,7 +42,7 @@ export async function run(): Promise<void> {
     });
   const baseline = median(seconds[0]!);
   console.log(
-    `${items.length} demo posts in ${tenants.length} tenants, top-${K}, ${ROUNDS} rounds`,
+    `${items.length} demo posts in ${tenants.length} tenants, top-${K}, ${rounds} rounds`,
   );
   console.log('variant\tmedian s\tmin s\tmax s\tratio to the baseline');
   const medians = seconds.map(median);
@@ -57,7 +58,7 @@ export async function run(): Promise<void> {
     JSON.stringify({
       bench: 'lists',
       posts: items.length,
-      rounds: ROUNDS,
+      rounds,
       medianSeconds: Object.fromEntries(
         variants.map(([name], v) => [name, +medians[v]!.toFixed(3)]),
       ),

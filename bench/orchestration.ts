@@ -24,14 +24,10 @@ import { DEFAULT_BATCH_OPTIONS } from '../workflows/batch.js';
 import { batchWorkflowId, tenantWorkflowId } from '../workflows/ids.js';
 import { loadPosts, tempDir, topicPosts } from '../test/helpers/fixtures.js';
 import { median } from '../core/stats.js';
+import { benchEnv, KNOBS } from './env.js';
 
-const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
-const POSTS = Number(process.env.BENCH_POSTS ?? 8);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** Tenant histories read for the events-per-history figure (evenly spaced over the tenants). */
 const SAMPLED_HISTORIES = 50;
-
-const tenantIds = Array.from({ length: TENANTS }, (_, i) => `t${String(i).padStart(4, '0')}`);
 
 interface TemporalRun {
   seconds: number;
@@ -64,6 +60,7 @@ async function runOnTemporal(
   config: Config,
   bundle: WorkflowBundle,
   runId: string,
+  tenantIds: string[],
 ): Promise<TemporalRun> {
   const client = server.env.client;
   const workflowId = batchWorkflowId(runId);
@@ -95,7 +92,8 @@ async function runOnTemporal(
         args: [{ runId, options: { maxConcurrentTenants: config.temporal.maxConcurrentTenants } }],
       }),
     );
-    if (report.succeeded !== TENANTS) throw new Error(`on Temporal: ${JSON.stringify(report)}`);
+    if (report.succeeded !== tenantIds.length)
+      throw new Error(`on Temporal: ${JSON.stringify(report)}`);
   } finally {
     polling = false;
     await poll;
@@ -111,15 +109,17 @@ async function runOnTemporal(
       historyBytes: Number(description.raw.workflowExecutionInfo?.historySizeBytes ?? 0),
     });
   }
-  const step = Math.max(1, Math.floor(TENANTS / SAMPLED_HISTORIES));
+  const step = Math.max(1, Math.floor(tenantIds.length / SAMPLED_HISTORIES));
   const tenantEvents: number[] = [];
-  for (let i = 0; i < TENANTS; i += step) {
+  for (let i = 0; i < tenantIds.length; i += step) {
     tenantEvents.push(await historyEvents(server, tenantWorkflowId(runId, tenantIds[i]!)));
   }
   return { seconds, maxPendingChildren, batchRuns, tenantEvents };
 }
 
 export async function run(): Promise<void> {
+  const { tenants, posts, rounds } = benchEnv(KNOBS.orchestration);
+  const tenantIds = Array.from({ length: tenants }, (_, i) => `t${String(i).padStart(4, '0')}`);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const tmp = tempDir('osusume-bench-orchestration-');
   const maxConcurrentTenants = DEFAULT_BATCH_OPTIONS.maxConcurrentTenants;
@@ -139,7 +139,7 @@ export async function run(): Promise<void> {
   try {
     await loadPosts(
       config,
-      tenantIds.flatMap((t, i) => topicPosts(t, POSTS, i + 1)),
+      tenantIds.flatMap((t, i) => topicPosts(t, posts, i + 1)),
     );
     const bundle = await bundleWorkflowCode({
       workflowsPath: WORKFLOWS_PATH,
@@ -150,34 +150,40 @@ export async function run(): Promise<void> {
 
     const local: number[] = [];
     const temporal: TemporalRun[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? ['temporal', 'local'] : ['local', 'temporal'];
       for (const which of order) {
         if (which === 'local') {
           const seconds = await runInProcess(config, `local-${round}`);
           local.push(seconds);
           console.log(
-            `round ${round} in process: ${(TENANTS / minutes(seconds)).toFixed(0)} tenants/min`,
+            `round ${round} in process: ${(tenants / minutes(seconds)).toFixed(0)} tenants/min`,
           );
         } else {
-          const result = await runOnTemporal(server, config, bundle, `temporal-${round}`);
+          const result = await runOnTemporal(
+            server,
+            config,
+            bundle,
+            `temporal-${round}`,
+            tenantIds,
+          );
           temporal.push(result);
           console.log(
-            `round ${round} on Temporal: ${(TENANTS / minutes(result.seconds)).toFixed(0)} tenants/min, ` +
+            `round ${round} on Temporal: ${(tenants / minutes(result.seconds)).toFixed(0)} tenants/min, ` +
               `max pending children ${result.maxPendingChildren}, batch history ${result.batchRuns.map((r) => `${r.events} events / ${(r.historyBytes / 1024).toFixed(0)} KiB`).join(' + ')}, ` +
               `tenant history ${Math.min(...result.tenantEvents)}–${Math.max(...result.tenantEvents)} events`,
           );
         }
       }
     }
-    const temporalRate = temporal.map((r) => TENANTS / minutes(r.seconds));
-    const localRate = local.map((s) => TENANTS / minutes(s));
+    const temporalRate = temporal.map((r) => tenants / minutes(r.seconds));
+    const localRate = local.map((s) => tenants / minutes(s));
     const ratios = temporalRate.map((rate, i) => rate / localRate[i]!);
     console.log(
       JSON.stringify({
         bench: 'orchestration',
-        tenants: TENANTS,
-        postsPerTenant: POSTS,
+        tenants,
+        postsPerTenant: posts,
         maxConcurrentTenants,
         maxConcurrentActivities: config.temporal.maxConcurrentActivities,
         temporalTenantsPerMinute: temporalRate.map((r) => Math.round(r)),

@@ -15,9 +15,8 @@ import { FirestoreStore } from '../core/store/firestore.js';
 import { LmdbStore } from '../core/store/lmdb.js';
 import type { RecommendationStore, RelatedList } from '../core/store/types.js';
 import { emulatorAvailable, startFirestoreEmulator } from '../test/helpers/firestore-emulator.js';
+import { benchEnv, KNOBS } from './env.js';
 import { onInterrupt, progress } from './shutdown.js';
-
-const LISTS = Number(process.env.BENCH_LISTS ?? 20_000);
 
 function lists(n: number): RelatedList[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -119,14 +118,15 @@ async function readPaths(store: RecommendationStore, posts: number) {
 }
 
 export async function run(): Promise<void> {
-  const data = lists(LISTS);
+  const { lists: listCount } = benchEnv(KNOBS.store);
+  const data = lists(listCount);
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-bench-store-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   const forgetDir = onInterrupt(removeDir);
   const lmdb = new LmdbStore(path.join(dir, 'store.lmdb'));
-  progress(`LMDB: writing ${LISTS} lists, then ${READS} reads per read path`);
+  progress(`LMDB: writing ${listCount} lists, then ${READS} reads per read path`);
   const lmdbRate = await writesPerSecond(lmdb, data);
-  const lmdbReads = await readPaths(lmdb, LISTS);
+  const lmdbReads = await readPaths(lmdb, listCount);
   await lmdb.close();
   removeDir();
   forgetDir();
@@ -144,7 +144,7 @@ export async function run(): Promise<void> {
       databaseId: '(default)',
       collection: 'osusume',
     });
-    const written = Math.min(LISTS, 10_000);
+    const written = Math.min(listCount, 10_000);
     firestoreRate = await writesPerSecond(firestore, data.slice(0, written));
     firestoreReads = await readPaths(firestore, written);
     await firestore.close();
@@ -159,7 +159,7 @@ export async function run(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'store',
-      lists: LISTS,
+      lists: listCount,
       lmdbListsPerSecond: Math.round(lmdbRate),
       firestoreEmulatorListsPerSecond: firestoreRate && Math.round(firestoreRate),
       emulatorToLmdb: firestoreRate && +(firestoreRate / lmdbRate).toFixed(4),

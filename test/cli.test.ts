@@ -3,6 +3,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -183,6 +184,30 @@ describe('osusume CLI', () => {
     const tokens = await osusume(['bench', 'embed'], { BENCH_MAX_TOKENS: '1000' });
     expect(tokens.code).toBe(1);
     expect(tokens.stderr).toContain('BENCH_MAX_TOKENS must be a whole number from 8 to 512');
+  });
+
+  it('refuses a BENCH_ variable it does not accept before the benchmark starts anything', async () => {
+    expect(await osusume(['bench', 'ann'], { BENCH_ROWS: '-5' })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'osusume bench ann: BENCH_ROWS must be a whole number from 1000 to 1000000, not "-5": set it to one, or unset it for the default (100000).\n',
+    });
+    const target = await osusume(['bench', 'api-profile'], { BENCH_TARGET: 'bogus' });
+    expect(target.code).toBe(1);
+    expect(target.stderr).toBe(
+      'osusume bench api-profile: BENCH_TARGET must be one of related, hono, ceiling, not "bogus": set it to one, or unset it for the default (related).\n',
+    );
+  });
+
+  it('bench --help lists every BENCH_ variable the benchmarks read', async () => {
+    const { stdout } = await osusume(['bench', '--help']);
+    const dir = path.join(ROOT, 'bench');
+    const named = readdirSync(dir).flatMap(
+      (file) => readFileSync(path.join(dir, file), 'utf8').match(/\bBENCH_[A-Z_]+/g) ?? [],
+    );
+    expect(named.length).toBeGreaterThan(0);
+    for (const name of new Set(named)) expect(stdout).toMatch(new RegExp(`^ +${name} `, 'm'));
   });
 
   it("prints commander's own parse errors as one line naming the command and its --help", async () => {
