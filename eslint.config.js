@@ -11,4 +11,23 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // test/ does not ship: the command (osusume bench included) must run without it.
+    files: ['**/*.ts'],
+    ignores: ['test/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+test/',
+              message:
+                'Code outside test/ ships and must not import test code: move what it needs out of test/ (e.g. to scripts/), and import it from there in both.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -22,7 +22,7 @@ import {
 import type { batchWorkflow } from '../workflows/batch.js';
 import { DEFAULT_BATCH_OPTIONS } from '../workflows/batch.js';
 import { batchWorkflowId, tenantWorkflowId } from '../workflows/ids.js';
-import { loadPosts, tempDir, topicPosts } from '../test/helpers/fixtures.js';
+import { loadPosts, tempDir, topicPosts } from '../scripts/fixtures.js';
 import { median } from '../core/stats.js';
 import { benchEnv, KNOBS } from './env.js';
 

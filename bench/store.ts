@@ -14,7 +14,7 @@ import { ListCache } from '../api/list-cache.js';
 import { FirestoreStore } from '../core/store/firestore.js';
 import { LmdbStore } from '../core/store/lmdb.js';
 import type { RecommendationStore, RelatedList } from '../core/store/types.js';
-import { emulatorAvailable, startFirestoreEmulator } from '../test/helpers/firestore-emulator.js';
+import { emulatorAvailable, startFirestoreEmulator } from '../scripts/firestore-emulator.js';
 import { benchEnv, KNOBS } from './env.js';
 import { onInterrupt, progress } from './shutdown.js';
 

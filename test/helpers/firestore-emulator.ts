@@ -1,72 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { freePort } from '../../core/net.js';
+import {
+  emulatorAvailable,
+  startFirestoreEmulator,
+  type Emulator,
+} from '../../scripts/firestore-emulator.js';
 
-/**
- * Starts the official Firestore emulator (Google Cloud CLI) for a test file. Where the CLI is
- * missing the tests skip and say so; in CI (CI=true) a missing emulator is an error.
- */
-export interface Emulator {
-  host: string;
-  projectId: string;
-  reset(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export function emulatorAvailable(): boolean {
-  return spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-export async function startFirestoreEmulator(projectId = 'osusume-test'): Promise<Emulator> {
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
-  // Its own process group: stopping the gcloud wrapper alone would leave the Java emulator running.
-  const child: ChildProcess = spawn(
-    'gcloud',
-    ['emulators', 'firestore', 'start', `--host-port=${host}`, '--quiet'],
-    {
-      detached: true,
-      stdio: 'ignore',
-    },
-  );
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`http://${host}/`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      process.kill(-child.pid!, 'SIGKILL');
-      throw new Error('The Firestore emulator did not start within 60 s.');
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  process.env.FIRESTORE_EMULATOR_HOST = host;
-  process.env.METADATA_SERVER_DETECTION = 'none';
-  return {
-    host,
-    projectId,
-    reset: async () => {
-      await fetch(
-        `http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`,
-        { method: 'DELETE' },
-      );
-    },
-    stop: async () => {
-      try {
-        process.kill(-child.pid!, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      await new Promise((r) => setTimeout(r, 300));
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    },
-  };
-}
+// The emulator itself lives in scripts/ (osusume bench store starts it too; test/ does not ship).
+// Where the CLI is missing the tests skip and say so; in CI (CI=true) that is an error.
+export { startFirestoreEmulator, type Emulator };
 
 /** Whether this test run must use the emulator (CI) or may skip without it (a laptop). */
 export function firestoreTestMode(): 'run' | 'skip' {
