@@ -5,6 +5,7 @@
  * whether a test run may skip without it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { BackendError } from '../core/errors.js';
 import { freePort } from '../core/net.js';
 
 export interface Emulator {
@@ -39,7 +40,9 @@ export async function startFirestoreEmulator(projectId = 'osusume-test'): Promis
     }
     if (Date.now() > deadline) {
       process.kill(-child.pid!, 'SIGKILL');
-      throw new Error('The Firestore emulator did not start within 60 s.');
+      throw new BackendError(
+        `The Firestore emulator (gcloud emulators firestore start) did not answer on ${host} within 60 s: run that command by hand to see why (it needs Java and the cloud-firestore-emulator component), then run this again.`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
