@@ -56,6 +56,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         ui: Boolean(options.ui),
         uiPort,
         dbFilename: options.dbFilename,
+        // The CLI prints a banner (its version, the addresses) on the stdout it shares with this
+        // process, which is command output; the callers print the addresses they use. Its errors
+        // and warnings go to stderr, which this leaves as it is.
+        extraArgs: ['--output', 'none'],
       },
     });
   } catch (error) {
