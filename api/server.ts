@@ -33,9 +33,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Test hooks: predictable request ids. */
 export interface ServerOptions {
+  /** Test hook: predictable request ids. */
   requestId?: () => string;
+  /**
+   * The caller has told the user already which experiments are not ready (the demo prints it):
+   * the server then logs their readiness when the experiments file changes, not at start.
+   */
+  readinessReported?: boolean;
 }
 
 /**
@@ -140,9 +145,11 @@ export async function startServer(
   const store = openStore(config.store);
   const interval = config.api.reloadSeconds * 1000;
   const readiness = new ReadinessWarnings(store);
-  const experiments = reloading(config.experimentsFile, loadExperiments, interval, (file) =>
-    readiness.check(file),
-  );
+  let reported = options.readinessReported ?? false;
+  const experiments = reloading(config.experimentsFile, loadExperiments, interval, (file) => {
+    if (!reported) readiness.check(file);
+    reported = false;
+  });
   const keys = reloading(config.api.keysFile, (f) => ApiKeys.fromFile(f), interval);
   const metrics = new ApiMetrics(config.api.tenantMetrics, config.api.maxTenantLabels);
   const hidden = new TtlCache(

@@ -15,7 +15,8 @@ import { startServer } from '../api/server.js';
 import { modelConfigured } from '../activities/tenant-model.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { loadExperiments } from '../core/experiments.js';
+import { experimentsReadiness, loadExperiments, readinessWarnings } from '../core/experiments.js';
+import { log } from '../core/log.js';
 import { createRandom } from '../core/random.js';
 import { openStore } from '../core/store/index.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
@@ -192,6 +193,38 @@ async function printSamples(config: Config, posts: DemoPost[]): Promise<void> {
 }
 
 /**
+ * Which tenants the experiments cannot enroll yet, which the API would log at start as one JSON
+ * warning per experiment. The demo's smallest tenants are expected to be among them: below
+ * pipeline.minPostsForEmbedding posts the batch gives a tenant popular lists only, by design, so
+ * the demo says that in a sentence. A tenant not ready for another reason is a real problem: it
+ * is logged as the API would log it.
+ */
+export async function reportReadiness(config: Config): Promise<void> {
+  const store = openStore(config.store);
+  try {
+    const readiness = await experimentsReadiness(loadExperiments(config.experimentsFile), store);
+    const small = [
+      ...new Set(
+        readiness.flatMap((r) =>
+          r.notReady.filter((t) => t.serves === 'popular').map((t) => t.tenantId),
+        ),
+      ),
+    ].sort();
+    if (small.length > 0)
+      console.log(
+        `\nNot in the experiments yet: ${small.join(', ')}. A tenant below ${config.pipeline.minPostsForEmbedding} posts (pipeline.minPostsForEmbedding) gets popular lists only from the batch, so the experiments in ${config.experimentsFile} enroll its users once it has that many.`,
+      );
+    const others = readiness.map((r) => ({
+      ...r,
+      notReady: r.notReady.filter((t) => t.serves !== 'popular'),
+    }));
+    for (const line of readinessWarnings(others)) log.warn(line);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
  * Serves the results through the real API with a demo key, and shows one answer of each kind:
  * the default list, and an A/B assignment from experiments.yaml. `serve` keeps it running.
  */
@@ -205,6 +238,7 @@ async function serveDemo(config: Config, serve: boolean): Promise<void> {
   const server = await startServer(
     { ...config, api: { ...config.api, keysFile } },
     serve ? config.api.port : 0,
+    { readinessReported: true },
   );
   try {
     const client = createClient({ baseUrl: server.url, apiKey });
@@ -258,5 +292,6 @@ export async function demoCommand(options: DemoCommandOptions): Promise<void> {
       'The batch failed for the tenants above, so their lists were not updated: fix the cause, or start over with `osusume reset --yes`.',
     );
   await printSamples(config, posts);
+  await reportReadiness(config);
   await serveDemo(config, options.serve ?? false);
 }

@@ -1,0 +1,110 @@
+/**
+ * What the demo says about the experiments' readiness, on a real LMDB store and the real API:
+ * tenants too small for the experiments are expected in the demo and get a sentence on stdout;
+ * other tenants not ready are warnings, logged; the API it starts does not log them again.
+ */
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startServer } from '../api/server.js';
+import type { Config } from '../core/config.js';
+import { openStore } from '../core/store/index.js';
+import { reportReadiness } from '../scripts/demo.js';
+import { tempDir, testConfig } from './helpers/fixtures.js';
+
+const tmp = tempDir();
+let config: Config;
+
+const EXPERIMENTS = `defaultAlgorithm: fielded
+experiments:
+  - id: footer-lexical
+    surface: post-footer
+    tenants: ['*']
+    variants: [{ name: control, algorithm: fielded }, { name: lexical, algorithm: lexical }]
+`;
+
+beforeAll(async () => {
+  config = testConfig(tmp.dir, {
+    experimentsFile: 'experiments.yaml',
+    api: { reloadSeconds: 0.1, logsDir: 'logs' },
+  });
+  writeFileSync(config.experimentsFile, EXPERIMENTS);
+  // small: below pipeline.minPostsForEmbedding, popular lists only; big: no lexical lists.
+  const store = openStore(config.store);
+  await store.writeLists('big', 'v1', 'fielded', [
+    { postId: 'p1', items: [{ postId: 'p2', score: 1 }] },
+  ]);
+  const actives: [string, string[]][] = [
+    ['small', ['popular']],
+    ['big', ['fielded', 'popular']],
+  ];
+  for (const [tenantId, algorithms] of actives) {
+    await store.writePopular(tenantId, 'v1', [{ postId: 'p1', score: 1 }]);
+    await store.activate(tenantId, { version: 'v1', activatedAt: '', algorithms, lists: 1 }, 2);
+  }
+  await store.close();
+});
+afterAll(() => tmp.cleanup());
+
+/** What is printed on stdout (console.log) and logged (stderr) until `restore`. */
+function capture() {
+  const stdout: string[] = [];
+  const logged: string[] = [];
+  const out = vi.spyOn(console, 'log').mockImplementation((line: string) => void stdout.push(line));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    logged.push(String(chunk));
+    return true;
+  });
+  return {
+    stdout: () => stdout.join('\n'),
+    /** The messages of the log lines whose severity is `severity`. */
+    log: (severity: string) =>
+      logged
+        .join('')
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as { severity: string; message: string })
+        .filter((l) => l.severity === severity)
+        .map((l) => l.message),
+    restore: () => {
+      out.mockRestore();
+      err.mockRestore();
+    },
+  };
+}
+
+describe("the demo's readiness report", () => {
+  it('names the small tenants in a sentence and logs the others as warnings', async () => {
+    const output = capture();
+    try {
+      await reportReadiness(config);
+    } finally {
+      output.restore();
+    }
+    expect(output.stdout()).toBe(
+      `\nNot in the experiments yet: small. A tenant below 5 posts (pipeline.minPostsForEmbedding) gets popular lists only from the batch, so the experiments in ${config.experimentsFile} enroll its users once it has that many.`,
+    );
+    const warnings = output.log('WARN');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^experiment "footer-lexical" is not ready for 1 tenant\(s\).*: big \(active version v1 has no lexical lists\)/,
+    );
+    expect(warnings[0]).not.toContain('small');
+  });
+
+  it('the API started after it logs readiness when the experiments file changes, not at start', async () => {
+    const output = capture();
+    const server = await startServer(config, 0, { readinessReported: true });
+    try {
+      // The check at start would have logged by now (it reads two tenants' pointers).
+      await new Promise((r) => setTimeout(r, 500));
+      expect(output.log('WARN')).toEqual([]);
+      writeFileSync(config.experimentsFile, `${EXPERIMENTS}# edited\n`);
+      await expect
+        .poll(() => output.log('WARN').join('\n'), { timeout: 5000 })
+        .toMatch(/^experiment "footer-lexical" is not ready for 2 tenant\(s\)/);
+    } finally {
+      await server.close();
+      output.restore();
+    }
+  });
+});
