@@ -78,8 +78,9 @@ export interface RunsCommandOptions {
 }
 
 /**
- * Text: the active versions, a blank line, the runs. JSON lines: one `{"tenantId","active"}`
- * line per tenant, then one run record per line (`failure` set on failed runs).
+ * Text: the active versions, a blank line, the runs. JSON lines, each with a `kind`: one
+ * `{"kind":"active","tenantId","active"}` line per tenant, then one `{"kind":"run",...}` line per
+ * run record (`failure` set on failed runs).
  */
 export async function runsCommand(options: RunsCommandOptions): Promise<void> {
   const config = loadConfig();
@@ -97,7 +98,12 @@ export async function runsCommand(options: RunsCommandOptions): Promise<void> {
     });
     console.log(
       options.json
-        ? [...actives, ...records].map((r) => JSON.stringify(r)).join('\n')
+        ? [
+            ...actives.map((a) => ({ kind: 'active', ...a })),
+            ...records.map((r) => ({ kind: 'run', ...r })),
+          ]
+            .map((r) => JSON.stringify(r))
+            .join('\n')
         : `${formatActive(actives)}\n\n${formatRuns(records)}`,
     );
   } finally {

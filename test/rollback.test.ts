@@ -77,8 +77,31 @@ describe('runs', () => {
     const json = (await printed(() => runsCommand({ limit: 20, tenant: 'broken', json: true })))
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(json[0]).toEqual({ tenantId: 'broken', active: null });
-    expect(json[1]).toMatchObject({ runId: 'run-1', tenantId: 'broken', failure: {} });
+    expect(json[0]).toEqual({ kind: 'active', tenantId: 'broken', active: null });
+    expect(json[1]).toMatchObject({
+      kind: 'run',
+      runId: 'run-1',
+      tenantId: 'broken',
+      failure: {},
+    });
+  });
+
+  it('--json: every line says its kind, active versions first, then run records', async () => {
+    const lines = (await printed(() => runsCommand({ limit: 20, json: true })))
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; tenantId: string; runId?: string });
+    const kinds = lines.map((l) => [l.kind, l.tenantId, l.runId ?? '']);
+    expect(kinds.slice(0, 3)).toEqual([
+      ['active', 'acme', ''],
+      ['active', 'solo', ''],
+      ['run', 'acme', 'run-2'],
+    ]);
+    // run-1's records, in the order their tenants finished.
+    expect(kinds.slice(3).sort()).toEqual([
+      ['run', 'acme', 'run-1'],
+      ['run', 'broken', 'run-1'],
+      ['run', 'solo', 'run-1'],
+    ]);
   });
 });
 

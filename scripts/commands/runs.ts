@@ -9,7 +9,10 @@ export function register(program: Command): void {
     )
     .option('--tenant <id>', 'only this tenant', tenantId)
     .option('--limit <n>', 'how many records (1-1000)', integer(1, 1000), 20)
-    .option('--json', 'one JSON record per line')
+    .option(
+      '--json',
+      'one JSON object per line, its "kind" saying what it is: "active" (a tenant\'s active version) or "run" (a run record)',
+    )
     .action(async (options) => {
       const { runsCommand } = await import('../runs.js');
       await runsCommand(options);
