@@ -4,8 +4,9 @@
  *   osusume runs [--tenant ID] [--limit 20] [--json]
  */
 import { loadConfig } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
 import { openStore, type ActiveVersion } from '../core/store/index.js';
-import { openWarehouse } from '../core/warehouse/index.js';
+import { openWarehouse, warehouseName } from '../core/warehouse/index.js';
 import type { RunRecord } from '../core/warehouse/types.js';
 import { requireLocalState } from './files.js';
 
@@ -96,6 +97,11 @@ export async function runsCommand(options: RunsCommandOptions): Promise<void> {
       tenantId: options.tenant,
       limit: options.limit,
     });
+    // A mistyped tenant would read as an empty table: say what is known of it, as batch does.
+    if (options.tenant && records.length === 0 && !actives[0]!.active)
+      throw new ConfigError(
+        `Tenant "${options.tenant}" has no recorded runs and no active version: check the spelling against the tenants of ${warehouseName(config.warehouse)} (osusume batch --list); a tenant listed there has not run yet (osusume batch --tenant ${options.tenant} runs it).`,
+      );
     console.log(
       options.json
         ? [

@@ -103,6 +103,13 @@ describe('runs', () => {
       ['run', 'solo', 'run-1'],
     ]);
   });
+
+  it('a tenant with no runs and no active version is an error saying how to list tenants', async () => {
+    for (const json of [false, true])
+      await expect(runsCommand({ limit: 20, tenant: 'nope', json })).rejects.toThrow(
+        `Tenant "nope" has no recorded runs and no active version: check the spelling against the tenants of the DuckDB warehouse ${path.join(tmp.dir, 'warehouse.duckdb')} (osusume batch --list); a tenant listed there has not run yet (osusume batch --tenant nope runs it).`,
+      );
+  });
 });
 
 describe('rollback', () => {
