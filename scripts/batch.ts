@@ -322,14 +322,14 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
   let skipped: OutputFile | undefined;
   try {
     const tenants = await ctx.warehouse.listTenants();
+    // An empty warehouse is a wrong path or a failed export far more often than an empty
+    // product: running would purge every served tenant after the grace period. --list fails
+    // too, as over a missing warehouse, so that a script sees it.
+    if (tenants.length === 0) throw new ConfigError(noTenants(config.warehouse));
     if (options.list) {
       for (const t of tenants) console.log(`${t.tenantId}\t${t.posts} posts`);
-      if (tenants.length === 0) console.error(noTenants(config.warehouse));
       return;
     }
-    // An empty warehouse is a wrong path or a failed export far more often than an empty
-    // product: running would purge every served tenant after the grace period.
-    if (tenants.length === 0) throw new ConfigError(noTenants(config.warehouse));
     // A mistyped tenant would run, fail, be recorded as a failed run and raise the alert.
     const known = new Set(tenants.map((t) => t.tenantId));
     const unknown = (options.tenant ?? []).filter((t) => !known.has(t));

@@ -188,6 +188,17 @@ describe('batch', () => {
     }
     expect(existsSync(path.join(dir, '.osusume'))).toBe(false);
   });
+
+  it('--list over a warehouse without tenants says so and exits 1, as over a missing one', async () => {
+    const dir = mkdtempSync(path.join(work, 'batch-empty-'));
+    const file = path.join(dir, '.osusume/warehouse.duckdb');
+    await (await DuckDbWarehouse.open(file)).close();
+    const r = await osusume(['batch', '--list'], dir);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(
+      `osusume batch: No tenants in the DuckDB warehouse ${file}: load posts first (osusume load --posts FILE), or point the configuration (osusume.config.yaml, OSUSUME_CONFIG) at the right warehouse.\n`,
+    );
+  });
 });
 
 describe('validate', () => {
