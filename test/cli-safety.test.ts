@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, runOsusume, type Run } from './helpers/cli.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 
 /**
@@ -11,36 +10,11 @@ import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
  * names the file or value and says what to do. Each command runs as a real process, as a user runs
  * it, in a scratch folder holding its own default state (.osusume/).
  */
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(ROOT, 'bin/osusume.js');
 const work = mkdtempSync(path.join(tmpdir(), 'osusume-cli-safety-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The installed command (`npx osusume` runs this bin) with the default configuration in `cwd`. */
 function osusume(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        cwd,
-        env: { ...process.env, OSUSUME_CONFIG: undefined, OSUSUME_CONFIG_YAML: undefined, ...env },
-        timeout: 120_000,
-      },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
-          stdout,
-          stderr,
-        }),
-    );
-  });
+  return runOsusume(args, { cwd, env });
 }
 
 const words = ['disk', 'quota', 'mount', 'kernel', 'network', 'socket'];

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -12,38 +12,17 @@ import {
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, ROOT, runOsusume, type Run } from './helpers/cli.js';
 import { MANUAL_SETS } from '../scripts/datasets/manuals.js';
 import { firestoreTestMode } from './helpers/firestore-emulator.js';
 import { devServerOrSkip } from './helpers/temporal-server.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(ROOT, 'bin/osusume.js');
 const work = mkdtempSync(path.join(tmpdir(), 'osusume-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The installed command as a user runs it (`npx osusume` runs this bin), in a scratch folder. */
 function osusume(args: string[], env: NodeJS.ProcessEnv = {}, cwd = work): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd, env: { ...process.env, ...env }, timeout: 120_000 },
-      (error, stdout, stderr) =>
-        resolve({
-          code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
-          stdout,
-          stderr,
-        }),
-    );
-  });
+  return runOsusume(args, { cwd, env });
 }
 
 /** A port nothing listens on: the OS hands one out, and it is closed again at once. */
