@@ -1,8 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { log } from '../core/log.js';
-import type { BatchReport } from '../activities/alert.js';
-import { sendAlert } from './alert.js';
+import { sendAlert, type BatchReport } from './alert.js';
 import { prepareCatchUp } from './catch-up.js';
 import type { StepContext } from './context.js';
 import { embedPosts, type EmbedInput, type EmbedProgress } from './embed.js';

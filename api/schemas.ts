@@ -1,5 +1,11 @@
 import { z } from '@hono/zod-openapi';
-import { ID_MAX_LENGTH, idExcludedCharacters, idSchema, makeIdSchema } from '../core/ids.js';
+import {
+  ID_MAX_LENGTH,
+  ID_RULE,
+  idExcludedCharacters,
+  idSchema,
+  makeIdSchema,
+} from '../core/ids.js';
 
 /**
  * The API's request and response shapes: one source for validation, the OpenAPI document and
@@ -23,7 +29,7 @@ export const MAX_EXCLUDE_LENGTH = 13_000;
 const excludePattern = `^,*(?:[^${excluded},]{1,${ID_MAX_LENGTH}}(?:,+|$)){0,${MAX_EXCLUDED}}$`;
 const id = (name: string) =>
   makeIdSchema().openapi({
-    description: `${name} (1-128 printable characters, no spaces)`,
+    description: `${name} (${ID_RULE})`,
     example: 'p123',
     pattern: idPattern,
   });

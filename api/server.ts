@@ -145,10 +145,10 @@ export async function startServer(
   const store = openStore(config.store);
   const interval = config.api.reloadSeconds * 1000;
   const readiness = new ReadinessWarnings(store);
-  let reported = options.readinessReported ?? false;
+  // Called on the first load, then on each change; the caller may have reported the first.
+  let loads = 0;
   const experiments = reloading(config.experimentsFile, loadExperiments, interval, (file) => {
-    if (!reported) readiness.check(file);
-    reported = false;
+    if (loads++ > 0 || !options.readinessReported) readiness.check(file);
   });
   const keys = reloading(config.api.keysFile, (f) => ApiKeys.fromFile(f), interval);
   const metrics = new ApiMetrics(config.api.tenantMetrics, config.api.maxTenantLabels);

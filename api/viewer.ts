@@ -8,7 +8,7 @@ import {
   missingAlgorithms,
   type ExperimentsFile,
 } from '../core/experiments.js';
-import { ID_MAX_LENGTH, idSchema } from '../core/ids.js';
+import { ID_RULE, idSchema } from '../core/ids.js';
 import { buildReport, openResultsSource, type ResultsReport } from '../core/results.js';
 import type { RecommendationStore } from '../core/store/types.js';
 import type { ApiKeys } from './auth.js';
@@ -35,7 +35,6 @@ export interface ViewerDeps {
 const TITLE_CACHE = 8;
 const RESULTS_TTL_MS = 30_000;
 const SEARCH_LIMIT = 50;
-const ID_RULE = `ids are 1 to ${ID_MAX_LENGTH} printable characters without spaces`;
 
 const noActiveVersion = (tenantId: string) =>
   `Tenant "${tenantId}" has no active version: no batch has served it yet (osusume batch --tenant ${tenantId}).`;
@@ -124,7 +123,7 @@ export function viewerRoutes(deps: ViewerDeps): Hono {
 
   app.get('/api/tenants/:tenantId/posts', async (c) => {
     const { tenantId } = ids(c);
-    if (!tenantId) return problem(c, 400, `Invalid tenant id: ${ID_RULE}.`);
+    if (!tenantId) return problem(c, 400, `Invalid tenant id: ids are ${ID_RULE}.`);
     const active = await deps.store.getActive(tenantId);
     if (!active) return problem(c, 404, noActiveVersion(tenantId));
     const q = (c.req.query('q') ?? '').toLowerCase().slice(0, 200);
@@ -140,7 +139,8 @@ export function viewerRoutes(deps: ViewerDeps): Hono {
 
   app.get('/api/tenants/:tenantId/posts/:postId', async (c) => {
     const { tenantId, postId } = ids(c);
-    if (!tenantId || !postId) return problem(c, 400, `Invalid tenant or post id: ${ID_RULE}.`);
+    if (!tenantId || !postId)
+      return problem(c, 400, `Invalid tenant or post id: ids are ${ID_RULE}.`);
     const active = await deps.store.getActive(tenantId);
     if (!active) return problem(c, 404, noActiveVersion(tenantId));
     const { byId } = await titlesOf(tenantId, active.version);

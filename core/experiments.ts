@@ -380,11 +380,9 @@ export function readinessWarnings(readiness: ExperimentReadiness[]): string[] {
     .map((r) => {
       const serving = (what: NotReadyTenant['serves']) =>
         r.notReady.filter((t) => t.serves === what);
-      const [unserved, small, computable] = [
-        serving('nothing'),
-        serving('popular'),
-        serving('lists'),
-      ];
+      const unserved = serving('nothing');
+      const small = serving('popular');
+      const computable = serving('lists');
       const why = listed(r.notReady, (t) => `${t.tenantId} (${t.reason})`, '; ');
       const actions = [
         computable.length > 0 &&

@@ -7,6 +7,8 @@ import { BadDataError } from './errors.js';
  * spliced into SQL, file paths or store keys).
  */
 export const ID_MAX_LENGTH = 128;
+/** The rule an id follows, as messages and the API's documentation state it. */
+export const ID_RULE = `1-${ID_MAX_LENGTH} printable characters without spaces`;
 // Printable, no whitespace or control characters; '/' is allowed and encoded where a store forbids it.
 const ID_PATTERN = /^[^\s\p{Cc}\p{Cf}\p{Cs}]+$/u;
 
@@ -58,7 +60,7 @@ export function parseTenantId(value: unknown): string {
   if (!parsed.success) {
     throw new BadDataError(
       `Invalid tenant id ${JSON.stringify(value)}: ${parsed.error.issues[0]?.message}. ` +
-        'Tenant ids are 1-128 printable characters without spaces.',
+        `Tenant ids are ${ID_RULE}.`,
     );
   }
   return parsed.data;

@@ -13,7 +13,7 @@ import { runBatchSegment, type BatchDeps, type BatchInput } from '../workflows/b
 import { readJsonLines } from '../core/artifacts.js';
 import { loadConfig } from '../core/config.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
-import { ID_MAX_LENGTH } from '../core/ids.js';
+import { ID_RULE } from '../core/ids.js';
 import { log } from '../core/log.js';
 import { missingWarehouse, noTenants, warehouseName } from '../core/warehouse/index.js';
 import { openOutputFile, type OutputFile } from './files.js';
@@ -219,7 +219,7 @@ function formatSkipped(report: TenantReport): string {
 
 /** Tenants the plan could not run: nothing of theirs is served until their ids are fixed. */
 function invalidTenantIdsLine(report: BatchReport): string {
-  return `NOT RUN: ${report.invalidTenantIds} tenant id(s) of the warehouse are not valid ids (empty, longer than ${ID_MAX_LENGTH} characters, or with spaces or control characters); the log names each: fix them in the warehouse.`;
+  return `NOT RUN: ${report.invalidTenantIds} tenant id(s) of the warehouse are not valid ids (ids are ${ID_RULE}); the log names each: fix them in the warehouse.`;
 }
 
 /** The batch workflow's report, as the main job prints it. */
