@@ -116,7 +116,9 @@ describe.skipIf(!haveChromium)('result viewer', () => {
           })
         ).json()) as { detail: string }
       ).detail;
-    expect(await detail('bad\u0001id')).toMatch(/ids are 1-128 printable characters without spaces/);
+    expect(await detail('bad\u0001id')).toMatch(
+      /ids are 1-128 printable characters without spaces/,
+    );
     expect(await detail('nobody')).toMatch(/osusume batch --tenant nobody/);
   });
 
