@@ -298,10 +298,8 @@ export function fieldedNeighbours(
     channels.push(
       neighbourListChannel(channels, weights.neighbourListLength, weights.sharedNeighbours),
     );
-  if (weights.latent <= 0 && weights.centering <= 0) return weightedNeighbours(channels, k);
-  let pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
-  if (weights.centering > 0) pool = centeredPool(pool, text, weights.centering);
-  if (weights.latent <= 0) return truncatePool(pool, k);
+  if (weights.latent <= 0) return weightedNeighbours(channels, k);
+  const pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
   const texts = posts.map((p) => p.text);
   const latent = latentVectors ? latentVectors(texts) : lsaVectors(texts, full);
   return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k);
@@ -420,73 +418,6 @@ export function neighbourListChannel(
     };
   });
   return { queries: rows, docs: rows, weight };
-}
-
-function sparseDot(a: SparseVector, b: SparseVector): number {
-  let dot = 0;
-  for (let i = 0, j = 0; i < a.ids.length && j < b.ids.length;) {
-    if (a.ids[i] === b.ids[j]) dot += a.weights[i++]! * b.weights[j++]!;
-    else if (a.ids[i]! < b.ids[j]!) i++;
-    else j++;
-  }
-  return dot;
-}
-
-/**
- * Each row's candidates with their full-text cosine replaced by the cosine of the two vectors
- * after `share` of the rows' mean vector is taken from each (centering, Suzuki et al. 2013), and
- * re-sorted. Pool size kept.
- */
-export function centeredPool(
-  pool: Pick<KnnResult, 'labels' | 'scores' | 'k'>,
-  vectors: SparseVector[],
-  share: number,
-): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
-  const mean = new Float64Array(vectors.reduce((n, v) => Math.max(n, (v.ids.at(-1) ?? -1) + 1), 0));
-  for (const v of vectors)
-    v.ids.forEach((id, j) => (mean[id]! += (share * v.weights[j]!) / vectors.length));
-  const meanSquared = mean.reduce((s, x) => s + x * x, 0);
-  const withMean = vectors.map((v) => v.ids.reduce((s, id, j) => s + mean[id]! * v.weights[j]!, 0));
-  const norm = vectors.map(
-    (v, i) => Math.sqrt(Math.max(0, sparseDot(v, v) - 2 * withMean[i]! + meanSquared)) || 1,
-  );
-  const rows = pool.labels.length / pool.k;
-  const labels = new Int32Array(pool.labels.length).fill(-1);
-  const scores = new Float32Array(pool.labels.length);
-  for (let row = 0; row < rows; row++) {
-    const candidates: { label: number; score: number }[] = [];
-    for (let j = 0; j < pool.k; j++) {
-      const label = pool.labels[row * pool.k + j]!;
-      if (label < 0) continue;
-      const dot = sparseDot(vectors[row]!, vectors[label]!);
-      const centered =
-        (dot - withMean[row]! - withMean[label]! + meanSquared) / (norm[row]! * norm[label]!);
-      candidates.push({ label, score: pool.scores[row * pool.k + j]! - dot + centered });
-    }
-    candidates
-      .sort((a, b) => b.score - a.score || a.label - b.label)
-      .forEach((c, i) => {
-        labels[row * pool.k + i] = c.label;
-        scores[row * pool.k + i] = c.score;
-      });
-  }
-  return { labels, scores, k: pool.k };
-}
-
-/** Each row's first k of a sorted pool. */
-function truncatePool(
-  pool: Pick<KnnResult, 'labels' | 'scores' | 'k'>,
-  k: number,
-): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
-  const kk = Math.min(k, pool.k);
-  const rows = pool.labels.length / pool.k;
-  const labels = new Int32Array(rows * kk);
-  const scores = new Float32Array(rows * kk);
-  for (let row = 0; row < rows; row++) {
-    labels.set(pool.labels.subarray(row * pool.k, row * pool.k + kk), row * kk);
-    scores.set(pool.scores.subarray(row * pool.k, row * pool.k + kk), row * kk);
-  }
-  return { labels, scores, k: kk };
 }
 
 /** Each row's candidates rescored with weight x the cosine of their dense vectors, best k kept. */

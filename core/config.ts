@@ -107,12 +107,6 @@ const configFields = strictObject({
     titlePhrase: z.number().min(0).max(10).default(0.05),
     /** Weight of the cosine of the two posts' neighbour lists (second-order: neighbours shared). */
     sharedNeighbours: z.number().min(0).max(10).default(0),
-    /**
-     * Share of the tenant's mean full-text vector taken from every post's before their cosine, over
-     * each post's 100 best candidates (hubness reduction: the vocabulary a small tenant's posts all
-     * share stops deciding their lists).
-     */
-    centering: z.number().min(0).max(1).default(0),
     /** Length of the neighbour lists compared by `sharedNeighbours`. */
     neighbourListLength: z.number().int().min(2).max(200).default(20),
     /** Weight of the title-to-title and title-trigram channels in a tenant whose titles repeat. */
