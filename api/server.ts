@@ -137,92 +137,106 @@ function urlOf(server: ServerType | Server, port: number): string {
   return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
 }
 
+function closeServer(server: ServerType | Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
 export async function startServer(
   config: Config,
   port = config.api.port,
   options: ServerOptions = {},
 ): Promise<RunningServer> {
-  const store = openStore(config.store);
-  const interval = config.api.reloadSeconds * 1000;
-  const readiness = new ReadinessWarnings(store);
-  // Called on the first load, then on each change; the caller may have reported the first.
-  let loads = 0;
-  const experiments = reloading(config.experimentsFile, loadExperiments, interval, (file) => {
-    if (loads++ > 0 || !options.readinessReported) readiness.check(file);
-  });
-  const keys = reloading(config.api.keysFile, (f) => ApiKeys.fromFile(f), interval);
-  const metrics = new ApiMetrics(config.api.tenantMetrics, config.api.maxTenantLabels);
-  const hidden = new TtlCache(
-    interval,
-    async (tenantId) => new Set(await store.getHidden(tenantId)),
-    config.api.tenantCacheSize,
-  );
-  const active = new TtlCache(
-    interval,
-    async (tenantId) => {
-      const pointer = await store.getActive(tenantId);
-      if (pointer) metrics.servedTenant(tenantId);
-      return pointer;
-    },
-    config.api.tenantCacheSize,
-  );
-  const logs =
-    config.api.logSink === 'stdout' ? new StdoutLogSink() : new FileLogSink(config.api.logsDir);
-  const related = new RelatedService({
-    store,
-    active: (t) => active.get(t),
-    activeNow: (t) => active.peek(t),
-    reloadActive: (t) => {
-      active.forget(t);
-      return active.get(t);
-    },
-    lists: new ListCache(config.api.listCacheSize),
-    experiments: experiments.get,
-    hidden: (t) => hidden.get(t),
-    hiddenNow: (t) => hidden.peek(t),
-    logs,
-    metrics,
-    storeTimeoutMs: config.api.storeTimeoutMs,
-    onNotReady: (experiment, tenantId) => readiness.notReady(experiment, tenantId),
-  });
-  const deps: AppDeps = {
-    related,
-    store,
-    keys: keys.get,
-    logs,
-    metrics,
-    config: config.api,
-    hiddenPosts: (t) => hidden.get(t),
-    // This process sees the change at once; the others within api.reloadSeconds.
-    onHiddenChanged: (t, postIds, isHidden) => {
-      const cached = hidden.peek(t) as Set<string> | undefined;
-      if (!cached) return hidden.forget(t);
-      for (const p of postIds) {
-        if (isHidden) cached.add(p);
-        else cached.delete(p);
-      }
-    },
-    requestId: options.requestId ?? randomUUID,
-    viewer: { store, keys: keys.get, experiments: experiments.get, config },
+  // What is open so far, closed last-opened first: by close(), or when the start fails (a port in
+  // use, a broken key file), so that a caller in the same process is not left holding the store.
+  const opened: (() => unknown)[] = [];
+  const closeOpened = async () => {
+    for (let close = opened.pop(); close; close = opened.pop()) await close();
   };
-  const server = await serveApi(deps, port, config.api.fastPath);
-  const metricsServer =
-    config.api.metricsPort === undefined
-      ? undefined
-      : await serveMetrics(metrics, config.api.metricsPort);
-  return {
-    url: urlOf(server, port),
-    metricsUrl: metricsServer && urlOf(metricsServer, config.api.metricsPort!),
-    logs,
-    close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
-      experiments.stop();
-      keys.stop();
-      await logs.flush();
-      await store.close();
-    },
-  };
+  try {
+    const store = openStore(config.store);
+    opened.push(() => store.close());
+    const interval = config.api.reloadSeconds * 1000;
+    const readiness = new ReadinessWarnings(store);
+    // Called on the first load, then on each change; the caller may have reported the first.
+    let loads = 0;
+    const experiments = reloading(config.experimentsFile, loadExperiments, interval, (file) => {
+      if (loads++ > 0 || !options.readinessReported) readiness.check(file);
+    });
+    opened.push(experiments.stop);
+    const keys = reloading(config.api.keysFile, (f) => ApiKeys.fromFile(f), interval);
+    opened.push(keys.stop);
+    const metrics = new ApiMetrics(config.api.tenantMetrics, config.api.maxTenantLabels);
+    const hidden = new TtlCache(
+      interval,
+      async (tenantId) => new Set(await store.getHidden(tenantId)),
+      config.api.tenantCacheSize,
+    );
+    const active = new TtlCache(
+      interval,
+      async (tenantId) => {
+        const pointer = await store.getActive(tenantId);
+        if (pointer) metrics.servedTenant(tenantId);
+        return pointer;
+      },
+      config.api.tenantCacheSize,
+    );
+    const logs =
+      config.api.logSink === 'stdout' ? new StdoutLogSink() : new FileLogSink(config.api.logsDir);
+    opened.push(() => logs.flush());
+    const related = new RelatedService({
+      store,
+      active: (t) => active.get(t),
+      activeNow: (t) => active.peek(t),
+      reloadActive: (t) => {
+        active.forget(t);
+        return active.get(t);
+      },
+      lists: new ListCache(config.api.listCacheSize),
+      experiments: experiments.get,
+      hidden: (t) => hidden.get(t),
+      hiddenNow: (t) => hidden.peek(t),
+      logs,
+      metrics,
+      storeTimeoutMs: config.api.storeTimeoutMs,
+      onNotReady: (experiment, tenantId) => readiness.notReady(experiment, tenantId),
+    });
+    const deps: AppDeps = {
+      related,
+      store,
+      keys: keys.get,
+      logs,
+      metrics,
+      config: config.api,
+      hiddenPosts: (t) => hidden.get(t),
+      // This process sees the change at once; the others within api.reloadSeconds.
+      onHiddenChanged: (t, postIds, isHidden) => {
+        const cached = hidden.peek(t) as Set<string> | undefined;
+        if (!cached) return hidden.forget(t);
+        for (const p of postIds) {
+          if (isHidden) cached.add(p);
+          else cached.delete(p);
+        }
+      },
+      requestId: options.requestId ?? randomUUID,
+      viewer: { store, keys: keys.get, experiments: experiments.get, config },
+    };
+    const server = await serveApi(deps, port, config.api.fastPath);
+    opened.push(() => closeServer(server));
+    const metricsServer =
+      config.api.metricsPort === undefined
+        ? undefined
+        : await serveMetrics(metrics, config.api.metricsPort);
+    if (metricsServer) opened.push(() => closeServer(metricsServer));
+    return {
+      url: urlOf(server, port),
+      metricsUrl: metricsServer && urlOf(metricsServer, config.api.metricsPort!),
+      logs,
+      close: closeOpened,
+    };
+  } catch (error) {
+    await closeOpened();
+    throw error;
+  }
 }
 
 export async function apiCommand(options: { port?: number }): Promise<void> {

@@ -1,13 +1,15 @@
 /** The API over real HTTP, on a real LMDB store. */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, OsusumeApiError } from '../api/client.js';
 import type { ProblemBody } from '../api/schemas.js';
 import { startServer, type RunningServer } from '../api/server.js';
 import type { Config } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import { freePort } from '../core/net.js';
 import { openStore } from '../core/store/index.js';
 import type { RecommendationStore, RelatedList } from '../core/store/types.js';
 import { addApiKey } from '../scripts/api-key.js';
@@ -504,5 +506,42 @@ experiments:
       'embedding',
     );
     writeExperiments('defaultAlgorithm: embedding\n');
+  });
+});
+
+describe('a start that fails', () => {
+  /** Files under `dir` this process holds open (Linux: /proc/self/fd): an open store shows here. */
+  const openFilesUnder = (dir: string) =>
+    readdirSync('/proc/self/fd')
+      .map((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return ''; // closed since it was listed
+        }
+      })
+      .filter((file) => file.startsWith(dir));
+
+  it('closes the API server and the store it opened when api.metricsPort is taken, and says what to do', async () => {
+    const own = tempDir();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const metricsPort = (taken.address() as AddressInfo).port;
+    const port = await freePort();
+    try {
+      const failing = testConfig(own.dir, { api: { metricsPort } });
+      const error = await startServer(failing, port).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toBe(
+        `Port ${metricsPort} (api.metricsPort, for /metrics) is in use: stop what listens there, or set api.metricsPort to a free port.`,
+      );
+      expect(openFilesUnder(own.dir)).toEqual([]);
+      // The API's own port is free again: a server started on it listens.
+      const again = await startServer(testConfig(own.dir), port);
+      await again.close();
+    } finally {
+      taken.close();
+      own.cleanup();
+    }
   });
 });
