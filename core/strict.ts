@@ -25,13 +25,20 @@ function distance(a: string, b: string): number {
   return row[y.length]!;
 }
 
-/** The valid key closest to `key` (ties: the first in `valid`). */
-export function nearestKey(key: string, valid: readonly string[]): string | undefined {
+/**
+ * The valid key closest to `key` (ties: the first in `valid`), if it is at most `maxDistance`
+ * edits away.
+ */
+export function nearestKey(
+  key: string,
+  valid: readonly string[],
+  maxDistance = Infinity,
+): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of valid) {
     const d = distance(key, candidate);
-    if (d < bestDistance) {
+    if (d <= maxDistance && d < bestDistance) {
       best = candidate;
       bestDistance = d;
     }

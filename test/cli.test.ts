@@ -365,15 +365,27 @@ describe('osusume CLI', () => {
     expect(broken.stderr).toContain('move the file away');
   });
 
-  it('names the api-key subcommands for a word that is none of them, before create parses', async () => {
+  it('names the api-key subcommands for a word that is none of them, before or after options', async () => {
     const file = path.join(mkdtempSync(path.join(work, 'keys-')), 'keys.json');
     const env = { OSUSUME_CONFIG_YAML: `api: { keysFile: ${file} }` };
-    expect(await osusume(['api-key', 'lsit', '--json'], env)).toEqual({
+    const refused = (message: string) => ({
       code: 1,
       stdout: '',
-      stderr:
-        "osusume api-key: unknown subcommand 'lsit': use create, list or revoke (see osusume api-key --help)\n",
+      stderr: `osusume api-key: ${message} (see osusume api-key --help)\n`,
     });
+    const lsit = "unknown subcommand 'lsit' (did you mean list?): use create, list or revoke";
+    expect(await osusume(['api-key', 'lsit', '--json'], env)).toEqual(refused(lsit));
+    // After create's options, not "too many arguments for 'create'".
+    expect(await osusume(['api-key', '--id', 'x', 'lsit'], env)).toEqual(refused(lsit));
+    expect(await osusume(['api-key', '--id', 'x', '--all-tenants', 'bogus'], env)).toEqual(
+      refused("unknown subcommand 'bogus': use create, list or revoke"),
+    );
+    expect(await osusume(['api-key', '--id', 'x', 'list'], env)).toEqual(
+      refused(
+        "'list' is a subcommand: name it first (osusume api-key list --help lists its options)",
+      ),
+    );
+    expect(existsSync(file)).toBe(false);
     // Bare, it shows the help (as bare `osusume temporal` does), not a missing --id.
     const bare = await osusume(['api-key'], env);
     expect(bare.code).toBe(1);

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { nearestKey } from '../../core/strict.js';
 import { examples, keyId, tenantIds } from './options.js';
 
 export function register(program: Command): void {
@@ -37,6 +38,19 @@ export function register(program: Command): void {
       const { apiKeyRevokeCommand } = await import('../api-key.js');
       apiKeyRevokeCommand(options);
     });
+  // Commander's own "did you mean" is private, and never runs here: `create` is the default. A
+  // suggestion is made only within half the word's length in edits, as a guess, not any name.
+  const unknownSubcommand = (word: string): never => {
+    const names = command.commands.map((c) => c.name());
+    if (names.includes(word))
+      return command.error(
+        `'${word}' is a subcommand: name it first (osusume api-key ${word} --help lists its options)`,
+      );
+    const near = nearestKey(word, names, Math.max(1, Math.floor(word.length / 2)));
+    return command.error(
+      `unknown subcommand '${word}'${near ? ` (did you mean ${near}?)` : ''}: use ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`,
+    );
+  };
   // `create` is the default, so `osusume api-key --id x` creates a key; a mistyped subcommand
   // (`api-key lsit`) would reach create too and be refused for a missing --id, and a bare
   // `api-key` would be refused the same way. Both are stopped here, before create parses.
@@ -44,12 +58,12 @@ export function register(program: Command): void {
     if (subcommand !== create || group.args[0] === 'create') return;
     if (group.args.length === 0) group.help({ error: true });
     const [word] = group.args;
-    if (!word!.startsWith('-')) {
-      const names = group.commands.map((c) => c.name());
-      group.error(
-        `unknown subcommand '${word}': use ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`,
-      );
-    }
+    if (!word!.startsWith('-')) unknownSubcommand(word!);
+  });
+  // A mistyped subcommand after create's options (`api-key --id x lsit`) is left over once they
+  // are parsed: commander would call it one argument too many for create, which takes none.
+  create.allowExcessArguments().hook('preAction', () => {
+    if (create.args.length > 0) unknownSubcommand(create.args[0]!);
   });
   const forTwo: [string, string] = [
     'osusume api-key --id backend --tenant acme --tenant beta',
