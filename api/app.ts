@@ -10,7 +10,7 @@ import { unservedPosts, type RecommendationStore } from '../core/store/types.js'
 import type { ApiKeys } from './auth.js';
 import type { LogSink } from './logs.js';
 import type { ApiMetrics } from './metrics.js';
-import type { RelatedService } from './related.js';
+import { withTimeout, type RelatedService } from './related.js';
 import { viewerRoutes, type ViewerDeps } from './viewer.js';
 import { INVALID_PARAMETERS, issueList, parseRelatedRequest } from './related-request.js';
 import {
@@ -43,6 +43,13 @@ export interface AppDeps {
   /** The result viewer at /admin/viewer (api/viewer.ts); off when absent. */
   viewer?: ViewerDeps;
 }
+
+/**
+ * How long /readyz waits for the store: less than the startup probe's timeout (2 s,
+ * infra/components/api-service.ts), so that the probe gets the 503 and the log its cause at once.
+ * An unreachable Firestore is otherwise retried by its client for a minute before it fails.
+ */
+const READINESS_TIMEOUT_MS = 1500;
 
 type Env = { Variables: { requestId: string; tenantId?: string; variant?: string } };
 
@@ -289,7 +296,7 @@ export function createApp(deps: AppDeps) {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     try {
-      await deps.store.listVersions('__readiness_probe__');
+      await withTimeout(deps.store.listVersions('__readiness_probe__'), READINESS_TIMEOUT_MS);
       return c.json({ status: 'ready', apiKeys: deps.keys().size });
     } catch (error) {
       // The probe needs no key: the cause goes to the log, not to whoever asks.

@@ -129,7 +129,8 @@ interface Draft {
 
 class StoreTimeout extends Error {}
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+/** `work`, or a StoreTimeout after `ms` (the read itself goes on, its result unused). */
+export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new StoreTimeout(`store read exceeded ${ms} ms`)), ms);

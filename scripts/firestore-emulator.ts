@@ -19,8 +19,12 @@ export function emulatorAvailable(): boolean {
   return spawnSync('gcloud', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-export async function startFirestoreEmulator(projectId = 'osusume-test'): Promise<Emulator> {
-  const port = await freePort();
+/** On `port` when given (a test bringing the emulator back where its clients look), else a free one. */
+export async function startFirestoreEmulator(
+  projectId = 'osusume-test',
+  port?: number,
+): Promise<Emulator> {
+  port ??= await freePort();
   const host = `127.0.0.1:${port}`;
   // Its own process group: stopping the gcloud wrapper alone would leave the Java emulator running.
   const child: ChildProcess = spawn(
