@@ -68,7 +68,7 @@ function mostCoengaged(
  * co-engagement is n / (n + EVIDENCE_USERS) for n users who engaged with it (a round number,
  * EVALUATION.md, "Learning from interactions").
  */
-export const EVIDENCE_USERS = 10;
+const EVIDENCE_USERS = 10;
 
 /**
  * Text lists blended with co-engagement by each post's evidence: a post nobody engaged with keeps

@@ -56,7 +56,7 @@ function toArray(m: Float32Array, from: number, to: number, dim: number): number
  * d:i32, ntotal:i64, 2 x i64, is_trained:u8, metric:i32, nlist:u64, nprobe:u64), so it is set
  * by rewriting that field and reading the index back. The nlist field is checked first.
  */
-export function withNprobe(index: Faiss.Index, nlist: number, nprobe: number): Faiss.Index {
+function withNprobe(index: Faiss.Index, nlist: number, nprobe: number): Faiss.Index {
   const buf = index.toBuffer();
   const NLIST_AT = 4 + 4 + 8 + 8 + 8 + 1 + 4;
   if (buf.toString('latin1', 0, 4) !== 'IwFl' || buf.readBigUInt64LE(NLIST_AT) !== BigInt(nlist)) {

@@ -24,7 +24,7 @@ export interface NeighboursResult {
  * Groups posts by content hash: one group per distinct text, its oldest post first.
  * Only that first post is ever recommended, so exact duplicates never show up in a list.
  */
-export function groupByContent(posts: SnapshotPost[]): Map<string, SnapshotPost[]> {
+function groupByContent(posts: SnapshotPost[]): Map<string, SnapshotPost[]> {
   const groups = new Map<string, SnapshotPost[]>();
   for (const p of posts) {
     const g = groups.get(p.contentHash);

@@ -13,7 +13,7 @@ const POPULAR_LIST_SIZE = 100;
  * tie-breaker (so a tenant with no interactions gets its newest posts). `now` is the newest event
  * or post time in the data, which keeps the result deterministic.
  */
-export function popularItems(
+function popularItems(
   posts: SnapshotPost[],
   interactions: Interaction[],
   size = POPULAR_LIST_SIZE,
@@ -36,11 +36,7 @@ export function popularItems(
 }
 
 /** For tenants too small for embeddings: every post gets the popular posts, minus itself. */
-export function popularLists(
-  posts: SnapshotPost[],
-  popular: ScoredItem[],
-  k: number,
-): RelatedList[] {
+function popularLists(posts: SnapshotPost[], popular: ScoredItem[], k: number): RelatedList[] {
   return posts.map((p) => ({
     postId: p.postId,
     items: popular.filter((i) => i.postId !== p.postId).slice(0, k),

@@ -22,7 +22,7 @@ function checkpoint(details: unknown): void {
 }
 
 /** How often a step that reports no progress of its own heartbeats (the SDK throttles sends). */
-export const KEEPALIVE_MS = 1_000;
+const KEEPALIVE_MS = 1_000;
 
 /**
  * Heartbeats while `work` runs. Without heartbeats Temporal notices a worker that died only when

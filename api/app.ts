@@ -355,5 +355,3 @@ export function createApp(deps: AppDeps) {
   });
   return app;
 }
-
-export type OsusumeApp = ReturnType<typeof createApp>;

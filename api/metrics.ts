@@ -1,7 +1,7 @@
 import { Counter, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 /** The label values of one request latency series. */
-export interface RequestLabels {
+interface RequestLabels {
   route: string;
   status: string;
   tenant: string;

@@ -90,7 +90,7 @@ export const relatedQuery = (maxLimit: number) =>
 
 export const RelatedQuery = relatedQuery(MAX_LIMIT);
 
-export const RelatedItem = z.object({
+const RelatedItem = z.object({
   postId: z.string(),
   rank: z.number().int().openapi({ description: '1-based position' }),
   score: z.number(),

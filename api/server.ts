@@ -81,11 +81,7 @@ function listening(server: Server, port: number, what: string, remedy: string): 
  * The app on `port` (0: any free port), with or without the fast path in front. Sockets are
  * bounded in time (api.timeouts): a client trickling a body or idling cannot hold one for long.
  */
-export async function serveApi(
-  deps: AppDeps,
-  port: number,
-  fastPath: boolean,
-): Promise<ServerType> {
+async function serveApi(deps: AppDeps, port: number, fastPath: boolean): Promise<ServerType> {
   const app = createApp(deps);
   const { requestSeconds, headersSeconds, keepAliveSeconds } = deps.config.timeouts;
   const http = serve({

@@ -271,7 +271,7 @@ export function algorithmsForTenant(
 }
 
 /** Algorithms an experiment serves: every variant's, and the default for its holdout. */
-export function experimentAlgorithms(e: Experiment, defaultAlgorithm: string): string[] {
+function experimentAlgorithms(e: Experiment, defaultAlgorithm: string): string[] {
   const algorithms = new Set<string>(e.variants.map((v) => v.algorithm));
   if (e.holdout > 0) algorithms.add(defaultAlgorithm);
   return [...algorithms].sort();

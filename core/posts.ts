@@ -50,7 +50,7 @@ const text = z
   .nullish()
   .transform((v) => v ?? '');
 
-export const postRowSchema = z.object({
+const postRowSchema = z.object({
   tenantId: tenantIdSchema,
   postId: postIdSchema,
   title: text,
@@ -121,7 +121,7 @@ export function validatePostRow(row: unknown, limits: TextLimits): RowVerdict {
 const fold = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /** The text the models see: title and body, whitespace folded, cut to the configured length. */
-export function postText(post: Pick<Post, 'title' | 'body'>, maxChars: number): string {
+function postText(post: Pick<Post, 'title' | 'body'>, maxChars: number): string {
   const joined = fold(`${post.title}\n${post.body}`);
   return joined.length > maxChars ? joined.slice(0, maxChars) : joined;
 }

@@ -21,7 +21,7 @@ export interface Estimate {
   variance: number;
 }
 
-export const Z95 = 1.959963984540054;
+const Z95 = 1.959963984540054;
 
 /** CTR = Σy / Σx with its delta-method variance; NaN variance below two users. */
 export function ctr(s: UserSums): Estimate {

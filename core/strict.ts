@@ -46,7 +46,7 @@ export function nearestKey(
   return best;
 }
 
-export function unknownKeysMessage(keys: readonly string[], valid: readonly string[]): string {
+function unknownKeysMessage(keys: readonly string[], valid: readonly string[]): string {
   return keys
     .map((key) => {
       const near = nearestKey(key, valid);

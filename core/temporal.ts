@@ -52,10 +52,7 @@ export function temporalConnectionOptions(
 const PROBE_TIMEOUT_MS = 3_000;
 
 /** Why a TCP connection to `address` failed, in words; null once something accepts it. */
-export function probeAddress(
-  address: string,
-  timeoutMs = PROBE_TIMEOUT_MS,
-): Promise<string | null> {
+function probeAddress(address: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<string | null> {
   const colon = address.lastIndexOf(':');
   const host = colon > 0 ? address.slice(0, colon).replace(/^\[|\]$/g, '') : address;
   const port = colon > 0 ? Number(address.slice(colon + 1)) : 7233;
@@ -80,7 +77,7 @@ export function probeAddress(
 }
 
 /** What to do when Temporal at the configured address cannot be reached. */
-export function unreachableMessage(
+function unreachableMessage(
   config: Pick<Config, 'temporal'>,
   reason: string,
   env: NodeJS.ProcessEnv = process.env,

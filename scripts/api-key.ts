@@ -37,12 +37,12 @@ export function addApiKey(file: string, id: string, tenants: string[]): string {
 }
 
 /** The keys of the key file, without their hashes. */
-export function listApiKeys(file: string): { id: string; tenants: string[] }[] {
+function listApiKeys(file: string): { id: string; tenants: string[] }[] {
   return readEntries(file).map(({ id, tenants }) => ({ id, tenants }));
 }
 
 /** Removes the key named `id`; the API refuses it once it has re-read the file. */
-export function revokeApiKey(file: string, id: string): void {
+function revokeApiKey(file: string, id: string): void {
   const entries = readEntries(file);
   if (!entries.some((e) => e.id === id)) {
     const ids = entries.map((e) => e.id).join(', ') || 'none';

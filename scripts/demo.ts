@@ -47,10 +47,7 @@ interface DemoPost {
  * the time going on to a page the first one links to (SEE ALSO), as readers of a manual do.
  * Random co-views would teach co-engagement noise, which the default blends into its lists.
  */
-export function syntheticInteractions(
-  posts: DemoPost[],
-  links: Map<string, [string, string][]>,
-): string {
+function syntheticInteractions(posts: DemoPost[], links: Map<string, [string, string][]>): string {
   const random = createRandom(7);
   const seeAlso = new Map<string, string[]>();
   for (const [tenant, pairs] of links)

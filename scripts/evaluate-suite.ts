@@ -30,7 +30,7 @@ export const SUITE_ALGORITHMS = ['lexical', 'fielded'] as const;
 export const DATASETS_DIR = '.osusume/datasets';
 
 /** The algorithm every ratio is taken against. */
-export const BASELINE = 'lexical';
+const BASELINE = 'lexical';
 
 /** A labelled set's files: items and related pairs (and interactions, if any). */
 export interface SetFiles {
@@ -39,7 +39,7 @@ export interface SetFiles {
   interactions?: string;
 }
 
-export interface SuiteSet {
+interface SuiteSet {
   name: string;
   lang: 'en' | 'ja';
   /** What relatedness means in this set. */
@@ -72,7 +72,7 @@ function manPages(lang: 'en' | 'ja'): SuiteSet {
   };
 }
 
-export const SUITE: SuiteSet[] = [
+const SUITE: SuiteSet[] = [
   manPages('en'),
   manPages('ja'),
   {
@@ -176,7 +176,7 @@ export function formatRatio(ratio: number, interval: [number, number], digits: n
 }
 
 /** The named sets of the suite (all by default), in the suite's order. */
-export function suiteSets(names?: string[]): SuiteSet[] {
+function suiteSets(names?: string[]): SuiteSet[] {
   for (const name of names ?? [])
     if (!SUITE.some((s) => s.name === name))
       throw new ConfigError(

@@ -339,7 +339,7 @@ export async function faultInjection(
   return report;
 }
 
-export function formatFaultReport(r: FaultInjectionReport): string {
+function formatFaultReport(r: FaultInjectionReport): string {
   const steps = Object.entries(r.killedIn)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([step, n]) => `${step} ${n}`)

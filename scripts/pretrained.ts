@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** all-MiniLM-L6-v2 (English, 6 x 384) with int8 weights, in ONNX. */
-export const PRETRAINED_MODEL_DIR = path.join(root, '.osusume/models/all-MiniLM-L6-v2-int8');
+const PRETRAINED_MODEL_DIR = path.join(root, '.osusume/models/all-MiniLM-L6-v2-int8');
 /** multilingual-e5-small (Japanese, English and more; 12 x 384), 4-bit weights, in ONNX. */
-export const MULTILINGUAL_MODEL_DIR = path.join(root, '.osusume/models/multilingual-e5-small-q4');
-export const SCHEMATHESIS = path.join(root, '.osusume/schemathesis');
+const MULTILINGUAL_MODEL_DIR = path.join(root, '.osusume/models/multilingual-e5-small-q4');
+const SCHEMATHESIS = path.join(root, '.osusume/schemathesis');
 
 /** A pretrained model folder when set-up could fetch it. */
 function fetched(dir: string): string | undefined {

@@ -17,7 +17,7 @@ export interface ResetCommandOptions {
 }
 
 /** The local paths that hold state, each with what it is; only those that exist. */
-export function localState(config: Config, keys: boolean): [string, string][] {
+function localState(config: Config, keys: boolean): [string, string][] {
   const entries: [string, string][] = [];
   if (config.warehouse.kind === 'duckdb') {
     const w = config.warehouse.path;

@@ -16,7 +16,7 @@ import { openWarehouse } from '../core/warehouse/index.js';
 import type { RunRecord, Warehouse } from '../core/warehouse/types.js';
 import { requireLocalState } from './files.js';
 
-export interface RollbackPlan {
+interface RollbackPlan {
   tenantId: string;
   from: string;
   to: string;
@@ -41,7 +41,7 @@ async function runRecordOf(
  * Checks that `to` (default: the version active before the current one) is kept in the store
  * and has a run record saying what it serves. Throws, changing nothing, when it cannot.
  */
-export async function planRollback(
+async function planRollback(
   store: RecommendationStore,
   warehouse: Warehouse,
   tenantId: string,
@@ -85,7 +85,7 @@ export async function planRollback(
 }
 
 /** The pointer write: the rolled-back version stays kept as the most recent previous one. */
-export function applyRollback(
+function applyRollback(
   store: RecommendationStore,
   plan: RollbackPlan,
   keepVersions: number,

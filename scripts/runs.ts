@@ -22,12 +22,12 @@ function table(header: string[], rows: string[][]): string {
     .join('\n');
 }
 
-export interface TenantActive {
+interface TenantActive {
   tenantId: string;
   active: ActiveVersion | null;
 }
 
-export function formatActive(actives: TenantActive[]): string {
+function formatActive(actives: TenantActive[]): string {
   return table(
     ['tenant', 'active version', 'activated', 'algorithms', 'kept for rollback'],
     actives.map(({ tenantId, active }) => [
@@ -40,7 +40,7 @@ export function formatActive(actives: TenantActive[]): string {
   );
 }
 
-export function formatRuns(records: RunRecord[]): string {
+function formatRuns(records: RunRecord[]): string {
   const header = [
     'run',
     'tenant',

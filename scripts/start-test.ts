@@ -34,7 +34,7 @@ async function tenantsNotReady(config: Config, store: RecommendationStore): Prom
   return [...new Set(readiness.flatMap((r) => r.notReady.map((t) => t.tenantId)))].sort();
 }
 
-export function formatCatchUp(r: CatchUpReport): string {
+function formatCatchUp(r: CatchUpReport): string {
   return r.computed.length > 0
     ? `${r.tenantId}: version ${r.version} active (${r.algorithms.join(', ')}; computed ${r.computed.join(', ')}, carried over from ${r.from}) in ${r.seconds.toFixed(1)} s`
     : `${r.tenantId}: nothing to compute (${r.skipped}); version ${r.version} stays active`;

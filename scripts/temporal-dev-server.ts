@@ -10,9 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { freePort } from '../core/net.js';
 
-export const TEMPORAL_CLI_LINK = fileURLToPath(
-  new URL('../.osusume/bin/temporal', import.meta.url),
-);
+const TEMPORAL_CLI_LINK = fileURLToPath(new URL('../.osusume/bin/temporal', import.meta.url));
 
 export interface DevServerOptions {
   /** Serve the Web UI (on a free port unless `uiPort` is given). */
@@ -34,7 +32,7 @@ export interface DevServer {
 }
 
 /** Thrown when no dev server can be started; its message says what to do. */
-export class DevServerUnavailable extends ConfigError {}
+class DevServerUnavailable extends ConfigError {}
 
 function executable() {
   return existsSync(TEMPORAL_CLI_LINK)

@@ -38,7 +38,7 @@ export interface BatchInput {
 
 export type SegmentResult = { done: true; report: BatchReport } | { done: false; next: BatchInput };
 
-export const MAX_LISTED = 100;
+const MAX_LISTED = 100;
 
 export function emptyReport(runId: string, plan: RunPlan): BatchReport {
   return {
@@ -60,7 +60,7 @@ export function emptyReport(runId: string, plan: RunPlan): BatchReport {
 }
 
 /** Runs `work` over `items` with at most `limit` in flight; results keep the input order. */
-export async function boundedMap<T, R>(
+async function boundedMap<T, R>(
   items: T[],
   limit: number,
   work: (item: T) => Promise<R>,

@@ -4,7 +4,7 @@ import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
  * Retry and timeout profiles, one per kind of step. Bad data and bad configuration do not get
  * better by retrying: those errors fail the tenant at once, with their message.
  */
-export const retry: RetryPolicy = {
+const retry: RetryPolicy = {
   initialInterval: '10s',
   backoffCoefficient: 2,
   maximumInterval: '10m',
@@ -16,7 +16,7 @@ export const retry: RetryPolicy = {
  * Every step heartbeats (activities/temporal.ts), so a step whose worker died is retried on
  * another worker after this long, not after its start-to-close timeout.
  */
-export const HEARTBEAT_TIMEOUT = '2m';
+const HEARTBEAT_TIMEOUT = '2m';
 
 /** Warehouse reads, small writes, planning. */
 export const quickSteps: ActivityOptions = {

@@ -4,14 +4,14 @@
  * its vocabulary from a corpus: frequent words, plus every character seen so that any text
  * tokenizes without [UNK].
  */
-export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
+const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 
 // Mirrors BertNormalizer + BertPreTokenizer closely enough to choose a vocabulary; the real
 // tokenizer decides the final split.
 const CJK = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{2fa1f}]/gu;
 const PUNCT = /([\p{P}\p{S}])/u;
 
-export function preTokenize(text: string): string[] {
+function preTokenize(text: string): string[] {
   return text
     .toLowerCase()
     .replace(CJK, (c) => ` ${c} `)

@@ -5,7 +5,7 @@ type Dim = number | string;
 type AttributeValue = number | number[] | string | { float: number } | { floats: number[] };
 
 const IR_VERSION = 8;
-export const OPSET = 17;
+const OPSET = 17;
 
 function bytesOf(data: TypedData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

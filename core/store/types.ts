@@ -218,7 +218,7 @@ export interface CollectionGrace {
  * never activated and not written to for longer than a run takes. Ids are not compared, so a
  * clock that ran ahead or a mix of id formats leaves nothing behind.
  */
-export function versionsToCollect(
+function versionsToCollect(
   versions: VersionInfo[],
   active: ActiveVersion,
   now: number,

@@ -4,7 +4,7 @@ import { BigQueryWarehouse } from './bigquery.js';
 import { DuckDbWarehouse } from './duckdb.js';
 import type { Warehouse } from './types.js';
 
-export type { Warehouse, TenantSummary } from './types.js';
+export type { Warehouse } from './types.js';
 
 export async function openWarehouse(config: WarehouseConfig): Promise<Warehouse> {
   return config.kind === 'duckdb'

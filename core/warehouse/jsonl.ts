@@ -18,7 +18,7 @@ export interface SkippedRow {
 type FieldType = 'id' | 'string' | 'timestamp' | 'boolean';
 
 /** Each table's columns: ids are required non-empty strings, the others optional. */
-export const JSONL_COLUMNS: Record<'posts' | 'interactions', Record<string, FieldType>> = {
+const JSONL_COLUMNS: Record<'posts' | 'interactions', Record<string, FieldType>> = {
   posts: {
     tenantId: 'id',
     postId: 'id',
@@ -50,7 +50,7 @@ function describe(value: unknown): string {
 }
 
 /** Why a parsed line is not a row of the table, or null when it is one. */
-export function rowProblem(row: unknown, columns: Record<string, FieldType>): string | null {
+function rowProblem(row: unknown, columns: Record<string, FieldType>): string | null {
   if (typeof row !== 'object' || row === null || Array.isArray(row))
     return `not a JSON object (${describe(row)})`;
   const record = row as Record<string, unknown>;

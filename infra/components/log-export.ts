@@ -6,7 +6,7 @@ import { LOG_TABLES, type Warehouse } from './warehouse.js';
 const LOAD_LOGS_SQL = readFileSync(new URL('../sql/load-logs.sql', import.meta.url), 'utf8');
 
 /** The Cloud Logging filter of the API's exposure, assignment and outcome entries (api/logs.ts). */
-export function apiLogFilter(serviceName: string): string {
+function apiLogFilter(serviceName: string): string {
   return [
     'resource.type="cloud_run_revision"',
     `resource.labels.service_name="${serviceName}"`,
@@ -14,7 +14,7 @@ export function apiLogFilter(serviceName: string): string {
   ].join(' AND ');
 }
 
-export function loadLogsQuery(project: string, dataset: string, raw: string): string {
+function loadLogsQuery(project: string, dataset: string, raw: string): string {
   return LOAD_LOGS_SQL.replaceAll('{{dataset}}', `${project}.${dataset}`).replaceAll(
     '{{raw}}',
     `${project}.${raw}`,

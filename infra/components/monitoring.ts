@@ -12,7 +12,7 @@ export interface MonitoringArgs {
 }
 
 /** The log line activities/alert.ts writes for every batch run with failed tenants. */
-export const BATCH_FAILURE_FILTER =
+const BATCH_FAILURE_FILTER =
   'jsonPayload.alert=true AND jsonPayload.message="batch run had failures"';
 
 /**

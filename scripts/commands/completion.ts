@@ -18,7 +18,7 @@ function completions(command: Command, path: string[] = []): [string, string[]][
  * A bash (and zsh, through bashcompinit) completion script for `osusume`: commander offers
  * none, so it is generated from the command tree, and stays current with it.
  */
-export function completionScript(program: Command): string {
+function completionScript(program: Command): string {
   const table = completions(program);
   const cases = table.map(([path, words]) => `    '${path}') words='${words.join(' ')}' ;;`);
   return `# osusume completion: source <(osusume completion)   (zsh: autoload bashcompinit && bashcompinit first)

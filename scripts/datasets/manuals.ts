@@ -80,7 +80,7 @@ export function fetchDebianPackages(packages: string[], cache: string): string {
 }
 
 /** Keeps tenants with enough items, and pairs between two distinct kept items of one tenant. */
-export function finish(items: DatasetItem[], links: Map<string, Set<string>>): Dataset {
+function finish(items: DatasetItem[], links: Map<string, Set<string>>): Dataset {
   const size = new Map<string, number>();
   for (const i of items) size.set(i.tenant, (size.get(i.tenant) ?? 0) + 1);
   const kept = items.filter((i) => size.get(i.tenant)! >= MIN_TENANT_ITEMS && (i.title || i.body));

@@ -16,7 +16,7 @@ import { ConfigError } from '../../core/errors.js';
 import { fetchDebianPackages, writeDataset, type DatasetItem } from './manuals.js';
 import { dataFrameColumns, readLazyLoadDb } from './rdata.js';
 
-export const TENANT = 'movielens';
+const TENANT = 'movielens';
 /** Share of the time range (by rating count) the batch sees; the rest is held out. */
 const TRAIN_SHARE = 0.8;
 const GOOD_RATING = 4;

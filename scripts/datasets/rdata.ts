@@ -166,7 +166,7 @@ class XdrReader {
 }
 
 /** One object of a serialized stream (the bytes after decompression). */
-export function unserialize(buf: Buffer): RValue {
+function unserialize(buf: Buffer): RValue {
   const reader = new XdrReader(buf);
   reader.header();
   return reader.item();

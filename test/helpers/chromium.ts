@@ -4,13 +4,13 @@ import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
 /** Debian's Chromium, installed by scripts/setup/chromium.sh. */
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 
 /** Browser tests run where Chromium is installed, and always with CI=true (then a missing one fails). */
 export const haveChromium = existsSync(CHROMIUM) || process.env.CI === 'true';
 
 /** Where browser tests keep screenshots (gitignored with the rest of .osusume/). */
-export const TEST_ARTIFACTS = new URL('../../.osusume/test-artifacts/', import.meta.url).pathname;
+const TEST_ARTIFACTS = new URL('../../.osusume/test-artifacts/', import.meta.url).pathname;
 
 export function artifactPath(name: string): string {
   mkdirSync(TEST_ARTIFACTS, { recursive: true });
