@@ -15,6 +15,7 @@ import { loadExperiments } from '../core/experiments.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { openStore } from '../core/store/index.js';
+import type { RecommendationStore } from '../core/store/types.js';
 import { createApp, type AppDeps } from './app.js';
 import { relatedFastPath, type FastPath } from './fast-path.js';
 import { ApiKeys } from './auth.js';
@@ -137,6 +138,83 @@ function closeServer(server: ServerType | Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/**
+ * What the app needs, over one open store: the reloading experiments and keys, the per-tenant
+ * caches, the log sink, the metrics. Each thing that must be closed is pushed on `opened`.
+ */
+function apiDeps(
+  config: Config,
+  store: RecommendationStore,
+  options: ServerOptions,
+  opened: (() => unknown)[],
+): AppDeps {
+  const interval = config.api.reloadSeconds * 1000;
+  const readiness = new ReadinessWarnings(store);
+  // Called on the first load, then on each change; the caller may have reported the first.
+  let loads = 0;
+  const experiments = reloading(config.experimentsFile, loadExperiments, interval, (file) => {
+    if (loads++ > 0 || !options.readinessReported) readiness.check(file);
+  });
+  opened.push(experiments.stop);
+  const keys = reloading(config.api.keysFile, (f) => ApiKeys.fromFile(f), interval);
+  opened.push(keys.stop);
+  const metrics = new ApiMetrics(config.api.tenantMetrics, config.api.maxTenantLabels);
+  const hidden = new TtlCache(
+    interval,
+    async (tenantId) => new Set(await store.getHidden(tenantId)),
+    config.api.tenantCacheSize,
+  );
+  const active = new TtlCache(
+    interval,
+    async (tenantId) => {
+      const pointer = await store.getActive(tenantId);
+      if (pointer) metrics.servedTenant(tenantId);
+      return pointer;
+    },
+    config.api.tenantCacheSize,
+  );
+  const logs =
+    config.api.logSink === 'stdout' ? new StdoutLogSink() : new FileLogSink(config.api.logsDir);
+  opened.push(() => logs.flush());
+  const related = new RelatedService({
+    store,
+    active: (t) => active.get(t),
+    activeNow: (t) => active.peek(t),
+    reloadActive: (t) => {
+      active.forget(t);
+      return active.get(t);
+    },
+    lists: new ListCache(config.api.listCacheSize),
+    experiments: experiments.get,
+    hidden: (t) => hidden.get(t),
+    hiddenNow: (t) => hidden.peek(t),
+    logs,
+    metrics,
+    storeTimeoutMs: config.api.storeTimeoutMs,
+    onNotReady: (experiment, tenantId) => readiness.notReady(experiment, tenantId),
+  });
+  return {
+    related,
+    store,
+    keys: keys.get,
+    logs,
+    metrics,
+    config: config.api,
+    hiddenPosts: (t) => hidden.get(t),
+    // This process sees the change at once; the others within api.reloadSeconds.
+    onHiddenChanged: (t, postIds, isHidden) => {
+      const cached = hidden.peek(t) as Set<string> | undefined;
+      if (!cached) return hidden.forget(t);
+      for (const p of postIds) {
+        if (isHidden) cached.add(p);
+        else cached.delete(p);
+      }
+    },
+    requestId: options.requestId ?? randomUUID,
+    viewer: { store, keys: keys.get, experiments: experiments.get, config },
+  };
+}
+
 export async function startServer(
   config: Config,
   port = config.api.port,
@@ -151,82 +229,18 @@ export async function startServer(
   try {
     const store = openStore(config.store);
     opened.push(() => store.close());
-    const interval = config.api.reloadSeconds * 1000;
-    const readiness = new ReadinessWarnings(store);
-    // Called on the first load, then on each change; the caller may have reported the first.
-    let loads = 0;
-    const experiments = reloading(config.experimentsFile, loadExperiments, interval, (file) => {
-      if (loads++ > 0 || !options.readinessReported) readiness.check(file);
-    });
-    opened.push(experiments.stop);
-    const keys = reloading(config.api.keysFile, (f) => ApiKeys.fromFile(f), interval);
-    opened.push(keys.stop);
-    const metrics = new ApiMetrics(config.api.tenantMetrics, config.api.maxTenantLabels);
-    const hidden = new TtlCache(
-      interval,
-      async (tenantId) => new Set(await store.getHidden(tenantId)),
-      config.api.tenantCacheSize,
-    );
-    const active = new TtlCache(
-      interval,
-      async (tenantId) => {
-        const pointer = await store.getActive(tenantId);
-        if (pointer) metrics.servedTenant(tenantId);
-        return pointer;
-      },
-      config.api.tenantCacheSize,
-    );
-    const logs =
-      config.api.logSink === 'stdout' ? new StdoutLogSink() : new FileLogSink(config.api.logsDir);
-    opened.push(() => logs.flush());
-    const related = new RelatedService({
-      store,
-      active: (t) => active.get(t),
-      activeNow: (t) => active.peek(t),
-      reloadActive: (t) => {
-        active.forget(t);
-        return active.get(t);
-      },
-      lists: new ListCache(config.api.listCacheSize),
-      experiments: experiments.get,
-      hidden: (t) => hidden.get(t),
-      hiddenNow: (t) => hidden.peek(t),
-      logs,
-      metrics,
-      storeTimeoutMs: config.api.storeTimeoutMs,
-      onNotReady: (experiment, tenantId) => readiness.notReady(experiment, tenantId),
-    });
-    const deps: AppDeps = {
-      related,
-      store,
-      keys: keys.get,
-      logs,
-      metrics,
-      config: config.api,
-      hiddenPosts: (t) => hidden.get(t),
-      // This process sees the change at once; the others within api.reloadSeconds.
-      onHiddenChanged: (t, postIds, isHidden) => {
-        const cached = hidden.peek(t) as Set<string> | undefined;
-        if (!cached) return hidden.forget(t);
-        for (const p of postIds) {
-          if (isHidden) cached.add(p);
-          else cached.delete(p);
-        }
-      },
-      requestId: options.requestId ?? randomUUID,
-      viewer: { store, keys: keys.get, experiments: experiments.get, config },
-    };
+    const deps = apiDeps(config, store, options, opened);
     const server = await serveApi(deps, port, config.api.fastPath);
     opened.push(() => closeServer(server));
     const metricsServer =
       config.api.metricsPort === undefined
         ? undefined
-        : await serveMetrics(metrics, config.api.metricsPort);
+        : await serveMetrics(deps.metrics, config.api.metricsPort);
     if (metricsServer) opened.push(() => closeServer(metricsServer));
     return {
       url: urlOf(server, port),
       metricsUrl: metricsServer && urlOf(metricsServer, config.api.metricsPort!),
-      logs,
+      logs: deps.logs,
       close: closeOpened,
     };
   } catch (error) {
