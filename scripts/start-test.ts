@@ -17,7 +17,7 @@ import type { CatchUpReport } from '../workflows/catch-up-flow.js';
 import { startTestWorkflowId } from '../workflows/ids.js';
 import type { startTestWorkflow } from '../workflows/start-test.js';
 import { defaultRunId } from './batch.js';
-import { alreadyRunning } from './temporal.js';
+import { alreadyRunning, workflowResult } from './temporal.js';
 import { requireLocalState } from './files.js';
 
 export interface StartTestCommandOptions {
@@ -93,7 +93,8 @@ async function startOnTemporal(
       console.log(`Started ${handle.workflowId} on ${config.temporal.address}.`);
       handles.push(handle);
     }
-    if (wait) for (const handle of handles) console.log(formatCatchUp(await handle.result()));
+    if (wait)
+      for (const handle of handles) console.log(formatCatchUp(await workflowResult(handle)));
   } finally {
     await connection.close();
   }

@@ -7,15 +7,17 @@
  * Connection settings come from the environment (see README, "Running on Temporal").
  */
 import {
+  ActivityFailure,
   Client,
   Connection,
   ScheduleAlreadyRunning,
+  WorkflowFailedError,
   ScheduleOverlapPolicy,
   WorkflowExecutionAlreadyStartedError,
   type ScheduleOptions,
 } from '@temporalio/client';
 import { loadConfig, type Config } from '../core/config.js';
-import { ConfigError, OsusumeError } from '../core/errors.js';
+import { ConfigError, errorMessage, OsusumeError } from '../core/errors.js';
 import { connectTemporal } from '../core/temporal.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import {
@@ -86,6 +88,32 @@ export function alreadyRunning(error: unknown, config: Config, another?: string)
   );
 }
 
+/**
+ * A workflow's result. A failed workflow is an error naming it, the step that failed and the
+ * failure's root cause: Temporal's own message is only "Workflow execution failed".
+ */
+export async function workflowResult<T>(handle: {
+  workflowId: string;
+  result(): Promise<T>;
+}): Promise<T> {
+  try {
+    return await handle.result();
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    let step: string | undefined;
+    let cause: unknown = error;
+    while (cause instanceof Error && cause.cause instanceof Error) {
+      if (cause instanceof ActivityFailure) step = cause.activityType;
+      cause = cause.cause;
+    }
+    const why = errorMessage(cause).replace(/\.$/, '');
+    throw new OsusumeError(
+      `Workflow ${handle.workflowId} failed${step ? ` at ${step}` : ''}: ${why}. The Temporal UI shows its history; fix the cause and start it again.`,
+      { cause: error },
+    );
+  }
+}
+
 export type TemporalAction = 'schedule' | 'run-now' | 'run-tenant' | 'purge-tenant';
 
 export interface TemporalCommandOptions {
@@ -142,7 +170,13 @@ export async function temporalCommand(
     console.log(
       `Started ${handle.workflowId} (run ${handle.firstExecutionRunId}) on ${config.temporal.address}, namespace ${config.temporal.namespace}.`,
     );
-    if (options.wait) console.log(JSON.stringify(await handle.result(), null, 2));
+    if (options.wait) {
+      const result = await workflowResult<unknown>(handle);
+      // purgeTenantWorkflow returns nothing.
+      console.log(
+        result === undefined ? `${handle.workflowId} completed.` : JSON.stringify(result, null, 2),
+      );
+    }
   } catch (error) {
     // purge-tenant has no --run-id: its workflow id is the day's.
     throw alreadyRunning(error, config, command === 'purge-tenant' ? undefined : '--run-id');

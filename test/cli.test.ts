@@ -16,7 +16,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, runOsusume, type Run } from './helpers/cli.js';
 import { MANUAL_SETS } from '../scripts/datasets/manuals.js';
 import { firestoreTestMode } from './helpers/firestore-emulator.js';
-import { devServerOrSkip } from './helpers/temporal-server.js';
+import { devServerOrSkip, rawWorkerConfig } from './helpers/temporal-server.js';
+import { parseConfig } from '../core/config.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createWorker } from '../scripts/worker.js';
+
+// The in-process worker of the --wait test logs its state changes; only warnings matter here.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const work = mkdtempSync(path.join(tmpdir(), 'osusume-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -300,6 +306,53 @@ describe('osusume CLI', () => {
       await server.teardown();
     }
   }, 120_000);
+
+  it('with --wait, names a failed workflow, its step and its cause, and says when one that returns nothing is done', async () => {
+    const server = await devServerOrSkip('osusume temporal run-tenant --wait');
+    if (!server) return;
+    const dir = mkdtempSync(path.join(work, 'wait-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'posts.jsonl'),
+        JSON.stringify({
+          tenantId: 'acme',
+          postId: 'p1',
+          title: 'disk quota',
+          body: 'How do I set a disk quota?',
+          createdAt: '2026-01-01T00:00:00Z',
+          updatedAt: '2026-01-01T00:00:00Z',
+        }) + '\n',
+      );
+      expect((await osusume(['load', '--posts', 'posts.jsonl'], {}, dir)).code).toBe(0);
+      const taskQueue = 'osusume-cli-wait';
+      const config = parseConfig(rawWorkerConfig(dir, taskQueue), dir);
+      const env = {
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_NAMESPACE: server.namespace,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+      };
+      const { worker, close } = await createWorker(config, server.env.nativeConnection);
+      const [failed, purged] = await worker.runUntil(async () => [
+        await osusume(
+          ['temporal', 'run-tenant', '--tenant', 'nope', '--run-id', 'w1', '--wait'],
+          env,
+          dir,
+        ),
+        await osusume(['temporal', 'purge-tenant', '--tenant', 'acme', '--wait'], env, dir),
+      ]);
+      await close();
+      expect(failed.code).toBe(1);
+      // Temporal's own message is only "Workflow execution failed".
+      expect(failed.stderr).toBe(
+        'osusume temporal run-tenant: Workflow osusume-tenant/w1/nope failed at extract: Tenant "nope" has no posts in the warehouse. Check the tenant id (npm run batch -- --list). The Temporal UI shows its history; fix the cause and start it again.\n',
+      );
+      expect(purged.code).toBe(0);
+      expect(purged.stdout).toMatch(/^osusume-purge\/[\d-]+\/acme completed\.$/m);
+      expect(purged.stdout).not.toContain('undefined');
+    } finally {
+      await server.teardown();
+    }
+  }, 180_000);
 
   it('runs a command and reports its failure with the command name', async () => {
     const file = path.join(work, 'experiments.yaml');
