@@ -271,12 +271,16 @@ export function formatSummary(result: BatchResult): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  // A run id that a tenant already serves changes nothing for it: said here, since the progress
+  // lines that also say it are cleared on a terminal.
+  const unchanged = result.report.skipped;
   const out = [
-    `Run ${result.runId}: ${result.succeeded.length} tenants succeeded, ${result.failed.length} failed`,
-    line(header),
-    ...rows.map(line),
+    `Run ${result.runId}: ${result.succeeded.length} tenant(s) succeeded, ${result.failed.length} failed` +
+      (unchanged > 0
+        ? `, ${unchanged} unchanged (this run id is already served: run with a new run id to serve new data)`
+        : ''),
   ];
-  if (rows.length > 0) out.push(SUMMARY_LEGEND);
+  if (rows.length > 0) out.push(line(header), ...rows.map(line), SUMMARY_LEGEND);
   if (result.report.invalidTenantIds > 0) out.push(invalidTenantIdsLine(result.report));
   for (const f of result.failed) out.push(`FAILED ${f.tenantId} at ${f.step}: ${f.error}`);
   return out.join('\n');

@@ -562,7 +562,7 @@ describe('osusume CLI', () => {
       {},
       before,
     );
-    expect(first.stdout).toContain('1 tenants succeeded, 0 failed');
+    expect(first.stdout).toContain('1 tenant(s) succeeded, 0 failed');
     expect(first.stdout).toMatch(/^acme +fielded +30 +30 .* 1 empty /m);
     expect(first.stdout).toMatch(/ dups +exact copies of an older post/);
     expect(first.stdout).toContain('1 skipped row(s) listed in skipped.jsonl.');
@@ -572,12 +572,20 @@ describe('osusume CLI', () => {
       reason: 'empty',
       detail: 'title and body are empty',
     });
+    // The run id is served now: running it again changes nothing, and the summary says so
+    // (the progress lines that also say it are cleared on a terminal).
+    const again = await osusume(['batch', '--run-id', 'r1'], {}, before);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(
+      'Run r1: 0 tenant(s) succeeded, 0 failed, 1 unchanged (this run id is already served: run with a new run id to serve new data)',
+    );
+    expect(again.stdout).not.toContain('tenant  algorithms');
 
     const after = `${before}-moved`;
     renameSync(before, after);
     const second = await osusume(['batch', '--run-id', 'r2'], {}, after);
     expect(second.stderr).not.toContain('outside the artifact folder');
-    expect(second.stdout).toContain('1 tenants succeeded, 0 failed');
+    expect(second.stdout).toContain('1 tenant(s) succeeded, 0 failed');
     expect(second.code).toBe(0);
 
     const refused = await osusume(['reset'], {}, after);
