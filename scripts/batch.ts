@@ -331,7 +331,8 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
     // too, as over a missing warehouse, so that a script sees it.
     if (tenants.length === 0) throw new ConfigError(noTenants(config.warehouse));
     if (options.list) {
-      for (const t of tenants) console.log(`${t.tenantId}\t${t.posts} posts`);
+      for (const t of tenants)
+        console.log(`${t.tenantId}\t${t.posts} ${t.posts === 1 ? 'post' : 'posts'}`);
       return;
     }
     // A mistyped tenant would run, fail, be recorded as a failed run and raise the alert.

@@ -105,7 +105,7 @@ async function checkForeignTenants(
   const named = `${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}`;
   return confirm(
     `The warehouse ${file} holds ${foreign.length} tenant(s) the demo did not load (${named}); the demo replaces them.`,
-    `The warehouse ${file} holds ${foreign.length} tenant(s) the demo did not load (${named}). Run the demo with --replace to replace them, or point OSUSUME_CONFIG at another folder.`,
+    `The warehouse ${file} holds ${foreign.length} tenant(s) the demo did not load (${named}). Run the demo with --replace to replace them, or keep them and run it in another clone of osusume (each keeps its warehouse, lists and artifacts in its own .osusume/).`,
   );
 }
 

@@ -528,7 +528,7 @@ describe('osusume CLI', () => {
     expect(demo.stderr).toContain(
       `osusume demo: The warehouse ${dir}/w.duckdb holds 1 tenant(s) the demo did not load (acme). Run the demo with --replace`,
     );
-    expect((await osusume(['batch', '--list'], env)).stdout).toBe('acme\t1 posts\n');
+    expect((await osusume(['batch', '--list'], env)).stdout).toBe('acme\t1 post\n');
   });
 
   it('refuses to run a batch over a warehouse without tenants, naming it', async () => {
