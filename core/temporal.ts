@@ -88,7 +88,7 @@ function unreachableMessage(
     : 'TEMPORAL_ADDRESS is unset, so this is temporal.address of the configuration';
   return (
     `Cannot reach Temporal at ${address} (${origin}; namespace ${namespace}): ${reason}. ` +
-    'Start a server there (`temporal server start-dev`), or set TEMPORAL_ADDRESS (and ' +
+    'Start a server there (`temporal server start-dev`; `npm run setup` puts that CLI in .osusume/bin/), or set TEMPORAL_ADDRESS (and ' +
     'TEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY or TEMPORAL_API_KEY) to your deployment.'
   );
 }

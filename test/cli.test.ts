@@ -261,6 +261,10 @@ describe('osusume CLI', () => {
       `osusume temporal run-now: Cannot reach Temporal at 127.0.0.1:${port} (from TEMPORAL_ADDRESS; namespace default): connection refused`,
     );
     expect(fromEnv.stderr).toContain('set TEMPORAL_ADDRESS');
+    // The dev server's CLI is not on PATH: set-up links it under .osusume/bin/.
+    expect(fromEnv.stderr).toContain(
+      'Start a server there (`temporal server start-dev`; `npm run setup` puts that CLI in .osusume/bin/)',
+    );
     const config = path.join(work, 'temporal-config.yaml');
     writeFileSync(config, `temporal: { address: '127.0.0.1:${port}' }\n`);
     const worker = await osusume(['worker'], {
