@@ -100,7 +100,7 @@ export async function prepareCatchUp(ctx: StepContext, input: CatchUpInput): Pro
       missing,
       skipped: full
         ? `active version ${active.version} already has ${wanted.join(', ')}`
-        : `${posts} posts, below pipeline.minPostsForEmbedding: it serves popular lists only`,
+        : `${posts} ${posts === 1 ? 'post' : 'posts'}, below pipeline.minPostsForEmbedding: it serves popular lists only`,
       snapshotUri: record.artifacts.snapshot ?? '',
       carried: {},
       state: { snapshotUri: record.artifacts.snapshot ?? '' },

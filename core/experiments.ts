@@ -390,7 +390,7 @@ export function readinessWarnings(readiness: ExperimentReadiness[]): string[] {
         unserved.length > 0 &&
           `\`npm run batch -- --tenant <id>\` serves a first version to ${listed(unserved)}`,
         small.length > 0 &&
-          `${listed(small)} serve popular lists only, being below pipeline.minPostsForEmbedding posts: their users are enrolled once they have that many (nothing to do)`,
+          `${listed(small)} ${small.length === 1 ? 'serves' : 'serve'} popular lists only, being below pipeline.minPostsForEmbedding posts: their users are enrolled once they have that many (nothing to do)`,
       ].filter((a): a is string => typeof a === 'string');
       return `experiment "${r.experiment}" is not ready for ${r.notReady.length} tenant(s), whose users get the default and are not enrolled: ${why}. ${actions.join('; ')}.`;
     });

@@ -226,7 +226,7 @@ describe('readiness', () => {
     expect(warning).toContain('`npm run start-test` computes the missing lists of big;');
     expect(warning).toContain('`npm run batch -- --tenant <id>` serves a first version to fresh;');
     expect(warning).toContain(
-      'small serve popular lists only, being below pipeline.minPostsForEmbedding posts',
+      'small serves popular lists only, being below pipeline.minPostsForEmbedding posts',
     );
     const larger = await experimentsReadiness(file, {
       ...store,
