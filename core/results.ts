@@ -388,6 +388,11 @@ export interface ExperimentResult {
   control: string | null;
   variants: VariantResult[];
   srm: { pValue: number; expectedShares: Record<string, number>; mismatch: boolean } | null;
+  /**
+   * Why srm is null: the experiment is not in the experiments file (no weights to check against),
+   * or it splits no users (interleaving without a holdout: every user gets the interleaved list).
+   */
+  srmNotChecked?: 'not-in-file' | 'no-split';
   interleaving?: {
     /** Requests whose clicks favoured the first variant (wins), the second (losses), or neither. */
     teams: [string, string];
@@ -486,6 +491,7 @@ function experimentResult(
     variants,
     srm,
   };
+  if (!srm) result.srmNotChecked = declared ? 'no-split' : 'not-in-file';
   if (interleaved) {
     const mine = preferences.filter((p) => p.experiment === experiment);
     const teams = (

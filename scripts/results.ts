@@ -62,6 +62,10 @@ function formatExperiment(e: ExperimentResult): string[] {
     lines.push(
       `  sample ratio: p = ${pValue(e.srm.pValue)} against ${shares}: ${e.srm.mismatch ? 'MISMATCH (p < 0.001): the split is broken; do not trust these results' : 'ok'}`,
     );
+  } else if (e.srmNotChecked === 'no-split') {
+    lines.push(
+      '  sample ratio: nothing to check (no holdout: every user gets the interleaved list)',
+    );
   } else {
     lines.push('  sample ratio: not checked (the experiment is no longer in the experiments file)');
   }

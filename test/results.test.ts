@@ -315,6 +315,22 @@ describe('results from local JSONL logs (DuckDB)', () => {
       clicks: 5,
     });
     expect(formatReport(r)).toContain('emb 3 wins, pop 1 wins, 1 ties; sign test p = 0.6250');
+    // Declared without a holdout, it splits no users: nothing to check, and it is in the file.
+    expect(r.experiments[0]!.srmNotChecked).toBe('no-split');
+    expect(formatReport(r)).toContain(
+      'sample ratio: nothing to check (no holdout: every user gets the interleaved list)',
+    );
+    const gone = buildReport(
+      await new DuckDbLogResults(ilDir).read({}),
+      {},
+      {
+        ...file,
+        experiments: [],
+      },
+    );
+    expect(formatReport(gone)).toContain(
+      'sample ratio: not checked (the experiment is no longer in the experiments file)',
+    );
   });
 
   it('keeps the declared control before it has exposures: no lift against another variant', () => {
