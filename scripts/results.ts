@@ -53,7 +53,7 @@ function formatExperiment(e: ExperimentResult): string[] {
     );
   if (e.control !== null && !e.variants.some((v) => v.variant === e.control))
     lines.push(
-      `  control ${e.control}: no exposures in this range yet, so no lifts (is it served? see osusume validate)`,
+      `  ${e.control} (control): no exposures in this range yet, so no lifts (is it served? see osusume validate)`,
     );
   if (e.srm) {
     const shares = Object.entries(e.srm.expectedShares)

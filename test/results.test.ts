@@ -354,8 +354,9 @@ describe('results from local JSONL logs (DuckDB)', () => {
     expect(e.control).toBe('control');
     expect(e.variants.every((v) => v.lift === undefined)).toBe(true);
     const printed = formatReport(buildReport(rows, {}, file));
-    expect(printed).not.toContain('(control)');
-    expect(printed).toContain('control control: no exposures in this range yet, so no lifts');
+    // No variant row is taken for control.
+    expect(printed).not.toMatch(/^ {2}(holdout|treatment) +\(control\)/m);
+    expect(printed).toContain('  control (control): no exposures in this range yet, so no lifts');
     // An experiment gone from the file: "control" among its logs' variants, never the holdout.
     const undeclared = buildReport(rows, {}, { ...file, experiments: [] }).experiments[0]!;
     expect(undeclared.control).toBe('treatment');
