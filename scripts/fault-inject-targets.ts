@@ -66,6 +66,8 @@ function runBatch(configFile: string, runId: string, kill?: Kill): Promise<Batch
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'batch', '--run-id', runId], {
+      // `--import tsx` resolves from the working folder: the checkout's, wherever this was started.
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
       env: { ...process.env, OSUSUME_CONFIG: configFile, CI: '' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -233,6 +233,14 @@ describe('osusume CLI', () => {
     );
   });
 
+  it('injects faults from any folder, not only the checkout (the killed batch is started there)', async () => {
+    // `work` is outside the checkout: its batch child once failed with ERR_MODULE_NOT_FOUND (tsx).
+    const run = await osusume(['fault-inject', '--kills', '1']);
+    expect(run.stderr).not.toContain('ERR_MODULE_NOT_FOUND');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('torn or unexpected versions: 0');
+  }, 120_000);
+
   it('validates temporal subcommands before connecting to anything', async () => {
     // An address where nothing listens: a connection attempt would fail only after seconds.
     const env = { TEMPORAL_ADDRESS: '127.0.0.1:9' };
