@@ -21,6 +21,7 @@ import { parseConfig } from '../core/config.js';
 import { buildBertModel } from '../core/onnx/bert.js';
 import { buildVocabulary, wordPieceTokenizerJson } from '../core/model/wordpiece.js';
 import { contentHash } from '../core/posts.js';
+import { checkoutFile } from '../scripts/files.js';
 import { multilingualModelDir, pretrainedModelDir } from '../scripts/pretrained.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,9 @@ const BATCH = 32;
 const THREADS = 2;
 
 function englishDemoTexts(n: number): string[] {
-  const lines = gunzipSync(readFileSync('demo/posts.jsonl.gz')).toString('utf8').split('\n');
+  const lines = gunzipSync(readFileSync(checkoutFile('demo/posts.jsonl.gz')))
+    .toString('utf8')
+    .split('\n');
   const texts: string[] = [];
   for (const line of lines) {
     if (texts.length === n) break;

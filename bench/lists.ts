@@ -8,6 +8,7 @@
 import { fieldedLists, lexicalLists } from '../activities/lexical.js';
 import { loadConfig } from '../core/config.js';
 import { readItems, snapshotPosts } from '../scripts/evaluate.js';
+import { checkoutFile } from '../scripts/files.js';
 import { median } from '../core/stats.js';
 import { benchEnv, KNOBS } from './env.js';
 
@@ -16,7 +17,7 @@ const K = 20;
 export async function run(): Promise<void> {
   const { rounds } = benchEnv(KNOBS.lists);
   const config = loadConfig();
-  const { items } = readItems('demo/posts.jsonl.gz');
+  const { items } = readItems(checkoutFile('demo/posts.jsonl.gz'));
   const tenants = [...snapshotPosts(items, config.pipeline).values()];
   const variants: [string, () => unknown][] = [
     ['lexical (baseline)', () => tenants.map((posts) => lexicalLists(posts, K))],

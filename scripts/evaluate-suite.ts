@@ -22,6 +22,7 @@ import { buildManualSet, MANUAL_SETS } from './datasets/manuals.js';
 import { buildMailingLists } from './datasets/mailing-lists.js';
 import { buildMovielens } from './datasets/movielens.js';
 import { evaluate, MIN_POSTS } from './evaluate.js';
+import { checkoutFile } from './files.js';
 
 /** Algorithms compared by default: the text ones (the embedding is the slow per-tenant model). */
 export const SUITE_ALGORITHMS = ['lexical', 'fielded'] as const;
@@ -61,9 +62,9 @@ function manPages(lang: 'en' | 'ja'): SuiteSet {
       const read = (f: string) => gunzipSync(readFileSync(f)).toString('utf8').split('\n');
       const ours = (tenant: string) => tenant.startsWith(`${lang}-`);
       mkdirSync(dir, { recursive: true });
-      const [header, ...pairs] = read('demo/related.tsv.gz');
+      const [header, ...pairs] = read(checkoutFile('demo/related.tsv.gz'));
       writeFileSync(files.pairs, [header, ...pairs.filter(ours)].join('\n') + '\n');
-      const items = read('demo/posts.jsonl.gz').filter(
+      const items = read(checkoutFile('demo/posts.jsonl.gz')).filter(
         (line) => line.trim() && ours((JSON.parse(line) as { tenantId: string }).tenantId),
       );
       writeFileSync(files.items, items.join('\n') + '\n');

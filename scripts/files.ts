@@ -2,10 +2,19 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../core/config.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { missingStore } from '../core/store/index.js';
 import { missingWarehouse } from '../core/warehouse/index.js';
+
+/**
+ * A file of the checkout (`demo/posts.jsonl.gz`), found wherever the command was started:
+ * `npx osusume` runs in any folder, and its working folder holds the user's state, not the demo's.
+ */
+export function checkoutFile(relative: string): string {
+  return fileURLToPath(new URL(`../${relative}`, import.meta.url));
+}
 
 /**
  * Why `file` could not be opened, naming it. Node's message ("ENOENT: no such file or directory,

@@ -241,6 +241,25 @@ describe('osusume CLI', () => {
     expect(run.stdout).toContain('torn or unexpected versions: 0');
   }, 120_000);
 
+  it("reads the checkout's demo pages from any folder: evaluate's man-page sets, bench lists", async () => {
+    const elsewhere = mkdtempSync(path.join(work, 'elsewhere-'));
+    const evaluated = await osusume(
+      ['evaluate', '--all-datasets', '--sets', 'man-pages-ja'],
+      {},
+      elsewhere,
+    );
+    expect(evaluated.stderr).not.toContain('ENOENT');
+    expect(evaluated.code).toBe(0);
+    expect(evaluated.stdout).toMatch(/^best worst ratio: /m);
+    expect(existsSync(path.join(elsewhere, '.osusume/datasets/man-pages-ja/items.jsonl'))).toBe(
+      true,
+    );
+    const bench = await osusume(['bench', 'lists', '--quick'], {}, elsewhere);
+    expect(bench.stderr).not.toContain('does not exist');
+    expect(bench.code).toBe(0);
+    expect(bench.stdout).toContain('"bench":"lists"');
+  }, 120_000);
+
   it('validates temporal subcommands before connecting to anything', async () => {
     // An address where nothing listens: a connection attempt would fail only after seconds.
     const env = { TEMPORAL_ADDRESS: '127.0.0.1:9' };
