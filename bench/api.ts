@@ -22,6 +22,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { LmdbStore } from '../core/store/lmdb.js';
 import { addApiKey } from '../scripts/api-key.js';
+import { checkoutFile } from '../scripts/files.js';
 import { benchEnv, KNOBS } from './env.js';
 
 const POSTS = 10_000;
@@ -60,7 +61,9 @@ export async function seed(dir: string): Promise<string> {
 export async function start(
   args: string[],
   nodeFlags: string[] = [],
-  cwd = process.cwd(),
+  // The checkout whose bench/api-target.ts runs (and whose tsx `--import` resolves): this one
+  // unless BENCH_BASELINE names another, whatever folder the bench was started in.
+  cwd = checkoutFile('.'),
 ): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,

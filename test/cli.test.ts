@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, runOsusume, type Run } from './helpers/cli.js';
+import { start as startBenchServer } from '../bench/api.js';
 import { MANUAL_SETS } from '../scripts/datasets/manuals.js';
 import { firestoreTestMode } from './helpers/firestore-emulator.js';
 import { devServerOrSkip, rawWorkerConfig } from './helpers/temporal-server.js';
@@ -259,6 +260,22 @@ describe('osusume CLI', () => {
     expect(bench.code).toBe(0);
     expect(bench.stdout).toContain('"bench":"lists"');
   }, 120_000);
+
+  it("starts bench api's servers from the checkout, whatever the working folder", async () => {
+    const before = process.cwd();
+    process.chdir(work);
+    try {
+      // Started in `work`, the server's `--import tsx` and bench/api-target.ts were not found.
+      const { child, url } = await startBenchServer(['ceiling', '0']);
+      try {
+        expect((await fetch(url)).status).toBe(200);
+      } finally {
+        child.kill();
+      }
+    } finally {
+      process.chdir(before);
+    }
+  });
 
   it('validates temporal subcommands before connecting to anything', async () => {
     // An address where nothing listens: a connection attempt would fail only after seconds.
