@@ -147,23 +147,34 @@ async function runBatchAnyhow(
   config: Config,
   runId: string,
   keepServer: boolean,
-): Promise<boolean> {
+): Promise<{ ok: boolean; keptServer?: { workflowUrl?: string; stop: () => Promise<void> } }> {
   const onTemporal = await runBatchOnTemporal(config, runId, { keepServer });
   if (!('unavailable' in onTemporal)) {
     console.log(`\nRan on ${onTemporal.description}.`);
     if (onTemporal.workflowUrl) console.log(`Inspect the run: ${onTemporal.workflowUrl}`);
     console.log(formatReport(onTemporal.report));
-    return onTemporal.report.failedCount === 0;
+    const { stopServer, workflowUrl } = onTemporal;
+    return {
+      ok: onTemporal.report.failedCount === 0,
+      keptServer: stopServer && { workflowUrl, stop: stopServer },
+    };
   }
   console.log(`${onTemporal.unavailable}.\nRunning the same workflow steps in process instead.`);
   const ctx = await openContext(config);
   try {
     const result = await runBatch(ctx, { runId });
     console.log('\n' + formatSummary(result));
-    return result.failed.length === 0;
+    return { ok: result.failed.length === 0 };
   } finally {
     await ctx.close();
   }
+}
+
+/** What stays up after the demo (the API, the Temporal dev server), until one Ctrl+C. */
+async function keepRunning(what: string[]): Promise<void> {
+  if (what.length === 0) return;
+  console.log(`\n${what.join('\n')}\nPress Ctrl+C to stop.`);
+  await untilInterrupted();
 }
 
 async function printSamples(config: Config, posts: DemoPost[]): Promise<void> {
@@ -225,7 +236,7 @@ export async function reportReadiness(config: Config): Promise<void> {
  * Serves the results through the real API with a demo key, and shows one answer of each kind:
  * the default list, and an A/B assignment from experiments.yaml. `serve` keeps it running.
  */
-async function serveDemo(config: Config, serve: boolean): Promise<void> {
+async function serveDemo(config: Config, serve: boolean, alsoKept: string[]): Promise<void> {
   const keysFile = path.join(
     path.dirname(config.warehouse.kind === 'duckdb' ? config.warehouse.path : config.artifactsDir),
     'demo-api-keys.json',
@@ -251,12 +262,14 @@ async function serveDemo(config: Config, serve: boolean): Promise<void> {
     console.log(
       `With surface=post-footer (experiment ${footer.experiment}, variant ${footer.variant}):\n${JSON.stringify(footer.items)}`,
     );
-    if (serve) {
-      console.log(
-        `\nThe API keeps running. Try:\n  curl -H 'Authorization: Bearer ${apiKey}' '${server.url}/v1/tenants/en-man3/posts/printf.3/related?userId=me'\nPress Ctrl+C to stop.`,
-      );
-      await untilInterrupted();
-    }
+    await keepRunning([
+      ...(serve
+        ? [
+            `The API keeps running. Try:\n  curl -H 'Authorization: Bearer ${apiKey}' '${server.url}/v1/tenants/en-man3/posts/printf.3/related?userId=me'`,
+          ]
+        : []),
+      ...alsoKept,
+    ]);
   } finally {
     await server.close();
   }
@@ -283,12 +296,26 @@ export async function demoCommand(options: DemoCommandOptions): Promise<void> {
     return;
   }
   describeModel(config);
-  const ok = await runBatchAnyhow(config, defaultRunId(), options.keepServer ?? false);
-  if (!ok)
-    throw new ConfigError(
-      'The batch failed for the tenants above, so their lists were not updated: fix the cause, or start over with `osusume reset --yes`.',
-    );
-  await printSamples(config, posts);
-  await reportReadiness(config);
-  await serveDemo(config, options.serve ?? false);
+  const { ok, keptServer } = await runBatchAnyhow(
+    config,
+    defaultRunId(),
+    options.keepServer ?? false,
+  );
+  // Kept after the whole tour has printed (and with the API, when --serve keeps that too).
+  const kept = keptServer
+    ? [`The Temporal dev server keeps running for its UI: ${keptServer.workflowUrl}`]
+    : [];
+  try {
+    if (!ok) {
+      await keepRunning(kept);
+      throw new ConfigError(
+        'The batch failed for the tenants above, so their lists were not updated: fix the cause, or start over with `osusume reset --yes`.',
+      );
+    }
+    await printSamples(config, posts);
+    await reportReadiness(config);
+    await serveDemo(config, options.serve ?? false, kept);
+  } finally {
+    await keptServer?.stop();
+  }
 }

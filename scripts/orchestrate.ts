@@ -28,6 +28,7 @@ interface Temporal {
 async function reachTemporal(
   config: Config,
   env: NodeJS.ProcessEnv,
+  uiPort = DEV_UI_PORT,
 ): Promise<Temporal | { unavailable: string }> {
   if (env.TEMPORAL_ADDRESS) {
     const clientConnection = await connectTemporal(config, (o) => Connection.connect(o), env);
@@ -45,7 +46,7 @@ async function reachTemporal(
   try {
     const dev = await startDevServer({
       ui: true,
-      uiPort: DEV_UI_PORT,
+      uiPort,
       namespace: config.temporal.namespace,
     });
     return {
@@ -75,22 +76,33 @@ export function untilInterrupted(): Promise<void> {
 }
 
 export type TemporalRun =
-  { report: BatchReport; description: string; workflowUrl?: string } | { unavailable: string };
+  | {
+      report: BatchReport;
+      description: string;
+      workflowUrl?: string;
+      /** With keepServer, the dev server started for the run is up until this stops it. */
+      stopServer?: () => Promise<void>;
+    }
+  | { unavailable: string };
 
-/** `keepServer` waits for Ctrl+C before stopping a dev server, so its UI can be explored. */
+/**
+ * `keepServer` leaves a dev server started for the run up (its UI can be explored) until the
+ * caller, done with its own output, calls `stopServer`.
+ */
 export async function runBatchOnTemporal(
   config: Config,
   runId: string,
-  options: { keepServer?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: { keepServer?: boolean; env?: NodeJS.ProcessEnv; uiPort?: number } = {},
 ): Promise<TemporalRun> {
   installTemporalLogging('WARN');
-  const temporal = await reachTemporal(config, options.env ?? process.env);
+  const temporal = await reachTemporal(config, options.env ?? process.env, options.uiPort);
   if ('unavailable' in temporal) return temporal;
   const { worker, close } = await createWorker(config, temporal.connection);
   const workflowId = batchWorkflowId(runId);
   const workflowUrl =
     temporal.uiUrl &&
     `${temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`;
+  let kept = false;
   try {
     if (temporal.uiUrl) console.log(`Temporal UI: ${temporal.uiUrl}`);
     const report = await worker.runUntil(
@@ -100,15 +112,14 @@ export async function runBatchOnTemporal(
         args: [{ runId, options: batchOptions(config) }],
       }),
     );
+    const run = { report, description: temporal.description, workflowUrl };
     if (options.keepServer && temporal.uiUrl) {
-      console.log(
-        `The dev server keeps running for its UI: ${workflowUrl}\nPress Ctrl+C to stop it.`,
-      );
-      await untilInterrupted();
+      kept = true;
+      return { ...run, stopServer: () => temporal.teardown() };
     }
-    return { report, description: temporal.description, workflowUrl };
+    return run;
   } finally {
     await close();
-    await temporal.teardown();
+    if (!kept) await temporal.teardown();
   }
 }

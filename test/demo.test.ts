@@ -4,12 +4,14 @@
  * other tenants not ready are warnings, logged; the API it starts does not log them again.
  */
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer } from '../api/server.js';
 import type { Config } from '../core/config.js';
 import { openStore } from '../core/store/index.js';
 import { reportReadiness } from '../scripts/demo.js';
-import { tempDir, testConfig } from './helpers/fixtures.js';
+import { runBatchOnTemporal } from '../scripts/orchestrate.js';
+import { loadPosts, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
 
 const tmp = tempDir();
 let config: Config;
@@ -107,4 +109,51 @@ describe("the demo's readiness report", () => {
       output.restore();
     }
   });
+});
+
+/** A port nothing listens on: the OS hands one out, and it is closed again at once. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the demo with --keep-server', () => {
+  it('gets the dev server back still running, so the whole tour prints before the wait', async () => {
+    const dir = tempDir();
+    try {
+      const local = testConfig(dir.dir);
+      await loadPosts(local, topicPosts('acme', 12));
+      const output = capture();
+      let run: Awaited<ReturnType<typeof runBatchOnTemporal>>;
+      try {
+        run = await runBatchOnTemporal(local, 'keep-1', {
+          keepServer: true,
+          env: {},
+          uiPort: await freePort(),
+        });
+      } finally {
+        output.restore();
+      }
+      if ('unavailable' in run) {
+        if (process.env.CI) throw new Error(run.unavailable);
+        console.warn(`SKIPPED: the demo with --keep-server: ${run.unavailable}`);
+        return;
+      }
+      // It used to wait for Ctrl+C in here, before the demo printed its report and lists.
+      expect(run.report.failedCount).toBe(0);
+      expect(run.stopServer).toBeDefined();
+      try {
+        expect((await fetch(run.workflowUrl!)).status).toBe(200);
+      } finally {
+        await run.stopServer!();
+      }
+      await expect(fetch(run.workflowUrl!)).rejects.toThrow();
+    } finally {
+      dir.cleanup();
+    }
+  }, 120_000);
 });
