@@ -330,9 +330,18 @@ function describe(weights: FieldedWeights, grid: SweepGrid): string {
     .join(' ');
 }
 
+/**
+ * A difference with its sign, to three decimals; one that is not 0 but would print as ±0.000 gets
+ * two significant digits, so that a verdict "beyond noise" never rests on an interval of zeros.
+ */
+export function signed(x: number): string {
+  const tiny = x !== 0 && Math.abs(x) < 0.0005;
+  const digits = tiny ? Math.min(10, 1 - Math.floor(Math.log10(Math.abs(x)))) : 3;
+  return `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+}
+
 export function formatSweep(result: SweepResult, grid: SweepGrid): string {
   const ratio = (x: number) => `${x.toFixed(3)}x`;
-  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
   const difference = (r: SweepRow) =>
     `${signed(r.difference)} [${signed(r.differenceInterval[0])}, ${signed(r.differenceInterval[1])}]`;
   const ranked = [...result.rows].sort((a, b) => b.worst - a.worst);

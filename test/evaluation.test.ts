@@ -29,6 +29,7 @@ import {
   decide,
   formatSweep,
   parseSweepGrid,
+  signed,
   sweepFielded,
   type SweepResult,
 } from '../scripts/evaluate-sweep.js';
@@ -181,6 +182,17 @@ describe("paired bootstrap of a set's ratio", () => {
     expect(decide(within, incumbent)).toEqual({ change: false, weights: incumbent });
     const beyond = [...within, row(w(3), 1.005, [0.001, 0.01])];
     expect(decide(beyond, incumbent)).toEqual({ change: true, weights: w(3) });
+  });
+
+  it('prints a difference that is not 0 with the digits that show it', () => {
+    expect([0.0123, -0.0123, 0, 0.0005].map(signed)).toEqual([
+      '+0.012',
+      '-0.012',
+      '+0.000',
+      '+0.001',
+    ]);
+    // A verdict "beyond noise" on [+0.000, +0.001] would hide why: its lower bound is not 0.
+    expect([0.00004, -0.00012, 0.00049].map(signed)).toEqual(['+0.000040', '-0.00012', '+0.00049']);
   });
 });
 
