@@ -18,7 +18,7 @@ const ID_PATTERN = /^[^\s\p{Cc}\p{Cf}\p{Cs}]+$/u;
  */
 export function makeIdSchema() {
   return z
-    .string()
+    .string({ error: (issue) => (issue.input === undefined ? 'required' : undefined) })
     .min(1, 'must not be empty')
     .max(ID_MAX_LENGTH, `must be at most ${ID_MAX_LENGTH} characters`)
     .regex(ID_PATTERN, 'must be printable characters without spaces');

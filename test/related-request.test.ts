@@ -112,4 +112,11 @@ describe('the plain reading of a related request', () => {
     expect(parsePlainRelatedRequest('ac me', 'p1', 'userId=u1', LIMITS)).toBeUndefined();
     expect(parsePlainRelatedRequest('acme', 'ユ', 'userId=u1', LIMITS)).toBeUndefined();
   });
+
+  it('names a missing user id as required, not by the type zod received', () => {
+    expect(full('acme', 'p1', 'limit=5')).toMatchObject({
+      ok: false,
+      errors: [{ where: 'userId', message: 'required' }],
+    });
+  });
 });
