@@ -23,12 +23,10 @@ import { buildMailingLists } from './datasets/mailing-lists.js';
 import { buildMovielens } from './datasets/movielens.js';
 import { evaluate, MIN_POSTS } from './evaluate.js';
 import { checkoutFile } from './files.js';
+import { DATASETS_DIR } from './datasets/dir.js';
 
 /** Algorithms compared by default: the text ones (the embedding is the slow per-tenant model). */
 export const SUITE_ALGORITHMS = ['lexical', 'fielded'] as const;
-
-/** Where the sets are built on first use (and kept: never committed). */
-export const DATASETS_DIR = '.osusume/datasets';
 
 /** The algorithm every ratio is taken against. */
 const BASELINE = 'lexical';

@@ -29,8 +29,8 @@ import { ALGORITHMS, DEFAULT_ALGORITHM } from '../core/experiments.js';
 import { toSnapshotPost, validatePostRow, type SnapshotPost } from '../core/posts.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { runBatch } from './batch.js';
+import { DATASETS_DIR } from './datasets/dir.js';
 import {
-  DATASETS_DIR,
   evaluateSuite,
   formatSuite,
   SUITE_ALGORITHMS,

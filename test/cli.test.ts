@@ -131,10 +131,10 @@ describe('osusume CLI', () => {
     const kept = (name: string, at: string) =>
       `${name}: already built in ${at}, kept as it is; to build it again, delete that folder and run this again.\n`;
     const lists = built('mailing-lists', 'pairs-subject.tsv');
-    const mail = await osusume(['dataset', 'mailing-lists', lists]);
+    const mail = await osusume(['dataset', 'mailing-lists', '--out', dir]);
     expect(mail).toMatchObject({ code: 0, stderr: kept('mailing-lists', lists) });
     const movies = built('movielens', 'interactions.jsonl');
-    const movielens = await osusume(['dataset', 'movielens', movies]);
+    const movielens = await osusume(['dataset', 'movielens', '--out', dir]);
     expect(movielens).toMatchObject({ code: 0, stderr: kept('movielens', movies) });
     const faq = built('debian-faq', 'items.jsonl');
     const manuals = await osusume(['dataset', 'manuals', 'debian-faq', '--out', dir]);

