@@ -76,7 +76,7 @@ export async function prepareCatchUp(ctx: StepContext, input: CatchUpInput): Pro
   const active = await ctx.store.getActive(tenantId);
   if (!active)
     throw new BadDataError(
-      `Tenant "${tenantId}" has no active version: run the batch for it first (osusume batch --tenant ${tenantId}).`,
+      `Tenant "${tenantId}" has no active version: check the spelling against the warehouse's tenants (osusume batch --list); a tenant listed there has not run yet (osusume batch --tenant ${tenantId} runs it).`,
     );
   if (version <= active.version)
     throw new BadDataError(

@@ -132,7 +132,7 @@ describe('start a test the same day (demo tenants)', () => {
 
   it('refuses a tenant with no active version, changing nothing', async () => {
     await expect(startTestLocally(config, ['nobody'], '20261130T030000Z')).rejects.toThrow(
-      /nobody: Tenant "nobody" has no active version: run the batch for it first/,
+      /nobody: Tenant "nobody" has no active version: check the spelling against the warehouse's tenants \(osusume batch --list\)/,
     );
   });
 });
