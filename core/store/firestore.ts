@@ -4,8 +4,9 @@ import {
   type CollectionReference,
   type DocumentReference,
 } from '@google-cloud/firestore';
+import { GoogleAuth } from 'google-auth-library';
 import { decodeIdFromFirestore, encodeIdForFirestore } from '../ids.js';
-import { BackendError, errorMessage } from '../errors.js';
+import { BackendError, ConfigError, errorMessage } from '../errors.js';
 import {
   checkVersion,
   ActiveVersionReads,
@@ -51,6 +52,32 @@ export interface FirestoreStoreOptions {
 const ACTIVATE_RETRY_SECONDS = 90;
 const GRPC_ABORTED = 10;
 
+/**
+ * Throws a ConfigError when Firestore would find no Google credentials. google-gax looks for them
+ * (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud's
+ * application-default login, the metadata server on Google Cloud) only when the first call opens
+ * a channel, and a failure there escapes the call's promise (googleapis/google-cloud-node#9085):
+ * the process dies with a stack trace no caller can catch. Looking first, the same way, turns that
+ * into a message. The emulator (FIRESTORE_EMULATOR_HOST) takes no credentials, so nothing is
+ * checked there. Off Google Cloud the metadata-server probe fails within its 3 s timeout.
+ */
+async function requireCredentials(projectId: string): Promise<void> {
+  if (process.env.FIRESTORE_EMULATOR_HOST) return;
+  try {
+    await new GoogleAuth({ projectId }).getClient();
+  } catch (error) {
+    const cause = errorMessage(error);
+    // google-auth-library's message for "nothing found" only links to generic documentation.
+    const problem = cause.startsWith('Could not load the default credentials')
+      ? 'found none'
+      : `could not load them (${cause})`;
+    throw new ConfigError(
+      `Firestore (project ${projectId}) needs Google credentials and ${problem}: run \`gcloud auth application-default login\`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file; for the Firestore emulator, set FIRESTORE_EMULATOR_HOST.`,
+      { cause: error },
+    );
+  }
+}
+
 interface TenantDoc {
   tenantId: string;
   active?: ActiveVersion;
@@ -60,9 +87,12 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   readonly db: Firestore;
   private readonly root: CollectionReference;
   private readonly activateRetrySeconds: number;
+  private readonly projectId: string;
+  private credentials: Promise<void> | undefined;
 
   constructor(options: FirestoreStoreOptions) {
     super();
+    this.projectId = options.projectId;
     this.db = new Firestore({
       projectId: options.projectId,
       databaseId: options.databaseId,
@@ -70,6 +100,11 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     });
     this.root = this.db.collection(options.collection);
     this.activateRetrySeconds = options.activateRetrySeconds ?? ACTIVATE_RETRY_SECONDS;
+  }
+
+  /** Every method that calls Firestore awaits this first: see requireCredentials. */
+  private async credentialsFound(): Promise<void> {
+    await (this.credentials ??= requireCredentials(this.projectId));
   }
 
   private tenantDoc(tenantId: string): DocumentReference {
@@ -130,6 +165,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
    * (Activation follows the last write of the same run, so the check cannot race it.)
    */
   private async markWritten(tenantId: string, version: string): Promise<void> {
+    await this.credentialsFound();
     const ref = this.versionDoc(tenantId, version);
     if (wasActivated(FirestoreStore.info(version, (await ref.get()).data())))
       throw new ImmutableVersionError(tenantId, version);
@@ -148,6 +184,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     info: Omit<ActiveVersion, 'previous'>,
     keepVersions: number,
   ): Promise<ActiveVersion> {
+    await this.credentialsFound();
     const ref = this.tenantDoc(tenantId);
     const versionRef = this.versionDoc(tenantId, info.version);
     return this.retryAborted(tenantId, info.version, () =>
@@ -195,6 +232,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   }
 
   async getActive(tenantId: string): Promise<ActiveVersion | null> {
+    await this.credentialsFound();
     const doc = (await this.tenantDoc(tenantId).get()).data() as TenantDoc | undefined;
     return doc?.active ?? null;
   }
@@ -204,6 +242,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     version: string,
     docId: string,
   ): Promise<ScoredItem[] | null> {
+    await this.credentialsFound();
     const snap = await this.listDoc(tenantId, version, docId).get();
     return (snap.get('items') as ScoredItem[] | undefined) ?? null;
   }
@@ -223,6 +262,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
 
   /** Includes versions whose marker is gone (a delete that crashed halfway): they have no times. */
   async listVersions(tenantId: string): Promise<VersionInfo[]> {
+    await this.credentialsFound();
     const refs = await this.tenantDoc(tenantId).collection('versions').listDocuments();
     const snaps = refs.length > 0 ? await this.db.getAll(...refs) : [];
     return snaps
@@ -236,12 +276,14 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
 
   /** recursiveDelete with a writer of our own, closed after: the client refuses to terminate otherwise. */
   private async deleteTree(ref: DocumentReference): Promise<void> {
+    await this.credentialsFound();
     const writer = this.db.bulkWriter({ throttling: false });
     await this.db.recursiveDelete(ref, writer);
     await writer.close();
   }
 
   async setHidden(tenantId: string, postIds: string[], hidden: boolean): Promise<void> {
+    await this.credentialsFound();
     const writer = this.db.bulkWriter({ throttling: false });
     const hiddenPosts = this.tenantDoc(tenantId).collection('hidden');
     for (const postId of postIds) {
@@ -252,11 +294,13 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   }
 
   async getHidden(tenantId: string): Promise<string[]> {
+    await this.credentialsFound();
     const snap = await this.tenantDoc(tenantId).collection('hidden').get();
     return snap.docs.map((d) => d.get('postId') as string);
   }
 
   async listTenants(): Promise<string[]> {
+    await this.credentialsFound();
     const snap = await this.root.where('active.version', '!=', null).select('tenantId').get();
     return snap.docs.map(
       (d) => (d.get('tenantId') as string | undefined) ?? decodeIdFromFirestore(d.id),
@@ -264,6 +308,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   }
 
   async purgeTenant(tenantId: string): Promise<void> {
+    await this.credentialsFound();
     const ref = this.tenantDoc(tenantId);
     // Drop the pointer first so that readers stop seeing the tenant before its lists go.
     await ref.set({ tenantId }, { merge: false });
