@@ -53,7 +53,7 @@ describe('FirestoreStore without Google credentials', () => {
   });
   afterAll(() => vi.unstubAllEnvs());
 
-  it('rejects every call with that message: none reaches google-gax, which would crash the process', async () => {
+  it('rejects every call with that message and no warning: none reaches google-gax, which would crash the process', async () => {
     const store = new FirestoreStore({
       projectId: 'osusume-test',
       databaseId: '(default)',
@@ -77,6 +77,9 @@ describe('FirestoreStore without Google credentials', () => {
       listTenants: () => store.listTenants(),
       purgeTenant: () => store.purgeTenant('acme'),
     } satisfies Record<Exclude<keyof RecommendationStore, 'now' | 'close'>, () => Promise<unknown>>;
+    const warnings: string[] = [];
+    const warned = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', warned);
     try {
       for (const [name, call] of Object.entries(calls)) {
         const failure = await call().then(
@@ -86,7 +89,11 @@ describe('FirestoreStore without Google credentials', () => {
         expect(failure, name).toBeInstanceOf(ConfigError);
         expect((failure as Error).message, name).toBe(message);
       }
+      // Warnings are emitted on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
     } finally {
+      process.off('warning', warned);
       await store.close();
     }
   });

@@ -64,7 +64,7 @@ const GRPC_ABORTED = 10;
 async function requireCredentials(projectId: string): Promise<void> {
   if (process.env.FIRESTORE_EMULATOR_HOST) return;
   try {
-    await new GoogleAuth({ projectId }).getClient();
+    await withoutMetadataWarning(() => new GoogleAuth({ projectId }).getClient());
   } catch (error) {
     const cause = errorMessage(error);
     // google-auth-library's message for "nothing found" only links to generic documentation.
@@ -75,6 +75,26 @@ async function requireCredentials(projectId: string): Promise<void> {
       `Firestore (project ${projectId}) needs Google credentials and ${problem}: run \`gcloud auth application-default login\`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file; for the Firestore emulator, set FIRESTORE_EMULATOR_HOST.`,
       { cause: error },
     );
+  }
+}
+
+/**
+ * `task` without gcp-metadata's MetadataLookupWarning. Where there is no metadata server (any
+ * machine off Google Cloud), its probe fails as expected, yet the failure (Promise.any's
+ * AggregateError, or an abort on timeout) is not one it recognises, so it warns "received
+ * unexpected error = All promises were rejected": two lines of noise around the one that says
+ * what to do. The filter holds process-wide while `task` runs, and drops no other warning.
+ */
+async function withoutMetadataWarning<T>(task: () => Promise<T>): Promise<T> {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (rest[0] !== 'MetadataLookupWarning')
+      Reflect.apply(emitWarning, process, [warning, ...rest]);
+  }) as typeof process.emitWarning;
+  try {
+    return await task();
+  } finally {
+    process.emitWarning = emitWarning;
   }
 }
 
