@@ -37,6 +37,9 @@ export async function planRun(
   input: { runId: string; now?: string },
 ): Promise<RunPlan> {
   const now = input.now ?? new Date().toISOString();
+  // Read before anything is written or collected: a store the run cannot reach (no credentials,
+  // a wrong project) stops it with nothing left behind.
+  const served = await ctx.store.listTenants();
   const disabled = new Set(ctx.config.pipeline.disabledTenants);
   const tenants: string[] = [];
   let invalidTenantIds = 0;
@@ -60,8 +63,8 @@ export async function planRun(
   const active = new Set(tenants);
   const previous = await readMissing(ctx);
   const missing: MissingSince = {};
-  for (const served of await ctx.store.listTenants()) {
-    if (!active.has(served)) missing[served] = previous[served] ?? now;
+  for (const tenantId of served) {
+    if (!active.has(tenantId)) missing[tenantId] = previous[tenantId] ?? now;
   }
   await writeJson(ctx.artifacts, missingUri(ctx), missing);
   const graceMs = ctx.config.pipeline.purgeGraceDays * 86_400_000;

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../core/errors.js';
@@ -27,7 +27,7 @@ const noCredentials = {
 const message =
   'Firestore (project osusume-test) needs Google credentials and found none: run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file; for the Firestore emulator, set FIRESTORE_EMULATOR_HOST.';
 
-it('a command on Firestore without Google credentials says how to provide them, in one line', async () => {
+it('a command on Firestore without Google credentials says how to provide them, in one line, having changed nothing', async () => {
   writeFileSync(
     path.join(tmp.dir, 'posts.jsonl'),
     `${JSON.stringify({ tenantId: 'acme', postId: 'p1', title: 'disk quota', body: 'How?' })}\n`,
@@ -35,16 +35,19 @@ it('a command on Firestore without Google credentials says how to provide them, 
   const cwd = tmp.dir;
   expect((await runOsusume(['load', '--posts', 'posts.jsonl'], { cwd })).code).toBe(0);
 
-  const runs = await runOsusume(['runs'], {
-    cwd,
-    env: {
-      ...noCredentials,
-      OSUSUME_CONFIG_YAML:
-        'store: { kind: firestore, projectId: osusume-test, collection: osusume }',
-    },
-  });
+  const env = {
+    ...noCredentials,
+    OSUSUME_CONFIG_YAML: 'store: { kind: firestore, projectId: osusume-test, collection: osusume }',
+  };
+  const runs = await runOsusume(['runs'], { cwd, env });
   expect(runs).toMatchObject({ code: 1, stdout: '' });
   expect(runs.stderr).toBe(`osusume runs: ${message}\n`);
+
+  // The batch stops before it writes anything: no run folder, no tenant list.
+  const batch = await runOsusume(['batch'], { cwd, env });
+  expect(batch).toMatchObject({ code: 1, stdout: '' });
+  expect(batch.stderr).toBe(`osusume batch: ${message}\n`);
+  expect(existsSync(path.join(cwd, '.osusume/artifacts'))).toBe(false);
 });
 
 describe('FirestoreStore without Google credentials', () => {
