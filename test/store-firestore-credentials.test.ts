@@ -95,6 +95,11 @@ describe('FirestoreStore without Google credentials', () => {
       // Warnings are emitted on a later tick.
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings).toEqual([]);
+      // A failure is not kept: the next call looks again (and now finds a key file it cannot read).
+      vi.stubEnv('GOOGLE_APPLICATION_CREDENTIALS', path.join(tmp.dir, 'missing-key.json'));
+      await expect(store.getActive('acme')).rejects.toThrow(
+        /needs Google credentials and could not load them \(.*missing-key\.json/,
+      );
     } finally {
       process.off('warning', warned);
       await store.close();

@@ -122,9 +122,17 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     this.activateRetrySeconds = options.activateRetrySeconds ?? ACTIVATE_RETRY_SECONDS;
   }
 
-  /** Every method that calls Firestore awaits this first: see requireCredentials. */
+  /**
+   * Every method that calls Firestore awaits this first: see requireCredentials. Found once, they
+   * are not looked for again; a failure is not kept, so that a running API becomes ready once
+   * the credentials are there, without a restart.
+   */
   private async credentialsFound(): Promise<void> {
-    await (this.credentials ??= requireCredentials(this.projectId));
+    this.credentials ??= requireCredentials(this.projectId).catch((error: unknown) => {
+      this.credentials = undefined;
+      throw error;
+    });
+    await this.credentials;
   }
 
   private tenantDoc(tenantId: string): DocumentReference {
