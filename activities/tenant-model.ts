@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lsaModelFiles, trainLsa } from '../core/model/lsa.js';
 import { runArtifact } from '../core/artifacts.js';
+import type { Config } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
 import type { StepContext } from './context.js';
 import { EmbeddingModel, MODEL_FILES } from './embedder.js';
 
@@ -19,11 +21,33 @@ export interface ModelInfo {
 }
 
 /**
- * True when model.dir holds a model file or a tokenizer: a folder with only part of a model is an
+ * True when `dir` holds a model file or a tokenizer: a folder with only part of a model is an
  * error when it loads (findModelFile), not a silent fall-back to per-tenant models.
  */
-export function modelConfigured(dir: string): boolean {
+function modelConfigured(dir: string): boolean {
   return [...MODEL_FILES, 'tokenizer.json'].some((f) => existsSync(path.join(dir, f)));
+}
+
+/**
+ * The pretrained model's folder, or undefined when every tenant trains its own: the one place
+ * that decides. A model.dir the configuration sets must be a folder (a mistyped path would
+ * otherwise mean per-tenant models without a word); the default may be absent. A folder that
+ * exists but holds no model still means per-tenant models: the cloud deployment mounts the
+ * models bucket there, and a model in it is optional.
+ */
+export function configuredModelDir(
+  model: Pick<Config['model'], 'dir' | 'dirSet'>,
+): string | undefined {
+  if (model.dirSet && !statSync(model.dir, { throwIfNoEntry: false })?.isDirectory()) {
+    const what = existsSync(model.dir) ? 'a file, not a folder' : 'which does not exist';
+    throw new ConfigError(
+      `model.dir resolves to ${model.dir}, ${what}. The folder must hold the model files, ` +
+        'tokenizer.json and model.onnx of one export (README, "Plugging in a real embedding model"): ' +
+        "correct the path (a relative one is resolved from the configuration file's folder), " +
+        'or remove model.dir from the configuration to have every tenant train its own model.',
+    );
+  }
+  return modelConfigured(model.dir) ? model.dir : undefined;
 }
 
 /**
@@ -36,7 +60,8 @@ export async function modelForTenant(
   input: { tenantId: string; runId: string },
   texts: string[],
 ): Promise<{ model: EmbeddingModel; info: ModelInfo; release: () => Promise<void> }> {
-  if (modelConfigured(ctx.config.model.dir)) {
+  const dir = configuredModelDir(ctx.config.model);
+  if (dir) {
     const model = await ctx.model();
     return { model, info: { kind: 'configured', id: model.id }, release: async () => {} };
   }

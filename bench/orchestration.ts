@@ -128,7 +128,6 @@ export async function run(): Promise<void> {
       warehouse: { kind: 'duckdb', path: 'warehouse.duckdb' },
       store: { kind: 'lmdb', path: 'store.lmdb' },
       artifactsDir: 'artifacts',
-      model: { dir: 'model' },
       experimentsFile: path.join(tmp.dir, 'experiments.yaml'),
       pipeline: { minPostsForEmbedding: 5, concurrency: maxConcurrentTenants },
       temporal: { taskQueue: 'osusume-bench', maxConcurrentTenants },

@@ -40,6 +40,9 @@ const storeSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** model.dir when the configuration sets none: set-up puts nothing there, so usually absent. */
+const DEFAULT_MODEL_DIR = '.osusume/model';
+
 const configFields = strictObject({
   /** The JSON Schema editors complete from (osusume.config.schema.json). */
   $schema: z.string().optional(),
@@ -49,9 +52,11 @@ const configFields = strictObject({
   model: strictObject({
     /**
      * A folder with model.onnx (or model_quantized.onnx) and tokenizer.json. When it holds no
-     * model, every tenant trains its own LSA model in the batch (core/model/lsa.ts).
+     * model, every tenant trains its own LSA model in the batch (core/model/lsa.ts). No zod
+     * default: a folder set here must exist (configuredModelDir), while the default may be absent,
+     * so the transform below tells them apart. The JSON Schema still shows the default to editors.
      */
-    dir: z.string().default('.osusume/model'),
+    dir: z.string().optional().meta({ default: DEFAULT_MODEL_DIR }),
     /** Prepended to every text, e.g. "query: " for the e5 family (texts compared with each other). */
     prefix: z.string().default(''),
     threads: z.number().int().min(1).max(64).default(2),
@@ -259,6 +264,12 @@ export const configSchema = configFields
   )
   .transform((config) => ({
     ...config,
+    model: {
+      ...config.model,
+      dir: config.model.dir ?? DEFAULT_MODEL_DIR,
+      /** model.dir was set (in the file or OSUSUME_CONFIG_YAML): it must then exist. */
+      dirSet: config.model.dir !== undefined,
+    },
     api: {
       ...config.api,
       listCacheSize: config.api.listCacheSize ?? (config.store.kind === 'firestore' ? 10_000 : 0),

@@ -7,6 +7,7 @@ import cliProgress from 'cli-progress';
 import { openContext, type StepContext } from '../activities/context.js';
 import { sendAlert, type BatchReport } from '../activities/alert.js';
 import { recordFailedRuns } from '../activities/publish.js';
+import { configuredModelDir } from '../activities/tenant-model.js';
 import { runTenant, type Step, type TenantReport } from './in-process.js';
 import { planRun, purgeTenant, readTenants } from '../activities/plan.js';
 import { runBatchSegment, type BatchDeps, type BatchInput } from '../workflows/batch-flow.js';
@@ -322,6 +323,8 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
   const config = loadConfig();
   const missing = missingWarehouse(config.warehouse);
   if (missing) throw new ConfigError(missing);
+  // Checked before anything runs: a model.dir that is not there fails every tenant that embeds.
+  configuredModelDir(config.model);
   const ctx = await openContext(config);
   let skipped: OutputFile | undefined;
   try {

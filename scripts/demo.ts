@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { openContext } from '../activities/context.js';
 import { createClient } from '../api/client.js';
 import { startServer } from '../api/server.js';
-import { modelConfigured } from '../activities/tenant-model.js';
+import { configuredModelDir } from '../activities/tenant-model.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { experimentsReadiness, loadExperiments, readinessWarnings } from '../core/experiments.js';
@@ -135,9 +135,10 @@ async function loadDemoData(config: Config, posts: DemoPost[], replace: boolean)
 }
 
 function describeModel(config: Config): void {
+  const dir = configuredModelDir(config.model);
   console.log(
-    modelConfigured(config.model.dir)
-      ? `Using the embedding model in ${config.model.dir}`
+    dir
+      ? `Using the embedding model in ${dir}`
       : `No embedding model in ${config.model.dir}: each tenant trains its own LSA model in the batch (see the README to plug in a pretrained one).`,
   );
 }

@@ -14,7 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { openContext } from '../activities/context.js';
 import { EmbeddingModel } from '../activities/embedder.js';
 import { shownCopies } from '../activities/neighbours.js';
-import { modelConfigured } from '../activities/tenant-model.js';
+import { configuredModelDir } from '../activities/tenant-model.js';
 import { loadConfig, parseConfig, type Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import {
@@ -214,19 +214,24 @@ export async function evaluate(
   const pairs = readPairs(pairsFile);
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-eval-'));
   try {
-    const config = parseConfig(
-      {
-        warehouse: { kind: 'duckdb', path: 'warehouse.duckdb' },
-        store: { kind: 'lmdb', path: 'store.lmdb' },
-        artifactsDir: 'artifacts',
-        experimentsFile: 'experiments.yaml',
-        model: loadConfig().model,
-        fielded: loadConfig().fielded,
-        neighbours: { k: storedListLength(k) },
-        pipeline: { minPostsForEmbedding: 2 },
-      },
-      dir,
-    );
+    const own = loadConfig();
+    // The model section as loaded (resolved where the user's configuration is, its model.dir
+    // checked as the batch checks it), not re-parsed in the temporary folder.
+    const config: Config = {
+      ...parseConfig(
+        {
+          warehouse: { kind: 'duckdb', path: 'warehouse.duckdb' },
+          store: { kind: 'lmdb', path: 'store.lmdb' },
+          artifactsDir: 'artifacts',
+          experimentsFile: 'experiments.yaml',
+          fielded: own.fielded,
+          neighbours: { k: storedListLength(k) },
+          pipeline: { minPostsForEmbedding: 2 },
+        },
+        dir,
+      ),
+      model: own.model,
+    };
     const snapshots = snapshotPosts(items, config.pipeline);
     const scored = scoredTenants(snapshots, options.minPosts ?? MIN_POSTS, itemsFile);
     // The batch computes the algorithms the experiments file names: name every one evaluated.
@@ -418,9 +423,7 @@ export interface EvaluateCommandOptions {
 export function latentModelDir(latentModel: string | undefined, config: Config) {
   if (latentModel !== undefined) return latentModel;
   const { fielded, model } = config;
-  return fielded.latentVectors === 'embedding' && modelConfigured(model.dir)
-    ? model.dir
-    : undefined;
+  return fielded.latentVectors === 'embedding' ? configuredModelDir(model) : undefined;
 }
 
 /** What --sweep scores: every evaluation set (or --sets of them), or the user's own set. */

@@ -9,7 +9,7 @@
  * Firestore runs only against the emulator (FIRESTORE_EMULATOR_HOST), never a real project;
  * Temporal on a dev server started for the run.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer } from '../api/server.js';
@@ -117,6 +117,9 @@ function rawConfig(dir: string, options: FaultInjectionOptions) {
     'experiments:\n  - { id: ab, surface: s, variants: [{ name: a, algorithm: fielded }, { name: b, algorithm: embedding }] }\n',
   );
   const at = (name: string) => path.join(dir, name);
+  // An empty model folder, set: every tenant trains its own model, whatever the checkout's
+  // default model folder holds (the temporal target's worker runs in the checkout).
+  mkdirSync(at('model'));
   return {
     warehouse: { kind: 'duckdb', path: at('warehouse.duckdb') },
     store:

@@ -18,6 +18,7 @@ import {
 } from '@temporalio/worker';
 import { openContext, type StepContext } from '../activities/context.js';
 import { createActivities } from '../activities/temporal.js';
+import { configuredModelDir } from '../activities/tenant-model.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { log } from '../core/log.js';
 import { connectTemporal } from '../core/temporal.js';
@@ -68,6 +69,9 @@ export async function createWorker(
   connection: NativeConnection,
   extras: WorkerExtras = {},
 ): Promise<{ worker: Worker; close: () => Promise<void> }> {
+  // As the local batch does: a model.dir that is not there stops the worker at once, instead of
+  // failing every tenant that embeds.
+  configuredModelDir(config.model);
   let context: Promise<StepContext> | undefined;
   const getContext = () => (context ??= openContext(config));
   const worker = await Worker.create({

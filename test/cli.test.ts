@@ -588,6 +588,35 @@ describe('osusume CLI', () => {
     expect(stderr).toContain('osusume load --posts FILE');
   });
 
+  it('refuses a model.dir that is not there before the batch runs anything, naming the folder as resolved', async () => {
+    const dir = mkdtempSync(path.join(work, 'model-dir-'));
+    writeFileSync(
+      path.join(dir, 'posts.jsonl'),
+      JSON.stringify({
+        tenantId: 'acme',
+        postId: 'p1',
+        title: 'disk quota',
+        body: 'How do I set a disk quota?',
+        createdAt: '2026-01-01T00:00:00Z',
+        updatedAt: '2026-01-01T00:00:00Z',
+      }) + '\n',
+    );
+    expect((await osusume(['load', '--posts', 'posts.jsonl'], {}, dir)).code).toBe(0);
+    // As "Plugging in a real embedding model" says to set it, with a typo.
+    writeFileSync(path.join(dir, 'osusume.config.yaml'), 'model: { dir: models/e5-smal }\n');
+    const typo = await osusume(['batch'], {}, dir);
+    expect(typo).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `osusume batch: model.dir resolves to ${dir}/models/e5-smal, which does not exist. The folder must hold the model files, tokenizer.json and model.onnx of one export (README, "Plugging in a real embedding model"): correct the path (a relative one is resolved from the configuration file's folder), or remove model.dir from the configuration to have every tenant train its own model.\n`,
+    });
+    expect(existsSync(path.join(dir, '.osusume/store.lmdb'))).toBe(false);
+    // Unset, the default folder may be absent: the batch runs.
+    rmSync(path.join(dir, 'osusume.config.yaml'));
+    const unset = await osusume(['batch', '--run-id', 'r1'], {}, dir);
+    expect(unset.code).toBe(0);
+  });
+
   it('keeps working after the checkout moves, and resets only after confirmation', async () => {
     const before = mkdtempSync(path.join(work, 'checkout-'));
     const words = ['disk', 'quota', 'mount', 'kernel', 'network', 'socket', 'printer', 'font'];

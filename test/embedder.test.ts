@@ -2,7 +2,8 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { EmbeddingModel, poolAndNormalise } from '../activities/embedder.js';
-import { modelConfigured } from '../activities/tenant-model.js';
+import { configuredModelDir } from '../activities/tenant-model.js';
+import { loadConfig, parseConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { lsaModelFiles, trainLsa } from '../core/model/lsa.js';
 import { tempDir, topicPosts, writeTestBertModel } from './helpers/fixtures.js';
@@ -116,7 +117,7 @@ describe('EmbeddingModel (onnxruntime-node)', () => {
     const noTokenizer = `${tmp.dir}/no-tokenizer`;
     mkdirSync(noTokenizer, { recursive: true });
     copyFileSync(`${tmp.dir}/fp32/model.onnx`, `${noTokenizer}/model.onnx`);
-    expect(modelConfigured(noTokenizer)).toBe(true);
+    expect(configuredModelDir({ dir: noTokenizer, dirSet: true })).toBe(noTokenizer);
     const error = await EmbeddingModel.load(options(noTokenizer)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain(`${noTokenizer}/tokenizer.json is missing`);
@@ -126,12 +127,12 @@ describe('EmbeddingModel (onnxruntime-node)', () => {
     const noModel = `${tmp.dir}/no-model`;
     mkdirSync(noModel, { recursive: true });
     copyFileSync(`${tmp.dir}/fp32/tokenizer.json`, `${noModel}/tokenizer.json`);
-    expect(modelConfigured(noModel)).toBe(true);
+    expect(configuredModelDir({ dir: noModel, dirSet: true })).toBe(noModel);
     await expect(EmbeddingModel.load(options(noModel))).rejects.toThrow(
       `The model folder ${noModel} has tokenizer.json but has no model file (one of model.onnx`,
     );
     mkdirSync(`${tmp.dir}/empty`, { recursive: true });
-    expect(modelConfigured(`${tmp.dir}/empty`)).toBe(false);
+    expect(configuredModelDir({ dir: `${tmp.dir}/empty`, dirSet: true })).toBeUndefined();
 
     const badJson = `${tmp.dir}/bad-json`;
     mkdirSync(badJson, { recursive: true });
@@ -147,5 +148,42 @@ describe('EmbeddingModel (onnxruntime-node)', () => {
     await expect(EmbeddingModel.load(options(`${tmp.dir}/broken`))).rejects.toThrow(
       `onnxruntime cannot load ${tmp.dir}/broken/model.onnx`,
     );
+  });
+
+  it('refuses a model.dir that was set and is not a folder, while the default may be absent', () => {
+    const base = `${tmp.dir}/configured`;
+    mkdirSync(base);
+    // Unset: .osusume/model beside the configuration, absent here: every tenant trains its own.
+    const unset = loadConfig({}, base);
+    expect(unset.model).toMatchObject({ dir: `${base}/.osusume/model`, dirSet: false });
+    expect(configuredModelDir(unset.model)).toBeUndefined();
+
+    // Set in the file or in OSUSUME_CONFIG_YAML, a mistyped path is an error saying what to do.
+    const typo = 'model: { dir: models/e5-smal }\n';
+    writeFileSync(`${base}/osusume.config.yaml`, typo);
+    const fix =
+      'The folder must hold the model files, tokenizer.json and model.onnx of one export (README, "Plugging in a real embedding model"): ' +
+      "correct the path (a relative one is resolved from the configuration file's folder), " +
+      'or remove model.dir from the configuration to have every tenant train its own model.';
+    for (const config of [loadConfig({}, base), loadConfig({ OSUSUME_CONFIG_YAML: typo }, base)]) {
+      expect(config.model).toMatchObject({ dir: `${base}/models/e5-smal`, dirSet: true });
+      expect(() => configuredModelDir(config.model)).toThrow(
+        new ConfigError(
+          `model.dir resolves to ${base}/models/e5-smal, which does not exist. ${fix}`,
+        ),
+      );
+    }
+    // The model file instead of its folder: an error too, not per-tenant models.
+    const file = parseConfig({ model: { dir: 'fp32/model.onnx' } }, tmp.dir).model;
+    expect(() => configuredModelDir(file)).toThrow(
+      `model.dir resolves to ${tmp.dir}/fp32/model.onnx, a file, not a folder. ${fix}`,
+    );
+    // A folder without a model (the cloud's models bucket, left empty) still means per-tenant
+    // models; the default folder holding one is used.
+    mkdirSync(`${base}/models/e5-smal`, { recursive: true });
+    expect(configuredModelDir(loadConfig({}, base).model)).toBeUndefined();
+    const fallback = parseConfig({}, `${tmp.dir}/default`).model;
+    writeTestBertModel(fallback.dir, texts.slice(0, 5));
+    expect(configuredModelDir(fallback)).toBe(`${tmp.dir}/default/.osusume/model`);
   });
 });

@@ -433,11 +433,14 @@ describe('npm run evaluate -- --all-datasets', () => {
     );
     expect(latentModelDir(undefined, config({}))).toBeUndefined();
     expect(latentModelDir('other', config({ latentVectors: 'embedding' }))).toBe('other');
-    const empty = parseConfig(
-      { model: { dir: `${tmp.dir}/none` }, fielded: { latentVectors: 'embedding' } },
-      tmp.dir,
+    const at = (dir: string) =>
+      parseConfig({ model: { dir }, fielded: { latentVectors: 'embedding' } }, tmp.dir);
+    mkdirSync(`${tmp.dir}/empty`);
+    expect(latentModelDir(undefined, at(`${tmp.dir}/empty`))).toBeUndefined(); // the LSA model
+    // A model.dir that is not there is a mistake, not a request for the LSA model.
+    expect(() => latentModelDir(undefined, at(`${tmp.dir}/none`))).toThrow(
+      `model.dir resolves to ${tmp.dir}/none, which does not exist.`,
     );
-    expect(latentModelDir(undefined, empty)).toBeUndefined(); // no encoder there: the LSA model
     tmp.cleanup();
   }, 60_000);
 

@@ -41,7 +41,6 @@ beforeAll(async () => {
     `warehouse: { kind: duckdb, path: warehouse.duckdb }
 store: { kind: lmdb, path: store.lmdb }
 artifactsDir: artifacts
-model: { dir: model }
 pipeline: { minPostsForEmbedding: 5 }
 api: { reloadSeconds: 0.2, logsDir: logs }
 `,

@@ -268,8 +268,10 @@ describe.skipIf(server === null)('batch workflow on a Temporal dev server', () =
   it('resumes embedding from the last heartbeat after the worker is SIGKILLed', async () => {
     const dir = tempDir('osusume-e2e-kill-');
     try {
+      // The worker process runs in the checkout: the model folder is named, not the default.
       const raw = rawWorkerConfig(dir.dir, 'osusume-e2e-kill', {
         experimentsFile: path.join(dir.dir, 'experiments.yaml'),
+        model: { dir: path.join(dir.dir, 'model') },
       });
       writeFileSync(raw.experimentsFile, 'defaultAlgorithm: embedding\nexperiments: []\n');
       const killConfig = parseConfig(raw, dir.dir);

@@ -22,7 +22,6 @@ export function testConfig(dir: string, overrides: Record<string, unknown> = {})
       warehouse: { kind: 'duckdb', path: 'warehouse.duckdb' },
       store: { kind: 'lmdb', path: 'store.lmdb' },
       artifactsDir: 'artifacts',
-      model: { dir: 'model' },
       pipeline: { minPostsForEmbedding: 5 },
       ...overrides,
     },

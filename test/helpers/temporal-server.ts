@@ -93,7 +93,6 @@ export function rawWorkerConfig(
     warehouse: { kind: 'duckdb', path: path.join(dir, 'warehouse.duckdb') },
     store: { kind: 'lmdb', path: path.join(dir, 'store.lmdb') },
     artifactsDir: path.join(dir, 'artifacts'),
-    model: { dir: path.join(dir, 'model') },
     experimentsFile: path.join(dir, 'experiments.yaml'),
     pipeline: { minPostsForEmbedding: 5, purgeGraceDays: 0 },
     temporal: { taskQueue },
