@@ -19,6 +19,11 @@ export interface BatchReport {
   tenantSeconds: number;
   slowest?: { tenantId: string; seconds: number };
   segments: number;
+  /**
+   * Tenants whose posts were embedded, by model: per pretrained model folder (model.dir), and
+   * those that trained their own. Absent when none were (or the run began before it was kept).
+   */
+  embeddedBy?: { pretrained: Record<string, number>; perTenant: number };
 }
 
 /** One line per failure, for Slack and for the log: enough to start debugging. */

@@ -12,6 +12,8 @@ import { EmbeddingModel, MODEL_FILES } from './embedder.js';
 export interface ModelInfo {
   kind: 'configured' | 'tenant-lsa';
   id: string;
+  /** configured: the pretrained model's folder (model.dir). */
+  dir?: string;
   /** tenant-lsa: the versioned model folder (model.onnx + vocabulary.json) of this run. */
   uri?: string;
   trainSeconds?: number;
@@ -63,7 +65,7 @@ export async function modelForTenant(
   const dir = configuredModelDir(ctx.config.model);
   if (dir) {
     const model = await ctx.model();
-    return { model, info: { kind: 'configured', id: model.id }, release: async () => {} };
+    return { model, info: { kind: 'configured', id: model.id, dir }, release: async () => {} };
   }
   const started = performance.now();
   const lsa = trainLsa(texts, { dim: ctx.config.model.lsaDim });

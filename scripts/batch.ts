@@ -223,11 +223,28 @@ function invalidTenantIdsLine(report: BatchReport): string {
   return `NOT RUN: ${report.invalidTenantIds} tenant id(s) of the warehouse are not valid ids (ids are ${ID_RULE}); the log names each: fix them in the warehouse.`;
 }
 
-/** The batch workflow's report, as the main job prints it. */
+/**
+ * Which model embedded the run's posts: a model.dir folder that holds no model (say, a models
+ * bucket not filled yet) shows here as per-tenant models, not only in the lists' quality.
+ */
+function embeddedByLine(report: BatchReport): string {
+  const by = report.embeddedBy;
+  if (!by) return 'embedded: no tenant (none ran, or no list it serves reads embeddings)';
+  const tenants = (n: number) => `${n} tenant${n === 1 ? '' : 's'}`;
+  const models = Object.entries(by.pretrained).map(
+    ([dir, n]) => `the pretrained model in ${dir} (${tenants(n)})`,
+  );
+  if (by.perTenant > 0)
+    models.push(`per-tenant models, each trained on its tenant's posts (${tenants(by.perTenant)})`);
+  return `embedded with ${models.join(' and ')}`;
+}
+
+/** The batch workflow's report, as the demo prints it. */
 export function formatReport(report: BatchReport): string {
   const lines = [
     `Run ${report.runId}: ${report.tenants} tenants, ${report.succeeded} succeeded, ${report.failedCount} failed, ${report.skipped} skipped (already ran), ${report.purgedCount} purged`,
     `  ${report.posts} posts, ${report.lists} lists, ${report.tenantSeconds.toFixed(1)} tenant-seconds in ${report.segments} segment(s)`,
+    `  ${embeddedByLine(report)}`,
   ];
   if (report.slowest)
     lines.push(`  slowest: ${report.slowest.tenantId} (${report.slowest.seconds.toFixed(1)} s)`);
@@ -280,6 +297,8 @@ export function formatSummary(result: BatchResult): string {
       (unchanged > 0
         ? `, ${unchanged} unchanged (this run id is already served: run with a new run id to serve new data)`
         : ''),
+    // Said once, not per row: one configuration embeds every tenant of a local run.
+    embeddedByLine(result.report),
   ];
   if (rows.length > 0) out.push(line(header), ...rows.map(line), SUMMARY_LEGEND);
   if (result.report.invalidTenantIds > 0) out.push(invalidTenantIdsLine(result.report));

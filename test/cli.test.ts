@@ -611,10 +611,13 @@ describe('osusume CLI', () => {
       stderr: `osusume batch: model.dir resolves to ${dir}/models/e5-smal, which does not exist. The folder must hold the model files, tokenizer.json and model.onnx of one export (README, "Plugging in a real embedding model"): correct the path (a relative one is resolved from the configuration file's folder), or remove model.dir from the configuration to have every tenant train its own model.\n`,
     });
     expect(existsSync(path.join(dir, '.osusume/store.lmdb'))).toBe(false);
-    // Unset, the default folder may be absent: the batch runs.
+    // Unset, the default folder may be absent: the batch runs, and its summary says what embedded.
     rmSync(path.join(dir, 'osusume.config.yaml'));
     const unset = await osusume(['batch', '--run-id', 'r1'], {}, dir);
     expect(unset.code).toBe(0);
+    expect(unset.stdout).toContain(
+      '\nembedded: no tenant (none ran, or no list it serves reads embeddings)\n',
+    );
   });
 
   it('keeps working after the checkout moves, and resets only after confirmation', async () => {

@@ -90,6 +90,11 @@ describe('local batch pipeline', () => {
       'duplicate-id': 1,
     });
     expect(tinyReport!.mode).toBe('popular');
+    // No model.dir, none in the default folder: acme trained its own (tiny gets popular lists).
+    expect(result.report.embeddedBy).toEqual({ pretrained: {}, perTenant: 1 });
+    expect(formatSummary(result).split('\n')[1]).toBe(
+      "embedded with per-tenant models, each trained on its tenant's posts (1 tenant)",
+    );
 
     const list = await ctx.store.getList('acme', 'embedding', acme[5]!.postId);
     expect(list?.version).toBe('run-1');
@@ -362,9 +367,17 @@ describe('local batch pipeline', () => {
     await withEncoderLatent();
     writeFileSync(config.experimentsFile, 'defaultAlgorithm: fielded\n');
     await load(acme);
-    const report = await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    const result = await runBatch(ctx, { runId: 'run-1' });
+    const report = result.succeeded[0]!;
     expect(report.algorithms).toEqual(['fielded']);
-    expect(report.embedded).toMatchObject({ computed: 60, modelId: (await ctx.model()).id });
+    expect(report.embedded).toMatchObject({
+      computed: 60,
+      modelId: (await ctx.model()).id,
+      modelDir: `${tmp.dir}/bert`,
+    });
+    expect(formatSummary(result)).toContain(
+      `\nembedded with the pretrained model in ${tmp.dir}/bert (1 tenant)\n`,
+    );
     expect(report.seconds.neighbours).toBeUndefined();
     expect((await ctx.store.getActive('acme'))?.algorithms).toEqual(['fielded', 'popular']);
     const state = await readTenantState(ctx, 'acme');

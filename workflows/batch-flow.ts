@@ -91,6 +91,13 @@ function record(report: BatchReport, tenantId: string, outcome: TenantOutcome): 
     report.lists += r.lists;
     report.tenantSeconds += seconds;
     if (!report.slowest || seconds > report.slowest.seconds) report.slowest = { tenantId, seconds };
+    if (r.embedded) {
+      // Created on first use: a report carried over continue-as-new by older code lacks it.
+      const by = (report.embeddedBy ??= { pretrained: {}, perTenant: 0 });
+      const dir = r.embedded.modelDir;
+      if (dir) by.pretrained[dir] = (by.pretrained[dir] ?? 0) + 1;
+      else by.perTenant += 1;
+    }
   }
 }
 

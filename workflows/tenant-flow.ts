@@ -49,7 +49,8 @@ export interface TenantReport {
   /** Per-post list algorithms computed and served by this version. */
   algorithms: string[];
   extract: ExtractResult;
-  embedded?: { computed: number; reused: number; modelId: string };
+  /** `modelDir`: the pretrained model's folder; absent, the tenant trained its own model. */
+  embedded?: { computed: number; reused: number; modelId: string; modelDir?: string };
   neighbourSearch?: NeighboursResult['mode'];
   duplicates: number;
   lists: number;
@@ -135,7 +136,12 @@ export async function runTenantFlow(
     }
     details = {
       ...details,
-      embedded: { computed: embedded.computed, reused: embedded.reused, modelId: embedded.modelId },
+      embedded: {
+        computed: embedded.computed,
+        reused: embedded.reused,
+        modelId: embedded.modelId,
+        ...(embedded.model?.dir ? { modelDir: embedded.model.dir } : {}),
+      },
     };
     if (needs('embedding')) {
       const neighbours = await timed('neighbours', () =>
