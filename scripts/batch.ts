@@ -239,7 +239,7 @@ function embeddedByLine(report: BatchReport): string {
   return `embedded with ${models.join(' and ')}`;
 }
 
-/** The batch workflow's report, as the demo prints it. */
+/** The batch workflow's report, as the demo and `temporal run-now --wait` print it. */
 export function formatReport(report: BatchReport): string {
   const lines = [
     `Run ${report.runId}: ${report.tenants} tenants, ${report.succeeded} succeeded, ${report.failedCount} failed, ${report.skipped} skipped (already ran), ${report.purgedCount} purged`,

@@ -1,7 +1,7 @@
 /**
  * Commands for a Temporal deployment:
  *   osusume temporal schedule                      create or update the nightly Schedule
- *   osusume temporal run-now [--run-id ID] [--wait]  start the batch now
+ *   osusume temporal run-now [--run-id ID] [--wait [--json]]  start the batch now
  *   osusume temporal run-tenant --tenant ID [--run-id ID] [--wait]
  *   osusume temporal purge-tenant --tenant ID [--wait]
  * Connection settings come from the environment (see README, "Running on Temporal").
@@ -19,6 +19,8 @@ import {
 import { loadConfig, type Config } from '../core/config.js';
 import { ConfigError, errorMessage, OsusumeError } from '../core/errors.js';
 import { connectTemporal } from '../core/temporal.js';
+import type { BatchReport } from '../activities/alert.js';
+import { formatReport } from './batch.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import {
   batchWorkflowId,
@@ -122,12 +124,18 @@ export interface TemporalCommandOptions {
   /** Default: today's date (UTC). */
   runId?: string;
   wait?: boolean;
+  /** run-now --wait: the report as JSON instead of formatted. */
+  json?: boolean;
 }
 
 export async function temporalCommand(
   command: TemporalAction,
   options: TemporalCommandOptions,
 ): Promise<void> {
+  if (options.json && !options.wait)
+    throw new ConfigError(
+      '--json goes with --wait (without it there is no report to print): add --wait, or leave out --json.',
+    );
   const config = loadConfig();
   const connection = await connectTemporal(config, (o) => Connection.connect(o));
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -167,15 +175,18 @@ export async function temporalCommand(
         });
         break;
     }
-    console.log(
+    // With --json, stdout holds the report alone, for a script to parse.
+    (options.json ? console.error : console.log)(
       `Started ${handle.workflowId} (run ${handle.firstExecutionRunId}) on ${config.temporal.address}, namespace ${config.temporal.namespace}.`,
     );
     if (options.wait) {
       const result = await workflowResult<unknown>(handle);
-      // purgeTenantWorkflow returns nothing.
-      console.log(
-        result === undefined ? `${handle.workflowId} completed.` : JSON.stringify(result, null, 2),
-      );
+      // purgeTenantWorkflow returns nothing; batchWorkflow its report, formatted as the demo
+      // prints it (the tenant rows of `osusume batch` stay in the tenant workflows' results).
+      if (result === undefined) console.log(`${handle.workflowId} completed.`);
+      else if (command === 'run-now' && !options.json)
+        console.log(formatReport(result as BatchReport));
+      else console.log(JSON.stringify(result, null, 2));
     }
   } catch (error) {
     // purge-tenant has no --run-id: its workflow id is the day's.

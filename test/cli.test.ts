@@ -784,7 +784,7 @@ describe('osusume CLI', () => {
       ).trim();
     expect(complete('osusume te')).toBe('temporal');
     expect(complete('osusume temporal run')).toBe('run-now run-tenant');
-    expect(complete('osusume temporal run-now --')).toBe('--run-id --wait --help');
+    expect(complete('osusume temporal run-now --')).toBe('--run-id --wait --json --help');
     expect(complete('osusume runs --l')).toBe('--limit');
   });
 });

@@ -1,21 +1,87 @@
 /**
- * `osusume worker` as a user runs it, against a real Temporal dev server
- * (scripts/temporal-dev-server.ts): a worker whose model.dir is not there refuses to start, as
- * the local batch does.
+ * `osusume temporal` and `osusume worker` as a user runs them, against a real Temporal dev server
+ * (scripts/temporal-dev-server.ts): `run-now --wait` printing the batch's report formatted as the
+ * demo prints it (as JSON with --json), and a worker whose model.dir is not there refusing to
+ * start, as the local batch does.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers/fixtures.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchReport } from '../activities/alert.js';
+import { parseConfig } from '../core/config.js';
+import { formatReport } from '../scripts/batch.js';
+import { createWorker } from '../scripts/worker.js';
+import { batchWorkflowId } from '../workflows/ids.js';
+import { runOsusume } from './helpers/cli.js';
+import { loadPosts, tempDir, topicPosts } from './helpers/fixtures.js';
 import { devServerOrSkip, rawWorkerConfig, spawnWorker } from './helpers/temporal-server.js';
+
+// The in-process worker logs its state changes; only warnings matter here.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const server = await devServerOrSkip('osusume temporal and osusume worker on a dev server');
 const tmp = tempDir('osusume-temporal-cli-');
 const taskQueue = 'osusume-temporal-cli';
 const raw = rawWorkerConfig(tmp.dir, taskQueue);
+const config = parseConfig(raw, tmp.dir);
+const env = server && {
+  TEMPORAL_ADDRESS: server.address,
+  TEMPORAL_NAMESPACE: server.namespace,
+  TEMPORAL_TASK_QUEUE: taskQueue,
+};
 
+beforeAll(async () => {
+  // Embedding lists for a tenant big enough for them: the report says which model embedded.
+  writeFileSync(config.experimentsFile, 'defaultAlgorithm: embedding\n');
+  await loadPosts(config, topicPosts('acme', 8, 1));
+});
 afterAll(async () => {
   await server?.teardown();
   tmp.cleanup();
+});
+
+describe('osusume temporal run-now --wait', () => {
+  it("prints the batch's report formatted as the demo does, and as JSON alone on stdout with --json", async () => {
+    if (!server) return;
+    const osusume = (args: string[]) => runOsusume(args, { cwd: tmp.dir, env: env! });
+    const { worker, close } = await createWorker(config, server.env.nativeConnection);
+    const { formatted, json } = await worker
+      .runUntil(async () => ({
+        formatted: await osusume(['temporal', 'run-now', '--run-id', 'r1', '--wait']),
+        json: await osusume(['temporal', 'run-now', '--run-id', 'r2', '--wait', '--json']),
+      }))
+      .finally(close);
+    const handle = (runId: string) => server.env.client.workflow.getHandle(batchWorkflowId(runId));
+    const started = async (runId: string) =>
+      `Started ${batchWorkflowId(runId)} (run ${(await handle(runId).describe()).runId}) on ${server.address}, namespace ${server.namespace}.\n`;
+
+    const first = (await handle('r1').result()) as BatchReport;
+    expect(formatted.code).toBe(0);
+    expect(formatted.stdout).toBe(`${await started('r1')}${formatReport(first)}\n`);
+    expect(formatted.stdout).toContain(
+      "\n  embedded with per-tenant models, each trained on its tenant's posts (1 tenant)\n",
+    );
+
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(await handle('r2').result());
+    expect(json.stdout).toMatch(/^\{\n {2}"runId": "r2",/);
+    expect(json.stderr).toContain(await started('r2'));
+  }, 120_000);
+
+  it('refuses --json without --wait before connecting to anything', async () => {
+    // An address where nothing listens: a connection attempt would fail only after seconds.
+    const run = await runOsusume(['temporal', 'run-now', '--json'], {
+      cwd: tmp.dir,
+      env: { TEMPORAL_ADDRESS: '127.0.0.1:9' },
+    });
+    expect(run).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr:
+        'osusume temporal run-now: --json goes with --wait (without it there is no report to print): add --wait, or leave out --json.\n',
+    });
+  });
 });
 
 describe('osusume worker', () => {

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     '\nConnection settings come from the environment: TEMPORAL_ADDRESS (default localhost:7233),\nTEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY or TEMPORAL_API_KEY.',
   );
   const run = (action: 'schedule' | 'run-now' | 'run-tenant' | 'purge-tenant') =>
-    async function (options: { tenant?: string; runId?: string; wait?: boolean }) {
+    async function (options: { tenant?: string; runId?: string; wait?: boolean; json?: boolean }) {
       const { temporalCommand } = await import('../temporal.js');
       await temporalCommand(action, options);
     };
@@ -49,9 +49,14 @@ export function register(program: Command): void {
       .description('Start the batch for every tenant now.')
       .option(...RUN_ID)
       .option(...WAIT)
+      .option(
+        '--json',
+        'with --wait: print the report as JSON on stdout instead of formatted (the "Started" line then goes to stderr)',
+      )
       .action(run('run-now')),
     [
       today,
+      ['osusume temporal run-now --wait --json', "today's run, then its report as JSON"],
       ['osusume temporal run-now --run-id 2026-11-22', 're-run a date: failed tenants run again'],
     ],
   );
