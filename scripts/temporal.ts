@@ -116,6 +116,18 @@ export async function workflowResult<T>(handle: {
   }
 }
 
+/**
+ * A run whose tenants failed exits 1, as `osusume batch` does, so that a script waiting on it
+ * sees the failure; the workflow itself completes, its failures being the report's.
+ */
+function reportFailures(report: BatchReport, json = false): void {
+  if (report.failedCount === 0) return;
+  (json ? console.error : console.log)(
+    `\n${report.failedCount} tenant(s) failed; their served lists are unchanged. Fix the cause the report gives for each, then run them again: osusume temporal run-now --run-id ${report.runId} --wait (the tenants that succeeded are skipped).`,
+  );
+  process.exitCode = 1;
+}
+
 export type TemporalAction = 'schedule' | 'run-now' | 'run-tenant' | 'purge-tenant';
 
 export interface TemporalCommandOptions {
@@ -187,6 +199,7 @@ export async function temporalCommand(
       else if (command === 'run-now' && !options.json)
         console.log(formatReport(result as BatchReport));
       else console.log(JSON.stringify(result, null, 2));
+      if (command === 'run-now') reportFailures(result as BatchReport, options.json);
     }
   } catch (error) {
     // purge-tenant has no --run-id: its workflow id is the day's.

@@ -14,7 +14,7 @@ import { formatReport } from '../scripts/batch.js';
 import { createWorker } from '../scripts/worker.js';
 import { batchWorkflowId } from '../workflows/ids.js';
 import { runOsusume } from './helpers/cli.js';
-import { loadPosts, tempDir, topicPosts } from './helpers/fixtures.js';
+import { emptyPost, loadPosts, tempDir, topicPosts } from './helpers/fixtures.js';
 import { devServerOrSkip, rawWorkerConfig, spawnWorker } from './helpers/temporal-server.js';
 
 // The in-process worker logs its state changes; only warnings matter here.
@@ -33,8 +33,9 @@ const env = server && {
 
 beforeAll(async () => {
   // Embedding lists for a tenant big enough for them: the report says which model embedded.
+  // A tenant with no valid post fails: the command then exits 1, as `osusume batch` does.
   writeFileSync(config.experimentsFile, 'defaultAlgorithm: embedding\n');
-  await loadPosts(config, topicPosts('acme', 8, 1));
+  await loadPosts(config, [...topicPosts('acme', 8, 1), emptyPost('broken', 'a')]);
 });
 afterAll(async () => {
   await server?.teardown();
@@ -42,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('osusume temporal run-now --wait', () => {
-  it("prints the batch's report formatted as the demo does, and as JSON alone on stdout with --json", async () => {
+  it("prints the batch's report formatted as the demo does, and as JSON alone on stdout with --json; failed tenants exit 1", async () => {
     if (!server) return;
     const osusume = (args: string[]) => runOsusume(args, { cwd: tmp.dir, env: env! });
     const { worker, close } = await createWorker(config, server.env.nativeConnection);
@@ -56,17 +57,21 @@ describe('osusume temporal run-now --wait', () => {
     const started = async (runId: string) =>
       `Started ${batchWorkflowId(runId)} (run ${(await handle(runId).describe()).runId}) on ${server.address}, namespace ${server.namespace}.\n`;
 
+    const failed = (runId: string) =>
+      `\n1 tenant(s) failed; their served lists are unchanged. Fix the cause the report gives for each, then run them again: osusume temporal run-now --run-id ${runId} --wait (the tenants that succeeded are skipped).\n`;
     const first = (await handle('r1').result()) as BatchReport;
-    expect(formatted.code).toBe(0);
-    expect(formatted.stdout).toBe(`${await started('r1')}${formatReport(first)}\n`);
+    expect(first.failed.map((f) => f.tenantId)).toEqual(['broken']);
+    expect(formatted.code).toBe(1);
+    expect(formatted.stdout).toBe(`${await started('r1')}${formatReport(first)}\n${failed('r1')}`);
     expect(formatted.stdout).toContain(
       "\n  embedded with per-tenant models, each trained on its tenant's posts (1 tenant)\n",
     );
 
-    expect(json.code).toBe(0);
+    expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toEqual(await handle('r2').result());
     expect(json.stdout).toMatch(/^\{\n {2}"runId": "r2",/);
     expect(json.stderr).toContain(await started('r2'));
+    expect(json.stderr).toContain(failed('r2'));
   }, 120_000);
 
   it('refuses --json without --wait before connecting to anything', async () => {
