@@ -258,7 +258,8 @@ export function formatReport(report: BatchReport): string {
   return lines.join('\n');
 }
 
-export function formatSummary(result: BatchResult): string {
+/** One row per tenant run (the columns SUMMARY_LEGEND explains), with its header and legend. */
+export function formatTenantTable(reports: TenantReport[]): string[] {
   const header = [
     'tenant',
     'algorithms',
@@ -271,7 +272,7 @@ export function formatSummary(result: BatchResult): string {
     'skipped',
     'seconds',
   ];
-  const rows = result.succeeded.map((r) => [
+  const rows = reports.map((r) => [
     r.tenantId,
     r.algorithms.join('+'),
     String(r.extract.posts),
@@ -287,8 +288,13 @@ export function formatSummary(result: BatchResult): string {
         .toFixed(1),
     ),
   ]);
+  if (rows.length === 0) return [];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [line(header), ...rows.map(line), SUMMARY_LEGEND];
+}
+
+export function formatSummary(result: BatchResult): string {
   // A run id that a tenant already serves changes nothing for it: said here, since the progress
   // lines that also say it are cleared on a terminal.
   const unchanged = result.report.skipped;
@@ -299,8 +305,8 @@ export function formatSummary(result: BatchResult): string {
         : ''),
     // Said once, not per row: one configuration embeds every tenant of a local run.
     embeddedByLine(result.report),
+    ...formatTenantTable(result.succeeded),
   ];
-  if (rows.length > 0) out.push(line(header), ...rows.map(line), SUMMARY_LEGEND);
   if (result.report.invalidTenantIds > 0) out.push(invalidTenantIdsLine(result.report));
   for (const f of result.failed) out.push(`FAILED ${f.tenantId} at ${f.step}: ${f.error}`);
   return out.join('\n');

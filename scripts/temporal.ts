@@ -2,7 +2,7 @@
  * Commands for a Temporal deployment:
  *   osusume temporal schedule                      create or update the nightly Schedule
  *   osusume temporal run-now [--run-id ID] [--wait [--json]]  start the batch now
- *   osusume temporal run-tenant --tenant ID [--run-id ID] [--wait]
+ *   osusume temporal run-tenant --tenant ID [--run-id ID] [--wait [--json]]
  *   osusume temporal purge-tenant --tenant ID [--wait]
  * Connection settings come from the environment (see README, "Running on Temporal").
  */
@@ -20,7 +20,8 @@ import { loadConfig, type Config } from '../core/config.js';
 import { ConfigError, errorMessage, OsusumeError } from '../core/errors.js';
 import { connectTemporal } from '../core/temporal.js';
 import type { BatchReport } from '../activities/alert.js';
-import { formatReport } from './batch.js';
+import { formatReport, formatTenantTable } from './batch.js';
+import type { TenantReport } from './in-process.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import {
   batchWorkflowId,
@@ -116,6 +117,16 @@ export async function workflowResult<T>(handle: {
   }
 }
 
+/** A tenant workflow's report as `osusume batch` prints a tenant's row. */
+function formatTenantRun(report: TenantReport): string {
+  if (report.alreadyActivated)
+    return `${report.tenantId}: run ${report.version} is already served, so nothing was computed; run with a new --run-id to serve new data.`;
+  return [
+    `${report.tenantId}: version ${report.version} computed and activated.`,
+    ...formatTenantTable([report]),
+  ].join('\n');
+}
+
 /**
  * A run whose tenants failed exits 1, as `osusume batch` does, so that a script waiting on it
  * sees the failure; the workflow itself completes, its failures being the report's.
@@ -136,7 +147,7 @@ export interface TemporalCommandOptions {
   /** Default: today's date (UTC). */
   runId?: string;
   wait?: boolean;
-  /** run-now --wait: the report as JSON instead of formatted. */
+  /** run-now and run-tenant with --wait: the report as JSON instead of formatted. */
   json?: boolean;
 }
 
@@ -196,9 +207,9 @@ export async function temporalCommand(
       // purgeTenantWorkflow returns nothing; batchWorkflow its report, formatted as the demo
       // prints it (the tenant rows of `osusume batch` stay in the tenant workflows' results).
       if (result === undefined) console.log(`${handle.workflowId} completed.`);
-      else if (command === 'run-now' && !options.json)
-        console.log(formatReport(result as BatchReport));
-      else console.log(JSON.stringify(result, null, 2));
+      else if (options.json) console.log(JSON.stringify(result, null, 2));
+      else if (command === 'run-now') console.log(formatReport(result as BatchReport));
+      else console.log(formatTenantRun(result as TenantReport));
       if (command === 'run-now') reportFailures(result as BatchReport, options.json);
     }
   } catch (error) {

@@ -10,9 +10,10 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchReport } from '../activities/alert.js';
 import { parseConfig } from '../core/config.js';
-import { formatReport } from '../scripts/batch.js';
+import { formatReport, formatTenantTable } from '../scripts/batch.js';
+import type { TenantReport } from '../scripts/in-process.js';
 import { createWorker } from '../scripts/worker.js';
-import { batchWorkflowId } from '../workflows/ids.js';
+import { batchWorkflowId, tenantWorkflowId } from '../workflows/ids.js';
 import { runOsusume } from './helpers/cli.js';
 import { emptyPost, loadPosts, tempDir, topicPosts } from './helpers/fixtures.js';
 import { devServerOrSkip, rawWorkerConfig, spawnWorker } from './helpers/temporal-server.js';
@@ -72,6 +73,36 @@ describe('osusume temporal run-now --wait', () => {
     expect(json.stdout).toMatch(/^\{\n {2}"runId": "r2",/);
     expect(json.stderr).toContain(await started('r2'));
     expect(json.stderr).toContain(failed('r2'));
+  }, 120_000);
+
+  it("run-tenant --wait prints the tenant's row as osusume batch does, or its report as JSON", async () => {
+    if (!server) return;
+    const osusume = (args: string[]) => runOsusume(args, { cwd: tmp.dir, env: env! });
+    const tenant = (runId: string, ...more: string[]) =>
+      osusume(['temporal', 'run-tenant', '--tenant', 'acme', '--run-id', runId, '--wait', ...more]);
+    const { worker, close } = await createWorker(config, server.env.nativeConnection);
+    const { first, again, json } = await worker
+      .runUntil(async () => ({
+        first: await tenant('t1'),
+        again: await tenant('t1'),
+        json: await tenant('t2', '--json'),
+      }))
+      .finally(close);
+    // The execution a command started: a second run-tenant of t1 starts another under the same id.
+    const result = ({ stdout }: { stdout: string }, runId: string) =>
+      server.env.client.workflow
+        .getHandle(tenantWorkflowId(runId, 'acme'), /\(run ([^)]+)\)/.exec(stdout)![1])
+        .result();
+
+    expect(first.code).toBe(0);
+    const table = formatTenantTable([(await result(first, 't1')) as TenantReport]).join('\n');
+    expect(first.stdout).toContain(`\nacme: version t1 computed and activated.\n${table}\n`);
+    expect(table).toMatch(/^tenant +algorithms +posts[^\n]*\nacme +embedding +8 +8 /);
+    expect(again.stdout).toContain(
+      'acme: run t1 is already served, so nothing was computed; run with a new --run-id to serve new data.\n',
+    );
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(await result({ stdout: json.stderr }, 't2'));
   }, 120_000);
 
   it('refuses --json without --wait before connecting to anything', async () => {

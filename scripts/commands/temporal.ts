@@ -9,6 +9,10 @@ const RUN_ID = [
   runId,
 ] as const;
 const WAIT = ['--wait', 'wait for the workflow and print its result'] as const;
+const JSON_REPORT = [
+  '--json',
+  'with --wait: print the report as JSON on stdout instead of formatted (the "Started" line then goes to stderr)',
+] as const;
 
 export function register(program: Command): void {
   const temporal = program
@@ -49,10 +53,7 @@ export function register(program: Command): void {
       .description('Start the batch for every tenant now.')
       .option(...RUN_ID)
       .option(...WAIT)
-      .option(
-        '--json',
-        'with --wait: print the report as JSON on stdout instead of formatted (the "Started" line then goes to stderr)',
-      )
+      .option(...JSON_REPORT)
       .action(run('run-now')),
     [
       today,
@@ -67,8 +68,15 @@ export function register(program: Command): void {
       .requiredOption('--tenant <id>', 'the tenant', tenantId)
       .option(...RUN_ID)
       .option(...WAIT)
+      .option(...JSON_REPORT)
       .action(run('run-tenant')),
-    [retry],
+    [
+      retry,
+      [
+        'osusume temporal run-tenant --tenant acme --wait --json',
+        "today's run of one tenant, then its report as JSON",
+      ],
+    ],
   );
   examples(
     temporal
