@@ -4,9 +4,9 @@ import {
   type CollectionReference,
   type DocumentReference,
 } from '@google-cloud/firestore';
-import { GoogleAuth } from 'google-auth-library';
+import { GoogleCredentials } from '../google-credentials.js';
 import { decodeIdFromFirestore, encodeIdForFirestore } from '../ids.js';
-import { BackendError, ConfigError, errorMessage } from '../errors.js';
+import { BackendError, errorMessage } from '../errors.js';
 import {
   checkVersion,
   ActiveVersionReads,
@@ -52,52 +52,6 @@ export interface FirestoreStoreOptions {
 const ACTIVATE_RETRY_SECONDS = 90;
 const GRPC_ABORTED = 10;
 
-/**
- * Throws a ConfigError when Firestore would find no Google credentials. google-gax looks for them
- * (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud's
- * application-default login, the metadata server on Google Cloud) only when the first call opens
- * a channel, and a failure there escapes the call's promise (googleapis/google-cloud-node#9085):
- * the process dies with a stack trace no caller can catch. Looking first, the same way, turns that
- * into a message. The emulator (FIRESTORE_EMULATOR_HOST) takes no credentials, so nothing is
- * checked there. Off Google Cloud the metadata-server probe fails within its 3 s timeout.
- */
-async function requireCredentials(projectId: string): Promise<void> {
-  if (process.env.FIRESTORE_EMULATOR_HOST) return;
-  try {
-    await withoutMetadataWarning(() => new GoogleAuth({ projectId }).getClient());
-  } catch (error) {
-    const cause = errorMessage(error);
-    // google-auth-library's message for "nothing found" only links to generic documentation.
-    const problem = cause.startsWith('Could not load the default credentials')
-      ? 'found none'
-      : `could not load them (${cause})`;
-    throw new ConfigError(
-      `Firestore (project ${projectId}) needs Google credentials and ${problem}: run \`gcloud auth application-default login\`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file; for the Firestore emulator, set FIRESTORE_EMULATOR_HOST.`,
-      { cause: error },
-    );
-  }
-}
-
-/**
- * `task` without gcp-metadata's MetadataLookupWarning. Where there is no metadata server (any
- * machine off Google Cloud), its probe fails as expected, yet the failure (Promise.any's
- * AggregateError, or an abort on timeout) is not one it recognises, so it warns "received
- * unexpected error = All promises were rejected": two lines of noise around the one that says
- * what to do. The filter holds process-wide while `task` runs, and drops no other warning.
- */
-async function withoutMetadataWarning<T>(task: () => Promise<T>): Promise<T> {
-  const emitWarning = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    if (rest[0] !== 'MetadataLookupWarning')
-      Reflect.apply(emitWarning, process, [warning, ...rest]);
-  }) as typeof process.emitWarning;
-  try {
-    return await task();
-  } finally {
-    process.emitWarning = emitWarning;
-  }
-}
-
 interface TenantDoc {
   tenantId: string;
   active?: ActiveVersion;
@@ -107,12 +61,18 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   readonly db: Firestore;
   private readonly root: CollectionReference;
   private readonly activateRetrySeconds: number;
-  private readonly projectId: string;
-  private credentials: Promise<void> | undefined;
+  /** The emulator (FIRESTORE_EMULATOR_HOST) takes no credentials: nothing to look for there. */
+  private readonly credentials: GoogleCredentials | undefined;
 
   constructor(options: FirestoreStoreOptions) {
     super();
-    this.projectId = options.projectId;
+    this.credentials = process.env.FIRESTORE_EMULATOR_HOST
+      ? undefined
+      : new GoogleCredentials(
+          'Firestore',
+          options.projectId,
+          'for the Firestore emulator, set FIRESTORE_EMULATOR_HOST',
+        );
     this.db = new Firestore({
       projectId: options.projectId,
       databaseId: options.databaseId,
@@ -122,17 +82,9 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     this.activateRetrySeconds = options.activateRetrySeconds ?? ACTIVATE_RETRY_SECONDS;
   }
 
-  /**
-   * Every method that calls Firestore awaits this first: see requireCredentials. Found once, they
-   * are not looked for again; a failure is not kept, so that a running API becomes ready once
-   * the credentials are there, without a restart.
-   */
+  /** Every method that calls Firestore awaits this first (core/google-credentials.ts). */
   private async credentialsFound(): Promise<void> {
-    this.credentials ??= requireCredentials(this.projectId).catch((error: unknown) => {
-      this.credentials = undefined;
-      throw error;
-    });
-    await this.credentials;
+    await this.credentials?.require();
   }
 
   private tenantDoc(tenantId: string): DocumentReference {

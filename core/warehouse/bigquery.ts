@@ -1,5 +1,6 @@
 import { BigQuery, type Query } from '@google-cloud/bigquery';
 import { BackendError } from '../errors.js';
+import { GoogleCredentials } from '../google-credentials.js';
 import {
   INTERACTION_COLUMNS,
   POST_COLUMNS,
@@ -26,12 +27,17 @@ export interface BigQueryWarehouseOptions {
  */
 export class BigQueryWarehouse implements Warehouse {
   private readonly client: BigQuery;
+  /** An apiEndpoint of its own (a stand-in) is called without credentials: nothing to look for. */
+  private readonly credentials: GoogleCredentials | undefined;
 
   constructor(private readonly options: BigQueryWarehouseOptions) {
     this.client = new BigQuery({
       projectId: options.projectId,
       ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
     });
+    this.credentials = options.apiEndpoint
+      ? undefined
+      : new GoogleCredentials('BigQuery', options.projectId);
   }
 
   private table(name: string): string {
@@ -39,6 +45,7 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   private async query(query: Query): Promise<Record<string, unknown>[]> {
+    await this.credentials?.require();
     try {
       const [rows] = await this.client.query({
         ...query,
@@ -101,6 +108,7 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   async writeRunRecord(record: RunRecord): Promise<void> {
+    await this.credentials?.require();
     try {
       await this.client
         .dataset(this.options.dataset)

@@ -8,10 +8,11 @@ import { runOsusume } from './helpers/cli.js';
 import { tempDir } from './helpers/fixtures.js';
 
 /**
- * A Firestore store with no Google credentials (no GOOGLE_APPLICATION_CREDENTIALS, no gcloud
- * application-default login in HOME, no emulator): the command stops with one line saying how to
- * provide them, not google-gax's uncaught stack trace. Off Google Cloud only: on a GCE VM the
- * metadata server has credentials to give.
+ * A Firestore store or a BigQuery warehouse with no Google credentials (no
+ * GOOGLE_APPLICATION_CREDENTIALS, no gcloud application-default login in HOME, no emulator): the
+ * command stops with one line saying how to provide them, not google-gax's uncaught stack trace
+ * or a network error. Off Google Cloud only: on a GCE VM the metadata server has credentials to
+ * give.
  */
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -48,6 +49,21 @@ it('a command on Firestore without Google credentials says how to provide them, 
   expect(batch).toMatchObject({ code: 1, stdout: '' });
   expect(batch.stderr).toBe(`osusume batch: ${message}\n`);
   expect(existsSync(path.join(cwd, '.osusume/artifacts'))).toBe(false);
+});
+
+it('a command on BigQuery without Google credentials says how to provide them, in one line', async () => {
+  const env = {
+    ...noCredentials,
+    OSUSUME_CONFIG_YAML:
+      'warehouse: { kind: bigquery, projectId: osusume-test, dataset: community, location: asia-northeast1 }',
+  };
+  const message =
+    'osusume batch: BigQuery (project osusume-test) needs Google credentials and found none: run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file.\n';
+  for (const args of [['batch', '--list'], ['batch']]) {
+    const run = await runOsusume(args, { cwd: tmp.dir, env });
+    expect(run, args.join(' ')).toMatchObject({ code: 1, stdout: '', stderr: message });
+  }
+  expect(existsSync(path.join(tmp.dir, '.osusume/artifacts'))).toBe(false);
 });
 
 describe('FirestoreStore without Google credentials', () => {
