@@ -41,7 +41,7 @@ export async function readinessLines(config: Config, file: ExperimentsFile): Pro
   try {
     return readinessWarnings(await experimentsReadiness(file, store)).map((l) => `warning: ${l}`);
   } catch (error) {
-    return [`readiness not checked: the store did not answer (${errorMessage(error)}).`];
+    return [`readiness not checked: the store did not answer: ${errorMessage(error)}`];
   } finally {
     await store.close();
   }

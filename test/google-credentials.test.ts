@@ -44,6 +44,28 @@ it('a command on Firestore without Google credentials says how to provide them, 
   expect(runs).toMatchObject({ code: 1, stdout: '' });
   expect(runs.stderr).toBe(`osusume runs: ${message}\n`);
 
+  // validate judges the file, which is valid: the store's readiness is what it could not check.
+  writeFileSync(
+    path.join(cwd, 'experiments.yaml'),
+    [
+      'defaultAlgorithm: fielded',
+      'experiments:',
+      '  - id: sidebar',
+      '    surface: sidebar',
+      "    tenants: ['*']",
+      '    type: interleaving',
+      '    variants:',
+      '      - { name: fielded, algorithm: fielded }',
+      '      - { name: popular, algorithm: popular }',
+      '',
+    ].join('\n'),
+  );
+  const validate = await runOsusume(['validate'], { cwd, env });
+  expect(validate.code).toBe(0);
+  expect(validate.stdout + validate.stderr).toContain(
+    `readiness not checked: the store did not answer: ${message}\n`,
+  );
+
   // The batch stops before it writes anything: no run folder, no tenant list.
   const batch = await runOsusume(['batch'], { cwd, env });
   expect(batch).toMatchObject({ code: 1, stdout: '' });
