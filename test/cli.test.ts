@@ -32,6 +32,22 @@ function osusume(args: string[], env: NodeJS.ProcessEnv = {}, cwd = work): Promi
   return runOsusume(args, { cwd, env });
 }
 
+/** One post of tenant acme, loaded into the local warehouse of `dir` by `osusume load`. */
+async function loadOnePost(dir: string): Promise<void> {
+  writeFileSync(
+    path.join(dir, 'posts.jsonl'),
+    JSON.stringify({
+      tenantId: 'acme',
+      postId: 'p1',
+      title: 'disk quota',
+      body: 'How do I set a disk quota?',
+      createdAt: '2026-01-01T00:00:00Z',
+      updatedAt: '2026-01-01T00:00:00Z',
+    }) + '\n',
+  );
+  expect((await osusume(['load', '--posts', 'posts.jsonl'], {}, dir)).code).toBe(0);
+}
+
 /** A port nothing listens on: the OS hands one out, and it is closed again at once. */
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -360,18 +376,7 @@ describe('osusume CLI', () => {
     if (!server) return;
     const dir = mkdtempSync(path.join(work, 'wait-'));
     try {
-      writeFileSync(
-        path.join(dir, 'posts.jsonl'),
-        JSON.stringify({
-          tenantId: 'acme',
-          postId: 'p1',
-          title: 'disk quota',
-          body: 'How do I set a disk quota?',
-          createdAt: '2026-01-01T00:00:00Z',
-          updatedAt: '2026-01-01T00:00:00Z',
-        }) + '\n',
-      );
-      expect((await osusume(['load', '--posts', 'posts.jsonl'], {}, dir)).code).toBe(0);
+      await loadOnePost(dir);
       const taskQueue = 'osusume-cli-wait';
       const config = parseConfig(rawWorkerConfig(dir, taskQueue), dir);
       const env = {
@@ -590,18 +595,7 @@ describe('osusume CLI', () => {
 
   it('refuses a model.dir that is not there before the batch runs anything, naming the folder as resolved', async () => {
     const dir = mkdtempSync(path.join(work, 'model-dir-'));
-    writeFileSync(
-      path.join(dir, 'posts.jsonl'),
-      JSON.stringify({
-        tenantId: 'acme',
-        postId: 'p1',
-        title: 'disk quota',
-        body: 'How do I set a disk quota?',
-        createdAt: '2026-01-01T00:00:00Z',
-        updatedAt: '2026-01-01T00:00:00Z',
-      }) + '\n',
-    );
-    expect((await osusume(['load', '--posts', 'posts.jsonl'], {}, dir)).code).toBe(0);
+    await loadOnePost(dir);
     // As "Plugging in a real embedding model" says to set it, with a typo.
     writeFileSync(path.join(dir, 'osusume.config.yaml'), 'model: { dir: models/e5-smal }\n');
     const typo = await osusume(['batch'], {}, dir);
