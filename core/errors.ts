@@ -22,3 +22,13 @@ export class BackendError extends OsusumeError {}
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * An error and its causes, outermost first (a failed workflow -> child -> activity -> the error):
+ * the last is what actually went wrong.
+ */
+export function causeChain(error: unknown): unknown[] {
+  const chain = [error];
+  for (let e = error; e instanceof Error && e.cause !== undefined; e = e.cause) chain.push(e.cause);
+  return chain;
+}

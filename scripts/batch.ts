@@ -258,6 +258,11 @@ export function formatReport(report: BatchReport): string {
   return lines.join('\n');
 }
 
+/** The closing line of a run in which tenants failed, then what to do about it. */
+export function failedTenantsLine(failed: number, todo: string): string {
+  return `\n${failed} tenant(s) failed; their served lists are unchanged. ${todo}`;
+}
+
 /** One row per tenant run (the columns SUMMARY_LEGEND explains), with its header and legend. */
 export function formatTenantTable(reports: TenantReport[]): string[] {
   const header = [
@@ -382,9 +387,7 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
         `${await writeSkipped(ctx, result, skipped)} skipped row(s) listed in ${options.skipped}.`,
       );
     if (result.failed.length > 0) {
-      console.log(
-        `\n${result.failed.length} tenant(s) failed; their served lists are unchanged. Fix the cause above and run again.`,
-      );
+      console.log(failedTenantsLine(result.failed.length, 'Fix the cause above and run again.'));
       process.exitCode = 1;
     }
   } finally {

@@ -17,10 +17,10 @@ import {
   type ScheduleOptions,
 } from '@temporalio/client';
 import { loadConfig, type Config } from '../core/config.js';
-import { ConfigError, errorMessage, OsusumeError } from '../core/errors.js';
+import { causeChain, ConfigError, errorMessage, OsusumeError } from '../core/errors.js';
 import { connectTemporal } from '../core/temporal.js';
 import type { BatchReport } from '../activities/alert.js';
-import { formatReport, formatTenantTable } from './batch.js';
+import { failedTenantsLine, formatReport, formatTenantTable } from './batch.js';
 import type { TenantReport } from './in-process.js';
 import type { batchWorkflow } from '../workflows/batch.js';
 import {
@@ -103,13 +103,9 @@ export async function workflowResult<T>(handle: {
     return await handle.result();
   } catch (error) {
     if (!(error instanceof WorkflowFailedError)) throw error;
-    let step: string | undefined;
-    let cause: unknown = error;
-    while (cause instanceof Error && cause.cause instanceof Error) {
-      if (cause instanceof ActivityFailure) step = cause.activityType;
-      cause = cause.cause;
-    }
-    const why = errorMessage(cause).replace(/\.$/, '');
+    const chain = causeChain(error);
+    const step = chain.findLast((e) => e instanceof ActivityFailure)?.activityType;
+    const why = errorMessage(chain.at(-1)).replace(/\.$/, '');
     throw new OsusumeError(
       `Workflow ${handle.workflowId} failed${step ? ` at ${step}` : ''}: ${why}. The Temporal UI shows its history; fix the cause and start it again.`,
       { cause: error },
@@ -134,7 +130,10 @@ function formatTenantRun(report: TenantReport): string {
 function reportFailures(report: BatchReport, json = false): void {
   if (report.failedCount === 0) return;
   (json ? console.error : console.log)(
-    `\n${report.failedCount} tenant(s) failed; their served lists are unchanged. Fix the cause the report gives for each, then run them again: osusume temporal run-now --run-id ${report.runId} --wait (the tenants that succeeded are skipped).`,
+    failedTenantsLine(
+      report.failedCount,
+      `Fix the cause the report gives for each, then run them again: osusume temporal run-now --run-id ${report.runId} --wait (the tenants that succeeded are skipped).`,
+    ),
   );
   process.exitCode = 1;
 }

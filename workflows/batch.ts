@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { BatchReport } from '../activities/alert.js';
+import { causeChain, errorMessage } from '../core/errors.js';
 import type { Activities } from '../activities/temporal.js';
 import {
   runBatchSegment,
@@ -32,13 +33,6 @@ export const DEFAULT_BATCH_OPTIONS: BatchOptions = {
   tenantsPerSegment: 1000,
 };
 
-/** The deepest message of a failure chain (child -> activity -> error): what actually went wrong. */
-function rootMessage(error: unknown): string {
-  let e = error as Error;
-  while (e.cause instanceof Error) e = e.cause;
-  return e.message;
-}
-
 async function runTenantChild(
   runId: string,
   tenantId: string,
@@ -57,7 +51,7 @@ async function runTenantChild(
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
       return { status: 'skipped', reason: 'already ran for this run id' };
     }
-    return { status: 'failed', error: rootMessage(error) };
+    return { status: 'failed', error: errorMessage(causeChain(error).at(-1)) };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { TemporalAction, TemporalCommandOptions } from '../temporal.js';
 import { examples, runId, tenantId } from './options.js';
 
 // Any run id works (fault-inject and the benchmarks start runs named otherwise); a date is the
@@ -22,8 +23,8 @@ export function register(program: Command): void {
     'after',
     '\nConnection settings come from the environment: TEMPORAL_ADDRESS (default localhost:7233),\nTEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY or TEMPORAL_API_KEY.',
   );
-  const run = (action: 'schedule' | 'run-now' | 'run-tenant' | 'purge-tenant') =>
-    async function (options: { tenant?: string; runId?: string; wait?: boolean; json?: boolean }) {
+  const run = (action: TemporalAction) =>
+    async function (options: TemporalCommandOptions) {
       const { temporalCommand } = await import('../temporal.js');
       await temporalCommand(action, options);
     };
