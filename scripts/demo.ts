@@ -292,11 +292,12 @@ export async function demoCommand(options: DemoCommandOptions): Promise<void> {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as DemoPost);
+  // Before the warehouse changes: a model.dir that is not there stops the demo with nothing loaded.
+  describeModel(config);
   if (!(await loadDemoData(config, posts, options.replace ?? false))) {
     console.log('Nothing changed.');
     return;
   }
-  describeModel(config);
   const { ok, keptServer } = await runBatchAnyhow(
     config,
     defaultRunId(),

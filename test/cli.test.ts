@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -605,6 +606,14 @@ describe('osusume CLI', () => {
       stderr: `osusume batch: model.dir resolves to ${dir}/models/e5-smal, which does not exist. The folder must hold the model files, tokenizer.json and model.onnx of one export (README, "Plugging in a real embedding model"): correct the path (a relative one is resolved from the configuration file's folder), or remove model.dir from the configuration to have every tenant train its own model.\n`,
     });
     expect(existsSync(path.join(dir, '.osusume/store.lmdb'))).toBe(false);
+    // The demo too, before it loads anything into the warehouse.
+    const demoDir = mkdtempSync(path.join(work, 'model-dir-demo-'));
+    cpSync(path.join(ROOT, 'demo'), path.join(demoDir, 'demo'), { recursive: true });
+    writeFileSync(path.join(demoDir, 'osusume.config.yaml'), 'model: { dir: models/e5-smal }\n');
+    const demo = await osusume(['demo'], {}, demoDir);
+    expect(demo.code).toBe(1);
+    expect(demo.stderr).toContain(`osusume demo: model.dir resolves to ${demoDir}/models/e5-smal`);
+    expect(existsSync(path.join(demoDir, '.osusume'))).toBe(false);
     // Unset, the default folder may be absent: the batch runs, and its summary says what embedded.
     rmSync(path.join(dir, 'osusume.config.yaml'));
     const unset = await osusume(['batch', '--run-id', 'r1'], {}, dir);
