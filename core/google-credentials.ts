@@ -48,6 +48,9 @@ export class GoogleCredentials {
   }
 }
 
+let muting = 0;
+let emitWarning = process.emitWarning;
+
 /**
  * `task` without gcp-metadata's MetadataLookupWarning. Where there is no metadata server (any
  * machine off Google Cloud), its probe fails as expected, yet the failure (Promise.any's
@@ -56,14 +59,17 @@ export class GoogleCredentials {
  * what to do. The filter holds process-wide while `task` runs, and drops no other warning.
  */
 async function withoutMetadataWarning<T>(task: () => Promise<T>): Promise<T> {
-  const emitWarning = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-    if (rest[0] !== 'MetadataLookupWarning')
-      Reflect.apply(emitWarning, process, [warning, ...rest]);
-  }) as typeof process.emitWarning;
+  // Counted: the store and the warehouse may look at once, and the last to finish restores.
+  if (muting++ === 0) {
+    emitWarning = process.emitWarning;
+    process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+      if (rest[0] !== 'MetadataLookupWarning')
+        Reflect.apply(emitWarning, process, [warning, ...rest]);
+    }) as typeof process.emitWarning;
+  }
   try {
     return await task();
   } finally {
-    process.emitWarning = emitWarning;
+    if (--muting === 0) process.emitWarning = emitWarning;
   }
 }
