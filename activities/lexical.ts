@@ -239,7 +239,6 @@ export function fieldedNeighbours(
     words.vectorize(
       [...full[i]!, ...Array<string[]>(weights.titleRepeats).fill(terms).flat()],
       weights.idfPower,
-      weights.textInformation,
     ),
   );
   const named = titleContainment(words, titleTerms, bodyTerms, weights.containmentInformation > 0);

@@ -85,8 +85,6 @@ const configFields = strictObject({
   fielded: strictObject({
     /** TF-IDF weights of the full-text channel use idf to this power (> 1 favours rare terms). */
     idfPower: z.number().min(0).max(4).default(1),
-    /** Taken from the full-text channel's idf first: 1 weighs a term by what it says beyond one found in every post. */
-    textInformation: z.number().min(0).max(1).default(0),
     /** A title's terms count this many extra times in the full text (a title says what a post is about). */
     titleRepeats: z.number().int().min(0).max(10).default(0),
     /** Weight of "the other post's body contains this post's title" (each direction). */

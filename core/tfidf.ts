@@ -34,15 +34,9 @@ export class TfidfModel {
 
   /**
    * Sublinear tf x idf of one document's terms (ids ascending); terms outside the vocabulary are
-   * ignored. `idfPower` above 1 favours rare terms more, and `idfOffset` is taken from each idf
-   * first (1: a term in every document weighs nothing), both for the default lists' full-text
-   * channel.
+   * ignored. `idfPower` above 1 favours rare terms more (the default lists' full-text channel).
    */
-  weights(
-    terms: string[],
-    idfPower = 1,
-    idfOffset = 0,
-  ): { ids: Int32Array; weights: Float64Array } {
+  weights(terms: string[], idfPower = 1): { ids: Int32Array; weights: Float64Array } {
     const tf = new Map<number, number>();
     for (const term of terms) {
       const id = this.index.get(term);
@@ -53,14 +47,14 @@ export class TfidfModel {
       ids,
       weights: Float64Array.from(
         ids,
-        (id) => (1 + Math.log(tf.get(id)!)) * Math.pow(this.idf[id]! - idfOffset, idfPower),
+        (id) => (1 + Math.log(tf.get(id)!)) * Math.pow(this.idf[id]!, idfPower),
       ),
     };
   }
 
   /** The same, L2-normalised. */
-  vectorize(terms: string[], idfPower = 1, idfOffset = 0): SparseVector {
-    const { ids, weights } = this.weights(terms, idfPower, idfOffset);
+  vectorize(terms: string[], idfPower = 1): SparseVector {
+    const { ids, weights } = this.weights(terms, idfPower);
     const norm = Math.sqrt(weights.reduce((s, w) => s + w * w, 0)) || 1;
     return { ids, weights: Float32Array.from(weights, (w) => w / norm) };
   }
