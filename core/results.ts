@@ -79,6 +79,8 @@ export function rangeBounds(range: ResultsRange): { start: string; end: string }
 
 // The two aggregates, per dialect. Exposures are de-duplicated by requestId and outcomes by
 // eventId; outcomes count up to a day after the range (a click comes after its exposure).
+// An interleaved list that runs short is filled from the popular list without a team: a click
+// on such an item credits neither team (it would otherwise be a team of its own, making a tie).
 const DUCKDB_VARIANTS = `
 WITH exposures AS (
   SELECT requestId, experiment, variant, userId, items FROM exposure_log
@@ -112,7 +114,7 @@ clicks AS (
 ),
 credited AS (
   SELECT s.requestId, s.experiment, s.team, count(*) AS clicks
-  FROM clicks c JOIN shown s USING (requestId, postId) GROUP BY ALL
+  FROM clicks c JOIN shown s USING (requestId, postId) WHERE s.team IS NOT NULL GROUP BY ALL
 ),
 per_request AS (
   SELECT requestId, experiment, max_by(team, clicks) AS leader, max(clicks) AS top,
@@ -158,7 +160,7 @@ clicks AS (
 ),
 credited AS (
   SELECT s.requestId, s.experiment, s.team, COUNT(*) AS clicks
-  FROM clicks c JOIN shown s USING (requestId, postId) GROUP BY 1, 2, 3
+  FROM clicks c JOIN shown s USING (requestId, postId) WHERE s.team IS NOT NULL GROUP BY 1, 2, 3
 ),
 per_request AS (
   SELECT requestId, experiment, ARRAY_AGG(team ORDER BY clicks DESC LIMIT 1)[OFFSET(0)] AS leader,

@@ -333,6 +333,47 @@ describe('results from local JSONL logs (DuckDB)', () => {
     );
   });
 
+  it('credits no team for a click on an item the popular fallback added to an interleaved list', async () => {
+    const fillDir = path.join(tmp.dir, 'il-filled');
+    mkdirSync(fillDir);
+    const ts = '2026-11-10T00:00:00Z';
+    // A short interleaved list, filled up by the API's fallback with an item of no team.
+    const items = [{ postId: 'a1', team: 'emb' }, { postId: 'b1', team: 'pop' }, { postId: 'f1' }];
+    const exposures = ['r1', 'r2'].map((requestId, i) => ({
+      requestId,
+      tenantId: 't',
+      userId: `u${i}`,
+      ts,
+      experiment: 'sidebar-il',
+      variant: 'interleaved',
+      items,
+    }));
+    const click = (requestId: string, postId: string) => ({
+      eventId: `${requestId}-${postId}`,
+      requestId,
+      postId,
+      type: 'click',
+      ts,
+    });
+    const outcomes = [click('r1', 'a1'), click('r1', 'f1'), click('r2', 'f1')];
+    writeFileSync(
+      path.join(fillDir, 'exposure-2026-11-10.jsonl'),
+      exposures.map((e) => JSON.stringify(e)).join('\n'),
+    );
+    writeFileSync(
+      path.join(fillDir, 'outcome-2026-11-10.jsonl'),
+      outcomes.map((e) => JSON.stringify(e)).join('\n'),
+    );
+    const rows = await new DuckDbLogResults(fillDir).read({});
+    // r1 is emb's win, not a tie with the filler; r2 favours no team.
+    expect(rows.preferences).toEqual([{ experiment: 'sidebar-il', winner: 'emb', requests: 1 }]);
+    expect(buildReport(rows, {}, file).experiments[0]!.interleaving).toMatchObject({
+      wins: 1,
+      losses: 0,
+      ties: 0,
+    });
+  });
+
   it('keeps the declared control before it has exposures: no lift against another variant', () => {
     const treatment = {
       users: 100,
