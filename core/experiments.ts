@@ -24,10 +24,20 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 /** The best worst ratio to the lexical baseline over every evaluation set (EVALUATION.md). */
 export const DEFAULT_ALGORITHM: Algorithm = 'fielded';
 
+/**
+ * What assign() logs as the variant of a holdout user and of an interleaved list: a variant of
+ * that name would be counted with them by `osusume results` (no lift, a wrong sample ratio).
+ */
+const LOGGED_VARIANTS = ['holdout', 'interleaved'];
+
 const variantSchema = strictObject({
   name: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be lowercase letters, digits, - and _ (max 32)'),
+    .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be lowercase letters, digits, - and _ (max 32)')
+    .refine((name) => !LOGGED_VARIANTS.includes(name), {
+      message:
+        'is reserved: the logs name the holdout "holdout" and interleaved lists "interleaved"; choose another name',
+    }),
   algorithm: z.enum(ALGORITHMS),
   weight: z
     .number()

@@ -189,6 +189,28 @@ experiments:
       expect(() => parseExperiments(file(disjoint), 'x.yaml')).not.toThrow();
   });
 
+  it('rejects a variant named as the logs name the holdout or an interleaved list', () => {
+    for (const [type, name] of [
+      ['ab', 'holdout'],
+      ['interleaving', 'interleaved'],
+    ])
+      expect(() =>
+        parseExperiments(
+          `experiments:
+  - id: reserved
+    surface: footer
+    type: ${type}
+    variants: [{ name: ${name}, algorithm: popular }, { name: b, algorithm: fielded }]
+`,
+          'x.yaml',
+        ),
+      ).toThrow(
+        new RegExp(
+          `experiments\\[0\\] \\("reserved"\\)\\.variants\\[0\\] \\("${name}"\\)\\.name: is reserved: .*choose another name`,
+        ),
+      );
+  });
+
   it('the shipped experiments.yaml is valid', () => {
     expect(() =>
       parseExperiments(
