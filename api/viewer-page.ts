@@ -3,6 +3,8 @@
  * script, no build step. Data is only ever set with textContent, never parsed as HTML: titles are
  * user content.
  */
+import { MIN_COUNT } from '../core/stats.js';
+
 export const VIEWER_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -91,10 +93,11 @@ function experimentTable(x) {
   for (const v of r.variants) {
     const row = el('tr');
     row.dataset.variant = v.variant;
-    for (const c of [v.variant + (v.variant === r.control ? ' (control)' : ''), v.users, v.exposures, v.clicks, pct(v.ctr), '[' + pct(v.ctrInterval[0]) + ', ' + pct(v.ctrInterval[1]) + ']', v.lift ? pct(v.lift.value) : '', v.lift ? v.lift.pValue.toFixed(4) : '']) row.append(el('td', String(c)));
+    for (const c of [v.variant + (v.variant === r.control ? ' (control)' : ''), v.users, v.exposures, v.clicks, pct(v.ctr), v.ctrInterval ? '[' + pct(v.ctrInterval[0]) + ', ' + pct(v.ctrInterval[1]) + ']' : '-', v.lift ? pct(v.lift.value) : '', v.lift ? v.lift.pValue.toFixed(4) : '']) row.append(el('td', String(c)));
     table.append(row);
   }
   box.append(table);
+  if (r.tooLittleData.length) box.append(el('p', 'Too little data yet for ' + r.tooLittleData.join(', ') + ': no interval, lift or p-value until a variant has ${MIN_COUNT} users, ${MIN_COUNT} clicked and ${MIN_COUNT} unclicked exposures.', 'too-little'));
   if (r.srm) box.append(el('p', 'Sample ratio: p = ' + r.srm.pValue.toFixed(4) + (r.srm.mismatch ? ' — MISMATCH' : ' — ok'), 'srm'));
   if (r.interleaving) box.append(el('p', 'Preference: ' + r.interleaving.teams[0] + ' ' + r.interleaving.wins + ', ' + r.interleaving.teams[1] + ' ' + r.interleaving.losses + ', ties ' + r.interleaving.ties + '; sign test p = ' + r.interleaving.pValue.toFixed(4), 'preference'));
   return box;

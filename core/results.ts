@@ -7,7 +7,9 @@ import type { Experiment, ExperimentsFile } from './experiments.js';
 import {
   ctr,
   differencePValue,
+  enoughData,
   interval,
+  MIN_COUNT,
   relativeLift,
   sampleRatioPValue,
   signTestPValue,
@@ -379,8 +381,9 @@ export interface VariantResult {
   exposures: number;
   clicks: number;
   ctr: number;
-  ctrInterval: [number, number];
-  /** Against control; absent for control itself. */
+  /** Null when the variant has too little data for one (see tooLittleData). */
+  ctrInterval: [number, number] | null;
+  /** Against control; absent for control itself, and when either has too little data. */
   lift?: { value: number; interval: [number, number]; pValue: number };
 }
 
@@ -392,9 +395,15 @@ export interface ExperimentResult {
   srm: { pValue: number; expectedShares: Record<string, number>; mismatch: boolean } | null;
   /**
    * Why srm is null: the experiment is not in the experiments file (no weights to check against),
-   * or it splits no users (interleaving without a holdout: every user gets the interleaved list).
+   * it splits no users (interleaving without a holdout: every user gets the interleaved list), or
+   * a group of the split expects fewer than MIN_COUNT users so far.
    */
-  srmNotChecked?: 'not-in-file' | 'no-split';
+  srmNotChecked?: 'not-in-file' | 'no-split' | 'too-few-users';
+  /**
+   * Variants (the holdout included) with fewer than MIN_COUNT users, clicked or unclicked
+   * exposures, or declared and without exposures: no interval, lift or p-value is given for them.
+   */
+  tooLittleData: string[];
   interleaving?: {
     /** Requests whose clicks favoured the first variant (wins), the second (losses), or neither. */
     teams: [string, string];
@@ -454,18 +463,19 @@ function experimentResult(
         rows.map((r) => r.variant),
       );
   const controlRow = rows.find((r) => r.variant === control);
-  const controlCtr = controlRow ? ctr(controlRow) : undefined;
+  const controlCtr = controlRow && enoughData(controlRow) ? ctr(controlRow) : undefined;
   const variants = rows.map((r): VariantResult => {
     const estimate = ctr(r);
+    const enough = enoughData(r);
     const result: VariantResult = {
       variant: r.variant,
       users: r.users,
       exposures: r.exposures,
       clicks: r.clicks,
       ctr: estimate.value,
-      ctrInterval: interval(estimate),
+      ctrInterval: enough ? interval(estimate) : null,
     };
-    if (controlCtr && r.variant !== control && r.variant !== 'holdout') {
+    if (enough && controlCtr && r.variant !== control && r.variant !== 'holdout') {
       const lift = relativeLift(estimate, controlCtr);
       result.lift = {
         value: lift.value,
@@ -476,8 +486,11 @@ function experimentResult(
     return result;
   });
   const shares = expectedShares(declared);
+  const usersSeen = rows.reduce((a, r) => a + r.users, 0);
+  const tooFewUsers =
+    shares !== null && Object.values(shares).some((s) => usersSeen * s < MIN_COUNT);
   let srm: ExperimentResult['srm'] = null;
-  if (shares) {
+  if (shares && !tooFewUsers) {
     const names = Object.keys(shares);
     const observed = names.map((n) => rows.find((r) => r.variant === n)?.users ?? 0);
     const pValue = sampleRatioPValue(
@@ -486,14 +499,22 @@ function experimentResult(
     );
     srm = { pValue, expectedShares: shares, mismatch: pValue < SRM_THRESHOLD };
   }
+  const unseen = (declared?.variants ?? [])
+    .filter((v) => !interleaved && v.weight > 0 && !rows.some((r) => r.variant === v.name))
+    .map((v) => v.name);
   const result: ExperimentResult = {
     experiment,
     type: interleaved ? 'interleaving' : 'ab',
     control,
     variants,
     srm,
+    tooLittleData: [
+      ...variants.filter((v) => v.ctrInterval === null).map((v) => v.variant),
+      ...unseen,
+    ],
   };
-  if (!srm) result.srmNotChecked = declared ? 'no-split' : 'not-in-file';
+  if (!srm)
+    result.srmNotChecked = tooFewUsers ? 'too-few-users' : declared ? 'no-split' : 'not-in-file';
   if (interleaved) {
     const mine = preferences.filter((p) => p.experiment === experiment);
     const teams = (

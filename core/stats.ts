@@ -156,6 +156,18 @@ export function sampleRatioPValue(observed: number[], expectedShares: number[]):
 
 export const SRM_THRESHOLD = 0.001;
 
+/**
+ * The rule of five: below five of a count (users of a variant, its clicked or unclicked
+ * exposures, users expected in a group of the split) the normal approximations behind the
+ * intervals, the z-test and the χ² check do not hold, and their numbers look surer than they are.
+ */
+export const MIN_COUNT = 5;
+
+/** Whether a variant's sums carry a CTR interval and a lift: MIN_COUNT of each count. */
+export function enoughData(s: UserSums): boolean {
+  return s.users >= MIN_COUNT && s.clicks >= MIN_COUNT && s.exposures - s.clicks >= MIN_COUNT;
+}
+
 /** Two-sided exact sign test: wins against losses, ties left out. */
 export function signTestPValue(wins: number, losses: number): number {
   const n = wins + losses;

@@ -5,6 +5,7 @@
  */
 import { loadConfig } from '../core/config.js';
 import { loadExperiments } from '../core/experiments.js';
+import { MIN_COUNT } from '../core/stats.js';
 import {
   buildReport,
   openResultsSource,
@@ -36,7 +37,7 @@ function formatExperiment(e: ExperimentResult): string[] {
     String(v.exposures),
     String(v.clicks),
     pct(v.ctr),
-    `[${pct(v.ctrInterval[0])}, ${pct(v.ctrInterval[1])}]`,
+    v.ctrInterval ? `[${pct(v.ctrInterval[0])}, ${pct(v.ctrInterval[1])}]` : '-',
     v.lift ? signedPct(v.lift.value) : '',
     v.lift ? `[${signedPct(v.lift.interval[0])}, ${signedPct(v.lift.interval[1])}]` : '',
     v.lift ? pValue(v.lift.pValue) : '',
@@ -55,12 +56,32 @@ function formatExperiment(e: ExperimentResult): string[] {
     lines.push(
       `  ${e.control} (control): no exposures in this range yet, so no lifts (is it served? see osusume validate)`,
     );
+  const short = e.variants.filter((v) => e.tooLittleData.includes(v.variant));
+  const unseen = e.tooLittleData.filter(
+    (n) => n !== e.control && !e.variants.some((v) => v.variant === n),
+  );
+  if (short.length > 0 || unseen.length > 0)
+    lines.push(
+      `  too little data yet for ${[
+        ...short.map(
+          (v) =>
+            `${v.variant} (${v.users} ${v.users === 1 ? 'user' : 'users'}, ${v.clicks} of ${v.exposures} exposures clicked)`,
+        ),
+        ...unseen.map((n) => `${n} (no exposures)`),
+      ].join(
+        ', ',
+      )}: an interval, lift and p-value need at least ${MIN_COUNT} users, ${MIN_COUNT} clicked and ${MIN_COUNT} unclicked exposures per variant; let the test run longer`,
+    );
   if (e.srm) {
     const shares = Object.entries(e.srm.expectedShares)
       .map(([v, s]) => `${v} ${pct(s)}`)
       .join(', ');
     lines.push(
       `  sample ratio: p = ${pValue(e.srm.pValue)} against ${shares}: ${e.srm.mismatch ? 'MISMATCH (p < 0.001): the split is broken; do not trust these results' : 'ok'}`,
+    );
+  } else if (e.srmNotChecked === 'too-few-users') {
+    lines.push(
+      `  sample ratio: not checked yet (too few users: it needs at least ${MIN_COUNT} expected in every group of the split)`,
     );
   } else if (e.srmNotChecked === 'no-split') {
     lines.push(

@@ -220,8 +220,8 @@ describe('results from local JSONL logs (DuckDB)', () => {
     const treatment = e.variants.find((v) => v.variant === 'treatment')!;
     expect(treatment.ctr).toBeCloseTo(t.r, 12);
     const half = 1.959963984540054 * Math.sqrt(t.variance);
-    expect(treatment.ctrInterval[0]).toBeCloseTo(t.r - half, 10);
-    expect(treatment.ctrInterval[1]).toBeCloseTo(t.r + half, 10);
+    expect(treatment.ctrInterval![0]).toBeCloseTo(t.r - half, 10);
+    expect(treatment.ctrInterval![1]).toBeCloseTo(t.r + half, 10);
     const lift = t.r / c.r - 1;
     const liftSd = Math.sqrt(t.variance / c.r ** 2 + (t.r ** 2 * c.variance) / c.r ** 4);
     expect(treatment.lift!.value).toBeCloseTo(lift, 10);
@@ -401,6 +401,54 @@ describe('results from local JSONL logs (DuckDB)', () => {
     // An experiment gone from the file: "control" among its logs' variants, never the holdout.
     const undeclared = buildReport(rows, {}, { ...file, experiments: [] }).experiments[0]!;
     expect(undeclared.control).toBe('treatment');
+  });
+
+  it('says there is too little data instead of giving intervals, lifts and a sample-ratio verdict', () => {
+    const sums = (users: number, exposures: number, clicks: number) => ({
+      users,
+      exposures,
+      clicks,
+      sumX2: exposures * 2,
+      sumY2: clicks,
+      sumXY: clicks * 2,
+    });
+    // The first hour of a test: a handful of users, treatment not yet exposed.
+    const rows = {
+      variants: [
+        { experiment: 'footer-ab', variant: 'control', ...sums(40, 80, 4) },
+        { experiment: 'footer-ab', variant: 'holdout', ...sums(1, 2, 0) },
+      ],
+      preferences: [],
+      counts: { exposure: { rows: 82, malformed: 0 }, outcome: { rows: 4, malformed: 0 } },
+    };
+    const e = buildReport(rows, {}, file).experiments[0]!;
+    expect(e.variants.map((v) => v.ctrInterval)).toEqual([null, null]);
+    expect(e.tooLittleData).toEqual(['control', 'holdout', 'treatment']);
+    // 41 users: the holdout expects 4.1 of them, too few for the χ² check to say "ok".
+    expect(e.srm).toBeNull();
+    expect(e.srmNotChecked).toBe('too-few-users');
+    const printed = formatReport(buildReport(rows, {}, file));
+    expect(printed).toContain(
+      '  too little data yet for control (40 users, 4 of 80 exposures clicked), holdout (1 user, 0 of 2 exposures clicked), treatment (no exposures): an interval, lift and p-value need at least 5 users, 5 clicked and 5 unclicked exposures per variant; let the test run longer',
+    );
+    expect(printed).toContain('sample ratio: not checked yet (too few users');
+    expect(printed).not.toMatch(/\[0\.00%|: ok/);
+    // Enough in treatment, not in control: no lift against a control that cannot carry one.
+    const lopsided = buildReport(
+      {
+        ...rows,
+        variants: [
+          { experiment: 'footer-ab', variant: 'control', ...sums(3, 6, 0) },
+          { experiment: 'footer-ab', variant: 'treatment', ...sums(300, 900, 90) },
+        ],
+      },
+      {},
+      file,
+    ).experiments[0]!;
+    expect(lopsided.variants.find((v) => v.variant === 'treatment')).toMatchObject({
+      ctrInterval: [expect.any(Number), expect.any(Number)],
+    });
+    expect(lopsided.variants.every((v) => v.lift === undefined)).toBe(true);
   });
 
   it('rejects bad dates, unknown experiments and missing logs with what to do', async () => {

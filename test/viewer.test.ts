@@ -188,6 +188,11 @@ describe.skipIf(!haveChromium)('result viewer', () => {
       expect(await page.textContent('.experiment .srm')).toMatch(
         /Sample ratio: p = \d\.\d{4} — ok/,
       );
+      // 7 clicks over two variants: one has fewer than 5, so no interval for it, and a note.
+      expect(rows.some((r) => r[5] === '-')).toBe(true);
+      expect(await page.textContent('.experiment .too-little')).toMatch(
+        /^Too little data yet for .*: no interval, lift or p-value until a variant has 5 users/,
+      );
       await page.screenshot({ path: artifactPath('viewer.png'), fullPage: true });
     } finally {
       await browser.close();
