@@ -5,7 +5,7 @@
  *   osusume rollback --all
  */
 import { loadConfig } from '../core/config.js';
-import { BadDataError } from '../core/errors.js';
+import { BadDataError, errorMessage } from '../core/errors.js';
 import {
   openStore,
   wasActivated,
@@ -61,10 +61,12 @@ async function planRollback(
     kept.length > 0 ? `kept versions: ${kept.join(', ')}` : 'no other version is kept';
   if (!target)
     throw new BadDataError(
-      `Tenant "${tenantId}" has no previous version to roll back to (active: ${active.version}; ${options}).`,
+      `Tenant "${tenantId}" has no previous version to roll back to (active: ${active.version}; ${options}): fix the cause and run the batch again, or raise pipeline.keepVersions to keep more versions for rollback.`,
     );
   if (target === active.version)
-    throw new BadDataError(`Version ${target} is already active for tenant "${tenantId}".`);
+    throw new BadDataError(
+      `Version ${target} is already active for tenant "${tenantId}": nothing to do (${options}).`,
+    );
   if (!kept.includes(target))
     throw new BadDataError(
       `Version ${target} of tenant "${tenantId}" is not kept in the store (${options}); pass one of them with --to.`,
@@ -123,7 +125,15 @@ export async function rollbackCommand(options: RollbackCommandOptions): Promise<
     // Every tenant is checked before any pointer moves: a rollback of all is all or nothing.
     const plans: RollbackPlan[] = [];
     for (const tenantId of tenants)
-      plans.push(await planRollback(store, warehouse, tenantId, options.to));
+      plans.push(
+        await planRollback(store, warehouse, tenantId, options.to).catch((error: unknown) => {
+          if (!options.all) throw error;
+          throw new BadDataError(
+            `Nothing was rolled back: ${errorMessage(error)} Roll the others back one at a time with --tenant ID.`,
+            { cause: error },
+          );
+        }),
+      );
     for (const plan of plans) {
       await applyRollback(store, plan, config.pipeline.keepVersions);
       console.log(

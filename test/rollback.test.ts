@@ -122,11 +122,14 @@ describe('rollback', () => {
       /Version run-9 of tenant "acme" is not kept in the store \(kept versions: run-1\); pass one of them with --to/,
     );
     await expect(rollbackCommand({ tenant: 'acme', to: 'run-2' })).rejects.toThrow(
-      /run-2 is already active/,
+      /run-2 is already active for tenant "acme": nothing to do \(kept versions: run-1\)/,
     );
-    // solo has one version only: --all checks every tenant first and moves none.
+    await expect(rollbackCommand({ tenant: 'solo' })).rejects.toThrow(
+      /"solo" has no previous version to roll back to \(active: run-1; no other version is kept\): fix the cause and run the batch again, or raise pipeline.keepVersions/,
+    );
+    // solo has one version only: --all checks every tenant first, moves none, and says so.
     await expect(rollbackCommand({ all: true })).rejects.toThrow(
-      /"solo" has no previous version to roll back to \(active: run-1; no other version is kept\)/,
+      /^Nothing was rolled back: Tenant "solo" has no previous version .* Roll the others back one at a time with --tenant ID\.$/,
     );
     const store = openStore(config.store);
     expect((await store.getActive('acme'))?.version).toBe('run-2');
