@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from '../api/server.js';
 import type { Config } from '../core/config.js';
 import { loadExperiments } from '../core/experiments.js';
 import { openStore } from '../core/store/index.js';
+import { openWarehouse } from '../core/warehouse/index.js';
 import { addApiKey } from '../scripts/api-key.js';
 import { runBatch } from '../scripts/batch.js';
 import { startTestLocally } from '../scripts/start-test.js';
@@ -122,6 +123,16 @@ describe('start a test the same day (demo tenants)', () => {
       previous: [before!.version],
     });
     await after.close();
+
+    // Its run record names the model that embedded, as a batch's does (`osusume runs`).
+    const warehouse = await openWarehouse(config.warehouse);
+    const records = await warehouse.listRunRecords({ tenantId: 'ja-man2', limit: 10 });
+    await warehouse.close();
+    const record = records.find((r) => r.runId === '20261130T010000Z')!;
+    expect(records.find((r) => r.runId === before!.version)!.modelId).toBeNull();
+    expect(record.modelId).toEqual(expect.any(String));
+    expect(record.metrics.embedded).toBeGreaterThan(0);
+    expect(record.artifacts.model).toMatch(/^runs\/20261130T010000Z\//);
 
     // Nothing is left to compute: a second start changes nothing.
     const again = await startTestLocally(config, undefined, '20261130T020000Z');

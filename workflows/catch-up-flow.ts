@@ -6,7 +6,7 @@
  */
 import type { CatchUpInput, CatchUpPlan } from '../activities/catch-up.js';
 import type { ActivateResult } from '../activities/publish.js';
-import type { TenantSteps } from './tenant-flow.js';
+import { embedRecord, type TenantSteps } from './tenant-flow.js';
 
 export interface CatchUpSteps extends Pick<
   TenantSteps,
@@ -49,6 +49,7 @@ export async function runCatchUpFlow(
   const snapshot = { tenantId, runId: version, snapshotUri: plan.snapshotUri };
   const needs = (a: string) => missing.includes(a) || (missing.includes('hybrid') && !lists.has(a));
   let embeddingsUri = plan.embeddingsUri;
+  let embedding: ReturnType<typeof embedRecord> | undefined;
   const embeddingLists = needs('embedding') && !lists.has('embedding');
   // Embedded again even where the active version has embeddings: the step reuses every vector
   // of the same model, and a changed model.dir gets new ones instead of stale ones.
@@ -56,6 +57,7 @@ export async function runCatchUpFlow(
   if (embeddingLists || fieldedEmbeddings) {
     const embedded = await steps.embed({ ...snapshot, previousEmbeddingsUri: plan.embeddingsUri });
     embeddingsUri = embedded.embeddingsUri;
+    embedding = embedRecord(embedded);
     if (embeddingLists) {
       const neighbours = await steps.neighbours({ ...snapshot, embeddingsUri });
       lists.set('embedding', neighbours.listsUri);
@@ -95,14 +97,22 @@ export async function runCatchUpFlow(
     lists: stored,
     state: { ...plan.state, embeddingsUri },
     record: {
-      modelId: plan.record.modelId,
+      // Without an embed step the carried embeddings are the active version's, by its model.
+      modelId: embedding?.modelId ?? plan.record.modelId,
       inputs: plan.record.inputs,
-      metrics: { ...plan.record.metrics, lists: stored },
+      metrics: {
+        ...plan.record.metrics,
+        lists: stored,
+        embedded: 0,
+        reused: 0,
+        ...embedding?.metrics,
+      },
       seconds: { catchUp: (Date.now() - started) / 1000 },
       artifacts: {
         ...plan.record.artifacts,
         ...Object.fromEntries([...lists].map(([a, uri]) => [`lists-${a}`, uri])),
         ...(embeddingsUri ? { embeddings: embeddingsUri } : {}),
+        ...embedding?.artifacts,
       },
     },
   });

@@ -34,6 +34,34 @@ export interface TenantSteps {
 
 export type Step = keyof TenantSteps;
 
+/**
+ * What an embed step adds to its version's run record: the model, the vectors it computed and
+ * reused, and a model trained in the run, its cost and folder. The batch and start-test both
+ * embed, so that `osusume runs` names the model of every version that serves embeddings.
+ */
+export function embedRecord(embedded: EmbedResult): {
+  modelId: string;
+  metrics: Record<string, number>;
+  artifacts: Record<string, string>;
+} {
+  const model = embedded.model;
+  return {
+    modelId: embedded.modelId,
+    metrics: {
+      embedded: embedded.computed,
+      reused: embedded.reused,
+      ...(model?.trainSeconds !== undefined
+        ? {
+            modelTrainSeconds: model.trainSeconds,
+            modelBytes: model.bytes ?? 0,
+            modelTerms: model.terms ?? 0,
+          }
+        : {}),
+    },
+    artifacts: model?.uri ? { model: model.uri } : {},
+  };
+}
+
 export interface TenantRunInput {
   tenantId: string;
   /** The run id is also the version the lists are written under. */
@@ -107,8 +135,7 @@ export async function runTenantFlow(
   const listsUris = new Map<string, string>();
   if (!full) listsUris.set('popular', popular.listsUri!);
   let embeddingsUri: string | undefined;
-  let modelUri: string | undefined;
-  let modelTraining: Record<string, number> | undefined;
+  let embedding: ReturnType<typeof embedRecord> | undefined;
   let details: Pick<TenantReport, 'embedded' | 'neighbourSearch' | 'duplicates'> = {
     duplicates: 0,
   };
@@ -126,14 +153,7 @@ export async function runTenantFlow(
       }),
     );
     embeddingsUri = embedded.embeddingsUri;
-    modelUri = embedded.model?.uri;
-    if (embedded.model?.trainSeconds !== undefined) {
-      modelTraining = {
-        modelTrainSeconds: embedded.model.trainSeconds,
-        modelBytes: embedded.model.bytes ?? 0,
-        modelTerms: embedded.model.terms ?? 0,
-      };
-    }
+    embedding = embedRecord(embedded);
     details = {
       ...details,
       embedded: {
@@ -203,7 +223,7 @@ export async function runTenantFlow(
       lists,
       state: { watermark: extract.watermark, snapshotUri: extract.snapshotUri, embeddingsUri },
       record: {
-        modelId: details.embedded?.modelId ?? null,
+        modelId: embedding?.modelId ?? null,
         inputs: {
           posts: extract.posts,
           rowsRead: extract.rowsRead,
@@ -214,15 +234,15 @@ export async function runTenantFlow(
         metrics: {
           lists,
           duplicates: details.duplicates,
-          embedded: details.embedded?.computed ?? 0,
-          reused: details.embedded?.reused ?? 0,
-          ...(modelTraining ?? {}),
+          embedded: 0,
+          reused: 0,
+          ...embedding?.metrics,
         },
         seconds: { ...seconds } as Record<string, number>,
         artifacts: {
           snapshot: extract.snapshotUri,
           ...(embeddingsUri ? { embeddings: embeddingsUri } : {}),
-          ...(modelUri ? { model: modelUri } : {}),
+          ...embedding?.artifacts,
           ...Object.fromEntries([...listsUris].map(([a, uri]) => [`lists-${a}`, uri])),
         },
       },
