@@ -12,7 +12,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { temporal } from '@temporalio/proto';
-import { Connection } from '@temporalio/client';
+import { Connection, ScheduleOverlapPolicy } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   NativeConnection,
@@ -262,6 +262,33 @@ describe.skipIf(server === null)('batch workflow on a Temporal dev server', () =
       .runUntil(client.workflow.getHandle(workflowId!).result())
       .finally(close);
     expect(report).toMatchObject({ tenants: demoTenants.length, failedCount: 0 });
+    await handle.delete();
+  }, 240_000);
+
+  it('gives a run caught up after downtime the date it was scheduled for, not the next one', async () => {
+    const client = server!.env.client;
+    await upsertSchedule(client, config);
+    const handle = client.schedule.getHandle(config.temporal.schedule.id);
+    // 03:00 Asia/Tokyo on 2026-11-19 is 18:00 UTC on the 18th; the catch-up starts days later.
+    await handle.backfill([
+      {
+        start: new Date('2026-11-18T17:59:00Z'),
+        end: new Date('2026-11-18T18:01:00Z'),
+        overlap: ScheduleOverlapPolicy.ALLOW_ALL,
+      },
+    ]);
+    let workflowId: string | undefined;
+    for (let i = 0; i < 100 && !workflowId; i++) {
+      workflowId = (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId;
+      if (!workflowId) await new Promise((r) => setTimeout(r, 100));
+    }
+    const { worker, close } = await createWorker(config, server!.env.nativeConnection, {
+      workflowBundle: bundle,
+    });
+    const report = await worker
+      .runUntil(client.workflow.getHandle(workflowId!).result())
+      .finally(close);
+    expect(report).toMatchObject({ runId: '2026-11-18', skipped: 0 });
     await handle.delete();
   }, 240_000);
 

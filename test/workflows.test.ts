@@ -28,7 +28,10 @@ vi.mock('@temporalio/workflow', async () => {
     ApplicationFailure: actual.ApplicationFailure,
     ParentClosePolicy: { TERMINATE: 'TERMINATE' },
     WorkflowIdReusePolicy: { ALLOW_DUPLICATE_FAILED_ONLY: 'ALLOW_DUPLICATE_FAILED_ONLY' },
-    workflowInfo: () => ({ startTime: new Date('2026-11-22T18:00:00Z') }),
+    workflowInfo: () => ({
+      startTime: new Date('2026-11-22T18:00:00Z'),
+      typedSearchAttributes: new actual.TypedSearchAttributes(),
+    }),
     proxyActivities: (options: Record<string, unknown>) => {
       calls.proxyOptions.push(options);
       return new Proxy(

@@ -7,7 +7,11 @@ import {
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/common';
 import type { BatchReport } from '../activities/alert.js';
 import { causeChain, errorMessage } from '../core/errors.js';
 import type { Activities } from '../activities/temporal.js';
@@ -23,6 +27,22 @@ import { purgeTenantWorkflow } from './purge.js';
 import { tenantWorkflow } from './tenant.js';
 
 const alerts = proxyActivities<Activities>(alertSteps);
+
+/** Set by Temporal on every run a Schedule starts, a caught-up or backfilled one included. */
+const SCHEDULED_START = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);
+
+/**
+ * The run id of a run without one: the date its Schedule meant it for, not the date it started,
+ * so that a run caught up after midnight UTC does not take the next night's id (whose tenants
+ * would then all be skipped as already run).
+ */
+function scheduledRunId(): string {
+  const info = workflowInfo();
+  return runIdForDate(info.typedSearchAttributes.get(SCHEDULED_START) ?? info.startTime);
+}
 
 export interface BatchWorkflowInput extends Partial<BatchInput> {
   options?: Partial<BatchOptions>;
@@ -60,7 +80,7 @@ async function runTenantChild(
  * continue-as-new between segments, purges after the grace period, an alert on failures.
  */
 export async function batchWorkflow(input: BatchWorkflowInput = {}): Promise<BatchReport> {
-  const runId = input.runId ?? runIdForDate(workflowInfo().startTime);
+  const runId = input.runId ?? scheduledRunId();
   const options = { ...DEFAULT_BATCH_OPTIONS, ...input.options };
   if (options.maxConcurrentTenants > 2000) {
     throw ApplicationFailure.nonRetryable(
