@@ -5,6 +5,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunPlan } from '../activities/plan.js';
 import type { BatchReport } from '../activities/alert.js';
+import { BadDataError, ConfigError } from '../core/errors.js';
+import { ImmutableVersionError } from '../core/store/types.js';
+import { heavySteps, quickSteps, writeSteps } from '../workflows/options.js';
 import { stepResults } from './fixtures/step-results.js';
 
 const calls = vi.hoisted(() => ({
@@ -234,8 +237,20 @@ describe('tenant workflow', () => {
     const heavy = calls.proxyOptions.find((o) => o.heartbeatTimeout);
     expect(heavy).toMatchObject({
       heartbeatTimeout: '2m',
-      retry: { nonRetryableErrorTypes: ['BadDataError', 'ConfigError'] },
+      retry: { nonRetryableErrorTypes: ['BadDataError', 'ConfigError', 'ImmutableVersionError'] },
     });
+  });
+
+  it('fails at once on bad data and bad configuration, whichever subclass throws it', () => {
+    // A write into an activated version (a Reset of a finished run in the UI) is bad data too.
+    const errors = [
+      new BadDataError('x'),
+      new ConfigError('x'),
+      new ImmutableVersionError('t', 'v'),
+    ];
+    for (const options of [quickSteps, heavySteps, writeSteps])
+      for (const error of errors)
+        expect(options.retry?.nonRetryableErrorTypes).toContain(error.name);
   });
 
   it('small tenants get popularity lists and skip embedding', async () => {

@@ -9,7 +9,8 @@ const retry: RetryPolicy = {
   backoffCoefficient: 2,
   maximumInterval: '10m',
   maximumAttempts: 5,
-  nonRetryableErrorTypes: ['BadDataError', 'ConfigError'],
+  // Temporal matches the error's name exactly, not its class: subclasses are listed too.
+  nonRetryableErrorTypes: ['BadDataError', 'ConfigError', 'ImmutableVersionError'],
 };
 
 /**
