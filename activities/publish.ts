@@ -1,4 +1,4 @@
-import { errorMessage } from '../core/errors.js';
+import { BadDataError, errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { readJson, readJsonLines } from '../core/artifacts.js';
 import {
@@ -72,6 +72,26 @@ export interface ActivateInput {
   record?: Pick<RunRecord, 'modelId' | 'inputs' | 'metrics' | 'seconds' | 'artifacts'>;
 }
 
+/**
+ * A version activated before and replaced since is never activated again by a run: the step
+ * runs again after a Temporal retry, or a Reset in the UI of an old run, and would bring back
+ * older lists (and their watermark). Activating it again while it is still the active one is a
+ * retry of this very step, and goes ahead. Rollback is the one way back (scripts/rollback.ts).
+ */
+async function refuseReactivation(
+  ctx: StepContext,
+  tenantId: string,
+  version: string,
+): Promise<void> {
+  const current = (await ctx.store.getActive(tenantId))?.version;
+  if (current === version) return;
+  const info = (await ctx.store.listVersions(tenantId)).find((v) => v.version === version);
+  if (wasActivated(info))
+    throw new BadDataError(
+      `Version ${version} of tenant ${JSON.stringify(tenantId)} was activated before and has been replaced by ${current ?? 'none'}: a re-run of it (a Temporal retry or Reset) does not serve it again. To serve it again: osusume rollback --tenant ${tenantId} --to ${version}; to serve new data, run with a new run id.`,
+    );
+}
+
 /** The configuration that shapes a tenant's lists: recorded with every run. */
 function runParams(ctx: StepContext, algorithms: string[]): Record<string, unknown> {
   const { neighbours, pipeline, model, fielded } = ctx.config;
@@ -103,6 +123,7 @@ export async function activateVersion(
   ctx: StepContext,
   input: ActivateInput,
 ): Promise<ActivateResult> {
+  await refuseReactivation(ctx, input.tenantId, input.version);
   const active = await ctx.store.activate(
     input.tenantId,
     {

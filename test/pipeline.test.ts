@@ -7,6 +7,7 @@ import { catchUpTenant, runTenant } from '../scripts/in-process.js';
 import { readTenantState } from '../activities/state.js';
 import { readJsonLines, tenantFolder, uriName, writeJsonLines } from '../core/artifacts.js';
 import { planRun } from '../activities/plan.js';
+import { activateVersion } from '../activities/publish.js';
 import { contentHash, type SnapshotPost } from '../core/posts.js';
 import { decodeVectors } from '../core/vectors.js';
 import { fieldedLists } from '../activities/lexical.js';
@@ -268,6 +269,30 @@ describe('local batch pipeline', () => {
       ...versions,
       'run-5',
     ]);
+  });
+
+  it('an activate step run again (a Temporal retry, a Reset of an old run) never brings back a replaced version', async () => {
+    await load(acme);
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    const stateOfRun1 = await readTenantState(ctx, 'acme');
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-2' });
+    const served = await ctx.store.getActive('acme');
+    const state = await readTenantState(ctx, 'acme');
+    const again = (version: string) =>
+      activateVersion(ctx, {
+        tenantId: 'acme',
+        version,
+        algorithms: ['embedding', 'popular'],
+        lists: 60,
+        state: { snapshotUri: stateOfRun1!.snapshotUri },
+      });
+    await expect(again('run-1')).rejects.toThrow(
+      /replaced by run-2.*osusume rollback --tenant acme --to run-1/,
+    );
+    expect(await ctx.store.getActive('acme')).toEqual(served);
+    expect(await readTenantState(ctx, 'acme')).toEqual(state);
+    // The active version's own step, retried after it had activated: it goes ahead.
+    expect((await again('run-2')).active).toMatchObject({ version: 'run-2', previous: ['run-1'] });
   });
 
   it('computes only what the experiments file serves: no embeddings when nothing uses them', async () => {
