@@ -258,6 +258,26 @@ describe('infra: prod stack', async () => {
     );
   });
 
+  it('deploys each runtime only after its grants and secret values exist', () => {
+    // Cloud Run refuses a revision whose account cannot read its secrets yet, and the API's
+    // startup probe reads Firestore: created alongside their grants, both fail the first `up`.
+    for (const [type, name, account] of [
+      [T.service, 'api', 'osusume-api-prod'],
+      [T.pool, 'worker', 'osusume-worker-prod'],
+    ] as const) {
+      const own = IAM_TYPES.flatMap((t) => d.ofType(t)).filter(
+        (r) => r.inputs.member === sa(account),
+      );
+      expect(own.length).toBeGreaterThan(3);
+      const waitsFor = d.one(type, name).dependencies;
+      for (const grant of own) expect(waitsFor).toContain(grant.name);
+    }
+    expect(d.one(T.service, 'api').dependencies).toContain('secrets-api-keys-value');
+    expect(d.one(T.pool, 'worker').dependencies).toEqual(
+      expect.arrayContaining(['secrets-temporal-tls-cert-value', 'secrets-temporal-tls-key-value']),
+    );
+  });
+
   it('alerts on 5xx ratio, p95 latency, failed batch runs and a failing uptime check', () => {
     expect(policyThreshold(d, 'api-5xx')).toMatchObject({
       thresholdValue: 0.01,

@@ -29,7 +29,7 @@ export class ApiService extends pulumi.ComponentResource {
     grants.firestore(args.project, args.firestoreDatabase);
     grants.bucket('reads-config', args.configBucket, 'roles/storage.objectViewer');
     grants.bucket('reads-artifacts', args.artifactsBucket, 'roles/storage.objectViewer');
-    args.secrets.grantAccess('api-keys', grants.member, name, this);
+    grants.secret(args.secrets, 'api-keys');
 
     const { volumes, volumeMounts } = volumesFor([
       { name: 'config', path: MOUNTS.config, bucket: args.configBucket.name, readOnly: true },
@@ -86,7 +86,7 @@ export class ApiService extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: grants.resources },
     );
     for (const member of s.invokers)
       new gcp.cloudrunv2.ServiceIamMember(

@@ -1,5 +1,6 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import type { Secrets } from './secrets.js';
 
 /**
  * Grants for one runtime's service account, each on the narrowest resource that takes it:
@@ -8,6 +9,11 @@ import * as pulumi from '@pulumi/pulumi';
  */
 export class Grants {
   readonly member: pulumi.Output<string>;
+  /**
+   * What the runtime must wait for: Cloud Run checks secret access when it deploys a revision, and
+   * the startup probe reads the store, so a revision created alongside its grants fails to deploy.
+   */
+  readonly resources: pulumi.Resource[] = [];
 
   constructor(
     private readonly prefix: string,
@@ -22,51 +28,70 @@ export class Grants {
   }
 
   bucket(label: string, bucket: gcp.storage.Bucket, role: string): void {
-    new gcp.storage.BucketIAMMember(
-      `${this.prefix}-${label}`,
-      { bucket: bucket.name, role, member: this.member },
-      this.opts(),
+    this.add(
+      new gcp.storage.BucketIAMMember(
+        `${this.prefix}-${label}`,
+        { bucket: bucket.name, role, member: this.member },
+        this.opts(),
+      ),
     );
   }
 
   dataset(label: string, datasetId: pulumi.Input<string>, role: string): void {
-    new gcp.bigquery.DatasetIamMember(
-      `${this.prefix}-${label}`,
-      { datasetId, role, member: this.member },
-      this.opts(),
+    this.add(
+      new gcp.bigquery.DatasetIamMember(
+        `${this.prefix}-${label}`,
+        { datasetId, role, member: this.member },
+        this.opts(),
+      ),
     );
   }
 
   table(label: string, table: gcp.bigquery.Table, role: string): void {
-    new gcp.bigquery.IamMember(
-      `${this.prefix}-${label}`,
-      { datasetId: table.datasetId, tableId: table.tableId, role, member: this.member },
-      this.opts(),
+    this.add(
+      new gcp.bigquery.IamMember(
+        `${this.prefix}-${label}`,
+        { datasetId: table.datasetId, tableId: table.tableId, role, member: this.member },
+        this.opts(),
+      ),
     );
   }
 
   project(label: string, project: string, role: string): void {
-    new gcp.projects.IAMMember(
-      `${this.prefix}-${label}`,
-      { project, role, member: this.member },
-      this.opts(),
+    this.add(
+      new gcp.projects.IAMMember(
+        `${this.prefix}-${label}`,
+        { project, role, member: this.member },
+        this.opts(),
+      ),
     );
   }
 
   /** roles/datastore.user, conditioned on the one Firestore database osusume uses. */
   firestore(project: string, database: string): void {
-    new gcp.projects.IAMMember(
-      `${this.prefix}-firestore`,
-      {
-        project,
-        role: 'roles/datastore.user',
-        member: this.member,
-        condition: {
-          title: `only ${database}`,
-          expression: `resource.name == "projects/${project}/databases/${database}"`,
+    this.add(
+      new gcp.projects.IAMMember(
+        `${this.prefix}-firestore`,
+        {
+          project,
+          role: 'roles/datastore.user',
+          member: this.member,
+          condition: {
+            title: `only ${database}`,
+            expression: `resource.name == "projects/${project}/databases/${database}"`,
+          },
         },
-      },
-      this.opts(),
+        this.opts(),
+      ),
     );
+  }
+
+  /** Read access to one secret, and its value: a revision reads version `latest` when it deploys. */
+  secret(secrets: Secrets, key: string): void {
+    this.add(...secrets.grantAccess(key, this.member, this.prefix, this.parent));
+  }
+
+  private add(...resources: pulumi.Resource[]): void {
+    this.resources.push(...resources);
   }
 }

@@ -14,6 +14,7 @@ export interface SecretsArgs {
  */
 export class Secrets extends pulumi.ComponentResource {
   readonly secrets: Record<string, gcp.secretmanager.Secret> = {};
+  private readonly versions: Record<string, gcp.secretmanager.SecretVersion> = {};
 
   constructor(name: string, args: SecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('osusume:security:Secrets', name, {}, opts);
@@ -28,7 +29,7 @@ export class Secrets extends pulumi.ComponentResource {
         { parent: this },
       );
       if (value)
-        new gcp.secretmanager.SecretVersion(
+        this.versions[key] = new gcp.secretmanager.SecretVersion(
           `${name}-${key}-value`,
           { secret: secret.id, secretData: value },
           { parent: this },
@@ -38,22 +39,27 @@ export class Secrets extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 
-  /** The one role a runtime needs to read one secret, granted on that secret only. */
+  /**
+   * The one role a runtime needs to read one secret, granted on that secret only; returns the
+   * grant and the secret's value (when the stack sets it) for the runtime to depend on.
+   */
   grantAccess(
     key: string,
     member: pulumi.Input<string>,
     grantee: string,
     parent: pulumi.Resource,
-  ): void {
+  ): pulumi.Resource[] {
     const secret = this.secrets[key];
     if (!secret)
       throw new Error(
         `No secret "${key}" in this stack; known: ${Object.keys(this.secrets).join(', ')}`,
       );
-    new gcp.secretmanager.SecretIamMember(
+    const access = new gcp.secretmanager.SecretIamMember(
       `${grantee}-reads-${key}`,
       { secretId: secret.id, role: 'roles/secretmanager.secretAccessor', member },
       { parent },
     );
+    const version = this.versions[key];
+    return version ? [access, version] : [access];
   }
 }

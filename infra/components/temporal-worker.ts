@@ -66,8 +66,7 @@ export class TemporalWorker extends pulumi.ComponentResource {
       { name: 'OSUSUME_CONFIG_YAML', value: JSON.stringify(args.appConfig) },
     ];
     if (args.temporalAuth === 'mtls') {
-      for (const key of ['temporal-tls-cert', 'temporal-tls-key'])
-        args.secrets.grantAccess(key, grants.member, name, this);
+      for (const key of ['temporal-tls-cert', 'temporal-tls-key']) grants.secret(args.secrets, key);
       mounts.push(
         {
           name: 'temporal-cert',
@@ -83,7 +82,7 @@ export class TemporalWorker extends pulumi.ComponentResource {
         },
       );
     } else {
-      args.secrets.grantAccess('temporal-api-key', grants.member, name, this);
+      grants.secret(args.secrets, 'temporal-api-key');
       envs.push({
         name: 'TEMPORAL_API_KEY',
         valueSource: {
@@ -117,7 +116,7 @@ export class TemporalWorker extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: grants.resources },
     );
     this.registerOutputs({ pool: this.pool.name });
   }

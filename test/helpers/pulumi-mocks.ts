@@ -17,6 +17,15 @@ export interface Recorded {
   type: string;
   name: string;
   inputs: Inputs;
+  /** The names of the resources it waits for: explicit dependsOn and the outputs it reads. */
+  dependencies: string[];
+}
+
+/** The part of a RegisterResourceRequest that names the resource and what it depends on. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
 }
 
 function computedState(type: string, name: string, inputs: Inputs, project: string) {
@@ -68,11 +77,12 @@ export async function deployWithMocks(
   program: () => Promise<unknown> = runStack,
 ): Promise<Deployed> {
   const resources: Recorded[] = [];
+  const dependencies = new Map<string, string[]>();
   const project = config['gcp:project'] ?? 'unset';
   await pulumi.runtime.setMocks(
     {
       newResource: ({ type, name, inputs }) => {
-        resources.push({ type, name, inputs });
+        resources.push({ type, name, inputs, dependencies: dependencies.get(`${type}::${name}`)! });
         return {
           id: `${name}-id`,
           state: { ...inputs, ...computedState(type, name, inputs, project) },
@@ -84,6 +94,19 @@ export async function deployWithMocks(
     stack,
     false,
   );
+  // The mocks' newResource is not told the dependencies; the request the monitor gets is.
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, callback: unknown): void;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const urns = req.getDependenciesList();
+    dependencies.set(
+      `${req.getType()}::${req.getName()}`,
+      urns.map((urn) => urn.slice(urn.lastIndexOf('::') + 2)),
+    );
+    register(req, callback);
+  };
   pulumi.runtime.setAllConfig({ ...config, ...secrets }, Object.keys(secrets));
   try {
     const outputs = await resolve(await program());
