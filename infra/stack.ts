@@ -13,10 +13,16 @@ import type { StackConfig, StackSecrets } from './config.js';
 
 const EXPERIMENTS_FILE = fileURLToPath(new URL('../experiments.yaml', import.meta.url));
 
+/**
+ * Besides the services' own: Cloud Build for the images (README), Cloud Resource Manager for the
+ * project-level grants, which a new project does not have enabled.
+ */
 const APIS = [
   'artifactregistry',
   'bigquery',
   'bigquerydatatransfer',
+  'cloudbuild',
+  'cloudresourcemanager',
   'firestore',
   'iam',
   'logging',

@@ -312,6 +312,27 @@ describe('infra: prod stack', async () => {
       ]);
   });
 
+  it('enables every API the stack and the README steps call, and leaves them on when destroyed', () => {
+    const services = d.ofType('gcp:projects/service:Service');
+    expect(services.map((s) => s.inputs.service).sort()).toEqual(
+      [
+        'artifactregistry',
+        'bigquery',
+        'bigquerydatatransfer',
+        'cloudbuild',
+        'cloudresourcemanager',
+        'firestore',
+        'iam',
+        'logging',
+        'monitoring',
+        'run',
+        'secretmanager',
+        'storage',
+      ].map((api) => `${api}.googleapis.com`),
+    );
+    for (const s of services) expect(s.inputs.disableOnDestroy).toBe(false);
+  });
+
   it('creates the Firestore database, registry and secrets (values only from encrypted config)', () => {
     expect(d.one('gcp:firestore/database:Database', 'store').inputs).toMatchObject({
       type: 'FIRESTORE_NATIVE',
