@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 import { issueLines } from '../core/config.js';
+import { nearestKey, strictObject } from '../core/strict.js';
 
 /**
  * The stack's configuration, read in one place and validated with one schema. Values come from
@@ -9,41 +10,38 @@ import { issueLines } from '../core/config.js';
  */
 const gcpId = z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project id');
 
-const apiSchema = z
-  .object({
-    image: z.string().optional(),
-    minInstances: z.number().int().min(0).default(0),
-    maxInstances: z.number().int().min(1).default(10),
-    /** Requests one instance serves at once; the API is I/O-bound (one store read per request). */
-    concurrency: z.number().int().min(1).max(1000).default(80),
-    cpu: z.string().default('1'),
-    memory: z.string().default('512Mi'),
-    ingress: z
-      .enum([
-        'INGRESS_TRAFFIC_ALL',
-        'INGRESS_TRAFFIC_INTERNAL_ONLY',
-        'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
-      ])
-      .default('INGRESS_TRAFFIC_ALL'),
-    /**
-     * Who may invoke the service at the Cloud Run layer. `allUsers` leaves authentication to the
-     * API's own tenant-scoped keys (the usual set-up for a backend calling over the internet);
-     * otherwise list the product backend's service accounts (`serviceAccount:...`).
-     */
-    invokers: z.array(z.string().min(1)).min(1).default(['allUsers']),
-  })
-  .prefault({});
+// Objects reject unknown keys: a misspelt `minInstance` must not mean cold starts in prod.
+const apiSchema = strictObject({
+  image: z.string().optional(),
+  minInstances: z.number().int().min(0).default(0),
+  maxInstances: z.number().int().min(1).default(10),
+  /** Requests one instance serves at once; the API is I/O-bound (one store read per request). */
+  concurrency: z.number().int().min(1).max(1000).default(80),
+  cpu: z.string().default('1'),
+  memory: z.string().default('512Mi'),
+  ingress: z
+    .enum([
+      'INGRESS_TRAFFIC_ALL',
+      'INGRESS_TRAFFIC_INTERNAL_ONLY',
+      'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER',
+    ])
+    .default('INGRESS_TRAFFIC_ALL'),
+  /**
+   * Who may invoke the service at the Cloud Run layer. `allUsers` leaves authentication to the
+   * API's own tenant-scoped keys (the usual set-up for a backend calling over the internet);
+   * otherwise list the product backend's service accounts (`serviceAccount:...`).
+   */
+  invokers: z.array(z.string().min(1)).min(1).default(['allUsers']),
+}).prefault({});
 
-const workerSchema = z
-  .object({
-    image: z.string().optional(),
-    instances: z.number().int().min(0).max(100).default(1),
-    cpu: z.string().default('2'),
-    memory: z.string().default('4Gi'),
-  })
-  .prefault({});
+const workerSchema = strictObject({
+  image: z.string().optional(),
+  instances: z.number().int().min(0).max(100).default(1),
+  cpu: z.string().default('2'),
+  memory: z.string().default('4Gi'),
+}).prefault({});
 
-const temporalSchema = z.object({
+const temporalSchema = strictObject({
   address: z.string().min(1),
   namespace: z.string().min(1),
   taskQueue: z.string().default('osusume'),
@@ -51,14 +49,13 @@ const temporalSchema = z.object({
   auth: z.enum(['mtls', 'apiKey']).default('mtls'),
 });
 
-const alertsSchema = z
-  .object({
-    email: z.string().email().optional(),
-    slackChannel: z.string().startsWith('#').optional(),
-    /** Share of API responses that are 5xx, over 5 minutes, above which the policy fires. */
-    error5xxRatio: z.number().gt(0).lt(1).default(0.02),
-    latencyP95Ms: z.number().positive().default(250),
-  })
+const alertsSchema = strictObject({
+  email: z.string().email().optional(),
+  slackChannel: z.string().startsWith('#').optional(),
+  /** Share of API responses that are 5xx, over 5 minutes, above which the policy fires. */
+  error5xxRatio: z.number().gt(0).lt(1).default(0.02),
+  latencyP95Ms: z.number().positive().default(250),
+})
   .prefault({})
   .refine((a) => Boolean(a.email) !== Boolean(a.slackChannel), {
     message:
@@ -99,6 +96,28 @@ export interface StackSecrets {
   slackAuthToken?: pulumi.Output<string>;
 }
 
+const SECRET_KEYS = [
+  'apiKeys',
+  'temporalTlsCert',
+  'temporalTlsKey',
+  'temporalApiKey',
+  'slackAuthToken',
+] as const satisfies readonly (keyof StackSecrets)[];
+
+/** `osusume:` keys of the stack file that nothing reads: a misspelt key is an error, not ignored. */
+function unknownKeyLines(): string[] {
+  const known = [
+    ...Object.keys(stackConfigSchema.shape).filter((k) => k !== 'project' && k !== 'region'),
+    ...SECRET_KEYS,
+  ];
+  return Object.keys(pulumi.runtime.allConfig())
+    .filter((k) => k.startsWith('osusume:') && !known.includes(k.slice('osusume:'.length)))
+    .map((k) => {
+      const near = nearestKey(k.slice('osusume:'.length), known, 3);
+      return `  - ${k}: unknown key${near ? ` (did you mean "osusume:${near}"?)` : ''}`;
+    });
+}
+
 export function readStackConfig(): { config: StackConfig; secrets: StackSecrets } {
   const gcp = new pulumi.Config('gcp');
   const cfg = new pulumi.Config('osusume');
@@ -117,19 +136,16 @@ export function readStackConfig(): { config: StackConfig; secrets: StackSecrets 
     alerts: cfg.getObject('alerts'),
   };
   const parsed = stackConfigSchema.safeParse(raw);
-  if (!parsed.success) {
+  const issues = [...(parsed.success ? [] : [issueLines(parsed.error)]), ...unknownKeyLines()];
+  if (!parsed.success || issues.length > 0) {
     throw new Error(
-      `Invalid stack configuration for "${pulumi.getStack()}":\n${issueLines(parsed.error)}\n` +
+      `Invalid stack configuration for "${pulumi.getStack()}":\n${issues.join('\n')}\n` +
         `Fix them in infra/Pulumi.${pulumi.getStack()}.yaml (gcp:project and gcp:region included).`,
     );
   }
-  const secrets: StackSecrets = {
-    apiKeys: cfg.getSecret('apiKeys'),
-    temporalTlsCert: cfg.getSecret('temporalTlsCert'),
-    temporalTlsKey: cfg.getSecret('temporalTlsKey'),
-    temporalApiKey: cfg.getSecret('temporalApiKey'),
-    slackAuthToken: cfg.getSecret('slackAuthToken'),
-  };
+  const secrets: StackSecrets = Object.fromEntries(
+    SECRET_KEYS.map((key) => [key, cfg.getSecret(key)]),
+  );
   if (parsed.data.alerts.slackChannel && !secrets.slackAuthToken)
     throw new Error(
       'alerts.slackChannel needs the Slack token: pulumi config set --secret osusume:slackAuthToken <token>',

@@ -418,6 +418,21 @@ describe('infra: configuration errors', () => {
     );
   });
 
+  it('refuses a misspelt key instead of ignoring it, and names the key meant', async () => {
+    const config = {
+      ...stackConfig('prod'),
+      'osusume:api': JSON.stringify({ minInstance: 2, maxInstances: 50 }),
+      'osusume:artifactRetentionDay': '30',
+    };
+    const deploy = deployWithMocks('prod', config, SECRETS);
+    await expect(deploy).rejects.toThrow(
+      /api: unknown key "minInstance" \(did you mean "minInstances"\?\)/,
+    );
+    await expect(deploy).rejects.toThrow(
+      /osusume:artifactRetentionDay: unknown key \(did you mean "osusume:artifactRetentionDays"\?\)/,
+    );
+  });
+
   it('asks for the Slack token when alerts go to Slack', async () => {
     await expect(deployWithMocks('prod', stackConfig('prod'))).rejects.toThrow(
       /pulumi config set --secret osusume:slackAuthToken/,
