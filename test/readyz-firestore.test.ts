@@ -1,9 +1,11 @@
 /**
- * /readyz on a store that stops answering: the API runs on the Firestore emulator, which is then
- * stopped under it. An emulator of its own, since stopping one shared with other tests would fail
- * them.
+ * /readyz, and closing, on a store that stops answering: the API runs on the Firestore emulator,
+ * which is then stopped under it. An emulator of its own, since stopping one shared with other
+ * tests would fail them.
  */
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Config } from '../core/config.js';
 import { startServer, type RunningServer } from '../api/server.js';
 import {
   firestoreTestMode,
@@ -18,34 +20,48 @@ if (mode === 'skip') {
   describe.skip('/readyz on Firestore (emulator not installed)', () => it('skipped'));
 } else {
   const tmp = tempDir();
-  let emulator: Emulator | undefined;
+  let emulator: Emulator;
+  let config: Config;
   let server: RunningServer | undefined;
+  beforeAll(async () => {
+    emulator = await startFirestoreEmulator();
+    config = testConfig(tmp.dir, {
+      store: { kind: 'firestore', projectId: emulator.projectId, collection: 'osusume' },
+    });
+  });
   afterAll(async () => {
     await server?.close();
     await emulator?.stop();
     tmp.cleanup();
   });
 
-  it('answers 503 with a problem body saying where the cause is, within the startup probe’s 2 s, once the store stops answering', async () => {
-    emulator = await startFirestoreEmulator();
-    const config = testConfig(tmp.dir, {
-      store: { kind: 'firestore', projectId: emulator.projectId, collection: 'osusume' },
+  /** The lines on stderr that include `text`, written while `task` runs. */
+  async function logLines(text: string, task: () => Promise<unknown>): Promise<string[]> {
+    const logged: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk, ...rest) => {
+      if (String(chunk).includes(text)) logged.push(String(chunk));
+      return write(chunk, ...(rest as []));
     });
-    server = await startServer(config, 0);
-    const ready = await fetch(`${server.url}/readyz`);
+    try {
+      await task();
+    } finally {
+      spy.mockRestore();
+    }
+    return logged;
+  }
+
+  it('answers 503 with a problem body saying where the cause is, within the startup probe’s 2 s, once the store stops answering', async () => {
+    const api = await startServer(config, 0);
+    server = api;
+    const ready = await fetch(`${api.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', apiKeys: 0 });
 
     await emulator.stop();
-    const logged: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk, ...rest) => {
-      if (String(chunk).includes('readiness probe')) logged.push(String(chunk));
-      return write(chunk, ...(rest as []));
-    });
-    try {
+    const logged = await logLines('readiness probe', async () => {
       const started = performance.now();
-      const failing = await fetch(`${server.url}/readyz`);
+      const failing = await fetch(`${api.url}/readyz`);
       expect(performance.now() - started).toBeLessThan(2000);
       expect(failing.status).toBe(503);
       expect(failing.headers.get('content-type')).toBe('application/problem+json');
@@ -56,26 +72,52 @@ if (mode === 'skip') {
         detail: "The store does not answer; the API's log has the cause.",
         instance: '/readyz',
       });
-      expect(logged).toHaveLength(1);
-      expect(JSON.parse(logged[0]!)).toMatchObject({
-        severity: 'ERROR',
-        message: 'readiness probe: the store does not answer',
-        error: 'store read exceeded 1500 ms',
-      });
-    } finally {
-      spy.mockRestore();
-    }
+    });
+    expect(logged).toHaveLength(1);
+    expect(JSON.parse(logged[0]!)).toMatchObject({
+      severity: 'ERROR',
+      message: 'readiness probe: the store does not answer',
+      error: 'store read exceeded 1500 ms',
+    });
     // The process itself is alive: only readiness fails.
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
 
     // Back where the client looks for it, the store makes the API ready again (and lets the
-    // reads abandoned above end, which closing the client waits for).
+    // reads abandoned above end, so that closing does not give up on them).
     emulator = await startFirestoreEmulator(
       emulator.projectId,
       Number(emulator.host.split(':')[1]),
     );
     await expect
-      .poll(async () => (await fetch(`${server!.url}/readyz`)).status, { timeout: 60_000 })
+      .poll(async () => (await fetch(`${api.url}/readyz`)).status, { timeout: 60_000 })
       .toBe(200);
+    server = undefined;
+    await api.close();
   }, 150_000);
+
+  it('closes with a warning saying what to check, not after the minute the client retries an abandoned read, when the store stops answering', async () => {
+    const api = await startServer(config, 0);
+    server = api;
+    expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
+    await emulator.stop();
+    // A read the probe stops waiting for, which the client goes on retrying.
+    expect((await fetch(`${api.url}/readyz`)).status).toBe(503);
+    server = undefined;
+    let outcome: string | undefined;
+    // 30 s: far above the store's bound on closing, far below the minute closing took without it.
+    const logged = await logLines('did not close', async () => {
+      outcome = await Promise.race([
+        api.close().then(() => 'closed'),
+        sleep(30_000, 'still closing', { ref: false }),
+      ]);
+    });
+    expect(outcome).toBe('closed');
+    expect(logged).toHaveLength(1);
+    expect(JSON.parse(logged[0]!)).toMatchObject({
+      severity: 'WARN',
+      message: expect.stringMatching(
+        /^Firestore did not close within \d+ s: .* Check that Firestore is reachable/,
+      ),
+    });
+  });
 }

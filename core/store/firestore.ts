@@ -7,6 +7,7 @@ import {
 import { GoogleCredentials } from '../google-credentials.js';
 import { decodeIdFromFirestore, encodeIdForFirestore } from '../ids.js';
 import { BackendError, errorMessage } from '../errors.js';
+import { log } from '../log.js';
 import {
   checkVersion,
   ActiveVersionReads,
@@ -51,6 +52,16 @@ export interface FirestoreStoreOptions {
  */
 const ACTIVATE_RETRY_SECONDS = 90;
 const GRPC_ABORTED = 10;
+
+/**
+ * How long `close` waits for the client to terminate. terminate() waits for every call in flight,
+ * and a read the API stopped waiting for (api.storeTimeoutMs, the readiness probe) is retried by
+ * the client until its own deadline while Firestore does not answer: closing then took about
+ * 60 s, where Cloud Run kills the container 10 s after SIGTERM, and Ctrl-C waited a minute. A
+ * reachable Firestore ends its calls well within 5 s, which leaves the rest of Cloud Run's 10 s
+ * to the requests and logs the API drains before it closes the store (api/server.ts).
+ */
+const CLOSE_SECONDS = 5;
 
 interface TenantDoc {
   tenantId: string;
@@ -296,6 +307,14 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   }
 
   async close(): Promise<void> {
-    await this.db.terminate();
+    const terminated = await Promise.race([
+      this.db.terminate().then(() => true),
+      // Unreferenced: a close that ends in time leaves nothing to keep the process alive.
+      sleep(CLOSE_SECONDS * 1000, false, { ref: false }),
+    ]);
+    if (!terminated)
+      log.warn(
+        `Firestore did not close within ${CLOSE_SECONDS} s: calls to it are still being retried, as it does not answer; stopped waiting for them. Check that Firestore is reachable from here (network and credentials, or FIRESTORE_EMULATOR_HOST for the emulator).`,
+      );
   }
 }
