@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type OutgoingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../core/errors.js';
 import { FirestoreStore } from '../core/store/firestore.js';
 import { GoogleCredentials } from '../core/google-credentials.js';
@@ -10,10 +12,9 @@ import { tempDir } from './helpers/fixtures.js';
 
 /**
  * A Firestore store or a BigQuery warehouse with no Google credentials (no
- * GOOGLE_APPLICATION_CREDENTIALS, no gcloud application-default login in HOME, no emulator): the
- * command stops with one line saying how to provide them, not google-gax's uncaught stack trace
- * or a network error. Off Google Cloud only: on a GCE VM the metadata server has credentials to
- * give.
+ * GOOGLE_APPLICATION_CREDENTIALS, no gcloud application-default login in HOME, no emulator, no
+ * metadata server): the command stops with one line saying how to provide them, not google-gax's
+ * uncaught stack trace or a network error.
  */
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -25,7 +26,14 @@ const noCredentials = {
   GOOGLE_APPLICATION_CREDENTIALS: undefined,
   CLOUDSDK_CONFIG: undefined,
   FIRESTORE_EMULATOR_HOST: undefined,
+  // A runner on Google Cloud has a metadata server, which would give its credentials: not asked.
+  METADATA_SERVER_DETECTION: 'none',
 };
+const onFirestore = 'store: { kind: firestore, projectId: osusume-test, collection: osusume }';
+const onBigQuery =
+  'warehouse: { kind: bigquery, projectId: osusume-test, dataset: community, location: asia-northeast1 }';
+const batchOnBigQuery =
+  'osusume batch: BigQuery (project osusume-test) needs Google credentials and found none: run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file.\n';
 const message =
   'Firestore (project osusume-test) needs Google credentials and found none: run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file; for the Firestore emulator, set FIRESTORE_EMULATOR_HOST.';
 
@@ -37,10 +45,7 @@ it('a command on Firestore without Google credentials says how to provide them, 
   const cwd = tmp.dir;
   expect((await runOsusume(['load', '--posts', 'posts.jsonl'], { cwd })).code).toBe(0);
 
-  const env = {
-    ...noCredentials,
-    OSUSUME_CONFIG_YAML: 'store: { kind: firestore, projectId: osusume-test, collection: osusume }',
-  };
+  const env = { ...noCredentials, OSUSUME_CONFIG_YAML: onFirestore };
   const runs = await runOsusume(['runs'], { cwd, env });
   expect(runs).toMatchObject({ code: 1, stdout: '' });
   expect(runs.stderr).toBe(`osusume runs: ${message}\n`);
@@ -75,27 +80,51 @@ it('a command on Firestore without Google credentials says how to provide them, 
 });
 
 it('a command on BigQuery without Google credentials says how to provide them, in one line', async () => {
-  const env = {
-    ...noCredentials,
-    OSUSUME_CONFIG_YAML:
-      'warehouse: { kind: bigquery, projectId: osusume-test, dataset: community, location: asia-northeast1 }',
-  };
-  const message =
-    'osusume batch: BigQuery (project osusume-test) needs Google credentials and found none: run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file.\n';
+  const env = { ...noCredentials, OSUSUME_CONFIG_YAML: onBigQuery };
   for (const args of [['batch', '--list'], ['batch']]) {
     const run = await runOsusume(args, { cwd: tmp.dir, env });
-    expect(run, args.join(' ')).toMatchObject({ code: 1, stdout: '', stderr: message });
+    expect(run, args.join(' ')).toMatchObject({ code: 1, stdout: '', stderr: batchOnBigQuery });
   }
   expect(existsSync(path.join(tmp.dir, '.osusume/artifacts'))).toBe(false);
 });
 
+/**
+ * A metadata server on localhost for GCE_METADATA_HOST, answering every request with `headers`:
+ * gcp-metadata takes an answer for Google's when it carries `metadata-flavor: Google`.
+ */
+function metadataServer(headers: OutgoingHttpHeaders): { host: string } {
+  const server = createServer((_req, res) => res.writeHead(200, headers).end('{}'));
+  const address = { host: '' };
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    address.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  return address;
+}
+
+describe('on Google Cloud', () => {
+  const google = metadataServer({ 'metadata-flavor': 'Google' });
+
+  it('a command without other credentials says how to provide them: the metadata server is not asked', async () => {
+    const env = {
+      ...noCredentials,
+      GCE_METADATA_HOST: google.host,
+      OSUSUME_CONFIG_YAML: onBigQuery,
+    };
+    const run = await runOsusume(['batch', '--list'], { cwd: tmp.dir, env });
+    expect(run).toMatchObject({ code: 1, stdout: '', stderr: batchOnBigQuery });
+  });
+});
+
 describe('FirestoreStore without Google credentials', () => {
-  beforeAll(() => {
+  const notGoogle = metadataServer({});
+  beforeEach(() => {
     for (const [name, value] of Object.entries(noCredentials)) vi.stubEnv(name, value);
   });
-  afterAll(() => vi.unstubAllEnvs());
+  afterEach(() => vi.unstubAllEnvs());
 
-  it('rejects every call with that message and no warning: none reaches google-gax, which would crash the process', async () => {
+  it('rejects every call with that message: none reaches google-gax, which would crash the process', async () => {
     const store = new FirestoreStore({
       projectId: 'osusume-test',
       databaseId: '(default)',
@@ -119,9 +148,6 @@ describe('FirestoreStore without Google credentials', () => {
       listTenants: () => store.listTenants(),
       purgeTenant: () => store.purgeTenant('acme'),
     } satisfies Record<Exclude<keyof RecommendationStore, 'now' | 'close'>, () => Promise<unknown>>;
-    const warnings: string[] = [];
-    const warned = (warning: Error) => warnings.push(warning.name);
-    process.on('warning', warned);
     try {
       for (const [name, call] of Object.entries(calls)) {
         const failure = await call().then(
@@ -131,24 +157,38 @@ describe('FirestoreStore without Google credentials', () => {
         expect(failure, name).toBeInstanceOf(ConfigError);
         expect((failure as Error).message, name).toBe(message);
       }
-      // Warnings are emitted on a later tick.
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(warnings).toEqual([]);
-      // Two looks at once (the batch's store and warehouse) leave Node's warnings as they were.
-      const emitWarning = process.emitWarning;
-      await Promise.allSettled([
-        new GoogleCredentials('Firestore', 'a').require(),
-        new GoogleCredentials('BigQuery', 'b').require(),
-      ]);
-      expect(process.emitWarning).toBe(emitWarning);
       // A failure is not kept: the next call looks again (and now finds a key file it cannot read).
       vi.stubEnv('GOOGLE_APPLICATION_CREDENTIALS', path.join(tmp.dir, 'missing-key.json'));
       await expect(store.getActive('acme')).rejects.toThrow(
         /needs Google credentials and could not load them \(.*missing-key\.json/,
       );
     } finally {
-      process.off('warning', warned);
       await store.close();
+    }
+  });
+
+  it("a look whose metadata-server probe fails emits no warning, even two at once, and leaves Node's warnings as they were", async () => {
+    // gcp-metadata warns on a probe failing as no error it knows (off Google Cloud, an
+    // AggregateError; here, an answer that is not Google's). On a Google Cloud VM the client
+    // takes the VM's credentials without a probe: nothing to warn about there.
+    vi.stubEnv('METADATA_SERVER_DETECTION', 'ping-only');
+    vi.stubEnv('GCE_METADATA_HOST', notGoogle.host);
+    const warnings: string[] = [];
+    const warned = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', warned);
+    const emitWarning = process.emitWarning;
+    try {
+      // The batch's store and warehouse look at once.
+      await Promise.allSettled([
+        new GoogleCredentials('Firestore', 'a').require(),
+        new GoogleCredentials('BigQuery', 'b').require(),
+      ]);
+      // Warnings are emitted on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+      expect(process.emitWarning).toBe(emitWarning);
+    } finally {
+      process.off('warning', warned);
     }
   });
 });
