@@ -1,14 +1,15 @@
-import { GoogleAuth } from 'google-auth-library';
+import { Compute, GoogleAuth } from 'google-auth-library';
 import { ConfigError, errorMessage } from './errors.js';
 
 /**
  * Google's Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's
- * application-default login, the metadata server on Google Cloud), looked for before a cloud
- * backend's first call so that their absence is one line saying what to do. Without it, Firestore's
- * google-gax looks only when its first call opens a channel, and a failure there escapes the call's
- * promise (googleapis/google-cloud-node#9085): the process dies with a stack trace no caller can
- * catch; BigQuery fails later, on a network error that does not name the cause. Off Google Cloud
- * the metadata-server probe fails within its 3 s timeout.
+ * application-default login, the metadata server on Google Cloud unless
+ * METADATA_SERVER_DETECTION=none), looked for before a cloud backend's first call so that their
+ * absence is one line saying what to do. Without it, Firestore's google-gax looks only when its
+ * first call opens a channel, and a failure there escapes the call's promise
+ * (googleapis/google-cloud-node#9085): the process dies with a stack trace no caller can catch;
+ * BigQuery fails later, on a network error that does not name the cause. Off Google Cloud the
+ * metadata-server probe fails within its 3 s timeout.
  *
  * Found once, the credentials are not looked for again; a failure is not kept, so that a running
  * API becomes ready once they are there, without a restart.
@@ -32,20 +33,35 @@ export class GoogleCredentials {
   }
 
   private async look(): Promise<void> {
-    try {
-      await withoutMetadataWarning(() => new GoogleAuth({ projectId: this.projectId }).getClient());
-    } catch (error) {
+    const client = await withoutMetadataWarning(() =>
+      new GoogleAuth({ projectId: this.projectId }).getClient(),
+    ).catch((error: unknown) => {
       const cause = errorMessage(error);
       // google-auth-library's message for "nothing found" only links to generic documentation.
-      const problem = cause.startsWith('Could not load the default credentials')
-        ? 'found none'
-        : `could not load them (${cause})`;
-      throw new ConfigError(
-        `${this.service} (project ${this.projectId}) needs Google credentials and ${problem}: run \`gcloud auth application-default login\`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file${this.otherwise ? `; ${this.otherwise}` : ''}.`,
+      throw this.missing(
+        cause.startsWith('Could not load the default credentials')
+          ? 'found none'
+          : `could not load them (${cause})`,
         { cause: error },
       );
-    }
+    });
+    // The metadata server's credentials (a Compute client) are taken wherever Google Cloud is
+    // detected (a VM's BIOS or MAC address, K_SERVICE) before METADATA_SERVER_DETECTION is read
+    // (googleapis/google-cloud-node#9338). Its 'none' says not to use that server: held to here.
+    if (client instanceof Compute && metadataServerOff()) throw this.missing('found none');
   }
+
+  private missing(problem: string, options?: ErrorOptions): ConfigError {
+    return new ConfigError(
+      `${this.service} (project ${this.projectId}) needs Google credentials and ${problem}: run \`gcloud auth application-default login\`, or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file${this.otherwise ? `; ${this.otherwise}` : ''}.`,
+      options,
+    );
+  }
+}
+
+/** METADATA_SERVER_DETECTION=none, read as gcp-metadata reads it. */
+function metadataServerOff(): boolean {
+  return process.env.METADATA_SERVER_DETECTION?.trim().toLowerCase() === 'none';
 }
 
 let muting = 0;

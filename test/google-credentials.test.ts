@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../core/errors.js';
 import { FirestoreStore } from '../core/store/firestore.js';
@@ -106,14 +108,42 @@ function metadataServer(headers: OutgoingHttpHeaders): { host: string } {
 describe('on Google Cloud', () => {
   const google = metadataServer({ 'metadata-flavor': 'Google' });
 
-  it('a command without other credentials says how to provide them: the metadata server is not asked', async () => {
+  it('a command without other credentials says how to provide them: the metadata server is not asked, nor its credentials taken where Google Cloud is detected', async () => {
+    // K_SERVICE (Cloud Run) stands for what a runner's VM is detected by, its BIOS or MAC address.
+    for (const where of [{}, { K_SERVICE: 'osusume-api' }]) {
+      const env = {
+        ...noCredentials,
+        ...where,
+        GCE_METADATA_HOST: google.host,
+        OSUSUME_CONFIG_YAML: onBigQuery,
+      };
+      const run = await runOsusume(['batch', '--list'], { cwd: tmp.dir, env });
+      expect(run, JSON.stringify(where)).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: batchOnBigQuery,
+      });
+    }
+  });
+
+  it('on Cloud Run, without METADATA_SERVER_DETECTION, the metadata server’s credentials are found', async () => {
+    // In a process of its own: gcp-metadata keeps what it detected for the process.
+    const look = `
+      import { GoogleCredentials } from ${JSON.stringify(new URL('../core/google-credentials.ts', import.meta.url).pathname)};
+      await new GoogleCredentials('Firestore', 'osusume-test').require();`;
     const env = {
+      ...process.env,
       ...noCredentials,
+      METADATA_SERVER_DETECTION: undefined,
+      K_SERVICE: 'osusume-api',
       GCE_METADATA_HOST: google.host,
-      OSUSUME_CONFIG_YAML: onBigQuery,
     };
-    const run = await runOsusume(['batch', '--list'], { cwd: tmp.dir, env });
-    expect(run).toMatchObject({ code: 1, stdout: '', stderr: batchOnBigQuery });
+    const child = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', look],
+      { env },
+    );
+    expect(child.stderr).toBe('');
   });
 });
 
