@@ -32,3 +32,11 @@ export function causeChain(error: unknown): unknown[] {
   for (let e = error; e instanceof Error && e.cause !== undefined; e = e.cause) chain.push(e.cause);
   return chain;
 }
+
+/**
+ * A count with its noun in agreement ("1 tenant", "0 tenants"), for messages that would otherwise
+ * say "1 tenant(s)". Kept beside errorMessage: the modules that word messages import this one.
+ */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}

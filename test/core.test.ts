@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { LocalArtifactStore } from '../core/artifacts.js';
 import { loadConfig, parseConfig } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, plural } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { median } from '../core/stats.js';
 import {
@@ -263,5 +263,16 @@ describe('median', () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median(xs)).toBe(3);
     expect(xs).toEqual([3, 1, 2, 10]);
+  });
+});
+
+describe('plural', () => {
+  it('is singular for exactly one, plural for zero and more, with an irregular plural when given', () => {
+    expect(plural(1, 'tenant')).toBe('1 tenant');
+    expect(plural(0, 'tenant')).toBe('0 tenants');
+    expect(plural(3, 'tenant')).toBe('3 tenants');
+    expect(plural(1, 'tenant id')).toBe('1 tenant id');
+    expect(plural(2, 'query', 'queries')).toBe('2 queries');
+    expect(plural(1, 'query', 'queries')).toBe('1 query');
   });
 });
