@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError, plural } from './errors.js';
 import { strictObject } from './strict.js';
 
 /**
@@ -402,6 +402,6 @@ export function readinessWarnings(readiness: ExperimentReadiness[]): string[] {
         small.length > 0 &&
           `${listed(small)} ${small.length === 1 ? 'serves' : 'serve'} popular lists only, being below pipeline.minPostsForEmbedding posts: their users are enrolled once they have that many (nothing to do)`,
       ].filter((a): a is string => typeof a === 'string');
-      return `experiment "${r.experiment}" is not ready for ${r.notReady.length} tenant(s), whose users get the default and are not enrolled: ${why}. ${actions.join('; ')}.`;
+      return `experiment "${r.experiment}" is not ready for ${plural(r.notReady.length, 'tenant')}, whose users get the default and are not enrolled: ${why}. ${actions.join('; ')}.`;
     });
 }

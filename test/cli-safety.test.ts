@@ -91,7 +91,7 @@ describe('load', () => {
     expect(bad).toMatchObject({ code: 1, stdout: '' });
     expect(bad.stderr).toContain('  skipped bad.jsonl:2: postId is a number (42), not a string');
     expect(bad.stderr).toContain(
-      'osusume load: Nothing was loaded: bad.jsonl holds no valid posts row (3 line(s) skipped), and replacing the posts table with it would empty the table. Fix the export and load it again. Why each line was skipped: listed above.\n',
+      'osusume load: Nothing was loaded: bad.jsonl holds no valid posts row (3 lines skipped), and replacing the posts table with it would empty the table. Fix the export and load it again. Why each line was skipped: listed above.\n',
     );
     const listed = await osusume(
       ['load', '--posts', 'bad.jsonl', '--replace', '--skipped', 'skipped.jsonl'],
@@ -99,7 +99,7 @@ describe('load', () => {
     );
     expect(listed.code).toBe(1);
     expect(listed.stderr).toContain(
-      '(3 line(s) skipped), and replacing the posts table with it would empty the table. Fix the export and load it again. Why each line was skipped: listed in skipped.jsonl.\n',
+      '(3 lines skipped), and replacing the posts table with it would empty the table. Fix the export and load it again. Why each line was skipped: listed in skipped.jsonl.\n',
     );
     expect(readFileSync(path.join(dir, 'skipped.jsonl'), 'utf8').trim().split('\n')).toHaveLength(
       3,

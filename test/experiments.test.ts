@@ -242,7 +242,7 @@ describe('readiness', () => {
       ['small', 'active version v2 has no embedding lists', 'popular'],
     ]);
     const [warning] = readinessWarnings([readiness!]);
-    expect(warning).toContain('is not ready for 3 tenant(s)');
+    expect(warning).toContain('is not ready for 3 tenants');
     // Each tenant is sent to what serves it: start-test needs an active version, the batch gives
     // one, and a tenant below pipeline.minPostsForEmbedding gets nothing from either.
     expect(warning).toContain('`npm run start-test` computes the missing lists of big;');

@@ -82,7 +82,7 @@ describe('start a test the same day (demo tenants)', () => {
     const warnings = await readinessLines(config, file);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
-      /experiment "footer-embedding" is not ready for 2 tenant\(s\).*en-man2 \(active version 20261130T000000Z has no embedding lists\); ja-man2/,
+      /experiment "footer-embedding" is not ready for 2 tenants.*en-man2 \(active version 20261130T000000Z has no embedding lists\); ja-man2/,
     );
     await new Promise((r) => setTimeout(r, 500));
     const early = await ask('user-1');

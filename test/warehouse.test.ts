@@ -116,7 +116,7 @@ describe('DuckDB warehouse', () => {
     const rejected = writeJsonl(`${tmp.dir}/rejected.jsonl`, ['{not json', { tenantId: 't' }]);
     await expect(w.importFile('posts', rejected, { replace: true })).rejects.toThrow(
       new BadDataError(
-        `Nothing was loaded: ${rejected} holds no valid posts row (2 line(s) skipped), and replacing the posts table with it would empty the table. Fix the export and load it again.`,
+        `Nothing was loaded: ${rejected} holds no valid posts row (2 lines skipped), and replacing the posts table with it would empty the table. Fix the export and load it again.`,
       ),
     );
     const empty = `${tmp.dir}/empty.jsonl`;

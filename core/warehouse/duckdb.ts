@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { BackendError, BadDataError, ConfigError } from '../errors.js';
+import { BackendError, BadDataError, ConfigError, plural } from '../errors.js';
 import { checkJsonl, missingExport, type SkippedRow } from './jsonl.js';
 import {
   runRecordFromRow,
@@ -217,7 +217,7 @@ export class DuckDbWarehouse implements Warehouse {
       const skipped = e.skipped + Number(total?.n ?? 0) - valid;
       if (replace && valid === 0)
         throw new BadDataError(
-          `Nothing was loaded: ${file} holds no ${skipped > 0 ? `valid ${table} row (${skipped} line(s) skipped)` : `${table} row`}, and replacing the ${table} table with it would empty the table. Fix the export and load it again.`,
+          `Nothing was loaded: ${file} holds no ${skipped > 0 ? `valid ${table} row (${plural(skipped, 'line')} skipped)` : `${table} row`}, and replacing the ${table} table with it would empty the table. Fix the export and load it again.`,
         );
       if (replace) await this.connection.run(`DELETE FROM ${table}`);
       const before = Number((await this.query(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
