@@ -13,7 +13,7 @@ import { planRun, purgeTenant, readTenants } from '../activities/plan.js';
 import { runBatchSegment, type BatchDeps, type BatchInput } from '../workflows/batch-flow.js';
 import { readJsonLines } from '../core/artifacts.js';
 import { loadConfig } from '../core/config.js';
-import { ConfigError, errorMessage } from '../core/errors.js';
+import { ConfigError, errorMessage, plural } from '../core/errors.js';
 import { ID_RULE } from '../core/ids.js';
 import { log } from '../core/log.js';
 import { missingWarehouse, noTenants, warehouseName } from '../core/warehouse/index.js';
@@ -220,7 +220,7 @@ function formatSkipped(report: TenantReport): string {
 
 /** Tenants the plan could not run: nothing of theirs is served until their ids are fixed. */
 function invalidTenantIdsLine(report: BatchReport): string {
-  return `NOT RUN: ${report.invalidTenantIds} tenant id(s) of the warehouse are not valid ids (ids are ${ID_RULE}); the log names each: fix them in the warehouse.`;
+  return `NOT RUN: ${plural(report.invalidTenantIds, 'invalid tenant id')} in the warehouse (ids are ${ID_RULE}); the log names each one to fix there.`;
 }
 
 /**
@@ -230,27 +230,28 @@ function invalidTenantIdsLine(report: BatchReport): string {
 function embeddedByLine(report: BatchReport): string {
   const by = report.embeddedBy;
   if (!by) return 'embedded: no tenant (none ran, or no list it serves reads embeddings)';
-  const tenants = (n: number) => `${n} tenant${n === 1 ? '' : 's'}`;
   const models = Object.entries(by.pretrained).map(
-    ([dir, n]) => `the pretrained model in ${dir} (${tenants(n)})`,
+    ([dir, n]) => `the pretrained model in ${dir} (${plural(n, 'tenant')})`,
   );
   if (by.perTenant > 0)
-    models.push(`per-tenant models, each trained on its tenant's posts (${tenants(by.perTenant)})`);
+    models.push(
+      `per-tenant models, each trained on its tenant's posts (${plural(by.perTenant, 'tenant')})`,
+    );
   return `embedded with ${models.join(' and ')}`;
 }
 
 /** The batch workflow's report, as the demo and `temporal run-now --wait` print it. */
 export function formatReport(report: BatchReport): string {
   const lines = [
-    `Run ${report.runId}: ${report.tenants} tenants, ${report.succeeded} succeeded, ${report.failedCount} failed, ${report.skipped} skipped (already ran), ${report.purgedCount} purged`,
-    `  ${report.posts} posts, ${report.lists} lists, ${report.tenantSeconds.toFixed(1)} tenant-seconds in ${report.segments} segment(s)`,
+    `Run ${report.runId}: ${plural(report.tenants, 'tenant')}, ${report.succeeded} succeeded, ${report.failedCount} failed, ${report.skipped} skipped (already ran), ${report.purgedCount} purged`,
+    `  ${plural(report.posts, 'post')}, ${plural(report.lists, 'list')}, ${report.tenantSeconds.toFixed(1)} tenant-seconds in ${plural(report.segments, 'segment')}`,
     `  ${embeddedByLine(report)}`,
   ];
   if (report.slowest)
     lines.push(`  slowest: ${report.slowest.tenantId} (${report.slowest.seconds.toFixed(1)} s)`);
   if (report.retiring > 0)
     lines.push(
-      `  ${report.retiring} tenant(s) gone from the warehouse, to be purged after the grace period`,
+      `  ${plural(report.retiring, 'tenant')} gone from the warehouse, to be purged after the grace period`,
     );
   if (report.invalidTenantIds > 0) lines.push(`  ${invalidTenantIdsLine(report)}`);
   for (const p of report.purged) lines.push(`  purged ${p}`);
@@ -260,7 +261,7 @@ export function formatReport(report: BatchReport): string {
 
 /** The closing line of a run in which tenants failed, then what to do about it. */
 export function failedTenantsLine(failed: number, todo: string): string {
-  return `\n${failed} tenant(s) failed; their served lists are unchanged. ${todo}`;
+  return `\n${plural(failed, 'tenant')} failed; a failed tenant's served lists are unchanged. ${todo}`;
 }
 
 /** One row per tenant run (the columns SUMMARY_LEGEND explains), with its header and legend. */
@@ -304,7 +305,7 @@ export function formatSummary(result: BatchResult): string {
   // lines that also say it are cleared on a terminal.
   const unchanged = result.report.skipped;
   const out = [
-    `Run ${result.runId}: ${result.succeeded.length} tenant(s) succeeded, ${result.failed.length} failed` +
+    `Run ${result.runId}: ${plural(result.succeeded.length, 'tenant')} succeeded, ${result.failed.length} failed` +
       (unchanged > 0
         ? `, ${unchanged} unchanged (this run id is already served: run with a new run id to serve new data)`
         : ''),
@@ -364,8 +365,7 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
     // too, as over a missing warehouse, so that a script sees it.
     if (tenants.length === 0) throw new ConfigError(noTenants(config.warehouse));
     if (options.list) {
-      for (const t of tenants)
-        console.log(`${t.tenantId}\t${t.posts} ${t.posts === 1 ? 'post' : 'posts'}`);
+      for (const t of tenants) console.log(`${t.tenantId}\t${plural(t.posts, 'post')}`);
       return;
     }
     // A mistyped tenant would run, fail, be recorded as a failed run and raise the alert.
@@ -384,7 +384,7 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
     console.log(formatSummary(result));
     if (skipped)
       console.log(
-        `${await writeSkipped(ctx, result, skipped)} skipped row(s) listed in ${options.skipped}.`,
+        `${plural(await writeSkipped(ctx, result, skipped), 'skipped row')} listed in ${options.skipped}.`,
       );
     if (result.failed.length > 0) {
       console.log(failedTenantsLine(result.failed.length, 'Fix the cause above and run again.'));

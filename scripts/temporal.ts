@@ -132,7 +132,7 @@ function reportFailures(report: BatchReport, json = false): void {
   (json ? console.error : console.log)(
     failedTenantsLine(
       report.failedCount,
-      `Fix the cause the report gives for each, then run them again: osusume temporal run-now --run-id ${report.runId} --wait (the tenants that succeeded are skipped).`,
+      `Fix the cause the report gives for each failed tenant, then run again: osusume temporal run-now --run-id ${report.runId} --wait (the tenants that succeeded are skipped).`,
     ),
   );
   process.exitCode = 1;

@@ -645,10 +645,10 @@ describe('osusume CLI', () => {
       {},
       before,
     );
-    expect(first.stdout).toContain('1 tenant(s) succeeded, 0 failed');
+    expect(first.stdout).toContain('1 tenant succeeded, 0 failed');
     expect(first.stdout).toMatch(/^acme +fielded +30 +30 .* 1 empty /m);
     expect(first.stdout).toMatch(/ dups +exact copies of an older post/);
-    expect(first.stdout).toContain('1 skipped row(s) listed in skipped.jsonl.');
+    expect(first.stdout).toContain('1 skipped row listed in skipped.jsonl.');
     expect(JSON.parse(readFileSync(path.join(before, 'skipped.jsonl'), 'utf8'))).toEqual({
       tenantId: 'acme',
       postId: 'blank',
@@ -660,7 +660,7 @@ describe('osusume CLI', () => {
     const again = await osusume(['batch', '--run-id', 'r1'], {}, before);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(
-      'Run r1: 0 tenant(s) succeeded, 0 failed, 1 unchanged (this run id is already served: run with a new run id to serve new data)',
+      'Run r1: 0 tenants succeeded, 0 failed, 1 unchanged (this run id is already served: run with a new run id to serve new data)',
     );
     expect(again.stdout).not.toContain('tenant  algorithms');
 
@@ -668,7 +668,7 @@ describe('osusume CLI', () => {
     renameSync(before, after);
     const second = await osusume(['batch', '--run-id', 'r2'], {}, after);
     expect(second.stderr).not.toContain('outside the artifact folder');
-    expect(second.stdout).toContain('1 tenant(s) succeeded, 0 failed');
+    expect(second.stdout).toContain('1 tenant succeeded, 0 failed');
     expect(second.code).toBe(0);
 
     const refused = await osusume(['reset'], {}, after);

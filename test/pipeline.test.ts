@@ -131,7 +131,7 @@ describe('local batch pipeline', () => {
     // A tenant id that is not an id is never run, and the summary says so.
     expect(result.report.invalidTenantIds).toBe(1);
     expect(formatSummary(result)).toMatch(
-      /NOT RUN: 1 tenant id\(s\) of the warehouse are not valid/,
+      /NOT RUN: 1 invalid tenant id in the warehouse \(ids are /,
     );
     expect(result.failed).toEqual([
       {

@@ -59,7 +59,7 @@ describe('osusume temporal run-now --wait', () => {
       `Started ${batchWorkflowId(runId)} (run ${(await handle(runId).describe()).runId}) on ${server.address}, namespace ${server.namespace}.\n`;
 
     const failed = (runId: string) =>
-      `\n1 tenant(s) failed; their served lists are unchanged. Fix the cause the report gives for each, then run them again: osusume temporal run-now --run-id ${runId} --wait (the tenants that succeeded are skipped).\n`;
+      `\n1 tenant failed; a failed tenant's served lists are unchanged. Fix the cause the report gives for each failed tenant, then run again: osusume temporal run-now --run-id ${runId} --wait (the tenants that succeeded are skipped).\n`;
     const first = (await handle('r1').result()) as BatchReport;
     expect(first.failed.map((f) => f.tenantId)).toEqual(['broken']);
     expect(formatted.code).toBe(1);
