@@ -16,7 +16,7 @@ import { EmbeddingModel } from '../activities/embedder.js';
 import { shownCopies } from '../activities/neighbours.js';
 import { configuredModelDir } from '../activities/tenant-model.js';
 import { loadConfig, parseConfig, type Config } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, plural } from '../core/errors.js';
 import {
   evaluateLists,
   listOverlap,
@@ -373,9 +373,11 @@ export function formatTable(result: EvaluationResult): string {
   for (const [pair, v] of Object.entries(result.overlap))
     lines.push(`overlap ${pair}: ${f3(v)} (mean Jaccard of top-${result.k})`);
   if (unscored > 0)
-    lines.push(`${unscored} tenant(s) without related pairs in the pairs file are left out.`);
+    lines.push(`Left out: ${plural(unscored, 'tenant')} without related pairs in the pairs file.`);
   if (result.belowMinPosts > 0)
-    lines.push(`${result.belowMinPosts} tenant(s) with fewer posts than --min-posts are left out.`);
+    lines.push(
+      `Left out: ${plural(result.belowMinPosts, 'tenant')} with fewer posts than --min-posts.`,
+    );
   return lines.join('\n');
 }
 

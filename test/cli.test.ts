@@ -730,7 +730,7 @@ describe('osusume CLI', () => {
     expect(row('coengagement')[2]).toBe('4');
     expect(Number(row('coengagement')[3])).toBe(1); // recall@10: each query's one mate is found
     expect(stdout).not.toContain('lonely');
-    expect(stdout).toContain('1 tenant(s) without related pairs in the pairs file are left out.');
+    expect(stdout).toContain('Left out: 1 tenant without related pairs in the pairs file.');
   });
 
   it('stops the Firestore emulator it started when bench store is interrupted', async () => {

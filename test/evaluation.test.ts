@@ -527,9 +527,7 @@ describe('npm run evaluate -- --all-datasets', () => {
     expect(Object.keys(served.perTenant)).toEqual(['big']);
     expect(served.perTenant.big).toEqual(every.perTenant.big);
     expect(served.macro.fielded!.ndcg).toBe(every.perTenant.big!.fielded!.ndcg);
-    expect(formatTable(served)).toContain(
-      '1 tenant(s) with fewer posts than --min-posts are left out.',
-    );
+    expect(formatTable(served)).toContain('Left out: 1 tenant with fewer posts than --min-posts.');
     expect(formatTable(every)).not.toContain('--min-posts');
     // The sweep leaves out the same tenants: its configured row is the batch's ratio.
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
