@@ -14,7 +14,7 @@ import { createClient } from '../api/client.js';
 import { startServer } from '../api/server.js';
 import { configuredModelDir } from '../activities/tenant-model.js';
 import { loadConfig, type Config } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, plural } from '../core/errors.js';
 import { experimentsReadiness, loadExperiments, readinessWarnings } from '../core/experiments.js';
 import { log } from '../core/log.js';
 import { createRandom } from '../core/random.js';
@@ -103,9 +103,10 @@ async function checkForeignTenants(
     .filter((t) => !demoTenants.has(t));
   if (foreign.length === 0 || replace) return true;
   const named = `${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}`;
+  const held = `The warehouse ${file} holds ${plural(foreign.length, 'tenant')} the demo did not load (${named}), which the demo replaces.`;
   return confirm(
-    `The warehouse ${file} holds ${foreign.length} tenant(s) the demo did not load (${named}); the demo replaces them.`,
-    `The warehouse ${file} holds ${foreign.length} tenant(s) the demo did not load (${named}). Run the demo with --replace to replace them, or keep them and run it in another clone of osusume (each keeps its warehouse, lists and artifacts in its own .osusume/).`,
+    held,
+    `${held} Run the demo with --replace, or keep the warehouse as it is and run the demo in another clone of osusume (each keeps its warehouse, lists and artifacts in its own .osusume/).`,
   );
 }
 

@@ -580,7 +580,7 @@ describe('osusume CLI', () => {
     const demo = await osusume(['demo'], env, ROOT);
     expect(demo.code).toBe(1);
     expect(demo.stderr).toContain(
-      `osusume demo: The warehouse ${dir}/w.duckdb holds 1 tenant(s) the demo did not load (acme). Run the demo with --replace`,
+      `osusume demo: The warehouse ${dir}/w.duckdb holds 1 tenant the demo did not load (acme), which the demo replaces. Run the demo with --replace, or keep the warehouse as it is`,
     );
     expect((await osusume(['batch', '--list'], env)).stdout).toBe('acme\t1 post\n');
   });
