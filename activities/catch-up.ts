@@ -1,5 +1,5 @@
 import { tenantFolder } from '../core/artifacts.js';
-import { BadDataError } from '../core/errors.js';
+import { BadDataError, plural } from '../core/errors.js';
 import { algorithmsForTenant, loadExperiments } from '../core/experiments.js';
 import type { RunRecord } from '../core/warehouse/types.js';
 import type { StepContext } from './context.js';
@@ -100,7 +100,7 @@ export async function prepareCatchUp(ctx: StepContext, input: CatchUpInput): Pro
       missing,
       skipped: full
         ? `active version ${active.version} already has ${wanted.join(', ')}`
-        : `${posts} ${posts === 1 ? 'post' : 'posts'}, below pipeline.minPostsForEmbedding: it serves popular lists only`,
+        : `${plural(posts, 'post')}, below pipeline.minPostsForEmbedding: it serves popular lists only`,
       snapshotUri: record.artifacts.snapshot ?? '',
       carried: {},
       state: { snapshotUri: record.artifacts.snapshot ?? '' },

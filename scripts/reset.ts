@@ -7,6 +7,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type Config } from '../core/config.js';
+import { plural } from '../core/errors.js';
 import { confirm } from './confirm.js';
 
 export interface ResetCommandOptions {
@@ -57,5 +58,5 @@ export async function resetCommand(options: ResetCommandOptions): Promise<void> 
     }
   }
   for (const [p] of entries) rmSync(p, { recursive: true, force: true });
-  console.log(`Deleted ${entries.length} path(s).`);
+  console.log(`Deleted ${plural(entries.length, 'path')}.`);
 }

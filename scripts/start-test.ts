@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { openContext } from '../activities/context.js';
 import { catchUpTenant } from './in-process.js';
 import { loadConfig, type Config } from '../core/config.js';
-import { BadDataError, ConfigError, errorMessage } from '../core/errors.js';
+import { BadDataError, ConfigError, errorMessage, plural } from '../core/errors.js';
 import { experimentsReadiness, loadExperiments } from '../core/experiments.js';
 import type { RecommendationStore } from '../core/store/types.js';
 import { connectTemporal } from '../core/temporal.js';
@@ -62,7 +62,7 @@ export async function startTestLocally(
     for (const r of reports) console.log(formatCatchUp(r));
     if (failures.length > 0)
       throw new BadDataError(
-        `${failures.length} tenant(s) could not start; what they serve is unchanged:\n  ${failures.join('\n  ')}`,
+        `${plural(failures.length, 'tenant')} could not start; a tenant that cannot start keeps what it serves:\n  ${failures.join('\n  ')}`,
       );
     return reports;
   } finally {

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configJsonSchema, loadConfig, type Config } from '../core/config.js';
-import { ConfigError, errorMessage } from '../core/errors.js';
+import { ConfigError, errorMessage, plural } from '../core/errors.js';
 import {
   experimentsJsonSchema,
   experimentsReadiness,
@@ -79,7 +79,7 @@ export async function validateCommand(options: ValidateCommandOptions): Promise<
   const experiments = parseExperiments(readExperimentsFile(file), file);
   const running = experiments.experiments.filter((e) => isRunning(e));
   console.log(
-    `${file}: valid. Default algorithm ${experiments.defaultAlgorithm}; ${experiments.experiments.length} experiment(s), ${running.length} running now.`,
+    `${file}: valid. Default algorithm ${experiments.defaultAlgorithm}; ${plural(experiments.experiments.length, 'experiment')}, ${running.length} running now.`,
   );
   for (const line of await readinessLines(config, experiments)) console.log(line);
 }

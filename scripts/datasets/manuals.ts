@@ -658,7 +658,7 @@ export function buildManualSets(
   const unknown = sets.filter((name) => !MANUAL_SETS[name]);
   if (unknown.length > 0)
     throw new ConfigError(
-      `Unknown manual set(s) ${unknown.join(', ')}: choose from ${Object.keys(MANUAL_SETS).join(', ')}.`,
+      `No manual set is named ${unknown.map((name) => `"${name}"`).join(' or ')}: choose from ${Object.keys(MANUAL_SETS).join(', ')}.`,
     );
   return sets.map((name) => ({ name, ...buildManualSet(name, path.resolve(outDir)) }));
 }
