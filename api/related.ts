@@ -22,10 +22,10 @@ import type { ApiMetrics } from './metrics.js';
 import { assignmentJson, exposureJson, itemsJson, responseJson } from './related-json.js';
 
 /**
- * The related-posts answer: experiment assignment, the list of the assigned algorithm(s) from the
- * tenant's active version, filtering, and the popular fallback when a list is missing, short, or
- * the store fails or is slow. It never throws for store trouble: the worst answer is a shorter
- * popular list with `fallback: true`.
+ * The related-posts answer: experiment assignment, the list of each assigned algorithm (two when
+ * interleaved) from the tenant's active version, filtering, and the popular fallback when a list is
+ * missing, short, or the store fails or is slow. It never throws for store trouble: the worst
+ * answer is a shorter popular list with `fallback: true`.
  */
 export interface RelatedRequest {
   tenantId: string;
