@@ -4,6 +4,7 @@
  *   osusume results [--experiment ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
  */
 import { loadConfig } from '../core/config.js';
+import { plural } from '../core/errors.js';
 import { loadExperiments } from '../core/experiments.js';
 import { MIN_COUNT } from '../core/stats.js';
 import {
@@ -65,7 +66,7 @@ function formatExperiment(e: ExperimentResult): string[] {
       `  too little data yet for ${[
         ...short.map(
           (v) =>
-            `${v.variant} (${v.users} ${v.users === 1 ? 'user' : 'users'}, ${v.clicks} of ${v.exposures} exposures clicked)`,
+            `${v.variant} (${plural(v.users, 'user')}, ${v.clicks} of ${v.exposures} exposures clicked)`,
         ),
         ...unseen.map((n) => `${n} (no exposures)`),
       ].join(
