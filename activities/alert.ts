@@ -29,7 +29,7 @@ export interface BatchReport {
 /** One line per failure, for Slack and for the log: enough to start debugging. */
 export function alertText(report: BatchReport): string {
   const lines = [
-    `osusume run ${report.runId}: ${report.failedCount} of ${report.tenants} tenants failed (their served lists are unchanged).`,
+    `osusume run ${report.runId}: ${report.failedCount} of ${report.tenants} tenants failed (a failed tenant's served lists are unchanged).`,
     ...report.failed.map((f) => `• ${f.tenantId}: ${f.error}`),
   ];
   if (report.failedCount > report.failed.length)

@@ -398,7 +398,7 @@ export function readinessWarnings(readiness: ExperimentReadiness[]): string[] {
         computable.length > 0 &&
           `\`npm run start-test\` computes the missing lists of ${listed(computable)}`,
         unserved.length > 0 &&
-          `\`npm run batch -- --tenant <id>\` serves a first version to ${listed(unserved)}`,
+          `\`npm run batch -- --tenant <id>\` serves a first version to ${listed(unserved)} (one the warehouse does not hold is misspelt here: \`npm run batch -- --list\` lists its tenants)`,
         small.length > 0 &&
           `${listed(small)} ${small.length === 1 ? 'serves' : 'serve'} popular lists only, being below pipeline.minPostsForEmbedding posts: their users are enrolled once they have that many (nothing to do)`,
       ].filter((a): a is string => typeof a === 'string');

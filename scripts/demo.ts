@@ -127,7 +127,7 @@ async function loadDemoData(config: Config, posts: DemoPost[], replace: boolean)
     const loaded = await warehouse.importFile('posts', postsFile, { replace: true });
     const events = await warehouse.importFile('interactions', interactionsFile, { replace: true });
     console.log(
-      `Loaded ${loaded.rows} posts and ${events.rows} synthetic interactions into ${config.warehouse.path}`,
+      `Loaded ${plural(loaded.rows, 'post')} and ${plural(events.rows, 'synthetic interaction')} into ${config.warehouse.path}`,
     );
     return true;
   } finally {

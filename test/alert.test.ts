@@ -48,7 +48,7 @@ describe('failure alerts', () => {
       { method: 'POST', type: 'application/json', body: { text: alertText(report) } },
     ]);
     expect(alertText(report)).toBe(
-      'osusume run 2026-11-22: 2 of 3 tenants failed (their served lists are unchanged).\n' +
+      "osusume run 2026-11-22: 2 of 3 tenants failed (a failed tenant's served lists are unchanged).\n" +
         '• acme: Tenant "acme": none of its 3 rows is a valid post\n• beta: store went away',
     );
   });

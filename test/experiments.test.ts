@@ -246,7 +246,9 @@ describe('readiness', () => {
     // Each tenant is sent to what serves it: start-test needs an active version, the batch gives
     // one, and a tenant below pipeline.minPostsForEmbedding gets nothing from either.
     expect(warning).toContain('`npm run start-test` computes the missing lists of big;');
-    expect(warning).toContain('`npm run batch -- --tenant <id>` serves a first version to fresh;');
+    expect(warning).toContain(
+      '`npm run batch -- --tenant <id>` serves a first version to fresh (one the warehouse does not hold is misspelt here: `npm run batch -- --list` lists its tenants);',
+    );
     expect(warning).toContain(
       'small serves popular lists only, being below pipeline.minPostsForEmbedding posts',
     );

@@ -28,7 +28,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, plural } from '../../core/errors.js';
 import { findAll, hasClass, linkOffsets, parseHtml, textOf, type Element } from './html.js';
 import { parsePage, type Page } from './man-pages.js';
 
@@ -641,7 +641,7 @@ export function buildManualSet(name: string, outDir: string): { dir: string; bui
     ? ` (${data.visiblePairs.length} with a link inside the kept text: pairs-visible.tsv)`
     : '';
   console.error(
-    `${name}: ${data.items.length} items in ${tenants.size} tenants, ${data.pairs.length} pairs${visible} -> ${dir}`,
+    `${name}: ${plural(data.items.length, 'item')} in ${plural(tenants.size, 'tenant')}, ${plural(data.pairs.length, 'pair')}${visible} -> ${dir}`,
   );
   return { dir, built: true };
 }
