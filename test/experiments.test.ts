@@ -211,6 +211,19 @@ experiments:
       );
   });
 
+  it('rejects a weight on an interleaving variant, which every interleaved list would ignore', () => {
+    const file = (weight: string) => `experiments:
+  - id: mixed
+    surface: footer
+    type: interleaving
+    variants: [{ name: a, algorithm: popular${weight} }, { name: b, algorithm: fielded }]
+`;
+    expect(() => parseExperiments(file(', weight: 3'), 'x.yaml')).toThrow(
+      /experiments\[0\] \("mixed"\)\.variants\[0\] \("a"\)\.weight: has no effect in an interleaving experiment .*use type: ab/,
+    );
+    expect(() => parseExperiments(file(''), 'x.yaml')).not.toThrow();
+  });
+
   it('the shipped experiments.yaml is valid', () => {
     expect(() =>
       parseExperiments(
