@@ -50,6 +50,8 @@ export function relativeLift(t: Estimate, c: Estimate): Estimate {
 
 /** Two-sided p-value of a difference of means (Welch z-test on the two estimates). */
 export function differencePValue(t: Estimate, c: Estimate): number {
+  // Equal estimates differ by nothing, even when no user's counts vary (z would be 0 / 0).
+  if (t.value === c.value) return 1;
   const z = (t.value - c.value) / Math.sqrt(t.variance + c.variance);
   return 2 * (1 - normalCdf(Math.abs(z)));
 }

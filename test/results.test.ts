@@ -16,7 +16,7 @@ import {
   rangeBounds,
   type ResultsReport,
 } from '../core/results.js';
-import { chiSquarePValue, normalCdf, signTestPValue } from '../core/stats.js';
+import { chiSquarePValue, differencePValue, normalCdf, signTestPValue } from '../core/stats.js';
 import { formatReport } from '../scripts/results.js';
 import { type BigQueryRequest, startBigQueryStandIn } from './helpers/bigquery-rest.js';
 import { tempDir } from './helpers/fixtures.js';
@@ -180,6 +180,12 @@ describe('statistics', () => {
     expect(signTestPValue(9, 1)).toBeCloseTo(22 / 1024, 12);
     expect(signTestPValue(5, 5)).toBe(1);
     expect(signTestPValue(0, 0)).toBe(1);
+    // Every user with the same counts in both variants: no variance, no difference.
+    expect(differencePValue({ value: 0.5, variance: 0 }, { value: 0.5, variance: 0 })).toBe(1);
+    expect(differencePValue({ value: 0.6, variance: 0 }, { value: 0.5, variance: 0 })).toBe(0);
+    expect(
+      differencePValue({ value: 0.6, variance: 0.0025 }, { value: 0.5, variance: 0 }),
+    ).toBeCloseTo(2 * (1 - normalCdf(2)), 12);
     expect(signTestPValue(5_000, 5_300)).toBeCloseTo(
       2 * phi((4_999.5 - 5_150) / Math.sqrt(10_300 / 4)),
       3,
