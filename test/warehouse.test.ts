@@ -109,6 +109,42 @@ describe('DuckDB warehouse', () => {
     await w.close();
   });
 
+  it("stores times in UTC as BigQuery does, whatever the offset or the machine's zone", async () => {
+    const zone = process.env.TZ;
+    // DuckDB takes its zone from TZ when an instance is created.
+    process.env.TZ = 'Asia/Tokyo';
+    try {
+      const w = await DuckDbWarehouse.open(`${tmp.dir}/tz.duckdb`);
+      const jsonl = writeJsonl(`${tmp.dir}/tz.jsonl`, [
+        { ...post('t', 'offset', '2024-02-01T09:00:00+09:00'), createdAt: '2024-02-01' },
+      ]);
+      const parquet = `${tmp.dir}/tz.parquet`;
+      const duck = await DuckDBInstance.create(':memory:');
+      const connection = await duck.connect();
+      await connection.run(
+        `COPY (SELECT 't' AS tenantId, 'parquet' AS postId, 'x' AS title,
+                      TIMESTAMPTZ '2024-02-01 00:00:00+00' AS createdAt,
+                      TIMESTAMPTZ '2024-02-01 00:00:00+00' AS updatedAt)
+           TO '${parquet}' (FORMAT parquet)`,
+      );
+      connection.closeSync();
+      duck.closeSync();
+      await w.importFiles([
+        { table: 'posts', file: jsonl },
+        { table: 'posts', file: parquet },
+      ]);
+      const times = (await w.readPosts('t')).map((r) => [r.postId, r.createdAt, r.updatedAt]);
+      expect(times).toEqual([
+        ['offset', '2024-02-01 00:00:00', '2024-02-01 00:00:00'],
+        ['parquet', '2024-02-01 00:00:00', '2024-02-01 00:00:00'],
+      ]);
+      await w.close();
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it('refuses a replace with an export that has no valid row, and leaves the table as it was', async () => {
     const w = await DuckDbWarehouse.open(`${tmp.dir}/w3.duckdb`);
     const good = writeJsonl(`${tmp.dir}/good.jsonl`, [post('t', 'x', '2024-02-01T00:00:00Z')]);

@@ -26,9 +26,11 @@ CREATE TABLE IF NOT EXISTS run_records (
   runId VARCHAR, tenantId VARCHAR, recordedAt TIMESTAMP, codeVersion VARCHAR, modelId VARCHAR,
   params VARCHAR, inputs VARCHAR, metrics VARCHAR, seconds VARCHAR, artifacts VARCHAR);`;
 
+// TIMESTAMPTZ, not TIMESTAMP: read as TIMESTAMP, "09:00:00+09:00" would lose its offset and be
+// stored as 09:00 UTC, where BigQuery's TIMESTAMP column holds 00:00 UTC.
 const POST_JSON_COLUMNS = `{tenantId: 'VARCHAR', postId: 'VARCHAR', title: 'VARCHAR', body: 'VARCHAR',
-  createdAt: 'TIMESTAMP', updatedAt: 'TIMESTAMP', deleted: 'BOOLEAN', lang: 'VARCHAR'}`;
-const INTERACTION_JSON_COLUMNS = `{tenantId: 'VARCHAR', userId: 'VARCHAR', postId: 'VARCHAR', type: 'VARCHAR', ts: 'TIMESTAMP'}`;
+  createdAt: 'TIMESTAMPTZ', updatedAt: 'TIMESTAMPTZ', deleted: 'BOOLEAN', lang: 'VARCHAR'}`;
+const INTERACTION_JSON_COLUMNS = `{tenantId: 'VARCHAR', userId: 'VARCHAR', postId: 'VARCHAR', type: 'VARCHAR', ts: 'TIMESTAMPTZ'}`;
 
 export type Table = 'posts' | 'interactions';
 
@@ -69,6 +71,10 @@ export class DuckDbWarehouse implements Warehouse {
       );
     }
     const connection = await instance.connect();
+    // The TIMESTAMP columns hold UTC, as BigQuery's do. DuckDB's zone is the machine's: a
+    // TIMESTAMPTZ (a JSONL time with an offset, a Parquet time adjusted to UTC) would be stored
+    // as local wall-clock time, and a date without a time as local midnight.
+    await connection.run(`SET TimeZone = 'UTC'`);
     await connection.run(SCHEMA);
     return new DuckDbWarehouse(instance, connection);
   }
