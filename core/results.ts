@@ -248,9 +248,10 @@ export class DuckDbLogResults implements ResultsSource {
         } catch (error) {
           throw new BackendError(`Reading the ${log} logs failed: ${(error as Error).message}`);
         }
+        // An eventId is unique within its tenant (the API and load-logs.sql de-duplicate by both).
         await run(
           `CREATE TEMP TABLE ${log}_log AS SELECT * EXCLUDE (valid) FROM ${log}_lines WHERE valid
-           QUALIFY row_number() OVER (PARTITION BY ${log === 'exposure' ? 'requestId' : 'eventId'}) = 1`,
+           QUALIFY row_number() OVER (PARTITION BY ${log === 'exposure' ? 'requestId' : 'tenantId, eventId'}) = 1`,
         );
       };
       await load(
@@ -264,8 +265,8 @@ export class DuckDbLogResults implements ResultsSource {
       );
       await load(
         'outcome',
-        `j->>'eventId' AS eventId, j->>'requestId' AS requestId, j->>'postId' AS postId,
-         j->>'type' AS type, try_cast(j->>'ts' AS TIMESTAMPTZ) AS ts,
+        `j->>'eventId' AS eventId, j->>'tenantId' AS tenantId, j->>'requestId' AS requestId,
+         j->>'postId' AS postId, j->>'type' AS type, try_cast(j->>'ts' AS TIMESTAMPTZ) AS ts,
          (eventId IS NOT NULL AND requestId IS NOT NULL AND postId IS NOT NULL
           AND type IS NOT NULL AND ts IS NOT NULL) AS valid`,
       );

@@ -380,6 +380,40 @@ describe('results from local JSONL logs (DuckDB)', () => {
     });
   });
 
+  it('de-duplicates outcomes by tenant and eventId, as the API and the BigQuery loader do', async () => {
+    const tenantsDir = path.join(tmp.dir, 'two-tenants');
+    mkdirSync(tenantsDir);
+    const ts = '2026-11-10T00:00:00Z';
+    const exposures = ['acme', 'beta'].map((tenantId) => ({
+      requestId: `${tenantId}-r`,
+      tenantId,
+      userId: 'u',
+      ts,
+      experiment: 'footer-ab',
+      variant: 'control',
+      items: [{ postId: 'p1' }],
+    }));
+    // Each backend numbers its own events: the same eventId in two tenants is two events.
+    const outcomes = exposures.map((e) => ({
+      eventId: 'e1',
+      tenantId: e.tenantId,
+      requestId: e.requestId,
+      postId: 'p1',
+      type: 'click',
+      ts,
+    }));
+    writeFileSync(
+      path.join(tenantsDir, 'exposure-2026-11-10.jsonl'),
+      exposures.map((e) => JSON.stringify(e)).join('\n'),
+    );
+    writeFileSync(
+      path.join(tenantsDir, 'outcome-2026-11-10.jsonl'),
+      outcomes.map((e) => JSON.stringify(e)).join('\n'),
+    );
+    const rows = await new DuckDbLogResults(tenantsDir).read({});
+    expect(rows.variants).toMatchObject([{ variant: 'control', exposures: 2, clicks: 2 }]);
+  });
+
   it('keeps the declared control before it has exposures: no lift against another variant', () => {
     const treatment = {
       users: 100,
