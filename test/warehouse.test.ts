@@ -54,6 +54,20 @@ describe('DuckDB warehouse', () => {
     await w.close();
   });
 
+  it('keeps the record of an activated run when a re-run of its id fails, as BigQuery does', async () => {
+    const w = await DuckDbWarehouse.open(`${tmp.dir}/failed-rerun.duckdb`);
+    const failed = {
+      ...record,
+      recordedAt: '2026-11-23T18:00:00.000Z',
+      failure: { error: 'store unreachable' },
+    };
+    await w.writeRunRecord(record);
+    await w.writeRunRecord({ ...failed, failure: { error: 'first' } });
+    await w.writeRunRecord(failed);
+    expect(await w.listRunRecords({ tenantId: 'acme', limit: 10 })).toEqual([failed, record]);
+    await w.close();
+  });
+
   it('imports JSONL, skips and counts malformed or non-UTF-8 lines, and reads by tenant and watermark', async () => {
     const file = `${tmp.dir}/posts.jsonl`;
     writeJsonl(file, [

@@ -122,11 +122,14 @@ export class DuckDbWarehouse implements Warehouse {
 
   async writeRunRecord(record: RunRecord): Promise<void> {
     const row = runRecordToRow(record);
-    // Re-running a run replaces its record.
-    await this.query('DELETE FROM run_records WHERE runId = $1 AND tenantId = $2', [
-      record.runId,
-      record.tenantId,
-    ]);
+    // One record per run, tenant and outcome, as BigQuery's insert id keys them: a re-run
+    // replaces the record of its outcome, and a failed re-run of an activated run id keeps the
+    // record of what that version serves (rollback and start-test read it).
+    await this.query(
+      `DELETE FROM run_records WHERE runId = $1 AND tenantId = $2
+          AND (json_extract(params, '$.failure') IS NOT NULL) = $3`,
+      [record.runId, record.tenantId, record.failure !== undefined],
+    );
     await this.query(
       `INSERT INTO run_records VALUES ($1, $2, $3::TIMESTAMP, $4, $5, $6, $7, $8, $9, $10)`,
       [
