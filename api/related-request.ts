@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import type { Config } from '../core/config.js';
 import type { RelatedRequest } from './related.js';
-import { ID_MAX_LENGTH } from '../core/ids.js';
+import { ID_MAX_LENGTH, SURFACE_PATTERN } from '../core/ids.js';
 import {
   DEFAULT_SURFACE,
   LIMIT_PATTERN,
@@ -10,7 +10,6 @@ import {
   MAX_LIMIT,
   RelatedParams,
   RelatedQuery,
-  SURFACE_PATTERN,
   type ProblemBody,
 } from './schemas.js';
 

@@ -5,6 +5,7 @@ import {
   idExcludedCharacters,
   idSchema,
   makeIdSchema,
+  SURFACE_PATTERN,
 } from '../core/ids.js';
 
 /**
@@ -18,7 +19,6 @@ const idPattern = `^[^${excluded}]+$`;
  * The rules of the related query's values, shared by its schema and by the parser's plain
  * reading (api/related-request.ts), which must accept nothing the schema turns down.
  */
-export const SURFACE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const DEFAULT_SURFACE = 'default';
 export const LIMIT_PATTERN = /^[0-9]{1,4}$/;
 /** The largest api.maxLimit a deployment may set (core/config.ts). */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, plural } from './errors.js';
+import { SURFACE_PATTERN } from './ids.js';
 import { strictObject } from './strict.js';
 
 /**
@@ -61,7 +62,10 @@ const experimentSchema = strictObject({
     .min(1)
     .default(['*'])
     .describe('Tenant ids, or ["*"] for all tenants.'),
-  surface: z.string().min(1).max(64).describe('Where the list is shown, e.g. post-footer.'),
+  surface: z
+    .string()
+    .regex(SURFACE_PATTERN, 'must be letters, digits, - and _ (max 64): the API takes no other')
+    .describe('Where the list is shown, e.g. post-footer (the related query names it).'),
   type: z.enum(['ab', 'interleaving']).default('ab'),
   start: z.iso.datetime({ offset: true }).optional(),
   end: z.iso.datetime({ offset: true }).optional(),

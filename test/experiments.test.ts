@@ -224,6 +224,16 @@ experiments:
     expect(() => parseExperiments(file(''), 'x.yaml')).not.toThrow();
   });
 
+  it('rejects a surface the API would refuse in a request, on which the experiment could never run', () => {
+    for (const surface of ['post.footer', '"post footer"', 'フッター'])
+      expect(() =>
+        parseExperiments(
+          `experiments: [{ id: e, surface: ${surface}, variants: [{ name: a, algorithm: popular }] }]`,
+          'x.yaml',
+        ),
+      ).toThrow(/experiments\[0\] \("e"\)\.surface: must be letters, digits, - and _ \(max 64\)/);
+  });
+
   it('the shipped experiments.yaml is valid', () => {
     expect(() =>
       parseExperiments(
