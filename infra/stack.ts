@@ -153,6 +153,7 @@ export function createStack(config: StackConfig, secretValues: StackSecrets) {
           firestoreDatabase: names.firestoreDatabase,
           configBucket: buckets.config,
           artifactsBucket: buckets.artifacts,
+          warehouse,
           secrets,
           labels,
         },

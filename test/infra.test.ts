@@ -85,6 +85,9 @@ describe('infra: prod stack', async () => {
     const firestore =
       'roles/datastore.user on project if resource.name == "projects/osusume-prod/databases/osusume-prod"';
     expect(grants(d, sa('osusume-api-prod'))).toEqual([
+      'roles/bigquery.dataViewer on table exposure_log',
+      'roles/bigquery.dataViewer on table outcome_log',
+      'roles/bigquery.jobUser on project',
       firestore,
       'roles/secretmanager.secretAccessor on secret secrets-api-keys',
       'roles/storage.objectViewer on bucket osusume-prod-osusume-prod-artifacts',

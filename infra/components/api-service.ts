@@ -4,6 +4,7 @@ import { MOUNTS } from '../app-config.js';
 import type { StackConfig } from '../config.js';
 import { Grants } from './iam.js';
 import { runtimeAccount, volumesFor, type RuntimeArgs } from './runtime.js';
+import type { Warehouse } from './warehouse.js';
 
 export interface ApiServiceArgs extends RuntimeArgs {
   serviceName: string;
@@ -11,12 +12,14 @@ export interface ApiServiceArgs extends RuntimeArgs {
   configBucket: gcp.storage.Bucket;
   /** Read only: the result viewer shows titles from the active version's snapshot artifact. */
   artifactsBucket: gcp.storage.Bucket;
+  /** The result viewer's report reads the exposure and outcome logs (core/results.ts). */
+  warehouse: Warehouse;
 }
 
 /**
  * The serving API on Cloud Run. Its service account may read and write the one Firestore database
- * (lists, hidden posts), read the experiments file, the run artifacts (the result viewer's titles)
- * and its API keys secret; nothing else.
+ * (lists, hidden posts), read the experiments file, the run artifacts (the result viewer's titles),
+ * the exposure and outcome logs (the result viewer's report) and its API keys secret; nothing else.
  */
 export class ApiService extends pulumi.ComponentResource {
   readonly service: gcp.cloudrunv2.Service;
@@ -29,6 +32,9 @@ export class ApiService extends pulumi.ComponentResource {
     grants.firestore(args.project, args.firestoreDatabase);
     grants.bucket('reads-config', args.configBucket, 'roles/storage.objectViewer');
     grants.bucket('reads-artifacts', args.artifactsBucket, 'roles/storage.objectViewer');
+    grants.project('bigquery-jobs', args.project, 'roles/bigquery.jobUser');
+    for (const log of ['exposure_log', 'outcome_log'])
+      grants.table(`reads-${log}`, args.warehouse.tables[log]!, 'roles/bigquery.dataViewer');
     grants.secret(args.secrets, 'api-keys');
 
     const { volumes, volumeMounts } = volumesFor([
