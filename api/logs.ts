@@ -4,7 +4,8 @@ import path from 'node:path';
 /**
  * Exposure, assignment and outcome logs: one JSON object per line, joined later by requestId.
  * In production they go to stdout (a Cloud Logging sink routes them to BigQuery by `logName`); locally
- * to one file per log and day, which the local warehouse can load. Writes are buffered so that
+ * to one file per log and day, which `osusume results` reads as they are (core/results.ts: no
+ * loader puts them into the DuckDB warehouse). Writes are buffered so that
  * logging never sits on a request's path.
  */
 export type LogName = 'exposure' | 'assignment' | 'outcome';
