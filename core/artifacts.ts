@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -39,8 +40,19 @@ const PARTIAL = '.tmp-';
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_.=-]+$/;
 
+/** The longest file name that file systems (and Cloud Storage FUSE) take, in bytes. */
+const MAX_NAME_BYTES = 255;
+
+/**
+ * The folder of a tenant's files. A valid id encodes to up to 683 characters (128 characters of
+ * 4 UTF-8 bytes each), more than a file name takes: such an id names its folder by its hash.
+ * Shorter ids keep the folder they always had.
+ */
 export function tenantFolder(tenantId: string): string {
-  return `t-${encodeIdForPath(tenantId)}`;
+  const folder = `t-${encodeIdForPath(tenantId)}`;
+  return folder.length <= MAX_NAME_BYTES
+    ? folder
+    : `h-${createHash('sha256').update(tenantId).digest('base64url')}`;
 }
 
 /** A file of one tenant's run: a folder per run, so re-running a run overwrites only itself. */

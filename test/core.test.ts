@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { LocalArtifactStore } from '../core/artifacts.js';
+import { LocalArtifactStore, runArtifact, tenantFolder } from '../core/artifacts.js';
 import { loadConfig, parseConfig } from '../core/config.js';
 import { ConfigError, plural } from '../core/errors.js';
 import { log } from '../core/log.js';
@@ -140,6 +140,18 @@ describe('artifacts and vectors', () => {
     await expect(store.read('file:///etc/passwd')).rejects.toThrow(/outside the artifact folder/);
     await store.write(store.uri('x', 'y.txt'), 'hello');
     expect(await store.list(store.uri('x'))).toEqual([store.uri('x', 'y.txt')]);
+    tmp.cleanup();
+  });
+
+  it('gives every valid tenant id a folder the file system takes, and short ids their usual one', async () => {
+    const tmp = tempDir();
+    const store = new LocalArtifactStore(tmp.dir);
+    const long = ['あ'.repeat(128), 'あ'.repeat(127) + 'い', '😀'.repeat(64)];
+    for (const id of long) expect(idSchema.safeParse(id).success).toBe(true);
+    for (const id of long) await store.write(runArtifact(store, 'r1', id, 'state.json'), id);
+    for (const id of long)
+      expect(String(await store.read(runArtifact(store, 'r1', id, 'state.json')))).toBe(id);
+    expect(tenantFolder('acme')).toBe('t-YWNtZQ');
     tmp.cleanup();
   });
 
