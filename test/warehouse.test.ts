@@ -159,6 +159,28 @@ describe('DuckDB warehouse', () => {
     }
   });
 
+  it('skips interactions without the type or time that BigQuery requires, naming what is missing', async () => {
+    const w = await DuckDbWarehouse.open(`${tmp.dir}/required.duckdb`);
+    const event = {
+      tenantId: 't',
+      userId: 'u',
+      postId: 'x',
+      type: 'view',
+      ts: '2024-02-02T00:00:00Z',
+    };
+    const file = writeJsonl(`${tmp.dir}/required.jsonl`, [
+      event,
+      { ...event, type: undefined },
+      { ...event, ts: null },
+    ]);
+    const skipped: string[] = [];
+    expect(
+      await w.importFile('interactions', file, { onSkipped: (row) => skipped.push(row.reason) }),
+    ).toEqual({ table: 'interactions', rows: 1, skipped: 2 });
+    expect(skipped).toEqual(['no type', 'no ts']);
+    await w.close();
+  });
+
   it('refuses a replace with an export that has no valid row, and leaves the table as it was', async () => {
     const w = await DuckDbWarehouse.open(`${tmp.dir}/w3.duckdb`);
     const good = writeJsonl(`${tmp.dir}/good.jsonl`, [post('t', 'x', '2024-02-01T00:00:00Z')]);

@@ -17,7 +17,7 @@ export interface SkippedRow {
 
 type FieldType = 'id' | 'string' | 'timestamp' | 'boolean';
 
-/** Each table's columns: ids are required non-empty strings, the others optional. */
+/** Each table's columns: ids are required non-empty strings, the others optional but for REQUIRED. */
 const JSONL_COLUMNS: Record<'posts' | 'interactions', Record<string, FieldType>> = {
   posts: {
     tenantId: 'id',
@@ -38,6 +38,15 @@ const JSONL_COLUMNS: Record<'posts' | 'interactions', Record<string, FieldType>>
   },
 };
 
+/**
+ * Columns besides the ids that a row must have: those BigQuery's table requires
+ * (infra/components/warehouse.ts), which the pipeline would skip the row without.
+ */
+const REQUIRED: Record<'posts' | 'interactions', readonly string[]> = {
+  posts: [],
+  interactions: ['type', 'ts'],
+};
+
 /** The error for an export path that names no file. */
 export function missingExport(table: string, file: string): ConfigError {
   return new ConfigError(
@@ -50,7 +59,11 @@ function describe(value: unknown): string {
 }
 
 /** Why a parsed line is not a row of the table, or null when it is one. */
-function rowProblem(row: unknown, columns: Record<string, FieldType>): string | null {
+function rowProblem(
+  row: unknown,
+  columns: Record<string, FieldType>,
+  required: readonly string[],
+): string | null {
   if (typeof row !== 'object' || row === null || Array.isArray(row))
     return `not a JSON object (${describe(row)})`;
   const record = row as Record<string, unknown>;
@@ -62,7 +75,10 @@ function rowProblem(row: unknown, columns: Record<string, FieldType>): string | 
         return `${name} is ${describe(value)} (${JSON.stringify(value)}), not a string: write ids as JSON strings`;
       continue;
     }
-    if (value === undefined || value === null) continue;
+    if (value === undefined || value === null) {
+      if (required.includes(name)) return `no ${name}`;
+      continue;
+    }
     if (type === 'boolean' && typeof value !== 'boolean')
       return `${name} is ${describe(value)}, not true or false`;
     if ((type === 'string' || type === 'timestamp') && typeof value !== 'string')
@@ -107,7 +123,7 @@ export async function checkJsonl(
     try {
       text = utf8.decode(bytes);
       if (text.trim() === '') return;
-      reason = rowProblem(JSON.parse(text), columns);
+      reason = rowProblem(JSON.parse(text), columns, REQUIRED[table]);
     } catch (error) {
       reason =
         error instanceof SyntaxError ? `not valid JSON (${error.message})` : 'not valid UTF-8';
