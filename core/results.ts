@@ -224,6 +224,9 @@ export class DuckDbLogResults implements ResultsSource {
     const { start, end } = rangeBounds(range);
     const db = await DuckDBInstance.create(':memory:');
     const connection = await db.connect();
+    // Days of 24 hours, as BigQuery's TIMESTAMP_ADD counts them: in the machine's zone, a day
+    // added across a daylight-saving change would be 23 or 25.
+    await connection.run(`SET TimeZone = 'UTC'`);
     const run = async (sql: string, params: Record<string, string | null> = {}) =>
       (await connection.runAndReadAll(sql, params)).getRowObjectsJson() as Record<
         string,

@@ -19,6 +19,7 @@ import {
 import { chiSquarePValue, differencePValue, normalCdf, signTestPValue } from '../core/stats.js';
 import { formatReport } from '../scripts/results.js';
 import { type BigQueryRequest, startBigQueryStandIn } from './helpers/bigquery-rest.js';
+import { runOsusume } from './helpers/cli.js';
 import { tempDir } from './helpers/fixtures.js';
 
 const tmp = tempDir();
@@ -412,6 +413,39 @@ describe('results from local JSONL logs (DuckDB)', () => {
     );
     const rows = await new DuckDbLogResults(tenantsDir).read({});
     expect(rows.variants).toMatchObject([{ variant: 'control', exposures: 2, clicks: 2 }]);
+  });
+
+  it('counts clicks for 24 hours after --to, as BigQuery does, across a daylight-saving change', async () => {
+    const cwd = path.join(tmp.dir, 'dst');
+    const logs = path.join(cwd, '.osusume', 'logs');
+    mkdirSync(logs, { recursive: true });
+    const exposure = {
+      requestId: 'r',
+      tenantId: 't',
+      userId: 'u',
+      ts: '2026-10-31T12:00:00Z',
+      experiment: 'footer-ab',
+      variant: 'control',
+      items: [{ postId: 'p1' }],
+    };
+    // 24.5 hours after the end of --to 2026-10-31: New York's clocks went back in between.
+    const late = {
+      eventId: 'e',
+      requestId: 'r',
+      postId: 'p1',
+      type: 'click',
+      ts: '2026-11-02T00:30:00Z',
+    };
+    writeFileSync(path.join(logs, 'exposure-2026-10-31.jsonl'), JSON.stringify(exposure));
+    writeFileSync(path.join(logs, 'outcome-2026-11-02.jsonl'), JSON.stringify(late));
+    // A process of its own: DuckDB keeps the zone it found at its first use of one.
+    const run = await runOsusume(['results', '--to', '2026-10-31', '--json'], {
+      cwd,
+      env: { TZ: 'America/New_York' },
+    });
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as ResultsReport;
+    expect(report.experiments[0]!.variants).toMatchObject([{ exposures: 1, clicks: 0 }]);
   });
 
   it('keeps the declared control before it has exposures: no lift against another variant', () => {
