@@ -37,6 +37,42 @@ const record = {
 };
 
 describe('DuckDB warehouse', () => {
+  it("stores times in UTC as BigQuery does, whatever the offset or the machine's zone", async () => {
+    const zone = process.env.TZ;
+    // DuckDB takes its zone from TZ at its first use of one in the process: this test comes first.
+    process.env.TZ = 'Asia/Tokyo';
+    try {
+      const w = await DuckDbWarehouse.open(`${tmp.dir}/tz.duckdb`);
+      const jsonl = writeJsonl(`${tmp.dir}/tz.jsonl`, [
+        { ...post('t', 'offset', '2024-02-01T09:00:00+09:00'), createdAt: '2024-02-01' },
+      ]);
+      const parquet = `${tmp.dir}/tz.parquet`;
+      const duck = await DuckDBInstance.create(':memory:');
+      const connection = await duck.connect();
+      await connection.run(
+        `COPY (SELECT 't' AS tenantId, 'parquet' AS postId, 'x' AS title,
+                      TIMESTAMPTZ '2024-02-01 00:00:00+00' AS createdAt,
+                      TIMESTAMPTZ '2024-02-01 00:00:00+00' AS updatedAt)
+           TO '${parquet}' (FORMAT parquet)`,
+      );
+      connection.closeSync();
+      duck.closeSync();
+      await w.importFiles([
+        { table: 'posts', file: jsonl },
+        { table: 'posts', file: parquet },
+      ]);
+      const times = (await w.readPosts('t')).map((r) => [r.postId, r.createdAt, r.updatedAt]);
+      expect(times).toEqual([
+        ['offset', '2024-02-01 00:00:00', '2024-02-01 00:00:00'],
+        ['parquet', '2024-02-01 00:00:00', '2024-02-01 00:00:00'],
+      ]);
+      await w.close();
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it('records runs (a re-run replaces its record) and lists them newest first', async () => {
     const w = await DuckDbWarehouse.open(`${tmp.dir}/runs.duckdb`);
     await w.writeRunRecord(record);
@@ -121,42 +157,6 @@ describe('DuckDB warehouse', () => {
       { tenantId: 't', userId: 'u', postId: 'x', type: 'view', ts: '2024-02-02 00:00:00' },
     ]);
     await w.close();
-  });
-
-  it("stores times in UTC as BigQuery does, whatever the offset or the machine's zone", async () => {
-    const zone = process.env.TZ;
-    // DuckDB takes its zone from TZ when an instance is created.
-    process.env.TZ = 'Asia/Tokyo';
-    try {
-      const w = await DuckDbWarehouse.open(`${tmp.dir}/tz.duckdb`);
-      const jsonl = writeJsonl(`${tmp.dir}/tz.jsonl`, [
-        { ...post('t', 'offset', '2024-02-01T09:00:00+09:00'), createdAt: '2024-02-01' },
-      ]);
-      const parquet = `${tmp.dir}/tz.parquet`;
-      const duck = await DuckDBInstance.create(':memory:');
-      const connection = await duck.connect();
-      await connection.run(
-        `COPY (SELECT 't' AS tenantId, 'parquet' AS postId, 'x' AS title,
-                      TIMESTAMPTZ '2024-02-01 00:00:00+00' AS createdAt,
-                      TIMESTAMPTZ '2024-02-01 00:00:00+00' AS updatedAt)
-           TO '${parquet}' (FORMAT parquet)`,
-      );
-      connection.closeSync();
-      duck.closeSync();
-      await w.importFiles([
-        { table: 'posts', file: jsonl },
-        { table: 'posts', file: parquet },
-      ]);
-      const times = (await w.readPosts('t')).map((r) => [r.postId, r.createdAt, r.updatedAt]);
-      expect(times).toEqual([
-        ['offset', '2024-02-01 00:00:00', '2024-02-01 00:00:00'],
-        ['parquet', '2024-02-01 00:00:00', '2024-02-01 00:00:00'],
-      ]);
-      await w.close();
-    } finally {
-      if (zone === undefined) delete process.env.TZ;
-      else process.env.TZ = zone;
-    }
   });
 
   it('skips interactions without the type or time that BigQuery requires, naming what is missing', async () => {
