@@ -70,6 +70,11 @@ export interface ActivateInput {
   state: Omit<TenantState, 'version' | 'updatedAt'>;
   /** What the run did, for its run record (the activity adds parameters and code version). */
   record?: Pick<RunRecord, 'modelId' | 'inputs' | 'metrics' | 'seconds' | 'artifacts'>;
+  /**
+   * The active version this one was built on (start-test carries its lists and snapshot over):
+   * the activation is refused if another became active meanwhile, as this one holds older data.
+   */
+  replaces?: string;
 }
 
 /**
@@ -77,14 +82,17 @@ export interface ActivateInput {
  * runs again after a Temporal retry, or a Reset in the UI of an old run, and would bring back
  * older lists (and their watermark). Activating it again while it is still the active one is a
  * retry of this very step, and goes ahead. Rollback is the one way back (scripts/rollback.ts).
+ * Nor is a version built on an active one that another has replaced since (a nightly run that
+ * finished while start-test computed): it would serve the older snapshot until the next night.
  */
-async function refuseReactivation(
-  ctx: StepContext,
-  tenantId: string,
-  version: string,
-): Promise<void> {
+async function refuseStaleActivation(ctx: StepContext, input: ActivateInput): Promise<void> {
+  const { tenantId, version, replaces } = input;
   const current = (await ctx.store.getActive(tenantId))?.version;
   if (current === version) return;
+  if (replaces !== undefined && current !== replaces)
+    throw new BadDataError(
+      `Version ${version} of tenant ${JSON.stringify(tenantId)} was built on version ${replaces}, but ${current ?? 'none'} became active meanwhile: it is not activated, as it would serve older data. Run start-test again for this tenant: it starts from the active version.`,
+    );
   const info = (await ctx.store.listVersions(tenantId)).find((v) => v.version === version);
   if (wasActivated(info))
     throw new BadDataError(
@@ -123,7 +131,7 @@ export async function activateVersion(
   ctx: StepContext,
   input: ActivateInput,
 ): Promise<ActivateResult> {
-  await refuseReactivation(ctx, input.tenantId, input.version);
+  await refuseStaleActivation(ctx, input);
   const active = await ctx.store.activate(
     input.tenantId,
     {

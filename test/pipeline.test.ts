@@ -295,6 +295,29 @@ describe('local batch pipeline', () => {
     expect((await again('run-2')).active).toMatchObject({ version: 'run-2', previous: ['run-1'] });
   });
 
+  it('a version built on an active one that was replaced meanwhile (start-test during a nightly run) is not activated', async () => {
+    await load(acme);
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    const builtOnRun1 = await readTenantState(ctx, 'acme');
+    await ctx.store.writeLists('acme', 'start-1', 'embedding', [{ postId: 'a', items: [] }]);
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-2' });
+    const served = await ctx.store.getActive('acme');
+    const activate = (replaces: string) =>
+      activateVersion(ctx, {
+        tenantId: 'acme',
+        version: 'start-1',
+        replaces,
+        algorithms: ['embedding', 'popular'],
+        lists: 1,
+        state: { snapshotUri: builtOnRun1!.snapshotUri },
+      });
+    await expect(activate('run-1')).rejects.toThrow(
+      /built on version run-1, but run-2 became active meanwhile.*Run start-test again/,
+    );
+    expect(await ctx.store.getActive('acme')).toEqual(served);
+    expect((await activate('run-2')).active).toMatchObject({ version: 'start-1' });
+  });
+
   it('computes only what the experiments file serves: no embeddings when nothing uses them', async () => {
     await load(acme);
     writeFileSync(config.experimentsFile, 'defaultAlgorithm: popular\n');

@@ -93,6 +93,7 @@ export async function runCatchUpFlow(
   await steps.activate({
     tenantId,
     version,
+    replaces: plan.from,
     algorithms,
     lists: stored,
     state: { ...plan.state, embeddingsUri },
