@@ -178,6 +178,27 @@ describe('DuckDB warehouse', () => {
       await w.importFile('interactions', file, { onSkipped: (row) => skipped.push(row.reason) }),
     ).toEqual({ table: 'interactions', rows: 1, skipped: 2 });
     expect(skipped).toEqual(['no type', 'no ts']);
+    // A Parquet export is held to the same rule (it is counted, not checked line by line).
+    const parquet = `${tmp.dir}/required.parquet`;
+    const duck = await DuckDBInstance.create(':memory:');
+    const connection = await duck.connect();
+    await connection.run(
+      `COPY (SELECT * FROM (VALUES ('t', 'u', 'x', 'view', TIMESTAMP '2024-02-03 00:00:00'),
+                                   ('t', 'u', 'x', NULL, TIMESTAMP '2024-02-03 00:00:00'),
+                                   ('t', 'u', 'x', 'view', NULL)) AS v(tenantId, userId, postId, type, ts))
+         TO '${parquet}' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    duck.closeSync();
+    expect(await w.importFile('interactions', parquet)).toEqual({
+      table: 'interactions',
+      rows: 1,
+      skipped: 2,
+    });
+    expect((await w.readInteractions('t')).map((e) => e.ts)).toEqual([
+      '2024-02-02 00:00:00',
+      '2024-02-03 00:00:00',
+    ]);
     await w.close();
   });
 

@@ -34,6 +34,16 @@ const INTERACTION_JSON_COLUMNS = `{tenantId: 'VARCHAR', userId: 'VARCHAR', postI
 
 export type Table = 'posts' | 'interactions';
 
+/**
+ * A row the table takes: its ids, and the columns BigQuery's table requires (the JSONL check
+ * applies the same rule line by line; a Parquet export is held to it here).
+ */
+const VALID_ROW: Record<Table, string> = {
+  posts: 'tenantId IS NOT NULL AND postId IS NOT NULL',
+  interactions:
+    'tenantId IS NOT NULL AND userId IS NOT NULL AND postId IS NOT NULL AND type IS NOT NULL AND ts IS NOT NULL',
+};
+
 export interface ImportResult {
   table: Table;
   rows: number;
@@ -219,7 +229,7 @@ export class DuckDbWarehouse implements Warehouse {
       : `read_json($1, format = 'newline_delimited', columns = ${columns}, ignore_errors = true)`;
     try {
       const [total] = await this.query(
-        `SELECT count(*) AS n, count(tenantId) AS ok FROM ${source}`,
+        `SELECT count(*) AS n, count(*) FILTER (WHERE ${VALID_ROW[table]}) AS ok FROM ${source}`,
         [e.source],
       );
       const valid = Number(total?.ok ?? 0);
@@ -232,7 +242,7 @@ export class DuckDbWarehouse implements Warehouse {
       const before = Number((await this.query(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
       // BY NAME: optional columns (deleted, lang) may be absent from a Parquet export.
       await this.query(
-        `INSERT INTO ${table} BY NAME SELECT * FROM ${source} WHERE tenantId IS NOT NULL`,
+        `INSERT INTO ${table} BY NAME SELECT * FROM ${source} WHERE ${VALID_ROW[table]}`,
         [e.source],
       );
       const after = Number((await this.query(`SELECT count(*) AS n FROM ${table}`))[0]?.n ?? 0);
