@@ -15,7 +15,6 @@
  * the figures to publish come from `evaluate --all-datasets` (the real batch), with the chosen
  * weights in the configuration.
  */
-import { readFileSync } from 'node:fs';
 import type { EmbeddingModel } from '../activities/embedder.js';
 import {
   lexicalLists,
@@ -38,9 +37,9 @@ import {
 } from './evaluate-suite.js';
 import {
   catalogues,
-  existingFile,
   MIN_POSTS,
   readItems,
+  readLines,
   readPairs,
   snapshotPosts,
   storedListLength,
@@ -97,7 +96,7 @@ function loadTenants(files: SetFiles, minPosts: number): Tenant[] {
   const pairs = readPairs(files.pairs);
   const interactions: Interaction[] = [];
   if (files.interactions)
-    for (const line of readFileSync(existingFile(files.interactions), 'utf8').split('\n')) {
+    for (const line of readLines(files.interactions)) {
       // Rows the warehouse import would skip are skipped here too.
       let row: unknown;
       try {

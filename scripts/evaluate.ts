@@ -100,16 +100,21 @@ export function existingFile(file: string): string {
   return file;
 }
 
-/** A labelled set's file as text (gzip accepted). */
-function readText(file: string): string {
+/**
+ * A labelled set's file as lines (gzip accepted). A file saved on Windows or by a spreadsheet reads
+ * as any other: with its CRLF line ends, a pair's last id would end in "\r" and name no item, and
+ * with its byte-order mark, the first item would not parse.
+ */
+export function readLines(file: string): string[] {
   const raw = readFileSync(existingFile(file));
-  return (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  const text = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
+  return text.replace(/^\uFEFF/, '').split(/\r?\n/);
 }
 
 export function readItems(file: string): { items: Item[]; skipped: number } {
   const items: Item[] = [];
   let skipped = 0;
-  for (const line of readText(file).split('\n')) {
+  for (const line of readLines(file)) {
     if (!line.trim()) continue;
     try {
       const r = JSON.parse(line) as Record<string, unknown>;
@@ -134,9 +139,7 @@ export function readItems(file: string): { items: Item[]; skipped: number } {
 }
 
 export function readPairs(file: string): Map<string, [string, string][]> {
-  const [header = '', ...rows] = readText(file)
-    .split('\n')
-    .filter((l) => l.trim());
+  const [header = '', ...rows] = readLines(file).filter((l) => l.trim());
   const columns = header.split('\t').map((c) => c.trim());
   const at = (name: string) => {
     const i = columns.indexOf(name);

@@ -16,7 +16,8 @@ import {
   summaryJson,
 } from '../scripts/evaluate.js';
 import { loadLsaEncoder, tempDir, topicPosts, writeJsonl } from './helpers/fixtures.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import {
   evaluateSuite,
   formatSuite,
@@ -555,6 +556,57 @@ describe('npm run evaluate -- --all-datasets', () => {
       await expect(evaluateCommand({ ...command, minPosts: 31 })).rejects.toThrow(
         `No tenant of ${items} has 31 posts or more: lower --min-posts (default 2).`,
       );
+    tmp.cleanup();
+  }, 60_000);
+
+  it('reads a labelled set saved with CRLF line ends and a byte-order mark, or gzipped, as the plain one', async () => {
+    const tmp = tempDir();
+    const posts = topicPosts('t', 24, 3);
+    const items = writeJsonl(
+      `${tmp.dir}/items.jsonl`,
+      posts.map((p) => ({ tenant: p.tenantId, id: p.postId, title: p.title, body: p.body })),
+    );
+    // Each post and the next of its topic.
+    const related = posts.slice(4).map((p, i) => [posts[i]!, p] as const);
+    const pairs = `${tmp.dir}/pairs.tsv`;
+    writeFileSync(
+      pairs,
+      ['tenant\ta\tb', ...related.map(([a, b]) => `t\t${a.postId}\t${b.postId}`)].join('\n'),
+    );
+    // Users who read both posts of a pair: co-engagement the fielded lists blend in.
+    const events = writeJsonl(
+      `${tmp.dir}/events.jsonl`,
+      related.flatMap((pair, i) =>
+        pair.flatMap((p) =>
+          [0, 1, 2].map((u) => ({
+            tenantId: 't',
+            userId: `u${i}-${u}`,
+            postId: p.postId,
+            type: 'view',
+            ts: '2024-01-02T00:00:00Z',
+          })),
+        ),
+      ),
+    );
+    const windows = (file: string) => {
+      const copy = file.replace(/(\.\w+)$/, '-windows$1');
+      writeFileSync(copy, '\uFEFF' + readFileSync(file, 'utf8').replace(/\n/g, '\r\n'));
+      return copy;
+    };
+    writeFileSync(`${events}.gz`, gzipSync(readFileSync(events)));
+    const plain = await evaluate(items, pairs, ['lexical'], 5);
+    expect(plain.macro.lexical!.tenants).toBe(1);
+    expect(await evaluate(windows(items), windows(pairs), ['lexical'], 5)).toEqual(plain);
+    const sweep = (files: { items: string; pairs: string; interactions?: string }) =>
+      sweepFielded({
+        grid: { idfPower: [1] },
+        sets: [{ name: 'own', files }],
+        k: 5,
+        resamples: 20,
+      }).then((r) => r.rows[0]!.ratios);
+    const withEvents = await sweep({ items, pairs, interactions: events });
+    expect(withEvents).not.toEqual(await sweep({ items, pairs }));
+    expect(await sweep({ items, pairs, interactions: `${events}.gz` })).toEqual(withEvents);
     tmp.cleanup();
   }, 60_000);
 
