@@ -38,9 +38,8 @@ import {
 import {
   catalogues,
   MIN_POSTS,
-  readItems,
+  readLabelledSet,
   readLines,
-  readPairs,
   snapshotPosts,
   storedListLength,
   scoredTenants,
@@ -93,7 +92,7 @@ interface Tenant {
 /** A set's tenants with queries and `minPosts` posts or more, their posts as the batch snapshots them. */
 function loadTenants(files: SetFiles, minPosts: number): Tenant[] {
   const { pipeline } = loadConfig();
-  const pairs = readPairs(files.pairs);
+  const { items, pairs } = readLabelledSet(files.items, files.pairs);
   const interactions: Interaction[] = [];
   if (files.interactions)
     for (const line of readLines(files.interactions)) {
@@ -107,7 +106,6 @@ function loadTenants(files: SetFiles, minPosts: number): Tenant[] {
       const parsed = interactionRowSchema.safeParse(row);
       if (parsed.success) interactions.push(parsed.data);
     }
-  const { items } = readItems(files.items);
   const catalogueOf = catalogues(items);
   const snapshots = snapshotPosts(items, pipeline);
   const scored = scoredTenants(snapshots, minPosts, files.items);

@@ -17,6 +17,7 @@ import { shownCopies } from '../activities/neighbours.js';
 import { configuredModelDir } from '../activities/tenant-model.js';
 import { loadConfig, parseConfig, type Config } from '../core/config.js';
 import { ConfigError, plural } from '../core/errors.js';
+import { ID_RULE, tenantIdSchema } from '../core/ids.js';
 import {
   evaluateLists,
   listOverlap,
@@ -111,31 +112,117 @@ export function readLines(file: string): string[] {
   return text.replace(/^\uFEFF/, '').split(/\r?\n/);
 }
 
-export function readItems(file: string): { items: Item[]; skipped: number } {
-  const items: Item[] = [];
-  let skipped = 0;
-  for (const line of readLines(file)) {
-    if (!line.trim()) continue;
-    try {
-      const r = JSON.parse(line) as Record<string, unknown>;
-      const item = {
-        tenant: r.tenant ?? r.tenantId,
-        id: r.id ?? r.postId,
-        title: r.title ?? '',
-        body: r.body ?? '',
-      };
-      if (
-        [item.tenant, item.id, item.title, item.body].every((v) => typeof v === 'string') &&
-        item.tenant &&
-        item.id
-      )
-        items.push(item as Item);
-      else skipped += 1;
-    } catch {
-      skipped += 1;
-    }
+/** An item line's item, or what is wrong with it. */
+function parseItem(line: string): Item | string {
+  let row: unknown;
+  try {
+    row = JSON.parse(line);
+  } catch {
+    return 'not JSON';
   }
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return 'not a JSON object';
+  const r = row as Record<string, unknown>;
+  const item = {
+    tenant: r.tenant ?? r.tenantId,
+    id: r.id ?? r.postId,
+    title: r.title ?? '',
+    body: r.body ?? '',
+  };
+  for (const [field, value] of Object.entries(item)) {
+    if (value === undefined) return `no ${field}`;
+    if (typeof value !== 'string') return `its ${field} is not a string`;
+  }
+  if (!item.tenant || !item.id) return `an empty ${item.tenant ? 'id' : 'tenant'}`;
+  // The batch skips such a tenant whole: its figures would be zeros.
+  if (!tenantIdSchema.safeParse(item.tenant).success)
+    return `tenant ${JSON.stringify(item.tenant)} is not a valid id (ids are ${ID_RULE})`;
+  return item as Item;
+}
+
+/**
+ * A labelled set's items, and what is wrong with each line left out ("line 3: not JSON"). Of an
+ * id repeated within a tenant, the first line is kept: the batch would keep either.
+ */
+export function readItems(file: string): { items: Item[]; skipped: string[] } {
+  const items: Item[] = [];
+  const skipped: string[] = [];
+  const lineOf = new Map<string, number>();
+  readLines(file).forEach((line, i) => {
+    if (!line.trim()) return;
+    const item = parseItem(line);
+    const key = typeof item === 'string' ? '' : JSON.stringify([item.tenant, item.id]);
+    const first = lineOf.get(key);
+    if (typeof item === 'string') skipped.push(`line ${i + 1}: ${item}`);
+    else if (first !== undefined)
+      skipped.push(`line ${i + 1}: repeats the tenant and id of line ${first}`);
+    else {
+      lineOf.set(key, i + 1);
+      items.push(item);
+    }
+  });
   return { items, skipped };
+}
+
+/** "a; b; c; and 2 more": what is wrong with the first few. */
+function firstFew(problems: string[]): string {
+  const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
+  return problems.slice(0, 3).join('; ') + more;
+}
+
+/**
+ * What is wrong with each pair no figure can use: an id that is no item of the pair's tenant, or
+ * an item paired with itself ("acme p1 p9: p9 is no item of acme").
+ */
+export function unusablePairs(
+  pairs: Map<string, [string, string][]>,
+  catalogue: Map<string, Set<string>>,
+): string[] {
+  const problems: string[] = [];
+  for (const [tenant, list] of pairs)
+    for (const [a = '', b = ''] of list) {
+      const known = catalogue.get(tenant);
+      const unknown = [a, b].find((id) => !known?.has(id));
+      const what = !known
+        ? `no item has tenant ${JSON.stringify(tenant)}`
+        : unknown !== undefined
+          ? `${JSON.stringify(unknown)} is no item of ${tenant}`
+          : a === b
+            ? 'an item paired with itself'
+            : undefined;
+      if (what) problems.push(`${tenant} ${a} ${b}: ${what}`);
+    }
+  return problems;
+}
+
+/**
+ * A labelled set's items and pairs, with a line on stderr for the items and pairs left out. No
+ * item, or no pair of two items, is an error: every figure would be a zero.
+ */
+export function readLabelledSet(
+  itemsFile: string,
+  pairsFile: string,
+): { items: Item[]; pairs: Map<string, [string, string][]> } {
+  const { items, skipped } = readItems(itemsFile);
+  if (skipped.length > 0)
+    console.error(
+      `${itemsFile}: left out ${skipped.length} lines (${firstFew(skipped)}); fix them to score those items.`,
+    );
+  if (items.length === 0)
+    throw new ConfigError(
+      `${itemsFile} holds no item: write one JSON object a line with tenant, id, title and body (README, "Offline evaluation").`,
+    );
+  const pairs = readPairs(pairsFile);
+  const unusable = unusablePairs(pairs, catalogues(items));
+  const count = [...pairs.values()].reduce((n, list) => n + list.length, 0);
+  if (unusable.length === count)
+    throw new ConfigError(
+      `No pair of ${pairsFile} names two items of one tenant of ${itemsFile}${count > 0 ? ` (${firstFew(unusable)})` : ''}: its tenant, a and b columns must hold the tenant and ids of the items.`,
+    );
+  if (unusable.length > 0)
+    console.error(
+      `${pairsFile}: left out ${unusable.length} of its ${count} pairs (${firstFew(unusable)}); fix them to score those items.`,
+    );
+  return { items, pairs };
 }
 
 export function readPairs(file: string): Map<string, [string, string][]> {
@@ -212,9 +299,7 @@ export async function evaluate(
   k: number,
   options: EvaluateOptions = {},
 ): Promise<EvaluationResult> {
-  const { items, skipped } = readItems(itemsFile);
-  if (skipped > 0) console.error(`skipped ${skipped} malformed item lines`);
-  const pairs = readPairs(pairsFile);
+  const { items, pairs } = readLabelledSet(itemsFile, pairsFile);
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-eval-'));
   try {
     const own = loadConfig();
@@ -452,6 +537,9 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
     throw new ConfigError(
       '--all-datasets scores the evaluation sets, not --items/--pairs/--interactions: drop one or the other.',
     );
+  // A mistyped path stops the command before it reads or runs anything.
+  for (const file of [options.items, options.pairs, options.interactions])
+    if (file !== undefined) existingFile(file);
   if (options.sweep !== undefined) {
     const { formatSweep, parseSweepGrid, sweepFielded } = await import('./evaluate-sweep.js');
     const config = loadConfig();

@@ -610,6 +610,55 @@ describe('npm run evaluate -- --all-datasets', () => {
     tmp.cleanup();
   }, 60_000);
 
+  it('names the item lines and pairs it leaves out, and refuses a set with nothing to score', async () => {
+    const tmp = tempDir();
+    const posts = topicPosts('t', 8, 4).map((p) => ({
+      tenant: p.tenantId,
+      id: p.postId,
+      title: p.title,
+      body: p.body,
+    }));
+    const items = writeJsonl(`${tmp.dir}/items.jsonl`, posts);
+    const pairs = `${tmp.dir}/pairs.tsv`;
+    writeFileSync(pairs, 'tenant\ta\tb\nt\tp0000\tp0004\nt\tp0001\tp0005\n');
+    const clean = await evaluate(items, pairs, ['lexical'], 5);
+    const messy = writeJsonl(`${tmp.dir}/messy.jsonl`, [
+      ...posts,
+      '{"tenant": "t", "id": "x"',
+      { tenant: 't', title: 'no id' },
+      { tenant: 't', id: 7 },
+      { tenant: 'a b', id: 'y' },
+      // A second p0000: the first line of an id is the item, whatever follows.
+      { ...posts[1], id: 'p0000' },
+    ]);
+    const messyPairs = `${tmp.dir}/messy.tsv`;
+    writeFileSync(
+      messyPairs,
+      'tenant\ta\tb\nt\tp0000\tp0004\nt\tp0001\tp0005\nt\tp0002\tp0002\nt\tp0003\tnope\nu\tp0000\tp0001\n',
+    );
+    const warn = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const result = await evaluate(messy, messyPairs, ['lexical'], 5);
+    const warnings = warn.mock.calls.map(([line]) => String(line));
+    warn.mockRestore();
+    expect(result).toEqual(clean);
+    expect(warnings).toEqual([
+      `${messy}: left out 5 lines (line 9: not JSON; line 10: no id; line 11: its id is not a string; and 2 more); fix them to score those items.`,
+      `${messyPairs}: left out 3 of its 5 pairs (t p0002 p0002: an item paired with itself; t p0003 nope: "nope" is no item of t; u p0000 p0001: no item has tenant "u"); fix them to score those items.`,
+    ]);
+    // Nothing to score is an error, not a table of zeros.
+    const empty = writeJsonl(`${tmp.dir}/empty.jsonl`, []);
+    await expect(evaluate(empty, pairs, ['lexical'], 5)).rejects.toThrow(
+      `${empty} holds no item: write one JSON object a line with tenant, id, title and body`,
+    );
+    const wrong = `${tmp.dir}/wrong.tsv`;
+    writeFileSync(wrong, 'tenant\ta\tb\nT\tp0000\tp0004\n');
+    for (const sweep of [undefined, 'idfPower=1'])
+      await expect(evaluateCommand({ items, pairs: wrong, sweep, k: 5 })).rejects.toThrow(
+        `No pair of ${wrong} names two items of one tenant of ${items} (T p0000 p0004: no item has tenant "T"): its tenant, a and b columns must hold the tenant and ids of the items.`,
+      );
+    tmp.cleanup();
+  }, 60_000);
+
   it('names a missing or headerless file of a labelled set, and says what to do', async () => {
     const tmp = tempDir();
     const missing = `${tmp.dir}/nope.jsonl`;
