@@ -243,6 +243,9 @@ const configFields = strictObject({
   }).prefault({}),
 });
 
+/** The `fielded` section alone: the values a sweep tries are checked as the file's are. */
+export const fieldedSchema = configFields.shape.fielded.unwrap();
+
 /** The configuration with the defaults that depend on another entry filled in. */
 export const configSchema = configFields
   .refine(

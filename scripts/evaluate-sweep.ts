@@ -23,7 +23,7 @@ import {
   type LatentVectors,
 } from '../activities/lexical.js';
 import { shownCopies } from '../activities/neighbours.js';
-import { loadConfig } from '../core/config.js';
+import { fieldedSchema, loadConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { evaluateLists, percentileInterval, relatedSets } from '../core/evaluation.js';
 import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
@@ -59,14 +59,26 @@ export function parseSweepGrid(spec: string, defaults: FieldedWeights): SweepGri
     (n) => typeof defaults[n as keyof FieldedWeights] === 'number',
   );
   for (const part of spec.trim().split(/\s+/).filter(Boolean)) {
-    const [name, values] = part.split('=');
+    const [name, values, ...extra] = part.split('=');
     if (!name || !names.includes(name))
       throw new ConfigError(
         `--sweep: "${name}" is not a fielded weight; choose from ${names.join(', ')}.`,
       );
-    const numbers = (values ?? '').split(',').map(Number);
-    if (!values || numbers.some((n) => !Number.isFinite(n)))
+    if (name in grid)
+      throw new ConfigError(`--sweep: ${name} is named twice; list all its values once.`);
+    // Number('') is 0: "1,,2" would sweep a 0 nobody asked for.
+    const numbers = (values ?? '').split(',').map((v) => (v.trim() ? Number(v) : NaN));
+    if (extra.length > 0 || numbers.some((n) => !Number.isFinite(n)))
       throw new ConfigError(`--sweep: give ${name} a comma-separated list of numbers (${part}).`);
+    if (new Set(numbers).size < numbers.length)
+      throw new ConfigError(`--sweep: ${part} lists a value twice; list each once.`);
+    for (const n of numbers) {
+      const checked = fieldedSchema.safeParse({ [name]: n });
+      if (!checked.success)
+        throw new ConfigError(
+          `--sweep: ${name}=${n} is not a value fielded.${name} takes (${checked.error.issues[0]?.message}); choose values the configuration accepts.`,
+        );
+    }
     grid[name as WeightName] = numbers;
   }
   if (Object.keys(grid).length === 0)

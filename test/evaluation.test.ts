@@ -700,6 +700,23 @@ describe('npm run evaluate -- --all-datasets', () => {
       /give idfPower a comma-separated list/,
     );
     expect(() => parseSweepGrid(' ', defaults)).toThrow(/name at least one weight/);
+    // Every value is one the configuration file could hold, named once.
+    expect(() => parseSweepGrid('idfPower=1,,2', defaults)).toThrow(
+      '--sweep: give idfPower a comma-separated list of numbers (idfPower=1,,2).',
+    );
+    expect(() => parseSweepGrid('idfPower=1=2', defaults)).toThrow(/give idfPower a comma/);
+    expect(() => parseSweepGrid('idfPower=-5,1', defaults)).toThrow(
+      '--sweep: idfPower=-5 is not a value fielded.idfPower takes (Too small: expected number to be >=0); choose values the configuration accepts.',
+    );
+    expect(() => parseSweepGrid('titleRepeats=1.5', defaults)).toThrow(
+      /titleRepeats=1.5 is not a value fielded.titleRepeats takes/,
+    );
+    expect(() => parseSweepGrid('idfPower=1 latent=0 idfPower=2', defaults)).toThrow(
+      '--sweep: idfPower is named twice; list all its values once.',
+    );
+    expect(() => parseSweepGrid('latent=0,0.5,0', defaults)).toThrow(
+      '--sweep: latent=0,0.5,0 lists a value twice; list each once.',
+    );
     // A setting that is not a number is not a weight to sweep.
     expect(() => parseSweepGrid('latentVectors=1', defaults)).toThrow(
       /"latentVectors" is not a fielded weight/,
