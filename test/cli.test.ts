@@ -184,6 +184,21 @@ describe('osusume CLI', () => {
     ]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('unknown "x": choose from embedding,');
+    const twice = await osusume([
+      'evaluate',
+      '--items',
+      'i',
+      '--pairs',
+      'p',
+      '--algorithms',
+      'fielded,fielded',
+    ]);
+    expect(twice).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        "osusume evaluate: option '--algorithms <list>' argument 'fielded,fielded' is invalid. \"fielded\" is listed twice: name each once (see osusume evaluate --help)\n",
+    });
     const tokens = await osusume(['bench', 'embed'], { BENCH_MAX_TOKENS: '1000' });
     expect(tokens.code).toBe(1);
     expect(tokens.stderr).toContain('BENCH_MAX_TOKENS must be a whole number from 8 to 512');

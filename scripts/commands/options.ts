@@ -52,7 +52,7 @@ export function commaSeparated(value: string): string[] {
   return entries;
 }
 
-/** A comma-separated list whose every entry is one of `choices`. */
+/** A comma-separated list whose every entry is one of `choices`, each once. */
 export function listOf(choices: readonly string[]): (value: string) => string[] {
   return (value) => {
     const entries = value.split(',').map((v) => v.trim());
@@ -60,6 +60,12 @@ export function listOf(choices: readonly string[]): (value: string) => string[] 
     if (unknown.length > 0 || entries.length === 0)
       throw new InvalidArgumentError(
         `unknown ${unknown.map((u) => JSON.stringify(u)).join(', ')}: choose from ${choices.join(', ')}.`,
+      );
+    // A name listed twice would be computed twice under one name (the batch refuses that).
+    const repeated = entries.find((e, i) => entries.indexOf(e) !== i);
+    if (repeated !== undefined)
+      throw new InvalidArgumentError(
+        `${JSON.stringify(repeated)} is listed twice: name each once.`,
       );
     return entries;
   };
