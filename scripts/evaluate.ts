@@ -533,6 +533,10 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
     throw new ConfigError('--latent-model goes with --sweep.');
   if (options.sets !== undefined && !options.allDatasets)
     throw new ConfigError('--sets goes with --all-datasets.');
+  if (options.sweep !== undefined && options.algorithms !== undefined)
+    throw new ConfigError(
+      '--sweep scores fielded weights against lexical, not --algorithms: drop one or the other.',
+    );
   if (options.allDatasets && (options.items || options.pairs || options.interactions))
     throw new ConfigError(
       '--all-datasets scores the evaluation sets, not --items/--pairs/--interactions: drop one or the other.',

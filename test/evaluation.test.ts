@@ -688,6 +688,11 @@ describe('npm run evaluate -- --all-datasets', () => {
     await expect(evaluateCommand({ ...set, allDatasets: true })).rejects.toThrow(
       '--all-datasets scores the evaluation sets, not --items/--pairs/--interactions',
     );
+    await expect(
+      evaluateCommand({ ...set, sweep: 'latent=0', algorithms: ['embedding'] }),
+    ).rejects.toThrow(
+      '--sweep scores fielded weights against lexical, not --algorithms: drop one or the other.',
+    );
     tmp.cleanup();
   });
 
