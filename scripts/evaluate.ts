@@ -36,6 +36,7 @@ import {
   formatSuite,
   SUITE_ALGORITHMS,
   suiteFiles,
+  tenantsScored,
   type NamedSet,
 } from './evaluate-suite.js';
 
@@ -254,6 +255,8 @@ export function storedListLength(k: number): number {
 
 export interface EvaluationResult {
   k: number;
+  /** Only tenants with this many posts or more are scored (EvaluateOptions). */
+  minPosts: number;
   /** Tenants with fewer posts than `minPosts` (EvaluateOptions) left out of every figure. */
   belowMinPosts: number;
   perTenant: Record<string, Record<string, TenantMetrics>>;
@@ -358,6 +361,7 @@ export async function evaluate(
       for (const f of batch.failed) console.error(`tenant ${f.tenantId} failed: ${f.error}`);
       const result: EvaluationResult = {
         k,
+        minPosts: options.minPosts ?? MIN_POSTS,
         belowMinPosts: new Set(items.map((i) => i.tenant).filter((t) => !scored(t))).size,
         perTenant: {},
         macro: {},
@@ -420,7 +424,7 @@ const f3 = (x: number) => x.toFixed(3);
 
 export function formatTable(result: EvaluationResult): string {
   const lines = [
-    `k = ${result.k}`,
+    `k = ${result.k}${tenantsScored(result.minPosts)}`,
     [
       'tenant',
       'algorithm',

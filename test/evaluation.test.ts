@@ -530,6 +530,9 @@ describe('npm run evaluate -- --all-datasets', () => {
     expect(served.macro.fielded!.ndcg).toBe(every.perTenant.big!.fielded!.ndcg);
     expect(formatTable(served)).toContain('Left out: 1 tenant with fewer posts than --min-posts.');
     expect(formatTable(every)).not.toContain('--min-posts');
+    // The table's first line says which tenants it scored, as the suite's and the sweep's do.
+    expect(formatTable(served).split('\n')[0]).toBe('k = 5; only tenants of 20 posts or more');
+    expect(formatTable(every).split('\n')[0]).toBe('k = 5');
     // The sweep leaves out the same tenants: its configured row is the batch's ratio.
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     const progress = vi.spyOn(console, 'error').mockImplementation(() => {});
