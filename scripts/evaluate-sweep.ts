@@ -244,6 +244,8 @@ export async function sweepFielded(options: {
   const data: SweepSet[] = [];
   for (const set of options.sets) {
     const tenants = loadTenants(set.files, minPosts);
+    // Reading every set takes most of a minute before the first combination's line.
+    options.onProgress?.(`${set.name}: ${tenants.length} tenants read`);
     const base = ndcgPerQuery(tenants, (t) => lexicalLists(t.posts, listLength), options.k);
     let latent: LatentVectors | undefined;
     if (options.latentModel) {

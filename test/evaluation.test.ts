@@ -331,8 +331,20 @@ describe('npm run evaluate -- --all-datasets', () => {
       defaults,
     );
     const sets = ['man-pages-en', 'man-pages-ja'];
-    const result = await sweepFielded({ grid, sets: suiteFiles(sets, tmp.dir), k: 5 });
+    const progress: string[] = [];
+    const result = await sweepFielded({
+      grid,
+      sets: suiteFiles(sets, tmp.dir),
+      k: 5,
+      onProgress: (line) => progress.push(line),
+    });
     expect(result.sets).toEqual(sets);
+    // Each set as it is read, then each combination as it is scored.
+    expect(progress.slice(0, 2)).toEqual([
+      'man-pages-en: 1 tenants read',
+      'man-pages-ja: 1 tenants read',
+    ]);
+    expect(progress.slice(2)).toHaveLength(4);
     expect(result.rows.map((r) => [r.weights.containment, r.weights.titleRepeats])).toEqual([
       [0, repeats],
       [0, repeats + 3],
