@@ -16,7 +16,12 @@ import { LmdbStore } from '../core/store/lmdb.js';
 import type { RecommendationStore, RelatedList } from '../core/store/types.js';
 import { emulatorAvailable, startFirestoreEmulator } from '../scripts/firestore-emulator.js';
 import { benchEnv, KNOBS } from './env.js';
-import { onInterrupt, progress } from './shutdown.js';
+import { onInterrupt } from '../scripts/interrupt.js';
+
+/** A progress line on stderr (stdout keeps the figures). */
+function progress(message: string): void {
+  process.stderr.write(`  ${message}\n`);
+}
 
 function lists(n: number): RelatedList[] {
   return Array.from({ length: n }, (_, i) => ({

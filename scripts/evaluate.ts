@@ -31,6 +31,7 @@ import { toSnapshotPost, validatePostRow, type SnapshotPost } from '../core/post
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import { runBatch } from './batch.js';
 import { DATASETS_DIR } from './datasets/dir.js';
+import { onInterrupt } from './interrupt.js';
 import {
   evaluateSuite,
   formatSuite,
@@ -304,6 +305,8 @@ export async function evaluate(
 ): Promise<EvaluationResult> {
   const { items, pairs } = readLabelledSet(itemsFile, pairsFile);
   const dir = mkdtempSync(path.join(tmpdir(), 'osusume-eval-'));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const forgetDir = onInterrupt(removeDir);
   try {
     const own = loadConfig();
     // The model section as loaded (resolved where the user's configuration is, its model.dir
@@ -416,7 +419,8 @@ export async function evaluate(
       await ctx.close();
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
+    forgetDir();
   }
 }
 

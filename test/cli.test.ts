@@ -748,6 +748,35 @@ describe('osusume CLI', () => {
     expect(stdout).toContain('Left out: 1 tenant without related pairs in the pairs file.');
   });
 
+  it('deletes the copy of the posts evaluate made when it is interrupted', async () => {
+    const dir = mkdtempSync(path.join(work, 'evaluate-interrupted-'));
+    const temporary = mkdtempSync(path.join(work, 'tmp-'));
+    const words = ['disk', 'quota', 'mount', 'kernel', 'network', 'socket', 'printer', 'font'];
+    const items = Array.from({ length: 3000 }, (_, i) => ({
+      tenant: `t${i % 3}`,
+      id: `p${i}`,
+      title: `${words[i % 8]} ${words[(i * 3) % 8]}`,
+      body: `${words[(i * 5) % 8]} ${words[(i * 7) % 8]} ${i}`,
+    }));
+    writeFileSync(path.join(dir, 'items.jsonl'), items.map((i) => JSON.stringify(i)).join('\n'));
+    writeFileSync(path.join(dir, 'pairs.tsv'), 'tenant\ta\tb\nt0\tp0\tp3\n');
+    const child = spawn(
+      process.execPath,
+      [BIN, 'evaluate', '--items', 'items.jsonl', '--pairs', 'pairs.tsv'],
+      { cwd: dir, env: { ...process.env, TMPDIR: temporary } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // Interrupted once its temporary folder (with the copy of the posts) exists.
+    while (!readdirSync(temporary).some((f) => f.startsWith('osusume-eval-')))
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('SIGINT: stopping what the command started');
+    expect(readdirSync(temporary).filter((f) => f.startsWith('osusume-eval-'))).toEqual([]);
+  });
+
   it('stops the Firestore emulator it started when bench store is interrupted', async () => {
     if (firestoreTestMode() === 'skip') return;
     const child = spawn(process.execPath, [BIN, 'bench', 'store', '--quick'], { cwd: work });
@@ -763,7 +792,7 @@ describe('osusume CLI', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGINT');
     expect(await exited).toBe(130);
-    expect(stderr).toContain('SIGINT: stopping what the benchmark started');
+    expect(stderr).toContain('SIGINT: stopping what the command started');
     const [address, port] = host.split(':');
     const listening = () =>
       new Promise<boolean>((resolve) => {

@@ -1,7 +1,8 @@
 /**
- * Ctrl-C (or SIGTERM) during a benchmark: stop what it started, newest first, then exit. Needed
+ * Ctrl-C (or SIGTERM) during a command: stop what it started, newest first, then exit. Needed
  * for what the terminal's SIGINT does not reach: the Firestore emulator runs in its own process
- * group (so that stopping gcloud also stops its Java child), and temporary folders.
+ * group (so that stopping gcloud also stops its Java child), and temporary folders (evaluate's
+ * holds a copy of the user's posts).
  */
 type Cleanup = () => unknown;
 
@@ -9,7 +10,7 @@ const cleanups: Cleanup[] = [];
 let installed = false;
 
 async function shutdown(signal: NodeJS.Signals): Promise<never> {
-  process.stderr.write(`\n${signal}: stopping what the benchmark started...\n`);
+  process.stderr.write(`\n${signal}: stopping what the command started...\n`);
   for (const cleanup of cleanups.splice(0).reverse()) {
     try {
       await cleanup();
@@ -32,9 +33,4 @@ export function onInterrupt(cleanup: Cleanup): () => void {
     const i = cleanups.indexOf(cleanup);
     if (i >= 0) cleanups.splice(i, 1);
   };
-}
-
-/** A progress line on stderr (stdout keeps the figures). */
-export function progress(message: string): void {
-  process.stderr.write(`  ${message}\n`);
 }
