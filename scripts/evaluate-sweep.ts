@@ -38,6 +38,7 @@ import {
 import {
   catalogues,
   MIN_POSTS,
+  nothingToScore,
   readLabelledSet,
   readLines,
   snapshotPosts,
@@ -121,7 +122,7 @@ function loadTenants(files: SetFiles, minPosts: number): Tenant[] {
   const catalogueOf = catalogues(items);
   const snapshots = snapshotPosts(items, pipeline);
   const scored = scoredTenants(snapshots, minPosts, files.items);
-  return [...snapshots]
+  const tenants = [...snapshots]
     .filter(([tenant]) => scored(tenant))
     .map(([tenant, posts]) => {
       const catalogue = catalogueOf.get(tenant)!;
@@ -133,6 +134,8 @@ function loadTenants(files: SetFiles, minPosts: number): Tenant[] {
       };
     })
     .filter((t) => t.related.size > 0);
+  if (tenants.length === 0) throw nothingToScore(files, minPosts);
+  return tenants;
 }
 
 /** nDCG@k per query of each tenant (every tenant here has queries). */

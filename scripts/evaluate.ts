@@ -296,6 +296,18 @@ export function scoredTenants(
   return (tenant) => kept.has(tenant);
 }
 
+/**
+ * A set whose scored tenants have no pair to score, although its pairs name its items: every
+ * figure would be 0 (the sweep's ratios NaN).
+ */
+export function nothingToScore(files: { items: string; pairs: string }, minPosts: number) {
+  return new ConfigError(
+    minPosts > MIN_POSTS
+      ? `No tenant of ${files.items} with ${minPosts} posts or more has a pair in ${files.pairs}: lower --min-posts (default ${MIN_POSTS}).`
+      : `Every pair of ${files.pairs} joins two copies of one text of ${files.items}, which lists show once: pair items with different texts.`,
+  );
+}
+
 export async function evaluate(
   itemsFile: string,
   pairsFile: string,
@@ -400,6 +412,8 @@ export async function evaluate(
           result.perTenant[tenant]![algorithm] = evaluateLists(lists, related, catalogue, k);
         }
       }
+      if (Object.values(result.perTenant).every((m) => !algorithms.some((a) => m[a]!.queries)))
+        throw nothingToScore({ items: itemsFile, pairs: pairsFile }, result.minPosts);
       for (const algorithm of algorithms)
         result.macro[algorithm] = macroAverage(
           Object.values(result.perTenant).map((m) => m[algorithm]!),

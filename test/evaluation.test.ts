@@ -571,6 +571,16 @@ describe('npm run evaluate -- --all-datasets', () => {
       await expect(evaluateCommand({ ...command, minPosts: 31 })).rejects.toThrow(
         `No tenant of ${items} has 31 posts or more: lower --min-posts (default 2).`,
       );
+    // Tenants big enough, but none with a pair: an error, not a table of zeros (the sweep's NaN).
+    const smallPairs = `${tmp.dir}/small-pairs.tsv`;
+    writeFileSync(smallPairs, `tenant\ta\tb\nsmall\t${small[0]!.postId}\t${small[1]!.postId}\n`);
+    for (const command of [
+      { items, pairs: smallPairs, k: 5 },
+      { ...sweep, pairs: smallPairs },
+    ])
+      await expect(evaluateCommand({ ...command, minPosts: 20 })).rejects.toThrow(
+        `No tenant of ${items} with 20 posts or more has a pair in ${smallPairs}: lower --min-posts (default 2).`,
+      );
     tmp.cleanup();
   }, 60_000);
 
@@ -667,6 +677,15 @@ describe('npm run evaluate -- --all-datasets', () => {
     );
     const wrong = `${tmp.dir}/wrong.tsv`;
     writeFileSync(wrong, 'tenant\ta\tb\nT\tp0000\tp0004\n');
+    const copies = writeJsonl(`${tmp.dir}/copies.jsonl`, [posts[0], { ...posts[0], id: 'copy' }]);
+    const copyPairs = `${tmp.dir}/copies.tsv`;
+    writeFileSync(copyPairs, 'tenant\ta\tb\nt\tp0000\tcopy\n');
+    for (const sweep of [undefined, 'idfPower=1'])
+      await expect(
+        evaluateCommand({ items: copies, pairs: copyPairs, sweep, k: 5 }),
+      ).rejects.toThrow(
+        `Every pair of ${copyPairs} joins two copies of one text of ${copies}, which lists show once: pair items with different texts.`,
+      );
     for (const sweep of [undefined, 'idfPower=1'])
       await expect(evaluateCommand({ items, pairs: wrong, sweep, k: 5 })).rejects.toThrow(
         `No pair of ${wrong} names two items of one tenant of ${items} (T p0000 p0004: no item has tenant "T"): its tenant, a and b columns must hold the tenant and ids of the items.`,
