@@ -332,7 +332,12 @@ export async function evaluate(
           experimentsFile: 'experiments.yaml',
           fielded: own.fielded,
           neighbours: { k: storedListLength(k) },
-          pipeline: { minPostsForEmbedding: 2 },
+          // The text limits decide what the batch reads of each post (and the sweep reads them).
+          pipeline: {
+            minPostsForEmbedding: 2,
+            maxPostChars: own.pipeline.maxPostChars,
+            maxTextChars: own.pipeline.maxTextChars,
+          },
         },
         dir,
       ),

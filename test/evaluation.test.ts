@@ -635,6 +635,45 @@ describe('npm run evaluate -- --all-datasets', () => {
     tmp.cleanup();
   }, 60_000);
 
+  it('reads each post as far as the configured text limits, in the batch as in the sweep', async () => {
+    const tmp = tempDir();
+    const posts = topicPosts('t', 24, 5);
+    // Past the first 100 characters, each post reads as another topic.
+    const items = writeJsonl(
+      `${tmp.dir}/items.jsonl`,
+      posts.map((p, i) => ({
+        tenant: p.tenantId,
+        id: p.postId,
+        title: p.title,
+        body: `${p.body} ${posts[(i + 1) % posts.length]!.body.repeat(3)}`,
+      })),
+    );
+    const pairs = `${tmp.dir}/pairs.tsv`;
+    writeFileSync(
+      pairs,
+      ['tenant\ta\tb', ...posts.slice(4).map((p, i) => `t\t${posts[i]!.postId}\t${p.postId}`)].join(
+        '\n',
+      ),
+    );
+    vi.stubEnv('OSUSUME_CONFIG_YAML', 'pipeline: { maxTextChars: 100 }');
+    try {
+      const batch = await evaluate(items, pairs, ['lexical', 'fielded'], 5);
+      const sweep = await sweepFielded({
+        grid: { idfPower: [parseConfig({}, '.').fielded.idfPower] },
+        sets: [{ name: 'own', files: { items, pairs } }],
+        k: 5,
+        resamples: 20,
+      });
+      expect(sweep.rows[0]!.ratios[0]).toBeCloseTo(
+        batch.macro.fielded!.ndcg / batch.macro.lexical!.ndcg,
+        9,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+      tmp.cleanup();
+    }
+  }, 60_000);
+
   it('names the item lines and pairs it leaves out, and refuses a set with nothing to score', async () => {
     const tmp = tempDir();
     const posts = topicPosts('t', 8, 4).map((p) => ({
