@@ -41,7 +41,7 @@ import {
   nothingToScore,
   readLabelledSet,
   readLines,
-  snapshotPosts,
+  snapshotItems,
   storedListLength,
   scoredTenants,
 } from './evaluate.js';
@@ -120,7 +120,7 @@ function loadTenants(files: SetFiles, minPosts: number): Tenant[] {
       if (parsed.success) interactions.push(parsed.data);
     }
   const catalogueOf = catalogues(items);
-  const snapshots = snapshotPosts(items, pipeline);
+  const snapshots = snapshotItems(items, pipeline, files.items);
   const scored = scoredTenants(snapshots, minPosts, files.items);
   const tenants = [...snapshots]
     .filter(([tenant]) => scored(tenant))

@@ -67,13 +67,18 @@ function postRow(item: Item) {
  * Each tenant's items as the batch snapshots them (validated, text cut to the configured length;
  * items it would skip left out), in the snapshot's order.
  */
-export function snapshotPosts(items: Item[], pipeline: Config['pipeline']) {
+export function snapshotPosts(
+  items: Item[],
+  pipeline: Config['pipeline'],
+  onSkipped?: (problem: string) => void,
+) {
   const byTenant = new Map<string, Map<string, SnapshotPost>>();
   for (const item of items) {
     const posts = byTenant.get(item.tenant) ?? new Map<string, SnapshotPost>();
     byTenant.set(item.tenant, posts);
     const verdict = validatePostRow(postRow(item), pipeline);
     if (verdict.ok) posts.set(item.id, toSnapshotPost(verdict.post, pipeline.maxTextChars));
+    else onSkipped?.(`${item.tenant} ${item.id}: ${verdict.reason}, ${verdict.detail}`);
   }
   return new Map(
     [...byTenant].map(([tenant, posts]) => [
@@ -81,6 +86,20 @@ export function snapshotPosts(items: Item[], pipeline: Config['pipeline']) {
       [...posts.values()].sort((a, b) => (a.postId < b.postId ? -1 : 1)),
     ]),
   );
+}
+
+/**
+ * snapshotPosts, with a line on stderr for the items the batch skips: they keep their pairs, so
+ * each counts as a miss, which a user should know of before reading the figures.
+ */
+export function snapshotItems(items: Item[], pipeline: Config['pipeline'], itemsFile: string) {
+  const skipped: string[] = [];
+  const snapshots = snapshotPosts(items, pipeline, (problem) => skipped.push(problem));
+  if (skipped.length > 0)
+    console.error(
+      `${itemsFile}: the batch skips ${skipped.length} items, which count as misses (${firstFew(skipped)}); fix them so that the batch reads them.`,
+    );
+  return snapshots;
 }
 
 /**
@@ -343,7 +362,7 @@ export async function evaluate(
       ),
       model: own.model,
     };
-    const snapshots = snapshotPosts(items, config.pipeline);
+    const snapshots = snapshotItems(items, config.pipeline, itemsFile);
     const scored = scoredTenants(snapshots, options.minPosts ?? MIN_POSTS, itemsFile);
     // The batch computes the algorithms the experiments file names: name every one evaluated.
     const variants = algorithms.map((a) => `{ name: ${a}, algorithm: ${a} }`).join(', ');

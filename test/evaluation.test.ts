@@ -709,6 +709,17 @@ describe('npm run evaluate -- --all-datasets', () => {
       `${messy}: left out 5 lines (line 9: not JSON; line 10: no id; line 11: its id is not a string; and 2 more); fix them to score those items.`,
       `${messyPairs}: left out 3 of its 5 pairs (t p0002 p0002: an item paired with itself; t p0003 nope: "nope" is no item of t; u p0000 p0001: no item has tenant "u"); fix them to score those items.`,
     ]);
+    // An item the batch skips keeps its pairs, so it counts as a miss: said before the figures.
+    const blank = writeJsonl(`${tmp.dir}/blank.jsonl`, [...posts, { tenant: 't', id: 'b' }]);
+    const blankWarn = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const table = vi.spyOn(console, 'log').mockImplementation(() => {});
+    for (const sweep of [undefined, 'idfPower=1'])
+      await evaluateCommand({ items: blank, pairs, sweep, k: 5 });
+    const said = blankWarn.mock.calls.map(([line]) => String(line));
+    blankWarn.mockRestore();
+    table.mockRestore();
+    const skipLine = `${blank}: the batch skips 1 items, which count as misses (t b: empty, title and body are empty); fix them so that the batch reads them.`;
+    expect(said.filter((line) => line === skipLine)).toHaveLength(2);
     // Nothing to score is an error, not a table of zeros.
     const empty = writeJsonl(`${tmp.dir}/empty.jsonl`, []);
     await expect(evaluate(empty, pairs, ['lexical'], 5)).rejects.toThrow(
