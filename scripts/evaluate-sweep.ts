@@ -24,7 +24,7 @@ import {
 } from '../activities/lexical.js';
 import { shownCopies } from '../activities/neighbours.js';
 import { fieldedSchema, loadConfig } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, plural } from '../core/errors.js';
 import { evaluateLists, percentileInterval, relatedSets } from '../core/evaluation.js';
 import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
@@ -248,7 +248,7 @@ export async function sweepFielded(options: {
   for (const set of options.sets) {
     const tenants = loadTenants(set.files, minPosts);
     // Reading every set takes most of a minute before the first combination's line.
-    options.onProgress?.(`${set.name}: ${tenants.length} tenants read`);
+    options.onProgress?.(`${set.name}: ${plural(tenants.length, 'tenant')} read`);
     const base = ndcgPerQuery(tenants, (t) => lexicalLists(t.posts, listLength), options.k);
     let latent: LatentVectors | undefined;
     if (options.latentModel) {

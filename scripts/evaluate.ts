@@ -97,7 +97,7 @@ export function snapshotItems(items: Item[], pipeline: Config['pipeline'], items
   const snapshots = snapshotPosts(items, pipeline, (problem) => skipped.push(problem));
   if (skipped.length > 0)
     console.error(
-      `${itemsFile}: the batch skips ${skipped.length} items, which count as misses (${firstFew(skipped)}); fix them so that the batch reads them.`,
+      `${itemsFile}: the batch skips ${plural(skipped.length, 'item')} (${firstFew(skipped)}), each a miss in the figures; fix them so that the batch reads them.`,
     );
   return snapshots;
 }
@@ -226,7 +226,7 @@ export function readLabelledSet(
   const { items, skipped } = readItems(itemsFile);
   if (skipped.length > 0)
     console.error(
-      `${itemsFile}: left out ${skipped.length} lines (${firstFew(skipped)}); fix them to score those items.`,
+      `${itemsFile}: left out ${plural(skipped.length, 'line')} (${firstFew(skipped)}); fix them to score those items.`,
     );
   if (items.length === 0)
     throw new ConfigError(
@@ -241,7 +241,7 @@ export function readLabelledSet(
     );
   if (unusable.length > 0)
     console.error(
-      `${pairsFile}: left out ${unusable.length} of its ${count} pairs (${firstFew(unusable)}); fix them to score those items.`,
+      `${pairsFile}: left out ${unusable.length} of its ${plural(count, 'pair')} (${firstFew(unusable)}); fix them to score those items.`,
     );
   return { items, pairs };
 }

@@ -341,8 +341,8 @@ describe('npm run evaluate -- --all-datasets', () => {
     expect(result.sets).toEqual(sets);
     // Each set as it is read, then each combination as it is scored.
     expect(progress.slice(0, 2)).toEqual([
-      'man-pages-en: 1 tenants read',
-      'man-pages-ja: 1 tenants read',
+      'man-pages-en: 1 tenant read',
+      'man-pages-ja: 1 tenant read',
     ]);
     expect(progress.slice(2)).toHaveLength(4);
     expect(result.rows.map((r) => [r.weights.containment, r.weights.titleRepeats])).toEqual([
@@ -718,7 +718,7 @@ describe('npm run evaluate -- --all-datasets', () => {
     const said = blankWarn.mock.calls.map(([line]) => String(line));
     blankWarn.mockRestore();
     table.mockRestore();
-    const skipLine = `${blank}: the batch skips 1 items, which count as misses (t b: empty, title and body are empty); fix them so that the batch reads them.`;
+    const skipLine = `${blank}: the batch skips 1 item (t b: empty, title and body are empty), each a miss in the figures; fix them so that the batch reads them.`;
     expect(said.filter((line) => line === skipLine)).toHaveLength(2);
     // Nothing to score is an error, not a table of zeros.
     const empty = writeJsonl(`${tmp.dir}/empty.jsonl`, []);
