@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -30,12 +30,29 @@ export function fileProblem(error: unknown, file: string): string {
       return `${file} is a folder`;
     case 'ENOTDIR':
       return `a part of the path ${file} is not a folder`;
+    case 'EEXIST':
+      return `${file} is a file`;
     case 'EACCES':
     case 'EPERM':
       return `permission denied for ${file}`;
     default:
       return errorMessage(error);
   }
+}
+
+/**
+ * The folder an option names (e.g. --out DIR), created if missing: a path that cannot be a folder
+ * stops the command with the path named, not with Node's "ENOTDIR: ... mkdir" from deep inside it.
+ */
+export function outputFolder(dir: string, option: string): string {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot create the ${option} folder: ${fileProblem(error, dir)}. Pass ${option} a folder you can write to.`,
+    );
+  }
+  return dir;
 }
 
 /** A file a command writes as it goes (e.g. --skipped FILE). */

@@ -158,6 +158,20 @@ describe('osusume CLI', () => {
     expect(manuals).toMatchObject({ code: 0, stderr: kept('debian-faq', faq) });
   });
 
+  it('dataset names an --out path that cannot be a folder, before building anything', async () => {
+    const file = path.join(work, 'not-a-folder');
+    writeFileSync(file, '');
+    for (const [command, out, problem] of [
+      ['movielens', path.join(file, 'sets'), `a part of the path ${file}/sets is not a folder`],
+      ['mailing-lists', file, `${file} is a file`],
+    ] as const)
+      expect(await osusume(['dataset', command, '--out', out])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `osusume dataset ${command}: Cannot create the --out folder: ${problem}. Pass --out a folder you can write to.\n`,
+      });
+  });
+
   it('dataset manuals --help names every manual set it builds', async () => {
     const { stdout } = await osusume(['dataset', 'manuals', '--help']);
     const named = new Set(stdout.match(/[a-z0-9]+(?:-[a-z0-9]+)+(?=[,\s])/g));

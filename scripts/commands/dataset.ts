@@ -6,6 +6,12 @@ import { examples } from './options.js';
 // Every builder writes its set to DIR/SET/, where `evaluate --all-datasets` looks for it.
 const OUT_HELP = 'each set goes to DIR/SET/';
 
+/** The --out folder, checked before a builder downloads anything into it. */
+async function outFolder(out: string): Promise<string> {
+  const { outputFolder } = await import('../files.js');
+  return outputFolder(path.resolve(out), '--out');
+}
+
 /** A set already built is kept without a word from its builder (evaluate builds on first use). */
 function sayKept(name: string, { dir, built }: { dir: string; built: boolean }): void {
   if (!built)
@@ -27,7 +33,10 @@ export function register(program: Command): void {
       .option('--out <dir>', OUT_HELP, DATASETS_DIR)
       .action(async (options: { out: string }) => {
         const { buildMailingLists } = await import('../datasets/mailing-lists.js');
-        sayKept('mailing-lists', buildMailingLists(path.resolve(options.out, 'mailing-lists')));
+        sayKept(
+          'mailing-lists',
+          buildMailingLists(path.join(await outFolder(options.out), 'mailing-lists')),
+        );
       }),
     [
       [
@@ -49,7 +58,8 @@ export function register(program: Command): void {
       .option('--out <dir>', OUT_HELP, DATASETS_DIR)
       .action(async (sets: string[], options: { out: string }) => {
         const { buildManualSets } = await import('../datasets/manuals.js');
-        for (const set of buildManualSets(sets, options.out)) sayKept(set.name, set);
+        for (const set of buildManualSets(sets, await outFolder(options.out)))
+          sayKept(set.name, set);
       }),
     [
       ['osusume dataset manuals gimp-en gimp-ja', 'two sets into .osusume/datasets/'],
@@ -68,7 +78,7 @@ export function register(program: Command): void {
       .option('--out <dir>', OUT_HELP, DATASETS_DIR)
       .action(async (options: { out: string }) => {
         const { buildMovielens } = await import('../datasets/movielens.js');
-        sayKept('movielens', buildMovielens(path.resolve(options.out, 'movielens')));
+        sayKept('movielens', buildMovielens(path.join(await outFolder(options.out), 'movielens')));
       }),
     [
       [
