@@ -398,6 +398,8 @@ export async function evaluate(
     try {
       const batch = await runBatch(ctx, { runId: 'eval', progress: 'tenants' });
       for (const f of batch.failed) console.error(`tenant ${f.tenantId} failed: ${f.error}`);
+      // As `osusume batch` does: the figures count a failed tenant's queries as misses.
+      if (batch.failed.length > 0) process.exitCode = 1;
       const result: EvaluationResult = {
         k,
         minPosts: options.minPosts ?? MIN_POSTS,

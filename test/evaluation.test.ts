@@ -720,6 +720,20 @@ describe('npm run evaluate -- --all-datasets', () => {
     table.mockRestore();
     const skipLine = `${blank}: the batch skips 1 item (t b: empty, title and body are empty), each a miss in the figures; fix them so that the batch reads them.`;
     expect(said.filter((line) => line === skipLine)).toHaveLength(2);
+    // A tenant the batch fails (every item of it skipped) is scored, and the exit code says so.
+    const hollow = writeJsonl(`${tmp.dir}/hollow.jsonl`, [
+      ...posts,
+      { tenant: 'h', id: 'a' },
+      { tenant: 'h', id: 'b' },
+    ]);
+    const hollowPairs = `${tmp.dir}/hollow.tsv`;
+    writeFileSync(hollowPairs, 'tenant\ta\tb\nt\tp0000\tp0004\nh\ta\tb\n');
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const failedRun = await evaluate(hollow, hollowPairs, ['lexical'], 5);
+    quiet.mockRestore();
+    expect(failedRun.perTenant.h!.lexical!.ndcg).toBe(0);
+    expect(process.exitCode).toBe(1);
+    process.exitCode = undefined;
     // Nothing to score is an error, not a table of zeros.
     const empty = writeJsonl(`${tmp.dir}/empty.jsonl`, []);
     await expect(evaluate(empty, pairs, ['lexical'], 5)).rejects.toThrow(
