@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -30,8 +30,6 @@ export function fileProblem(error: unknown, file: string): string {
       return `${file} is a folder`;
     case 'ENOTDIR':
       return `a part of the path ${file} is not a folder`;
-    case 'EEXIST':
-      return `${file} is a file`;
     case 'EACCES':
     case 'EPERM':
       return `permission denied for ${file}`;
@@ -41,17 +39,17 @@ export function fileProblem(error: unknown, file: string): string {
 }
 
 /**
- * The folder an option names (e.g. --out DIR), created if missing: a path that cannot be a folder
- * stops the command with the path named, not with Node's "ENOTDIR: ... mkdir" from deep inside it.
+ * The folder an option names (e.g. --out DIR), which the command creates if missing: a path that
+ * cannot be one (it, or a folder above it, is a file) stops the command before it writes anything,
+ * with the path named, not with Node's "ENOTDIR: ... mkdir" from deep inside it.
  */
 export function outputFolder(dir: string, option: string): string {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (error) {
+  let existing = dir;
+  while (!existsSync(existing)) existing = path.dirname(existing);
+  if (!statSync(existing).isDirectory())
     throw new ConfigError(
-      `Cannot create the ${option} folder: ${fileProblem(error, dir)}. Pass ${option} a folder you can write to.`,
+      `Cannot create the ${option} folder ${dir}: ${existing} is a file. Pass ${option} a folder you can write to.`,
     );
-  }
   return dir;
 }
 

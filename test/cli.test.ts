@@ -161,15 +161,19 @@ describe('osusume CLI', () => {
   it('dataset names an --out path that cannot be a folder, before building anything', async () => {
     const file = path.join(work, 'not-a-folder');
     writeFileSync(file, '');
-    for (const [command, out, problem] of [
-      ['movielens', path.join(file, 'sets'), `a part of the path ${file}/sets is not a folder`],
-      ['mailing-lists', file, `${file} is a file`],
+    for (const [command, out] of [
+      ['movielens', path.join(file, 'sets')],
+      ['mailing-lists', file],
     ] as const)
       expect(await osusume(['dataset', command, '--out', out])).toEqual({
         code: 1,
         stdout: '',
-        stderr: `osusume dataset ${command}: Cannot create the --out folder: ${problem}. Pass --out a folder you can write to.\n`,
+        stderr: `osusume dataset ${command}: Cannot create the --out folder ${out}: ${file} is a file. Pass --out a folder you can write to.\n`,
       });
+    // A refused command line leaves no folder behind.
+    const unbuilt = path.join(work, 'unbuilt');
+    expect((await osusume(['dataset', 'manuals', 'nope', '--out', unbuilt])).code).toBe(1);
+    expect(existsSync(unbuilt)).toBe(false);
   });
 
   it('dataset manuals --help names every manual set it builds', async () => {
