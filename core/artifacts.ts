@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from './errors.js';
+import { BackendError, ConfigError } from './errors.js';
 import { encodeIdForPath } from './ids.js';
 
 /**
@@ -118,8 +118,18 @@ export class LocalArtifactStore implements ArtifactStore {
     const p = this.pathOf(uri);
     await mkdir(path.dirname(p), { recursive: true });
     const tmp = `${p}${PARTIAL}${process.pid}-${Date.now()}`;
-    await writeFile(tmp, data);
-    await rename(tmp, p);
+    try {
+      await writeFile(tmp, data);
+      await rename(tmp, p);
+    } catch (error) {
+      // Left behind, a partial write would hold on to the space a full disk needs for a whole
+      // day (pipeline.abandonedGraceHours), and every retry would leave one more.
+      await rm(tmp, { force: true });
+      throw new BackendError(
+        `Cannot write ${uri} in the artifact folder ${this.root}: ${(error as Error).message}. Free space there (or point artifactsDir at a folder this process can write), then run again: nothing served has changed.`,
+        { cause: error },
+      );
+    }
   }
 
   async read(uri: string): Promise<Buffer> {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
@@ -184,6 +184,18 @@ describe('artifacts and vectors', () => {
     expect(await store.list(store.uri('runs', 'r1'))).toEqual([store.uri('runs', 'r1', 'a.txt')]);
     expect(await store.removePartialWrites(written - 60_000)).toBe(0);
     expect(await store.removePartialWrites(Date.now() + 1000)).toBe(1);
+    expect(readdirSync(path.join(tmp.dir, 'runs', 'r1'))).toEqual(['a.txt']);
+    tmp.cleanup();
+  });
+
+  it('removes the partial file of a write that fails, and names the folder', async () => {
+    const tmp = tempDir();
+    const store = new LocalArtifactStore(tmp.dir);
+    // A folder where the file goes: the rename fails, as a full disk fails the write.
+    mkdirSync(path.join(tmp.dir, 'runs', 'r1', 'a.txt', 'x'), { recursive: true });
+    await expect(store.write(store.uri('runs', 'r1', 'a.txt'), 'a')).rejects.toThrow(
+      `Cannot write runs/r1/a.txt in the artifact folder ${tmp.dir}`,
+    );
     expect(readdirSync(path.join(tmp.dir, 'runs', 'r1'))).toEqual(['a.txt']);
     tmp.cleanup();
   });
