@@ -1,6 +1,8 @@
 import { readJsonLines, runArtifact } from '../core/artifacts.js';
 import { distinctTexts, type SnapshotPost } from '../core/posts.js';
-import { decodeVectors, encodeVectors } from '../core/vectors.js';
+import { errorMessage } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { decodeVectors, encodeVectors, type VectorFile } from '../core/vectors.js';
 import type { StepContext } from './context.js';
 import type { EmbeddingModel } from './embedder.js';
 import { modelForTenant, type ModelInfo } from './tenant-model.js';
@@ -73,7 +75,19 @@ async function embedWith(
   ];
   for (const uri of sources) {
     if (!(await ctx.artifacts.exists(uri))) continue;
-    const file = decodeVectors(await ctx.artifacts.read(uri));
+    let file: VectorFile;
+    try {
+      file = decodeVectors(await ctx.artifacts.read(uri));
+    } catch (error) {
+      // These files are a cache: a corrupt one costs computing its vectors again, where failing
+      // would fail every later run of the tenant (its state names the same file).
+      log.warn('embeddings unreadable, computing them again', {
+        tenantId: input.tenantId,
+        uri,
+        error: errorMessage(error),
+      });
+      continue;
+    }
     if (file.meta?.modelId !== model.id || file.dim !== model.dim) continue;
     file.keys.forEach((key, i) =>
       known.set(key, file.data.subarray(i * file.dim, (i + 1) * file.dim)),

@@ -1,3 +1,5 @@
+import { BadDataError } from './errors.js';
+
 /**
  * A row-major float32 matrix with a JSON header, as one binary artifact:
  * [u32 header length][header JSON, padded to 4 bytes][float32 rows].
@@ -35,11 +37,24 @@ export function encodeVectors(file: VectorFile): Buffer {
   return out;
 }
 
+const AGAIN = 'Run the tenant again: its embeddings are computed again.';
+
+/** Throws BadDataError when `buf` is not a whole vector file (a truncated or corrupt one). */
 export function decodeVectors(buf: Buffer): VectorFile {
-  const headerLength = buf.readUInt32LE(0);
-  const header = JSON.parse(buf.subarray(4, 4 + headerLength).toString('utf8')) as VectorHeader;
+  const headerLength = buf.length >= 4 ? buf.readUInt32LE(0) : 0;
+  let header: VectorHeader;
+  try {
+    header = JSON.parse(buf.subarray(4, 4 + headerLength).toString('utf8')) as VectorHeader;
+  } catch (error) {
+    throw new BadDataError(`Not a vector file (its header: ${(error as Error).message}). ${AGAIN}`);
+  }
   const start = 4 + headerLength;
   const bytes = buf.subarray(start, start + header.count * header.dim * 4);
+  // A short file would read as rows of zeros: posts that all score 0 against each other.
+  if (bytes.length !== header.count * header.dim * 4)
+    throw new BadDataError(
+      `Truncated vector file: ${bytes.length} bytes of rows where its header says ${header.count} x ${header.dim} floats. ${AGAIN}`,
+    );
   // Copy into an aligned buffer: the slice of a pooled Buffer may not be 4-byte aligned.
   const data = new Float32Array(header.count * header.dim);
   new Uint8Array(data.buffer).set(bytes);

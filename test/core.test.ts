@@ -206,6 +206,11 @@ describe('artifacts and vectors', () => {
       encodeVectors({ dim: 3, count: 2, keys: ['a', 'ü'], data, meta: { modelId: 'm' } }),
     );
     expect(decoded).toEqual({ dim: 3, count: 2, keys: ['a', 'ü'], data, meta: { modelId: 'm' } });
+    const whole = encodeVectors({ dim: 3, count: 2, keys: ['a', 'b'], data });
+    expect(() => decodeVectors(whole.subarray(0, whole.length - 4))).toThrow(
+      'Truncated vector file: 20 bytes of rows where its header says 2 x 3 floats. Run the tenant again',
+    );
+    expect(() => decodeVectors(whole.subarray(0, 10))).toThrow(/^Not a vector file/);
   });
 });
 

@@ -169,6 +169,18 @@ describe('local batch pipeline', () => {
     expect(next.extract.incremental).toBe(true);
   });
 
+  it('a truncated embeddings file of the last run is computed again, not read as zeros', async () => {
+    await load(acme);
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    const before = await ctx.store.getList('acme', 'embedding', 'p0007');
+    const { embeddingsUri } = (await readTenantState(ctx, 'acme'))!;
+    const whole = await ctx.artifacts.read(embeddingsUri!);
+    await ctx.artifacts.write(embeddingsUri!, whole.subarray(0, whole.length - 1000));
+    const next = await runTenant(ctx, { tenantId: 'acme', runId: 'run-2' });
+    expect(next.embedded).toMatchObject({ computed: acme.length, reused: 0 });
+    expect((await ctx.store.getList('acme', 'embedding', 'p0007'))?.items).toEqual(before?.items);
+  });
+
   it('a run that fails halfway changes nothing that is served, and the retry picks up', async () => {
     await load(acme);
     await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
