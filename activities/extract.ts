@@ -2,6 +2,7 @@ import { readJsonLines, runArtifact, writeJsonLines } from '../core/artifacts.js
 import { BadDataError } from '../core/errors.js';
 import { algorithmsForTenant, loadExperiments } from '../core/experiments.js';
 import { parseTenantId } from '../core/ids.js';
+import { log } from '../core/log.js';
 import { wasActivated } from '../core/store/types.js';
 import {
   toSnapshotPost,
@@ -11,7 +12,7 @@ import {
 } from '../core/posts.js';
 import type { StepContext } from './context.js';
 import { fieldedEmbeddingsPlan } from './lexical.js';
-import { readTenantState } from './state.js';
+import { readTenantState, type TenantState } from './state.js';
 
 export interface ExtractInput {
   tenantId: string;
@@ -93,6 +94,35 @@ async function alreadyActivated(
 }
 
 /**
+ * The tenant's state and the snapshot it names. Either one damaged on disk or removed by hand
+ * reads as no state: the tenant is read in full, which writes both again, where failing would
+ * fail every later run of the tenant.
+ */
+async function readPrevious(
+  ctx: StepContext,
+  tenantId: string,
+): Promise<{ state: TenantState | null; previous: Partial<SnapshotPost>[] }> {
+  const unreadable = (detail: string) => {
+    log.warn('tenant state unreadable, reading the tenant in full', { tenantId, detail });
+    return { state: null, previous: [] };
+  };
+  try {
+    const state = await readTenantState(ctx, tenantId);
+    if (!state) return { state, previous: [] };
+    if (!(await ctx.artifacts.exists(state.snapshotUri)))
+      return unreadable(`${state.snapshotUri} does not exist`);
+    // Snapshots written before titles were kept have none: typed as what may be on disk.
+    return {
+      state,
+      previous: await readJsonLines<Partial<SnapshotPost>>(ctx.artifacts, state.snapshotUri),
+    };
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    return unreadable(error.message);
+  }
+}
+
+/**
  * Reads the posts changed since the tenant's watermark, validates them, and merges them into the
  * previous snapshot: the result is the tenant's complete set of live posts, as an artifact.
  */
@@ -100,11 +130,7 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
   const tenantId = parseTenantId(input.tenantId);
   const version = (await ctx.store.listVersions(tenantId)).find((v) => v.version === input.runId);
   if (wasActivated(version)) return alreadyActivated(ctx, tenantId, input.runId);
-  const state = await readTenantState(ctx, tenantId);
-  // Snapshots written before titles were kept have none: typed as what may be on disk.
-  const previous = state
-    ? await readJsonLines<Partial<SnapshotPost>>(ctx.artifacts, state.snapshotUri)
-    : [];
+  const { state, previous } = await readPrevious(ctx, tenantId);
   // A snapshot written before titles were kept would leave the title-aware algorithm blind to
   // every unchanged post: such a tenant is read in full once.
   const incremental = state !== null && previous.every((p) => p.title !== undefined);

@@ -169,6 +169,30 @@ describe('local batch pipeline', () => {
     expect(next.extract.incremental).toBe(true);
   });
 
+  it('a damaged tenant state or snapshot reads the tenant in full instead of failing every run', async () => {
+    writeFileSync(config.experimentsFile, 'defaultAlgorithm: fielded\n');
+    await load(acme);
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    const before = await ctx.store.getList('acme', 'fielded', 'p0007');
+    const stateUri = ctx.artifacts.uri('tenants', tenantFolder('acme'), 'state.json');
+    const state = String(await ctx.artifacts.read(stateUri));
+    await ctx.artifacts.write(stateUri, state.slice(0, 40));
+    const afterState = await runTenant(ctx, { tenantId: 'acme', runId: 'run-2' });
+    expect(afterState.extract).toMatchObject({ incremental: false, rowsRead: acme.length });
+    const { snapshotUri } = (await readTenantState(ctx, 'acme'))!;
+    const snapshot = String(await ctx.artifacts.read(snapshotUri));
+    await ctx.artifacts.write(snapshotUri, snapshot.slice(0, 5000));
+    const afterSnapshot = await runTenant(ctx, { tenantId: 'acme', runId: 'run-3' });
+    expect(afterSnapshot.extract).toMatchObject({ incremental: false, posts: acme.length });
+    expect((await ctx.store.getList('acme', 'fielded', 'p0007'))?.items).toEqual(before?.items);
+    expect((await runTenant(ctx, { tenantId: 'acme', runId: 'run-4' })).extract.incremental).toBe(
+      true,
+    );
+    await ctx.artifacts.remove((await readTenantState(ctx, 'acme'))!.snapshotUri);
+    const afterRemoval = await runTenant(ctx, { tenantId: 'acme', runId: 'run-5' });
+    expect(afterRemoval.extract).toMatchObject({ incremental: false, posts: acme.length });
+  });
+
   it('a truncated embeddings file of the last run is computed again, not read as zeros', async () => {
     await load(acme);
     await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
