@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { truncateSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LmdbStore } from '../core/store/lmdb.js';
 import { storeContract } from './helpers/store-contract.js';
@@ -25,6 +26,28 @@ storeContract(
     store = new LmdbStore(`${tmp.dir}/store-${generation}.lmdb`);
   },
 );
+
+describe('LMDB store file', () => {
+  it('a truncated file is named on open, not read until the process dies of SIGBUS', async () => {
+    const file = `${tmp.dir}/truncated.lmdb`;
+    const writer = new LmdbStore(file);
+    const lists = Array.from({ length: 500 }, (_, i) => ({
+      postId: `p${i}`,
+      items: [{ postId: 'q', score: 0.5 }],
+    }));
+    await writer.writeLists('acme', 'v1', 'fielded', lists);
+    await writer.close();
+    // Past the meta pages, and within them (the process died on open then).
+    for (const size of [8192, 4096]) {
+      truncateSync(file, size);
+      expect(() => new LmdbStore(file)).toThrow(
+        new RegExp(
+          `^The LMDB store ${file} is truncated \\(${size} bytes; its pages reach \\d+\\): restore it`,
+        ),
+      );
+    }
+  });
+});
 
 describe('LMDB shared record structures', () => {
   it('a reader opened before another process wrote new shapes still decodes them (the API and the batch)', async () => {

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { open, type Key, type RootDatabase } from 'lmdb';
-import { BackendError } from '../errors.js';
+import { BackendError, ConfigError } from '../errors.js';
 import {
   checkVersion,
   ActiveVersionReads,
@@ -44,6 +44,12 @@ const scored = (items: readonly ServedItem[] | null): ScoredItem[] | null =>
     typeof item === 'object' && item !== null ? { postId: item.postId, score: item.score } : item,
   );
 
+function truncatedStore(file: string, size: number, needed: number): ConfigError {
+  return new ConfigError(
+    `The LMDB store ${file} is truncated (${size} bytes; its pages reach ${needed}): restore it from a backup, or move it away and run the batch (osusume batch), which writes every tenant's lists anew.`,
+  );
+}
+
 export class LmdbStore extends ActiveVersionReads implements RecommendationStore, SyncListReads {
   private readonly db: RootDatabase<unknown, Key>;
   /** Reads come from the memory-mapped file: they need not wait. */
@@ -52,11 +58,22 @@ export class LmdbStore extends ActiveVersionReads implements RecommendationStore
   constructor(file: string) {
     super();
     mkdirSync(path.dirname(file), { recursive: true });
+    // Reading a page past the end of a truncated file kills the process (SIGBUS, SIGSEGV)
+    // without a word. Its two meta pages (4 KiB or more each) say how far its pages reach.
+    const before = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+    if (before > 0 && before < 2 * 4096) throw truncatedStore(file, before, 2 * 4096);
     this.db = open<unknown, Key>({
       path: file,
       compression: false,
       sharedStructuresKey: Symbol.for('structures'),
     });
+    const { lastPageNumber, pageSize } = this.db.getStats() as Record<string, number>;
+    const needed = (lastPageNumber! + 1) * pageSize!;
+    const size = statSync(file).size;
+    if (size < needed) {
+      void this.db.close();
+      throw truncatedStore(file, size, needed);
+    }
   }
 
   async writeLists(
