@@ -126,7 +126,7 @@ export class LocalArtifactStore implements ArtifactStore {
       // day (pipeline.abandonedGraceHours), and every retry would leave one more.
       await rm(tmp, { force: true });
       throw new BackendError(
-        `Cannot write ${uri} in the artifact folder ${this.root}: ${(error as Error).message}. Free space there (or point artifactsDir at a folder this process can write), then run again: nothing served has changed.`,
+        `Cannot write ${uri} in the artifact folder ${this.root}: ${(error as Error).message}. Free space there (or point artifactsDir at a folder this process can write), then run again.`,
         { cause: error },
       );
     }
