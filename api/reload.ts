@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
 
@@ -12,14 +12,22 @@ export interface Reloading<T> {
   stop(): void;
 }
 
-function stamp(file: string): string {
+/**
+ * The file's bytes (null when it cannot be read), compared rather than its modification time
+ * and size: the kernel stamps files at a grain of a few milliseconds, so a key rotated under the
+ * same id (revoked and created again: same size) in one tick looked unchanged and the revoked
+ * key stayed valid; and a mount that fetches the content when it is read, such as a Cloud Run
+ * secret volume, need not change either. The files are small: reading them costs little.
+ */
+function contents(file: string): Buffer | null {
   try {
-    const s = statSync(file);
-    return `${s.mtimeMs}:${s.size}`;
+    return readFileSync(file);
   } catch {
-    return 'missing';
+    return null;
   }
 }
+
+const same = (a: Buffer | null, b: Buffer | null) => (a && b ? a.equals(b) : a === b);
 
 export function reloading<T>(
   file: string,
@@ -27,12 +35,13 @@ export function reloading<T>(
   intervalMs: number,
   onLoad: (value: T) => void = () => {},
 ): Reloading<T> {
+  // Read before loading: a change in between is then seen, and loaded, at the next check.
+  let seen = contents(file);
   let value = load(file);
   onLoad(value);
-  let seen = stamp(file);
   const timer = setInterval(() => {
-    const now = stamp(file);
-    if (now === seen) return;
+    const now = contents(file);
+    if (same(now, seen)) return;
     seen = now;
     try {
       value = load(file);

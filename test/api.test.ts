@@ -1,9 +1,17 @@
 /** The API over real HTTP, on a real LMDB store. */
-import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKey, hashKey } from '../api/auth.js';
 import { createClient, OsusumeApiError } from '../api/client.js';
 import type { ProblemBody } from '../api/schemas.js';
 import { startServer, type RunningServer } from '../api/server.js';
@@ -206,6 +214,29 @@ describe('security and validation', () => {
       });
     }
     expect((await get('/v1/tenants/acme/posts/p1/related?userId=u1', keyAcme)).status).toBe(200);
+  });
+
+  it('refuses a revoked key within api.reloadSeconds, even when the new file keeps the size and time of the old', async () => {
+    const file = config.api.keysFile;
+    const before = readFileSync(file);
+    const pause = () => new Promise((r) => setTimeout(r, 400));
+    // Rotated under the same id within one tick of the file system's clock: the same size and
+    // modification time, only the hash differs.
+    const tick = new Date('2026-01-01T00:00:00Z');
+    const oldKey = addApiKey(file, 'rotated', ['acme']);
+    utimesSync(file, tick, tick);
+    const { size } = statSync(file);
+    await pause();
+    expect((await get('/v1/tenants/acme/posts/p1/related?userId=u1', oldKey)).status).toBe(200);
+    const newKey = generateKey();
+    writeFileSync(file, readFileSync(file, 'utf8').replace(hashKey(oldKey), hashKey(newKey)));
+    utimesSync(file, tick, tick);
+    expect(statSync(file)).toMatchObject({ mtime: tick, size });
+    await pause();
+    expect((await get('/v1/tenants/acme/posts/p1/related?userId=u1', oldKey)).status).toBe(401);
+    expect((await get('/v1/tenants/acme/posts/p1/related?userId=u1', newKey)).status).toBe(200);
+    writeFileSync(file, before);
+    await pause();
   });
 
   it('rejects bad parameters with 400 naming each one', async () => {
