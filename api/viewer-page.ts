@@ -1,16 +1,12 @@
 /**
  * The result viewer's page (api/viewer.ts serves it at /admin/viewer): plain HTML and a small
  * script, no build step. Data is only ever set with textContent, never parsed as HTML: titles are
- * user content.
+ * user content. The page runs its own style and script alone (VIEWER_HEADERS).
  */
+import { createHash } from 'node:crypto';
 import { MIN_COUNT } from '../core/stats.js';
 
-export const VIEWER_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>osusume — result viewer</title>
-<style>
+const STYLE = `
   body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }
   header { display: flex; gap: 1em; align-items: end; flex-wrap: wrap; margin-bottom: 1em; }
   label { display: flex; flex-direction: column; gap: .2em; font-size: 12px; color: #555; }
@@ -27,23 +23,10 @@ export const VIEWER_HTML = `<!doctype html>
   td:first-child, th:first-child { text-align: left; }
   #status { color: #a00; }
   #post-title { margin: .5em 0; }
-</style>
-</head>
-<body>
-<h1>osusume result viewer</h1>
-<header>
-  <label>API key (every tenant)<input id="key" type="password" size="40"></label>
-  <button id="connect">Connect</button>
-  <label>Tenant<select id="tenant"></select></label>
-  <label>Find a post<input id="search" placeholder="title or id"></label>
-  <label>Post<select id="posts" size="6" style="min-width: 28em"></select></label>
-</header>
-<p id="status"></p>
-<h2 id="post-title"></h2>
-<div id="lists"></div>
-<h2>Experiments on this tenant</h2>
-<div id="experiments"></div>
-<script>
+  #posts { min-width: 28em; }
+`;
+
+const SCRIPT = `
 const $ = (id) => document.getElementById(id);
 const el = (tag, text, cls) => { const e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; };
 const pct = (v) => Number.isFinite(v) ? (v * 100).toFixed(2) + '%' : '-';
@@ -136,7 +119,44 @@ $('tenant').addEventListener('change', searchPosts);
 $('search').addEventListener('input', searchPosts);
 $('posts').addEventListener('change', showPost);
 if (key) loadTenants();
-</script>
+`;
+
+export const VIEWER_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>osusume — result viewer</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>osusume result viewer</h1>
+<header>
+  <label>API key (every tenant)<input id="key" type="password" size="40"></label>
+  <button id="connect">Connect</button>
+  <label>Tenant<select id="tenant"></select></label>
+  <label>Find a post<input id="search" placeholder="title or id"></label>
+  <label>Post<select id="posts" size="6"></select></label>
+</header>
+<p id="status"></p>
+<h2 id="post-title"></h2>
+<div id="lists"></div>
+<h2>Experiments on this tenant</h2>
+<div id="experiments"></div>
+<script>${SCRIPT}</script>
 </body>
 </html>
 `;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * The page takes a key for every tenant: no other site may frame it (a click-jacked form), and
+ * it runs no script or style but its own (listed by hash), so that text that ever reached the
+ * page as HTML could not run or send the key anywhere but this API.
+ */
+export const VIEWER_HEADERS = {
+  'content-security-policy': `default-src 'none'; script-src ${sha256(SCRIPT)}; style-src ${sha256(STYLE)}; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};

@@ -13,7 +13,7 @@ import { buildReport, openResultsSource, type ResultsReport } from '../core/resu
 import type { RecommendationStore } from '../core/store/types.js';
 import type { ApiKeys } from './auth.js';
 import { problemBody } from './schemas.js';
-import { VIEWER_HTML } from './viewer-page.js';
+import { VIEWER_HEADERS, VIEWER_HTML } from './viewer-page.js';
 
 /**
  * The result viewer: a page where a team picks a tenant and a post and sees every algorithm's
@@ -85,7 +85,7 @@ export function viewerRoutes(deps: ViewerDeps): Hono {
       'content-type': 'application/problem+json',
     });
 
-  app.get('/viewer', (c) => c.html(VIEWER_HTML));
+  app.get('/viewer', (c) => c.html(VIEWER_HTML, 200, VIEWER_HEADERS));
 
   app.use('/api/*', async (c, next) => {
     const auth = deps.keys().authorize(c.req.header('authorization'), '*');

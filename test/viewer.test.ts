@@ -122,6 +122,17 @@ describe.skipIf(!haveChromium)('result viewer', () => {
     expect(await detail('nobody')).toMatch(/osusume batch --tenant nobody/);
   });
 
+  it('may not be framed by another site and runs no script or style but its own', async () => {
+    const page = await fetch(`${server.url}/admin/viewer`);
+    const policy = page.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).toMatch(/script-src 'sha256-[^']+';/);
+    expect(policy).not.toContain('unsafe-inline');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
   it('shows every algorithm side by side with titles, shared items marked, and the experiment with its results', async () => {
     const store = openStore(config.store);
     const active = (await store.getActive(TENANT))!;
@@ -145,6 +156,11 @@ describe.skipIf(!haveChromium)('result viewer', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.context.newPage();
+      // The page's own script and style are allowed by its Content-Security-Policy.
+      const refused: string[] = [];
+      page.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) refused.push(m.text());
+      });
       await page.setViewportSize({ width: 1400, height: 1300 });
       await page.goto(`${server.url}/admin/viewer`);
       await page.fill('#key', admin);
@@ -193,6 +209,7 @@ describe.skipIf(!haveChromium)('result viewer', () => {
       expect(await page.textContent('.experiment .too-little')).toMatch(
         /^Too little data yet for .*: no interval, lift or p-value until a variant has 5 users/,
       );
+      expect(refused).toEqual([]);
       await page.screenshot({ path: artifactPath('viewer.png'), fullPage: true });
     } finally {
       await browser.close();
