@@ -80,6 +80,14 @@ class RecentIds {
 }
 
 /**
+ * What to do about the client errors that Hono and its validators throw, whose messages only
+ * name the fault ("Malformed JSON in request body", "Unsupported Media Type").
+ */
+const REMEDIES: Record<number, string> = {
+  415: 'send the body as JSON, with Content-Type: application/json',
+};
+
+/**
  * What an exception thrown while answering becomes (app.onError, and the fast path's catch):
  * a client error it names, or a logged 500 that shows no stack trace.
  */
@@ -88,8 +96,14 @@ export function failure(
   path: string,
   requestId: string,
 ): { status: number; title: string; detail: string } {
-  if (error instanceof HTTPException && error.status < 500)
-    return { status: error.status, title: 'Invalid request', detail: error.message };
+  if (error instanceof HTTPException && error.status < 500) {
+    const remedy = REMEDIES[error.status] ?? 'see /docs or /openapi.json for what it should hold';
+    return {
+      status: error.status,
+      title: 'Invalid request',
+      detail: `${error.message}: ${remedy}.`,
+    };
+  }
   log.error('request failed', { path, requestId, error: error.message });
   return {
     status: 500,

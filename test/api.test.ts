@@ -274,7 +274,20 @@ describe('security and validation', () => {
     });
     const malformed = await post('/v1/tenants/acme/events', '{"events": [');
     expect(malformed.status).toBe(400);
-    expect(await malformed.text()).not.toMatch(/at .*\.ts:\d+/);
+    const problem = (await malformed.json()) as ProblemBody;
+    expect(JSON.stringify(problem)).not.toMatch(/at .*\.ts:\d+/);
+    expect(problem.detail).toBe(
+      'Malformed JSON in request body: see /docs or /openapi.json for what it should hold.',
+    );
+    const plain = await fetch(`${server.url}/v1/tenants/acme/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keyAll}`, 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    expect(plain.status).toBe(415);
+    expect(((await plain.json()) as ProblemBody).detail).toBe(
+      'Unsupported Media Type: send the body as JSON, with Content-Type: application/json.',
+    );
     expect((await get('/nope')).status).toBe(404);
   });
 
