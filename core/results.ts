@@ -80,21 +80,23 @@ export function rangeBounds(range: ResultsRange): { start: string; end: string }
 }
 
 // The two aggregates, per dialect. Exposures are de-duplicated by requestId and outcomes by
-// eventId; outcomes count up to a day after the range (a click comes after its exposure).
+// tenant and eventId; outcomes count up to a day after the range (a click comes after its
+// exposure). A click credits an exposure of its own tenant only: a backend holding one tenant's
+// key cannot add clicks to another's results, whatever request ids it sends.
 // An interleaved list that runs short is filled from the popular list without a team: a click
 // on such an item credits neither team (it would otherwise be a team of its own, making a tie).
 const DUCKDB_VARIANTS = `
 WITH exposures AS (
-  SELECT requestId, experiment, variant, userId, items FROM exposure_log
+  SELECT requestId, tenantId, experiment, variant, userId, items FROM exposure_log
   WHERE experiment IS NOT NULL AND variant IS NOT NULL AND ts >= $start::TIMESTAMPTZ AND ts < $end::TIMESTAMPTZ
     AND ($experiment IS NULL OR experiment = $experiment)
 ),
-shown AS (SELECT requestId, unnest(items).postId AS postId FROM exposures),
+shown AS (SELECT requestId, tenantId, unnest(items).postId AS postId FROM exposures),
 clicks AS (
-  SELECT DISTINCT eventId, requestId, postId FROM outcome_log
+  SELECT DISTINCT tenantId, eventId, requestId, postId FROM outcome_log
   WHERE type = 'click' AND ts >= $start::TIMESTAMPTZ AND ts < $end::TIMESTAMPTZ + INTERVAL 1 DAY
 ),
-clicked AS (SELECT DISTINCT c.requestId FROM clicks c JOIN shown s USING (requestId, postId)),
+clicked AS (SELECT DISTINCT c.requestId FROM clicks c JOIN shown s USING (tenantId, requestId, postId)),
 per_user AS (
   SELECT e.experiment, e.variant, e.userId, count(*) AS x, count(k.requestId) AS y
   FROM exposures e LEFT JOIN clicked k USING (requestId) GROUP BY ALL
@@ -105,18 +107,18 @@ FROM per_user GROUP BY ALL ORDER BY ALL`;
 
 const DUCKDB_PREFERENCES = `
 WITH shown AS (
-  SELECT requestId, experiment, item.postId AS postId, item.team AS team
-  FROM (SELECT requestId, experiment, unnest(items) AS item FROM exposure_log
+  SELECT requestId, tenantId, experiment, item.postId AS postId, item.team AS team
+  FROM (SELECT requestId, tenantId, experiment, unnest(items) AS item FROM exposure_log
         WHERE variant = 'interleaved' AND ts >= $start::TIMESTAMPTZ AND ts < $end::TIMESTAMPTZ
           AND ($experiment IS NULL OR experiment = $experiment))
 ),
 clicks AS (
-  SELECT DISTINCT eventId, requestId, postId FROM outcome_log
+  SELECT DISTINCT tenantId, eventId, requestId, postId FROM outcome_log
   WHERE type = 'click' AND ts >= $start::TIMESTAMPTZ AND ts < $end::TIMESTAMPTZ + INTERVAL 1 DAY
 ),
 credited AS (
   SELECT s.requestId, s.experiment, s.team, count(*) AS clicks
-  FROM clicks c JOIN shown s USING (requestId, postId) WHERE s.team IS NOT NULL GROUP BY ALL
+  FROM clicks c JOIN shown s USING (tenantId, requestId, postId) WHERE s.team IS NOT NULL GROUP BY ALL
 ),
 per_request AS (
   SELECT requestId, experiment, max_by(team, clicks) AS leader, max(clicks) AS top,
@@ -129,18 +131,18 @@ FROM per_request GROUP BY ALL ORDER BY ALL`;
 
 const bigQueryVariants = (table: (name: string) => string) => `
 WITH exposures AS (
-  SELECT requestId, experiment, variant, userId, items FROM ${table('exposure_log')}
+  SELECT requestId, tenantId, experiment, variant, userId, items FROM ${table('exposure_log')}
   WHERE experiment IS NOT NULL AND variant IS NOT NULL AND requestId IS NOT NULL
     AND userId IS NOT NULL AND ts >= @start AND ts < @end
     AND (@experiment IS NULL OR experiment = @experiment)
   QUALIFY ROW_NUMBER() OVER (PARTITION BY requestId) = 1
 ),
-shown AS (SELECT e.requestId, item.postId FROM exposures AS e, UNNEST(e.items) AS item),
+shown AS (SELECT e.requestId, e.tenantId, item.postId FROM exposures AS e, UNNEST(e.items) AS item),
 clicks AS (
-  SELECT DISTINCT eventId, requestId, postId FROM ${table('outcome_log')}
+  SELECT DISTINCT tenantId, eventId, requestId, postId FROM ${table('outcome_log')}
   WHERE type = 'click' AND ts >= @start AND ts < TIMESTAMP_ADD(@end, INTERVAL 1 DAY)
 ),
-clicked AS (SELECT DISTINCT c.requestId FROM clicks c JOIN shown s USING (requestId, postId)),
+clicked AS (SELECT DISTINCT c.requestId FROM clicks c JOIN shown s USING (tenantId, requestId, postId)),
 per_user AS (
   SELECT e.experiment, e.variant, e.userId, COUNT(*) AS x, COUNT(k.requestId) AS y
   FROM exposures e LEFT JOIN clicked k USING (requestId) GROUP BY 1, 2, 3
@@ -151,18 +153,18 @@ FROM per_user GROUP BY 1, 2 ORDER BY 1, 2`;
 
 const bigQueryPreferences = (table: (name: string) => string) => `
 WITH shown AS (
-  SELECT e.requestId, e.experiment, item.postId, item.team
+  SELECT e.requestId, e.tenantId, e.experiment, item.postId, item.team
   FROM ${table('exposure_log')} AS e, UNNEST(e.items) AS item
   WHERE e.variant = 'interleaved' AND e.ts >= @start AND e.ts < @end
     AND (@experiment IS NULL OR e.experiment = @experiment)
 ),
 clicks AS (
-  SELECT DISTINCT eventId, requestId, postId FROM ${table('outcome_log')}
+  SELECT DISTINCT tenantId, eventId, requestId, postId FROM ${table('outcome_log')}
   WHERE type = 'click' AND ts >= @start AND ts < TIMESTAMP_ADD(@end, INTERVAL 1 DAY)
 ),
 credited AS (
   SELECT s.requestId, s.experiment, s.team, COUNT(*) AS clicks
-  FROM clicks c JOIN shown s USING (requestId, postId) WHERE s.team IS NOT NULL GROUP BY 1, 2, 3
+  FROM clicks c JOIN shown s USING (tenantId, requestId, postId) WHERE s.team IS NOT NULL GROUP BY 1, 2, 3
 ),
 per_request AS (
   SELECT requestId, experiment, ARRAY_AGG(team ORDER BY clicks DESC LIMIT 1)[OFFSET(0)] AS leader,
@@ -270,8 +272,8 @@ export class DuckDbLogResults implements ResultsSource {
         'outcome',
         `j->>'eventId' AS eventId, j->>'tenantId' AS tenantId, j->>'requestId' AS requestId,
          j->>'postId' AS postId, j->>'type' AS type, try_cast(j->>'ts' AS TIMESTAMPTZ) AS ts,
-         (eventId IS NOT NULL AND requestId IS NOT NULL AND postId IS NOT NULL
-          AND type IS NOT NULL AND ts IS NOT NULL) AS valid`,
+         (eventId IS NOT NULL AND tenantId IS NOT NULL AND requestId IS NOT NULL
+          AND postId IS NOT NULL AND type IS NOT NULL AND ts IS NOT NULL) AS valid`,
       );
       const params = { start, end, experiment: range.experiment ?? null };
       // Malformed lines have no trustworthy date: all of them count, with the rows in range.

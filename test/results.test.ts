@@ -86,7 +86,14 @@ function writeLogs(dir: string, options: { dropTreatmentShare?: number } = {}): 
       );
       if (random() < BASE[variant]! * propensity) {
         clicked += 1;
-        const click = { eventId: `${requestId}-c`, requestId, postId: 'p1', type: 'click', ts };
+        const click = {
+          eventId: `${requestId}-c`,
+          tenantId: 'acme',
+          requestId,
+          postId: 'p1',
+          type: 'click',
+          ts,
+        };
         outcomes.push(JSON.stringify(click));
         // A re-sent event and a second click on the same exposure: still one clicked exposure.
         if (i === 0) outcomes.push(JSON.stringify(click));
@@ -94,7 +101,14 @@ function writeLogs(dir: string, options: { dropTreatmentShare?: number } = {}): 
           outcomes.push(JSON.stringify({ ...click, eventId: `${requestId}-c2`, postId: 'p2' }));
       } else if (i === 2) {
         outcomes.push(
-          JSON.stringify({ eventId: `${requestId}-v`, requestId, postId: 'p1', type: 'view', ts }),
+          JSON.stringify({
+            eventId: `${requestId}-v`,
+            tenantId: 'acme',
+            requestId,
+            postId: 'p1',
+            type: 'view',
+            ts,
+          }),
         );
       }
     }
@@ -114,6 +128,7 @@ function writeLogs(dir: string, options: { dropTreatmentShare?: number } = {}): 
     '{"requestId":"user-1-r0","postId":"p1","type":"click","ts":"2026-11-10T12:00:00Z"}',
     JSON.stringify({
       eventId: 'stray',
+      tenantId: 'acme',
       requestId: 'user-1-r0',
       postId: 'not-shown',
       type: 'click',
@@ -121,6 +136,7 @@ function writeLogs(dir: string, options: { dropTreatmentShare?: number } = {}): 
     }),
     JSON.stringify({
       eventId: 'not-a-uuid',
+      tenantId: 'acme',
       requestId: '😀 not a uuid',
       postId: 'p1',
       type: 'click',
@@ -284,6 +300,7 @@ describe('results from local JSONL logs (DuckDB)', () => {
     }));
     const click = (requestId: string, postId: string, n: number) => ({
       eventId: `${requestId}-${postId}-${n}`,
+      tenantId: 't',
       requestId,
       postId,
       type: 'click',
@@ -357,6 +374,7 @@ describe('results from local JSONL logs (DuckDB)', () => {
     }));
     const click = (requestId: string, postId: string) => ({
       eventId: `${requestId}-${postId}`,
+      tenantId: 't',
       requestId,
       postId,
       type: 'click',
@@ -415,6 +433,34 @@ describe('results from local JSONL logs (DuckDB)', () => {
     expect(rows.variants).toMatchObject([{ variant: 'control', exposures: 2, clicks: 2 }]);
   });
 
+  it("credits a click only to an exposure of the click's own tenant", async () => {
+    const dir = path.join(tmp.dir, 'cross-tenant');
+    mkdirSync(dir);
+    const ts = '2026-11-10T00:00:00Z';
+    const exposure = {
+      requestId: 'acme-r',
+      tenantId: 'acme',
+      userId: 'u',
+      ts,
+      experiment: 'footer-ab',
+      variant: 'control',
+      items: [{ postId: 'p1' }],
+    };
+    // Another tenant's backend sending acme's request id: it must not move acme's results.
+    const foreign = {
+      eventId: 'e1',
+      tenantId: 'beta',
+      requestId: 'acme-r',
+      postId: 'p1',
+      type: 'click',
+      ts,
+    };
+    writeFileSync(path.join(dir, 'exposure-2026-11-10.jsonl'), JSON.stringify(exposure));
+    writeFileSync(path.join(dir, 'outcome-2026-11-10.jsonl'), JSON.stringify(foreign));
+    const rows = await new DuckDbLogResults(dir).read({});
+    expect(rows.variants).toMatchObject([{ variant: 'control', exposures: 1, clicks: 0 }]);
+  });
+
   it('counts clicks for 24 hours after --to, as BigQuery does, across a daylight-saving change', async () => {
     const cwd = path.join(tmp.dir, 'dst');
     const logs = path.join(cwd, '.osusume', 'logs');
@@ -431,6 +477,7 @@ describe('results from local JSONL logs (DuckDB)', () => {
     // 24.5 hours after the end of --to 2026-10-31: New York's clocks went back in between.
     const late = {
       eventId: 'e',
+      tenantId: 't',
       requestId: 'r',
       postId: 'p1',
       type: 'click',
