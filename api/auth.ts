@@ -95,7 +95,11 @@ export class ApiKeys {
   }
 
   authorize(authorization: string | undefined, tenantId: string): AuthResult {
-    const key = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
+    // The scheme's name is case-insensitive (RFC 9110, 11.1): "bearer" is as good as "Bearer".
+    const key =
+      authorization !== undefined && authorization.slice(0, 7).toLowerCase() === 'bearer '
+        ? authorization.slice(7).trim()
+        : undefined;
     if (!key)
       return {
         ok: false,

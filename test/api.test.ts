@@ -216,6 +216,17 @@ describe('security and validation', () => {
     expect((await get('/v1/tenants/acme/posts/p1/related?userId=u1', keyAcme)).status).toBe(200);
   });
 
+  it('takes the scheme name in any case, as HTTP defines it', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'Bearer'])
+      expect(
+        (
+          await fetch(`${server.url}/v1/tenants/acme/posts/p1/related?userId=u1`, {
+            headers: { authorization: `${scheme} ${keyAcme}` },
+          })
+        ).status,
+      ).toBe(200);
+  });
+
   it('refuses a revoked key within api.reloadSeconds, even when the new file keeps the size and time of the old', async () => {
     const file = config.api.keysFile;
     const before = readFileSync(file);
