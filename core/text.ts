@@ -15,7 +15,10 @@ const STOPWORDS = new Set(
 );
 const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}ー]+/gu;
 const WORD = /[\p{L}\p{N}_]+/gu;
-const DOTTED_IDENTIFIER = /[\p{L}\p{N}_]+(?:\.[\p{L}\p{N}_]+)+/gu;
+// Starts only where a word starts: without the lookbehind, a dotless run of n letters is retried
+// from each of its n positions, each a scan to its end (n² steps: seconds for a 50k-letter URL).
+// A match never starts inside a word anyway, as the letter before it would have started it.
+const DOTTED_IDENTIFIER = /(?<![\p{L}\p{N}_])[\p{L}\p{N}_]+(?:\.[\p{L}\p{N}_]+)+/gu;
 const SINGLE_HIRAGANA = /^\p{Script=Hiragana}$/u;
 const japaneseWords = new Intl.Segmenter('ja', { granularity: 'word' });
 /** Changes whenever lexicalTerms splits any text differently: part of a vocabulary model's identity. */

@@ -50,6 +50,22 @@ describe('lexical terms', () => {
       'lfoo',
     ]);
   });
+
+  it('splits a long word in linear time: a 100,000-letter URL path is not n² regex steps', () => {
+    const word = 'x'.repeat(100_000);
+    const started = performance.now();
+    expect(lexicalTerms(`https://example.com/${word} see a.b`)).toEqual([
+      'example.com',
+      'a.b',
+      'https',
+      'example',
+      'com',
+      word,
+      'see',
+    ]);
+    // About 10 s before the fix, a few ms after: the bound leaves room for a slow machine.
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
 });
 
 describe('TF-IDF neighbours', () => {
