@@ -134,6 +134,30 @@ describe('DuckDB warehouse', () => {
     await w.close();
   });
 
+  it('skips a line with a lone surrogate escape, naming its field, as DuckDB would drop it unnamed', async () => {
+    const row = JSON.stringify(post('s', '1', '2024-01-02T00:00:00Z'));
+    const file = writeJsonl(`${tmp.dir}/surrogates.jsonl`, [
+      row.replace('"title":"', '"title":"bike \\ud800 chain'),
+      row.replace('{', '{"note":"\\udfff",'),
+      row
+        .replace('"postId":"1"', '"postId":"2"')
+        .replace('"title":"', '"title":"\\ud83d\\ude00 \\\\ud800'),
+    ]);
+    const w = await DuckDbWarehouse.open(`${tmp.dir}/surrogates.duckdb`);
+    const skipped: string[] = [];
+    expect(
+      await w.importFile('posts', file, {
+        onSkipped: (r) => skipped.push(`${r.line}: ${r.reason}`),
+      }),
+    ).toEqual({ table: 'posts', rows: 1, skipped: 2 });
+    const reason =
+      "holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), which is not text: fix the export's encoding";
+    expect(skipped).toEqual([`1: title ${reason}`, `2: note ${reason}`]);
+    // A pair is one character, and an escaped backslash before "ud800" no surrogate at all.
+    expect((await w.readPosts('s')).map((p) => p.title)).toEqual(['😀 \\ud800title 1']);
+    await w.close();
+  });
+
   it('imports Parquet exports and interactions, and replace empties the table first', async () => {
     const w = await DuckDbWarehouse.open(`${tmp.dir}/w2.duckdb`);
     const jsonl = writeJsonl(`${tmp.dir}/p.jsonl`, [post('t', 'x', '2024-02-01T00:00:00Z')]);

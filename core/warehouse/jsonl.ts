@@ -91,6 +91,28 @@ function rowProblem(
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** A surrogate escape (`\ud800`): the only way a line that is valid UTF-8 holds a surrogate. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Why a line holds a lone surrogate (`"\ud800"` without its pair), or null when it holds none:
+ * JSON.parse takes one, but DuckDB's reader drops the whole line, without a line number or reason.
+ */
+function loneSurrogateProblem(text: string): string | null {
+  if (!SURROGATE_ESCAPE.test(text)) return null;
+  let field: string | null = null;
+  JSON.parse(text, (key: string, value: unknown) => {
+    if (field !== null) return value;
+    if (LONE_SURROGATE.test(key)) field = 'a key';
+    else if (typeof value === 'string' && LONE_SURROGATE.test(value)) field = key;
+    return value;
+  });
+  return field === null
+    ? null
+    : `${field} holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), which is not text: fix the export's encoding`;
+}
+
 /**
  * Copies the valid lines of `file` (JSONL, optionally gzipped) to `out`, calling `onSkipped` for
  * every other non-blank line. Returns the counts.
@@ -123,7 +145,7 @@ export async function checkJsonl(
     try {
       text = utf8.decode(bytes);
       if (text.trim() === '') return;
-      reason = rowProblem(JSON.parse(text), columns, REQUIRED[table]);
+      reason = rowProblem(JSON.parse(text), columns, REQUIRED[table]) ?? loneSurrogateProblem(text);
     } catch (error) {
       reason =
         error instanceof SyntaxError ? `not valid JSON (${error.message})` : 'not valid UTF-8';
