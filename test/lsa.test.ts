@@ -54,4 +54,17 @@ describe('LSA', () => {
     await onnx.release();
     tmp.cleanup();
   });
+
+  it('exports a model with no terms, whose vectors are zero, when no term is in two texts', async () => {
+    // A tenant of identical posts trains on its one distinct text.
+    for (const corpus of [['same text'], ['の を', '🎉 !!!', 'a', 'bike chain', 'oven']]) {
+      const model = trainLsa(corpus);
+      expect(model.terms).toEqual([]);
+      const tmp = tempDir();
+      const onnx = await loadLsaEncoder(`${tmp.dir}/m`, model);
+      expect([...(await onnx.embedBatch(corpus))]).toEqual(corpus.map(() => 0));
+      await onnx.release();
+      tmp.cleanup();
+    }
+  });
 });

@@ -202,11 +202,11 @@ export function lsaModelFiles(
   const g = new GraphBuilder();
   const ids = g.input('term_ids', DataType.INT64, ['batch', 'terms']);
   const weights = g.input('term_weights', DataType.FLOAT, ['batch', 'terms']);
-  const vectors = g.op(
-    'Gather',
-    [g.constant(model.vectors, [model.terms.length, model.dim]), ids],
-    { axis: 0 },
-  );
+  // A tenant whose posts share no term (all identical, or no words) has no vocabulary, but the
+  // featurizer still pads every row with term 0 (weight 0): Gather needs that row to exist.
+  const rows = Math.max(1, model.terms.length);
+  const table = model.terms.length > 0 ? model.vectors : new Float32Array(model.dim);
+  const vectors = g.op('Gather', [g.constant(table, [rows, model.dim]), ids], { axis: 0 });
   const weighted = g.op('Mul', [
     vectors,
     g.op('Unsqueeze', [weights, g.constant(BigInt64Array.of(-1n), [1])]),
