@@ -124,6 +124,33 @@ describe('local batch pipeline', () => {
     });
   });
 
+  it('gives posts without terms no embedding list and lists none of them, and runs a tenant of copies', async () => {
+    const wordless = ['🎉🎉', '!!! ???', 'a', 'の を に', 'x'.repeat(5000)].map((body, i) => ({
+      ...acme[i]!,
+      postId: `wordless-${i}`,
+      title: '',
+      body,
+    }));
+    const copies = Array.from({ length: 6 }, (_, i) => ({
+      ...acme[0]!,
+      tenantId: 'copies',
+      postId: `copy-${i}`,
+    }));
+    await load([...acme, ...wordless, ...copies]);
+    const result = await runBatch(ctx, { runId: 'run-1' });
+    expect(result.failed).toEqual([]);
+    for (const p of wordless)
+      expect((await ctx.store.getList('acme', 'embedding', p.postId))?.items).toEqual([]);
+    const listed = new Set<string>();
+    for (const p of acme)
+      for (const item of (await ctx.store.getList('acme', 'embedding', p.postId))!.items)
+        listed.add(item.postId);
+    expect(wordless.filter((p) => listed.has(p.postId))).toEqual([]);
+    expect(listed.size).toBeGreaterThan(50);
+    // Its one text shares no term with another: no model terms, and copies are never listed.
+    expect((await ctx.store.getList('copies', 'embedding', 'copy-1'))?.items).toEqual([]);
+  });
+
   it('reports a failing tenant without stopping the others, and never activates an empty version', async () => {
     await load([...acme, emptyPost('broken', 'a'), emptyPost('bad id', 'b')]);
     const result = await runBatch(ctx, { runId: 'run-1' });
