@@ -51,6 +51,27 @@ describe('lexical terms', () => {
     ]);
   });
 
+  it('keeps the combining marks NFKC does not compose inside their word, in linear time', () => {
+    // Pointed Hebrew, vowelled Arabic and Hindi were cut into letters: garbage terms such as
+    // the article ال, or none at all.
+    expect(lexicalTerms('שָׁלוֹם עוֹלָם مَرْحَبًا بِالْعَالَم हिन्दी')).toEqual([
+      'שָׁלוֹם',
+      'עוֹלָם',
+      'مَرْحَبًا',
+      'بِالْعَالَم',
+      'हिन्दी',
+    ]);
+    expect(lexicalTerms('cafe\u0301 lib\u0301.so')).toEqual([
+      'lib\u0301.so',
+      'café',
+      'lib\u0301',
+      'so',
+    ]);
+    const started = performance.now();
+    expect(lexicalTerms(`e${'\u0301'.repeat(100_000)}.x`)).toHaveLength(2);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('splits a long word in linear time: a 100,000-letter URL path is not n² regex steps', () => {
     const word = 'x'.repeat(100_000);
     const started = performance.now();
