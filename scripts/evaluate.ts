@@ -479,7 +479,8 @@ export function formatTable(result: EvaluationResult): string {
       'coverage',
     ].join('\t'),
   ];
-  // A tenant without related pairs has nothing to score: a row of zeros would only mislead.
+  // A tenant without related pairs (or with pairs of copies only) has nothing to score: a row of
+  // zeros would only mislead.
   const scored = Object.entries(result.perTenant).filter(([, byAlgorithm]) =>
     Object.values(byAlgorithm).some((m) => m.queries > 0),
   );
@@ -509,7 +510,9 @@ export function formatTable(result: EvaluationResult): string {
   for (const [pair, v] of Object.entries(result.overlap))
     lines.push(`overlap ${pair}: ${f3(v)} (mean Jaccard of top-${result.k})`);
   if (unscored > 0)
-    lines.push(`Left out: ${plural(unscored, 'tenant')} without related pairs in the pairs file.`);
+    lines.push(
+      `Left out: ${plural(unscored, 'tenant')} without a related pair of two different texts in the pairs file (a pair of copies of one text is not scored: lists show one copy).`,
+    );
   if (result.belowMinPosts > 0)
     lines.push(
       `Left out: ${plural(result.belowMinPosts, 'tenant')} with fewer posts than --min-posts.`,

@@ -727,9 +727,14 @@ describe('osusume CLI', () => {
         body: `about ${words[(i * 5) % 6]} and ${words[(i + 2) % 6]}`,
       })),
       ...['x', 'y', 'z'].map((id) => ({ tenant: 'lonely', id, title: id, body: `${id} body` })),
+      // Its one pair joins two copies of one text: it has pairs, but none to score.
+      ...['c1', 'c2'].map((id) => ({ tenant: 'copies', id, title: 'same', body: 'same body' })),
     ];
     writeFileSync(path.join(dir, 'items.jsonl'), items.map((i) => JSON.stringify(i)).join('\n'));
-    writeFileSync(path.join(dir, 'pairs.tsv'), 'tenant\ta\tb\nacme\tp0\tp7\nacme\tp2\tp9\n');
+    writeFileSync(
+      path.join(dir, 'pairs.tsv'),
+      'tenant\ta\tb\nacme\tp0\tp7\nacme\tp2\tp9\ncopies\tc1\tc2\n',
+    );
     const events = [
       ['p0', 'p7'],
       ['p2', 'p9'],
@@ -763,7 +768,9 @@ describe('osusume CLI', () => {
     expect(row('coengagement')[2]).toBe('4');
     expect(Number(row('coengagement')[3])).toBe(1); // recall@10: each query's one mate is found
     expect(stdout).not.toContain('lonely');
-    expect(stdout).toContain('Left out: 1 tenant without related pairs in the pairs file.');
+    expect(stdout).toContain(
+      'Left out: 2 tenants without a related pair of two different texts in the pairs file (a pair of copies of one text is not scored: lists show one copy).',
+    );
   });
 
   it('deletes the copy of the posts evaluate made when it is interrupted', async () => {
