@@ -1,8 +1,9 @@
 /**
  * Terms for lexical matching in English and Japanese, the one tokenizer of every text method
  * (lexical and fielded lists, the per-tenant LSA model and its ONNX featurizer): words for
- * alphabetic scripts (with their combining marks), and dotted identifiers whole as well as in parts (`libfoo.so` -> libfoo.so,
- * libfoo, so; `os.path` -> os.path, os, path: a page that names another matches it), dictionary
+ * alphabetic scripts (with their combining marks), and dotted identifiers whole as well as in
+ * parts (`libfoo.so` -> libfoo.so, libfoo, so; `os.path` -> os.path, os, path: a page that names
+ * another matches it), dictionary
  * words for runs of kanji and kana (ICU's word segmentation through Intl.Segmenter, which Node
  * ships with full ICU), single hiragana (particles: の, を, に) left out. NFKC folds full-width
  * letters and half-width kana first. Words beat character bigrams on the Japanese sets
