@@ -497,7 +497,7 @@ export function formatTable(result: EvaluationResult): string {
   for (const [algorithm, m] of Object.entries(result.macro)) {
     lines.push(
       [
-        `MACRO (${m.tenants} tenants)`,
+        `MACRO (${plural(m.tenants, 'tenant')})`,
         algorithm,
         '',
         f3(m.recall),

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../core/config.js';
-import { BadDataError, ConfigError } from '../core/errors.js';
+import { BadDataError, ConfigError, plural } from '../core/errors.js';
 import { DuckDbWarehouse, type Table } from '../core/warehouse/duckdb.js';
 import { missingExport } from '../core/warehouse/jsonl.js';
 import { openOutputFile } from './files.js';
@@ -81,7 +81,7 @@ export async function loadCommand(options: LoadCommandOptions): Promise<void> {
     for (const [i, r] of results.entries()) {
       const lines = reported.get(r.table) ?? 0;
       console.log(
-        `${r.table}: ${r.rows} rows loaded from ${files[i]![1]}${r.skipped ? `, ${r.skipped} rows skipped${lines > 0 ? ` (${where(lines)})` : ''}` : ''}`,
+        `${r.table}: ${plural(r.rows, 'row')} loaded from ${files[i]![1]}${r.skipped ? `, ${plural(r.skipped, 'row')} skipped${lines > 0 ? ` (${where(lines)})` : ''}` : ''}`,
       );
     }
   } finally {

@@ -601,6 +601,11 @@ describe('osusume CLI', () => {
       'osusume load: The interactions file nope.jsonl does not exist: pass the path of a JSONL (.jsonl, .jsonl.gz) or Parquet export.\n',
     );
     expect((await osusume(['batch', '--list'], env)).stdout).toBe('acme\t2 posts\n');
+
+    const one = path.join(dir, 'one.jsonl');
+    writeFileSync(one, [row('p3'), row(43)].join('\n') + '\n');
+    const single = await osusume(['load', '--posts', one], env);
+    expect(single.stdout).toBe(`posts: 1 row loaded from ${one}, 1 row skipped (listed above)\n`);
   });
 
   it('asks before the demo replaces tenants it did not load', async () => {
@@ -768,6 +773,7 @@ describe('osusume CLI', () => {
     expect(row('coengagement')[2]).toBe('4');
     expect(Number(row('coengagement')[3])).toBe(1); // recall@10: each query's one mate is found
     expect(stdout).not.toContain('lonely');
+    expect(stdout).toContain('MACRO (1 tenant)\tlexical\t');
     expect(stdout).toContain(
       'Left out: 2 tenants without a related pair of two different texts in the pairs file (a pair of copies of one text is not scored: lists show one copy).',
     );
