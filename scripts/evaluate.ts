@@ -581,9 +581,13 @@ function sweepSets(options: EvaluateCommandOptions): NamedSet[] {
 export async function evaluateCommand(options: EvaluateCommandOptions): Promise<void> {
   const { k } = options;
   if (options.latentModel !== undefined && options.sweep === undefined)
-    throw new ConfigError('--latent-model goes with --sweep.');
+    throw new ConfigError(
+      "--latent-model goes with --sweep (it rescores the sweep's latent channel): add --sweep, or leave out --latent-model.",
+    );
   if (options.sets !== undefined && !options.allDatasets)
-    throw new ConfigError('--sets goes with --all-datasets.');
+    throw new ConfigError(
+      '--sets goes with --all-datasets (it picks which evaluation sets to score): add --all-datasets, or leave out --sets.',
+    );
   if (options.sweep !== undefined && options.algorithms !== undefined)
     throw new ConfigError(
       '--sweep scores fielded weights against lexical, not --algorithms: drop one or the other.',

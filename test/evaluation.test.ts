@@ -781,7 +781,10 @@ describe('npm run evaluate -- --all-datasets', () => {
       );
     // Options that would be ignored are refused before anything runs.
     await expect(evaluateCommand({ ...set, sets: ['gimp-en'] })).rejects.toThrow(
-      '--sets goes with --all-datasets.',
+      '--sets goes with --all-datasets (it picks which evaluation sets to score): add --all-datasets, or leave out --sets.',
+    );
+    await expect(evaluateCommand({ ...set, latentModel: 'models/x' })).rejects.toThrow(
+      "--latent-model goes with --sweep (it rescores the sweep's latent channel): add --sweep, or leave out --latent-model.",
     );
     await expect(evaluateCommand({ ...set, allDatasets: true })).rejects.toThrow(
       '--all-datasets scores the evaluation sets, not --items/--pairs/--interactions',
