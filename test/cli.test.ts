@@ -246,6 +246,17 @@ describe('osusume CLI', () => {
     for (const name of new Set(named)) expect(stdout).toMatch(new RegExp(`^ +${name} `, 'm'));
   });
 
+  it('temporal and worker --help name every TEMPORAL_ variable the configuration reads', async () => {
+    const named = readFileSync(path.join(ROOT, 'core/config.ts'), 'utf8').match(
+      /\bTEMPORAL_[A-Z_]+/g,
+    );
+    expect(named?.length).toBeGreaterThan(0);
+    for (const command of ['temporal', 'worker']) {
+      const { stdout } = await osusume([command, '--help']);
+      for (const name of new Set(named)) expect(stdout).toContain(name);
+    }
+  });
+
   it("prints commander's own parse errors as one line naming the command and its --help", async () => {
     const line = (command: string, message: string) =>
       `${command}: ${message} (see ${command} --help)\n`;

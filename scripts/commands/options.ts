@@ -71,6 +71,14 @@ export function listOf(choices: readonly string[]): (value: string) => string[] 
   };
 }
 
+/**
+ * The help text of the commands that connect to Temporal: what the environment sets over temporal.*
+ * of the configuration (core/config.ts applyEnv), the task queue included, which `temporal
+ * schedule` and `run-now` must share with the workers.
+ */
+export const TEMPORAL_ENVIRONMENT =
+  '\nConnection settings come from the environment, over temporal.* of the configuration:\nTEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE,\nTEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY or TEMPORAL_API_KEY.';
+
 /** Appends an "Examples:" section to a command's --help; each entry is [command line, what it does]. */
 export function examples(command: Command, lines: [string, string][]): Command {
   const width = Math.max(...lines.map(([cmd]) => cmd.length));

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { TemporalAction, TemporalCommandOptions } from '../temporal.js';
-import { examples, runId, tenantId } from './options.js';
+import { examples, runId, TEMPORAL_ENVIRONMENT, tenantId } from './options.js';
 
 // Any run id works (fault-inject and the benchmarks start runs named otherwise); a date is the
 // Schedule's name for a day's run, so passing one re-runs that day.
@@ -19,10 +19,7 @@ export function register(program: Command): void {
   const temporal = program
     .command('temporal')
     .description('Start and schedule the batch on a Temporal deployment.');
-  temporal.addHelpText(
-    'after',
-    '\nConnection settings come from the environment: TEMPORAL_ADDRESS (default localhost:7233),\nTEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY or TEMPORAL_API_KEY.',
-  );
+  temporal.addHelpText('after', TEMPORAL_ENVIRONMENT);
   const run = (action: TemporalAction) =>
     async function (options: TemporalCommandOptions) {
       const { temporalCommand } = await import('../temporal.js');

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { examples } from './options.js';
+import { examples, TEMPORAL_ENVIRONMENT } from './options.js';
 
 export function register(program: Command): void {
   const command = program
@@ -11,10 +11,7 @@ export function register(program: Command): void {
       const { workerCommand } = await import('../worker.js');
       await workerCommand();
     });
-  command.addHelpText(
-    'after',
-    '\nConnection settings come from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,\nTEMPORAL_TASK_QUEUE, TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY or TEMPORAL_API_KEY.',
-  );
+  command.addHelpText('after', TEMPORAL_ENVIRONMENT);
   examples(command, [
     ['TEMPORAL_ADDRESS=localhost:7233 osusume worker', 'against a local Temporal server'],
   ]);
