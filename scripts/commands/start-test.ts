@@ -7,7 +7,11 @@ export function register(program: Command): void {
     .description(
       'Start the tests of the experiments file now: compute only the lists it newly needs (for the tenants named, or every tenant an experiment is not ready for) in a new version carrying the active lists over, and activate it.',
     )
-    .option('--tenant <id>', 'a tenant (repeatable; default: every tenant not ready)', tenantIds)
+    .option(
+      '--tenant <id>',
+      'a tenant (repeatable; default, in process only: every tenant not ready)',
+      tenantIds,
+    )
     .option('--version <id>', 'the new version id (default: now, like the batch)', runId)
     .option('--temporal', 'run it as Temporal workflows (startTestWorkflow) instead of in process')
     .option('--wait', 'with --temporal: wait for the workflows and print what they did')
