@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { strictObject } from './strict.js';
+import { strictObject, yamlSyntaxError } from './strict.js';
 
 /**
  * The one configuration loader. Everything has a default that runs on a laptop with the
@@ -359,7 +359,9 @@ function parseYamlDocument(text: string, source: string): unknown {
   try {
     return parseYaml(text);
   } catch (error) {
-    throw new ConfigError(`Cannot parse ${source} as YAML: ${(error as Error).message}`);
+    throw new ConfigError(
+      `Cannot parse ${source} as YAML: ${yamlSyntaxError(error)}; fix it and run again.`,
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, plural } from './errors.js';
 import { SURFACE_PATTERN } from './ids.js';
-import { strictObject } from './strict.js';
+import { strictObject, yamlSyntaxError } from './strict.js';
 
 /**
  * Online tests, declared in one file (experiments.yaml) that the API serves from and the batch
@@ -187,7 +187,9 @@ export function parseExperiments(text: string, source: string): ExperimentsFile 
   try {
     raw = parseYaml(text) ?? {};
   } catch (error) {
-    throw new ConfigError(`${source} is not valid YAML or JSON: ${(error as Error).message}`);
+    throw new ConfigError(
+      `${source} is not valid YAML or JSON: ${yamlSyntaxError(error)}; fix it there (the previous file stays in force).`,
+    );
   }
   const parsed = experimentsFileSchema.safeParse(raw);
   if (!parsed.success) {

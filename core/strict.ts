@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorMessage } from './errors.js';
 
 /**
  * Objects of the hand-written files (experiments.yaml, osusume.config.yaml) reject unknown keys:
@@ -62,4 +63,13 @@ export function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
     error: (issue) =>
       issue.code === 'unrecognized_keys' ? unknownKeysMessage(issue.keys, valid) : undefined,
   });
+}
+
+/**
+ * A YAML syntax error of a hand-written file in one line ("Map keys must be unique at line 2,
+ * column 1"): the yaml library follows it with a code frame over several lines, which split the
+ * commands' one-line errors (and the API's reload log line).
+ */
+export function yamlSyntaxError(error: unknown): string {
+  return errorMessage(error).split('\n')[0]!.replace(/:$/, '');
 }

@@ -61,8 +61,9 @@ describe('configuration', () => {
     });
     expect(() => loadConfig({ OSUSUME_CONFIG: 'nope.yaml' }, tmp.dir)).toThrow(ConfigError);
     writeFileSync(`${tmp.dir}/bad.yaml`, 'store: [\n');
+    // One line: where the syntax breaks and what to do, without the yaml library's code frame.
     expect(() => loadConfig({ OSUSUME_CONFIG: 'bad.yaml' }, tmp.dir)).toThrow(
-      /Cannot parse .*bad.yaml as YAML/,
+      /^Cannot parse .*bad.yaml as YAML: [^\n]* at line 2, column 1; fix it and run again\.$/,
     );
     tmp.cleanup();
   });

@@ -127,6 +127,12 @@ experiments:
     }
   });
 
+  it('names a YAML syntax error in one line, where it is and what to do', () => {
+    expect(() => parseExperiments('a: 1\na: 2\n', 'experiments.yaml')).toThrow(
+      /^experiments\.yaml is not valid YAML or JSON: Map keys must be unique at line 2, column 1; fix it there \(the previous file stays in force\)\.$/,
+    );
+  });
+
   it('rejects unknown keys anywhere, naming the key and the nearest valid one', () => {
     const parse = () =>
       parseExperiments(
