@@ -271,6 +271,10 @@ describe('osusume CLI', () => {
         line('osusume temporal run-tenant', "required option '--tenant <id>' not specified"),
       ],
       [
+        ['rollback', '--all', '--tenant', 'acme'],
+        line('osusume rollback', "option '--all' cannot be used with option '--tenant <id>'"),
+      ],
+      [
         ['validate', 'a', 'b'],
         line(
           'osusume validate',

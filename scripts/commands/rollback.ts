@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { examples, runId, tenantId } from './options.js';
 
 export function register(program: Command): void {
@@ -9,7 +9,12 @@ export function register(program: Command): void {
     )
     .option('--tenant <id>', 'the tenant to roll back', tenantId)
     .option('--to <version>', 'the kept version to activate (default: the previous one)', runId)
-    .option('--all', 'roll every tenant back to its previous version (all checked first)')
+    .addOption(
+      new Option(
+        '--all',
+        'roll every tenant back to its previous version (all checked first)',
+      ).conflicts('tenant'),
+    )
     .action(async (options) => {
       const { rollbackCommand } = await import('../rollback.js');
       await rollbackCommand(options);
