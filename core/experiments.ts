@@ -88,15 +88,16 @@ const experimentSchema = strictObject({
     });
   }
   // Every interleaved list mixes both variants: a weight there would be silently ignored.
-  e.variants.forEach((v, i) => {
-    if (e.type === 'interleaving' && v.weight !== 1)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['variants', i, 'weight'],
-        message:
-          'has no effect in an interleaving experiment (each interleaved list mixes both variants): remove it, or use type: ab to split users between the variants',
-      });
-  });
+  if (e.type === 'interleaving')
+    e.variants.forEach((v, i) => {
+      if (v.weight !== 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['variants', i, 'weight'],
+          message:
+            'has no effect in an interleaving experiment (each interleaved list mixes both variants): remove it, or use type: ab to split users between the variants',
+        });
+    });
   if (e.type === 'ab' && !e.variants.some((v) => v.weight > 0)) {
     ctx.addIssue({
       code: 'custom',

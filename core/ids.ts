@@ -53,13 +53,13 @@ export function idExcludedCharacters(): string {
 }
 
 export const tenantIdSchema = idSchema;
+export const postIdSchema = idSchema;
 
 /**
  * Where a list is shown (the related query's `surface`): the API takes only these, so an
  * experiment declared on any other surface would never run.
  */
 export const SURFACE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const postIdSchema = idSchema;
 
 export function parseTenantId(value: unknown): string {
   const parsed = tenantIdSchema.safeParse(value);

@@ -186,6 +186,41 @@ function phi(z: number): number {
   return 0.5 + (s * h) / 3;
 }
 
+/** A day's exposure and outcome logs, one JSON object a line, as the API writes them (api/logs.ts). */
+function writeDayLogs(dir: string, exposures: object[], outcomes: object[]): void {
+  for (const [log, rows] of [
+    ['exposure', exposures],
+    ['outcome', outcomes],
+  ] as const)
+    writeFileSync(
+      path.join(dir, `${log}-2026-11-10.jsonl`),
+      rows.map((row) => JSON.stringify(row)).join('\n'),
+    );
+}
+
+/** An exposure of footer-ab's control group showing p1 (tenant t, request r), with `over` set. */
+const controlExposure = (over: Record<string, unknown>) => ({
+  requestId: 'r',
+  tenantId: 't',
+  userId: 'u',
+  ts: '2026-11-10T00:00:00Z',
+  experiment: 'footer-ab',
+  variant: 'control',
+  items: [{ postId: 'p1' }],
+  ...over,
+});
+
+/** A click on p1 (event e1 of tenant t, request r), with `over` set. */
+const clickEvent = (over: Record<string, unknown>) => ({
+  eventId: 'e1',
+  tenantId: 't',
+  requestId: 'r',
+  postId: 'p1',
+  type: 'click',
+  ts: '2026-11-10T00:00:00Z',
+  ...over,
+});
+
 describe('statistics', () => {
   it('match reference values from tables', () => {
     expect(normalCdf(1.959963984540054)).toBeCloseTo(0.975, 6);
@@ -316,14 +351,7 @@ describe('results from local JSONL logs (DuckDB)', () => {
       click('r4', 'a2', 1),
       click('r5', 'a1', 1),
     ];
-    writeFileSync(
-      path.join(ilDir, 'exposure-2026-11-10.jsonl'),
-      exposures.map((e) => JSON.stringify(e)).join('\n'),
-    );
-    writeFileSync(
-      path.join(ilDir, 'outcome-2026-11-10.jsonl'),
-      outcomes.map((e) => JSON.stringify(e)).join('\n'),
-    );
+    writeDayLogs(ilDir, exposures, outcomes);
     const r = buildReport(await new DuckDbLogResults(ilDir).read({}), {}, file);
     expect(r.experiments[0]!.interleaving).toEqual({
       teams: ['emb', 'pop'],
@@ -381,14 +409,7 @@ describe('results from local JSONL logs (DuckDB)', () => {
       ts,
     });
     const outcomes = [click('r1', 'a1'), click('r1', 'f1'), click('r2', 'f1')];
-    writeFileSync(
-      path.join(fillDir, 'exposure-2026-11-10.jsonl'),
-      exposures.map((e) => JSON.stringify(e)).join('\n'),
-    );
-    writeFileSync(
-      path.join(fillDir, 'outcome-2026-11-10.jsonl'),
-      outcomes.map((e) => JSON.stringify(e)).join('\n'),
-    );
+    writeDayLogs(fillDir, exposures, outcomes);
     const rows = await new DuckDbLogResults(fillDir).read({});
     // r1 is emb's win, not a tie with the filler; r2 favours no team.
     expect(rows.preferences).toEqual([{ experiment: 'sidebar-il', winner: 'emb', requests: 1 }]);
@@ -402,33 +423,14 @@ describe('results from local JSONL logs (DuckDB)', () => {
   it('de-duplicates outcomes by tenant and eventId, as the API and the BigQuery loader do', async () => {
     const tenantsDir = path.join(tmp.dir, 'two-tenants');
     mkdirSync(tenantsDir);
-    const ts = '2026-11-10T00:00:00Z';
-    const exposures = ['acme', 'beta'].map((tenantId) => ({
-      requestId: `${tenantId}-r`,
-      tenantId,
-      userId: 'u',
-      ts,
-      experiment: 'footer-ab',
-      variant: 'control',
-      items: [{ postId: 'p1' }],
-    }));
+    const exposures = ['acme', 'beta'].map((tenantId) =>
+      controlExposure({ tenantId, requestId: `${tenantId}-r` }),
+    );
     // Each backend numbers its own events: the same eventId in two tenants is two events.
-    const outcomes = exposures.map((e) => ({
-      eventId: 'e1',
-      tenantId: e.tenantId,
-      requestId: e.requestId,
-      postId: 'p1',
-      type: 'click',
-      ts,
-    }));
-    writeFileSync(
-      path.join(tenantsDir, 'exposure-2026-11-10.jsonl'),
-      exposures.map((e) => JSON.stringify(e)).join('\n'),
+    const outcomes = exposures.map((e) =>
+      clickEvent({ tenantId: e.tenantId, requestId: e.requestId }),
     );
-    writeFileSync(
-      path.join(tenantsDir, 'outcome-2026-11-10.jsonl'),
-      outcomes.map((e) => JSON.stringify(e)).join('\n'),
-    );
+    writeDayLogs(tenantsDir, exposures, outcomes);
     const rows = await new DuckDbLogResults(tenantsDir).read({});
     expect(rows.variants).toMatchObject([{ variant: 'control', exposures: 2, clicks: 2 }]);
   });
@@ -436,27 +438,12 @@ describe('results from local JSONL logs (DuckDB)', () => {
   it("credits a click only to an exposure of the click's own tenant", async () => {
     const dir = path.join(tmp.dir, 'cross-tenant');
     mkdirSync(dir);
-    const ts = '2026-11-10T00:00:00Z';
-    const exposure = {
-      requestId: 'acme-r',
-      tenantId: 'acme',
-      userId: 'u',
-      ts,
-      experiment: 'footer-ab',
-      variant: 'control',
-      items: [{ postId: 'p1' }],
-    };
     // Another tenant's backend sending acme's request id: it must not move acme's results.
-    const foreign = {
-      eventId: 'e1',
-      tenantId: 'beta',
-      requestId: 'acme-r',
-      postId: 'p1',
-      type: 'click',
-      ts,
-    };
-    writeFileSync(path.join(dir, 'exposure-2026-11-10.jsonl'), JSON.stringify(exposure));
-    writeFileSync(path.join(dir, 'outcome-2026-11-10.jsonl'), JSON.stringify(foreign));
+    writeDayLogs(
+      dir,
+      [controlExposure({ tenantId: 'acme', requestId: 'acme-r' })],
+      [clickEvent({ tenantId: 'beta', requestId: 'acme-r' })],
+    );
     const rows = await new DuckDbLogResults(dir).read({});
     expect(rows.variants).toMatchObject([{ variant: 'control', exposures: 1, clicks: 0 }]);
   });
@@ -465,24 +452,9 @@ describe('results from local JSONL logs (DuckDB)', () => {
     const cwd = path.join(tmp.dir, 'dst');
     const logs = path.join(cwd, '.osusume', 'logs');
     mkdirSync(logs, { recursive: true });
-    const exposure = {
-      requestId: 'r',
-      tenantId: 't',
-      userId: 'u',
-      ts: '2026-10-31T12:00:00Z',
-      experiment: 'footer-ab',
-      variant: 'control',
-      items: [{ postId: 'p1' }],
-    };
+    const exposure = controlExposure({ ts: '2026-10-31T12:00:00Z' });
     // 24.5 hours after the end of --to 2026-10-31: New York's clocks went back in between.
-    const late = {
-      eventId: 'e',
-      tenantId: 't',
-      requestId: 'r',
-      postId: 'p1',
-      type: 'click',
-      ts: '2026-11-02T00:30:00Z',
-    };
+    const late = clickEvent({ ts: '2026-11-02T00:30:00Z' });
     writeFileSync(path.join(logs, 'exposure-2026-10-31.jsonl'), JSON.stringify(exposure));
     writeFileSync(path.join(logs, 'outcome-2026-11-02.jsonl'), JSON.stringify(late));
     // A process of its own: DuckDB keeps the zone it found at its first use of one.
