@@ -30,6 +30,8 @@ import {
   writeDataset,
   type Dataset,
 } from '../scripts/datasets/manuals.js';
+import { parseConfig } from '../core/config.js';
+import { snapshotPosts } from '../scripts/evaluate.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'osusume-manuals-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -492,6 +494,50 @@ describe('manual dataset builders', () => {
     const { dir: built } = buildManualSet('debian-faq', out);
     expect(readFileSync(path.join(built, 'items.jsonl'), 'utf8').trim().split('\n')).toHaveLength(
       5,
+    );
+    expect(buildManualSet('debian-faq', out).built).toBe(false);
+    // A set an older builder wrote (no BUILT_BY) is built again, not scored stale.
+    rmSync(path.join(built, 'BUILT_BY'));
+    expect(buildManualSet('debian-faq', out).built).toBe(true);
+  });
+
+  it('writes only items the batch reads: ids made valid, lost characters dropped, empty items left out with their pairs', () => {
+    const long = `ch#${'relationships-'.repeat(12)}`;
+    const data = writeDataset(path.join(dir, 'readable'), {
+      items: [
+        { tenant: 't', id: 'ch09#_with internal_features', title: 'Vim', body: 'a' },
+        { tenant: 't', id: `${long}a`, title: 'Depends', body: 'b' },
+        { tenant: 't', id: `${long}b`, title: 'Build-Depends', body: 'c' },
+        { tenant: 't', id: 'codecs', title: 'Error handlers', body: 'U+FFFD (\uFFFD) replaces' },
+        { tenant: 't', id: 'empty', title: '\uFFFD', body: ' ' },
+      ],
+      pairs: [
+        { tenant: 't', a: 'ch09#_with internal_features', b: `${long}a` },
+        { tenant: 't', a: `${long}b`, b: 'empty' },
+        { tenant: 't', a: 'codecs', b: `${long}b` },
+      ],
+    });
+    const written = readFileSync(path.join(dir, 'readable', 'items.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Dataset['items'][number]);
+    expect(written).toEqual(data.items);
+    const skipped: string[] = [];
+    snapshotPosts(written, parseConfig({}, dir).pipeline, (problem) => skipped.push(problem));
+    expect(skipped).toEqual([]);
+    const ids = written.map((i) => i.id);
+    expect(ids[0]).toBe('ch09#_with_internal_features');
+    expect(ids[1]).toHaveLength(128);
+    expect(ids[1]!.slice(0, 100)).toBe(ids[2]!.slice(0, 100));
+    expect(ids[1]).not.toBe(ids[2]);
+    expect(written[3]!.body).toBe('U+FFFD () replaces');
+    expect(ids).not.toContain('empty');
+    expect(links(data.pairs)).toEqual([
+      `ch09#_with_internal_features>${ids[1]}`,
+      `codecs>${ids[2]}`,
+    ]);
+    expect(readFileSync(path.join(dir, 'readable', 'pairs.tsv'), 'utf8')).toBe(
+      `tenant\ta\tb\nt\tch09#_with_internal_features\t${ids[1]}\nt\tcodecs\t${ids[2]}\n`,
     );
   });
 });

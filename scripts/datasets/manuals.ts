@@ -13,7 +13,8 @@
  *   postgresql-docs         postgresql-doc-15: a page per item, tenant = part (Tutorial, Reference, ...)
  *   openssl-man, git-man    libssl-doc, git-man: a man page per item, tenant = section, as the demo's
  *   osusume dataset manuals [SET ...] [--out DIR]   (default: every set, .osusume/datasets)
- * Each set is written to DIR/SET/{items.jsonl,pairs.tsv}; a set already built is kept (cache).
+ * Each set is written to DIR/SET/{items.jsonl,pairs.tsv}; a set already built by this builder is kept
+ * (cache).
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -31,6 +32,7 @@ import { gunzipSync } from 'node:zlib';
 import { ConfigError, plural } from '../../core/errors.js';
 import { findAll, hasClass, linkOffsets, parseHtml, textOf, type Element } from './html.js';
 import { parsePage, type Page } from './man-pages.js';
+import { isBuilt, markBuilt, readableItems } from './readable.js';
 
 /** Characters of body text kept per item: enough to say what a page is about, like a post. */
 export const BODY_CHARS = 2000;
@@ -585,7 +587,17 @@ export const MANUAL_SETS: Record<
   },
 };
 
-export function writeDataset(dir: string, data: Dataset): void {
+/**
+ * Writes a set's items and pairs, made readable by the batch first (readableItems), and returns
+ * what it wrote. The caller marks the set built (markBuilt) once all its files are in place.
+ */
+export function writeDataset(dir: string, built: Dataset): Dataset {
+  const readable = readableItems(built.items);
+  const data: Dataset = {
+    items: readable.items,
+    pairs: readable.pairs(built.pairs),
+    ...(built.visiblePairs && { visiblePairs: readable.pairs(built.visiblePairs) }),
+  };
   mkdirSync(dir, { recursive: true });
   // Written under temporary names and renamed, so an interrupted build leaves no half set behind.
   writeFileSync(
@@ -602,6 +614,7 @@ export function writeDataset(dir: string, data: Dataset): void {
   writePairs('pairs.tsv', data.pairs);
   if (data.visiblePairs) writePairs('pairs-visible.tsv', data.visiblePairs);
   renameSync(path.join(dir, 'items.jsonl.tmp'), path.join(dir, 'items.jsonl'));
+  return data;
 }
 
 /**
@@ -632,10 +645,13 @@ export function buildManualSet(name: string, outDir: string): { dir: string; bui
       `Unknown manual set "${name}": choose from ${Object.keys(MANUAL_SETS).join(', ')}.`,
     );
   const dir = path.join(outDir, name);
-  if (existsSync(path.join(dir, 'items.jsonl'))) return { dir, built: false };
+  if (isBuilt(dir)) return { dir, built: false };
   const cache = path.join(outDir, 'debs');
-  const data = buildFromPackages(name, fetchDebianPackages(set.packages, cache), cache);
-  writeDataset(dir, data);
+  const data = writeDataset(
+    dir,
+    buildFromPackages(name, fetchDebianPackages(set.packages, cache), cache),
+  );
+  markBuilt(dir);
   const tenants = new Set(data.items.map((i) => i.tenant));
   const visible = data.visiblePairs
     ? ` (${data.visiblePairs.length} with a link inside the kept text: pairs-visible.tsv)`

@@ -10,11 +10,12 @@
  * movies (rating >= 4) in the order watched, every movie paired with the next ones of the same
  * user, are the truth (pairs.tsv): what a viewer went on to watch.
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { fetchDebianPackages, writeDataset, type DatasetItem } from './manuals.js';
 import { dataFrameColumns, readLazyLoadDb } from './rdata.js';
+import { isBuilt, markBuilt } from './readable.js';
 
 const TENANT = 'movielens';
 /** Share of the time range (by rating count) the batch sees; the rest is held out. */
@@ -105,11 +106,11 @@ function readMovielens(root: string): { items: DatasetItem[]; ratings: Rating[] 
 /** Builds the set into `out` unless it is there already; returns `out`, and whether it built the set. */
 export function buildMovielens(out: string): { dir: string; built: boolean } {
   const interactionsFile = path.join(out, 'interactions.jsonl');
-  if (existsSync(interactionsFile)) return { dir: out, built: false };
+  if (isBuilt(out)) return { dir: out, built: false };
   const root = fetchDebianPackages(['r-cran-dslabs'], path.join(path.dirname(out), 'debs'));
   const { items, ratings } = readMovielens(root);
   const { cut, train, pairs } = splitByTime(ratings);
-  writeDataset(out, {
+  const written = writeDataset(out, {
     items,
     pairs: pairs.map(([a, b]) => ({ tenant: TENANT, a, b })),
   });
@@ -129,8 +130,9 @@ export function buildMovielens(out: string): { dir: string; built: boolean } {
       .join('\n') + '\n',
   );
   renameSync(`${interactionsFile}.tmp`, interactionsFile);
+  markBuilt(out);
   console.error(
-    `movielens: ${items.length} movies, ${train.length} interactions before ${new Date(cut * 1000).toISOString()}, ${pairs.length} held-out pairs -> ${out}`,
+    `movielens: ${written.items.length} movies, ${train.length} interactions before ${new Date(cut * 1000).toISOString()}, ${written.pairs.length} held-out pairs -> ${out}`,
   );
   return { dir: out, built: true };
 }
