@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, runOsusume, type Run } from './helpers/cli.js';
 import { start as startBenchServer } from '../bench/api.js';
 import { MANUAL_SETS } from '../scripts/datasets/manuals.js';
+import { markBuilt } from '../scripts/datasets/readable.js';
 import { firestoreTestMode } from './helpers/firestore-emulator.js';
 import { devServerOrSkip, rawWorkerConfig } from './helpers/temporal-server.js';
 import { parseConfig } from '../core/config.js';
@@ -139,21 +140,21 @@ describe('osusume CLI', () => {
 
   it('says where a dataset already built is and how to build it again', async () => {
     const dir = mkdtempSync(path.join(work, 'datasets-'));
-    // The file each builder writes last marks a set as built: nothing is fetched here.
-    const built = (set: string, file: string) => {
+    // The mark each builder writes last says a set is built: nothing is fetched here.
+    const built = (set: string) => {
       mkdirSync(path.join(dir, set), { recursive: true });
-      writeFileSync(path.join(dir, set, file), '');
+      markBuilt(path.join(dir, set));
       return path.join(dir, set);
     };
     const kept = (name: string, at: string) =>
       `${name}: already built in ${at}, kept as it is; to build it again, delete that folder and run this again.\n`;
-    const lists = built('mailing-lists', 'pairs-subject.tsv');
+    const lists = built('mailing-lists');
     const mail = await osusume(['dataset', 'mailing-lists', '--out', dir]);
     expect(mail).toMatchObject({ code: 0, stderr: kept('mailing-lists', lists) });
-    const movies = built('movielens', 'interactions.jsonl');
+    const movies = built('movielens');
     const movielens = await osusume(['dataset', 'movielens', '--out', dir]);
     expect(movielens).toMatchObject({ code: 0, stderr: kept('movielens', movies) });
-    const faq = built('debian-faq', 'items.jsonl');
+    const faq = built('debian-faq');
     const manuals = await osusume(['dataset', 'manuals', 'debian-faq', '--out', dir]);
     expect(manuals).toMatchObject({ code: 0, stderr: kept('debian-faq', faq) });
   });
