@@ -86,7 +86,10 @@ async function planRollback(
   };
 }
 
-/** The pointer write: the rolled-back version stays kept as the most recent previous one. */
+/**
+ * The pointer write: the rolled-back version stays kept as the most recent previous one. The
+ * store refuses to bring back a replaced version unless told to: rollback is the one that does.
+ */
 function applyRollback(
   store: RecommendationStore,
   plan: RollbackPlan,
@@ -101,6 +104,7 @@ function applyRollback(
       lists: plan.lists,
     },
     keepVersions,
+    { reactivate: true },
   );
 }
 

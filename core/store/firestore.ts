@@ -14,7 +14,9 @@ import {
   ImmutableVersionError,
   nextActive,
   noDataError,
+  refusedActivation,
   wasActivated,
+  type ActivationGuard,
   type ActiveVersion,
   type VersionInfo,
   type RecommendationStore,
@@ -174,14 +176,22 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     tenantId: string,
     info: Omit<ActiveVersion, 'previous'>,
     keepVersions: number,
+    guard: ActivationGuard = {},
   ): Promise<ActiveVersion> {
     await this.credentialsFound();
     const ref = this.tenantDoc(tenantId);
     const versionRef = this.versionDoc(tenantId, info.version);
     return this.retryAborted(tenantId, info.version, () =>
+      // The documents read in the transaction stay locked until it commits: the guard is
+      // checked against the pointer that is replaced. A refusal thrown here writes nothing.
       this.db.runTransaction(async (tx) => {
         const current = ((await tx.get(ref)).data() as TenantDoc | undefined)?.active ?? null;
         const marker = await tx.get(versionRef);
+        const markerInfo = marker.exists
+          ? FirestoreStore.info(info.version, marker.data())
+          : undefined;
+        const refused = refusedActivation(tenantId, info.version, current, markerInfo, guard);
+        if (refused) throw refused;
         if (!marker.exists) throw noDataError(tenantId, info.version);
         const replaced = current && current.version !== info.version ? current.version : undefined;
         const replacedRef = replaced ? this.versionDoc(tenantId, replaced) : undefined;

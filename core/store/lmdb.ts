@@ -8,7 +8,9 @@ import {
   ImmutableVersionError,
   nextActive,
   noDataError,
+  refusedActivation,
   wasActivated,
+  type ActivationGuard,
   type ActiveVersion,
   type VersionInfo,
   type RecommendationStore,
@@ -126,13 +128,17 @@ export class LmdbStore extends ActiveVersionReads implements RecommendationStore
     tenantId: string,
     info: Omit<ActiveVersion, 'previous'>,
     keepVersions: number,
+    guard: ActivationGuard = {},
   ): Promise<ActiveVersion> {
     checkVersion(info.version);
     let written: ActiveVersion | undefined;
+    // LMDB has one writer at a time: what is read here holds until the transaction commits.
     await this.db.transaction(() => {
       const marker = this.readMarker(tenantId, info.version);
-      if (!marker) throw noDataError(tenantId, info.version);
       const current = this.readActive(tenantId);
+      const refused = refusedActivation(tenantId, info.version, current, marker, guard);
+      if (refused) throw refused;
+      if (!marker) throw noDataError(tenantId, info.version);
       const now = new Date().toISOString();
       written = nextActive(current, info, keepVersions);
       this.db.put(['a', tenantId], written);

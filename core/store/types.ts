@@ -56,6 +56,26 @@ export interface VersionInfo {
   supersededAt?: string;
 }
 
+/**
+ * What must still hold when `activate` writes the pointer. It is checked inside the store's
+ * transaction, not by the caller beforehand: another activation of the tenant between a run's
+ * decision to activate and the write (a nightly run finishing while start-test computed, a
+ * retried step) cannot slip through, and the check costs no read of its own.
+ */
+export interface ActivationGuard {
+  /**
+   * The active version the new one was built on (start-test carries its lists and snapshot
+   * over): refused when another one is active, as the new one holds older data.
+   */
+  replaces?: string;
+  /**
+   * Set by rollback only (scripts/rollback.ts), the one way back to an older version. Without it
+   * a version activated before and replaced since is refused: the activate step of its run, run
+   * again by a Temporal retry or a Reset in the UI, would bring back older lists.
+   */
+  reactivate?: boolean;
+}
+
 export interface ServedList {
   version: string;
   items: ScoredItem[];
@@ -73,12 +93,16 @@ export interface RecommendationStore {
   /**
    * Atomically points the tenant at `version`, marks it activated and the version it replaces
    * superseded; returns the pointer that was written. Throws BackendError when the version has
-   * no data (never written, or collected meanwhile).
+   * no data (never written, or collected meanwhile). The `guard` is checked in the same
+   * transaction, against the pointer it replaces: a refused activation (BadDataError, see
+   * ActivationGuard) writes nothing. Activating the version that is active already goes ahead
+   * (a retry of the step that activated it).
    */
   activate(
     tenantId: string,
     info: Omit<ActiveVersion, 'previous'>,
     keepVersions: number,
+    guard?: ActivationGuard,
   ): Promise<ActiveVersion>;
   getActive(tenantId: string): Promise<ActiveVersion | null>;
   /** A post's list in the active version (reads the pointer, then the list). */
@@ -191,6 +215,31 @@ export function noDataError(tenantId: string, version: string): BackendError {
   return new BackendError(
     `Version ${version} of tenant ${JSON.stringify(tenantId)} has no data to activate (never written, or collected as abandoned); re-run the tenant.`,
   );
+}
+
+/**
+ * Why `activate` refuses to replace `current` with `version` under `guard` (the error to throw
+ * inside its transaction), or undefined when it goes ahead. `marker` is the version's own.
+ */
+export function refusedActivation(
+  tenantId: string,
+  version: string,
+  current: Pick<ActiveVersion, 'version'> | null,
+  marker: Pick<VersionInfo, 'activatedAt' | 'supersededAt'> | undefined,
+  guard: ActivationGuard,
+): BadDataError | undefined {
+  const active = current?.version;
+  if (active === version) return undefined;
+  const tenant = JSON.stringify(tenantId);
+  if (guard.replaces !== undefined && active !== guard.replaces)
+    return new BadDataError(
+      `Version ${version} of tenant ${tenant} was built on version ${guard.replaces}, but ${active ?? 'none'} became active meanwhile: it is not activated, as it would serve older data. Run start-test again for this tenant: it starts from the active version.`,
+    );
+  if (!guard.reactivate && wasActivated(marker))
+    return new BadDataError(
+      `Version ${version} of tenant ${tenant} was activated before and has been replaced by ${active ?? 'none'}: a re-run of it (a Temporal retry or Reset) does not serve it again. To serve it again: osusume rollback --tenant ${tenantId} --to ${version}; to serve new data, run with a new run id.`,
+    );
+  return undefined;
 }
 
 /** The pointer after activating `version`: the previous pointer's history, trimmed. */

@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { BadDataError } from '../../core/errors.js';
 import {
   collectGarbage,
   ImmutableVersionError,
+  wasActivated,
   type RecommendationStore,
   type RelatedList,
 } from '../../core/store/types.js';
@@ -111,6 +113,66 @@ export function storeContract(
       expect(await store.getPopularAt('t1', 'v1')).toEqual([{ postId: 'p1', score: 1 }]);
       await expect(store.activate('t1', info('v7', 1), 2)).rejects.toThrow(/no data to activate/);
       expect((await store.getActive('t1'))?.version).toBe('v2');
+    });
+
+    it('refuses, in the transaction that writes the pointer, a version built on one no longer active, and a replaced version unless rollback asks; a refusal changes nothing', async () => {
+      const store = getStore();
+      for (const v of ['v1', 'v2', 'v3']) await store.writeLists('t1', v, 'embedding', lists(v, 1));
+      await store.activate('t1', info('v1', 1), 2);
+      // v3's run decided to activate while v1 was active; v2 was activated since.
+      await store.activate('t1', info('v2', 1), 2);
+      const served = await store.getActive('t1');
+      const versions = await store.listVersions('t1');
+      const stale = await store
+        .activate('t1', info('v3', 1), 2, { replaces: 'v1' })
+        .catch((e) => e);
+      expect(stale).toBeInstanceOf(BadDataError);
+      expect(stale.message).toMatch(
+        /^Version v3 of tenant "t1" was built on version v1, but v2 became active meanwhile: .*Run start-test again/,
+      );
+      // v1's own activate step run again (a Temporal retry, a Reset of its run).
+      const replaced = await store.activate('t1', info('v1', 1), 2).catch((e) => e);
+      expect(replaced).toBeInstanceOf(BadDataError);
+      expect(replaced.message).toMatch(
+        /^Version v1 of tenant "t1" was activated before and has been replaced by v2: .*osusume rollback --tenant t1 --to v1;/,
+      );
+      expect(await store.getActive('t1')).toEqual(served);
+      expect(await store.listVersions('t1')).toEqual(versions);
+      // The active version's step retried goes ahead, and so do rollback and a version built on
+      // the active one.
+      expect(await store.activate('t1', info('v2', 1), 2, { replaces: 'v1' })).toMatchObject({
+        version: 'v2',
+        previous: ['v1'],
+      });
+      expect(await store.activate('t1', info('v1', 1), 2, { reactivate: true })).toMatchObject({
+        version: 'v1',
+        previous: ['v2'],
+      });
+      expect(await store.activate('t1', info('v3', 1), 2, { replaces: 'v1' })).toMatchObject({
+        version: 'v3',
+        previous: ['v1'],
+      });
+    });
+
+    it('of two versions built on the same active one and activated at once, one is served and the other refused', async () => {
+      const store = getStore();
+      for (const v of ['v1', 'a', 'b']) await store.writeLists('t1', v, 'embedding', lists(v, 1));
+      await store.activate('t1', info('v1', 1), 2);
+      const outcomes = await Promise.allSettled(
+        ['a', 'b'].map((v) => store.activate('t1', info(v, 1), 2, { replaces: 'v1' })),
+      );
+      const served = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.version] : []));
+      const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
+      expect(served).toHaveLength(1);
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toBeInstanceOf(BadDataError);
+      expect((refused[0] as Error).message).toMatch(
+        new RegExp(`built on version v1, but ${served[0]} became active meanwhile`),
+      );
+      expect(await store.getActive('t1')).toMatchObject({ version: served[0], previous: ['v1'] });
+      const loser = served[0] === 'a' ? 'b' : 'a';
+      const marker = (await store.listVersions('t1')).find((v) => v.version === loser);
+      expect(wasActivated(marker)).toBe(false);
     });
 
     it('keeps tenants apart, whatever characters their ids hold', async () => {
