@@ -1,4 +1,4 @@
-import { BadDataError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { readJson, readJsonLines } from '../core/artifacts.js';
 import {
@@ -77,29 +77,6 @@ export interface ActivateInput {
   replaces?: string;
 }
 
-/**
- * A version activated before and replaced since is never activated again by a run: the step
- * runs again after a Temporal retry, or a Reset in the UI of an old run, and would bring back
- * older lists (and their watermark). Activating it again while it is still the active one is a
- * retry of this very step, and goes ahead. Rollback is the one way back (scripts/rollback.ts).
- * Nor is a version built on an active one that another has replaced since (a nightly run that
- * finished while start-test computed): it would serve the older snapshot until the next night.
- */
-async function refuseStaleActivation(ctx: StepContext, input: ActivateInput): Promise<void> {
-  const { tenantId, version, replaces } = input;
-  const current = (await ctx.store.getActive(tenantId))?.version;
-  if (current === version) return;
-  if (replaces !== undefined && current !== replaces)
-    throw new BadDataError(
-      `Version ${version} of tenant ${JSON.stringify(tenantId)} was built on version ${replaces}, but ${current ?? 'none'} became active meanwhile: it is not activated, as it would serve older data. Run start-test again for this tenant: it starts from the active version.`,
-    );
-  const info = (await ctx.store.listVersions(tenantId)).find((v) => v.version === version);
-  if (wasActivated(info))
-    throw new BadDataError(
-      `Version ${version} of tenant ${JSON.stringify(tenantId)} was activated before and has been replaced by ${current ?? 'none'}: a re-run of it (a Temporal retry or Reset) does not serve it again. To serve it again: osusume rollback --tenant ${tenantId} --to ${version}; to serve new data, run with a new run id.`,
-    );
-}
-
 /** The configuration that shapes a tenant's lists: recorded with every run. */
 function runParams(ctx: StepContext, algorithms: string[]): Record<string, unknown> {
   const { neighbours, pipeline, model, fielded } = ctx.config;
@@ -126,12 +103,17 @@ export interface ActivateResult {
  * The one write that makes a run visible, then the clean-up it allows: versions no reader can
  * reach (superseded for longer than an API keeps a pointer, or abandoned), and run artifacts no
  * kept version references. The tenant state (watermark, caches) moves only now.
+ * The store refuses, in the transaction that writes the pointer, a version activated before and
+ * replaced since (this step run again by a Temporal retry or a Reset of an old run would bring
+ * back older lists and their watermark; rollback is the one way back), and one built on an
+ * active version that another replaced meanwhile (a nightly run that finished while start-test
+ * computed). Activating it again while it is the active one is a retry of this very step, and
+ * goes ahead.
  */
 export async function activateVersion(
   ctx: StepContext,
   input: ActivateInput,
 ): Promise<ActivateResult> {
-  await refuseStaleActivation(ctx, input);
   const active = await ctx.store.activate(
     input.tenantId,
     {
@@ -141,6 +123,7 @@ export async function activateVersion(
       lists: input.lists,
     },
     ctx.config.pipeline.keepVersions,
+    { replaces: input.replaces },
   );
   await writeTenantState(ctx, input.tenantId, {
     ...input.state,

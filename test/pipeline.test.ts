@@ -381,6 +381,45 @@ describe('local batch pipeline', () => {
     expect((await activate('run-2')).active).toMatchObject({ version: 'start-1' });
   });
 
+  it('a nightly run activated between start-test’s decision and its write is kept: the store refuses start-test’s version in its transaction', async () => {
+    await load(acme);
+    await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    const builtOnRun1 = await readTenantState(ctx, 'acme');
+    for (const version of ['start-1', 'run-2'])
+      await ctx.store.writeLists('acme', version, 'embedding', [{ postId: 'a', items: [] }]);
+    const activate = (c: StepContext, version: string, replaces?: string) =>
+      activateVersion(c, {
+        tenantId: 'acme',
+        version,
+        ...(replaces ? { replaces } : {}),
+        algorithms: ['embedding'],
+        lists: 1,
+        state: { snapshotUri: builtOnRun1!.snapshotUri },
+      });
+    // The nightly run's activate step runs when start-test's store call has begun, after every
+    // check start-test could make outside the store's transaction.
+    const store = ctx.store;
+    const racing = new Proxy(store, {
+      get: (target, key) =>
+        key === 'activate'
+          ? async (...args: Parameters<typeof store.activate>) => {
+              await activate(ctx, 'run-2');
+              return store.activate(...args);
+            }
+          : Reflect.get(target, key),
+    });
+    await expect(activate({ ...ctx, store: racing }, 'start-1', 'run-1')).rejects.toThrow(
+      /built on version run-1, but run-2 became active meanwhile.*Run start-test again/,
+    );
+    expect(await ctx.store.getActive('acme')).toMatchObject({
+      version: 'run-2',
+      previous: ['run-1'],
+    });
+    const start1 = (await ctx.store.listVersions('acme')).find((v) => v.version === 'start-1');
+    expect(start1?.activatedAt).toBeUndefined();
+    expect((await readTenantState(ctx, 'acme'))?.version).toBe('run-2');
+  });
+
   it('computes only what the experiments file serves: no embeddings when nothing uses them', async () => {
     await load(acme);
     writeFileSync(config.experimentsFile, 'defaultAlgorithm: popular\n');
