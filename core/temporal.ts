@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import type { Config } from './config.js';
 import { ConfigError, errorMessage } from './errors.js';
+import { probeAddress } from './net.js';
 
 /**
  * How to reach Temporal, from configuration (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, and for
@@ -48,33 +48,8 @@ export function temporalConnectionOptions(
   return { address: t.address };
 }
 
-/** How long the reachability check waits for a TCP connection before calling the address dead. */
-const PROBE_TIMEOUT_MS = 3_000;
-
-/** Why a TCP connection to `address` failed, in words; null once something accepts it. */
-function probeAddress(address: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<string | null> {
-  const colon = address.lastIndexOf(':');
-  const host = colon > 0 ? address.slice(0, colon).replace(/^\[|\]$/g, '') : address;
-  const port = colon > 0 ? Number(address.slice(colon + 1)) : 7233;
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (reason: string | null) => {
-      socket.destroy();
-      resolve(reason);
-    };
-    socket.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs / 1000} s`));
-    socket.once('connect', () => done(null));
-    socket.once('error', (error: NodeJS.ErrnoException) =>
-      done(
-        error.code === 'ECONNREFUSED'
-          ? 'connection refused: nothing listens there'
-          : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
-            ? `the host name ${host} does not resolve`
-            : (error.code ?? error.message),
-      ),
-    );
-  });
-}
+/** Temporal's port, where an address names none. */
+const TEMPORAL_PORT = 7233;
 
 /** What to do when Temporal at the configured address cannot be reached. */
 function unreachableMessage(
@@ -104,7 +79,7 @@ export async function connectTemporal<T extends NamespaceService>(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<T> {
   const options = temporalConnectionOptions(config);
-  const unreachable = await probeAddress(options.address);
+  const unreachable = await probeAddress(options.address, TEMPORAL_PORT);
   if (unreachable) throw new ConfigError(unreachableMessage(config, unreachable, env));
   let connection: T;
   try {

@@ -1,15 +1,68 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendError } from '../core/errors.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BackendError, ConfigError } from '../core/errors.js';
 import { encodeIdForFirestore } from '../core/ids.js';
+import { freePort } from '../core/net.js';
 import { FirestoreStore } from '../core/store/firestore.js';
 import {
   firestoreTestMode,
   startFirestoreEmulator,
   type Emulator,
 } from './helpers/firestore-emulator.js';
+import { runOsusume } from './helpers/cli.js';
+import { tempDir } from './helpers/fixtures.js';
 import { storeContract } from './helpers/store-contract.js';
 
 const mode = firestoreTestMode();
+
+/** What a call says where FIRESTORE_EMULATOR_HOST is `host` and nothing listens there. */
+function noEmulatorAt(host: string): string {
+  return `Cannot reach the Firestore emulator at ${host} (FIRESTORE_EMULATOR_HOST): connection refused: nothing listens there. Start it there (gcloud emulators firestore start --host-port=${host}), or correct FIRESTORE_EMULATOR_HOST, or unset it to use Firestore itself (project osusume-test).`;
+}
+
+const storeOptions = { projectId: 'osusume-test', databaseId: '(default)', collection: 'osusume' };
+
+/**
+ * An emulator address where nothing listens (a closed port: no emulator needed): the client alone
+ * retried it for about 45 s and then said only "14 UNAVAILABLE: No connection established".
+ */
+describe('FIRESTORE_EMULATOR_HOST where nothing listens', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('a store call fails with one message naming the address and what to do', async () => {
+    const host = `127.0.0.1:${await freePort()}`;
+    vi.stubEnv('FIRESTORE_EMULATOR_HOST', host);
+    const store = new FirestoreStore(storeOptions);
+    try {
+      const failure = await store.getActive('acme').catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ConfigError);
+      expect((failure as Error).message).toBe(noEmulatorAt(host));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('osusume batch stops with that message, in one line', async () => {
+    const cwd = tmp.dir;
+    writeFileSync(
+      path.join(cwd, 'posts.jsonl'),
+      `${JSON.stringify({ tenantId: 'acme', postId: 'p1', title: 'disk quota', body: 'How?' })}\n`,
+    );
+    expect((await runOsusume(['load', '--posts', 'posts.jsonl'], { cwd })).code).toBe(0);
+    const host = `127.0.0.1:${await freePort()}`;
+    const env = {
+      FIRESTORE_EMULATOR_HOST: host,
+      OSUSUME_CONFIG_YAML:
+        'store: { kind: firestore, projectId: osusume-test, collection: osusume }',
+    };
+    const batch = await runOsusume(['batch'], { cwd, env });
+    expect(batch).toMatchObject({ code: 1, stdout: '' });
+    expect(batch.stderr).toBe(`osusume batch: ${noEmulatorAt(host)}\n`);
+  });
+});
 
 if (mode === 'skip') {
   describe.skip('Firestore store (emulator not installed)', () => it('skipped'));
@@ -33,6 +86,26 @@ if (mode === 'skip') {
     () => store,
     () => emulator.reset(),
   );
+
+  describe('an emulator started after a call found nothing there', () => {
+    afterEach(() => vi.unstubAllEnvs());
+
+    it('answers the same store’s next call: the failure is not kept (a running API becomes ready)', async () => {
+      const port = await freePort();
+      const host = `127.0.0.1:${port}`;
+      vi.stubEnv('FIRESTORE_EMULATOR_HOST', host);
+      const store = new FirestoreStore({ ...storeOptions, projectId: emulator.projectId });
+      let late: Emulator | undefined;
+      try {
+        await expect(store.getActive('acme')).rejects.toThrow(noEmulatorAt(host));
+        late = await startFirestoreEmulator(emulator.projectId, port);
+        expect(await store.getActive('acme')).toBeNull();
+      } finally {
+        await store.close();
+        await late?.stop();
+      }
+    }, 90_000);
+  });
 
   /**
    * A transaction that read the tenant document and stays open, as one whose client was killed

@@ -6,8 +6,9 @@ import {
 } from '@google-cloud/firestore';
 import { GoogleCredentials } from '../google-credentials.js';
 import { decodeIdFromFirestore, encodeIdForFirestore } from '../ids.js';
-import { BackendError, errorMessage } from '../errors.js';
+import { BackendError, ConfigError, errorMessage } from '../errors.js';
 import { log } from '../log.js';
+import { probeAddress } from '../net.js';
 import {
   checkVersion,
   ActiveVersionReads,
@@ -55,6 +56,9 @@ export interface FirestoreStoreOptions {
 const ACTIVATE_RETRY_SECONDS = 90;
 const GRPC_ABORTED = 10;
 
+/** The client's port, where FIRESTORE_EMULATOR_HOST names none. */
+const FIRESTORE_PORT = 443;
+
 /**
  * How long `close` waits for the client to terminate. terminate() waits for every call in flight,
  * and a read the API stopped waiting for (api.storeTimeoutMs, the readiness probe) is retried by
@@ -76,10 +80,17 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   private readonly activateRetrySeconds: number;
   /** The emulator (FIRESTORE_EMULATOR_HOST) takes no credentials: nothing to look for there. */
   private readonly credentials: GoogleCredentials | undefined;
+  private readonly emulatorHost: string | undefined;
+  private readonly projectId: string;
+  /** The emulator's probe once it answered; a failure is not kept (see emulatorListens). */
+  private emulatorFound: Promise<void> | undefined;
 
   constructor(options: FirestoreStoreOptions) {
     super();
-    this.credentials = process.env.FIRESTORE_EMULATOR_HOST
+    // Read as the client reads it, once, when it is constructed.
+    this.emulatorHost = process.env.FIRESTORE_EMULATOR_HOST || undefined;
+    this.projectId = options.projectId;
+    this.credentials = this.emulatorHost
       ? undefined
       : new GoogleCredentials(
           'Firestore',
@@ -95,9 +106,33 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     this.activateRetrySeconds = options.activateRetrySeconds ?? ACTIVATE_RETRY_SECONDS;
   }
 
-  /** Every method that calls Firestore awaits this first (core/google-credentials.ts). */
-  private async credentialsFound(): Promise<void> {
-    await this.credentials?.require();
+  /**
+   * Every method that calls Firestore awaits this first: the credentials
+   * (core/google-credentials.ts), or on the emulator, that it listens.
+   */
+  private async ready(): Promise<void> {
+    await (this.emulatorHost
+      ? this.emulatorListens(this.emulatorHost)
+      : this.credentials?.require());
+  }
+
+  /**
+   * An emulator address where nothing listens is otherwise retried by the client for about 45 s,
+   * then fails as gRPC's bare "14 UNAVAILABLE: No connection established". Only the emulator is
+   * probed: a real Firestore's slow first connection is left to the client's own deadline. Found
+   * once, it is not probed again; a failure is not kept, so that a running API becomes ready once
+   * the emulator is started, without a restart.
+   */
+  private async emulatorListens(host: string): Promise<void> {
+    this.emulatorFound ??= probeAddress(host, FIRESTORE_PORT).then((unreachable) => {
+      if (unreachable === null) return;
+      this.emulatorFound = undefined;
+      throw new ConfigError(
+        `Cannot reach the Firestore emulator at ${host} (FIRESTORE_EMULATOR_HOST): ${unreachable}. ` +
+          `Start it there (gcloud emulators firestore start --host-port=${host}), or correct FIRESTORE_EMULATOR_HOST, or unset it to use Firestore itself (project ${this.projectId}).`,
+      );
+    });
+    await this.emulatorFound;
   }
 
   private tenantDoc(tenantId: string): DocumentReference {
@@ -158,7 +193,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
    * (Activation follows the last write of the same run, so the check cannot race it.)
    */
   private async markWritten(tenantId: string, version: string): Promise<void> {
-    await this.credentialsFound();
+    await this.ready();
     const ref = this.versionDoc(tenantId, version);
     if (wasActivated(FirestoreStore.info(version, (await ref.get()).data())))
       throw new ImmutableVersionError(tenantId, version);
@@ -178,7 +213,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     keepVersions: number,
     guard: ActivationGuard = {},
   ): Promise<ActiveVersion> {
-    await this.credentialsFound();
+    await this.ready();
     const ref = this.tenantDoc(tenantId);
     const versionRef = this.versionDoc(tenantId, info.version);
     return this.retryAborted(tenantId, info.version, () =>
@@ -233,7 +268,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   }
 
   async getActive(tenantId: string): Promise<ActiveVersion | null> {
-    await this.credentialsFound();
+    await this.ready();
     const doc = (await this.tenantDoc(tenantId).get()).data() as TenantDoc | undefined;
     return doc?.active ?? null;
   }
@@ -243,7 +278,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
     version: string,
     docId: string,
   ): Promise<ScoredItem[] | null> {
-    await this.credentialsFound();
+    await this.ready();
     const snap = await this.listDoc(tenantId, version, docId).get();
     return (snap.get('items') as ScoredItem[] | undefined) ?? null;
   }
@@ -263,7 +298,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
 
   /** Includes versions whose marker is gone (a delete that crashed halfway): they have no times. */
   async listVersions(tenantId: string): Promise<VersionInfo[]> {
-    await this.credentialsFound();
+    await this.ready();
     const refs = await this.tenantDoc(tenantId).collection('versions').listDocuments();
     const snaps = refs.length > 0 ? await this.db.getAll(...refs) : [];
     return snaps
@@ -277,14 +312,14 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
 
   /** recursiveDelete with a writer of our own, closed after: the client refuses to terminate otherwise. */
   private async deleteTree(ref: DocumentReference): Promise<void> {
-    await this.credentialsFound();
+    await this.ready();
     const writer = this.db.bulkWriter({ throttling: false });
     await this.db.recursiveDelete(ref, writer);
     await writer.close();
   }
 
   async setHidden(tenantId: string, postIds: string[], hidden: boolean): Promise<void> {
-    await this.credentialsFound();
+    await this.ready();
     const writer = this.db.bulkWriter({ throttling: false });
     const hiddenPosts = this.tenantDoc(tenantId).collection('hidden');
     for (const postId of postIds) {
@@ -295,13 +330,13 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   }
 
   async getHidden(tenantId: string): Promise<string[]> {
-    await this.credentialsFound();
+    await this.ready();
     const snap = await this.tenantDoc(tenantId).collection('hidden').get();
     return snap.docs.map((d) => d.get('postId') as string);
   }
 
   async listTenants(): Promise<string[]> {
-    await this.credentialsFound();
+    await this.ready();
     const snap = await this.root.where('active.version', '!=', null).select('tenantId').get();
     return snap.docs.map(
       (d) => (d.get('tenantId') as string | undefined) ?? decodeIdFromFirestore(d.id),
@@ -309,7 +344,7 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
   }
 
   async purgeTenant(tenantId: string): Promise<void> {
-    await this.credentialsFound();
+    await this.ready();
     const ref = this.tenantDoc(tenantId);
     // Drop the pointer first so that readers stop seeing the tenant before its lists go.
     await ref.set({ tenantId }, { merge: false });
