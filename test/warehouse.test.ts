@@ -1,15 +1,16 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BigQueryWarehouse } from '../core/warehouse/bigquery.js';
-import { BadDataError } from '../core/errors.js';
+import { BadDataError, ConfigError } from '../core/errors.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 import {
   type BigQueryRequest,
   queryParameters,
   startBigQueryStandIn,
 } from './helpers/bigquery-rest.js';
+import { runOsusume } from './helpers/cli.js';
 import { tempDir, writeJsonl } from './helpers/fixtures.js';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -283,6 +284,65 @@ describe('DuckDB warehouse', () => {
     expect(await w.listTenants()).toEqual([{ tenantId: 't', posts: 1 }]);
     expect(await w.readInteractions('t')).toHaveLength(1);
     await w.close();
+  });
+});
+
+/**
+ * A warehouse file cut short (a copy or a disk that ran out): DuckDB's own message named the file
+ * but not what to do, and ended in "Is another process using it?" where the header was cut.
+ */
+describe('a damaged DuckDB warehouse', () => {
+  /** The message for `file`: DuckDB's cause (varying with where the file was cut), then what to do. */
+  function expectDamaged(message: string, file: string): void {
+    const head = `The DuckDB warehouse ${file} is damaged (IO Error: Could not read enough bytes `;
+    const tail = `): move it away (with ${file}.wal, if there is one) and load your exports again (osusume load --posts FILE --interactions FILE, or npm run demo for the demo's), or delete all local state with osusume reset. The run records it held go with it.`;
+    expect(message.slice(0, head.length)).toBe(head);
+    expect(message.slice(-tail.length)).toBe(tail);
+  }
+
+  let whole: Buffer;
+  beforeAll(async () => {
+    const file = `${tmp.dir}/whole.duckdb`;
+    const w = await DuckDbWarehouse.open(file);
+    const posts = writeJsonl(`${tmp.dir}/whole.jsonl`, [post('acme', 'p1', '2024-01-01')]);
+    await w.importFiles([{ table: 'posts', file: posts }]);
+    await w.close();
+    whole = readFileSync(file);
+  });
+
+  /** The warehouse's first `bytes` bytes, as a file of its own. */
+  function cutShort(name: string, bytes: number): string {
+    const file = `${tmp.dir}/${name}.duckdb`;
+    writeFileSync(file, whole.subarray(0, bytes));
+    return file;
+  }
+
+  it('cut inside its header: opening it says that it is damaged and how to rebuild it', async () => {
+    const file = cutShort('header-cut', 100);
+    const error = await DuckDbWarehouse.open(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expectDamaged((error as Error).message, file);
+  });
+
+  it('its last block cut short: it opens, its first read says so, and osusume batch prints that in one line', async () => {
+    // DuckDB reads a block whole; the last one holds the posts, not the catalog it opens with.
+    const file = cutShort('tail-cut', whole.length - 1024);
+    const w = await DuckDbWarehouse.open(file);
+    const error = await w
+      .listTenants()
+      .catch((e: unknown) => e)
+      .finally(() => w.close());
+    expect(error).toBeInstanceOf(ConfigError);
+    expectDamaged((error as Error).message, file);
+
+    const cwd = `${tmp.dir}/cli`;
+    mkdirSync(`${cwd}/.osusume`, { recursive: true });
+    const warehouse = `${cwd}/.osusume/warehouse.duckdb`;
+    writeFileSync(warehouse, readFileSync(file));
+    const batch = await runOsusume(['batch', '--list'], { cwd });
+    expect(batch).toMatchObject({ code: 1, stdout: '' });
+    expect(batch.stderr).toMatch(/^osusume batch: [^\n]*\n$/);
+    expectDamaged(batch.stderr.slice('osusume batch: '.length, -1), warehouse);
   });
 });
 

@@ -59,6 +59,21 @@ interface CheckedExport {
   skipped: number;
 }
 
+/**
+ * DuckDB's words for a file it cannot read as a database: cut short (a copy or a disk that ran
+ * out), a block whose checksum does not match, or a header that is not DuckDB's. A file cut short
+ * past its catalog opens, and fails at the first read of a lost block.
+ */
+const DAMAGED =
+  /Could not read enough bytes|Corrupt database file|not a valid DuckDB database file/;
+
+/** DuckDB's message names the file but not what to do; this one says how to rebuild it. */
+function damagedWarehouse(file: string, cause: string): ConfigError {
+  return new ConfigError(
+    `The DuckDB warehouse ${file} is damaged (${cause}): move it away (with ${file}.wal, if there is one) and load your exports again (osusume load --posts FILE --interactions FILE, or npm run demo for the demo's), or delete all local state with osusume reset. The run records it held go with it.`,
+  );
+}
+
 function plain(value: DuckDBValue): unknown {
   if (typeof value === 'bigint') return Number(value);
   return value;
@@ -66,6 +81,7 @@ function plain(value: DuckDBValue): unknown {
 
 export class DuckDbWarehouse implements Warehouse {
   private constructor(
+    private readonly file: string,
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
   ) {}
@@ -76,8 +92,10 @@ export class DuckDbWarehouse implements Warehouse {
     try {
       instance = await DuckDBInstance.create(file);
     } catch (error) {
+      const cause = (error as Error).message;
+      if (DAMAGED.test(cause)) throw damagedWarehouse(file, cause);
       throw new ConfigError(
-        `Cannot open the DuckDB warehouse at ${file}: ${(error as Error).message}. Is another process using it?`,
+        `Cannot open the DuckDB warehouse at ${file}: ${cause}. Is another process using it?`,
       );
     }
     const connection = await instance.connect();
@@ -86,7 +104,7 @@ export class DuckDbWarehouse implements Warehouse {
     // as local wall-clock time, and a date without a time as local midnight.
     await connection.run(`SET TimeZone = 'UTC'`);
     await connection.run(SCHEMA);
-    return new DuckDbWarehouse(instance, connection);
+    return new DuckDbWarehouse(file, instance, connection);
   }
 
   private async query(sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
@@ -98,6 +116,7 @@ export class DuckDbWarehouse implements Warehouse {
     } catch (error) {
       // DuckDB appends the statement ("LINE 1: SELECT ..."): the operator needs the cause only.
       const cause = (error as Error).message.split(/\n\s*LINE \d+:/)[0]!.trim();
+      if (DAMAGED.test(cause)) throw damagedWarehouse(this.file, cause);
       throw new BackendError(`DuckDB query failed: ${cause}`);
     }
   }
