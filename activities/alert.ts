@@ -20,6 +20,11 @@ export interface BatchReport {
   slowest?: { tenantId: string; seconds: number };
   segments: number;
   /**
+   * Every failed tenant's run record was written as its segment ended (failed lists only the
+   * first). Absent in batches begun before that: their alert records the failures listed.
+   */
+  failuresRecorded?: true;
+  /**
    * Tenants whose posts were embedded, by model: per pretrained model folder (model.dir), and
    * those that trained their own. Absent when none were (or the run began before it was kept).
    */

@@ -162,12 +162,15 @@ export async function activateVersion(
 
 /**
  * Records the tenants of a batch that failed for good (`osusume runs` shows them): nothing they
- * computed is served. Called with the batch report, where the failures are listed.
+ * computed is served. Called by the batch with each segment's failures, and by its alert with
+ * the report, which lists the first failures: those are recorded already unless the batch
+ * began before it recorded every failure (failuresRecorded unset).
  */
 export async function recordFailedRuns(
   ctx: StepContext,
-  report: { runId: string; failed: { tenantId: string; error: string }[] },
+  report: { runId: string; failed: { tenantId: string; error: string }[]; failuresRecorded?: true },
 ): Promise<void> {
+  if (report.failuresRecorded) return;
   for (const { tenantId, error } of report.failed) {
     // A warehouse that fails here must not hold back the alert about the failed tenants.
     await ctx.warehouse

@@ -73,7 +73,8 @@ export function createActivities(getContext: () => Promise<StepContext>) {
     storeLists: withContext(storeLists),
     activate: withContext(activateVersion),
     purgeTenant: withContext(purgeTenant),
-    /** Records the failed tenants as failed runs, then alerts. */
+    recordFailedRuns: withContext(recordFailedRuns),
+    /** Records the failed tenants the batch did not record already as failed runs, then alerts. */
     async alert(report: BatchReport) {
       const ctx = await getContext();
       await recordFailedRuns(ctx, report);

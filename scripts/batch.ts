@@ -192,6 +192,8 @@ export async function runBatch(
       }
     },
     purgeTenant: (tenantId) => purgeTenant(ctx, { tenantId }),
+    recordsEveryFailure: () => true,
+    recordFailures: (failures) => recordFailedRuns(ctx, failures),
     alert: async (report) => {
       await recordFailedRuns(ctx, report);
       return sendAlert(ctx.config, report);

@@ -176,6 +176,17 @@ describe('local batch pipeline', () => {
     );
   });
 
+  it('records a failed run for every failed tenant, beyond the 100 the report names', async () => {
+    const broken = Array.from({ length: 120 }, (_, i) => `broken-${String(i).padStart(3, '0')}`);
+    await load(broken.map((t) => emptyPost(t, 'a')));
+    const result = await runBatch(ctx, { runId: 'run-1', progress: 'tenants' });
+    const records = await ctx.warehouse.listRunRecords({ limit: 1000 });
+    const failed = records.filter((r) => r.failure).map((r) => r.tenantId);
+    expect(failed.sort()).toEqual(broken);
+    expect(result.report.failedCount).toBe(120);
+    expect(result.report.failed).toHaveLength(100);
+  });
+
   it('reads a tenant in full once when its snapshot predates titles, then incrementally again', async () => {
     writeFileSync(config.experimentsFile, 'defaultAlgorithm: fielded\n');
     await load(acme);

@@ -3,11 +3,18 @@
  * the committed histories replay against today's workflows. A change to a workflow that would
  * break running executions fails here. The histories were recorded from a real dev server by the
  * end-to-end test: `OSUSUME_RECORD_HISTORIES=1 npx vitest run test/temporal-e2e.test.ts` (do that
- * only when a workflow change is meant to be incompatible, and ship it behind a patch).
+ * only when a workflow change is meant to be incompatible, and ship it behind a patch), except
+ * batch-workflow-failed.json, which test/fixtures/record-failed-batch.ts recorded before a patch.
  */
 import { readFileSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type ReplayWorkerOptions,
+} from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const workflowsPath = new URL('../workflows/index.ts', import.meta.url).pathname;
@@ -52,6 +59,30 @@ describe('replay', () => {
 
   it('replays a batch workflow run (purge child, tenant children, continue-as-new)', async () => {
     await Worker.runReplayHistory({ workflowsPath }, history('batch-workflow'), 'batch-replay');
+  });
+
+  it('replays a batch begun before every failed tenant got a run record (its alert wrote them)', async () => {
+    await Worker.runReplayHistory({ workflowsPath }, history('batch-workflow-failed'), 'failed');
+  });
+
+  it('would not replay that batch if recording every failure were not behind its patch', async () => {
+    const ungated = new URL('./fixtures/unpatched-workflow-api.ts', import.meta.url).pathname;
+    const bundlerOptions: ReplayWorkerOptions['bundlerOptions'] = {
+      webpackConfigHook: (config) => ({
+        ...config,
+        resolve: {
+          ...config.resolve,
+          alias: { ...config.resolve?.alias, '@temporalio/workflow$': ungated },
+        },
+      }),
+    };
+    await expect(
+      Worker.runReplayHistory(
+        { workflowsPath, bundlerOptions },
+        history('batch-workflow-failed'),
+        'ungated',
+      ),
+    ).rejects.toThrow(expect.objectContaining({ name: 'DeterminismViolationError' }));
   });
 
   it('fails on a non-deterministic change', async () => {

@@ -7,6 +7,7 @@ import type { RunPlan } from '../activities/plan.js';
 import type { BatchReport } from '../activities/alert.js';
 import { BadDataError, ConfigError } from '../core/errors.js';
 import { ImmutableVersionError } from '../core/store/types.js';
+import type { FailedRuns } from '../workflows/batch-flow.js';
 import { heavySteps, quickSteps, writeSteps } from '../workflows/options.js';
 import { stepResults } from './fixtures/step-results.js';
 
@@ -17,6 +18,9 @@ const calls = vi.hoisted(() => ({
   inFlight: 0,
   maxInFlight: 0,
   alreadyStarted: new Set<string>(),
+  /** What patched() answers, and the patch ids it was asked about. */
+  patched: true,
+  patchesAsked: [] as string[],
 }));
 
 class ContinueAsNew extends Error {
@@ -68,6 +72,7 @@ vi.mock('@temporalio/workflow', async () => {
         calls.inFlight -= 1;
       }
     },
+    patched: (patchId: string) => (calls.patchesAsked.push(patchId), calls.patched),
     continueAsNew: async (...args: unknown[]) => {
       throw new ContinueAsNew(args);
     },
@@ -83,6 +88,7 @@ function fakeActivities(
 ) {
   const alerts: BatchReport[] = [];
   const purged: string[] = [];
+  const recorded: FailedRuns[] = [];
   const plan: RunPlan = {
     tenantsUri: 'file:///plan',
     tenants: tenants.length,
@@ -108,9 +114,10 @@ function fakeActivities(
     storeLists: async () => stepResults.storeLists,
     activate: async () => stepResults.activate,
     purgeTenant: async (i) => void purged.push((i as { tenantId: string }).tenantId),
+    recordFailedRuns: async (r) => void recorded.push(r as FailedRuns),
     alert: async (r) => void alerts.push(r as BatchReport),
   };
-  return { alerts, purged };
+  return { alerts, purged, recorded };
 }
 
 /** Runs a batch to the end, following continue-as-new as the server would. */
@@ -132,6 +139,8 @@ beforeEach(() => {
   calls.children.length = 0;
   calls.maxInFlight = 0;
   calls.alreadyStarted.clear();
+  calls.patched = true;
+  calls.patchesAsked.length = 0;
 });
 
 describe('batch workflow', () => {
@@ -169,6 +178,34 @@ describe('batch workflow', () => {
       failed: [{ tenantId: 'b', error: bad.message }],
     });
     expect(alerts).toHaveLength(1);
+  });
+
+  it("writes every failed tenant's run record, at most 100 a call, and names the first 100", async () => {
+    const tenants = Array.from({ length: 250 }, (_, i) => `t${i}`);
+    const bad = new Error('bad data');
+    const { alerts, recorded } = fakeActivities(tenants, {
+      failing: Object.fromEntries(tenants.map((t) => [t, bad])),
+    });
+    const { report, runs } = await runToEnd({ runId: 'r1', options: { tenantsPerSegment: 150 } });
+    expect(runs).toBe(2);
+    expect(recorded.map((r) => r.failed.length)).toEqual([100, 50, 100]);
+    expect(new Set(recorded.flatMap((r) => r.failed.map((f) => f.tenantId)))).toEqual(
+      new Set(tenants),
+    );
+    expect(report).toMatchObject({ failedCount: 250, failuresRecorded: true });
+    expect(report.failed).toHaveLength(100);
+    expect(alerts).toEqual([report]);
+    // Asked once, when the batch began; the continued run follows the report's answer.
+    expect(calls.patchesAsked).toEqual(['record-every-failure']);
+  });
+
+  it('leaves the recording to the alert in a batch begun before every failure was recorded', async () => {
+    calls.patched = false;
+    const { alerts, recorded } = fakeActivities(['a', 'b'], { failing: { a: new Error('x') } });
+    const { report } = await runToEnd({ runId: 'r1' });
+    expect(recorded).toEqual([]);
+    expect(report.failuresRecorded).toBeUndefined();
+    expect(alerts).toEqual([report]);
   });
 
   it('skips a tenant that already ran for this run id', async () => {

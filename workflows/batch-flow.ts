@@ -19,7 +19,20 @@ export interface BatchDeps {
   /** Runs one tenant; reports failure as an outcome instead of throwing. */
   runTenant(tenantId: string): Promise<TenantOutcome>;
   purgeTenant(tenantId: string): Promise<void>;
+  /**
+   * Whether this batch writes every failed tenant's run record as its segment ends; asked once,
+   * when the batch begins, and kept in its report. A batch that does not (begun by older code,
+   * workflows/batch.ts) leaves its alert to write those of the failures its report lists.
+   */
+  recordsEveryFailure(): boolean;
+  /** Writes failed tenants' run records; called with at most MAX_LISTED at a time. */
+  recordFailures(input: FailedRuns): Promise<unknown>;
   alert(report: BatchReport): Promise<unknown>;
+}
+
+export interface FailedRuns {
+  runId: string;
+  failed: BatchReport['failed'];
 }
 
 export interface BatchOptions {
@@ -38,10 +51,16 @@ export interface BatchInput {
 
 export type SegmentResult = { done: true; report: BatchReport } | { done: false; next: BatchInput };
 
+/** How many failed and purged tenants a report names, and failed runs one call records. */
 const MAX_LISTED = 100;
 
-export function emptyReport(runId: string, plan: RunPlan): BatchReport {
+export function emptyReport(
+  runId: string,
+  plan: RunPlan,
+  recordsEveryFailure = false,
+): BatchReport {
   return {
+    ...(recordsEveryFailure ? { failuresRecorded: true as const } : {}),
     runId,
     tenants: plan.tenants,
     succeeded: 0,
@@ -77,12 +96,20 @@ async function boundedMap<T, R>(
   return results;
 }
 
-function record(report: BatchReport, tenantId: string, outcome: TenantOutcome): void {
+/** Counts `outcome` in `report`; a failure is also added to `failures` (the segment's own). */
+function record(
+  report: BatchReport,
+  failures: BatchReport['failed'],
+  tenantId: string,
+  outcome: TenantOutcome,
+): void {
   if (outcome.status === 'skipped') {
     report.skipped += 1;
   } else if (outcome.status === 'failed') {
+    const failure = { tenantId, error: outcome.error };
     report.failedCount += 1;
-    if (report.failed.length < MAX_LISTED) report.failed.push({ tenantId, error: outcome.error });
+    if (report.failed.length < MAX_LISTED) report.failed.push(failure);
+    failures.push(failure);
   } else {
     const r = outcome.report;
     const seconds = Object.values(r.seconds).reduce((a, b) => a + (b ?? 0), 0);
@@ -107,7 +134,8 @@ export async function runBatchSegment(
   options: BatchOptions,
 ): Promise<SegmentResult> {
   const plan = input.plan ?? (await deps.planRun({ runId: input.runId }));
-  const report = input.report ?? emptyReport(input.runId, plan);
+  const report = input.report ?? emptyReport(input.runId, plan, deps.recordsEveryFailure());
+  const failures: BatchReport['failed'] = [];
   if (!input.plan) {
     await boundedMap(plan.retired, options.maxConcurrentTenants, async (tenantId) => {
       try {
@@ -115,7 +143,7 @@ export async function runBatchSegment(
         report.purgedCount += 1;
         if (report.purged.length < MAX_LISTED) report.purged.push(tenantId);
       } catch (error) {
-        record(report, tenantId, {
+        record(report, failures, tenantId, {
           status: 'failed',
           error: `purge failed: ${(error as Error).message}`,
         });
@@ -131,8 +159,13 @@ export async function runBatchSegment(
   const outcomes = await boundedMap(tenants, options.maxConcurrentTenants, (t) =>
     deps.runTenant(t),
   );
-  outcomes.forEach((outcome, i) => record(report, tenants[i]!, outcome));
+  outcomes.forEach((outcome, i) => record(report, failures, tenants[i]!, outcome));
   report.segments += 1;
+  if (report.failuresRecorded) {
+    for (let i = 0; i < failures.length; i += MAX_LISTED) {
+      await deps.recordFailures({ runId: input.runId, failed: failures.slice(i, i + MAX_LISTED) });
+    }
+  }
 
   const nextCursor = cursor + tenants.length;
   if (tenants.length > 0 && nextCursor < plan.tenants) {

@@ -3,6 +3,7 @@ import {
   continueAsNew,
   executeChild,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   workflowInfo,
   WorkflowIdReusePolicy,
@@ -27,6 +28,17 @@ import { purgeTenantWorkflow } from './purge.js';
 import { tenantWorkflow } from './tenant.js';
 
 const alerts = proxyActivities<Activities>(alertSteps);
+
+/**
+ * Batches begun with this patch write every failed tenant's run record as each segment ends (a
+ * recordFailedRuns activity per 100); those begun before it leave that to their alert, which
+ * writes the first 100 only. patched() is asked once, when the batch begins, and the answer
+ * travels in its report across continue-as-new, so that every run of a batch does the same.
+ * Replaying a history recorded before the patch (no marker), patched() is false and the batch
+ * schedules what it scheduled then (test/replay.test.ts replays one). Once no such history can
+ * replay (past the namespace's retention), drop the old branch and make it deprecatePatch().
+ */
+const RECORD_EVERY_FAILURE = 'record-every-failure';
 
 /** Set by Temporal on every run a Schedule starts, a caught-up or backfilled one included. */
 const SCHEDULED_START = defineSearchAttributeKey(
@@ -98,6 +110,8 @@ export async function batchWorkflow(input: BatchWorkflowInput = {}): Promise<Bat
       planRun: planning.planRun,
       readTenants: planning.readTenants,
       runTenant: (tenantId) => runTenantChild(runId, tenantId, options.heartbeatTimeout),
+      recordsEveryFailure: () => patched(RECORD_EVERY_FAILURE),
+      recordFailures: planning.recordFailedRuns,
       purgeTenant: (tenantId) =>
         executeChild(purgeTenantWorkflow, {
           workflowId: purgeWorkflowId(runId, tenantId),
