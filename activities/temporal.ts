@@ -25,6 +25,26 @@ function checkpoint(details: unknown): void {
 const KEEPALIVE_MS = 1_000;
 
 /**
+ * Rejects when the worker cancels its running steps because it is stopping (SIGTERM, past
+ * temporal.shutdownGraceTime): the attempt then fails at once and is retried on another worker,
+ * instead of being killed with the process and retried only after its heartbeat timeout. The
+ * abandoned work ends with the process. A cancellation the server asks for (the workflow
+ * cancelled or reset) still waits for the work, as it did.
+ */
+function workerShutdown(context: Context): Promise<never> {
+  return new Promise((_, reject) => {
+    const signal = context.cancellationSignal;
+    const onAbort = () => {
+      const reason: unknown = signal.reason;
+      if (reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN')
+        reject(reason);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
  * Heartbeats while `work` runs. Without heartbeats Temporal notices a worker that died only when
  * the step's start-to-close timeout passes (15 min to 1 h); with them, after its heartbeat
  * timeout. The heartbeats carry no details: steps that resume from theirs report their own.
@@ -33,7 +53,7 @@ async function keepingAlive<T>(work: () => Promise<T>): Promise<T> {
   const context = Context.current();
   const timer = setInterval(() => context.heartbeat(), KEEPALIVE_MS);
   try {
-    return await work();
+    return await Promise.race([work(), workerShutdown(context)]);
   } finally {
     clearInterval(timer);
   }

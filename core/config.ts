@@ -232,6 +232,16 @@ const configFields = strictObject({
       .string()
       .regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30s or 2m')
       .optional(),
+    /**
+     * How long a worker told to stop (SIGTERM) lets running steps finish before it cancels them:
+     * a cancelled step's attempt fails at once and is retried on another worker (embedding from
+     * its last checkpoint). Keep it a few seconds below the platform's kill: Cloud Run SIGKILLs
+     * 10 s after SIGTERM, and a killed worker's steps wait for their heartbeat timeout instead.
+     */
+    shutdownGraceTime: z
+      .string()
+      .regex(/^\d+(ms|s|m|h)$/, 'a duration such as 5s or 1m')
+      .default('5s'),
     schedule: strictObject({
       id: z.string().default('osusume-nightly'),
       /** Cron in `timezone`; the default is 03:00 in Tokyo. */

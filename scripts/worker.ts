@@ -1,7 +1,8 @@
 /**
  * The Temporal worker: runs osusume's workflows and activities on the configured task queue.
  *   osusume worker        (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, TLS or API key from env)
- * SIGINT/SIGTERM stop polling and let running activities finish (up to 30 s) before exiting.
+ * SIGINT/SIGTERM stop polling and let running activities finish for temporal.shutdownGraceTime
+ * (5 s), then cancel them (each attempt fails and is retried elsewhere) and exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +83,13 @@ export async function createWorker(
     interceptors: extras.interceptors,
     activities: createActivities(getContext),
     maxConcurrentActivityTaskExecutions: config.temporal.maxConcurrentActivities,
-    shutdownGraceTime: '30s',
+    // Cloud Run sends SIGTERM, then SIGKILL 10 s later (container contract, instance shutdown:
+    // https://cloud.google.com/run/docs/container-contract; "Graceful shutdowns on Cloud Run",
+    // https://cloud.google.com/blog/topics/developers-practitioners/graceful-shutdowns-cloud-run-deep-dive);
+    // we found no longer period documented for worker pools. Past the grace the SDK cancels the
+    // running steps: their attempts fail and are retried on another worker before the kill,
+    // where a killed worker's steps would wait out their heartbeat timeout (2 min).
+    shutdownGraceTime: config.temporal.shutdownGraceTime,
   });
   return { worker, close: async () => (await context)?.close() };
 }

@@ -62,6 +62,22 @@ describe('activities in MockActivityEnvironment', () => {
     });
   });
 
+  it('a step without checkpoints gives its attempt up when the worker stops (WORKER_SHUTDOWN)', async () => {
+    // The step is still at work (here: waiting for its context) when the worker, told to stop,
+    // cancels its running steps past temporal.shutdownGraceTime.
+    const activities = createActivities(() => new Promise<StepContext>(() => {}));
+    const env = new MockActivityEnvironment();
+    const running = run(env, activities.lexical, {
+      tenantId: 'acme',
+      runId: 'r1',
+      snapshotUri: 'file:///never-read',
+    });
+    env.cancel('WORKER_SHUTDOWN');
+    await expect(running).rejects.toThrow(
+      expect.objectContaining({ name: 'CancelledFailure', message: 'WORKER_SHUTDOWN' }),
+    );
+  }, 10_000);
+
   it('neighbours heartbeat, and the whole tenant completes through the activities', async () => {
     const a = createActivities(async () => ctx);
     const env = new MockActivityEnvironment();

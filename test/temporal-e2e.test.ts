@@ -6,7 +6,7 @@
  * against today's workflows; `OSUSUME_RECORD_HISTORIES=1` also writes them to
  * test/fixtures/histories/ for the server-free replay test.
  */
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -30,19 +30,15 @@ import { scheduleOptions, upsertSchedule } from '../scripts/temporal.js';
 import { createWorker, WORKFLOWS_PATH } from '../scripts/worker.js';
 import type { TenantReport } from '../workflows/tenant-flow.js';
 import { purgeWorkflowId, tenantWorkflowId } from '../workflows/ids.js';
-import {
-  emptyPost,
-  loadPosts,
-  tempDir,
-  topicPosts,
-  writeTestBertModel,
-} from './helpers/fixtures.js';
+import { emptyPost, loadPosts, tempDir, topicPosts } from './helpers/fixtures.js';
 import {
   demoSubset,
   describeWorkflow,
   devServerOrSkip,
+  embedChunksWritten,
   runBatchWorkflow,
   rawWorkerConfig,
+  slowEmbeddingTenant,
   spawnWorker,
 } from './helpers/temporal-server.js';
 
@@ -295,20 +291,11 @@ describe.skipIf(server === null)('batch workflow on a Temporal dev server', () =
   it('resumes embedding from the last heartbeat after the worker is SIGKILLed', async () => {
     const dir = tempDir('osusume-e2e-kill-');
     try {
-      // The worker process runs in the checkout: the model folder is named, not the default.
-      const raw = rawWorkerConfig(dir.dir, 'osusume-e2e-kill', {
-        experimentsFile: path.join(dir.dir, 'experiments.yaml'),
-        model: { dir: path.join(dir.dir, 'model') },
-      });
-      writeFileSync(raw.experimentsFile, 'defaultAlgorithm: embedding\nexperiments: []\n');
-      const killConfig = parseConfig(raw, dir.dir);
-      const posts = topicPosts('big', 8000, 9);
-      writeTestBertModel(
-        killConfig.model.dir,
-        posts.slice(0, 500).map((p) => `${p.title} ${p.body}`),
-        { hidden: 96 },
-      );
-      await loadPosts(killConfig, posts);
+      const {
+        raw,
+        config: killConfig,
+        posts,
+      } = await slowEmbeddingTenant(dir.dir, 'osusume-e2e-kill', { count: 8000, hidden: 96 });
 
       const runId = '2026-11-22';
       const workflowId = tenantWorkflowId(runId, 'big');
@@ -320,18 +307,7 @@ describe.skipIf(server === null)('batch workflow on a Temporal dev server', () =
       const first = spawnWorker(server!, raw);
       workers.push(first);
       // Kill once two chunks of embeddings are on disk (checkpoints a resumed attempt reuses).
-      const chunksDir = path.join(killConfig.artifactsDir, 'runs', runId);
-      const chunksWritten = () =>
-        existsSync(chunksDir)
-          ? readdirSync(chunksDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
-              /embed-chunks\/\d+\.bin$/.test(f),
-            ).length
-          : 0;
-      let chunks = 0;
-      for (let i = 0; i < 12_000 && chunks < 2; i++) {
-        chunks = chunksWritten();
-        if (chunks < 2) await new Promise((r) => setTimeout(r, 10));
-      }
+      const chunks = await embedChunksWritten(killConfig, runId, 2);
       expect(
         chunks,
         `no embedding checkpoints; worker output:\n${first.output()}`,

@@ -5,7 +5,7 @@ export function register(program: Command): void {
   const command = program
     .command('worker')
     .description(
-      "Run a Temporal worker for osusume's workflows and activities (Ctrl-C lets running activities finish, up to 30 s).",
+      "Run a Temporal worker for osusume's workflows and activities (Ctrl-C or SIGTERM lets running activities finish for temporal.shutdownGraceTime, 5s by default, then cancels them so that Temporal retries them on another worker).",
     )
     .action(async () => {
       const { workerCommand } = await import('../worker.js');

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import type { Config } from '../../core/config.js';
+import { parseConfig, type Config } from '../../core/config.js';
 import {
   startDevServer,
   type DevServer,
@@ -13,6 +13,7 @@ import { createWorker, type WorkerExtras } from '../../scripts/worker.js';
 export { spawnWorker } from '../../scripts/worker.js';
 import type { BatchWorkflowInput, batchWorkflow } from '../../workflows/batch.js';
 import { batchWorkflowId } from '../../workflows/ids.js';
+import { loadPosts, topicPosts, writeTestBertModel } from './fixtures.js';
 
 /**
  * A Temporal dev server for a test file, or null where none can be started (no Temporal CLI:
@@ -98,4 +99,47 @@ export function rawWorkerConfig(
     temporal: { taskQueue },
     ...extra,
   };
+}
+
+/**
+ * A worker configuration rooted in `dir` whose one tenant, `big`, embeds for long enough to be
+ * interrupted: `count` posts and a BERT-shaped test model `hidden` wide. The worker process runs
+ * in the checkout: the model folder is named, not the default.
+ */
+export async function slowEmbeddingTenant(
+  dir: string,
+  taskQueue: string,
+  shape: { count: number; hidden: number },
+) {
+  const raw = rawWorkerConfig(dir, taskQueue, {
+    experimentsFile: path.join(dir, 'experiments.yaml'),
+    model: { dir: path.join(dir, 'model') },
+  });
+  writeFileSync(raw.experimentsFile, 'defaultAlgorithm: embedding\nexperiments: []\n');
+  const config = parseConfig(raw, dir);
+  const posts = topicPosts('big', shape.count, 9);
+  writeTestBertModel(
+    config.model.dir,
+    posts.slice(0, 500).map((p) => `${p.title} ${p.body}`),
+    { hidden: shape.hidden },
+  );
+  await loadPosts(config, posts);
+  return { raw, config, posts };
+}
+
+/** Waits (two minutes at most) until `count` embedding checkpoints of `runId` are on disk. */
+export async function embedChunksWritten(
+  config: Config,
+  runId: string,
+  count: number,
+): Promise<number> {
+  const chunksDir = path.join(config.artifactsDir, 'runs', runId);
+  const written = () =>
+    existsSync(chunksDir)
+      ? readdirSync(chunksDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+          /embed-chunks\/\d+\.bin$/.test(f),
+        ).length
+      : 0;
+  for (let i = 0; i < 12_000 && written() < count; i++) await new Promise((r) => setTimeout(r, 10));
+  return written();
 }
