@@ -89,6 +89,7 @@ async function planRollback(
 /**
  * The pointer write: the rolled-back version stays kept as the most recent previous one. The
  * store refuses to bring back a replaced version unless told to: rollback is the one that does.
+ * It also refuses when another version became active since the plan (a nightly run finishing).
  */
 function applyRollback(
   store: RecommendationStore,
@@ -104,7 +105,7 @@ function applyRollback(
       lists: plan.lists,
     },
     keepVersions,
-    { reactivate: true },
+    { reactivate: true, replaces: plan.from },
   );
 }
 

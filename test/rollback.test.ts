@@ -10,6 +10,7 @@ import { createClient } from '../api/client.js';
 import { startServer } from '../api/server.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { openStore } from '../core/store/index.js';
+import { LmdbStore } from '../core/store/lmdb.js';
 import { addApiKey } from '../scripts/api-key.js';
 import { runBatch } from '../scripts/batch.js';
 import { rollbackCommand } from '../scripts/rollback.js';
@@ -155,9 +156,18 @@ describe('rollback', () => {
         ids: run2!.slice(0, 5).map((i) => i.postId),
       });
 
+      const activate = vi.spyOn(LmdbStore.prototype, 'activate');
       expect(await printed(() => rollbackCommand({ tenant: 'acme' }))).toBe(
         'acme: run-2 -> run-1 (fielded, popular); served within 0.2 s.',
       );
+      // The store refuses it if another version became active since the plan (store contract).
+      expect(activate).toHaveBeenCalledWith(
+        'acme',
+        expect.objectContaining({ version: 'run-1' }),
+        config.pipeline.keepVersions,
+        { reactivate: true, replaces: 'run-2' },
+      );
+      activate.mockRestore();
       expect(await store.getActive('acme')).toMatchObject({
         version: 'run-1',
         algorithms: ['fielded', 'popular'],

@@ -65,7 +65,8 @@ export interface VersionInfo {
 export interface ActivationGuard {
   /**
    * The active version the new one was built on (start-test carries its lists and snapshot
-   * over): refused when another one is active, as the new one holds older data.
+   * over), or that a rollback was planned from: refused when another one is active, as the new
+   * one holds older data, or the rollback would undo an activation nobody saw.
    */
   replaces?: string;
   /**
@@ -233,7 +234,9 @@ export function refusedActivation(
   const tenant = JSON.stringify(tenantId);
   if (guard.replaces !== undefined && active !== guard.replaces)
     return new BadDataError(
-      `Version ${version} of tenant ${tenant} was built on version ${guard.replaces}, but ${active ?? 'none'} became active meanwhile: it is not activated, as it would serve older data. Run start-test again for this tenant: it starts from the active version.`,
+      guard.reactivate
+        ? `Tenant ${tenant} was to roll back from ${guard.replaces} to ${version}, but ${active ?? 'none'} became active meanwhile: it is not rolled back, as that would undo ${active ?? 'none'} unseen. Run osusume rollback --tenant ${tenantId} again: it plans from the active version.`
+        : `Version ${version} of tenant ${tenant} was built on version ${guard.replaces}, but ${active ?? 'none'} became active meanwhile: it is not activated, as it would serve older data. Run start-test again for this tenant: it starts from the active version.`,
     );
   if (!guard.reactivate && wasActivated(marker))
     return new BadDataError(

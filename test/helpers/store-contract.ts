@@ -115,7 +115,7 @@ export function storeContract(
       expect((await store.getActive('t1'))?.version).toBe('v2');
     });
 
-    it('refuses, in the transaction that writes the pointer, a version built on one no longer active, and a replaced version unless rollback asks; a refusal changes nothing', async () => {
+    it('refuses, in the transaction that writes the pointer, a version built on one no longer active, a rollback planned from one no longer active, and a replaced version unless rollback asks; a refusal changes nothing', async () => {
       const store = getStore();
       for (const v of ['v1', 'v2', 'v3']) await store.writeLists('t1', v, 'embedding', lists(v, 1));
       await store.activate('t1', info('v1', 1), 2);
@@ -136,6 +136,14 @@ export function storeContract(
       expect(replaced.message).toMatch(
         /^Version v1 of tenant "t1" was activated before and has been replaced by v2: .*osusume rollback --tenant t1 --to v1;/,
       );
+      // A rollback planned from v1 (back to an older version) while v2 was activated.
+      const rollback = await store
+        .activate('t1', info('v3', 1), 2, { reactivate: true, replaces: 'v1' })
+        .catch((e) => e);
+      expect(rollback).toBeInstanceOf(BadDataError);
+      expect(rollback.message).toBe(
+        'Tenant "t1" was to roll back from v1 to v3, but v2 became active meanwhile: it is not rolled back, as that would undo v2 unseen. Run osusume rollback --tenant t1 again: it plans from the active version.',
+      );
       expect(await store.getActive('t1')).toEqual(served);
       expect(await store.listVersions('t1')).toEqual(versions);
       // The active version's step retried goes ahead, and so do rollback and a version built on
@@ -144,7 +152,9 @@ export function storeContract(
         version: 'v2',
         previous: ['v1'],
       });
-      expect(await store.activate('t1', info('v1', 1), 2, { reactivate: true })).toMatchObject({
+      expect(
+        await store.activate('t1', info('v1', 1), 2, { reactivate: true, replaces: 'v2' }),
+      ).toMatchObject({
         version: 'v1',
         previous: ['v2'],
       });
