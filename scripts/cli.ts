@@ -31,6 +31,7 @@ import { register as completion } from './commands/completion.js';
 import { register as dataset } from './commands/dataset.js';
 import { register as demo } from './commands/demo.js';
 import { register as evaluate } from './commands/evaluate.js';
+import { addHelpCommands } from './commands/help.js';
 import { register as faultInject } from './commands/fault-inject.js';
 import { register as load } from './commands/load.js';
 import { register as results } from './commands/results.js';
@@ -102,6 +103,7 @@ export function createProgram(): Command {
     .enablePositionalOptions()
     .configureHelp({ sortOptions: false, showGlobalOptions: false });
   for (const register of COMMANDS) register(program);
+  addHelpCommands(program);
   oneLineParseErrors(program);
   program.addHelpText(
     'after',

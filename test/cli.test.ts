@@ -287,6 +287,50 @@ describe('osusume CLI', () => {
       expect(await osusume(args)).toMatchObject({ code: 1, stdout: '', stderr });
   });
 
+  it('help <command> shows its help, as --help does; an unknown name fails as a typo does', async () => {
+    const line = (command: string, message: string) =>
+      `${command}: ${message} (see ${command} --help)\n`;
+    for (const [help, same] of [
+      [['help'], ['--help']],
+      [
+        ['help', 'runs'],
+        ['runs', '--help'],
+      ],
+      [
+        ['help', 'temporal', 'run-now'],
+        ['temporal', 'run-now', '--help'],
+      ],
+      [
+        ['temporal', 'help', 'run-now'],
+        ['temporal', 'run-now', '--help'],
+      ],
+    ]) {
+      const [shown, expected] = await Promise.all([osusume(help!), osusume(same!)]);
+      expect(shown).toEqual({ ...expected, code: 0 });
+    }
+    const cases: [string[], string][] = [
+      // Commander's help command printed the whole program's help for these, and suggested nothing.
+      [['help', 'rnus'], line('osusume', "unknown command 'rnus': did you mean runs?")],
+      [
+        ['help', 'temporal', 'rnu-now'],
+        line('osusume temporal', "unknown command 'rnu-now': did you mean run-now?"),
+      ],
+      [
+        ['help', 'api-key', 'lsit'],
+        line(
+          'osusume api-key',
+          "unknown subcommand 'lsit' (did you mean list?): use create, list or revoke",
+        ),
+      ],
+      [
+        ['help', 'runs', 'extra'],
+        line('osusume runs', "'extra' is not a command: runs has no subcommands"),
+      ],
+    ];
+    for (const [args, stderr] of cases)
+      expect(await osusume(args)).toMatchObject({ code: 1, stdout: '', stderr });
+  });
+
   it('refuses an option without the option it goes with', async () => {
     const wait = await osusume(['start-test', '--wait']);
     expect(wait.code).toBe(1);
@@ -878,6 +922,7 @@ describe('osusume CLI', () => {
       ).trim();
     expect(complete('osusume te')).toBe('temporal');
     expect(complete('osusume temporal run')).toBe('run-now run-tenant');
+    expect(complete('osusume help temporal run')).toBe('run-now run-tenant');
     expect(complete('osusume temporal run-now --')).toBe('--run-id --wait --json --help');
     expect(complete('osusume runs --l')).toBe('--limit');
   });

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { nearestKey } from '../../core/strict.js';
+import { isHelpCommand } from './help.js';
 import { examples, keyId, tenantIds } from './options.js';
 
 export function register(program: Command): void {
@@ -41,7 +42,7 @@ export function register(program: Command): void {
   // Commander's own "did you mean" is private, and never runs here: `create` is the default. A
   // suggestion is made only within half the word's length in edits, as a guess, not any name.
   const unknownSubcommand = (word: string): never => {
-    const names = command.commands.map((c) => c.name());
+    const names = command.commands.filter((c) => !isHelpCommand(c)).map((c) => c.name());
     if (names.includes(word))
       return command.error(
         `'${word}' is a subcommand: name it first (osusume api-key ${word} --help lists its options)`,

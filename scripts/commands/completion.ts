@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
+import { isHelpCommand } from './help.js';
 import { examples } from './options.js';
 
-/** Every command path ('' for the program itself) with the words that may follow it. */
+/**
+ * Every command path ('' for the program itself) with the words that may follow it. `help` has
+ * no path of its own: after it, the words are those of the commands it names (`help temporal r`).
+ */
 function completions(command: Command, path: string[] = []): [string, string[]][] {
   const words = [
     ...command.commands.map((c) => c.name()),
@@ -10,7 +14,9 @@ function completions(command: Command, path: string[] = []): [string, string[]][
   ];
   return [
     [path.join(' '), words],
-    ...command.commands.flatMap((c) => completions(c, [...path, c.name()])),
+    ...command.commands
+      .filter((c) => !isHelpCommand(c))
+      .flatMap((c) => completions(c, [...path, c.name()])),
   ];
 }
 

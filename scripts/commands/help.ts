@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+
+/** Marks the help commands added here, which the completion script does not list as paths. */
+const HELP_COMMANDS = new WeakSet<Command>();
+
+export function isHelpCommand(command: Command): boolean {
+  return HELP_COMMANDS.has(command);
+}
+
+/**
+ * `help [command...]` for the program and every group, in place of commander's built-in help
+ * command, which commander dispatches itself (a custom one's action never runs): for a name it
+ * does not know it printed the whole parent help (`osusume help rnus`), and it read only the
+ * first name (`osusume help temporal run-now` showed temporal's help).
+ */
+export function addHelpCommands(command: Command): void {
+  if (command.commands.length === 0) return;
+  for (const sub of command.commands) addHelpCommands(sub);
+  command.helpCommand(false);
+  const help = command
+    .command('help')
+    .argument('[name...]', 'the command (and subcommand) to show the help of')
+    .description('display help for command')
+    .action((names: string[]) => showHelp(command, names));
+  HELP_COMMANDS.add(help);
+}
+
+/** The help of the command `names` lead to from `command`; an unknown name fails as a typo does. */
+async function showHelp(command: Command, names: string[]): Promise<void> {
+  const [name, ...rest] = names;
+  if (name === undefined) command.help();
+  const sub = command.commands.find((c) => c.name() === name || c.aliases().includes(name));
+  if (sub) return showHelp(sub, rest);
+  if (command.commands.length === 0)
+    command.error(`error: '${name}' is not a command: ${command.name()} has no subcommands`, {
+      code: 'commander.unknownCommand',
+    });
+  // An option is never run from here (`help -- --version`), only named as what it is not.
+  if (name.startsWith('-'))
+    command.error(`error: '${name}' is not a command`, { code: 'commander.unknownCommand' });
+  // Parsed as the command line it names, the name gets commander's own unknown-command error,
+  // with its suggestion ("did you mean runs?"): the same line as `osusume rnus`.
+  await command.parseAsync([name], { from: 'user' });
+}
