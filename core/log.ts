@@ -34,8 +34,26 @@ function write(level: Level, message: string, fields?: Record<string, unknown>):
   process.stderr.write(JSON.stringify({ ...line, ...base, ...fields }) + '\n');
 }
 
+/** How many logAsDebug calls are running: while any is, every line counts as debug. */
+let asDebug = 0;
+
 function emit(level: Level, message: string, fields?: Record<string, unknown>): void {
-  if (ORDER[level] >= threshold()) write(level, message, fields);
+  // A demoted line keeps its severity: at debug it reads as what it was.
+  if (ORDER[asDebug > 0 ? 'debug' : level] >= threshold()) write(level, message, fields);
+}
+
+/**
+ * Runs `fn` with every line it logs shown only at OSUSUME_LOG_LEVEL=debug: for a command that
+ * runs the batch as a means (evaluate) and prints what matters of it in its own words, where the
+ * batch's JSON lines would only repeat that among its results.
+ */
+export async function logAsDebug<T>(fn: () => Promise<T>): Promise<T> {
+  asDebug++;
+  try {
+    return await fn();
+  } finally {
+    asDebug--;
+  }
 }
 
 export const log: Logger = {

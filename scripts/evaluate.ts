@@ -18,6 +18,7 @@ import { configuredModelDir } from '../activities/tenant-model.js';
 import { loadConfig, parseConfig, type Config } from '../core/config.js';
 import { ConfigError, plural } from '../core/errors.js';
 import { ID_RULE, tenantIdSchema } from '../core/ids.js';
+import { logAsDebug } from '../core/log.js';
 import {
   evaluateLists,
   listOverlap,
@@ -29,7 +30,7 @@ import {
 import { ALGORITHMS, DEFAULT_ALGORITHM } from '../core/experiments.js';
 import { toSnapshotPost, validatePostRow, type SnapshotPost } from '../core/posts.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
-import { runBatch } from './batch.js';
+import { runBatch, type TenantFailure } from './batch.js';
 import { DATASETS_DIR } from './datasets/dir.js';
 import { onInterrupt } from './interrupt.js';
 import {
@@ -327,6 +328,15 @@ export function nothingToScore(files: { items: string; pairs: string }, minPosts
   );
 }
 
+/**
+ * A tenant the batch failed: which, at which step, the batch's error, and what to do. The
+ * warehouse an error may name is a temporary one, loaded from the items file.
+ */
+function failedTenantLine(failure: TenantFailure, itemsFile: string): string {
+  const { tenantId, step, error } = failure;
+  return `tenant ${tenantId} failed at ${step}, so each of its queries counts as a miss: ${error.replace(/\.?$/, '.')} The batch read tenant ${tenantId} from ${itemsFile}: fix its items there, or leave them out, and run again.`;
+}
+
 export async function evaluate(
   itemsFile: string,
   pairsFile: string,
@@ -396,8 +406,9 @@ export async function evaluate(
 
     const ctx = await openContext(config);
     try {
-      const batch = await runBatch(ctx, { runId: 'eval', progress: 'tenants' });
-      for (const f of batch.failed) console.error(`tenant ${f.tenantId} failed: ${f.error}`);
+      // Its failures are said below, one line each; its JSON log lines show at debug.
+      const batch = await logAsDebug(() => runBatch(ctx, { runId: 'eval', progress: 'tenants' }));
+      for (const f of batch.failed) console.error(failedTenantLine(f, itemsFile));
       // As `osusume batch` does: the figures count a failed tenant's queries as misses.
       if (batch.failed.length > 0) process.exitCode = 1;
       const result: EvaluationResult = {

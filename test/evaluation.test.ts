@@ -15,6 +15,7 @@ import {
   latentModelDir,
   summaryJson,
 } from '../scripts/evaluate.js';
+import { runOsusume } from './helpers/cli.js';
 import { loadLsaEncoder, tempDir, topicPosts, writeJsonl } from './helpers/fixtures.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -754,6 +755,48 @@ describe('npm run evaluate -- --all-datasets', () => {
       await expect(evaluateCommand({ items, pairs: wrong, sweep, k: 5 })).rejects.toThrow(
         `No pair of ${wrong} names two items of one tenant of ${items} (T p0000 p0004: no item has tenant "T"): its tenant, a and b columns must hold the tenant and ids of the items.`,
       );
+    tmp.cleanup();
+  }, 60_000);
+
+  it('says in one line per failed tenant what failed and what to do, the batch log lines at debug only', async () => {
+    const tmp = tempDir();
+    const posts = topicPosts('t', 8, 4).map((p) => ({
+      tenant: p.tenantId,
+      id: p.postId,
+      title: p.title,
+      body: p.body,
+    }));
+    // Every item of tenant h is empty: the batch fails h at extract.
+    writeJsonl(`${tmp.dir}/items.jsonl`, [
+      ...posts,
+      { tenant: 'h', id: 'a' },
+      { tenant: 'h', id: 'b' },
+    ]);
+    writeFileSync(`${tmp.dir}/pairs.tsv`, 'tenant\ta\tb\nt\tp0000\tp0004\nh\ta\tb\n');
+    const args = [
+      'evaluate',
+      '--items',
+      'items.jsonl',
+      '--pairs',
+      'pairs.tsv',
+      '--algorithms',
+      'lexical',
+    ];
+    const run = await runOsusume(args, { cwd: tmp.dir });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^h\tlexical\t/m);
+    const failed = `tenant h failed at extract, so each of its queries counts as a miss: Tenant "h": none of its 2 rows is a valid post (empty: post "a": title and body are empty; empty: post "b": title and body are empty). Fix the rows in the warehouse. The batch read tenant h from items.jsonl: fix its items there, or leave them out, and run again.`;
+    expect(run.stderr.split('\n').filter((line) => line.includes('tenant h failed'))).toEqual([
+      failed,
+    ]);
+    // The batch's JSON lines printed the failure twice more, among the results.
+    expect(run.stderr).not.toContain('{');
+    const debug = await runOsusume(args, { cwd: tmp.dir, env: { OSUSUME_LOG_LEVEL: 'debug' } });
+    const logged = debug.stderr.split('\n').filter((line) => line.startsWith('{'));
+    expect(logged.map((line) => JSON.parse(line))).toMatchObject([
+      { severity: 'ERROR', message: 'tenant failed', tenantId: 'h', step: 'extract' },
+      { severity: 'ERROR', message: 'batch run had failures', failedCount: 1 },
+    ]);
     tmp.cleanup();
   }, 60_000);
 
