@@ -28,6 +28,7 @@ import { ConfigError, plural } from '../core/errors.js';
 import { evaluateLists, percentileInterval, relatedSets } from '../core/evaluation.js';
 import { interactionRowSchema, type Interaction, type SnapshotPost } from '../core/posts.js';
 import type { RelatedList } from '../core/store/types.js';
+import { lineProblem } from '../core/warehouse/jsonl.js';
 import {
   formatRatio,
   ratioBootstrap,
@@ -41,6 +42,7 @@ import {
   nothingToScore,
   readLabelledSet,
   readLines,
+  reportLeftOut,
   snapshotItems,
   storedListLength,
   scoredTenants,
@@ -102,23 +104,42 @@ interface Tenant {
   catalogue: Set<string>;
 }
 
+/**
+ * An interactions line's row, or what is wrong with it: in the words of `osusume load` for a line
+ * the warehouse refuses, then as the batch checks the rows it reads (an invalid id, say).
+ */
+function interactionRow(line: string): Interaction | string {
+  const problem = lineProblem('interactions', line);
+  if (problem) return problem;
+  const parsed = interactionRowSchema.safeParse(JSON.parse(line));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  return `${issue?.path.join('.')}: ${issue?.message}`;
+}
+
+/**
+ * An interactions file's rows, as the batch reads them: a line it would not use is left out, and
+ * named on stderr as evaluate names the item lines it leaves out.
+ */
+function readInteractions(file: string): Interaction[] {
+  const interactions: Interaction[] = [];
+  const skipped: string[] = [];
+  readLines(file).forEach((line, i) => {
+    if (!line.trim()) return;
+    const row = interactionRow(line);
+    if (typeof row === 'string') skipped.push(`line ${i + 1}: ${row}`);
+    else interactions.push(row);
+  });
+  if (skipped.length > 0)
+    reportLeftOut(file, plural(skipped.length, 'line'), skipped, 'interactions');
+  return interactions;
+}
+
 /** A set's tenants with queries and `minPosts` posts or more, their posts as the batch snapshots them. */
 function loadTenants(files: SetFiles, minPosts: number): Tenant[] {
   const { pipeline } = loadConfig();
   const { items, pairs } = readLabelledSet(files.items, files.pairs);
-  const interactions: Interaction[] = [];
-  if (files.interactions)
-    for (const line of readLines(files.interactions)) {
-      // Rows the warehouse import would skip are skipped here too.
-      let row: unknown;
-      try {
-        row = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      const parsed = interactionRowSchema.safeParse(row);
-      if (parsed.success) interactions.push(parsed.data);
-    }
+  const interactions = files.interactions ? readInteractions(files.interactions) : [];
   const catalogueOf = catalogues(items);
   const snapshots = snapshotItems(items, pipeline, files.items);
   const scored = scoredTenants(snapshots, minPosts, files.items);

@@ -192,6 +192,21 @@ function firstFew(problems: string[]): string {
 }
 
 /**
+ * The line on stderr for what a labelled set's file left out ("3 lines", "2 of its 9 pairs"),
+ * naming the first few and why, and that fixing them scores what they hold.
+ */
+export function reportLeftOut(
+  file: string,
+  leftOut: string,
+  problems: string[],
+  what = 'items',
+): void {
+  console.error(
+    `${file}: left out ${leftOut} (${firstFew(problems)}); fix them to score those ${what}.`,
+  );
+}
+
+/**
  * What is wrong with each pair no figure can use: an id that is no item of the pair's tenant, or
  * an item paired with itself ("acme p1 p9: p9 is no item of acme").
  */
@@ -225,10 +240,7 @@ export function readLabelledSet(
   pairsFile: string,
 ): { items: Item[]; pairs: Map<string, [string, string][]> } {
   const { items, skipped } = readItems(itemsFile);
-  if (skipped.length > 0)
-    console.error(
-      `${itemsFile}: left out ${plural(skipped.length, 'line')} (${firstFew(skipped)}); fix them to score those items.`,
-    );
+  if (skipped.length > 0) reportLeftOut(itemsFile, plural(skipped.length, 'line'), skipped);
   if (items.length === 0)
     throw new ConfigError(
       `${itemsFile} holds no item: write one JSON object a line with tenant, id, title and body (README, "Offline evaluation").`,
@@ -241,9 +253,7 @@ export function readLabelledSet(
       `No pair of ${pairsFile} names two items of one tenant of ${itemsFile}${count > 0 ? ` (${firstFew(unusable)})` : ''}: its tenant, a and b columns must hold the tenant and ids of the items.`,
     );
   if (unusable.length > 0)
-    console.error(
-      `${pairsFile}: left out ${unusable.length} of its ${plural(count, 'pair')} (${firstFew(unusable)}); fix them to score those items.`,
-    );
+    reportLeftOut(pairsFile, `${unusable.length} of its ${plural(count, 'pair')}`, unusable);
   return { items, pairs };
 }
 
@@ -393,12 +403,17 @@ export async function evaluate(
     try {
       await warehouse.importFile('posts', postsFile);
       if (options.interactions) {
-        const loaded = await warehouse.importFile(
-          'interactions',
-          existingFile(options.interactions),
-        );
-        if (loaded.skipped > 0)
-          console.error(`skipped ${loaded.skipped} of the interactions in ${options.interactions}`);
+        const skipped: string[] = [];
+        await warehouse.importFile('interactions', existingFile(options.interactions), {
+          onSkipped: (row) => skipped.push(`line ${row.line}: ${row.reason}`),
+        });
+        if (skipped.length > 0)
+          reportLeftOut(
+            options.interactions,
+            plural(skipped.length, 'line'),
+            skipped,
+            'interactions',
+          );
       }
     } finally {
       await warehouse.close();

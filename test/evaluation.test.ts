@@ -800,6 +800,62 @@ describe('npm run evaluate -- --all-datasets', () => {
     tmp.cleanup();
   }, 60_000);
 
+  it('names the interaction lines it leaves out, in the sweep as the batch run does', async () => {
+    const tmp = tempDir();
+    const posts = topicPosts('t', 8, 4).map((p) => ({
+      tenant: p.tenantId,
+      id: p.postId,
+      title: p.title,
+      body: p.body,
+    }));
+    const items = writeJsonl(`${tmp.dir}/items.jsonl`, posts);
+    const pairs = `${tmp.dir}/pairs.tsv`;
+    writeFileSync(pairs, 'tenant\ta\tb\nt\tp0000\tp0004\nt\tp0001\tp0005\n');
+    const event = {
+      tenantId: 't',
+      userId: 'u1',
+      postId: 'p0000',
+      type: 'view',
+      ts: '2024-01-02T00:00:00Z',
+    };
+    const lines = [
+      event,
+      { ...event, postId: 'p0004' },
+      '{"tenantId": "t", "userId": "u2"',
+      { ...event, ts: undefined },
+      { ...event, userId: 7 },
+    ];
+    const said = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const table = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const leftOut = async (interactions: string, sweep?: string) => {
+      const algorithms = sweep ? undefined : ['coengagement'];
+      await evaluateCommand({ items, pairs, interactions, sweep, algorithms, k: 5 });
+      const out = said.mock.calls.map(([line]) => String(line));
+      said.mockClear();
+      return out.filter((line) => line.startsWith(interactions));
+    };
+    const events = writeJsonl(`${tmp.dir}/events.jsonl`, lines);
+    const inBatch = await leftOut(events);
+    expect(inBatch).toEqual([
+      expect.stringMatching(
+        /: left out 3 lines \(line 3: not valid JSON \(.+\); line 4: no ts; line 5: userId is a number \(7\), not a string: write ids as JSON strings\); fix them to score those interactions\.$/,
+      ),
+    ]);
+    // The sweep left them out without a word.
+    expect(await leftOut(events, 'idfPower=1')).toEqual(inBatch);
+    // A row the warehouse takes and the batch then leaves out, as the batch checks it.
+    const badId = writeJsonl(`${tmp.dir}/bad-id.jsonl`, [
+      ...lines.slice(0, 2),
+      { ...event, tenantId: 'a b' },
+    ]);
+    expect(await leftOut(badId, 'idfPower=1')).toEqual([
+      `${badId}: left out 1 line (line 3: tenantId: must be printable characters without spaces); fix them to score those interactions.`,
+    ]);
+    said.mockRestore();
+    table.mockRestore();
+    tmp.cleanup();
+  }, 60_000);
+
   it('names a missing or headerless file of a labelled set, and says what to do', async () => {
     const tmp = tempDir();
     const missing = `${tmp.dir}/nope.jsonl`;

@@ -113,6 +113,17 @@ function loneSurrogateProblem(text: string): string | null {
     : `${field} holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), which is not text: fix the export's encoding`;
 }
 
+/** Why a non-blank line of a table's export is not one of its rows, or null when it is one. */
+export function lineProblem(table: 'posts' | 'interactions', text: string): string | null {
+  let row: unknown;
+  try {
+    row = JSON.parse(text);
+  } catch (error) {
+    return `not valid JSON (${(error as Error).message})`;
+  }
+  return rowProblem(row, JSONL_COLUMNS[table], REQUIRED[table]) ?? loneSurrogateProblem(text);
+}
+
 /**
  * Copies the valid lines of `file` (JSONL, optionally gzipped) to `out`, calling `onSkipped` for
  * every other non-blank line. Returns the counts.
@@ -123,7 +134,6 @@ export async function checkJsonl(
   out: string,
   onSkipped: (row: SkippedRow) => void,
 ): Promise<{ rows: number; skipped: number }> {
-  const columns = JSONL_COLUMNS[table];
   const input = createReadStream(file);
   await new Promise<void>((resolve, reject) => {
     input.once('open', () => resolve());
@@ -145,10 +155,9 @@ export async function checkJsonl(
     try {
       text = utf8.decode(bytes);
       if (text.trim() === '') return;
-      reason = rowProblem(JSON.parse(text), columns, REQUIRED[table]) ?? loneSurrogateProblem(text);
-    } catch (error) {
-      reason =
-        error instanceof SyntaxError ? `not valid JSON (${error.message})` : 'not valid UTF-8';
+      reason = lineProblem(table, text);
+    } catch {
+      reason = 'not valid UTF-8';
     }
     if (reason) {
       counts.skipped += 1;
