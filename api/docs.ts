@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Hono } from 'hono';
+import { pageHeaders } from './page-headers.js';
 
 const DIST = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
@@ -31,15 +32,25 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
-// A file of its own rather than an inline script, so that a Content-Security-Policy without
-// 'unsafe-inline' still allows the page.
+// A file of its own rather than an inline script, so that DOCS_HEADERS' policy, without
+// 'unsafe-inline', allows it. No validator: its badge is an image from validator.swagger.io,
+// which would send it the document's address.
 const INIT = `window.ui = SwaggerUIBundle({
   url: '/openapi.json',
   dom_id: '#docs',
   deepLinking: true,
   persistAuthorization: true,
+  validatorUrl: null,
 });
 `;
+
+/**
+ * The page takes an API key ("Authorize"): it runs only the files above, from this API, and
+ * sends requests only to it. Swagger UI's stylesheet draws its icons as data: SVG images.
+ */
+const DOCS_HEADERS = pageHeaders(
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'",
+);
 
 export function docsRoutes(): Hono {
   const files = new Map<string, Buffer>();
@@ -49,7 +60,7 @@ export function docsRoutes(): Hono {
     return body;
   };
   const docs = new Hono();
-  docs.get('/', (c) => c.html(PAGE));
+  docs.get('/', (c) => c.html(PAGE, 200, DOCS_HEADERS));
   docs.get('/init.js', (c) => c.body(INIT, 200, { 'content-type': 'text/javascript' }));
   docs.get('/:asset', (c) => {
     const name = c.req.param('asset');

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MIN_COUNT } from '../core/stats.js';
+import { pageHeaders } from './page-headers.js';
 
 const STYLE = `
   body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }
@@ -154,9 +155,6 @@ const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).di
  * it runs no script or style but its own (listed by hash), so that text that ever reached the
  * page as HTML could not run or send the key anywhere but this API.
  */
-export const VIEWER_HEADERS = {
-  'content-security-policy': `default-src 'none'; script-src ${sha256(SCRIPT)}; style-src ${sha256(STYLE)}; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
+export const VIEWER_HEADERS = pageHeaders(
+  `default-src 'none'; script-src ${sha256(SCRIPT)}; style-src ${sha256(STYLE)}; connect-src 'self'`,
+);

@@ -44,6 +44,58 @@ describe.runIf(haveChromium)('interactive API docs at /docs', () => {
     await page.close();
   });
 
+  it('runs under its Content-Security-Policy: nothing refused, "Try it out" reaches the API', async () => {
+    const page = await browser.context.newPage();
+    // Every refusal, as the page sees it (the event) and as Chromium reports it (the console).
+    await page.addInitScript({
+      content: `window.refused = [];
+        document.addEventListener('securitypolicyviolation', (e) =>
+          window.refused.push(e.effectiveDirective + ' ' + e.blockedURI));`,
+    });
+    const console: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) console.push(m.text());
+    });
+    const response = await page.goto(`${server.url}/docs`);
+    const policy = response!.headers()['content-security-policy'] ?? '';
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).not.toContain('unsafe-inline');
+    expect(policy).not.toContain('unsafe-eval');
+    await page.locator('.opblock-summary-path').first().waitFor({ timeout: 30_000 });
+
+    // A key through "Authorize", then the related-posts operation sent with it: connect-src must
+    // let the request through (the API answers that key 401, which the page shows; a request the
+    // policy refused would show no status).
+    await page.locator('.auth-wrapper .authorize').click();
+    await page.locator('.modal-ux input').fill('not-a-key');
+    await page.locator('.modal-ux button.authorize').click();
+    await page.locator('.modal-ux button.btn-done').click();
+    const related = page.locator('.opblock-get').filter({ hasText: '/related' }).first();
+    await related.locator('.opblock-summary').click();
+    await related.getByRole('button', { name: 'Try it out' }).click();
+    await related.locator('tr[data-param-name="tenantId"] input').fill('acme');
+    await related.locator('tr[data-param-name="postId"] input').fill('p1');
+    await related.locator('tr[data-param-name="userId"] input').fill('u1');
+    await related.getByRole('button', { name: 'Execute' }).click();
+    await expect
+      .poll(
+        () =>
+          related.locator('.live-responses-table tbody .response-col_status').first().textContent(),
+        {
+          timeout: 30_000,
+        },
+      )
+      .toContain('401');
+    expect(
+      await related.locator('.live-responses-table tbody .response-col_description').textContent(),
+    ).toContain('This API key is not valid');
+
+    expect(await page.evaluate('window.refused')).toEqual([]);
+    expect(console).toEqual([]);
+    await page.close();
+  });
+
   it('serves only its own assets', async () => {
     for (const name of ['package.json', '..%2Fpackage.json', 'constructor'])
       expect((await fetch(`${server.url}/docs/${name}`)).status).toBe(404);
