@@ -10,6 +10,7 @@ import { unservedPosts, type RecommendationStore } from '../core/store/types.js'
 import type { ApiKeys } from './auth.js';
 import type { LogSink } from './logs.js';
 import type { ApiMetrics } from './metrics.js';
+import { RECENT_EVENT_IDS, RecentIds } from './recent-ids.js';
 import { withTimeout, type RelatedService } from './related.js';
 import { viewerRoutes, type ViewerDeps } from './viewer.js';
 import { INVALID_PARAMETERS, issueList, parseRelatedRequest } from './related-request.js';
@@ -64,19 +65,6 @@ function problem(
   return c.json(problemBody(c.req.path, status, title, detail, errors), status as 400, {
     'content-type': 'application/problem+json',
   });
-}
-
-/** Event ids seen recently: a re-sent batch is accepted and not logged twice. */
-class RecentIds {
-  private readonly ids = new Map<string, true>();
-  constructor(private readonly capacity: number) {}
-  /** True when the id is new. */
-  add(id: string): boolean {
-    if (this.ids.has(id)) return false;
-    this.ids.set(id, true);
-    if (this.ids.size > this.capacity) this.ids.delete(this.ids.keys().next().value!);
-    return true;
-  }
 }
 
 /**
@@ -229,7 +217,7 @@ export function createApp(deps: AppDeps) {
       );
     },
   });
-  const recentEvents = new RecentIds(200_000);
+  const recentEvents = new RecentIds(RECENT_EVENT_IDS);
 
   app.use('*', async (c, next) => {
     const started = performance.now();
