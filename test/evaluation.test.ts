@@ -198,6 +198,20 @@ describe("paired bootstrap of a set's ratio", () => {
   });
 });
 
+/** Tenant t's eight posts on two topics as a labelled set's items, and two pairs, in `dir`. */
+function smallSet(dir: string) {
+  const posts = topicPosts('t', 8, 4).map((p) => ({
+    tenant: p.tenantId,
+    id: p.postId,
+    title: p.title,
+    body: p.body,
+  }));
+  const items = writeJsonl(`${dir}/items.jsonl`, posts);
+  const pairs = `${dir}/pairs.tsv`;
+  writeFileSync(pairs, 'tenant\ta\tb\nt\tp0000\tp0004\nt\tp0001\tp0005\n');
+  return { posts, items, pairs };
+}
+
 describe('npm run evaluate', () => {
   it('runs the pipeline on the items, is deterministic, and the embedding lists beat popularity on topical pairs', async () => {
     const tmp = tempDir();
@@ -677,15 +691,7 @@ describe('npm run evaluate -- --all-datasets', () => {
 
   it('names the item lines and pairs it leaves out, and refuses a set with nothing to score', async () => {
     const tmp = tempDir();
-    const posts = topicPosts('t', 8, 4).map((p) => ({
-      tenant: p.tenantId,
-      id: p.postId,
-      title: p.title,
-      body: p.body,
-    }));
-    const items = writeJsonl(`${tmp.dir}/items.jsonl`, posts);
-    const pairs = `${tmp.dir}/pairs.tsv`;
-    writeFileSync(pairs, 'tenant\ta\tb\nt\tp0000\tp0004\nt\tp0001\tp0005\n');
+    const { posts, items, pairs } = smallSet(tmp.dir);
     const clean = await evaluate(items, pairs, ['lexical'], 5);
     const messy = writeJsonl(`${tmp.dir}/messy.jsonl`, [
       ...posts,
@@ -760,12 +766,7 @@ describe('npm run evaluate -- --all-datasets', () => {
 
   it('says in one line per failed tenant what failed and what to do, the batch log lines at debug only', async () => {
     const tmp = tempDir();
-    const posts = topicPosts('t', 8, 4).map((p) => ({
-      tenant: p.tenantId,
-      id: p.postId,
-      title: p.title,
-      body: p.body,
-    }));
+    const { posts } = smallSet(tmp.dir);
     // Every item of tenant h is empty: the batch fails h at extract.
     writeJsonl(`${tmp.dir}/items.jsonl`, [
       ...posts,
@@ -802,15 +803,7 @@ describe('npm run evaluate -- --all-datasets', () => {
 
   it('names the interaction lines it leaves out, in the sweep as the batch run does', async () => {
     const tmp = tempDir();
-    const posts = topicPosts('t', 8, 4).map((p) => ({
-      tenant: p.tenantId,
-      id: p.postId,
-      title: p.title,
-      body: p.body,
-    }));
-    const items = writeJsonl(`${tmp.dir}/items.jsonl`, posts);
-    const pairs = `${tmp.dir}/pairs.tsv`;
-    writeFileSync(pairs, 'tenant\ta\tb\nt\tp0000\tp0004\nt\tp0001\tp0005\n');
+    const { items, pairs } = smallSet(tmp.dir);
     const event = {
       tenantId: 't',
       userId: 'u1',
