@@ -107,6 +107,29 @@ if (mode === 'skip') {
     }, 90_000);
   });
 
+  it('a command on the emulator prints no metadata-server warning where none is set up', async () => {
+    const tmp = tempDir();
+    try {
+      const cwd = tmp.dir;
+      writeFileSync(
+        path.join(cwd, 'posts.jsonl'),
+        `${JSON.stringify({ tenantId: 'acme', postId: 'p1', title: 'disk quota', body: 'How?', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' })}\n`,
+      );
+      expect((await runOsusume(['load', '--posts', 'posts.jsonl'], { cwd })).code).toBe(0);
+      const env = {
+        FIRESTORE_EMULATOR_HOST: emulator.host,
+        // As on a laptop, where nobody sets it: the client looked for a metadata server.
+        METADATA_SERVER_DETECTION: '',
+        OSUSUME_CONFIG_YAML: `store: { kind: firestore, projectId: ${emulator.projectId}, collection: metadata-check }`,
+      };
+      const batch = await runOsusume(['batch'], { cwd, env });
+      expect(batch.code).toBe(0);
+      expect(batch.stderr).not.toMatch(/MetadataLookupWarning|trace-warnings/);
+    } finally {
+      tmp.cleanup();
+    }
+  }, 60_000);
+
   /**
    * A transaction that read the tenant document and stays open, as one whose client was killed
    * inside activate: the emulator aborts every other transaction on that document ("Transaction

@@ -56,6 +56,9 @@ export interface FirestoreStoreOptions {
 const ACTIVATE_RETRY_SECONDS = 90;
 const GRPC_ABORTED = 10;
 
+/** Google Cloud's own universe, the client's default (others are sovereign clouds). */
+const GOOGLE_UNIVERSE = 'googleapis.com';
+
 /** The client's port, where FIRESTORE_EMULATOR_HOST names none. */
 const FIRESTORE_PORT = 443;
 
@@ -101,6 +104,9 @@ export class FirestoreStore extends ActiveVersionReads implements Recommendation
       projectId: options.projectId,
       databaseId: options.databaseId,
       preferRest: false,
+      // Named, the universe is not asked of the credentials: on the emulator, which takes none,
+      // that search pinged a metadata server and warned on a laptop (MetadataLookupWarning).
+      ...(this.emulatorHost && { universeDomain: GOOGLE_UNIVERSE }),
     });
     this.root = this.db.collection(options.collection);
     this.activateRetrySeconds = options.activateRetrySeconds ?? ACTIVATE_RETRY_SECONDS;
