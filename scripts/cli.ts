@@ -32,6 +32,7 @@ import { register as dataset } from './commands/dataset.js';
 import { register as demo } from './commands/demo.js';
 import { register as evaluate } from './commands/evaluate.js';
 import { addHelpCommands } from './commands/help.js';
+import { refuseOptionsAsValues } from './commands/options.js';
 import { register as faultInject } from './commands/fault-inject.js';
 import { register as load } from './commands/load.js';
 import { register as results } from './commands/results.js';
@@ -104,6 +105,7 @@ export function createProgram(): Command {
     .configureHelp({ sortOptions: false, showGlobalOptions: false });
   for (const register of COMMANDS) register(program);
   addHelpCommands(program);
+  refuseOptionsAsValues(program);
   oneLineParseErrors(program);
   program.addHelpText(
     'after',

@@ -287,6 +287,38 @@ describe('osusume CLI', () => {
       expect(await osusume(args)).toMatchObject({ code: 1, stdout: '', stderr });
   });
 
+  it('refuses an option left without its value instead of taking the next option as it', async () => {
+    const dir = mkdtempSync(path.join(work, 'option-as-value-'));
+    await loadOnePost(dir);
+    const line = (command: string, message: string) =>
+      `${command}: ${message} (see ${command} --help)\n`;
+    const missing = (flags: string, taken: string) =>
+      `option '${flags}' argument missing: '${taken}' is an option, not its value`;
+    // Commander took '--list' as the file: the batch ran acme and wrote a file named "--list".
+    expect(await osusume(['batch', '--skipped', '--list'], {}, dir)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: line('osusume batch', missing('--skipped <file>', '--list')),
+    });
+    expect(existsSync(path.join(dir, '--list'))).toBe(false);
+    expect(existsSync(path.join(dir, '.osusume/store.lmdb'))).toBe(false);
+    const cases: [string[], string][] = [
+      [
+        ['batch', '--tenant', 'acme', '--tenant', '--list'],
+        line('osusume batch', missing('--tenant <id>', '--list')),
+      ],
+      [['runs', '--tenant', '--json'], line('osusume runs', missing('--tenant <id>', '--json'))],
+      [
+        ['api-key', '--id', '--all-tenants'],
+        line('osusume api-key create', missing('--id <name>', '--all-tenants')),
+      ],
+      [['rollback', '--tenant', '-h'], line('osusume rollback', missing('--tenant <id>', '-h'))],
+    ];
+    for (const [args, stderr] of cases)
+      expect(await osusume(args, {}, dir)).toEqual({ code: 1, stdout: '', stderr });
+    expect(existsSync(path.join(dir, '.osusume/api-keys.json'))).toBe(false);
+  });
+
   it('help <command> shows its help, as --help does; an unknown name fails as a typo does', async () => {
     const line = (command: string, message: string) =>
       `${command}: ${message} (see ${command} --help)\n`;

@@ -79,6 +79,31 @@ export function listOf(choices: readonly string[]): (value: string) => string[] 
 export const TEMPORAL_ENVIRONMENT =
   '\nConnection settings come from the environment, over temporal.* of the configuration:\nTEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE,\nTEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY or TEMPORAL_API_KEY.';
 
+/**
+ * Commander gives a value option the next word whatever it is, so an option left without its
+ * value took the next option as it: `batch --skipped --list` ran every tenant and wrote the
+ * skipped rows to a file named "--list", instead of listing the tenants. A value that is an
+ * option of the same command is refused before the action runs, as a missing value.
+ */
+export function refuseOptionsAsValues(program: Command): void {
+  program.hook('preAction', (_program, command) => {
+    const flags = new Set(['-h', '--help']);
+    for (const option of command.options)
+      for (const flag of [option.long, option.short]) if (flag) flags.add(flag);
+    for (const option of command.options) {
+      const value: unknown = command.getOptionValue(option.attributeName());
+      const taken = (Array.isArray(value) ? value : [value]).find(
+        (v) => typeof v === 'string' && flags.has(v),
+      );
+      if (taken !== undefined)
+        command.error(
+          `error: option '${option.flags}' argument missing: '${taken}' is an option, not its value`,
+          { code: 'commander.optionMissingArgument' },
+        );
+    }
+  });
+}
+
 /** Appends an "Examples:" section to a command's --help; each entry is [command line, what it does]. */
 export function examples(command: Command, lines: [string, string][]): Command {
   const width = Math.max(...lines.map(([cmd]) => cmd.length));
