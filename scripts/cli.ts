@@ -114,7 +114,19 @@ export function createProgram(): Command {
   return program;
 }
 
+/**
+ * `osusume batch --list | head -3`: once the reader has gone, a write fails with EPIPE, which Node
+ * raised as an unhandled error, a stack trace and exit code 1, in the middle of the command
+ * (`rollback --all` between two tenants). Output nobody reads is dropped; the command finishes.
+ */
+function ignoreClosedStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 async function main(): Promise<void> {
+  ignoreClosedStdout();
   const program = createProgram();
   let running: Command | undefined;
   program.hook('preAction', (_program, actionCommand) => {

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, runOsusume, type Run } from './helpers/cli.js';
+import { BIN, ROOT, runOsusume, type Run } from './helpers/cli.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
 
 /**
@@ -161,6 +162,20 @@ describe('batch', () => {
       );
     }
     expect(existsSync(path.join(dir, '.osusume'))).toBe(false);
+  });
+
+  it('--list into a pipe closed early (| head) ends quietly, not with a stack trace', async () => {
+    const dir = await loaded('batch-list-pipe');
+    const child = spawn(process.execPath, [BIN, 'batch', '--list'], {
+      cwd: dir,
+      env: { ...process.env, OSUSUME_CONFIG: undefined, OSUSUME_CONFIG_YAML: undefined },
+    });
+    // The reader is gone before the first line: that write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   it('--list over a warehouse without tenants says so and exits 1, as over a missing one', async () => {
