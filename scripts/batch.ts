@@ -14,7 +14,7 @@ import { runBatchSegment, type BatchDeps, type BatchInput } from '../workflows/b
 import { readJsonLines } from '../core/artifacts.js';
 import { loadConfig } from '../core/config.js';
 import { ConfigError, errorMessage, plural } from '../core/errors.js';
-import { ID_RULE } from '../core/ids.js';
+import { ID_RULE, idSchema } from '../core/ids.js';
 import { log } from '../core/log.js';
 import { missingWarehouse, noTenants, warehouseName } from '../core/warehouse/index.js';
 import { openOutputFile, type OutputFile } from './files.js';
@@ -352,6 +352,17 @@ export interface BatchCommandOptions {
   skipped?: string;
 }
 
+/**
+ * A tenant of `batch --list`. One whose id is not valid is listed as never run: it appeared
+ * like any other, and `batch --tenant` with it was refused for its id.
+ */
+function listLine(t: { tenantId: string; posts: number }): string {
+  const posts = `${t.tenantId}\t${plural(t.posts, 'post')}`;
+  return idSchema.safeParse(t.tenantId).success
+    ? posts
+    : `${JSON.stringify(t.tenantId)}\t${plural(t.posts, 'post')}\tnever run: not a valid tenant id (${ID_RULE}); fix it in the warehouse`;
+}
+
 export async function batchCommand(options: BatchCommandOptions): Promise<void> {
   const config = loadConfig();
   const missing = missingWarehouse(config.warehouse);
@@ -367,7 +378,7 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
     // too, as over a missing warehouse, so that a script sees it.
     if (tenants.length === 0) throw new ConfigError(noTenants(config.warehouse));
     if (options.list) {
-      for (const t of tenants) console.log(`${t.tenantId}\t${plural(t.posts, 'post')}`);
+      for (const t of tenants) console.log(listLine(t));
       return;
     }
     // A mistyped tenant would run, fail, be recorded as a failed run and raise the alert.

@@ -164,6 +164,22 @@ describe('batch', () => {
     expect(existsSync(path.join(dir, '.osusume'))).toBe(false);
   });
 
+  it('--list marks a tenant whose id is not valid as never run', async () => {
+    const dir = await loaded('batch-list-invalid');
+    writeFileSync(
+      path.join(dir, 'bad.jsonl'),
+      post(1).replace('"tenantId":"acme"', '"tenantId":"bad tenant"') + '\n',
+    );
+    expect((await osusume(['load', '--posts', 'bad.jsonl'], dir)).code).toBe(0);
+    // It was listed as "bad tenant\t1 post", and `batch --tenant 'bad tenant'` was refused.
+    expect(await osusume(['batch', '--list'], dir)).toEqual({
+      code: 0,
+      stdout:
+        'acme\t12 posts\n"bad tenant"\t1 post\tnever run: not a valid tenant id (1-128 printable characters without spaces); fix it in the warehouse\n',
+      stderr: '',
+    });
+  });
+
   it('--list into a pipe closed early (| head) ends quietly, not with a stack trace', async () => {
     const dir = await loaded('batch-list-pipe');
     const child = spawn(process.execPath, [BIN, 'batch', '--list'], {
