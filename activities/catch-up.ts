@@ -1,6 +1,6 @@
 import { tenantFolder } from '../core/artifacts.js';
 import { BadDataError, plural } from '../core/errors.js';
-import { algorithmsForTenant, loadExperiments } from '../core/experiments.js';
+import { algorithmsForTenant, appliesTo, hasEnded, loadExperiments } from '../core/experiments.js';
 import type { RunRecord } from '../core/warehouse/types.js';
 import type { StepContext } from './context.js';
 import { fieldedEmbeddingsPlan } from './lexical.js';
@@ -85,7 +85,9 @@ export async function prepareCatchUp(ctx: StepContext, input: CatchUpInput): Pro
   const record = await activeRecord(ctx, tenantId, active.version);
   const posts = record.inputs.posts ?? 0;
   const full = posts >= ctx.config.pipeline.minPostsForEmbedding;
-  const wanted = algorithmsForTenant(loadExperiments(ctx.config.experimentsFile), tenantId);
+  const experiments = loadExperiments(ctx.config.experimentsFile);
+  const wanted = algorithmsForTenant(experiments, tenantId);
+  const named = experiments.experiments.some((e) => appliesTo(e, tenantId) && !hasEnded(e));
   const missing = full ? wanted.filter((a) => !active.algorithms.includes(a)) : [];
   const base = {
     tenantId,
@@ -98,9 +100,12 @@ export async function prepareCatchUp(ctx: StepContext, input: CatchUpInput): Pro
     return {
       ...base,
       missing,
-      skipped: full
-        ? `active version ${active.version} already has ${wanted.join(', ')}`
-        : `${plural(posts, 'post')}, below pipeline.minPostsForEmbedding: it serves popular lists only`,
+      // Named on the command line but in no experiment: say so, not that its lists are there.
+      skipped: !named
+        ? `no experiment of ${ctx.config.experimentsFile} that has not ended names ${tenantId}: add it to an experiment's tenants, then run start-test again`
+        : full
+          ? `active version ${active.version} already has ${wanted.join(', ')}`
+          : `${plural(posts, 'post')}, below pipeline.minPostsForEmbedding: it serves popular lists only`,
       snapshotUri: record.artifacts.snapshot ?? '',
       carried: {},
       state: { snapshotUri: record.artifacts.snapshot ?? '' },

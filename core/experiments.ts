@@ -217,6 +217,11 @@ export function isRunning(e: Experiment, now = Date.now()): boolean {
   return (!e.start || Date.parse(e.start) <= now) && (!e.end || now < Date.parse(e.end));
 }
 
+/** An experiment past its end: the batch no longer computes its lists. */
+export function hasEnded(e: Experiment, now = Date.now()): boolean {
+  return e.end !== undefined && now >= Date.parse(e.end);
+}
+
 export function appliesTo(e: Experiment, tenantId: string): boolean {
   return e.tenants.includes('*') || e.tenants.includes(tenantId);
 }
@@ -291,7 +296,7 @@ export function algorithmsForTenant(
 ): string[] {
   const algorithms = new Set<string>([file.defaultAlgorithm]);
   for (const e of file.experiments) {
-    if (appliesTo(e, tenantId) && (!e.end || now < Date.parse(e.end)))
+    if (appliesTo(e, tenantId) && !hasEnded(e, now))
       for (const v of e.variants) algorithms.add(v.algorithm);
   }
   return [...algorithms].sort();
@@ -354,7 +359,7 @@ export async function experimentsReadiness(
   },
   now = Date.now(),
 ): Promise<ExperimentReadiness[]> {
-  const current = file.experiments.filter((e) => !e.end || now < Date.parse(e.end));
+  const current = file.experiments.filter((e) => !hasEnded(e, now));
   const served = current.some((e) => e.tenants.includes('*')) ? await store.listTenants() : [];
   const actives = new Map<string, Promise<{ version: string; algorithms: string[] } | null>>();
   const activeOf = (t: string) => {

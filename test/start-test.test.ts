@@ -141,6 +141,20 @@ describe('start a test the same day (demo tenants)', () => {
     expect(named[0]).toMatchObject({ computed: [], version: '20261130T010000Z' });
   });
 
+  it('says so when the tenant named is in no experiment, changing nothing', async () => {
+    // The user forgot ja-man2 in the edit: it said "already has fielded", as if a test ran there.
+    writeFileSync(config.experimentsFile, EXPERIMENT.replace(TENANTS.join(', '), 'en-man2'));
+    const store = openStore(config.store);
+    const before = await store.getActive('ja-man2');
+    await store.close();
+    const [report] = await startTestLocally(config, ['ja-man2'], '20261130T040000Z');
+    expect(report).toMatchObject({
+      computed: [],
+      version: before!.version,
+      skipped: `no experiment of ${config.experimentsFile} that has not ended names ja-man2: add it to an experiment's tenants, then run start-test again`,
+    });
+  });
+
   it('refuses a tenant with no active version, changing nothing', async () => {
     await expect(startTestLocally(config, ['nobody'], '20261130T030000Z')).rejects.toThrow(
       /nobody: Tenant "nobody" has no active version: check the spelling against the warehouse's tenants \(osusume batch --list\)/,
