@@ -64,10 +64,11 @@ export function apiKeyCommand(options: ApiKeyCommandOptions): void {
   const tenants = options.allTenants ? ['*'] : (options.tenant ?? []);
   if (tenants.length === 0)
     throw new ConfigError('Scope the key: --tenant ID (repeatable) or --all-tenants.');
-  const file = loadConfig().api.keysFile;
-  const key = addApiKey(file, options.id, tenants);
+  const { api } = loadConfig();
+  const key = addApiKey(api.keysFile, options.id, tenants);
+  // A request sent at once got 401 "not valid": the API re-reads the file every reloadSeconds.
   console.log(
-    `API key "${options.id}" for ${tenants.join(', ')} (stored hashed in ${file}):\n${key}`,
+    `API key "${options.id}" for ${tenants.join(', ')} (stored hashed in ${api.keysFile}; a running API accepts it within api.reloadSeconds, ${api.reloadSeconds} s):\n${key}`,
   );
 }
 
@@ -78,7 +79,10 @@ export function apiKeyListCommand(options: { json?: boolean }): void {
     console.log(JSON.stringify(keys));
     return;
   }
-  if (keys.length === 0) console.log(`No API keys in ${file}.`);
+  if (keys.length === 0)
+    console.log(
+      `No API keys in ${file}: create one with osusume api-key --id NAME --tenant ID (or --all-tenants).`,
+    );
   for (const k of keys) console.log(`${k.id}\t${k.tenants.join(', ')}`);
 }
 

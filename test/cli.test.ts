@@ -554,6 +554,10 @@ describe('osusume CLI', () => {
     const { code, stdout } = await osusume(['api-key', '--id', 'backend', '--tenant', 'acme']);
     expect(code).toBe(0);
     const key = stdout.trim().split('\n').pop()!;
+    // A running API re-reads the key file: the key is not valid there at once.
+    expect(stdout).toBe(
+      `API key "backend" for acme (stored hashed in ${path.join(work, '.osusume/api-keys.json')}; a running API accepts it within api.reloadSeconds, 5 s):\n${key}\n`,
+    );
     const stored = JSON.parse(readFileSync(path.join(work, '.osusume/api-keys.json'), 'utf8'));
     expect(stored).toEqual([expect.objectContaining({ id: 'backend', tenants: ['acme'] })]);
     expect(JSON.stringify(stored)).not.toContain(key);
@@ -582,7 +586,11 @@ describe('osusume CLI', () => {
     expect(empty.code).toBe(1);
     expect(empty.stderr).toContain('Invalid key id "": name the key after who uses it');
     expect(existsSync(file)).toBe(false);
-    expect(await osusume(['api-key', 'list'], env)).toMatchObject({ code: 0 });
+    expect(await osusume(['api-key', 'list'], env)).toEqual({
+      code: 0,
+      stdout: `No API keys in ${file}: create one with osusume api-key --id NAME --tenant ID (or --all-tenants).\n`,
+      stderr: '',
+    });
 
     writeFileSync(file, JSON.stringify([{ id: '', sha256: '0'.repeat(64), tenants: ['*'] }]));
     const invalid = await osusume(['api-key', 'list'], env);
