@@ -57,7 +57,7 @@ export const relatedQuery = (maxLimit: number) =>
       .string()
       .regex(LIMIT_PATTERN, 'a whole number in decimal digits')
       .transform(Number)
-      .pipe(z.number().int().min(1).max(maxLimit))
+      .pipe(z.number().int().min(1, 'at least 1').max(maxLimit))
       .optional()
       .openapi({
         type: 'integer',

@@ -113,6 +113,14 @@ describe('the plain reading of a related request', () => {
     expect(parsePlainRelatedRequest('acme', 'ユ', 'userId=u1', LIMITS)).toBeUndefined();
   });
 
+  it('says what limit takes: at least 1, not the bound zod compared with', () => {
+    // It said "Too small: expected number to be >=1", where limit=21 says "at most 20".
+    expect(full('acme', 'p1', 'userId=u1&limit=0')).toMatchObject({
+      ok: false,
+      errors: [{ where: 'limit', message: 'at least 1' }],
+    });
+  });
+
   it('names a missing user id as required, not by the type zod received', () => {
     expect(full('acme', 'p1', 'limit=5')).toMatchObject({
       ok: false,
