@@ -66,8 +66,8 @@ export function runArtifact(
 }
 
 /**
- * A local folder. URIs are paths relative to the folder ("runs/<run>/t-acme/snapshot.jsonl"), so
- * that state and run records survive a moved or copied checkout. URIs written before that were
+ * A local folder. URIs are paths relative to the folder ("runs/<run>/t-YWNtZQ/snapshot.jsonl"
+ * for tenant acme), so that state and run records survive a moved or copied checkout. URIs written before that were
  * absolute file:// URIs: one outside the folder is re-rooted at its first segment that exists
  * in the folder (".../old/.osusume/artifacts/runs/..." -> "<root>/runs/..."), else refused.
  */
