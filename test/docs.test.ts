@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../api/server.js';
 import { haveChromium, launchChromium } from './helpers/chromium.js';
+import { ROOT, runOsusume } from './helpers/cli.js';
 import { tempDir, testConfig } from './helpers/fixtures.js';
 
 const tmp = tempDir();
@@ -101,5 +104,68 @@ describe.runIf(haveChromium)('interactive API docs at /docs', () => {
       expect((await fetch(`${server.url}/docs/${name}`)).status).toBe(404);
     const css = await fetch(`${server.url}/docs/swagger-ui.css`);
     expect(css.headers.get('content-type')).toContain('text/css');
+  });
+});
+
+/**
+ * Every command line the README shows (`npm run NAME -- ARGS`, `npx osusume CMD ARGS`): the npm
+ * script exists, and each option it passes is one of that command's, as the completion script
+ * lists them (one process for every command path). A renamed option would leave the README
+ * showing one that fails.
+ */
+describe('command lines of the README', () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const scripts = (
+    JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
+  /** `api-key --id x` is `api-key create --id x`: create is the group's default subcommand. */
+  const DEFAULT_SUBCOMMAND: Record<string, string> = { 'api-key': 'create' };
+
+  /** The words after the command: up to a comment, a shell operator or the end of the span. */
+  const words = (args: string) =>
+    args
+      .split(/\s+(?:#|&&|\||;)/)[0]!
+      .split(/\s+/)
+      .map((w) => w.replace(/[[\]]/g, ''))
+      .filter((w) => w !== '' && w !== '...');
+
+  it('runs npm scripts that exist, with options their commands have', async () => {
+    const completion = await runOsusume(['completion'], { cwd: ROOT });
+    expect(completion.code).toBe(0);
+    const known = new Map(
+      [...completion.stdout.matchAll(/^ {4}'([^']*)'\) words='([^']*)'/gm)].map((m) => [
+        m[1]!,
+        new Set(m[2]!.split(' ')),
+      ]),
+    );
+
+    const problems: string[] = [];
+    const lines: { shown: string; command: string[]; args: string[] }[] = [];
+    for (const m of readme.matchAll(/npm run ([a-z:-]+)(?: -- ([^`\n]*))?/g)) {
+      const script = scripts[m[1]!];
+      if (script === undefined) problems.push(`${m[0]}: package.json has no script ${m[1]}`);
+      const cli = /tsx scripts\/cli\.ts (.*)$/.exec(script ?? '');
+      if (cli) lines.push({ shown: m[0], command: cli[1]!.split(' '), args: words(m[2] ?? '') });
+    }
+    for (const m of readme.matchAll(/npx osusume ([^`\n]*)/g))
+      lines.push({ shown: m[0], command: [], args: words(m[1]!) });
+    expect(lines.length).toBeGreaterThan(30);
+
+    for (const { shown, command, args } of lines) {
+      let at = command.join(' ');
+      let rest = args;
+      // Subcommands named first: `npm run temporal -- run-now`, `npx osusume runs --limit 3`.
+      while (rest[0] && !rest[0].startsWith('-') && known.has(`${at} ${rest[0]}`.trim())) {
+        at = `${at} ${rest[0]}`.trim();
+        rest = rest.slice(1);
+      }
+      if (!rest.some((w) => known.get(at)?.has(w)) && DEFAULT_SUBCOMMAND[at])
+        at = `${at} ${DEFAULT_SUBCOMMAND[at]}`;
+      for (const flag of rest.filter((w) => w.startsWith('--')).map((w) => w.split('=')[0]!))
+        if (!known.get(at)?.has(flag)) problems.push(`${shown}: osusume ${at} has no ${flag}`);
+    }
+    expect(problems).toEqual([]);
   });
 });
