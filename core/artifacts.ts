@@ -67,9 +67,10 @@ export function runArtifact(
 
 /**
  * A local folder. URIs are paths relative to the folder ("runs/<run>/t-YWNtZQ/snapshot.jsonl"
- * for tenant acme), so that state and run records survive a moved or copied checkout. URIs written before that were
- * absolute file:// URIs: one outside the folder is re-rooted at its first segment that exists
- * in the folder (".../old/.osusume/artifacts/runs/..." -> "<root>/runs/..."), else refused.
+ * for tenant acme), so that state and run records survive a moved or copied checkout. URIs
+ * written before that were absolute file:// URIs: one outside the folder is re-rooted at its
+ * first segment that exists in the folder (".../old/.osusume/artifacts/runs/..." ->
+ * "<root>/runs/..."), else refused.
  */
 export class LocalArtifactStore implements ArtifactStore {
   private readonly root: string;
