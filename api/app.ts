@@ -196,10 +196,11 @@ async function refuseHiding(
     };
   const unknown = await unservedPosts(deps.store, tenantId, adding);
   if (unknown.length === 0) return undefined;
+  const one = unknown.length === 1;
   return {
     status: 404,
     title: 'Unknown posts',
-    detail: `${unknown.length} of these posts are not served for tenant ${JSON.stringify(tenantId)}: they are in no list, so there is nothing to hide (a post the batch has not seen yet can be hidden after its next run). Nothing was changed.`,
+    detail: `${unknown.length} of these posts ${one ? 'is' : 'are'} not served for tenant ${JSON.stringify(tenantId)}: ${one ? 'it is' : 'they are'} in no list, so there is nothing to hide (a post the batch has not seen yet can be hidden after its next run). Nothing was changed.`,
     errors: unknown.slice(0, 10).map((p) => ({ where: 'postIds', message: `unknown post ${p}` })),
   };
 }

@@ -314,9 +314,15 @@ describe('security and validation', () => {
       });
     const unknown = await hide(['p2', 'never-seen']);
     expect(unknown.status).toBe(404);
-    expect(((await unknown.json()) as ProblemBody).errors).toEqual([
-      { where: 'postIds', message: 'unknown post never-seen' },
-    ]);
+    const refused = (await unknown.json()) as ProblemBody;
+    expect(refused.errors).toEqual([{ where: 'postIds', message: 'unknown post never-seen' }]);
+    expect(refused.detail).toMatch(
+      /^1 of these posts is not served for tenant "acme": it is in no list/,
+    );
+    const both = (await (await hide(['never-seen', 'nor-this'])).json()) as ProblemBody;
+    expect(both.detail).toMatch(
+      /^2 of these posts are not served for tenant "acme": they are in no list/,
+    );
     expect((await store.getHidden('acme')).sort()).toEqual([]);
     expect((await hide(['p2', 'p3', 'p4', 'p5', 'p6'])).status).toBe(200);
     const full = await hide(['p1']);
