@@ -389,7 +389,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'osusume.config.yaml');
   if (!existsSync(file)) {
     if (explicit) {
-      throw new ConfigError(`OSUSUME_CONFIG points to ${file}, which does not exist.`);
+      throw new ConfigError(
+        `OSUSUME_CONFIG points to ${file}, which does not exist: set it to the path of your configuration file, or unset it to read ./osusume.config.yaml (or the defaults, without one).`,
+      );
     }
     return applyEnv(parseConfig({}, cwd, 'defaults'), env);
   }

@@ -59,7 +59,11 @@ describe('configuration', () => {
       projectId: 'demo',
       databaseId: '(default)',
     });
-    expect(() => loadConfig({ OSUSUME_CONFIG: 'nope.yaml' }, tmp.dir)).toThrow(ConfigError);
+    expect(() => loadConfig({ OSUSUME_CONFIG: 'nope.yaml' }, tmp.dir)).toThrow(
+      new ConfigError(
+        `OSUSUME_CONFIG points to ${tmp.dir}/nope.yaml, which does not exist: set it to the path of your configuration file, or unset it to read ./osusume.config.yaml (or the defaults, without one).`,
+      ),
+    );
     writeFileSync(`${tmp.dir}/bad.yaml`, 'store: [\n');
     // One line: where the syntax breaks and what to do, without the yaml library's code frame.
     expect(() => loadConfig({ OSUSUME_CONFIG: 'bad.yaml' }, tmp.dir)).toThrow(
