@@ -318,6 +318,13 @@ function resolvePaths(config: Config, baseDir: string): Config {
     experimentsFile: abs(config.experimentsFile),
     api: { ...config.api, keysFile: abs(config.api.keysFile), logsDir: abs(config.api.logsDir) },
     model: { ...config.model, dir: abs(config.model.dir) },
+    // The file's TLS paths, as its other paths; TEMPORAL_TLS_CERT/KEY (applyEnv) stay relative to
+    // the current folder, as a shell's paths are.
+    temporal: {
+      ...config.temporal,
+      tlsCertFile: config.temporal.tlsCertFile && abs(config.temporal.tlsCertFile),
+      tlsKeyFile: config.temporal.tlsKeyFile && abs(config.temporal.tlsKeyFile),
+    },
   };
 }
 

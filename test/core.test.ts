@@ -101,6 +101,27 @@ describe('configuration', () => {
     tmp.cleanup();
   });
 
+  it("resolves the file's Temporal TLS paths from its folder, and the environment's from the current one", () => {
+    const tmp = tempDir();
+    mkdirSync(`${tmp.dir}/conf`);
+    writeFileSync(
+      `${tmp.dir}/conf/osusume.config.yaml`,
+      'temporal: { tlsCertFile: certs/client.pem, tlsKeyFile: certs/client.key }\n',
+    );
+    const env = { OSUSUME_CONFIG: 'conf/osusume.config.yaml' };
+    expect(loadConfig(env, tmp.dir).temporal).toMatchObject({
+      tlsCertFile: `${tmp.dir}/conf/certs/client.pem`,
+      tlsKeyFile: `${tmp.dir}/conf/certs/client.key`,
+    });
+    const fromEnv = { ...env, TEMPORAL_TLS_CERT: 'c.pem', TEMPORAL_TLS_KEY: 'c.key' };
+    expect(loadConfig(fromEnv, tmp.dir).temporal).toMatchObject({
+      tlsCertFile: 'c.pem',
+      tlsKeyFile: 'c.key',
+    });
+    expect(parseConfig({}, '/srv').temporal.tlsCertFile).toBeUndefined();
+    tmp.cleanup();
+  });
+
   it('takes the API port from PORT, checked: an empty one counts as unset, a bad one is an error', () => {
     const tmp = tempDir();
     expect(loadConfig({ PORT: '9090' }, tmp.dir).api.port).toBe(9090);
