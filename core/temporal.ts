@@ -23,12 +23,13 @@ export function temporalConnectionOptions(
       'Set both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY (client certificate and key files), or neither.',
     );
   }
-  const read = (file: string, what: string) => {
+  const read = (file: string, what: string, variable: string, key: string) => {
     try {
       return readFileSync(file);
     } catch (error) {
       throw new ConfigError(
-        `Cannot read the Temporal ${what} ${file}: ${(error as Error).message}`,
+        `Cannot read the Temporal ${what} ${file}: ${(error as Error).message}. ` +
+          `Set ${variable} (or temporal.${key} of the configuration) to the path of its PEM file.`,
       );
     }
   };
@@ -37,8 +38,8 @@ export function temporalConnectionOptions(
       address: t.address,
       tls: {
         clientCertPair: {
-          crt: read(t.tlsCertFile, 'client certificate'),
-          key: read(t.tlsKeyFile, 'client key'),
+          crt: read(t.tlsCertFile, 'client certificate', 'TEMPORAL_TLS_CERT', 'tlsCertFile'),
+          key: read(t.tlsKeyFile, 'client key', 'TEMPORAL_TLS_KEY', 'tlsKeyFile'),
         },
       },
     };
@@ -51,20 +52,48 @@ export function temporalConnectionOptions(
 /** Temporal's port, where an address names none. */
 const TEMPORAL_PORT = 7233;
 
+/** Where the address came from and the namespace, for the messages below. */
+function addressOrigin(config: Pick<Config, 'temporal'>, env: NodeJS.ProcessEnv): string {
+  const origin = env.TEMPORAL_ADDRESS
+    ? 'from TEMPORAL_ADDRESS'
+    : 'TEMPORAL_ADDRESS is unset, so this is temporal.address of the configuration';
+  return `${origin}; namespace ${config.temporal.namespace}`;
+}
+
 /** What to do when Temporal at the configured address cannot be reached. */
 function unreachableMessage(
   config: Pick<Config, 'temporal'>,
   reason: string,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
-  const { address, namespace } = config.temporal;
-  const origin = env.TEMPORAL_ADDRESS
-    ? 'from TEMPORAL_ADDRESS'
-    : 'TEMPORAL_ADDRESS is unset, so this is temporal.address of the configuration';
   return (
-    `Cannot reach Temporal at ${address} (${origin}; namespace ${namespace}): ${reason}. ` +
+    `Cannot reach Temporal at ${config.temporal.address} (${addressOrigin(config, env)}): ${reason}. ` +
     'Start a server there (`temporal server start-dev`; `npm run setup` puts that CLI in .osusume/bin/), or set TEMPORAL_ADDRESS (and ' +
     'TEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY or TEMPORAL_API_KEY) to your deployment.'
+  );
+}
+
+/**
+ * What to do when something accepts TCP connections at the address but the SDK's connection
+ * fails: not a server to start, but another port (a dev server's Web UI, 8233, is a common
+ * slip) or TLS on one side only.
+ */
+function notTemporalMessage(
+  config: Pick<Config, 'temporal'>,
+  options: TemporalConnectionOptions,
+  reason: string,
+  env: NodeJS.ProcessEnv,
+): string {
+  const over = !options.tls
+    ? 'without TLS'
+    : options.apiKey
+      ? 'over TLS with an API key'
+      : 'over TLS with a client certificate';
+  return (
+    `Cannot connect to Temporal at ${config.temporal.address} (${addressOrigin(config, env)}): ` +
+    `something accepts connections there, but a Temporal connection ${over} failed: ${reason}. ` +
+    "Check the port (Temporal's gRPC port, 7233 on a dev server, not its Web UI's 8233) and TLS: " +
+    "Temporal Cloud needs TLS (TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY or TEMPORAL_API_KEY, the namespace's own), a dev server takes none."
   );
 }
 
@@ -85,7 +114,9 @@ export async function connectTemporal<T extends NamespaceService>(
   try {
     connection = await connect(options);
   } catch (error) {
-    throw new ConfigError(unreachableMessage(config, errorMessage(error), env), { cause: error });
+    throw new ConfigError(notTemporalMessage(config, options, errorMessage(error), env), {
+      cause: error,
+    });
   }
   try {
     await requireNamespace(connection, config);

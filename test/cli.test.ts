@@ -464,6 +464,49 @@ describe('osusume CLI', () => {
     expect(worker.stderr).not.toMatch(/tonic|transport::Error/);
   });
 
+  it('says to check the port and TLS, not to start a server, when something else answers at the address', async () => {
+    const server = await devServerOrSkip('osusume temporal against the wrong port or TLS', {
+      ui: true,
+    });
+    if (!server) return;
+    try {
+      const advice =
+        "Check the port (Temporal's gRPC port, 7233 on a dev server, not its Web UI's 8233) and TLS";
+      // The dev server's Web UI instead of its gRPC port: a slip the two printed addresses invite.
+      const uiAddress = new URL(server.uiUrl!).host;
+      const ui = await osusume(['temporal', 'run-now'], { TEMPORAL_ADDRESS: uiAddress });
+      expect(ui.code).toBe(1);
+      expect(ui.stderr).toContain(
+        `osusume temporal run-now: Cannot connect to Temporal at ${uiAddress} (from TEMPORAL_ADDRESS; namespace default): something accepts connections there, but a Temporal connection without TLS failed: `,
+      );
+      expect(ui.stderr).toContain(advice);
+      expect(ui.stderr).not.toContain('Start a server there');
+      // An API key (Temporal Cloud's) turns TLS on, which the dev server does not speak.
+      const tls = await osusume(['worker'], {
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_API_KEY: 'not-for-a-dev-server',
+      });
+      expect(tls.code).toBe(1);
+      expect(tls.stderr).toContain(
+        `osusume worker: Cannot connect to Temporal at ${server.address} (from TEMPORAL_ADDRESS; namespace default): something accepts connections there, but a Temporal connection over TLS with an API key failed: `,
+      );
+      expect(tls.stderr).toContain(advice);
+    } finally {
+      await server.teardown();
+    }
+  }, 120_000);
+
+  it('says which setting names an unreadable Temporal client certificate', async () => {
+    const run = await osusume(['temporal', 'run-now'], {
+      TEMPORAL_TLS_CERT: 'client.pem',
+      TEMPORAL_TLS_KEY: 'client.key',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^osusume temporal run-now: Cannot read the Temporal client certificate client\.pem: ENOENT[^\n]*\. Set TEMPORAL_TLS_CERT \(or temporal\.tlsCertFile of the configuration\) to the path of its PEM file\.\n$/,
+    );
+  });
+
   it('names the workflow already running when a run is started twice, and what to do', async () => {
     const server = await devServerOrSkip('osusume temporal run-now twice');
     if (!server) return;
