@@ -6,7 +6,7 @@ import { runArtifact } from '../core/artifacts.js';
 import type { Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { StepContext } from './context.js';
-import { EmbeddingModel, MODEL_FILES } from './embedder.js';
+import { EmbeddingModel, findModelFile, MODEL_FILES } from './embedder.js';
 
 /** Which model embedded a tenant's posts, for reports and run records. */
 export interface ModelInfo {
@@ -24,7 +24,7 @@ export interface ModelInfo {
 
 /**
  * True when `dir` holds a model file or a tokenizer: a folder with only part of a model is an
- * error when it loads (findModelFile), not a silent fall-back to per-tenant models.
+ * error (findModelFile), not a silent fall-back to per-tenant models.
  */
 function modelConfigured(dir: string): boolean {
   return [...MODEL_FILES, 'tokenizer.json'].some((f) => existsSync(path.join(dir, f)));
@@ -35,7 +35,9 @@ function modelConfigured(dir: string): boolean {
  * that decides. A model.dir the configuration sets must be a folder (a mistyped path would
  * otherwise mean per-tenant models without a word); the default may be absent. A folder that
  * exists but holds no model still means per-tenant models: the cloud deployment mounts the
- * models bucket there, and a model in it is optional.
+ * models bucket there, and a model in it is optional. A folder with part of a model (model.onnx
+ * without tokenizer.json) is an error here, so that the batch and the worker stop before they
+ * run anything, not each tenant at its embed step (nor never, when no list reads embeddings).
  */
 export function configuredModelDir(
   model: Pick<Config['model'], 'dir' | 'dirSet'>,
@@ -49,7 +51,9 @@ export function configuredModelDir(
         'or remove model.dir from the configuration to have every tenant train its own model.',
     );
   }
-  return modelConfigured(model.dir) ? model.dir : undefined;
+  if (!modelConfigured(model.dir)) return undefined;
+  findModelFile(model.dir);
+  return model.dir;
 }
 
 /**

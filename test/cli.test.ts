@@ -787,6 +787,17 @@ describe('osusume CLI', () => {
       stderr: `osusume batch: model.dir resolves to ${dir}/models/e5-smal, which does not exist. The folder must hold the model files, tokenizer.json and model.onnx of one export (README, "Plugging in a real embedding model"): correct the path (a relative one is resolved from the configuration file's folder), or remove model.dir from the configuration to have every tenant train its own model.\n`,
     });
     expect(existsSync(path.join(dir, '.osusume/store.lmdb'))).toBe(false);
+    // A folder with model.onnx but no tokenizer.json: the same, though no list reads embeddings.
+    mkdirSync(path.join(dir, 'models/e5-smal'), { recursive: true });
+    writeFileSync(path.join(dir, 'models/e5-smal/model.onnx'), 'an export cut short');
+    const half = await osusume(['batch'], {}, dir);
+    expect(half).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `osusume batch: The model folder ${dir}/models/e5-smal has model.onnx but no tokenizer: ${dir}/models/e5-smal/tokenizer.json is missing. Put the model file and tokenizer.json of one export in it (README, "Plugging in a real embedding model"), or set model.dir to a folder without a model to train one per tenant.\n`,
+    });
+    expect(existsSync(path.join(dir, '.osusume/store.lmdb'))).toBe(false);
+    rmSync(path.join(dir, 'models'), { recursive: true });
     // The demo too, before it loads anything into the warehouse.
     const demoDir = mkdtempSync(path.join(work, 'model-dir-demo-'));
     cpSync(path.join(ROOT, 'demo'), path.join(demoDir, 'demo'), { recursive: true });

@@ -117,20 +117,21 @@ describe('EmbeddingModel (onnxruntime-node)', () => {
     const noTokenizer = `${tmp.dir}/no-tokenizer`;
     mkdirSync(noTokenizer, { recursive: true });
     copyFileSync(`${tmp.dir}/fp32/model.onnx`, `${noTokenizer}/model.onnx`);
-    expect(configuredModelDir({ dir: noTokenizer, dirSet: true })).toBe(noTokenizer);
     const error = await EmbeddingModel.load(options(noTokenizer)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain(`${noTokenizer}/tokenizer.json is missing`);
     expect((error as Error).message).toContain('Plugging in a real embedding model');
+    // The same error before anything runs (the batch, the worker), set or the default folder.
+    for (const dirSet of [true, false])
+      expect(() => configuredModelDir({ dir: noTokenizer, dirSet })).toThrow(error as ConfigError);
 
     // A tokenizer without a model is an error too, not a silent switch to per-tenant models.
     const noModel = `${tmp.dir}/no-model`;
     mkdirSync(noModel, { recursive: true });
     copyFileSync(`${tmp.dir}/fp32/tokenizer.json`, `${noModel}/tokenizer.json`);
-    expect(configuredModelDir({ dir: noModel, dirSet: true })).toBe(noModel);
-    await expect(EmbeddingModel.load(options(noModel))).rejects.toThrow(
-      `The model folder ${noModel} has tokenizer.json but has no model file (one of model.onnx`,
-    );
+    const noModelFile = `The model folder ${noModel} has tokenizer.json but has no model file (one of model.onnx`;
+    await expect(EmbeddingModel.load(options(noModel))).rejects.toThrow(noModelFile);
+    expect(() => configuredModelDir({ dir: noModel, dirSet: true })).toThrow(noModelFile);
     mkdirSync(`${tmp.dir}/empty`, { recursive: true });
     expect(configuredModelDir({ dir: `${tmp.dir}/empty`, dirSet: true })).toBeUndefined();
 
