@@ -647,6 +647,9 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
     if (options.json) console.log(JSON.stringify(result));
     return;
   }
+  // As the batch does: a model.dir that is not a model's folder (a typo, a half-copied export)
+  // stops the command here, not every tenant at its embed step with advice about its items.
+  configuredModelDir(loadConfig().model);
   if (options.allDatasets) {
     const algorithms = options.algorithms ?? [...SUITE_ALGORITHMS];
     const suite = await evaluateSuite({

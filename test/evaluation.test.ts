@@ -801,6 +801,33 @@ describe('npm run evaluate -- --all-datasets', () => {
     tmp.cleanup();
   }, 60_000);
 
+  it('stops before it runs anything on a model.dir that holds no whole model, as the batch does', async () => {
+    const tmp = tempDir();
+    smallSet(tmp.dir);
+    // The export half-copied: model.onnx without its tokenizer.json.
+    mkdirSync(`${tmp.dir}/models/e5-small`, { recursive: true });
+    writeFileSync(`${tmp.dir}/models/e5-small/model.onnx`, 'cut short');
+    writeFileSync(`${tmp.dir}/osusume.config.yaml`, 'model: { dir: models/e5-small }\n');
+    const args = ['evaluate', '--items', 'items.jsonl', '--pairs', 'pairs.tsv'];
+    const run = await runOsusume([...args, '--algorithms', 'embedding'], { cwd: tmp.dir });
+    const model = `${tmp.dir}/models/e5-small`;
+    expect(run).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `osusume evaluate: The model folder ${model} has model.onnx but no tokenizer: ${model}/tokenizer.json is missing. Put the model file and tokenizer.json of one export in it (README, "Plugging in a real embedding model"), or set model.dir to a folder without a model to train one per tenant.\n`,
+    });
+    // A mistyped folder: the same message as the batch's, with the set scored by none.
+    writeFileSync(`${tmp.dir}/osusume.config.yaml`, 'model: { dir: models/e5-smal }\n');
+    const suite = ['evaluate', '--all-datasets', '--sets', 'man-pages-en'];
+    const typo = await runOsusume(suite, { cwd: tmp.dir });
+    expect(typo.code).toBe(1);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toMatch(
+      /^osusume evaluate: model\.dir resolves to .*\/models\/e5-smal, which does not exist\./,
+    );
+    tmp.cleanup();
+  }, 60_000);
+
   it('names the interaction lines it leaves out, in the sweep as the batch run does', async () => {
     const tmp = tempDir();
     const { items, pairs } = smallSet(tmp.dir);
