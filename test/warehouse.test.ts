@@ -8,8 +8,10 @@ import {
   queryParameters,
   startBigQueryStandIn,
 } from './helpers/bigquery-rest.js';
-import { runOsusume } from './helpers/cli.js';
+import { ROOT, runOsusume } from './helpers/cli.js';
 import { tempDir, writeJsonl } from './helpers/fixtures.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const tmp = tempDir();
@@ -284,6 +286,44 @@ describe('DuckDB warehouse', () => {
     expect(await w.listTenants()).toEqual([{ tenantId: 't', posts: 1 }]);
     expect(await w.readInteractions('t')).toHaveLength(1);
     await w.close();
+  });
+});
+
+describe('a DuckDB warehouse another process has open', () => {
+  it('says so and what to do, as osusume load prints it while a worker holds the file', async () => {
+    const cwd = `${tmp.dir}/locked`;
+    mkdirSync(`${cwd}/.osusume`, { recursive: true });
+    const file = `${cwd}/.osusume/warehouse.duckdb`;
+    await (await DuckDbWarehouse.open(file)).close();
+    // Another process holding it open, as a running `osusume worker` does.
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { DuckDBInstance } from '@duckdb/node-api';
+         await DuckDBInstance.create(${JSON.stringify(file)});
+         console.log('open');
+         setInterval(() => {}, 60_000);`,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await once(holder.stdout!, 'data');
+      writeJsonl(`${cwd}/posts.jsonl`, [post('acme', 'p1', '2024-01-01')]);
+      const load = await runOsusume(['load', '--posts', 'posts.jsonl'], { cwd });
+      expect(load.code).toBe(1);
+      expect(load.stderr).toMatch(
+        new RegExp(
+          `^osusume load: Cannot open the DuckDB warehouse at ${file}: IO Error: Could not set lock on file .*\\(PID ${holder.pid}\\)`,
+        ),
+      );
+      expect(load.stderr).toContain(
+        '. DuckDB lets one process at a time open it (an osusume worker keeps it open while it runs, other commands until they end): stop that process or wait for it to end, then run again.\n',
+      );
+    } finally {
+      holder.kill();
+    }
   });
 });
 

@@ -74,6 +74,19 @@ function damagedWarehouse(file: string, cause: string): ConfigError {
   );
 }
 
+/** DuckDB's words for a file another process has open (its message names that process). */
+const LOCKED = /Could not set lock on file/;
+
+/**
+ * DuckDB lets one process open a file for writing, and its message stops at the process holding
+ * it: say which of ours keep it open, and what to do.
+ */
+function lockedWarehouse(file: string, cause: string): ConfigError {
+  return new ConfigError(
+    `Cannot open the DuckDB warehouse at ${file}: ${cause}. DuckDB lets one process at a time open it (an osusume worker keeps it open while it runs, other commands until they end): stop that process or wait for it to end, then run again.`,
+  );
+}
+
 function plain(value: DuckDBValue): unknown {
   if (typeof value === 'bigint') return Number(value);
   return value;
@@ -94,6 +107,7 @@ export class DuckDbWarehouse implements Warehouse {
     } catch (error) {
       const cause = (error as Error).message;
       if (DAMAGED.test(cause)) throw damagedWarehouse(file, cause);
+      if (LOCKED.test(cause)) throw lockedWarehouse(file, cause);
       throw new ConfigError(
         `Cannot open the DuckDB warehouse at ${file}: ${cause}. Is another process using it?`,
       );
