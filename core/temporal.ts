@@ -114,9 +114,9 @@ export async function connectTemporal<T extends NamespaceService>(
   try {
     connection = await connect(options);
   } catch (error) {
-    throw new ConfigError(notTemporalMessage(config, options, errorMessage(error), env), {
-      cause: error,
-    });
+    // The worker's connection appends its transport's debug form (", source: tonic::...").
+    const reason = errorMessage(error).replace(/, source: [\s\S]*$/, '');
+    throw new ConfigError(notTemporalMessage(config, options, reason, env), { cause: error });
   }
   try {
     await requireNamespace(connection, config);
