@@ -96,7 +96,8 @@ export interface StackSecrets {
   slackAuthToken?: pulumi.Output<string>;
 }
 
-const SECRET_KEYS = [
+/** The secrets' keys (`osusume:<key>`), exported for the README's check (test/docs.test.ts). */
+export const SECRET_KEYS = [
   'apiKeys',
   'temporalTlsCert',
   'temporalTlsKey',

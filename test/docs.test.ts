@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { startServer, type RunningServer } from '../api/server.js';
+import { parseConfig } from '../core/config.js';
+import { SECRET_KEYS, stackConfigSchema } from '../infra/config.js';
 import { haveChromium, launchChromium } from './helpers/chromium.js';
 import { ROOT, runOsusume } from './helpers/cli.js';
 import { tempDir, testConfig } from './helpers/fixtures.js';
@@ -167,5 +172,63 @@ describe('command lines of the README', () => {
         if (!known.get(at)?.has(flag)) problems.push(`${shown}: osusume ${at} has no ${flag}`);
     }
     expect(problems).toEqual([]);
+  });
+});
+
+/** README's claims that the checkout itself can check. */
+describe('README', () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  /**
+   * The text of the section under `heading`, up to the next heading of its level or above (a `#`
+   * line inside a code block is a shell comment, not a heading).
+   */
+  const section = (heading: string) => {
+    const lines = readme.split('\n');
+    const start = lines.indexOf(heading);
+    expect(start, heading).toBeGreaterThan(-1);
+    const level = heading.indexOf(' ');
+    let fenced = false;
+    let end = start + 1;
+    for (; end < lines.length; end++) {
+      if (lines[end]!.startsWith('```')) fenced = !fenced;
+      const hashes = /^(#+) /.exec(lines[end]!)?.[1]?.length;
+      if (!fenced && hashes !== undefined && hashes <= level) break;
+    }
+    return lines.slice(start + 1, end).join('\n');
+  };
+
+  it('names only test files that exist (its npm scripts: "command lines of the README")', () => {
+    const tests = [...readme.matchAll(/test\/[\w-]+\.test\.ts/g)].map((m) => m[0]);
+    expect(tests.filter((file) => !existsSync(path.join(ROOT, file)))).toEqual([]);
+  });
+
+  it('gives a valid configuration in "Configuration"', () => {
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section('## Configuration'))![1]!;
+    const config = parseConfig(parseYaml(yaml), '/srv/app', 'README');
+    expect(config.warehouse.kind).toBe('bigquery');
+  });
+
+  it('sets only stack configuration keys that infra/ reads in "Deploy to Google Cloud"', () => {
+    const deploy = section('## Deploy to Google Cloud');
+    const schema = z.toJSONSchema(stackConfigSchema, { io: 'input', unrepresentable: 'any' }) as {
+      properties: Record<string, { properties?: Record<string, unknown> }>;
+    };
+    const known = (key: string) => {
+      const [top, nested] = key.split('.');
+      if (nested === undefined) return (SECRET_KEYS as readonly string[]).includes(top!);
+      return Boolean(schema.properties[top!]?.properties?.[nested]);
+    };
+    const keys = [...deploy.matchAll(/osusume:([\w.]+)/g)].map((m) => m[1]!);
+    expect(keys.length).toBeGreaterThan(5);
+    expect(keys.filter((key) => !known(key))).toEqual([]);
+  });
+
+  it('lists every top-level folder of the checkout in "Layout", and no other', () => {
+    const listed = [...section('## Layout').matchAll(/^\| `([\w-]+)\/` +\|/gm)].map((m) => m[1]!);
+    const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter((file) => file.includes('/') && !file.startsWith('.'))
+      .map((file) => file.split('/')[0]!);
+    expect(listed.sort()).toEqual([...new Set(tracked)].sort());
   });
 });
