@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
+import { freePort, probeAddress } from '../core/net.js';
 import { connectTemporal } from '../core/temporal.js';
 import type { BatchReport } from '../activities/alert.js';
 import type { batchWorkflow } from '../workflows/batch.js';
@@ -23,6 +24,16 @@ interface Temporal {
   connection: NativeConnection;
   uiUrl?: string;
   teardown(): Promise<void>;
+}
+
+/**
+ * `preferred` (8233, where Temporal's docs and the README look for the dev server's UI) when
+ * nothing listens there, else a free port: a dev server of the user's own often has 8233 already,
+ * and the CLI would then refuse to start at all. The demo prints the UI's address either way.
+ */
+async function uiPortFree(preferred: number): Promise<number> {
+  const taken = (await probeAddress(`127.0.0.1:${preferred}`, preferred)) === null;
+  return taken ? freePort() : preferred;
 }
 
 async function reachTemporal(
@@ -46,7 +57,7 @@ async function reachTemporal(
   try {
     const dev = await startDevServer({
       ui: true,
-      uiPort,
+      uiPort: await uiPortFree(uiPort),
       namespace: config.temporal.namespace,
     });
     return {

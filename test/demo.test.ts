@@ -12,6 +12,7 @@ import { openStore } from '../core/store/index.js';
 import { reportReadiness } from '../scripts/demo.js';
 import { runBatchOnTemporal } from '../scripts/orchestrate.js';
 import { loadPosts, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
+import { devServerOrSkip } from './helpers/temporal-server.js';
 
 const tmp = tempDir();
 let config: Config;
@@ -120,6 +121,40 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+describe('the demo on a dev server of its own', () => {
+  it("takes another port for the Web UI when the one asked for is taken (a user's own dev server on 8233)", async () => {
+    // Where no dev server can be started at all, this skips as the other Temporal tests do.
+    const probe = await devServerOrSkip("the demo's own dev server");
+    if (!probe) return;
+    await probe.teardown();
+    const dir = tempDir();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const busyPort = (taken.address() as { port: number }).port;
+    try {
+      const local = testConfig(dir.dir);
+      await loadPosts(local, topicPosts('acme', 12));
+      const output = capture();
+      let run: Awaited<ReturnType<typeof runBatchOnTemporal>>;
+      try {
+        run = await runBatchOnTemporal(local, 'busy-ui-1', { env: {}, uiPort: busyPort });
+      } finally {
+        output.restore();
+      }
+      expect(run).toMatchObject({ report: { succeeded: 1, failedCount: 0 } });
+      const ui = output
+        .stdout()
+        .split('\n')
+        .find((line) => line.startsWith('Temporal UI: '));
+      expect(ui).toMatch(/^Temporal UI: http:\/\/127\.0\.0\.1:\d+$/);
+      expect(ui).not.toContain(`:${busyPort}`);
+    } finally {
+      taken.close();
+      dir.cleanup();
+    }
+  }, 120_000);
+});
 
 describe('the demo with --keep-server', () => {
   it('gets the dev server back still running, so the whole tour prints before the wait', async () => {
