@@ -122,6 +122,22 @@ function freePort(): Promise<number> {
   });
 }
 
+/** The batch of tenant acme's 12 posts run on Temporal as the demo runs it, with what it printed. */
+async function runAcme(
+  dir: string,
+  runId: string,
+  options: Parameters<typeof runBatchOnTemporal>[2],
+) {
+  const local = testConfig(dir);
+  await loadPosts(local, topicPosts('acme', 12));
+  const output = capture();
+  try {
+    return { run: await runBatchOnTemporal(local, runId, options), stdout: output.stdout() };
+  } finally {
+    output.restore();
+  }
+}
+
 describe('the demo on a dev server of its own', () => {
   it("takes another port for the Web UI when the one asked for is taken (a user's own dev server on 8233)", async () => {
     // Where no dev server can be started at all, this skips as the other Temporal tests do.
@@ -133,20 +149,9 @@ describe('the demo on a dev server of its own', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const busyPort = (taken.address() as { port: number }).port;
     try {
-      const local = testConfig(dir.dir);
-      await loadPosts(local, topicPosts('acme', 12));
-      const output = capture();
-      let run: Awaited<ReturnType<typeof runBatchOnTemporal>>;
-      try {
-        run = await runBatchOnTemporal(local, 'busy-ui-1', { env: {}, uiPort: busyPort });
-      } finally {
-        output.restore();
-      }
+      const { run, stdout } = await runAcme(dir.dir, 'busy-ui-1', { env: {}, uiPort: busyPort });
       expect(run).toMatchObject({ report: { succeeded: 1, failedCount: 0 } });
-      const ui = output
-        .stdout()
-        .split('\n')
-        .find((line) => line.startsWith('Temporal UI: '));
+      const ui = stdout.split('\n').find((line) => line.startsWith('Temporal UI: '));
       expect(ui).toMatch(/^Temporal UI: http:\/\/127\.0\.0\.1:\d+$/);
       expect(ui).not.toContain(`:${busyPort}`);
     } finally {
@@ -160,19 +165,11 @@ describe('the demo with --keep-server', () => {
   it('gets the dev server back still running, so the whole tour prints before the wait', async () => {
     const dir = tempDir();
     try {
-      const local = testConfig(dir.dir);
-      await loadPosts(local, topicPosts('acme', 12));
-      const output = capture();
-      let run: Awaited<ReturnType<typeof runBatchOnTemporal>>;
-      try {
-        run = await runBatchOnTemporal(local, 'keep-1', {
-          keepServer: true,
-          env: {},
-          uiPort: await freePort(),
-        });
-      } finally {
-        output.restore();
-      }
+      const { run } = await runAcme(dir.dir, 'keep-1', {
+        keepServer: true,
+        env: {},
+        uiPort: await freePort(),
+      });
       if ('unavailable' in run) {
         if (process.env.CI) throw new Error(run.unavailable);
         console.warn(`SKIPPED: the demo with --keep-server: ${run.unavailable}`);
