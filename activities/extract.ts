@@ -23,6 +23,11 @@ export interface ExtractResult {
   snapshotUri: string;
   /** Live posts in the snapshot. */
   posts: number;
+  /**
+   * Live posts whose text is an exact copy of another's: no list recommends them (each text is
+   * ranked once). Absent in histories recorded before it was counted here.
+   */
+  copies?: number;
   /** Rows read from the warehouse this run (only changes when a watermark exists). */
   rowsRead: number;
   deleted: number;
@@ -196,6 +201,7 @@ export async function extractPosts(ctx: StepContext, input: ExtractInput): Promi
   return {
     snapshotUri,
     posts: snapshot.length,
+    copies: snapshot.length - new Set(snapshot.map((p) => p.contentHash)).size,
     rowsRead: rows.length,
     deleted,
     skipped,

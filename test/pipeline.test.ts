@@ -187,6 +187,17 @@ describe('local batch pipeline', () => {
     expect(result.report.failed).toHaveLength(100);
   });
 
+  it('counts exact copies in the report whichever lists are computed, and not posts without an embedding', async () => {
+    const copies = [1, 2, 3].map((i) => ({ ...acme[0]!, postId: `copy-${i}` }));
+    const wordless = { ...acme[1]!, postId: 'wordless', title: '', body: '🎉🎉' };
+    await load([...acme, ...copies, wordless]);
+    for (const algorithm of ['fielded', 'embedding']) {
+      writeFileSync(config.experimentsFile, `defaultAlgorithm: ${algorithm}\n`);
+      const report = await runTenant(ctx, { tenantId: 'acme', runId: `run-${algorithm}` });
+      expect({ algorithm, duplicates: report.duplicates }).toEqual({ algorithm, duplicates: 3 });
+    }
+  });
+
   it('reads a tenant in full once when its snapshot predates titles, then incrementally again', async () => {
     writeFileSync(config.experimentsFile, 'defaultAlgorithm: fielded\n');
     await load(acme);

@@ -136,8 +136,9 @@ export async function runTenantFlow(
   if (!full) listsUris.set('popular', popular.listsUri!);
   let embeddingsUri: string | undefined;
   let embedding: ReturnType<typeof embedRecord> | undefined;
+  // Histories recorded before extract counted copies took the embedding search's count.
   let details: Pick<TenantReport, 'embedded' | 'neighbourSearch' | 'duplicates'> = {
-    duplicates: 0,
+    duplicates: extract.copies ?? 0,
   };
   // A hybrid list is made of the embedding and lexical lists: compute those too.
   const needs = (a: string) => algorithms.includes(a) || algorithms.includes('hybrid');
@@ -173,7 +174,11 @@ export async function runTenantFlow(
         }),
       );
       listsUris.set('embedding', neighbours.listsUri);
-      details = { ...details, neighbourSearch: neighbours.mode, duplicates: neighbours.duplicates };
+      details = {
+        ...details,
+        neighbourSearch: neighbours.mode,
+        duplicates: extract.copies ?? neighbours.duplicates,
+      };
     }
   }
   const addLists = async (
