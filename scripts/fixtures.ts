@@ -4,12 +4,14 @@
  * import them through test/helpers/fixtures.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { Config } from '../core/config.js';
 import { createRandom } from '../core/random.js';
 import { DuckDbWarehouse } from '../core/warehouse/duckdb.js';
+import { checkoutFile } from './files.js';
 
 /** A new folder under the system's temporary folder, and a function that removes it. */
 export function tempDir(prefix = 'osusume-test-'): { dir: string; cleanup: () => void } {
@@ -75,4 +77,52 @@ export async function loadPosts(
   const file = `${path.dirname(config.warehouse.path)}/posts-${randomUUID()}.jsonl`;
   await w.importFile('posts', writeJsonl(file, rows), options);
   await w.close();
+}
+
+/** A post of the demo dataset (demo/posts.jsonl.gz): man pages in English and Japanese. */
+export type DemoPost = Omit<GeneratedPost, 'topic'>;
+
+/** The first `perTenant` posts of every tenant of the demo dataset (man pages, 16 tenants). */
+export function demoSubset(perTenant: number): DemoPost[] {
+  const file = checkoutFile('demo/posts.jsonl.gz');
+  const taken = new Map<string, number>();
+  return gunzipSync(readFileSync(file))
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as DemoPost)
+    .filter((p) => {
+      const n = taken.get(p.tenantId) ?? 0;
+      taken.set(p.tenantId, n + 1);
+      return n < perTenant;
+    });
+}
+
+/**
+ * `count` distinct posts of real text for one tenant, as many as a test or benchmark needs: the
+ * demo's man pages recombined, each the title and first half of one page with the second half of
+ * another (picked by a seeded random), so the tenant has the demo's vocabulary and text lengths.
+ */
+export function variedDemoPosts(tenantId: string, count: number, seed = 1): DemoPost[] {
+  const pages = demoSubset(Infinity);
+  const random = createRandom(seed);
+  const pick = () => pages[Math.floor(random() * pages.length)]!;
+  const texts = new Set<string>();
+  const posts: DemoPost[] = [];
+  while (posts.length < count) {
+    const [first, second] = [pick(), pick()];
+    const body = `${first.body.slice(0, first.body.length >> 1)} ${second.body.slice(second.body.length >> 1)}`;
+    const text = `${first.title}\n${body}`;
+    if (texts.has(text)) continue;
+    texts.add(text);
+    posts.push({
+      tenantId,
+      postId: `v${String(posts.length).padStart(6, '0')}`,
+      title: first.title,
+      body,
+      createdAt: first.createdAt,
+      updatedAt: first.updatedAt,
+    });
+  }
+  return posts;
 }

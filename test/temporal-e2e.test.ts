@@ -30,9 +30,8 @@ import { scheduleOptions, upsertSchedule } from '../scripts/temporal.js';
 import { createWorker, WORKFLOWS_PATH } from '../scripts/worker.js';
 import type { TenantReport } from '../workflows/tenant-flow.js';
 import { purgeWorkflowId, tenantWorkflowId } from '../workflows/ids.js';
-import { emptyPost, loadPosts, tempDir, topicPosts } from './helpers/fixtures.js';
+import { demoSubset, emptyPost, loadPosts, tempDir, topicPosts } from './helpers/fixtures.js';
 import {
-  demoSubset,
   describeWorkflow,
   devServerOrSkip,
   embedChunksWritten,

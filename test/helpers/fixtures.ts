@@ -8,9 +8,11 @@ import { buildVocabulary, wordPieceTokenizerJson } from '../../core/model/wordpi
 
 // The fixtures the benchmarks use too live in scripts/ (the benchmarks ship; test/ does not).
 export {
+  demoSubset,
   loadPosts,
   tempDir,
   topicPosts,
+  variedDemoPosts,
   writeJsonl,
   type GeneratedPost,
 } from '../../scripts/fixtures.js';

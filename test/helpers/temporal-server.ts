@@ -1,6 +1,5 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { parseConfig, type Config } from '../../core/config.js';
 import {
@@ -58,30 +57,6 @@ export async function describeWorkflow(
   workflowId: string,
 ): Promise<WorkflowExecutionDescription> {
   return server.env.client.workflow.getHandle(workflowId).describe();
-}
-
-export interface DemoPost {
-  tenantId: string;
-  postId: string;
-  title: string;
-  body: string;
-  createdAt: string;
-}
-
-/** The first `perTenant` posts of every tenant of the demo dataset (man pages, 16 tenants). */
-export function demoSubset(perTenant: number): DemoPost[] {
-  const file = new URL('../../demo/posts.jsonl.gz', import.meta.url);
-  const taken = new Map<string, number>();
-  return gunzipSync(readFileSync(file))
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line) as DemoPost)
-    .filter((p) => {
-      const n = taken.get(p.tenantId) ?? 0;
-      taken.set(p.tenantId, n + 1);
-      return n < perTenant;
-    });
 }
 
 /** A configuration rooted in `dir`, raw: what a worker process reads from OSUSUME_CONFIG_YAML. */
