@@ -1,6 +1,7 @@
 import { readJsonLines, runArtifact } from '../core/artifacts.js';
 import { distinctTexts, type SnapshotPost } from '../core/posts.js';
 import { errorMessage } from '../core/errors.js';
+import type { LsaProgress } from '../core/model/lsa.js';
 import { log } from '../core/log.js';
 import { decodeVectors, encodeVectors, type VectorFile } from '../core/vectors.js';
 import type { StepContext } from './context.js';
@@ -38,12 +39,14 @@ export const CHUNK_SIZE = 512;
 
 /**
  * Embeds the snapshot's posts. Vectors are keyed by content hash: posts unchanged since the last
- * run, and chunks a crashed attempt of this run already wrote, are not embedded again.
+ * run, and chunks a crashed attempt of this run already wrote, are not embedded again. Before
+ * that, a tenant without a configured model trains its own, reporting to `onTraining`.
  */
 export async function embedPosts(
   ctx: StepContext,
   input: EmbedInput,
   onProgress: (p: EmbedProgress) => void = () => {},
+  onTraining: (p: LsaProgress) => void = () => {},
 ): Promise<EmbedResult> {
   const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
   const unique = distinctTexts(posts);
@@ -51,6 +54,7 @@ export async function embedPosts(
     ctx,
     input,
     unique.map(([, text]) => text),
+    onTraining,
   );
   try {
     return await embedWith(ctx, input, model, info, unique, onProgress);

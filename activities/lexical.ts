@@ -7,7 +7,7 @@ import { blendLists } from './coengagement.js';
 import { readValidInteractions } from './popular.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
 import { TfidfModel, type SparseVector } from '../core/tfidf.js';
-import { lsaEmbeddings, trainLsa } from '../core/model/lsa.js';
+import { lsaEmbeddings, trainLsa, trainLsaPaced, type LsaModel } from '../core/model/lsa.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
 import { buildRelatedLists, shownCopies } from './neighbours.js';
@@ -185,16 +185,23 @@ function leadingTerm(model: TfidfModel, title: string[]): string[] {
 }
 
 /**
- * Vectors for the `latent` rescoring: one L2-normalised row per text, in the texts' order. By
- * default the tenant's own LSA model; the run's embeddings with latentVectors "embedding"; the
- * evaluation sweep can give a pretrained encoder's.
+ * Vectors for the `latent` rescoring: one L2-normalised row per text, in the texts' order (`terms`:
+ * each text's terms, as fieldedNeighbours split them). By default the tenant's own LSA model; the
+ * run's embeddings with latentVectors "embedding"; the evaluation sweep can give a pretrained
+ * encoder's.
  */
-export type LatentVectors = (texts: string[]) => { vectors: Float32Array; dim: number };
+export type LatentVectors = (
+  texts: string[],
+  terms: string[][],
+) => { vectors: Float32Array; dim: number };
 
-function lsaVectors(texts: string[], terms: string[][]): ReturnType<LatentVectors> {
-  const lsa = trainLsa(texts);
-  return { vectors: lsaEmbeddings(lsa, terms), dim: lsa.dim };
+/** The vectors of an LSA model trained on the same texts. */
+function lsaLatent(lsa: LsaModel): LatentVectors {
+  return (_texts, terms) => ({ vectors: lsaEmbeddings(lsa, terms), dim: lsa.dim });
 }
+
+/** The default: the tenant's own LSA model, trained on the texts now. */
+const lsaVectors: LatentVectors = (texts, terms) => lsaLatent(trainLsa(texts))(texts, terms);
 
 /** One id per distinct title (its folded terms): two posts match only when their titles are the same. */
 function sameTitleVectors(titleTerms: string[][]): SparseVector[] {
@@ -301,7 +308,7 @@ export function fieldedNeighbours(
   if (weights.latent <= 0) return weightedNeighbours(channels, k);
   const pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
   const texts = posts.map((p) => p.text);
-  const latent = latentVectors ? latentVectors(texts) : lsaVectors(texts, full);
+  const latent = (latentVectors ?? lsaVectors)(texts, full);
   return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k);
 }
 
@@ -500,9 +507,14 @@ async function runEmbeddings(
 
 type RankTexts = (texts: FieldedText[], k: number) => Pick<KnnResult, 'labels' | 'scores' | 'k'>;
 
+/** Each distinct text of the posts once (exact copies share it), by content hash, in their order. */
+function distinctFields(posts: SnapshotPost[]): [string, FieldedText][] {
+  return [...new Map(posts.map((p) => [p.contentHash, { title: p.title, text: p.text }]))];
+}
+
 /** Lists from a ranking of the posts' texts, each distinct text ranked once (exact copies share it). */
 function rankedLists(posts: SnapshotPost[], rank: RankTexts, k: number): RelatedList[] {
-  const unique = [...new Map(posts.map((p) => [p.contentHash, { title: p.title, text: p.text }]))];
+  const unique = distinctFields(posts);
   const knn = rank(
     unique.map(([, fields]) => fields),
     k + 1,
@@ -553,6 +565,17 @@ export async function computeLexical(ctx: StepContext, input: LexicalInput) {
   return saveLists(ctx, input, 'lexical', lexicalLists(posts, ctx.config.neighbours.k));
 }
 
+/**
+ * The tenant's LSA model for `latent`, when the channel is on: the model fieldedLists would train
+ * on the same texts, trained with pauses for the event loop (trainLsaPaced), so that the minutes
+ * it takes on a large tenant do not hold the step's heartbeats. (fieldedLists itself still runs in
+ * one go.)
+ */
+async function pacedLsaLatent(posts: SnapshotPost[], weights: FieldedWeights) {
+  if (weights.latent <= 0) return undefined;
+  return lsaLatent(await trainLsaPaced(distinctFields(posts).map(([, fields]) => fields.text)));
+}
+
 /** The default lists (fieldedLists), stored. */
 export async function computeFielded(ctx: StepContext, input: LexicalInput) {
   const posts = await readSnapshot(ctx, input);
@@ -562,7 +585,7 @@ export async function computeFielded(ctx: StepContext, input: LexicalInput) {
   const { k } = ctx.config.neighbours;
   const latent = input.embeddingsUri
     ? await runEmbeddings(ctx, input.embeddingsUri, input.tenantId)
-    : undefined;
+    : await pacedLsaLatent(posts, ctx.config.fielded);
   const lists = fieldedLists(posts, interactions, k, ctx.config.fielded, latent);
   return saveLists(ctx, input, 'fielded', lists);
 }

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import { log } from '../core/log.js';
+import type { LsaProgress } from '../core/model/lsa.js';
 import { sendAlert, type BatchReport } from './alert.js';
 import { prepareCatchUp } from './catch-up.js';
 import type { StepContext } from './context.js';
@@ -74,11 +75,17 @@ export function createActivities(getContext: () => Promise<StepContext>) {
     readTenants: withContext(readTenants),
     extract: withContext(extractPosts),
     popular: withContext(computePopular),
-    /** Resumes after a worker crash: the chunks its last heartbeat reported are not embedded again. */
+    /**
+     * Resumes after a worker crash: the chunks its last heartbeat reported are not embedded again.
+     * A tenant's own model heartbeats `{ training }` while it trains.
+     */
     async embed(input: EmbedInput) {
-      const last = Context.current().info.heartbeatDetails as EmbedProgress | undefined;
+      const last = Context.current().info.heartbeatDetails as
+        EmbedProgress | { training: LsaProgress } | undefined;
       if (last) log.info('resuming embedding', { tenantId: input.tenantId, ...last });
-      return embedPosts(await getContext(), input, checkpoint);
+      return embedPosts(await getContext(), input, checkpoint, (training) =>
+        checkpoint({ training }),
+      );
     },
     async neighbours(input: NeighboursInput) {
       return computeNeighbours(await getContext(), input, (done, total) =>

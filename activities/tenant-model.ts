@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { lsaModelFiles, trainLsa } from '../core/model/lsa.js';
+import { lsaModelFiles, trainLsaPaced, type LsaProgress } from '../core/model/lsa.js';
 import { runArtifact } from '../core/artifacts.js';
 import type { Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
@@ -59,12 +59,15 @@ export function configuredModelDir(
 /**
  * The configured model, or else an LSA model trained now on the tenant's own texts, stored as a
  * run artifact and loaded through the same onnxruntime path. Training is deterministic, so a
- * retried attempt gets the same model id and reuses its checkpoints. `release` frees a trained one.
+ * retried attempt gets the same model id and reuses its checkpoints. It pauses for the event loop
+ * and calls `onTraining` as it goes (trainLsaPaced): the step heartbeats, and a cancelled one
+ * stops, however long it takes. `release` frees a trained model.
  */
 export async function modelForTenant(
   ctx: StepContext,
   input: { tenantId: string; runId: string },
   texts: string[],
+  onTraining: (progress: LsaProgress) => void = () => {},
 ): Promise<{ model: EmbeddingModel; info: ModelInfo; release: () => Promise<void> }> {
   const dir = configuredModelDir(ctx.config.model);
   if (dir) {
@@ -72,7 +75,7 @@ export async function modelForTenant(
     return { model, info: { kind: 'configured', id: model.id, dir }, release: async () => {} };
   }
   const started = performance.now();
-  const lsa = trainLsa(texts, { dim: ctx.config.model.lsaDim });
+  const lsa = await trainLsaPaced(texts, { dim: ctx.config.model.lsaDim }, { onPause: onTraining });
   const trainSeconds = Math.round(performance.now() - started) / 1000;
   const files = lsaModelFiles(lsa);
   const uri = runArtifact(ctx.artifacts, input.runId, input.tenantId, 'model');

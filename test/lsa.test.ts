@@ -1,8 +1,17 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { lsaEmbeddings, symmetricEigen, trainLsa } from '../core/model/lsa.js';
+import {
+  lsaEmbeddings,
+  lsaModelFiles,
+  symmetricEigen,
+  trainLsa,
+  trainLsaPaced,
+  type LsaModel,
+  type LsaProgress,
+} from '../core/model/lsa.js';
 import { lexicalTerms } from '../core/text.js';
 import { TfidfModel } from '../core/tfidf.js';
-import { loadLsaEncoder, tempDir, topicPosts } from './helpers/fixtures.js';
+import { demoSubset, loadLsaEncoder, tempDir, topicPosts } from './helpers/fixtures.js';
 
 const texts = topicPosts('t', 80, 3).map((p) => `${p.title} ${p.body}`);
 
@@ -66,5 +75,64 @@ describe('LSA', () => {
       await onnx.release();
       tmp.cleanup();
     }
+  });
+
+  describe('trained with pauses for the event loop (trainLsaPaced, as the batch steps train)', () => {
+    // A real tenant's pages: English only, as ICU's Japanese word breaks may change with Node.
+    const pages = demoSubset(Infinity)
+      .filter((p) => p.tenantId === 'en-man2')
+      .map((p) => `${p.title} ${p.body}`);
+    const digest = (model: LsaModel) => {
+      const files = lsaModelFiles(model);
+      return createHash('sha256')
+        .update(files['model.onnx'])
+        .update(files['vocabulary.json'])
+        .digest('hex');
+    };
+
+    it('is the same model byte for byte wherever it pauses: a retried attempt reuses its checkpoints', async () => {
+      const stages = new Set<string>();
+      const paced = await trainLsaPaced(
+        pages,
+        {},
+        {
+          everyMs: 0,
+          onPause: (p: LsaProgress) => stages.add(p.stage),
+        },
+      );
+      expect(digest(paced)).toBe(digest(trainLsa(pages)));
+      // What trainLsa gave before training could pause. Another digest is another model id for
+      // every tenant: their next run embeds every post again, reusing nothing.
+      expect(digest(paced)).toBe(
+        '0e3536c66112e21118913ba93c8925b7448ee9d7242c1d31cf8a0126eb61fb9f',
+      );
+      // Every long loop pauses (everyMs 0: after each unit of work).
+      expect([...stages]).toEqual([
+        'tokenise',
+        'weigh',
+        'sample',
+        ...[1, 2, 3, 4].map((i) => `iteration ${i}/4`),
+        'project',
+        'gram',
+        'vectors',
+      ]);
+    });
+
+    it('stops when onPause throws (a cancelled step)', async () => {
+      let pauses = 0;
+      const training = trainLsaPaced(
+        pages,
+        {},
+        {
+          everyMs: 0,
+          onPause: () => {
+            pauses += 1;
+            if (pauses === 3) throw new Error('cancelled');
+          },
+        },
+      );
+      await expect(training).rejects.toThrow('cancelled');
+      expect(pauses).toBe(3);
+    });
   });
 });

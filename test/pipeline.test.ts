@@ -559,6 +559,24 @@ describe('local batch pipeline', () => {
     expect(record!.params.fielded).toEqual(config.fielded);
   });
 
+  it("the default lists with latent on the tenant's own LSA model: the step trains it with pauses, and stores fieldedLists' lists", async () => {
+    const fielded = { latent: 0.5, latentVectors: 'lsa' };
+    config = testConfig(tmp.dir, { neighbours: { k: 10 }, fielded });
+    writeFileSync(config.experimentsFile, 'defaultAlgorithm: fielded\n');
+    // An exact copy: the model trains on each distinct text once, in the snapshot's order.
+    await load([...acme, { ...acme[7]!, postId: 'copy' }]);
+    const report = await runTenant(ctx, { tenantId: 'acme', runId: 'run-1' });
+    expect(report.algorithms).toEqual(['fielded']);
+    expect(report.embedded).toBeUndefined();
+    const posts = await readJsonLines<SnapshotPost>(ctx.artifacts, report.extract.snapshotUri);
+    const expected = fieldedLists(posts, [], 10, config.fielded);
+    for (const list of expected)
+      expect((await ctx.store.getList('acme', 'fielded', list.postId))?.items).toEqual(list.items);
+    // The channel counts: without it the lists differ.
+    const without = fieldedLists(posts, [], 10, { ...config.fielded, latent: 0 });
+    expect(without.some((l, i) => JSON.stringify(l) !== JSON.stringify(expected[i]))).toBe(true);
+  });
+
   it('starting a test that adds such default lists embeds the active snapshot first', async () => {
     await withEncoderLatent();
     writeFileSync(config.experimentsFile, 'defaultAlgorithm: lexical\n');

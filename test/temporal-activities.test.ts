@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openContext, type StepContext } from '../activities/context.js';
 import { CHUNK_SIZE, type EmbedProgress } from '../activities/embed.js';
 import { createActivities } from '../activities/temporal.js';
-import { loadPosts, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
+import { runArtifact } from '../core/artifacts.js';
+import type { Config } from '../core/config.js';
+import { loadPosts, tempDir, testConfig, topicPosts, variedDemoPosts } from './helpers/fixtures.js';
 
 /** MockActivityEnvironment.run with the activity's own argument and result types. */
 function run<F extends (...args: never[]) => Promise<unknown>>(
@@ -17,6 +19,7 @@ function run<F extends (...args: never[]) => Promise<unknown>>(
 }
 
 let tmp: ReturnType<typeof tempDir>;
+let config: Config;
 let ctx: StepContext;
 const posts = topicPosts('acme', CHUNK_SIZE * 2 + 50, 9).map((p, i) => ({
   ...p,
@@ -25,7 +28,7 @@ const posts = topicPosts('acme', CHUNK_SIZE * 2 + 50, 9).map((p, i) => ({
 
 beforeEach(async () => {
   tmp = tempDir();
-  const config = testConfig(tmp.dir, { pipeline: { minPostsForEmbedding: 5, purgeGraceDays: 0 } });
+  config = testConfig(tmp.dir, { pipeline: { minPostsForEmbedding: 5, purgeGraceDays: 0 } });
   await loadPosts(config, posts);
   ctx = await openContext(config);
 });
@@ -60,6 +63,35 @@ describe('activities in MockActivityEnvironment', () => {
       computed: posts.length - CHUNK_SIZE,
       reused: CHUNK_SIZE,
     });
+  });
+
+  it('embed heartbeats while the tenant trains its own model, and a worker shutdown stops the training', async () => {
+    // A tenant whose training takes seconds (no model.dir: every tenant trains its own).
+    await ctx.close();
+    await loadPosts(config, variedDemoPosts('big', 2000));
+    ctx = await openContext(config);
+    const activities = createActivities(async () => ctx);
+    const extract = await run(new MockActivityEnvironment(), activities.extract, {
+      tenantId: 'big',
+      runId: 'r1',
+    });
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d) => {
+      beats.push(d);
+      env.cancel('WORKER_SHUTDOWN');
+    });
+    await expect(
+      run(env, activities.embed, {
+        tenantId: 'big',
+        runId: 'r1',
+        snapshotUri: extract.snapshotUri,
+      }),
+    ).rejects.toBeInstanceOf(CancelledFailure);
+    expect(beats[0]).toMatchObject({ training: { stage: 'tokenise', total: 2000 } });
+    // It stopped training: no model was stored.
+    const model = runArtifact(ctx.artifacts, 'r1', 'big', 'model');
+    expect(await ctx.artifacts.exists(`${model}/model.onnx`)).toBe(false);
   });
 
   it('a step without checkpoints gives its attempt up when the worker stops (WORKER_SHUTDOWN)', async () => {

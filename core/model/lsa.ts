@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { GraphBuilder } from '../onnx/graph.js';
 import { DataType } from '../onnx/proto.js';
 import { createNormal } from '../random.js';
@@ -27,7 +28,13 @@ export interface Vocabulary {
   idf: number[];
 }
 
-function orthonormalise(m: Float64Array, rows: number, cols: number): void {
+/** Gram-Schmidt on the columns of m [rows, cols], in place; a progress step after each column. */
+function* orthonormalise(
+  m: Float64Array,
+  rows: number,
+  cols: number,
+  stage: string,
+): Generator<LsaProgress, void> {
   for (let c = 0; c < cols; c++) {
     for (let p = 0; p < c; p++) {
       let dot = 0;
@@ -38,6 +45,7 @@ function orthonormalise(m: Float64Array, rows: number, cols: number): void {
     for (let r = 0; r < rows; r++) norm += m[r * cols + c]! ** 2;
     norm = Math.sqrt(norm) || 1;
     for (let r = 0; r < rows; r++) m[r * cols + c]! /= norm;
+    yield { stage, done: c + 1, total: cols };
   }
 }
 
@@ -100,56 +108,85 @@ export interface LsaOptions {
   seed?: number;
 }
 
-export function trainLsa(texts: string[], options: LsaOptions = {}): LsaModel {
-  const docs = texts.map(lexicalTerms);
+/** Where training is: its stage, and the units of that stage (texts, rows, columns, terms) done. */
+export interface LsaProgress {
+  stage: string;
+  done: number;
+  total: number;
+}
+
+/**
+ * Training, as steps: it yields its progress after each small unit of work (a text, a row, a
+ * column, a term; milliseconds at most), so that trainLsaPaced can let the event loop run between
+ * them. The arithmetic runs in the same order however the steps are driven: the model is the same
+ * byte for byte whether and wherever training paused.
+ */
+function* training(texts: string[], options: LsaOptions): Generator<LsaProgress, LsaModel> {
+  const n = texts.length;
+  const docs: string[][] = [];
+  for (const text of texts) {
+    docs.push(lexicalTerms(text));
+    yield { stage: 'tokenise', done: docs.length, total: n };
+  }
   const fitted = TfidfModel.fit(docs, options.minDocumentFrequency ?? 2);
   // The model stores idf as float32; train with exactly the weights inference will see.
   const { terms } = fitted;
   const idf = Float32Array.from(fitted.idf);
   const tfidf = new TfidfModel(terms, idf);
-  const n = texts.length;
-  const rows = docs.map((d) => {
-    const row = tfidf.weights(d);
+  const rows: { ids: Int32Array; weights: Float64Array }[] = [];
+  for (const doc of docs) {
+    const row = tfidf.weights(doc);
     const norm = Math.sqrt(row.weights.reduce((s, w) => s + w * w, 0)) || 1;
-    return { ids: row.ids, weights: row.weights.map((w) => w / norm) };
-  });
+    rows.push({ ids: row.ids, weights: row.weights.map((w) => w / norm) });
+    yield { stage: 'weigh', done: rows.length, total: n };
+  }
   const V = terms.length;
   const dim = Math.max(1, Math.min(options.dim ?? 128, n - 1, V));
   const l = Math.min(dim + 10, n, V);
 
   // X^T M: [V, l] from X [n, V] (sparse rows) and M [n, l].
-  const xtm = (m: Float64Array): Float64Array => {
+  function* xtm(m: Float64Array, stage: string): Generator<LsaProgress, Float64Array> {
     const out = new Float64Array(V * l);
-    rows.forEach((row, r) =>
-      row.ids.forEach((id, j) => {
-        const w = row.weights[j]!;
+    for (let r = 0; r < n; r++) {
+      const { ids, weights } = rows[r]!;
+      for (let j = 0; j < ids.length; j++) {
+        const id = ids[j]!;
+        const w = weights[j]!;
         for (let c = 0; c < l; c++) out[id * l + c]! += w * m[r * l + c]!;
-      }),
-    );
+      }
+      yield { stage, done: r + 1, total: n };
+    }
     return out;
-  };
+  }
   // X M: [n, l] from M [V, l].
-  const xm = (m: Float64Array): Float64Array => {
+  function* xm(m: Float64Array, stage: string): Generator<LsaProgress, Float64Array> {
     const out = new Float64Array(n * l);
-    rows.forEach((row, r) =>
-      row.ids.forEach((id, j) => {
-        const w = row.weights[j]!;
+    for (let r = 0; r < n; r++) {
+      const { ids, weights } = rows[r]!;
+      for (let j = 0; j < ids.length; j++) {
+        const id = ids[j]!;
+        const w = weights[j]!;
         for (let c = 0; c < l; c++) out[r * l + c]! += w * m[id * l + c]!;
-      }),
-    );
+      }
+      yield { stage, done: r + 1, total: n };
+    }
     return out;
-  };
+  }
 
   const normal = createNormal(options.seed ?? 7);
-  let q: Float64Array = Float64Array.from({ length: n * l }, normal);
-  q = xm(xtm(q));
-  orthonormalise(q, n, l);
-  for (let i = 0; i < (options.powerIterations ?? 3); i++) {
-    q = xm(xtm(q));
-    orthonormalise(q, n, l);
+  let q: Float64Array = new Float64Array(n * l);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < l; c++) q[r * l + c] = normal();
+    yield { stage: 'sample', done: r + 1, total: n };
+  }
+  const passes = 1 + (options.powerIterations ?? 3);
+  for (let i = 1; i <= passes; i++) {
+    const stage = `iteration ${i}/${passes}`;
+    q = yield* xm(yield* xtm(q, stage), stage);
+    yield* orthonormalise(q, n, l, stage);
   }
   // B^T = X^T Q [V, l]; B B^T = (X^T Q)^T (X^T Q) [l, l] = W S^2 W^T.
-  const bt = xtm(q);
+  const bt = yield* xtm(q, 'project');
   const gram = new Float64Array(l * l);
   for (let t = 0; t < V; t++) {
     for (let a = 0; a < l; a++) {
@@ -157,6 +194,7 @@ export function trainLsa(texts: string[], options: LsaOptions = {}): LsaModel {
       if (x === 0) continue;
       for (let b = a; b < l; b++) gram[a * l + b]! += x * bt[t * l + b]!;
     }
+    yield { stage: 'gram', done: t + 1, total: V };
   }
   for (let a = 0; a < l; a++) for (let b = 0; b < a; b++) gram[a * l + b] = gram[b * l + a]!;
   const { values, vectors: w } = symmetricEigen(gram, l);
@@ -169,8 +207,52 @@ export function trainLsa(texts: string[], options: LsaOptions = {}): LsaModel {
       for (let a = 0; a < l; a++) s += bt[t * l + a]! * w[a * l + k]!;
       termVectors[t * dim + k] = singularValues[k]! > 1e-9 ? s / singularValues[k]! : 0;
     }
+    yield { stage: 'vectors', done: t + 1, total: V };
   }
   return { terms, idf, vectors: termVectors, dim, singularValues };
+}
+
+/** Trains at once, holding the thread until done: for scripts, evaluation and tests. */
+export function trainLsa(texts: string[], options: LsaOptions = {}): LsaModel {
+  const steps = training(texts, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** How long trainLsaPaced works, by default, between two turns of the event loop. */
+const PAUSE_EVERY_MS = 50;
+
+export interface Pacing {
+  /** Called after each pause with where training is; may throw to abort it (a cancelled step). */
+  onPause?: (progress: LsaProgress) => void;
+  /** Work at most about this long between pauses (0: pause after every unit of work). */
+  everyMs?: number;
+}
+
+/**
+ * The same model as trainLsa, for the batch's steps: training takes minutes on a large tenant
+ * (BENCHMARKS.md), and a thread held that long could neither heartbeat (Temporal would time the
+ * attempt out, and every retry would train again from scratch) nor hear that it is cancelled. So
+ * it lets the event loop run (timers, I/O) every `everyMs`, then calls `onPause`.
+ */
+export async function trainLsaPaced(
+  texts: string[],
+  options: LsaOptions = {},
+  { onPause = () => {}, everyMs = PAUSE_EVERY_MS }: Pacing = {},
+): Promise<LsaModel> {
+  const steps = training(texts, options);
+  let worked = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - worked >= everyMs) {
+      await setImmediate();
+      onPause(step.value);
+      worked = performance.now();
+    }
+  }
 }
 
 /**
