@@ -169,6 +169,15 @@ export const KNOBS = {
   lists: {
     rounds: wholeNumber('BENCH_ROUNDS', 'rounds of each variant', 1, 100, 5),
   },
+  lsa: {
+    sizes: wholeNumbers(
+      'BENCH_SIZES',
+      "tenants' sizes in posts, each trained in one go and paced",
+      2,
+      1_000_000,
+      [2_000, 10_000, 50_000],
+    ),
+  },
 } satisfies Record<string, Record<string, Knob<unknown>>>;
 
 type Values<K> = { [N in keyof K]: K[N] extends Knob<infer T> ? T : never };

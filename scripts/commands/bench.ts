@@ -45,6 +45,12 @@ const BENCHMARKS = {
     module: () => import('../../bench/lists.js'),
     what: "the default lists (fielded) against the lexical baseline on the demo's posts, and without their phrase channel, interleaved",
   },
+  lsa: {
+    quick: { BENCH_SIZES: '1000' },
+    knobs: KNOBS.lsa,
+    module: () => import('../../bench/lsa.js'),
+    what: "training a tenant's own model on 2,000 to 50,000 posts as the embed step does (pausing for the event loop) against in one go: seconds, and the longest stall of the event loop",
+  },
   'api-profile': {
     quick: { BENCH_SECONDS: '2' },
     knobs: KNOBS['api-profile'],
