@@ -60,7 +60,6 @@ export function emptyReport(
   recordsEveryFailure = false,
 ): BatchReport {
   return {
-    ...(recordsEveryFailure ? { failuresRecorded: true as const } : {}),
     runId,
     tenants: plan.tenants,
     succeeded: 0,
@@ -75,6 +74,8 @@ export function emptyReport(
     lists: 0,
     tenantSeconds: 0,
     segments: 0,
+    // Last, so that a report printed as JSON begins with its run id.
+    ...(recordsEveryFailure ? { failuresRecorded: true as const } : {}),
   };
 }
 
