@@ -1,7 +1,7 @@
-import { setImmediate } from 'node:timers/promises';
 import { GraphBuilder } from '../onnx/graph.js';
 import { DataType } from '../onnx/proto.js';
 import { createNormal } from '../random.js';
+import { runAtOnce, runPaced, type Pacing, type Progress } from '../pacing.js';
 import { lexicalTerms } from '../text.js';
 import { TfidfModel } from '../tfidf.js';
 
@@ -109,11 +109,7 @@ export interface LsaOptions {
 }
 
 /** Where training is: its stage, and the units of that stage (texts, rows, columns, terms) done. */
-export interface LsaProgress {
-  stage: string;
-  done: number;
-  total: number;
-}
+export type LsaProgress = Progress;
 
 /**
  * Training, as steps: it yields its progress after each small unit of work (a text, a row, a
@@ -214,45 +210,19 @@ function* training(texts: string[], options: LsaOptions): Generator<LsaProgress,
 
 /** Trains at once, holding the thread until done: for scripts, evaluation and tests. */
 export function trainLsa(texts: string[], options: LsaOptions = {}): LsaModel {
-  const steps = training(texts, options);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
-}
-
-/** How long trainLsaPaced works, by default, between two turns of the event loop. */
-const PAUSE_EVERY_MS = 50;
-
-export interface Pacing {
-  /** Called after each pause with where training is; may throw to abort it (a cancelled step). */
-  onPause?: (progress: LsaProgress) => void;
-  /** Work at most about this long between pauses (0: pause after every unit of work). */
-  everyMs?: number;
+  return runAtOnce(training(texts, options));
 }
 
 /**
  * The same model as trainLsa, for the batch's steps: training takes minutes on a large tenant
- * (BENCHMARKS.md), and a thread held that long could neither heartbeat (Temporal would time the
- * attempt out, and every retry would train again from scratch) nor hear that it is cancelled. So
- * it lets the event loop run (timers, I/O) every `everyMs`, then calls `onPause`.
+ * (BENCHMARKS.md), so it pauses for the event loop as it goes (runPaced), calling `onPause`.
  */
 export async function trainLsaPaced(
   texts: string[],
   options: LsaOptions = {},
-  { onPause = () => {}, everyMs = PAUSE_EVERY_MS }: Pacing = {},
+  pacing: Pacing = {},
 ): Promise<LsaModel> {
-  const steps = training(texts, options);
-  let worked = performance.now();
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    if (performance.now() - worked >= everyMs) {
-      await setImmediate();
-      onPause(step.value);
-      worked = performance.now();
-    }
-  }
+  return runPaced(training(texts, options), pacing);
 }
 
 /**
