@@ -8,6 +8,7 @@ import { readValidInteractions } from './popular.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
 import { TfidfModel, type SparseVector } from '../core/tfidf.js';
 import { lsaEmbeddings, trainLsa, trainLsaPaced, type LsaModel } from '../core/model/lsa.js';
+import { runAtOnce, runPaced, type Pacing, type Steps } from '../core/pacing.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
 import { buildRelatedLists, shownCopies } from './neighbours.js';
@@ -31,14 +32,26 @@ export interface MatchChannel {
   weight: number;
 }
 
+/** Each row's top-k neighbours, row-major: what the rankings below compute. */
+type Ranking = Pick<KnnResult, 'labels' | 'scores' | 'k'>;
+
 /**
  * Top-k of the weighted sum of several cosines between all rows, by accumulating over one
  * inverted index per channel. Row itself included.
  */
-export function weightedNeighbours(
+export function weightedNeighbours(channels: MatchChannel[], k: number): Ranking {
+  return runAtOnce(weightedNeighbourSteps(channels, k));
+}
+
+/**
+ * weightedNeighbours as steps, one per row: its cost grows with the square of the rows (a minute
+ * at 10,000 posts, BENCHMARKS.md), so the batch's steps pause between rows (runPaced).
+ */
+function* weightedNeighbourSteps(
   channels: MatchChannel[],
   k: number,
-): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
+  stage = 'rank',
+): Steps<Ranking> {
   const rows = channels[0]?.queries.length ?? 0;
   const indexes = channels.map((channel) => {
     const postings = new Map<number, { row: number; w: number }[]>();
@@ -73,6 +86,7 @@ export function weightedNeighbours(
     });
     for (const r of touched) acc[r] = 0;
     touched.length = 0;
+    yield { stage, done: row + 1, total: rows };
   }
   return { labels, scores, k: kk };
 }
@@ -111,11 +125,12 @@ function topRows(rows: number[], score: Float64Array, k: number): number[] {
 }
 
 /** Exact cosine top-k between all vectors. Row itself included. */
-export function sparseNeighbours(
-  vectors: SparseVector[],
-  k: number,
-): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
-  return weightedNeighbours([{ queries: vectors, docs: vectors, weight: 1 }], k);
+export function sparseNeighbours(vectors: SparseVector[], k: number): Ranking {
+  return runAtOnce(sparseNeighbourSteps(vectors, k));
+}
+
+function sparseNeighbourSteps(vectors: SparseVector[], k: number, stage = 'rank'): Steps<Ranking> {
+  return weightedNeighbourSteps([{ queries: vectors, docs: vectors, weight: 1 }], k, stage);
 }
 
 /** A post's text split into its two fields (the title starts the text). */
@@ -130,8 +145,12 @@ export interface FieldedText {
  * zero in a manual (every page has its own title).
  */
 export function repeatedTitleShare(titles: SparseVector[], sameTitle: number): number {
+  return runAtOnce(repeatedTitleShareSteps(titles, sameTitle));
+}
+
+function* repeatedTitleShareSteps(titles: SparseVector[], sameTitle: number): Steps<number> {
   if (titles.length < 2) return 0;
-  const knn = sparseNeighbours(titles, 2);
+  const knn = yield* sparseNeighbourSteps(titles, 2, 'titles');
   let repeated = 0;
   for (let row = 0; row < titles.length; row++) {
     for (let j = 0; j < knn.k; j++) {
@@ -236,7 +255,17 @@ export function fieldedNeighbours(
   k: number,
   weights: FieldedWeights,
   latentVectors?: LatentVectors,
-) {
+): Ranking {
+  return runAtOnce(fieldedNeighbourSteps(posts, k, weights, latentVectors));
+}
+
+/** fieldedNeighbours as steps: one per row of each ranking it computes. */
+function* fieldedNeighbourSteps(
+  posts: FieldedText[],
+  k: number,
+  weights: FieldedWeights,
+  latentVectors?: LatentVectors,
+): Steps<Ranking> {
   // A space separates title and body in the text, so its terms are exactly theirs: tokenise once.
   const titleTerms = posts.map((p) => lexicalTerms(p.title));
   const bodyTerms = posts.map((p) => lexicalTerms(p.text.slice(p.title.length)));
@@ -267,7 +296,7 @@ export function fieldedNeighbours(
   }
   // Titles compared on every term they have (a term in one title only still tells them apart).
   const titleModel = TfidfModel.fit(titleTerms, 1);
-  const titleShare = repeatedTitleShare(
+  const titleShare = yield* repeatedTitleShareSteps(
     titleTerms.map((terms) => titleModel.vectorize(terms)),
     weights.sameTitle,
   );
@@ -303,13 +332,17 @@ export function fieldedNeighbours(
   }
   if (weights.sharedNeighbours > 0)
     channels.push(
-      neighbourListChannel(channels, weights.neighbourListLength, weights.sharedNeighbours),
+      yield* neighbourListChannelSteps(
+        channels,
+        weights.neighbourListLength,
+        weights.sharedNeighbours,
+      ),
     );
-  if (weights.latent <= 0) return weightedNeighbours(channels, k);
-  const pool = weightedNeighbours(channels, Math.max(k, LATENT_POOL));
+  if (weights.latent <= 0) return yield* weightedNeighbourSteps(channels, k);
+  const pool = yield* weightedNeighbourSteps(channels, Math.max(k, LATENT_POOL), 'pool');
   const texts = posts.map((p) => p.text);
   const latent = (latentVectors ?? lsaVectors)(texts, full);
-  return rescorePool(pool, latent.vectors, latent.dim, weights.latent, k);
+  return yield* rescorePoolSteps(pool, latent.vectors, latent.dim, weights.latent, k);
 }
 
 /**
@@ -410,7 +443,15 @@ export function neighbourListChannel(
   length: number,
   weight: number,
 ): MatchChannel {
-  const knn = weightedNeighbours(channels, length);
+  return runAtOnce(neighbourListChannelSteps(channels, length, weight));
+}
+
+function* neighbourListChannelSteps(
+  channels: MatchChannel[],
+  length: number,
+  weight: number,
+): Steps<MatchChannel> {
+  const knn = yield* weightedNeighbourSteps(channels, length, 'neighbour lists');
   const rows = Array.from({ length: knn.labels.length / knn.k }, (_, row) => {
     const pairs: [number, number][] = [];
     for (let j = 0; j < knn.k; j++) {
@@ -429,12 +470,23 @@ export function neighbourListChannel(
 
 /** Each row's candidates rescored with weight x the cosine of their dense vectors, best k kept. */
 export function rescorePool(
-  pool: Pick<KnnResult, 'labels' | 'scores' | 'k'>,
+  pool: Ranking,
   vectors: Float32Array,
   dim: number,
   weight: number,
   k: number,
-): Pick<KnnResult, 'labels' | 'scores' | 'k'> {
+): Ranking {
+  return runAtOnce(rescorePoolSteps(pool, vectors, dim, weight, k));
+}
+
+/** rescorePool as steps, one per row (posts x 100 x dimensions: seconds on a large tenant). */
+function* rescorePoolSteps(
+  pool: Ranking,
+  vectors: Float32Array,
+  dim: number,
+  weight: number,
+  k: number,
+): Steps<Ranking> {
   const rows = pool.labels.length / pool.k;
   const kk = Math.min(k, pool.k);
   const labels = new Int32Array(rows * kk).fill(-1);
@@ -455,6 +507,7 @@ export function rescorePool(
         labels[row * kk + i] = c.label;
         scores[row * kk + i] = c.score;
       });
+    yield { stage: 'latent', done: row + 1, total: rows };
   }
   return { labels, scores, k: kk };
 }
@@ -505,7 +558,7 @@ async function runEmbeddings(
   };
 }
 
-type RankTexts = (texts: FieldedText[], k: number) => Pick<KnnResult, 'labels' | 'scores' | 'k'>;
+type RankTexts = (texts: FieldedText[], k: number) => Steps<Ranking>;
 
 /** Each distinct text of the posts once (exact copies share it), by content hash, in their order. */
 function distinctFields(posts: SnapshotPost[]): [string, FieldedText][] {
@@ -513,9 +566,9 @@ function distinctFields(posts: SnapshotPost[]): [string, FieldedText][] {
 }
 
 /** Lists from a ranking of the posts' texts, each distinct text ranked once (exact copies share it). */
-function rankedLists(posts: SnapshotPost[], rank: RankTexts, k: number): RelatedList[] {
+function* rankedLists(posts: SnapshotPost[], rank: RankTexts, k: number): Steps<RelatedList[]> {
   const unique = distinctFields(posts);
-  const knn = rank(
+  const knn = yield* rank(
     unique.map(([, fields]) => fields),
     k + 1,
   );
@@ -529,9 +582,13 @@ function rankedLists(posts: SnapshotPost[], rank: RankTexts, k: number): Related
 
 /** The baseline every other algorithm is judged against: TF-IDF cosine of the whole texts. */
 export function lexicalLists(posts: SnapshotPost[], k: number): RelatedList[] {
+  return runAtOnce(lexicalListSteps(posts, k));
+}
+
+export function lexicalListSteps(posts: SnapshotPost[], k: number): Steps<RelatedList[]> {
   return rankedLists(
     posts,
-    (texts, kk) => sparseNeighbours(tfidf(texts.map((t) => t.text)), kk),
+    (texts, kk) => sparseNeighbourSteps(tfidf(texts.map((t) => t.text)), kk),
     k,
   );
 }
@@ -547,9 +604,20 @@ export function fieldedLists(
   weights: FieldedWeights,
   latentVectors?: LatentVectors,
 ): RelatedList[] {
-  const lists = rankedLists(
+  return runAtOnce(fieldedListSteps(posts, interactions, k, weights, latentVectors));
+}
+
+/** fieldedLists as steps (runPaced), one per row of each ranking. */
+export function* fieldedListSteps(
+  posts: SnapshotPost[],
+  interactions: Interaction[],
+  k: number,
+  weights: FieldedWeights,
+  latentVectors?: LatentVectors,
+): Steps<RelatedList[]> {
+  const lists = yield* rankedLists(
     posts,
-    (texts, kk) => fieldedNeighbours(texts, kk, weights, latentVectors),
+    (texts, kk) => fieldedNeighbourSteps(texts, kk, weights, latentVectors),
     k,
   );
   return blendLists(lists, interactions, k, { representative: shownCopies(posts) });
@@ -559,25 +627,33 @@ async function readSnapshot(ctx: StepContext, input: LexicalInput) {
   return readJsonLines<SnapshotPost>(ctx.artifacts, input.snapshotUri);
 }
 
-/** Lexical item-to-item lists (TF-IDF cosine), stored. */
-export async function computeLexical(ctx: StepContext, input: LexicalInput) {
+/**
+ * Lexical item-to-item lists (TF-IDF cosine), stored. Ranking every post against every other
+ * takes minutes on a large tenant: it pauses for the event loop as it goes (runPaced), so that the
+ * step heartbeats and `pacing.onPause` can stop it.
+ */
+export async function computeLexical(ctx: StepContext, input: LexicalInput, pacing: Pacing = {}) {
   const posts = await readSnapshot(ctx, input);
-  return saveLists(ctx, input, 'lexical', lexicalLists(posts, ctx.config.neighbours.k));
+  const lists = await runPaced(lexicalListSteps(posts, ctx.config.neighbours.k), pacing);
+  return saveLists(ctx, input, 'lexical', lists);
 }
 
 /**
  * The tenant's LSA model for `latent`, when the channel is on: the model fieldedLists would train
- * on the same texts, trained with pauses for the event loop (trainLsaPaced), so that the minutes
- * it takes on a large tenant do not hold the step's heartbeats. (fieldedLists itself still runs in
- * one go.)
+ * on the same texts, trained with pauses for the event loop (trainLsaPaced).
  */
-async function pacedLsaLatent(posts: SnapshotPost[], weights: FieldedWeights) {
+async function pacedLsaLatent(posts: SnapshotPost[], weights: FieldedWeights, pacing: Pacing) {
   if (weights.latent <= 0) return undefined;
-  return lsaLatent(await trainLsaPaced(distinctFields(posts).map(([, fields]) => fields.text)));
+  const texts = distinctFields(posts).map(([, fields]) => fields.text);
+  return lsaLatent(await trainLsaPaced(texts, {}, pacing));
 }
 
-/** The default lists (fieldedLists), stored. */
-export async function computeFielded(ctx: StepContext, input: LexicalInput) {
+/**
+ * The default lists (fieldedLists), stored: the same lists, computed with pauses for the event
+ * loop (runPaced), so that the minutes they take on a large tenant do not hold the step's
+ * heartbeats, and `pacing.onPause` can stop them.
+ */
+export async function computeFielded(ctx: StepContext, input: LexicalInput, pacing: Pacing = {}) {
   const posts = await readSnapshot(ctx, input);
   const interactions = input.interactionsUri
     ? await readJsonLines<Interaction>(ctx.artifacts, input.interactionsUri)
@@ -585,7 +661,7 @@ export async function computeFielded(ctx: StepContext, input: LexicalInput) {
   const { k } = ctx.config.neighbours;
   const latent = input.embeddingsUri
     ? await runEmbeddings(ctx, input.embeddingsUri, input.tenantId)
-    : await pacedLsaLatent(posts, ctx.config.fielded);
-  const lists = fieldedLists(posts, interactions, k, ctx.config.fielded, latent);
-  return saveLists(ctx, input, 'fielded', lists);
+    : await pacedLsaLatent(posts, ctx.config.fielded, pacing);
+  const steps = fieldedListSteps(posts, interactions, k, ctx.config.fielded, latent);
+  return saveLists(ctx, input, 'fielded', await runPaced(steps, pacing));
 }

@@ -9,7 +9,7 @@ import { embedPosts, type EmbedInput, type EmbedProgress } from './embed.js';
 import { extractPosts } from './extract.js';
 import { computeCoengagement } from './coengagement.js';
 import { computeHybrid } from './hybrid.js';
-import { computeFielded, computeLexical } from './lexical.js';
+import { computeFielded, computeLexical, type LexicalInput } from './lexical.js';
 import { computeNeighbours, type NeighboursInput } from './neighbours.js';
 import { planRun, purgeTenant, readTenants } from './plan.js';
 import { computePopular } from './popular.js';
@@ -17,9 +17,17 @@ import { activateVersion, recordFailedRuns, storeLists, storePopular } from './p
 
 /** Heartbeats progress and turns a cancellation request into an exception at the next checkpoint. */
 function checkpoint(details: unknown): void {
-  const context = Context.current();
-  context.heartbeat(details);
-  if (context.cancellationSignal.aborted) throw new CancelledFailure('activity cancelled');
+  Context.current().heartbeat(details);
+  stopIfCancelled();
+}
+
+/**
+ * Turns a cancellation request into an exception at a paced step's next pause (runPaced), so that
+ * its work stops, instead of running on after the attempt failed (keepingAlive heartbeats it).
+ */
+function stopIfCancelled(): void {
+  if (Context.current().cancellationSignal.aborted)
+    throw new CancelledFailure('activity cancelled');
 }
 
 /** How often a step that reports no progress of its own heartbeats (the SDK throttles sends). */
@@ -92,8 +100,12 @@ export function createActivities(getContext: () => Promise<StepContext>) {
         checkpoint({ done, total }),
       );
     },
-    lexical: withContext(computeLexical),
-    fielded: withContext(computeFielded),
+    lexical: withContext((ctx, input: LexicalInput) =>
+      computeLexical(ctx, input, { onPause: stopIfCancelled }),
+    ),
+    fielded: withContext((ctx, input: LexicalInput) =>
+      computeFielded(ctx, input, { onPause: stopIfCancelled }),
+    ),
     coengagement: withContext(computeCoengagement),
     hybrid: withContext(computeHybrid),
     storePopular: withContext(storePopular),

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { blendLists, coengagementLists } from '../activities/coengagement.js';
 import { fuseLists } from '../activities/hybrid.js';
 import {
+  fieldedListSteps,
+  fieldedLists,
   fieldedNeighbours,
+  lexicalListSteps,
+  lexicalLists,
   leadingName,
   listedNames,
   neighbourListChannel,
@@ -16,9 +20,11 @@ import {
 } from '../activities/lexical.js';
 import { parseConfig } from '../core/config.js';
 import { lsaEmbeddings, trainLsa } from '../core/model/lsa.js';
+import { runPaced } from '../core/pacing.js';
+import { toSnapshotPost, type Interaction } from '../core/posts.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
 import { TfidfModel, type SparseVector } from '../core/tfidf.js';
-import { topicPosts } from './helpers/fixtures.js';
+import { topicPosts, variedDemoPosts } from './helpers/fixtures.js';
 
 describe('lexical terms', () => {
   it('uses words for English and dictionary words for Japanese, folding width and case', () => {
@@ -486,6 +492,73 @@ describe('title-aware (fielded) neighbours', () => {
   it('compares titles by character trigrams too', () => {
     expect(characterNgrams(' Ｇｅｔ  IP ')).toEqual(['get', 'et ', 't i', ' ip']);
     expect(characterNgrams('ab')).toEqual([]);
+  });
+});
+
+describe('lists computed with pauses for the event loop (runPaced, as the batch steps compute them)', () => {
+  // A real tenant's worth of text: the demo's pages recombined, some with exact copies.
+  const posts = variedDemoPosts('big', 1000).map((p) =>
+    toSnapshotPost({ ...p, deleted: false }, 100_000),
+  );
+  posts.push(...posts.slice(0, 20).map((p) => ({ ...p, postId: `copy-${p.postId}` })));
+  const interactions: Interaction[] = posts.slice(0, 60).flatMap((p, i) =>
+    [`u${i % 7}`, `u${i % 5}`].map((userId) => ({
+      tenantId: 'big',
+      userId,
+      postId: p.postId,
+      type: 'view',
+      ts: p.createdAt,
+    })),
+  );
+  const config = parseConfig({}, process.cwd());
+  // Every ranking the default lists can compute: the neighbour lists and the latent pool too.
+  const weights = { ...config.fielded, sharedNeighbours: 0.1, latent: 0.3 };
+  const lsa = trainLsa(posts.map((p) => p.text));
+  const latent = (_texts: string[], terms: string[][]) => ({
+    vectors: lsaEmbeddings(lsa, terms),
+    dim: lsa.dim,
+  });
+
+  it('the default lists are the same paced as in one go, and every ranking pauses', async () => {
+    const stages = new Set<string>();
+    const paced = await runPaced(fieldedListSteps(posts, interactions, 10, weights, latent), {
+      everyMs: 0,
+      onPause: (p) => stages.add(p.stage),
+    });
+    expect(paced).toEqual(fieldedLists(posts, interactions, 10, weights, latent));
+    expect([...stages]).toEqual(['titles', 'neighbour lists', 'pool', 'latent']);
+    // The default weights rank once, in the stage the others do not name.
+    const defaults = new Set<string>();
+    const lists = await runPaced(fieldedListSteps(posts, [], 10, config.fielded), {
+      everyMs: 0,
+      onPause: (p) => defaults.add(p.stage),
+    });
+    expect(lists).toEqual(fieldedLists(posts, [], 10, config.fielded));
+    expect([...defaults]).toEqual(['titles', 'rank']);
+  });
+
+  it('the lexical lists are the same paced as in one go', async () => {
+    let pauses = 0;
+    const paced = await runPaced(lexicalListSteps(posts, 10), {
+      everyMs: 0,
+      onPause: () => (pauses += 1),
+    });
+    expect(paced).toEqual(lexicalLists(posts, 10));
+    // One pause after each distinct text's row (the copies share theirs).
+    expect(pauses).toBe(1000);
+  });
+
+  it('stops when onPause throws (a cancelled step)', async () => {
+    let pauses = 0;
+    const lists = runPaced(fieldedListSteps(posts, [], 10, config.fielded), {
+      everyMs: 0,
+      onPause: () => {
+        pauses += 1;
+        if (pauses === 3) throw new Error('cancelled');
+      },
+    });
+    await expect(lists).rejects.toThrow('cancelled');
+    expect(pauses).toBe(3);
   });
 });
 
