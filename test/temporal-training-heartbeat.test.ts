@@ -5,17 +5,20 @@
  * past temporal.heartbeatTimeout and retries it, and every retry trains again from scratch, until
  * the attempts run out), and a worker told to stop cannot cancel it before the platform kills it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../core/config.js';
 import { createWorker } from '../scripts/worker.js';
 import { tenantWorkflowId } from '../workflows/ids.js';
 import type { TenantReport } from '../workflows/tenant-flow.js';
-import { loadPosts, tempDir, variedDemoPosts } from './helpers/fixtures.js';
-import { devServerOrSkip, rawWorkerConfig, spawnWorker } from './helpers/temporal-server.js';
+import { tempDir } from './helpers/fixtures.js';
+import {
+  devServerOrSkip,
+  largeTenant,
+  spawnWorker,
+  stepAttempt,
+  stepRetried,
+} from './helpers/temporal-server.js';
 
 /** Cloud Run SIGKILLs an instance this long after its SIGTERM (scripts/worker.ts cites it). */
 const PLATFORM_KILL_MS = 10_000;
@@ -31,41 +34,8 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-/** A worker configuration in its own folder of `tmp` whose tenant `big` has `count` posts. */
-async function largeTenant(name: string, count: number, temporal: Record<string, string> = {}) {
-  const dir = path.join(tmp.dir, name);
-  mkdirSync(dir);
-  const raw = rawWorkerConfig(dir, `osusume-${name}`, {
-    temporal: { taskQueue: `osusume-${name}`, ...temporal },
-  });
-  // Embedding lists only: the step under test, not the default lists' computation.
-  writeFileSync(raw.experimentsFile, 'defaultAlgorithm: embedding\nexperiments: []\n');
-  const config = parseConfig(raw, dir);
-  const posts = variedDemoPosts('big', count);
-  await loadPosts(config, posts);
-  return { raw, config, posts };
-}
-
-/**
- * Rejects, with the failure the server recorded, once the embed step is on a second attempt;
- * never settles otherwise. Without it a step that times out on every attempt would keep the test
- * waiting through five attempts and their backoff.
- */
-async function embedRetried(handle: WorkflowHandle, stop: AbortSignal): Promise<never> {
-  while (!stop.aborted) {
-    const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    const embed = pending.find((a) => a.activityType?.name === 'embed');
-    if (embed && (embed.attempt ?? 1) > 1) {
-      const timeout = embed.lastFailure?.timeoutFailureInfo?.timeoutType;
-      throw new Error(
-        `embed is on attempt ${embed.attempt}; the last one failed: ${embed.lastFailure?.message}` +
-          (timeout ? ` (${temporal.api.enums.v1.TimeoutType[timeout]})` : ''),
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return new Promise<never>(() => {});
-}
+/** Embedding lists only: the step under test, not the default lists' computation. */
+const EMBEDDING_ONLY = 'defaultAlgorithm: embedding\nexperiments: []\n';
 
 /** Waits (two minutes at most) until a worker runs the embed step; false if none does. */
 async function embedStarted(handle: WorkflowHandle): Promise<boolean> {
@@ -82,7 +52,10 @@ describe.skipIf(server === null)('a tenant training its own model on Temporal', 
   it('heartbeats while the model trains: the embed step completes on its first attempt', async () => {
     // A heartbeat timeout far below what this tenant's training takes (seconds), far above the
     // 1 s between two heartbeats of the other steps.
-    const { config, posts } = await largeTenant('training', 6000, { heartbeatTimeout: '2s' });
+    const { config, posts } = await largeTenant(tmp.dir, 'training', 6000, {
+      experiments: EMBEDDING_ONLY,
+      temporal: { heartbeatTimeout: '2s' },
+    });
 
     const runId = '2026-11-26';
     const workflowId = tenantWorkflowId(runId, 'big');
@@ -94,7 +67,7 @@ describe.skipIf(server === null)('a tenant training its own model on Temporal', 
     const { worker, close } = await createWorker(config, server!.env.nativeConnection);
     const polling = new AbortController();
     const report = (await worker
-      .runUntil(Promise.race([handle.result(), embedRetried(handle, polling.signal)]))
+      .runUntil(Promise.race([handle.result(), stepRetried(handle, ['embed'], polling.signal)]))
       .finally(() => {
         polling.abort();
         return close();
@@ -102,24 +75,17 @@ describe.skipIf(server === null)('a tenant training its own model on Temporal', 
     expect(report.embedded).toMatchObject({ computed: posts.length, reused: 0 });
 
     // The history: the step ran under the short heartbeat timeout and its first attempt completed.
-    const events = (await handle.fetchHistory()).events!;
-    const scheduled = events.find(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'embed',
-    )!;
-    expect(Number(scheduled.activityTaskScheduledEventAttributes!.heartbeatTimeout?.seconds)).toBe(
-      2,
-    );
-    const started = events.find(
-      (e) =>
-        String(e.activityTaskStartedEventAttributes?.scheduledEventId) ===
-        String(scheduled.eventId),
-    )!.activityTaskStartedEventAttributes!;
-    expect(started.attempt).toBe(1);
-    expect(started.lastFailure ?? null).toBeNull();
+    expect(await stepAttempt(handle, 'embed')).toEqual({
+      heartbeatTimeout: 2,
+      attempt: 1,
+      lastFailure: null,
+    });
   }, 300_000);
 
   it('a worker told to stop while the model trains cancels the training and exits before the platform kills it', async () => {
-    const { raw, config } = await largeTenant('stop', 12_000);
+    const { raw, config } = await largeTenant(tmp.dir, 'stop', 12_000, {
+      experiments: EMBEDDING_ONLY,
+    });
     const runId = '2026-11-27';
     const handle = await server!.env.client.workflow.start('tenantWorkflow', {
       workflowId: tenantWorkflowId(runId, 'big'),

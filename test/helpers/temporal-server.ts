@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { WorkflowExecutionDescription } from '@temporalio/client';
+import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { parseConfig, type Config } from '../../core/config.js';
 import {
   startDevServer,
@@ -12,7 +13,7 @@ import { createWorker, type WorkerExtras } from '../../scripts/worker.js';
 export { spawnWorker } from '../../scripts/worker.js';
 import type { BatchWorkflowInput, batchWorkflow } from '../../workflows/batch.js';
 import { batchWorkflowId } from '../../workflows/ids.js';
-import { loadPosts, topicPosts, writeTestBertModel } from './fixtures.js';
+import { loadPosts, topicPosts, variedDemoPosts, writeTestBertModel } from './fixtures.js';
 
 /**
  * A Temporal dev server for a test file, or null where none can be started (no Temporal CLI:
@@ -117,4 +118,74 @@ export async function embedChunksWritten(
       : 0;
   for (let i = 0; i < 12_000 && written() < count; i++) await new Promise((r) => setTimeout(r, 10));
   return written();
+}
+
+/**
+ * A worker configuration in its own folder `dir/name` whose tenant `big` has `count` posts of
+ * real text, computing the lists `experiments` (experiments.yaml) names.
+ */
+export async function largeTenant(
+  root: string,
+  name: string,
+  count: number,
+  { experiments, temporal = {} }: { experiments: string; temporal?: Record<string, string> },
+) {
+  const dir = path.join(root, name);
+  mkdirSync(dir);
+  const raw = rawWorkerConfig(dir, `osusume-${name}`, {
+    temporal: { taskQueue: `osusume-${name}`, ...temporal },
+  });
+  writeFileSync(raw.experimentsFile, experiments);
+  const config = parseConfig(raw, dir);
+  const posts = variedDemoPosts('big', count);
+  await loadPosts(config, posts);
+  return { raw, config, posts };
+}
+
+/**
+ * Rejects, with the failure the server recorded, once one of the `activities` steps is on a second
+ * attempt; never settles otherwise. Without it a step that times out on every attempt would keep
+ * the test waiting through five attempts and their backoff.
+ */
+export async function stepRetried(
+  handle: WorkflowHandle,
+  activities: string[],
+  stop: AbortSignal,
+): Promise<never> {
+  while (!stop.aborted) {
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    const step = pending.find((a) => activities.includes(a.activityType?.name ?? ''));
+    if (step && (step.attempt ?? 1) > 1) {
+      const timeout = step.lastFailure?.timeoutFailureInfo?.timeoutType;
+      throw new Error(
+        `${step.activityType?.name} is on attempt ${step.attempt}; the last one failed: ` +
+          `${step.lastFailure?.message}` +
+          (timeout ? ` (${temporal.api.enums.v1.TimeoutType[timeout]})` : ''),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return new Promise<never>(() => {});
+}
+
+/**
+ * How the history says step `activity` ran: the heartbeat timeout it was scheduled with (seconds),
+ * and its attempt that started, with the failure of the one before if any.
+ */
+export async function stepAttempt(handle: WorkflowHandle, activity: string) {
+  const events = (await handle.fetchHistory()).events!;
+  const scheduled = events.find(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity,
+  )!;
+  const started = events.find(
+    (e) =>
+      String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled.eventId),
+  )!.activityTaskStartedEventAttributes!;
+  return {
+    heartbeatTimeout: Number(
+      scheduled.activityTaskScheduledEventAttributes!.heartbeatTimeout?.seconds,
+    ),
+    attempt: started.attempt,
+    lastFailure: started.lastFailure ?? null,
+  };
 }
