@@ -5,8 +5,6 @@
  * past temporal.heartbeatTimeout and retries it, and every retry trains again from scratch, until
  * the attempts run out), and a worker told to stop cannot cancel it before the platform kills it.
  */
-import type { WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWorker } from '../scripts/worker.js';
 import { tenantWorkflowId } from '../workflows/ids.js';
@@ -15,13 +13,12 @@ import { tempDir } from './helpers/fixtures.js';
 import {
   devServerOrSkip,
   largeTenant,
+  PLATFORM_KILL_MS,
   spawnWorker,
   stepAttempt,
   stepRetried,
+  stepStarted,
 } from './helpers/temporal-server.js';
-
-/** Cloud Run SIGKILLs an instance this long after its SIGTERM (scripts/worker.ts cites it). */
-const PLATFORM_KILL_MS = 10_000;
 
 const server = await devServerOrSkip('model training on Temporal');
 const tmp = tempDir('osusume-training-');
@@ -36,17 +33,6 @@ afterAll(async () => {
 
 /** Embedding lists only: the step under test, not the default lists' computation. */
 const EMBEDDING_ONLY = 'defaultAlgorithm: embedding\nexperiments: []\n';
-
-/** Waits (two minutes at most) until a worker runs the embed step; false if none does. */
-async function embedStarted(handle: WorkflowHandle): Promise<boolean> {
-  const started = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
-  for (let i = 0; i < 480; i++) {
-    const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    if (pending.some((a) => a.activityType?.name === 'embed' && a.state === started)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return false;
-}
 
 describe.skipIf(server === null)('a tenant training its own model on Temporal', () => {
   it('heartbeats while the model trains: the embed step completes on its first attempt', async () => {
@@ -96,7 +82,7 @@ describe.skipIf(server === null)('a tenant training its own model on Temporal', 
     workers.push(worker);
     // Stop it as the embed step starts: reading the snapshot takes a moment, training seconds.
     expect(
-      await embedStarted(handle),
+      await stepStarted(handle, 'embed'),
       `the embed step did not start; worker output:\n${worker.output()}`,
     ).toBe(true);
     worker.child.kill('SIGTERM');

@@ -189,3 +189,17 @@ export async function stepAttempt(handle: WorkflowHandle, activity: string) {
     lastFailure: started.lastFailure ?? null,
   };
 }
+
+/** Cloud Run SIGKILLs an instance this long after its SIGTERM (scripts/worker.ts cites it). */
+export const PLATFORM_KILL_MS = 10_000;
+
+/** Waits (two minutes at most) until a worker runs step `activity`; false if none does. */
+export async function stepStarted(handle: WorkflowHandle, activity: string): Promise<boolean> {
+  const started = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+  for (let i = 0; i < 480; i++) {
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    if (pending.some((a) => a.activityType?.name === activity && a.state === started)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
