@@ -7,18 +7,14 @@
  * cancel it before the platform kills it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createWorker } from '../scripts/worker.js';
-import { tenantWorkflowId } from '../workflows/ids.js';
-import type { TenantReport } from '../workflows/tenant-flow.js';
 import { tempDir } from './helpers/fixtures.js';
 import {
   devServerOrSkip,
   largeTenant,
-  PLATFORM_KILL_MS,
   spawnWorker,
+  runTenantUnlessRetried,
   stepAttempt,
-  stepRetried,
-  stepStarted,
+  stopWorkerDuringStep,
 } from './helpers/temporal-server.js';
 
 const server = await devServerOrSkip('lists on Temporal');
@@ -50,25 +46,10 @@ describe.skipIf(server === null)("a tenant's lexical and default lists on Tempor
       experiments: LEXICAL_AND_FIELDED,
       temporal: { heartbeatTimeout: '2s' },
     });
-    const runId = '2026-11-28';
-    const handle = await server!.env.client.workflow.start('tenantWorkflow', {
-      workflowId: tenantWorkflowId(runId, 'big'),
-      taskQueue: config.temporal.taskQueue,
-      args: [{ tenantId: 'big', runId, heartbeatTimeout: config.temporal.heartbeatTimeout }],
-    });
-    const { worker, close } = await createWorker(config, server!.env.nativeConnection);
-    const polling = new AbortController();
-    const report = (await worker
-      .runUntil(
-        Promise.race([
-          handle.result(),
-          stepRetried(handle, ['lexical', 'fielded'], polling.signal),
-        ]),
-      )
-      .finally(() => {
-        polling.abort();
-        return close();
-      })) as TenantReport;
+    const { handle, report } = await runTenantUnlessRetried(server!, config, '2026-11-28', [
+      'lexical',
+      'fielded',
+    ]);
     expect(report.lists).toBe(posts.length);
     expect(report.embedded).toBeUndefined();
 
@@ -85,24 +66,14 @@ describe.skipIf(server === null)("a tenant's lexical and default lists on Tempor
     const { raw, config } = await largeTenant(tmp.dir, 'stop', 5000, {
       experiments: 'defaultAlgorithm: fielded\nexperiments: []\n',
     });
-    const runId = '2026-11-29';
-    const handle = await server!.env.client.workflow.start('tenantWorkflow', {
-      workflowId: tenantWorkflowId(runId, 'big'),
-      taskQueue: config.temporal.taskQueue,
-      args: [{ tenantId: 'big', runId }],
-    });
-    const worker = spawnWorker(server!, raw);
-    workers.push(worker);
     // Stop it as the step starts: ranking this tenant takes far longer than the grace time (5 s).
-    expect(
-      await stepStarted(handle, 'fielded'),
-      `the fielded step did not start; worker output:\n${worker.output()}`,
-    ).toBe(true);
-    worker.child.kill('SIGTERM');
-    const platformKill = setTimeout(() => worker.child.kill('SIGKILL'), PLATFORM_KILL_MS);
-    const code = await worker.exited;
-    clearTimeout(platformKill);
-    expect(code, `the worker was killed; its output:\n${worker.output()}`).toBe(0);
+    const { code, output, handle } = await stopWorkerDuringStep(
+      server!,
+      raw,
+      { taskQueue: config.temporal.taskQueue, runId: '2026-11-29', activity: 'fielded' },
+      workers,
+    );
+    expect(code, `the worker was killed; its output:\n${output}`).toBe(0);
     // Its attempt failed as it stopped: the next is scheduled already.
     const [fielded] = (await handle.describe()).raw.pendingActivities ?? [];
     expect(fielded).toMatchObject({

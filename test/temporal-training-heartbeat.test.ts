@@ -6,18 +6,14 @@
  * the attempts run out), and a worker told to stop cannot cancel it before the platform kills it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createWorker } from '../scripts/worker.js';
-import { tenantWorkflowId } from '../workflows/ids.js';
-import type { TenantReport } from '../workflows/tenant-flow.js';
 import { tempDir } from './helpers/fixtures.js';
 import {
   devServerOrSkip,
   largeTenant,
-  PLATFORM_KILL_MS,
   spawnWorker,
+  runTenantUnlessRetried,
   stepAttempt,
-  stepRetried,
-  stepStarted,
+  stopWorkerDuringStep,
 } from './helpers/temporal-server.js';
 
 const server = await devServerOrSkip('model training on Temporal');
@@ -43,21 +39,9 @@ describe.skipIf(server === null)('a tenant training its own model on Temporal', 
       temporal: { heartbeatTimeout: '2s' },
     });
 
-    const runId = '2026-11-26';
-    const workflowId = tenantWorkflowId(runId, 'big');
-    const handle = await server!.env.client.workflow.start('tenantWorkflow', {
-      workflowId,
-      taskQueue: config.temporal.taskQueue,
-      args: [{ tenantId: 'big', runId, heartbeatTimeout: config.temporal.heartbeatTimeout }],
-    });
-    const { worker, close } = await createWorker(config, server!.env.nativeConnection);
-    const polling = new AbortController();
-    const report = (await worker
-      .runUntil(Promise.race([handle.result(), stepRetried(handle, ['embed'], polling.signal)]))
-      .finally(() => {
-        polling.abort();
-        return close();
-      })) as TenantReport;
+    const { handle, report } = await runTenantUnlessRetried(server!, config, '2026-11-26', [
+      'embed',
+    ]);
     expect(report.embedded).toMatchObject({ computed: posts.length, reused: 0 });
 
     // The history: the step ran under the short heartbeat timeout and its first attempt completed.
@@ -72,24 +56,14 @@ describe.skipIf(server === null)('a tenant training its own model on Temporal', 
     const { raw, config } = await largeTenant(tmp.dir, 'stop', 12_000, {
       experiments: EMBEDDING_ONLY,
     });
-    const runId = '2026-11-27';
-    const handle = await server!.env.client.workflow.start('tenantWorkflow', {
-      workflowId: tenantWorkflowId(runId, 'big'),
-      taskQueue: config.temporal.taskQueue,
-      args: [{ tenantId: 'big', runId }],
-    });
-    const worker = spawnWorker(server!, raw);
-    workers.push(worker);
     // Stop it as the embed step starts: reading the snapshot takes a moment, training seconds.
-    expect(
-      await stepStarted(handle, 'embed'),
-      `the embed step did not start; worker output:\n${worker.output()}`,
-    ).toBe(true);
-    worker.child.kill('SIGTERM');
-    const platformKill = setTimeout(() => worker.child.kill('SIGKILL'), PLATFORM_KILL_MS);
-    const code = await worker.exited;
-    clearTimeout(platformKill);
-    expect(code, `the worker was killed; its output:\n${worker.output()}`).toBe(0);
+    const { code, output, handle } = await stopWorkerDuringStep(
+      server!,
+      raw,
+      { taskQueue: config.temporal.taskQueue, runId: '2026-11-27', activity: 'embed' },
+      workers,
+    );
+    expect(code, `the worker was killed; its output:\n${output}`).toBe(0);
     // Its attempt failed as it stopped: the next is scheduled already.
     const [embed] = (await handle.describe()).raw.pendingActivities ?? [];
     expect(embed).toMatchObject({

@@ -12,12 +12,10 @@ import { tempDir } from './helpers/fixtures.js';
 import {
   devServerOrSkip,
   embedChunksWritten,
+  PLATFORM_KILL_MS,
   slowEmbeddingTenant,
   spawnWorker,
 } from './helpers/temporal-server.js';
-
-/** Cloud Run SIGKILLs an instance this long after its SIGTERM (scripts/worker.ts cites it). */
-const PLATFORM_KILL_MS = 10_000;
 
 const server = await devServerOrSkip('worker shutdown on Temporal');
 const tmp = tempDir('osusume-shutdown-');

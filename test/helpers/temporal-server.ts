@@ -8,11 +8,12 @@ import {
   type DevServer,
   type DevServerOptions,
 } from '../../scripts/temporal-dev-server.js';
-import { createWorker, type WorkerExtras } from '../../scripts/worker.js';
+import { createWorker, spawnWorker, type WorkerExtras } from '../../scripts/worker.js';
 
 export { spawnWorker } from '../../scripts/worker.js';
 import type { BatchWorkflowInput, batchWorkflow } from '../../workflows/batch.js';
-import { batchWorkflowId } from '../../workflows/ids.js';
+import { batchWorkflowId, tenantWorkflowId } from '../../workflows/ids.js';
+import type { TenantReport } from '../../workflows/tenant-flow.js';
 import { loadPosts, topicPosts, variedDemoPosts, writeTestBertModel } from './fixtures.js';
 
 /**
@@ -202,4 +203,60 @@ export async function stepStarted(handle: WorkflowHandle, activity: string): Pro
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return false;
+}
+
+/**
+ * Runs tenant `big`'s workflow for `runId` under the configuration's heartbeat timeout with an
+ * in-process worker, until it completes (its report) or one of `steps` is retried (stepRetried).
+ */
+export async function runTenantUnlessRetried(
+  server: DevServer,
+  config: Config,
+  runId: string,
+  steps: string[],
+) {
+  const handle = await server.env.client.workflow.start('tenantWorkflow', {
+    workflowId: tenantWorkflowId(runId, 'big'),
+    taskQueue: config.temporal.taskQueue,
+    args: [{ tenantId: 'big', runId, heartbeatTimeout: config.temporal.heartbeatTimeout }],
+  });
+  const { worker, close } = await createWorker(config, server.env.nativeConnection);
+  const polling = new AbortController();
+  const report = (await worker
+    .runUntil(Promise.race([handle.result(), stepRetried(handle, steps, polling.signal)]))
+    .finally(() => {
+      polling.abort();
+      return close();
+    })) as TenantReport;
+  return { handle, report };
+}
+
+/**
+ * Starts tenant `big`'s workflow for `runId` on a worker process (added to `workers`, for the
+ * test file to kill at its end), and stops that worker as Cloud Run would as soon as step
+ * `activity` runs: SIGTERM, then SIGKILL PLATFORM_KILL_MS later. Returns the worker's exit code
+ * (0: it stopped in time by itself), its output, and the workflow.
+ */
+export async function stopWorkerDuringStep(
+  server: DevServer,
+  raw: object,
+  { taskQueue, runId, activity }: { taskQueue: string; runId: string; activity: string },
+  workers: ReturnType<typeof spawnWorker>[],
+) {
+  const handle = await server.env.client.workflow.start('tenantWorkflow', {
+    workflowId: tenantWorkflowId(runId, 'big'),
+    taskQueue,
+    args: [{ tenantId: 'big', runId }],
+  });
+  const worker = spawnWorker(server, raw);
+  workers.push(worker);
+  if (!(await stepStarted(handle, activity)))
+    throw new Error(
+      `the ${activity} step did not start within two minutes; worker output:\n${worker.output()}`,
+    );
+  worker.child.kill('SIGTERM');
+  const platformKill = setTimeout(() => worker.child.kill('SIGKILL'), PLATFORM_KILL_MS);
+  const code = await worker.exited;
+  clearTimeout(platformKill);
+  return { code, output: worker.output(), handle };
 }
