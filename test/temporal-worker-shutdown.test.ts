@@ -15,6 +15,7 @@ import {
   PLATFORM_KILL_MS,
   slowEmbeddingTenant,
   spawnWorker,
+  withShortGrace,
 } from './helpers/temporal-server.js';
 
 const server = await devServerOrSkip('worker shutdown on Temporal');
@@ -42,7 +43,7 @@ describe.skipIf(server === null)('the worker process on SIGTERM', () => {
       taskQueue: config.temporal.taskQueue,
       args: [{ tenantId: 'big', runId }],
     });
-    const first = spawnWorker(server!, raw);
+    const first = spawnWorker(server!, withShortGrace(raw));
     workers.push(first);
     // Stop it once embedding is under way: a checkpoint is on disk.
     expect(

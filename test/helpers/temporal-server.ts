@@ -237,6 +237,16 @@ export async function runTenantUnlessRetried(
  * `activity` runs: SIGTERM, then SIGKILL PLATFORM_KILL_MS later. Returns the worker's exit code
  * (0: it stopped in time by itself), its output, and the workflow.
  */
+/**
+ * `raw` with a 1 s shutdown grace: a test that stops a worker mid-step needs the step to outlast
+ * the grace, and with the default (5 s) a fast or idle machine could finish it meanwhile, leaving
+ * nothing cancelled to look at.
+ */
+export function withShortGrace<T extends object>(raw: T): T {
+  const temporal = (raw as { temporal?: object }).temporal;
+  return { ...raw, temporal: { ...temporal, shutdownGraceTime: '1s' } };
+}
+
 export async function stopWorkerDuringStep(
   server: DevServer,
   raw: object,
@@ -248,7 +258,7 @@ export async function stopWorkerDuringStep(
     taskQueue,
     args: [{ tenantId: 'big', runId }],
   });
-  const worker = spawnWorker(server, raw);
+  const worker = spawnWorker(server, withShortGrace(raw));
   workers.push(worker);
   if (!(await stepStarted(handle, activity)))
     throw new Error(
