@@ -5,27 +5,20 @@
  * past temporal.heartbeatTimeout and retries it, and every retry trains again from scratch, until
  * the attempts run out), and a worker told to stop cannot cancel it before the platform kills it.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers/fixtures.js';
+import { describe, expect, it } from 'vitest';
 import {
-  devServerOrSkip,
   largeTenant,
-  spawnWorker,
   runTenantUnlessRetried,
   stepAttempt,
   stopWorkerDuringStep,
+  workerProcessFixture,
+  expectRetriedAfterShutdown,
 } from './helpers/temporal-server.js';
 
-const server = await devServerOrSkip('model training on Temporal');
-const tmp = tempDir('osusume-training-');
-const workers: ReturnType<typeof spawnWorker>[] = [];
-
-afterAll(async () => {
-  for (const w of workers) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
-  await server?.teardown();
-  tmp.cleanup();
-});
+const { server, tmp, workers } = await workerProcessFixture(
+  'model training on Temporal',
+  'osusume-training-',
+);
 
 /** Embedding lists only: the step under test, not the default lists' computation. */
 const EMBEDDING_ONLY = 'defaultAlgorithm: embedding\nexperiments: []\n';
@@ -57,20 +50,12 @@ describe.skipIf(server === null)('a tenant training its own model on Temporal', 
       experiments: EMBEDDING_ONLY,
     });
     // Stop it as the embed step starts: reading the snapshot takes a moment, training seconds.
-    const { code, output, handle } = await stopWorkerDuringStep(
+    const stopped = await stopWorkerDuringStep(
       server!,
       raw,
       { taskQueue: config.temporal.taskQueue, runId: '2026-11-27', activity: 'embed' },
       workers,
     );
-    expect(code, `the worker was killed; its output:\n${output}`).toBe(0);
-    // Its attempt failed as it stopped: the next is scheduled already.
-    const [embed] = (await handle.describe()).raw.pendingActivities ?? [];
-    expect(embed).toMatchObject({
-      activityType: { name: 'embed' },
-      attempt: 2,
-      lastFailure: { applicationFailureInfo: { type: 'WorkerShutdown' } },
-    });
-    await handle.terminate('the test is over');
+    await expectRetriedAfterShutdown(stopped, 'embed');
   }, 300_000);
 });

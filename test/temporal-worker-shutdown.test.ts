@@ -4,30 +4,23 @@
  * and the cancelled step's attempt must fail then, so that Temporal retries it on another worker
  * after its retry backoff (resuming from its checkpoints), not after its heartbeat timeout.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CHUNK_SIZE } from '../activities/embed.js';
 import type { TenantReport } from '../workflows/tenant-flow.js';
 import { tenantWorkflowId } from '../workflows/ids.js';
-import { tempDir } from './helpers/fixtures.js';
 import {
-  devServerOrSkip,
   embedChunksWritten,
   PLATFORM_KILL_MS,
   slowEmbeddingTenant,
   spawnWorker,
   withShortGrace,
+  workerProcessFixture,
 } from './helpers/temporal-server.js';
 
-const server = await devServerOrSkip('worker shutdown on Temporal');
-const tmp = tempDir('osusume-shutdown-');
-const workers: ReturnType<typeof spawnWorker>[] = [];
-
-afterAll(async () => {
-  for (const w of workers) w.child.kill('SIGKILL');
-  await Promise.all(workers.map((w) => w.exited));
-  await server?.teardown();
-  tmp.cleanup();
-});
+const { server, tmp, workers } = await workerProcessFixture(
+  'worker shutdown on Temporal',
+  'osusume-shutdown-',
+);
 
 describe.skipIf(server === null)('the worker process on SIGTERM', () => {
   it('exits before the platform kills it; the step it cancelled is retried without waiting for its heartbeat timeout', async () => {

@@ -14,7 +14,8 @@ export { spawnWorker } from '../../scripts/worker.js';
 import type { BatchWorkflowInput, batchWorkflow } from '../../workflows/batch.js';
 import { batchWorkflowId, tenantWorkflowId } from '../../workflows/ids.js';
 import type { TenantReport } from '../../workflows/tenant-flow.js';
-import { loadPosts, topicPosts, variedDemoPosts, writeTestBertModel } from './fixtures.js';
+import { afterAll, expect } from 'vitest';
+import { loadPosts, tempDir, topicPosts, variedDemoPosts, writeTestBertModel } from './fixtures.js';
 
 /**
  * A Temporal dev server for a test file, or null where none can be started (no Temporal CLI:
@@ -238,6 +239,23 @@ export async function runTenantUnlessRetried(
  * (0: it stopped in time by itself), its output, and the workflow.
  */
 /**
+ * For a test file that runs worker processes: its dev server (null: the tests skip), a temporary
+ * folder, and the list of the workers it spawns, all ended after its tests (the workers killed).
+ */
+export async function workerProcessFixture(what: string, prefix: string) {
+  const server = await devServerOrSkip(what);
+  const tmp = tempDir(prefix);
+  const workers: ReturnType<typeof spawnWorker>[] = [];
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await Promise.all(workers.map((w) => w.exited));
+    await server?.teardown();
+    tmp.cleanup();
+  });
+  return { server, tmp, workers };
+}
+
+/**
  * `raw` with a 1 s shutdown grace: a test that stops a worker mid-step needs the step to outlast
  * the grace, and with the default (5 s) a fast or idle machine could finish it meanwhile, leaving
  * nothing cancelled to look at.
@@ -269,4 +287,23 @@ export async function stopWorkerDuringStep(
   const code = await worker.exited;
   clearTimeout(platformKill);
   return { code, output: worker.output(), handle };
+}
+
+/**
+ * What a test expects of a worker stopped mid-step (stopWorkerDuringStep): it exited by itself,
+ * before the platform's kill, and the step's attempt failed as a worker shutdown, the next one
+ * scheduled already (not after the heartbeat timeout). Ends the workflow.
+ */
+export async function expectRetriedAfterShutdown(
+  stopped: Awaited<ReturnType<typeof stopWorkerDuringStep>>,
+  activity: string,
+): Promise<void> {
+  expect(stopped.code, `the worker was killed; its output:\n${stopped.output}`).toBe(0);
+  const [pending] = (await stopped.handle.describe()).raw.pendingActivities ?? [];
+  expect(pending).toMatchObject({
+    activityType: { name: activity },
+    attempt: 2,
+    lastFailure: { applicationFailureInfo: { type: 'WorkerShutdown' } },
+  });
+  await stopped.handle.terminate('the test is over');
 }
