@@ -1,6 +1,6 @@
 import { tenantFolder } from '../core/artifacts.js';
 import { BadDataError, plural } from '../core/errors.js';
-import { algorithmsForTenant, appliesTo, hasEnded, loadExperiments } from '../core/experiments.js';
+import { algorithmsForTenant, isCurrentFor, loadExperiments } from '../core/experiments.js';
 import type { RunRecord } from '../core/warehouse/types.js';
 import type { StepContext } from './context.js';
 import { fieldedEmbeddingsPlan } from './lexical.js';
@@ -87,7 +87,7 @@ export async function prepareCatchUp(ctx: StepContext, input: CatchUpInput): Pro
   const full = posts >= ctx.config.pipeline.minPostsForEmbedding;
   const experiments = loadExperiments(ctx.config.experimentsFile);
   const wanted = algorithmsForTenant(experiments, tenantId);
-  const named = experiments.experiments.some((e) => appliesTo(e, tenantId) && !hasEnded(e));
+  const named = experiments.experiments.some((e) => isCurrentFor(e, tenantId));
   const missing = full ? wanted.filter((a) => !active.algorithms.includes(a)) : [];
   const base = {
     tenantId,

@@ -226,6 +226,11 @@ export function appliesTo(e: Experiment, tenantId: string): boolean {
   return e.tenants.includes('*') || e.tenants.includes(tenantId);
 }
 
+/** An experiment of the tenant that has not ended: the batch computes its variants' lists. */
+export function isCurrentFor(e: Experiment, tenantId: string, now = Date.now()): boolean {
+  return appliesTo(e, tenantId) && !hasEnded(e, now);
+}
+
 /** The experiment running for a tenant and surface at `now` (the schema allows at most one). */
 export function findExperiment(
   file: ExperimentsFile,
@@ -296,8 +301,7 @@ export function algorithmsForTenant(
 ): string[] {
   const algorithms = new Set<string>([file.defaultAlgorithm]);
   for (const e of file.experiments) {
-    if (appliesTo(e, tenantId) && !hasEnded(e, now))
-      for (const v of e.variants) algorithms.add(v.algorithm);
+    if (isCurrentFor(e, tenantId, now)) for (const v of e.variants) algorithms.add(v.algorithm);
   }
   return [...algorithms].sort();
 }

@@ -14,7 +14,7 @@ import { runBatchSegment, type BatchDeps, type BatchInput } from '../workflows/b
 import { readJsonLines } from '../core/artifacts.js';
 import { loadConfig } from '../core/config.js';
 import { ConfigError, errorMessage, plural } from '../core/errors.js';
-import { ID_RULE, idSchema } from '../core/ids.js';
+import { ID_RULE, tenantIdSchema } from '../core/ids.js';
 import { log } from '../core/log.js';
 import { missingWarehouse, noTenants, warehouseName } from '../core/warehouse/index.js';
 import { openOutputFile, type OutputFile } from './files.js';
@@ -357,10 +357,10 @@ export interface BatchCommandOptions {
  * like any other, and `batch --tenant` with it was refused for its id.
  */
 function listLine(t: { tenantId: string; posts: number }): string {
-  const posts = `${t.tenantId}\t${plural(t.posts, 'post')}`;
-  return idSchema.safeParse(t.tenantId).success
-    ? posts
-    : `${JSON.stringify(t.tenantId)}\t${plural(t.posts, 'post')}\tnever run: not a valid tenant id (${ID_RULE}); fix it in the warehouse`;
+  const posts = plural(t.posts, 'post');
+  return tenantIdSchema.safeParse(t.tenantId).success
+    ? `${t.tenantId}\t${posts}`
+    : `${JSON.stringify(t.tenantId)}\t${posts}\tnever run: not a valid tenant id (${ID_RULE}); fix it in the warehouse`;
 }
 
 export async function batchCommand(options: BatchCommandOptions): Promise<void> {
