@@ -31,7 +31,7 @@ import { register as completion } from './commands/completion.js';
 import { register as dataset } from './commands/dataset.js';
 import { register as demo } from './commands/demo.js';
 import { register as evaluate } from './commands/evaluate.js';
-import { addHelpCommands } from './commands/help.js';
+import { addHelpCommands, dropHelpOfUnknownCommand } from './commands/help.js';
 import { refuseOptionsAsValues } from './commands/options.js';
 import { register as faultInject } from './commands/fault-inject.js';
 import { register as load } from './commands/load.js';
@@ -133,7 +133,9 @@ async function main(): Promise<void> {
     running = actionCommand;
   });
   try {
-    await program.parseAsync(process.argv);
+    await program.parseAsync(dropHelpOfUnknownCommand(program, process.argv.slice(2)), {
+      from: 'user',
+    });
   } catch (error) {
     console.error(`${commandPath(running ?? program)}: ${errorMessage(error)}`);
     process.exit(1);

@@ -264,6 +264,12 @@ describe('osusume CLI', () => {
       `${command}: ${message} (see ${command} --help)\n`;
     const cases: [string[], string][] = [
       [['rnus'], line('osusume', "unknown command 'rnus': did you mean runs?")],
+      // Commander printed the whole help for these: it answers --help before the command's name.
+      [['rnus', '--help'], line('osusume', "unknown command 'rnus': did you mean runs?")],
+      [
+        ['temporal', 'rnu-now', '-h'],
+        line('osusume temporal', "unknown command 'rnu-now': did you mean run-now?"),
+      ],
       [
         ['runs', '--limt', '3'],
         line('osusume runs', "unknown option '--limt': did you mean --limit?"),

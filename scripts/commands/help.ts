@@ -25,11 +25,33 @@ export function addHelpCommands(command: Command): void {
   HELP_COMMANDS.add(help);
 }
 
+function subcommand(command: Command, name: string): Command | undefined {
+  return command.commands.find((c) => c.name() === name || c.aliases().includes(name));
+}
+
+/**
+ * The arguments without their help flags when they name a command that does not exist: commander
+ * answers `--help` before it looks at the name, so `osusume rnus --help` printed the whole help
+ * where `osusume rnus` says that rnus is unknown and suggests runs. Groups take no options with
+ * values, so the first word that is not an option names the next command.
+ */
+export function dropHelpOfUnknownCommand(program: Command, args: string[]): string[] {
+  let command = program;
+  for (const arg of args) {
+    if (command.commands.length === 0 || arg === '--') return args;
+    if (arg.startsWith('-')) continue;
+    const sub = subcommand(command, arg);
+    if (!sub) return args.filter((a) => a !== '-h' && a !== '--help');
+    command = sub;
+  }
+  return args;
+}
+
 /** The help of the command `names` lead to from `command`; an unknown name fails as a typo does. */
 async function showHelp(command: Command, names: string[]): Promise<void> {
   const [name, ...rest] = names;
   if (name === undefined) command.help();
-  const sub = command.commands.find((c) => c.name() === name || c.aliases().includes(name));
+  const sub = subcommand(command, name);
   if (sub) return showHelp(sub, rest);
   if (command.commands.length === 0)
     command.error(`error: '${name}' is not a command: ${command.name()} has no subcommands`, {
