@@ -161,7 +161,7 @@ async function runBatchAnyhow(
       keptServer: stopServer && { workflowUrl, stop: stopServer },
     };
   }
-  console.log(`${onTemporal.unavailable}.\nRunning the same workflow steps in process instead.`);
+  console.log(`${onTemporal.unavailable}\nRunning the same workflow steps in process instead.`);
   const ctx = await openContext(config);
   try {
     const result = await runBatch(ctx, { runId });

@@ -68,6 +68,7 @@ async function reachTemporal(
       teardown: () => dev.teardown(),
     };
   } catch (error) {
+    // Ends with the error message's own period: the demo prints it as it is.
     return { unavailable: `TEMPORAL_ADDRESS is not set. ${errorMessage(error)}` };
   }
 }
