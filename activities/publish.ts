@@ -125,6 +125,11 @@ export async function activateVersion(
     ctx.config.pipeline.keepVersions,
     { replaces: input.replaces },
   );
+  // Outside the store's transaction: two activations of a tenant close together may leave the
+  // state of the one that lost the pointer. That costs work, not data: a state's watermark and
+  // snapshot are of one run, so the next extract still reads every post changed since; a rollback
+  // re-reads the tenant in full (another version's watermark); a cache file since collected is
+  // recomputed.
   await writeTenantState(ctx, input.tenantId, {
     ...input.state,
     version: input.version,

@@ -169,6 +169,16 @@ export const KNOBS = {
   lists: {
     rounds: wholeNumber('BENCH_ROUNDS', 'rounds of each variant', 1, 100, 5),
   },
+  ranking: {
+    sizes: wholeNumbers(
+      'BENCH_SIZES',
+      "tenants' sizes in posts, each ranked in one go and paced",
+      2,
+      1_000_000,
+      [2_000, 5_000],
+    ),
+    rounds: wholeNumber('BENCH_ROUNDS', 'rounds of each, alternated', 1, 100, 3),
+  },
   lsa: {
     sizes: wholeNumbers(
       'BENCH_SIZES',

@@ -6,27 +6,11 @@
  * event loop waited meanwhile (perf_hooks' event-loop delay): what a step's heartbeats, and its
  * cancellation, wait for at worst.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../core/config.js';
 import { trainLsa, trainLsaPaced } from '../core/model/lsa.js';
 import { variedDemoPosts } from '../scripts/fixtures.js';
 import { benchEnv, KNOBS } from './env.js';
-
-const turn = () => new Promise((resolve) => setTimeout(resolve, 30));
-
-/** Seconds `train` takes, and the longest the event loop waited meanwhile. */
-async function timed(train: () => unknown): Promise<{ seconds: number; longestStall: number }> {
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
-  // Its first tick only starts the clock: let it tick before the work, and once more after.
-  await turn();
-  const start = performance.now();
-  await train();
-  const seconds = (performance.now() - start) / 1000;
-  await turn();
-  delay.disable();
-  return { seconds, longestStall: delay.max / 1e9 };
-}
+import { timedWithStall } from './stall.js';
 
 export async function run(): Promise<void> {
   const { sizes } = benchEnv(KNOBS.lsa);
@@ -36,8 +20,8 @@ export async function run(): Promise<void> {
   for (const size of sizes) {
     const texts = variedDemoPosts('bench', size).map((p) => `${p.title} ${p.body}`);
     let terms = 0;
-    const once = await timed(() => (terms = trainLsa(texts, { dim }).terms.length));
-    const paced = await timed(() => trainLsaPaced(texts, { dim }));
+    const once = await timedWithStall(() => (terms = trainLsa(texts, { dim }).terms.length));
+    const paced = await timedWithStall(() => trainLsaPaced(texts, { dim }));
     const row = {
       posts: size,
       terms,

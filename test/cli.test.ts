@@ -90,6 +90,7 @@ const COMMANDS = [
   'bench api-profile',
   'bench orchestration',
   'bench lists',
+  'bench ranking',
   'bench lsa',
   'fault-inject',
   'dataset',

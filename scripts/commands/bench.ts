@@ -43,7 +43,13 @@ const BENCHMARKS = {
     quick: { BENCH_ROUNDS: '1' },
     knobs: KNOBS.lists,
     module: () => import('../../bench/lists.js'),
-    what: "the default lists (fielded) against the lexical baseline on the demo's posts, and without their phrase channel, interleaved",
+    what: "the default lists (fielded) against the lexical baseline on the demo's posts, and as they were before the twelfth session, interleaved",
+  },
+  ranking: {
+    quick: { BENCH_SIZES: '1000', BENCH_ROUNDS: '1' },
+    knobs: KNOBS.ranking,
+    module: () => import('../../bench/ranking.js'),
+    what: 'the default lists of one tenant of 2,000 and 5,000 posts as the lists step ranks them (pausing for the event loop) against in one go: seconds, and the longest stall of the event loop',
   },
   lsa: {
     quick: { BENCH_SIZES: '1000' },
