@@ -22,6 +22,28 @@ export function runAtOnce<R>(steps: Steps<R>): R {
   }
 }
 
+/**
+ * `step(0)`, `step(1)`... `step(total - 1)`, a progress step after each: a pass over a tenant's
+ * posts is linear, but at tens of thousands of posts it takes seconds in one go.
+ */
+export function* loopSteps(total: number, stage: string, step: (i: number) => void): Steps<void> {
+  for (let i = 0; i < total; i++) {
+    step(i);
+    yield { stage, done: i + 1, total };
+  }
+}
+
+/** `items.map(map)`, a progress step after each item (loopSteps). */
+export function* mapSteps<T, U>(
+  items: readonly T[],
+  stage: string,
+  map: (item: T, i: number) => U,
+): Steps<U[]> {
+  const out: U[] = [];
+  yield* loopSteps(items.length, stage, (i) => out.push(map(items[i]!, i)));
+  return out;
+}
+
 /** How long runPaced works, by default, between two turns of the event loop. */
 const PAUSE_EVERY_MS = 50;
 

@@ -4,6 +4,7 @@
  * appear in at least `minDocumentFrequency` documents. Term ids follow the sorted vocabulary, so
  * a model's ids are stable for the same corpus.
  */
+import { loopSteps, runAtOnce, type Steps } from './pacing.js';
 
 /** Term ids (ascending) and weights. */
 export interface SparseVector {
@@ -22,8 +23,22 @@ export class TfidfModel {
   }
 
   static fit(docs: string[][], minDocumentFrequency = 2): TfidfModel {
+    return runAtOnce(TfidfModel.fitSteps(docs, minDocumentFrequency));
+  }
+
+  /**
+   * fit as steps, one per document counted: a large tenant's document frequencies take seconds,
+   * which a batch step must not spend without pausing (core/pacing.ts).
+   */
+  static *fitSteps(
+    docs: string[][],
+    minDocumentFrequency = 2,
+    stage = 'vocabulary',
+  ): Steps<TfidfModel> {
     const df = new Map<string, number>();
-    for (const doc of docs) for (const term of new Set(doc)) df.set(term, (df.get(term) ?? 0) + 1);
+    yield* loopSteps(docs.length, stage, (i) => {
+      for (const term of new Set(docs[i]!)) df.set(term, (df.get(term) ?? 0) + 1);
+    });
     const terms = [...df.entries()]
       .filter(([, count]) => count >= minDocumentFrequency)
       .map(([term]) => term)

@@ -109,6 +109,7 @@ describe('LSA', () => {
       // Every long loop pauses (everyMs 0: after each unit of work).
       expect([...stages]).toEqual([
         'tokenise',
+        'vocabulary',
         'weigh',
         'sample',
         ...[1, 2, 3, 4].map((i) => `iteration ${i}/4`),

@@ -1,7 +1,7 @@
 import { GraphBuilder } from '../onnx/graph.js';
 import { DataType } from '../onnx/proto.js';
 import { createNormal } from '../random.js';
-import { runAtOnce, runPaced, type Pacing, type Progress } from '../pacing.js';
+import { mapSteps, runAtOnce, runPaced, type Pacing, type Progress } from '../pacing.js';
 import { lexicalTerms } from '../text.js';
 import { TfidfModel } from '../tfidf.js';
 
@@ -119,23 +119,17 @@ export type LsaProgress = Progress;
  */
 function* training(texts: string[], options: LsaOptions): Generator<LsaProgress, LsaModel> {
   const n = texts.length;
-  const docs: string[][] = [];
-  for (const text of texts) {
-    docs.push(lexicalTerms(text));
-    yield { stage: 'tokenise', done: docs.length, total: n };
-  }
-  const fitted = TfidfModel.fit(docs, options.minDocumentFrequency ?? 2);
+  const docs = yield* mapSteps(texts, 'tokenise', lexicalTerms);
+  const fitted = yield* TfidfModel.fitSteps(docs, options.minDocumentFrequency ?? 2);
   // The model stores idf as float32; train with exactly the weights inference will see.
   const { terms } = fitted;
   const idf = Float32Array.from(fitted.idf);
   const tfidf = new TfidfModel(terms, idf);
-  const rows: { ids: Int32Array; weights: Float64Array }[] = [];
-  for (const doc of docs) {
+  const rows = yield* mapSteps(docs, 'weigh', (doc) => {
     const row = tfidf.weights(doc);
     const norm = Math.sqrt(row.weights.reduce((s, w) => s + w * w, 0)) || 1;
-    rows.push({ ids: row.ids, weights: row.weights.map((w) => w / norm) });
-    yield { stage: 'weigh', done: rows.length, total: n };
-  }
+    return { ids: row.ids, weights: row.weights.map((w) => w / norm) };
+  });
   const V = terms.length;
   const dim = Math.max(1, Math.min(options.dim ?? 128, n - 1, V));
   const l = Math.min(dim + 10, n, V);
