@@ -8,21 +8,34 @@ import { readValidInteractions } from './popular.js';
 import { characterNgrams, lexicalTerms } from '../core/text.js';
 import { TfidfModel, type SparseVector } from '../core/tfidf.js';
 import { lsaEmbeddings, trainLsa, trainLsaPaced, type LsaModel } from '../core/model/lsa.js';
-import { runAtOnce, runPaced, type Pacing, type Steps } from '../core/pacing.js';
+import {
+  loopSteps,
+  mapSteps,
+  runAtOnce,
+  runPaced,
+  type Pacing,
+  type Steps,
+} from '../core/pacing.js';
 import { saveLists, type StepContext } from './context.js';
 import type { KnnResult } from './knn.js';
 import { buildRelatedLists, shownCopies } from './neighbours.js';
 import { decodeVectors } from '../core/vectors.js';
 
-/** TF-IDF vectors of documents' terms, fitted on those documents. */
-function fittedVectors(docs: string[][]): SparseVector[] {
-  const model = TfidfModel.fit(docs);
-  return docs.map((d) => model.vectorize(d));
+/** TF-IDF vectors of documents' terms, fitted on those documents (stages `what: ...`). */
+function* fittedVectorSteps(docs: string[][], what: string): Steps<SparseVector[]> {
+  const model = yield* TfidfModel.fitSteps(docs, 2, `${what}: vocabulary`);
+  return yield* mapSteps(docs, `${what}: vectors`, (d) => model.vectorize(d));
 }
 
 /** TF-IDF vectors of texts, fitted on those texts. */
 export function tfidf(texts: string[]): SparseVector[] {
-  return fittedVectors(texts.map(lexicalTerms));
+  return runAtOnce(tfidfSteps(texts));
+}
+
+/** tfidf as steps: one per text in each pass (tokenising, counting terms, vectorising). */
+function* tfidfSteps(texts: string[]): Steps<SparseVector[]> {
+  const terms = yield* mapSteps(texts, 'tokenise', lexicalTerms);
+  return yield* fittedVectorSteps(terms, 'text');
 }
 
 /** One kind of match: each query vector against every document vector, its cosine times weight. */
@@ -53,17 +66,7 @@ function* weightedNeighbourSteps(
   stage = 'rank',
 ): Steps<Ranking> {
   const rows = channels[0]?.queries.length ?? 0;
-  const indexes = channels.map((channel) => {
-    const postings = new Map<number, { row: number; w: number }[]>();
-    channel.docs.forEach((v, row) =>
-      v.ids.forEach((id, j) => {
-        let list = postings.get(id);
-        if (!list) postings.set(id, (list = []));
-        list.push({ row, w: v.weights[j]! * channel.weight });
-      }),
-    );
-    return postings;
-  });
+  const indexes = yield* invertedIndexSteps(channels, rows, `${stage}: index`);
   const kk = Math.min(k, rows);
   const labels = new Int32Array(rows * kk).fill(-1);
   const scores = new Float32Array(rows * kk);
@@ -89,6 +92,29 @@ function* weightedNeighbourSteps(
     yield { stage, done: row + 1, total: rows };
   }
   return { labels, scores, k: kk };
+}
+
+/** A channel's index: each term id -> the rows whose document has it, weight x channel weight. */
+type InvertedIndex = Map<number, { row: number; w: number }[]>;
+
+/** Each channel's inverted index, a step per row (every channel's document of that row). */
+function* invertedIndexSteps(
+  channels: MatchChannel[],
+  rows: number,
+  stage: string,
+): Steps<InvertedIndex[]> {
+  const indexes = channels.map((): InvertedIndex => new Map());
+  yield* loopSteps(rows, stage, (row) =>
+    channels.forEach((channel, c) => {
+      const v = channel.docs[row]!;
+      v.ids.forEach((id, j) => {
+        let list = indexes[c]!.get(id);
+        if (!list) indexes[c]!.set(id, (list = []));
+        list.push({ row, w: v.weights[j]! * channel.weight });
+      });
+    }),
+  );
+  return indexes;
 }
 
 /** The k rows of highest score (ties: lower row first), best first; a heap, as sorting every touched row dominated large tenants. */
@@ -177,17 +203,27 @@ export function titleContainment(
   titles: string[][],
   texts: string[][],
   information = false,
-) {
+): { queries: SparseVector[]; docs: SparseVector[] } {
+  return runAtOnce(titleContainmentSteps(model, titles, texts, information));
+}
+
+function* titleContainmentSteps(
+  model: TfidfModel,
+  titles: string[][],
+  texts: string[][],
+  information: boolean,
+  stage = 'containment',
+): Steps<{ queries: SparseVector[]; docs: SparseVector[] }> {
   const idfOf = (terms: string[]) => {
     const { ids } = model.weights([...new Set(terms)]);
     return { ids, idf: Float64Array.from(ids, (id) => model.idf[id]! - (information ? 1 : 0)) };
   };
-  const queries = titles.map((t) => {
+  const queries = yield* mapSteps(titles, `${stage}: titles`, (t) => {
     const { ids, idf } = idfOf(t);
     const mass = idf.reduce((sum, w) => sum + w * w, 0) || 1;
     return { ids, weights: Float32Array.from(idf, (w) => w / mass) };
   });
-  const docs = texts.map((t) => {
+  const docs = yield* mapSteps(texts, `${stage}: texts`, (t) => {
     const { ids, idf } = idfOf(t);
     return { ids, weights: Float32Array.from(idf) };
   });
@@ -223,9 +259,9 @@ function lsaLatent(lsa: LsaModel): LatentVectors {
 const lsaVectors: LatentVectors = (texts, terms) => lsaLatent(trainLsa(texts))(texts, terms);
 
 /** One id per distinct title (its folded terms): two posts match only when their titles are the same. */
-function sameTitleVectors(titleTerms: string[][]): SparseVector[] {
+function* sameTitleSteps(titleTerms: string[][]): Steps<SparseVector[]> {
   const groups = new Map<string, number>();
-  return titleTerms.map((terms) => {
+  return yield* mapSteps(titleTerms, 'same titles', (terms) => {
     const key = terms.join(' ');
     if (!key) return { ids: new Int32Array(0), weights: new Float32Array(0) };
     if (!groups.has(key)) groups.set(key, groups.size);
@@ -259,71 +295,86 @@ export function fieldedNeighbours(
   return runAtOnce(fieldedNeighbourSteps(posts, k, weights, latentVectors));
 }
 
-/** fieldedNeighbours as steps: one per row of each ranking it computes. */
+/** Each post's title terms, body terms, and both (its text's terms), a step per post. */
+function* fieldTermSteps(posts: FieldedText[]) {
+  // A space separates title and body in the text, so its terms are exactly theirs: tokenise once.
+  const terms = yield* mapSteps(posts, 'tokenise', (p) => {
+    const title = lexicalTerms(p.title);
+    const body = lexicalTerms(p.text.slice(p.title.length));
+    return { title, body, full: [...title, ...body] };
+  });
+  return {
+    titleTerms: terms.map((t) => t.title),
+    bodyTerms: terms.map((t) => t.body),
+    full: terms.map((t) => t.full),
+  };
+}
+
+/**
+ * fieldedNeighbours as steps: one per post in each pass over the posts (tokenising, fitting,
+ * vectorising: seconds in all on a large tenant), one per row of each ranking it computes.
+ */
 function* fieldedNeighbourSteps(
   posts: FieldedText[],
   k: number,
   weights: FieldedWeights,
   latentVectors?: LatentVectors,
 ): Steps<Ranking> {
-  // A space separates title and body in the text, so its terms are exactly theirs: tokenise once.
-  const titleTerms = posts.map((p) => lexicalTerms(p.title));
-  const bodyTerms = posts.map((p) => lexicalTerms(p.text.slice(p.title.length)));
-  const full = titleTerms.map((terms, i) => [...terms, ...bodyTerms[i]!]);
-  const words = TfidfModel.fit(full);
-  const text = titleTerms.map((terms, i) =>
+  const { titleTerms, bodyTerms, full } = yield* fieldTermSteps(posts);
+  const words = yield* TfidfModel.fitSteps(full, 2, 'text: vocabulary');
+  const text = yield* mapSteps(full, 'text: vectors', (terms, i) =>
     words.vectorize(
-      [...full[i]!, ...Array<string[]>(weights.titleRepeats).fill(terms).flat()],
+      [...terms, ...Array<string[]>(weights.titleRepeats).fill(titleTerms[i]!).flat()],
       weights.idfPower,
     ),
   );
-  const named = titleContainment(words, titleTerms, bodyTerms, weights.containmentInformation > 0);
+  const information = weights.containmentInformation > 0;
+  const named = yield* titleContainmentSteps(words, titleTerms, bodyTerms, information);
   const channels: MatchChannel[] = [
     { queries: text, docs: text, weight: 1 },
     { queries: named.queries, docs: named.docs, weight: weights.containment },
     { queries: named.docs, docs: named.queries, weight: weights.containment },
   ];
   if (weights.leadingTerm > 0) {
-    const lead = titleContainment(
-      words,
-      titleTerms.map((terms) => leadingTerm(words, terms)),
-      bodyTerms,
-    );
+    const leading = yield* mapSteps(titleTerms, 'leading terms', (t) => leadingTerm(words, t));
+    const lead = yield* titleContainmentSteps(words, leading, bodyTerms, false, 'leading term');
     channels.push(
       { queries: lead.queries, docs: lead.docs, weight: weights.leadingTerm },
       { queries: lead.docs, docs: lead.queries, weight: weights.leadingTerm },
     );
   }
   // Titles compared on every term they have (a term in one title only still tells them apart).
-  const titleModel = TfidfModel.fit(titleTerms, 1);
-  const titleShare = yield* repeatedTitleShareSteps(
-    titleTerms.map((terms) => titleModel.vectorize(terms)),
-    weights.sameTitle,
+  const titleModel = yield* TfidfModel.fitSteps(titleTerms, 1, 'title: vocabulary');
+  const titleVectors = yield* mapSteps(titleTerms, 'title: vectors', (t) =>
+    titleModel.vectorize(t),
   );
+  const titleShare = yield* repeatedTitleShareSteps(titleVectors, weights.sameTitle);
   const titleFraction = Math.min(1, titleShare / weights.fullTitleShare);
   // With exactTitles, partial matches fade as titles stop repeating; identical ones score as before.
   const partial = weights.exactTitles ? titleFraction : 1;
   const titleWeight = weights.titleChannels * titleFraction;
   if (titleWeight > 0) {
-    const title = titleTerms.map((terms) => words.vectorize(terms));
-    const titleGrams = fittedVectors(posts.map((p) => characterNgrams(p.title)));
+    const title = yield* mapSteps(titleTerms, 'title words', (t) => words.vectorize(t));
+    const grams = yield* mapSteps(posts, 'title trigrams', (p) => characterNgrams(p.title));
+    const titleGrams = yield* fittedVectorSteps(grams, 'title trigrams');
     channels.push(
       { queries: title, docs: title, weight: titleWeight * partial },
       { queries: titleGrams, docs: titleGrams, weight: titleWeight * partial },
     );
     if (partial < 1) {
-      const same = sameTitleVectors(titleTerms);
+      const same = yield* sameTitleSteps(titleTerms);
       channels.push({ queries: same, docs: same, weight: 2 * titleWeight * (1 - partial) });
     }
   }
   if (weights.nameGrams > 0) {
-    const names = fittedVectors(
-      posts.map((p) => listedNames(p.title).flatMap((name) => characterNgrams(` ${name} `))),
+    const grams = yield* mapSteps(posts, 'names', (p) =>
+      listedNames(p.title).flatMap((name) => characterNgrams(` ${name} `)),
     );
+    const names = yield* fittedVectorSteps(grams, 'names');
     channels.push({ queries: names, docs: names, weight: weights.nameGrams });
   }
   if (weights.titlePhrase > 0) {
-    const named = phraseMentions(posts);
+    const named = yield* phraseMentionSteps(posts);
     const self = posts.map((_, row) => ({ ids: Int32Array.of(row), weights: Float32Array.of(1) }));
     channels.push(
       { queries: named, docs: self, weight: weights.titlePhrase },
@@ -393,9 +444,15 @@ const JAPANESE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
  * their first two characters for Japanese ones, so the cost grows with the text, not posts^2.
  */
 export function phraseMentions(posts: FieldedText[]): SparseVector[] {
+  return runAtOnce(phraseMentionSteps(posts));
+}
+
+/** phraseMentions as steps: one per title indexed, then one per body scanned. */
+function* phraseMentionSteps(posts: FieldedText[]): Steps<SparseVector[]> {
   const byWord = new Map<string, { title: string; row: number }[]>();
   const byPair = new Map<string, { title: string; row: number }[]>();
-  posts.forEach((p, row) => {
+  yield* loopSteps(posts.length, 'phrases: titles', (row) => {
+    const p = posts[row]!;
     const title = phraseText(leadingName(p.title) ?? p.title);
     if (title.length < 2) return;
     const [index, key] = JAPANESE.test(title)
@@ -405,7 +462,7 @@ export function phraseMentions(posts: FieldedText[]): SparseVector[] {
     if (list) list.push({ title, row });
     else index.set(key, [{ title, row }]);
   });
-  return posts.map((p, row) => {
+  return yield* mapSteps(posts, 'phrases: texts', (p, row) => {
     const body = ` ${phraseText(p.text.slice(p.title.length))} `;
     const named = new Set<number>();
     const match = (
@@ -452,7 +509,8 @@ function* neighbourListChannelSteps(
   weight: number,
 ): Steps<MatchChannel> {
   const knn = yield* weightedNeighbourSteps(channels, length, 'neighbour lists');
-  const rows = Array.from({ length: knn.labels.length / knn.k }, (_, row) => {
+  const rows: SparseVector[] = [];
+  yield* loopSteps(knn.labels.length / knn.k, 'neighbour lists: vectors', (row) => {
     const pairs: [number, number][] = [];
     for (let j = 0; j < knn.k; j++) {
       const label = knn.labels[row * knn.k + j]!;
@@ -460,10 +518,10 @@ function* neighbourListChannelSteps(
     }
     pairs.sort((a, b) => a[0] - b[0]);
     const norm = Math.sqrt(pairs.reduce((s, [, w]) => s + w * w, 0)) || 1;
-    return {
+    rows.push({
       ids: Int32Array.from(pairs, ([id]) => id),
       weights: Float32Array.from(pairs, ([, w]) => w / norm),
-    };
+    });
   });
   return { queries: rows, docs: rows, weight };
 }
@@ -588,7 +646,9 @@ export function lexicalLists(posts: SnapshotPost[], k: number): RelatedList[] {
 export function lexicalListSteps(posts: SnapshotPost[], k: number): Steps<RelatedList[]> {
   return rankedLists(
     posts,
-    (texts, kk) => sparseNeighbourSteps(tfidf(texts.map((t) => t.text)), kk),
+    function* (texts, kk) {
+      return yield* sparseNeighbourSteps(yield* tfidfSteps(texts.map((t) => t.text)), kk);
+    },
     k,
   );
 }
