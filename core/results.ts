@@ -423,6 +423,11 @@ export interface ExperimentResult {
 export interface ResultsReport {
   range: { from: string | null; to: string | null };
   experiments: ExperimentResult[];
+  /**
+   * Experiments of the file that had started and overlap the range but have no exposure in it
+   * (a test started today before any request named its surface): named, not silently left out.
+   */
+  withoutExposures: { experiment: string; surface: string }[];
   skipped: LogCounts;
 }
 
@@ -543,6 +548,13 @@ function experimentResult(
   return result;
 }
 
+/** An experiment that had started by `now` and whose window meets the range's [start, end). */
+function overlapsRange(e: Experiment, range: { start: string; end: string }, now: number): boolean {
+  const start = e.start ? Date.parse(e.start) : -Infinity;
+  const end = e.end ? Date.parse(e.end) : Infinity;
+  return start <= now && start < Date.parse(range.end) && Date.parse(range.start) < end;
+}
+
 /**
  * The report over what the source read. An experiment asked for by id that has no exposures in
  * the range is an error that lists the ones that have; so are logs with no experiment exposures.
@@ -551,6 +563,7 @@ export function buildReport(
   rows: ResultRows,
   range: ResultsRange,
   file: ExperimentsFile,
+  now = Date.now(),
 ): ResultsReport {
   const ids = [...new Set(rows.variants.map((r) => r.experiment))].sort();
   if (ids.length === 0) {
@@ -563,6 +576,11 @@ export function buildReport(
   }
   return {
     range: { from: range.from ?? null, to: range.to ?? null },
+    withoutExposures: range.experiment
+      ? []
+      : file.experiments
+          .filter((e) => !ids.includes(e.id) && overlapsRange(e, rangeBounds(range), now))
+          .map((e) => ({ experiment: e.id, surface: e.surface })),
     experiments: ids.map((id) =>
       experimentResult(
         id,

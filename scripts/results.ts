@@ -107,6 +107,10 @@ export function formatReport(report: ResultsReport): string {
     `Results from ${report.range.from ?? 'the first log'} to ${report.range.to ?? 'the last log'} (UTC; CTR = clicked exposures / exposures, intervals per user)`,
     '',
     ...report.experiments.flatMap((e) => [...formatExperiment(e), '']),
+    ...report.withoutExposures.flatMap(({ experiment, surface }) => [
+      `${experiment}: no exposures in this range yet. Is a request with surface=${surface} reaching the API for its tenants? (osusume validate says which tenants are not ready for it)`,
+      '',
+    ]),
     `malformed log rows skipped: ${exposure.malformed} of ${exposure.rows} exposure, ${outcome.malformed} of ${outcome.rows} outcome`,
   ].join('\n');
 }

@@ -544,6 +544,39 @@ describe('results from local JSONL logs (DuckDB)', () => {
     expect(lopsided.variants.every((v) => v.lift === undefined)).toBe(true);
   });
 
+  it('names a started experiment without exposures instead of leaving it out of the report', async () => {
+    // The day a test starts: declared and running, but no request has named its surface yet.
+    const declared = parseExperiments(
+      `experiments:
+  - id: footer-ab
+    surface: footer
+    holdout: 0.1
+    variants: [{ name: control, algorithm: popular, weight: 1 }, { name: treatment, algorithm: embedding, weight: 1 }]
+  - id: header-new
+    surface: header
+    variants: [{ name: control, algorithm: fielded }, { name: lexical, algorithm: lexical }]
+  - id: later
+    surface: sidebar
+    start: 2099-01-01T00:00:00Z
+    variants: [{ name: control, algorithm: fielded }, { name: lexical, algorithm: lexical }]
+`,
+      'experiments.yaml',
+    );
+    const range = { from: '2026-11-10', to: '2026-11-12' };
+    const report = buildReport(await new DuckDbLogResults(dir).read(range), range, declared);
+    expect(report.experiments.map((e) => e.experiment)).toEqual(['footer-ab']);
+    // "later" has not started: it is not missing anything.
+    expect(report.withoutExposures).toEqual([{ experiment: 'header-new', surface: 'header' }]);
+    expect(formatReport(report)).toContain(
+      'header-new: no exposures in this range yet. Is a request with surface=header reaching the API',
+    );
+    // Asked for by id, only that experiment is reported.
+    const one = { ...range, experiment: 'footer-ab' };
+    expect(
+      buildReport(await new DuckDbLogResults(dir).read(one), one, declared).withoutExposures,
+    ).toEqual([]);
+  });
+
   it('rejects bad dates, unknown experiments and missing logs with what to do', async () => {
     expect(() => rangeBounds({ from: '2026-13-01' })).toThrow(
       /--from "2026-13-01" is not a date: use YYYY-MM-DD/,
