@@ -6,7 +6,6 @@ import { BackendError, BadDataError } from './errors.js';
 import type { Experiment, ExperimentsFile } from './experiments.js';
 import {
   ctr,
-  differencePValue,
   enoughData,
   interval,
   MIN_COUNT,
@@ -15,6 +14,7 @@ import {
   signTestPValue,
   SRM_THRESHOLD,
   type UserSums,
+  zeroPValue,
 } from './stats.js';
 
 /**
@@ -491,7 +491,7 @@ function experimentResult(
       result.lift = {
         value: lift.value,
         interval: interval(lift),
-        pValue: differencePValue(estimate, controlCtr),
+        pValue: zeroPValue(lift),
       };
     }
     return result;
