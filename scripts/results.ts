@@ -20,6 +20,11 @@ const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : '-
 const signedPct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${pct(v)}` : '-');
 const pValue = (p: number) => (!Number.isFinite(p) ? '-' : p < 0.0001 ? '<0.0001' : p.toFixed(4));
 
+// The check is against the weights and holdout the file has now: a test whose split was changed
+// (a weight raised, as the file's comments suggest) mismatches over a range that spans the change.
+const SRM_MISMATCH =
+  'MISMATCH (p < 0.001): the split is broken, or its weights or holdout changed within this range (then pass --from the day of the change); do not trust these results until you know which';
+
 function formatExperiment(e: ExperimentResult): string[] {
   const header = [
     'variant',
@@ -78,7 +83,7 @@ function formatExperiment(e: ExperimentResult): string[] {
       .map(([v, s]) => `${v} ${pct(s)}`)
       .join(', ');
     lines.push(
-      `  sample ratio: p = ${pValue(e.srm.pValue)} against ${shares}: ${e.srm.mismatch ? 'MISMATCH (p < 0.001): the split is broken; do not trust these results' : 'ok'}`,
+      `  sample ratio: p = ${pValue(e.srm.pValue)} against ${shares}: ${e.srm.mismatch ? SRM_MISMATCH : 'ok'}`,
     );
   } else if (e.srmNotChecked === 'too-few-users') {
     lines.push(

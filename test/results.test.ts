@@ -335,6 +335,24 @@ describe('results from local JSONL logs (DuckDB)', () => {
     const broken = buildReport(await new DuckDbLogResults(brokenDir).read({}), {}, file);
     expect(broken.experiments.find((x) => x.experiment === 'footer-ab')!.srm!.mismatch).toBe(true);
     expect(formatReport(broken)).toMatch(/sample ratio: p = .* MISMATCH/);
+    // The same sound logs after treatment's weight was raised to 3 (the file's comments suggest
+    // it): checked against today's weights, the whole range mismatches; the line says why it may.
+    const raised = parseExperiments(
+      `experiments:
+  - id: footer-ab
+    surface: footer
+    holdout: 0.1
+    variants: [{ name: control, algorithm: popular, weight: 1 }, { name: treatment, algorithm: embedding, weight: 3 }]
+`,
+      'experiments.yaml',
+    );
+    const afterRaise = buildReport(await new DuckDbLogResults(dir).read({}), {}, raised);
+    expect(afterRaise.experiments.find((x) => x.experiment === 'footer-ab')!.srm!.mismatch).toBe(
+      true,
+    );
+    expect(formatReport(afterRaise)).toContain(
+      'the split is broken, or its weights or holdout changed within this range (then pass --from the day of the change)',
+    );
   });
 
   it('counts interleaving preferences per request, with ties, and a sign test', async () => {
