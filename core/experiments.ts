@@ -47,6 +47,13 @@ const variantSchema = strictObject({
     .describe('Relative share of users; raising it only adds users to this variant.'),
 });
 
+// A date alone, or a time without its offset, would be read in some zone: the message shows the form.
+const dateTime = z.iso.datetime({
+  offset: true,
+  error:
+    'must be a date and time with its UTC offset, such as 2026-12-01T00:00:00+09:00 or 2026-12-01T00:00:00Z',
+});
+
 const experimentSchema = strictObject({
   id: z
     .string()
@@ -67,8 +74,8 @@ const experimentSchema = strictObject({
     .regex(SURFACE_PATTERN, 'must be letters, digits, - and _ (max 64): the API takes no other')
     .describe('Where the list is shown, e.g. post-footer (the related query names it).'),
   type: z.enum(['ab', 'interleaving']).default('ab'),
-  start: z.iso.datetime({ offset: true }).optional(),
-  end: z.iso.datetime({ offset: true }).optional(),
+  start: dateTime.optional(),
+  end: dateTime.optional(),
   holdout: z
     .number()
     .min(0)

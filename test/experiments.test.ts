@@ -240,6 +240,18 @@ experiments:
       ).toThrow(/experiments\[0\] \("e"\)\.surface: must be letters, digits, - and _ \(max 64\)/);
   });
 
+  it('rejects a start or end without its UTC offset, showing the form it takes', () => {
+    for (const start of ['2026-12-01', '2026-12-01T00:00:00', "'2026/12/01 00:00'"])
+      expect(() =>
+        parseExperiments(
+          `experiments: [{ id: e, surface: footer, start: ${start}, variants: [{ name: a, algorithm: popular }] }]`,
+          'x.yaml',
+        ),
+      ).toThrow(
+        /experiments\[0\] \("e"\)\.start: must be a date and time with its UTC offset, such as 2026-12-01T00:00:00\+09:00/,
+      );
+  });
+
   it('the shipped experiments.yaml is valid', () => {
     expect(() =>
       parseExperiments(
