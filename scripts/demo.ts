@@ -145,7 +145,7 @@ function describeModel(config: Config): void {
 }
 
 /** In process when no Temporal server can be had; the flow and the steps are the same. */
-async function runBatchAnyhow(
+export async function runBatchAnyhow(
   config: Config,
   runId: string,
   keepServer: boolean,
@@ -153,9 +153,15 @@ async function runBatchAnyhow(
   const onTemporal = await runBatchOnTemporal(config, runId, { keepServer });
   if (!('unavailable' in onTemporal)) {
     console.log(`\nRan on ${onTemporal.description}.`);
-    if (onTemporal.workflowUrl) console.log(`Inspect the run: ${onTemporal.workflowUrl}`);
-    console.log(formatReport(onTemporal.report));
     const { stopServer, workflowUrl } = onTemporal;
+    // Without --keep-server the dev server is already gone: its link would lead nowhere.
+    if (workflowUrl)
+      console.log(
+        stopServer
+          ? `Inspect the run: ${workflowUrl}`
+          : 'The dev server stopped with the run: `npm run demo -- --keep-server` keeps it up to inspect the run in its UI.',
+      );
+    console.log(formatReport(onTemporal.report));
     return {
       ok: onTemporal.report.failedCount === 0,
       keptServer: stopServer && { workflowUrl, stop: stopServer },

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer } from '../api/server.js';
 import type { Config } from '../core/config.js';
 import { openStore } from '../core/store/index.js';
-import { reportReadiness } from '../scripts/demo.js';
+import { reportReadiness, runBatchAnyhow } from '../scripts/demo.js';
 import { runBatchOnTemporal } from '../scripts/orchestrate.js';
 import { loadPosts, tempDir, testConfig, topicPosts } from './helpers/fixtures.js';
 import { devServerOrSkip } from './helpers/temporal-server.js';
@@ -185,6 +185,37 @@ describe('the demo with --keep-server', () => {
       }
       await expect(fetch(run.workflowUrl!)).rejects.toThrow();
     } finally {
+      dir.cleanup();
+    }
+  }, 120_000);
+});
+
+describe('the demo without --keep-server', () => {
+  it('prints no link to the dev server it has already stopped, and says how to keep it up', async () => {
+    const probe = await devServerOrSkip("the demo's own dev server");
+    if (!probe) return;
+    await probe.teardown();
+    const dir = tempDir();
+    // The demo's own dev server, not one a developer's environment names.
+    vi.stubEnv('TEMPORAL_ADDRESS', '');
+    try {
+      const local = testConfig(dir.dir);
+      await loadPosts(local, topicPosts('acme', 12));
+      const output = capture();
+      let ok: boolean;
+      try {
+        ({ ok } = await runBatchAnyhow(local, 'no-keep-1', false));
+      } finally {
+        output.restore();
+      }
+      expect(ok).toBe(true);
+      expect(output.stdout()).toContain('Ran on a Temporal dev server started for this run');
+      expect(output.stdout()).not.toContain('Inspect the run: http');
+      expect(output.stdout()).toContain(
+        'The dev server stopped with the run: `npm run demo -- --keep-server` keeps it up',
+      );
+    } finally {
+      vi.unstubAllEnvs();
       dir.cleanup();
     }
   }, 120_000);
