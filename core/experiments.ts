@@ -190,13 +190,17 @@ function describeIssues(error: z.ZodError, raw: unknown): string[] {
   });
 }
 
+// True wherever the file is read: the API keeps the file it read last, while a batch, start-test or
+// validate has no previous file to fall back on and stops.
+const KEPT_BY_API = 'an API already running keeps serving the file it read before';
+
 export function parseExperiments(text: string, source: string): ExperimentsFile {
   let raw: unknown;
   try {
     raw = parseYaml(text) ?? {};
   } catch (error) {
     throw new ConfigError(
-      `${source} is not valid YAML or JSON: ${yamlSyntaxError(error)}; fix it there (the previous file stays in force).`,
+      `${source} is not valid YAML or JSON: ${yamlSyntaxError(error)}; fix it there (${KEPT_BY_API}).`,
     );
   }
   const parsed = experimentsFileSchema.safeParse(raw);
@@ -204,7 +208,7 @@ export function parseExperiments(text: string, source: string): ExperimentsFile 
     throw new ConfigError(
       `${source} is invalid:\n${describeIssues(parsed.error, raw)
         .map((l) => `  - ${l}`)
-        .join('\n')}\nFix these entries; the previous file stays in force.`,
+        .join('\n')}\nFix these entries; ${KEPT_BY_API}.`,
     );
   }
   return parsed.data;

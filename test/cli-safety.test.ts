@@ -152,6 +152,22 @@ describe('batch', () => {
     await w.close();
   });
 
+  it('an experiments file with an error stops it before any tenant runs, fails or alerts', async () => {
+    const dir = await loaded('batch-experiments');
+    writeFileSync(
+      path.join(dir, 'experiments.yaml'),
+      'experiments:\n  - id: e\n    surface: footer\n    variants: [{ name: a, algorithm: lexcal }]\n',
+    );
+    const r = await osusume(['batch'], dir);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toMatch(
+      /^osusume batch: \S*experiments\.yaml is invalid:\n {2}- experiments\[0\] \("e"\)\.variants\[0\] \("a"\)\.algorithm: .*\nFix these entries; an API already running keeps serving the file it read before\.\n$/,
+    );
+    const w = await DuckDbWarehouse.open(path.join(dir, '.osusume/warehouse.duckdb'));
+    expect(await w.listRunRecords({ limit: 10 })).toEqual([]);
+    await w.close();
+  });
+
   it('names a warehouse file that does not exist instead of creating an empty one', async () => {
     const dir = mkdtempSync(path.join(work, 'batch-nowarehouse-'));
     for (const args of [['batch'], ['batch', '--list']]) {

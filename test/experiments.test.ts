@@ -129,7 +129,7 @@ experiments:
 
   it('names a YAML syntax error in one line, where it is and what to do', () => {
     expect(() => parseExperiments('a: 1\na: 2\n', 'experiments.yaml')).toThrow(
-      /^experiments\.yaml is not valid YAML or JSON: Map keys must be unique at line 2, column 1; fix it there \(the previous file stays in force\)\.$/,
+      /^experiments\.yaml is not valid YAML or JSON: Map keys must be unique at line 2, column 1; fix it there \(an API already running keeps serving the file it read before\)\.$/,
     );
   });
 
