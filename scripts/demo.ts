@@ -299,7 +299,9 @@ export async function demoCommand(options: DemoCommandOptions): Promise<void> {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as DemoPost);
-  // Before the warehouse changes: a model.dir that is not there stops the demo with nothing loaded.
+  // Before the warehouse changes: a model.dir that is not there, or an experiments file with an
+  // error (every tenant would fail on it), stops the demo with nothing loaded.
+  loadExperiments(config.experimentsFile);
   describeModel(config);
   if (!(await loadDemoData(config, posts, options.replace ?? false))) {
     console.log('Nothing changed.');

@@ -824,6 +824,21 @@ describe('osusume CLI', () => {
     );
   });
 
+  it('refuses an experiments file with an error before the demo loads anything', async () => {
+    const demoDir = mkdtempSync(path.join(work, 'experiments-demo-'));
+    cpSync(path.join(ROOT, 'demo'), path.join(demoDir, 'demo'), { recursive: true });
+    writeFileSync(
+      path.join(demoDir, 'experiments.yaml'),
+      'experiments:\n  - id: e\n    surface: footer\n    variants: [{ name: a, algorithm: lexcal }]\n',
+    );
+    const demo = await osusume(['demo'], {}, demoDir);
+    expect(demo).toMatchObject({ code: 1, stdout: '' });
+    expect(demo.stderr).toContain(
+      `osusume demo: ${demoDir}/experiments.yaml is invalid:\n  - experiments[0] ("e").variants[0] ("a").algorithm:`,
+    );
+    expect(existsSync(path.join(demoDir, '.osusume'))).toBe(false);
+  });
+
   it('keeps working after the checkout moves, and resets only after confirmation', async () => {
     const before = mkdtempSync(path.join(work, 'checkout-'));
     const words = ['disk', 'quota', 'mount', 'kernel', 'network', 'socket', 'printer', 'font'];
