@@ -7,6 +7,14 @@
 import { loadConfig } from '../core/config.js';
 import { BadDataError, errorMessage } from '../core/errors.js';
 import {
+  appliesTo,
+  isRunning,
+  loadExperiments,
+  missingAlgorithms,
+  notReadyReason,
+  type ExperimentsFile,
+} from '../core/experiments.js';
+import {
   openStore,
   wasActivated,
   type ActiveVersion,
@@ -22,6 +30,8 @@ interface RollbackPlan {
   to: string;
   /** What the target version serves, from its run record. */
   algorithms: string[];
+  /** What the version it replaces serves. */
+  fromAlgorithms: string[];
   lists: number;
 }
 
@@ -80,6 +90,7 @@ async function planRollback(
   return {
     tenantId,
     from: active.version,
+    fromAlgorithms: active.algorithms,
     to: target,
     algorithms: algorithms.includes('popular') ? algorithms : [...algorithms, 'popular'],
     lists: record.metrics.lists ?? 0,
@@ -107,6 +118,36 @@ function applyRollback(
     keepVersions,
     { reactivate: true, replaces: plan.from },
   );
+}
+
+/**
+ * Experiments served by the version replaced that the one rolled back to cannot serve: rolling
+ * back a start-test version stops its test for the tenant until the next batch computes the lists
+ * again and the test resumes, unless the file no longer names it. Said, so that the undo is not
+ * taken for final.
+ */
+function stoppedExperiments(
+  experiments: { file: ExperimentsFile; path: string } | undefined,
+  plan: RollbackPlan,
+): string[] {
+  if (!experiments) return [];
+  const { file, path } = experiments;
+  const target = { version: plan.to, algorithms: plan.algorithms };
+  return file.experiments
+    .filter((e) => appliesTo(e, plan.tenantId) && isRunning(e))
+    .filter(
+      (e) =>
+        missingAlgorithms(e, file.defaultAlgorithm, { algorithms: plan.fromAlgorithms }).length ===
+        0,
+    )
+    .flatMap((e) => {
+      const missing = missingAlgorithms(e, file.defaultAlgorithm, target);
+      return missing.length === 0
+        ? []
+        : [
+            `  experiment "${e.id}" stops for ${plan.tenantId}: ${notReadyReason(missing, target)}, so its users get the default. The next batch computes them and the test resumes: to end it, remove it from ${path} (or set its end) before then.`,
+          ];
+    });
 }
 
 export interface RollbackCommandOptions {
@@ -139,11 +180,20 @@ export async function rollbackCommand(options: RollbackCommandOptions): Promise<
           );
         }),
       );
+    // Only to say which tests stop: a file with an error must not stand in the way of a rollback.
+    const experiments = (() => {
+      try {
+        return { file: loadExperiments(config.experimentsFile), path: config.experimentsFile };
+      } catch {
+        return undefined;
+      }
+    })();
     for (const plan of plans) {
       await applyRollback(store, plan, config.pipeline.keepVersions);
       console.log(
         `${plan.tenantId}: ${plan.from} -> ${plan.to} (${plan.algorithms.join(', ')}); served within ${config.api.reloadSeconds} s.`,
       );
+      for (const line of stoppedExperiments(experiments, plan)) console.log(line);
     }
   } finally {
     await warehouse.close();

@@ -14,6 +14,7 @@ import { LmdbStore } from '../core/store/lmdb.js';
 import { addApiKey } from '../scripts/api-key.js';
 import { runBatch } from '../scripts/batch.js';
 import { rollbackCommand } from '../scripts/rollback.js';
+import { startTestLocally } from '../scripts/start-test.js';
 import { runsCommand } from '../scripts/runs.js';
 import { emptyPost, loadPosts, tempDir, topicPosts } from './helpers/fixtures.js';
 
@@ -185,6 +186,46 @@ describe('rollback', () => {
     } finally {
       await store.close();
       await server.close();
+    }
+  });
+
+  it('says which running test stops when it rolls back a start-test version, and that the next batch resumes it', async () => {
+    const experiments = path.join(tmp.dir, 'experiments.yaml');
+    const footer = `defaultAlgorithm: fielded
+experiments:
+  - id: footer-lexical
+    surface: footer
+    tenants: [acme]
+    variants: [{ name: control, algorithm: fielded }, { name: lexical, algorithm: lexical }]
+`;
+    writeFileSync(experiments, footer);
+    try {
+      await startTestLocally(config, ['acme'], 'run-3');
+      // Added after start-test ran: neither version serves it, so no rollback stops it.
+      writeFileSync(
+        experiments,
+        `${footer}  - id: sidebar-embedding
+    surface: sidebar
+    variants: [{ name: control, algorithm: fielded }, { name: embedding, algorithm: embedding }]
+`,
+      );
+      expect(await printed(() => rollbackCommand({ tenant: 'acme' }))).toBe(
+        [
+          'acme: run-3 -> run-2 (fielded, popular); served within 0.2 s.',
+          `  experiment "footer-lexical" stops for acme: active version run-2 has no lexical lists, so its users get the default. The next batch computes them and the test resumes: to end it, remove it from ${experiments} (or set its end) before then.`,
+        ].join('\n'),
+      );
+      // Rolled forward, nothing stops.
+      expect(await printed(() => rollbackCommand({ tenant: 'acme' }))).toBe(
+        'acme: run-2 -> run-3 (fielded, lexical, popular); served within 0.2 s.',
+      );
+      // A file with an error does not stand in the way of a rollback.
+      writeFileSync(experiments, 'experiments: [\n');
+      expect(await printed(() => rollbackCommand({ tenant: 'acme' }))).toBe(
+        'acme: run-3 -> run-2 (fielded, popular); served within 0.2 s.',
+      );
+    } finally {
+      writeFileSync(experiments, 'defaultAlgorithm: fielded\n');
     }
   });
 });
