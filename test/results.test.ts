@@ -25,8 +25,7 @@ import { tempDir } from './helpers/fixtures.js';
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-const file = parseExperiments(
-  `experiments:
+const EXPERIMENTS = `experiments:
   - id: footer-ab
     surface: footer
     holdout: 0.1
@@ -35,9 +34,8 @@ const file = parseExperiments(
     surface: sidebar
     type: interleaving
     variants: [{ name: emb, algorithm: embedding }, { name: pop, algorithm: popular }]
-`,
-  'experiments.yaml',
-);
+`;
+const file = parseExperiments(EXPERIMENTS, 'experiments.yaml');
 const ab = file.experiments[0]!;
 
 /** Per-exposure click probability: control 10%, treatment 13% (a +30% lift), holdout 10%. */
@@ -338,12 +336,7 @@ describe('results from local JSONL logs (DuckDB)', () => {
     // The same sound logs after treatment's weight was raised to 3 (the file's comments suggest
     // it): checked against today's weights, the whole range mismatches; the line says why it may.
     const raised = parseExperiments(
-      `experiments:
-  - id: footer-ab
-    surface: footer
-    holdout: 0.1
-    variants: [{ name: control, algorithm: popular, weight: 1 }, { name: treatment, algorithm: embedding, weight: 3 }]
-`,
+      EXPERIMENTS.replace('embedding, weight: 1 }', 'embedding, weight: 3 }'),
       'experiments.yaml',
     );
     const afterRaise = buildReport(await new DuckDbLogResults(dir).read({}), {}, raised);
@@ -587,16 +580,11 @@ describe('results from local JSONL logs (DuckDB)', () => {
   it('names a started experiment without exposures instead of leaving it out of the report', async () => {
     // The day a test starts: declared and running, but no request has named its surface yet.
     const declared = parseExperiments(
-      `experiments:
-  - id: footer-ab
-    surface: footer
-    holdout: 0.1
-    variants: [{ name: control, algorithm: popular, weight: 1 }, { name: treatment, algorithm: embedding, weight: 1 }]
-  - id: header-new
+      `${EXPERIMENTS}  - id: header-new
     surface: header
     variants: [{ name: control, algorithm: fielded }, { name: lexical, algorithm: lexical }]
   - id: later
-    surface: sidebar
+    surface: banner
     start: 2099-01-01T00:00:00Z
     variants: [{ name: control, algorithm: fielded }, { name: lexical, algorithm: lexical }]
 `,
@@ -606,7 +594,10 @@ describe('results from local JSONL logs (DuckDB)', () => {
     const report = buildReport(await new DuckDbLogResults(dir).read(range), range, declared);
     expect(report.experiments.map((e) => e.experiment)).toEqual(['footer-ab']);
     // "later" has not started: it is not missing anything.
-    expect(report.withoutExposures).toEqual([{ experiment: 'header-new', surface: 'header' }]);
+    expect(report.withoutExposures).toEqual([
+      { experiment: 'sidebar-il', surface: 'sidebar' },
+      { experiment: 'header-new', surface: 'header' },
+    ]);
     expect(formatReport(report)).toContain(
       'header-new: no exposures in this range yet. Is a request with surface=header reaching the API',
     );
