@@ -48,7 +48,7 @@ export function responseJson(body: Omit<RelatedResponseBody, 'items'>, items: st
   );
 }
 
-/** The exposure log record (see RelatedService.logExposure for what each field means). */
+/** The exposure log record: what one request was shown, under which experiment, and why. */
 export interface ExposureRecord {
   requestId: string;
   tenantId: string;
@@ -58,6 +58,8 @@ export interface ExposureRecord {
   postId: string;
   experiment: string | null;
   variant: string | null;
+  /** The split the variant was drawn from (core/experiments.ts `splitOf`); null without one. */
+  split: string | null;
   algorithm: string;
   version: string | null;
   latencyMs: number;
@@ -72,7 +74,8 @@ export function exposureJson(record: ExposureRecord, items: string): string {
     `{"requestId":${text(record.requestId)},"tenantId":${text(record.tenantId)},` +
     `"surface":${text(record.surface)},"userId":${text(record.userId)},"ts":${text(record.ts)},` +
     `"postId":${text(record.postId)},"experiment":${textOrNull(record.experiment)},` +
-    `"variant":${textOrNull(record.variant)},"algorithm":${text(record.algorithm)},` +
+    `"variant":${textOrNull(record.variant)},"split":${textOrNull(record.split)},` +
+    `"algorithm":${text(record.algorithm)},` +
     `"version":${textOrNull(record.version)},"items":${items},` +
     `"latencyMs":${numberJson(record.latencyMs)},"fallback":${record.fallback},` +
     `"notEnrolled":${textOrNull(record.notEnrolled)},` +

@@ -304,6 +304,55 @@ export function assign(e: Experiment, defaultAlgorithm: string, userId: string):
   return { variant: best.name, algorithms: [best.algorithm], holdout: false };
 }
 
+const splits = new WeakMap<Experiment, string>();
+
+/**
+ * The split `assign` follows, as each exposure logs it: the variants' weights, the holdout and a
+ * digest of the salt, e.g. `control=1,treatment=3;holdout=0.1;salt=9f3a01c2`. `osusume results`
+ * checks the sample ratio under each split separately: over a range in which a weight was raised,
+ * the users of the whole range are in no one split's shares. Computed once per parsed experiment.
+ */
+export function splitOf(e: Experiment): string {
+  let split = splits.get(e);
+  if (split === undefined) {
+    const weights =
+      e.type === 'interleaving'
+        ? 'interleaved=1'
+        : e.variants.map((v) => `${v.name}=${v.weight}`).join(',');
+    const salt = Math.floor(uniformHash(e.salt ?? e.id) * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
+    split = `${weights};holdout=${e.holdout};salt=${salt}`;
+    splits.set(e, split);
+  }
+  return split;
+}
+
+const SPLIT =
+  /^([a-z0-9_-]+=[0-9.e+-]+(?:,[a-z0-9_-]+=[0-9.e+-]+)*);holdout=([0-9.e+-]+);salt=[0-9a-f]{8}$/;
+
+/**
+ * The share of users a split gives each group, the holdout first (absent at 0), a variant of
+ * weight 0 at 0; null for text that is not a split (a log line written by hand, or damaged).
+ */
+export function sharesOfSplit(split: string): Record<string, number> | null {
+  const match = SPLIT.exec(split);
+  if (!match) return null;
+  const holdout = Number(match[2]);
+  const weights = match[1]!.split(',').map((kv) => {
+    const [name, weight] = kv.split('=');
+    return [name!, Number(weight)] as const;
+  });
+  const total = weights.reduce((a, [, w]) => a + w, 0);
+  const valid = (x: number) => Number.isFinite(x) && x >= 0;
+  if (!valid(holdout) || holdout >= 1 || !weights.every(([, w]) => valid(w)) || !(total > 0))
+    return null;
+  const shares: Record<string, number> = {};
+  if (holdout > 0) shares.holdout = holdout;
+  for (const [name, weight] of weights) shares[name] = ((1 - holdout) * weight) / total;
+  return shares;
+}
+
 /** Algorithms the batch must compute for a tenant: the default and every experiment's, current or future. */
 export function algorithmsForTenant(
   file: ExperimentsFile,

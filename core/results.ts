@@ -3,7 +3,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { BigQuery } from '@google-cloud/bigquery';
 import type { WarehouseConfig } from './config.js';
 import { BackendError, BadDataError } from './errors.js';
-import type { Experiment, ExperimentsFile } from './experiments.js';
+import { sharesOfSplit, splitOf, type Experiment, type ExperimentsFile } from './experiments.js';
 import {
   ctr,
   enoughData,
@@ -20,9 +20,10 @@ import {
 /**
  * Online test results from the API's logs: per experiment and variant the users, exposures,
  * clicked exposures and CTR with a per-user 95% interval, the lift against control with its
- * interval and p-value, a sample-ratio check, and for interleaving the per-request preference
- * with a sign test. The same two aggregates run on DuckDB over the local JSONL logs and on
- * BigQuery over the typed log tables; the statistics are computed here from their sums.
+ * interval and p-value, a sample-ratio check under each split the exposures name, and for
+ * interleaving the per-request preference with a sign test. The same aggregates run on DuckDB
+ * over the local JSONL logs and on BigQuery over the typed log tables; the statistics are computed
+ * here from their sums.
  * An exposure counts as clicked when a `click` outcome names its request and one of its items.
  */
 export interface ResultsRange {
@@ -35,6 +36,18 @@ export interface ResultsRange {
 export interface VariantRow extends UserSums {
   experiment: string;
   variant: string;
+}
+
+/**
+ * Users of a variant under one split (core/experiments.ts `splitOf`; null in logs written before
+ * exposures named it), and the first day in the range an exposure under it was logged.
+ */
+export interface SplitRow {
+  experiment: string;
+  split: string | null;
+  variant: string;
+  users: number;
+  since: string;
 }
 
 /** Requests of an interleaving experiment whose clicks favoured `winner` (a team, or "tie"). */
@@ -51,6 +64,7 @@ export interface LogCounts {
 
 export interface ResultRows {
   variants: VariantRow[];
+  splits: SplitRow[];
   preferences: PreferenceRow[];
   counts: LogCounts;
 }
@@ -79,18 +93,21 @@ export function rangeBounds(range: ResultsRange): { start: string; end: string }
   return { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
 }
 
-// The two aggregates, per dialect. Exposures are de-duplicated by requestId and outcomes by
-// tenant and eventId; outcomes count up to a day after the range (a click comes after its
-// exposure). A click credits an exposure of its own tenant only: a backend holding one tenant's
-// key cannot add clicks to another's results, whatever request ids it sends.
+// The aggregates (per variant, per split, interleaving preferences), per dialect. Exposures are
+// de-duplicated by requestId and outcomes by tenant and eventId; outcomes count up to a day after
+// the range (a click comes after its exposure). A click credits an exposure of its own tenant
+// only: a backend holding one tenant's key cannot add clicks to another's results, whatever
+// request ids it sends.
 // An interleaved list that runs short is filled from the popular list without a team: a click
 // on such an item credits neither team (it would otherwise be a team of its own, making a tie).
-const DUCKDB_VARIANTS = `
+const DUCKDB_EXPOSURES = `
 WITH exposures AS (
-  SELECT requestId, tenantId, experiment, variant, userId, items FROM exposure_log
+  SELECT requestId, tenantId, experiment, variant, split, userId, ts, items FROM exposure_log
   WHERE experiment IS NOT NULL AND variant IS NOT NULL AND ts >= $start::TIMESTAMPTZ AND ts < $end::TIMESTAMPTZ
     AND ($experiment IS NULL OR experiment = $experiment)
-),
+)`;
+
+const DUCKDB_VARIANTS = `${DUCKDB_EXPOSURES},
 shown AS (SELECT requestId, tenantId, unnest(items).postId AS postId FROM exposures),
 clicks AS (
   SELECT DISTINCT tenantId, eventId, requestId, postId FROM outcome_log
@@ -104,6 +121,11 @@ per_user AS (
 SELECT experiment, variant, count(*) AS users, sum(x) AS exposures, sum(y) AS clicks,
        sum(x * x) AS sumX2, sum(y * y) AS sumY2, sum(x * y) AS sumXY
 FROM per_user GROUP BY ALL ORDER BY ALL`;
+
+const DUCKDB_SPLITS = `${DUCKDB_EXPOSURES}
+SELECT experiment, split, variant, count(DISTINCT userId) AS users,
+       strftime(min(ts), '%Y-%m-%d') AS since
+FROM exposures GROUP BY ALL ORDER BY ALL`;
 
 const DUCKDB_PREFERENCES = `
 WITH shown AS (
@@ -129,14 +151,17 @@ SELECT experiment, CASE WHEN teams = 2 AND top = low THEN 'tie' ELSE leader END 
        count(*) AS requests
 FROM per_request GROUP BY ALL ORDER BY ALL`;
 
-const bigQueryVariants = (table: (name: string) => string) => `
+const bigQueryExposures = (table: (name: string) => string) => `
 WITH exposures AS (
-  SELECT requestId, tenantId, experiment, variant, userId, items FROM ${table('exposure_log')}
+  SELECT requestId, tenantId, experiment, variant, split, userId, ts, items
+  FROM ${table('exposure_log')}
   WHERE experiment IS NOT NULL AND variant IS NOT NULL AND requestId IS NOT NULL
     AND userId IS NOT NULL AND ts >= @start AND ts < @end
     AND (@experiment IS NULL OR experiment = @experiment)
   QUALIFY ROW_NUMBER() OVER (PARTITION BY requestId) = 1
-),
+)`;
+
+const bigQueryVariants = (table: (name: string) => string) => `${bigQueryExposures(table)},
 shown AS (SELECT e.requestId, e.tenantId, item.postId FROM exposures AS e, UNNEST(e.items) AS item),
 clicks AS (
   SELECT DISTINCT tenantId, eventId, requestId, postId FROM ${table('outcome_log')}
@@ -150,6 +175,11 @@ per_user AS (
 SELECT experiment, variant, COUNT(*) AS users, SUM(x) AS exposures, SUM(y) AS clicks,
        SUM(x * x) AS sumX2, SUM(y * y) AS sumY2, SUM(x * y) AS sumXY
 FROM per_user GROUP BY 1, 2 ORDER BY 1, 2`;
+
+const bigQuerySplits = (table: (name: string) => string) => `${bigQueryExposures(table)}
+SELECT experiment, split, variant, COUNT(DISTINCT userId) AS users,
+       FORMAT_TIMESTAMP('%F', MIN(ts)) AS since
+FROM exposures GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
 
 const bigQueryPreferences = (table: (name: string) => string) => `
 WITH shown AS (
@@ -195,6 +225,16 @@ function toVariantRow(r: Record<string, unknown>): VariantRow {
     sumX2: num(r.sumX2),
     sumY2: num(r.sumY2),
     sumXY: num(r.sumXY),
+  };
+}
+
+function toSplitRow(r: Record<string, unknown>): SplitRow {
+  return {
+    experiment: String(r.experiment),
+    split: typeof r.split === 'string' ? r.split : null,
+    variant: String(r.variant),
+    users: num(r.users),
+    since: String(r.since),
   };
 }
 
@@ -263,7 +303,7 @@ export class DuckDbLogResults implements ResultsSource {
         'exposure',
         `j->>'requestId' AS requestId, j->>'tenantId' AS tenantId, j->>'userId' AS userId,
          try_cast(j->>'ts' AS TIMESTAMPTZ) AS ts, j->>'experiment' AS experiment,
-         j->>'variant' AS variant,
+         j->>'variant' AS variant, j->>'split' AS split,
          try(from_json(j->'items', '[{"postId":"VARCHAR","team":"VARCHAR"}]')) AS items,
          (requestId IS NOT NULL AND tenantId IS NOT NULL AND userId IS NOT NULL
           AND ts IS NOT NULL AND items IS NOT NULL) AS valid`,
@@ -288,6 +328,7 @@ export class DuckDbLogResults implements ResultsSource {
         ).map((r) => ({ rows: num(r.rows), malformed: num(r.malformed) }))[0]!;
       return {
         variants: (await run(DUCKDB_VARIANTS, params)).map(toVariantRow),
+        splits: (await run(DUCKDB_SPLITS, params)).map(toSplitRow),
         preferences: (await run(DUCKDB_PREFERENCES, params)).map(toPreferenceRow),
         counts: {
           exposure: await count('exposure', 0),
@@ -351,8 +392,9 @@ export class BigQueryLogResults implements ResultsSource {
       experiment: range.experiment ?? null,
     };
     const types = { start: 'TIMESTAMP', end: 'TIMESTAMP', experiment: 'STRING' };
-    const [variants, preferences, counts] = await Promise.all([
+    const [variants, splits, preferences, counts] = await Promise.all([
       this.query(bigQueryVariants(this.table), params, types),
+      this.query(bigQuerySplits(this.table), params, types),
       this.query(bigQueryPreferences(this.table), params, types),
       this.query(
         bigQueryCounts(this.table),
@@ -366,6 +408,7 @@ export class BigQueryLogResults implements ResultsSource {
     };
     return {
       variants: variants.map(toVariantRow),
+      splits: splits.map(toSplitRow),
       preferences: preferences.map(toPreferenceRow),
       counts: { exposure: count('exposure'), outcome: count('outcome') },
     };
@@ -393,16 +436,40 @@ export interface VariantResult {
   lift?: { value: number; interval: [number, number]; pValue: number };
 }
 
+/** The sample-ratio check of the users assigned under one split. */
+export interface SplitCheck {
+  /** The first day (UTC) of the range an exposure under this split was logged. */
+  since: string;
+  /**
+   * The split as the logs name it; null for exposures logged before they named one, which are
+   * checked against the experiments file's weights today (wrong if those changed since).
+   */
+  split: string | null;
+  expectedShares: Record<string, number>;
+  users: Record<string, number>;
+  pValue: number;
+}
+
 export interface ExperimentResult {
   experiment: string;
   type: 'ab' | 'interleaving';
   control: string | null;
   variants: VariantResult[];
-  srm: { pValue: number; expectedShares: Record<string, number>; mismatch: boolean } | null;
+  srm: {
+    /** The smallest p-value of the splits' checks times their number (Bonferroni). */
+    pValue: number;
+    /** The shares of the last split checked. */
+    expectedShares: Record<string, number>;
+    mismatch: boolean;
+    /** Each split of the range checked on its own, in the order they were first logged. */
+    splits: SplitCheck[];
+    /** First days of the splits not checked yet: a group of theirs expects too few users. */
+    notCheckedSince: string[];
+  } | null;
   /**
-   * Why srm is null: the experiment is not in the experiments file (no weights to check against),
-   * it splits no users (interleaving without a holdout: every user gets the interleaved list), or
-   * a group of the split expects fewer than MIN_COUNT users so far.
+   * Why srm is null: the logs name no split and the experiment is not in the experiments file (no
+   * weights to check against), it splits no users (interleaving without a holdout: every user gets
+   * the interleaved list), or a group of each split expects fewer than MIN_COUNT users so far.
    */
   srmNotChecked?: 'not-in-file' | 'no-split' | 'too-few-users';
   /**
@@ -443,24 +510,70 @@ function controlOf(declared: Experiment | undefined, seen: string[]): string | n
   return names.includes('control') ? 'control' : (names[0] ?? null);
 }
 
-/** Shares the assignment should give each variant (the holdout first), or null when unknown. */
-function expectedShares(declared: Experiment | undefined): Record<string, number> | null {
-  if (!declared) return null;
-  if (declared.type === 'interleaving')
-    return declared.holdout > 0
-      ? { holdout: declared.holdout, interleaved: 1 - declared.holdout }
-      : null;
-  const total = declared.variants.reduce((a, v) => a + v.weight, 0);
-  const shares: Record<string, number> = {};
-  if (declared.holdout > 0) shares.holdout = declared.holdout;
-  for (const v of declared.variants)
-    if (v.weight > 0) shares[v.name] = ((1 - declared.holdout) * v.weight) / total;
-  return shares;
+/**
+ * The sample-ratio check of each split the logs name. Users are counted per split, so a weight
+ * raised mid-test starts a second check instead of failing the first. A user in a group the split
+ * gives no share (a variant of weight 0, a name it lacks) fails its check outright.
+ */
+function splitChecks(rows: SplitRow[], declared: Experiment | undefined) {
+  const checks: SplitCheck[] = [];
+  const tooFew: string[] = [];
+  let known = false;
+  for (const split of [...new Set(rows.map((r) => r.split))]) {
+    const mine = rows.filter((r) => r.split === split);
+    const text = split ?? (declared ? splitOf(declared) : null);
+    const shares = text === null ? null : sharesOfSplit(text);
+    if (!shares) continue;
+    known = true;
+    const users: Record<string, number> = {};
+    for (const r of mine) users[r.variant] = r.users;
+    const total = mine.reduce((a, r) => a + r.users, 0);
+    const groups = Object.keys(shares).filter((n) => shares[n]! > 0);
+    const stray = mine.some((r) => !(shares[r.variant]! > 0) && r.users > 0);
+    if (groups.length < 2 && !stray) continue;
+    const since = mine.reduce((a, r) => (r.since < a ? r.since : a), mine[0]!.since);
+    if (!stray && groups.some((n) => total * shares[n]! < MIN_COUNT)) {
+      tooFew.push(since);
+      continue;
+    }
+    const pValue = stray
+      ? 0
+      : sampleRatioPValue(
+          groups.map((n) => users[n] ?? 0),
+          groups.map((n) => shares[n]!),
+        );
+    checks.push({ since, split, expectedShares: shares, users, pValue });
+  }
+  checks.sort((a, b) => a.since.localeCompare(b.since));
+  return { checks, tooFew: tooFew.sort(), known };
+}
+
+function sampleRatio(
+  rows: SplitRow[],
+  declared: Experiment | undefined,
+): Pick<ExperimentResult, 'srm' | 'srmNotChecked'> {
+  const { checks, tooFew, known } = splitChecks(rows, declared);
+  if (checks.length === 0)
+    return {
+      srm: null,
+      srmNotChecked: tooFew.length > 0 ? 'too-few-users' : known ? 'no-split' : 'not-in-file',
+    };
+  const pValue = Math.min(1, Math.min(...checks.map((c) => c.pValue)) * checks.length);
+  return {
+    srm: {
+      pValue,
+      expectedShares: checks.at(-1)!.expectedShares,
+      mismatch: pValue < SRM_THRESHOLD,
+      splits: checks,
+      notCheckedSince: tooFew,
+    },
+  };
 }
 
 function experimentResult(
   experiment: string,
   rows: VariantRow[],
+  splits: SplitRow[],
   preferences: PreferenceRow[],
   declared: Experiment | undefined,
 ): ExperimentResult {
@@ -496,20 +609,6 @@ function experimentResult(
     }
     return result;
   });
-  const shares = expectedShares(declared);
-  const usersSeen = rows.reduce((a, r) => a + r.users, 0);
-  const tooFewUsers =
-    shares !== null && Object.values(shares).some((s) => usersSeen * s < MIN_COUNT);
-  let srm: ExperimentResult['srm'] = null;
-  if (shares && !tooFewUsers) {
-    const names = Object.keys(shares);
-    const observed = names.map((n) => rows.find((r) => r.variant === n)?.users ?? 0);
-    const pValue = sampleRatioPValue(
-      observed,
-      names.map((n) => shares[n]!),
-    );
-    srm = { pValue, expectedShares: shares, mismatch: pValue < SRM_THRESHOLD };
-  }
   const unseen = (declared?.variants ?? [])
     .filter((v) => !interleaved && v.weight > 0 && !rows.some((r) => r.variant === v.name))
     .map((v) => v.name);
@@ -518,14 +617,12 @@ function experimentResult(
     type: interleaved ? 'interleaving' : 'ab',
     control,
     variants,
-    srm,
+    ...sampleRatio(splits, declared),
     tooLittleData: [
       ...variants.filter((v) => v.ctrInterval === null).map((v) => v.variant),
       ...unseen,
     ],
   };
-  if (!srm)
-    result.srmNotChecked = tooFewUsers ? 'too-few-users' : declared ? 'no-split' : 'not-in-file';
   if (interleaved) {
     const mine = preferences.filter((p) => p.experiment === experiment);
     const teams = (
@@ -585,6 +682,7 @@ export function buildReport(
       experimentResult(
         id,
         rows.variants.filter((r) => r.experiment === id),
+        rows.splits.filter((r) => r.experiment === id),
         rows.preferences,
         file.experiments.find((e) => e.id === id),
       ),

@@ -14,16 +14,42 @@ import {
   type ExperimentResult,
   type ResultsRange,
   type ResultsReport,
+  type SplitCheck,
 } from '../core/results.js';
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : '-');
 const signedPct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${pct(v)}` : '-');
 const pValue = (p: number) => (!Number.isFinite(p) ? '-' : p < 0.0001 ? '<0.0001' : p.toFixed(4));
 
-// The check is against the weights and holdout the file has now: a test whose split was changed
-// (a weight raised, as the file's comments suggest) mismatches over a range that spans the change.
 const SRM_MISMATCH =
+  'MISMATCH (p < 0.001): users do not reach the variants in the shares the split gives (a variant that fails or redirects, bots, exposures lost before they are logged); do not trust these results until you know why';
+// Exposures logged before they named their split are checked against the file's weights today: a
+// test whose weights changed (raised, as the file's comments suggest) mismatches over the change.
+const SRM_MISMATCH_UNLOGGED =
   'MISMATCH (p < 0.001): the split is broken, or its weights or holdout changed within this range (then pass --from the day of the change); do not trust these results until you know which';
+
+function formatSampleRatio(srm: NonNullable<ExperimentResult['srm']>): string[] {
+  const against = (c: SplitCheck) =>
+    `p = ${pValue(c.pValue)} against ${Object.entries(c.expectedShares)
+      .map(([v, s]) => `${v} ${pct(s)}`)
+      .join(', ')}`;
+  const verdict = !srm.mismatch
+    ? 'ok'
+    : srm.splits.some((c) => c.split === null)
+      ? SRM_MISMATCH_UNLOGGED
+      : SRM_MISMATCH;
+  const later = srm.notCheckedSince.map(
+    (since) => `    split since ${since}: not checked yet (too few users)`,
+  );
+  const n = srm.splits.length;
+  if (n === 1 && later.length === 0)
+    return [`  sample ratio: ${against(srm.splits[0]!)}: ${verdict}`];
+  return [
+    `  sample ratio, each split of the range on its own: p = ${pValue(srm.pValue)}${n > 1 ? ` (the smallest of ${n} p-values, times ${n})` : ''}: ${verdict}`,
+    ...srm.splits.map((c) => `    split since ${c.since}: ${against(c)}`),
+    ...later,
+  ];
+}
 
 function formatExperiment(e: ExperimentResult): string[] {
   const header = [
@@ -79,12 +105,7 @@ function formatExperiment(e: ExperimentResult): string[] {
       )}: an interval, lift and p-value need at least ${MIN_COUNT} users, ${MIN_COUNT} clicked and ${MIN_COUNT} unclicked exposures per variant; let the test run longer`,
     );
   if (e.srm) {
-    const shares = Object.entries(e.srm.expectedShares)
-      .map(([v, s]) => `${v} ${pct(s)}`)
-      .join(', ');
-    lines.push(
-      `  sample ratio: p = ${pValue(e.srm.pValue)} against ${shares}: ${e.srm.mismatch ? SRM_MISMATCH : 'ok'}`,
-    );
+    lines.push(...formatSampleRatio(e.srm));
   } else if (e.srmNotChecked === 'too-few-users') {
     lines.push(
       `  sample ratio: not checked yet (too few users: it needs at least ${MIN_COUNT} expected in every group of the split)`,
@@ -94,7 +115,9 @@ function formatExperiment(e: ExperimentResult): string[] {
       '  sample ratio: nothing to check (no holdout: every user gets the interleaved list)',
     );
   } else {
-    lines.push('  sample ratio: not checked (the experiment is no longer in the experiments file)');
+    lines.push(
+      '  sample ratio: not checked (its logs name no split, and the experiment is no longer in the experiments file)',
+    );
   }
   const il = e.interleaving;
   if (il) {

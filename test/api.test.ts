@@ -20,6 +20,7 @@ import { RecentIds } from '../api/recent-ids.js';
 import { startServer, type RunningServer } from '../api/server.js';
 import type { Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
+import { sharesOfSplit } from '../core/experiments.js';
 import { freePort } from '../core/net.js';
 import { openStore } from '../core/store/index.js';
 import type { RecommendationStore, RelatedList } from '../core/store/types.js';
@@ -472,9 +473,12 @@ describe('experiments and logs', () => {
       userId: 'user-7',
       experiment: 'ab1',
       variant: seen.get('user-7'),
+      // The split the variant was drawn from, which `osusume results` checks the users against.
+      split: expect.stringMatching(/^control=1,treatment=1;holdout=0;salt=[0-9a-f]{8}$/),
       version: 'v1',
       fallback: false,
     });
+    expect(sharesOfSplit(exposure.split)).toEqual({ control: 0.5, treatment: 0.5 });
     expect(exposure.items[0]).toMatchObject({ rank: 1 });
     expect(
       read('assignment').some(
@@ -530,6 +534,7 @@ experiments:
     for (const e of exposures)
       expect(e).toMatchObject({
         experiment: null,
+        split: null,
         notEnrolled: 'needs-lexical',
         notEnrolledReason: 'active version v1 has no lexical lists',
       });

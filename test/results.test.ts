@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assign, parseExperiments } from '../core/experiments.js';
+import { assign, parseExperiments, splitOf } from '../core/experiments.js';
 import { createRandom } from '../core/random.js';
 import {
   BigQueryLogResults,
@@ -16,7 +16,13 @@ import {
   rangeBounds,
   type ResultsReport,
 } from '../core/results.js';
-import { chiSquarePValue, normalCdf, signTestPValue, zeroPValue } from '../core/stats.js';
+import {
+  chiSquarePValue,
+  normalCdf,
+  sampleRatioPValue,
+  signTestPValue,
+  zeroPValue,
+} from '../core/stats.js';
 import { formatReport } from '../scripts/results.js';
 import { type BigQueryRequest, startBigQueryStandIn } from './helpers/bigquery-rest.js';
 import { runOsusume } from './helpers/cli.js';
@@ -219,6 +225,29 @@ const clickEvent = (over: Record<string, unknown>) => ({
   ...over,
 });
 
+/** Variant rows of one exposure and no click per user, for the split rows given. */
+const sumsOf = (splits: { experiment: string; variant: string; users: number }[]) =>
+  splits.map(({ experiment, variant, users }) => ({
+    experiment,
+    variant,
+    users,
+    exposures: users,
+    clicks: 0,
+    sumX2: users,
+    sumY2: 0,
+    sumXY: 0,
+  }));
+
+/** The split rows of logs written before exposures named their split: one per variant row. */
+const unsplit = (variants: { experiment: string; variant: string; users: number }[]) =>
+  variants.map(({ experiment, variant, users }) => ({
+    experiment,
+    variant,
+    users,
+    split: null,
+    since: '2026-11-10',
+  }));
+
 describe('statistics', () => {
   it('match reference values from tables', () => {
     expect(normalCdf(1.959963984540054)).toBeCloseTo(0.975, 6);
@@ -348,6 +377,125 @@ describe('results from local JSONL logs (DuckDB)', () => {
     );
   });
 
+  it('checks each split the logs name on its own: a raised weight is no mismatch, a broken split is', async () => {
+    // footer-ab at 1:1 from the 10th, treatment raised to 3 on the 12th, then set to 0 on the
+    // 14th; 3,000 new users a period and a third of the earlier users coming back.
+    const periods = [1, 3, 0].map((weight, i) => ({
+      day: 10 + 2 * i,
+      experiment: parseExperiments(
+        EXPERIMENTS.replace('embedding, weight: 1 }', `embedding, weight: ${weight} }`),
+        'experiments.yaml',
+      ).experiments[0]!,
+    }));
+    const write = (
+      dir: string,
+      options: { dropTreatmentShare?: number; logSplit?: boolean } = {},
+    ): void => {
+      const random = createRandom(7);
+      const exposures: object[] = [];
+      periods.forEach(({ day, experiment }, p) => {
+        for (let u = 0; u < 3000 * (p + 1); u++) {
+          if (u < 3000 * p && u % 3 !== 0) continue;
+          const userId = `user-${u}`;
+          const { variant } = assign(experiment, 'fielded', userId);
+          if (variant === 'treatment' && random() < (options.dropTreatmentShare ?? 0)) continue;
+          exposures.push(
+            controlExposure({
+              requestId: `${userId}-${day}`,
+              userId,
+              variant,
+              ts: new Date(Date.UTC(2026, 10, day, 9)).toISOString(),
+              ...(options.logSplit === false ? {} : { split: splitOf(experiment) }),
+            }),
+          );
+        }
+      });
+      mkdirSync(dir);
+      writeDayLogs(dir, exposures, []);
+    };
+    const today = parseExperiments(
+      EXPERIMENTS.replace('embedding, weight: 1 }', 'embedding, weight: 0 }'),
+      'experiments.yaml',
+    );
+    const report = async (dir: string) =>
+      buildReport(await new DuckDbLogResults(dir).read({}), {}, today).experiments.find(
+        (x) => x.experiment === 'footer-ab',
+      )!;
+
+    write(path.join(tmp.dir, 'splits'));
+    const sound = await report(path.join(tmp.dir, 'splits'));
+    expect(sound.srm!.splits.map((c) => [c.since, c.split, c.expectedShares])).toEqual([
+      [
+        '2026-11-10',
+        splitOf(periods[0]!.experiment),
+        { holdout: 0.1, control: 0.45, treatment: 0.45 },
+      ],
+      [
+        '2026-11-12',
+        splitOf(periods[1]!.experiment),
+        { holdout: 0.1, control: 0.225, treatment: 0.675 },
+      ],
+      ['2026-11-14', splitOf(periods[2]!.experiment), { holdout: 0.1, control: 0.9, treatment: 0 }],
+    ]);
+    expect(sound.srm!.mismatch).toBe(false);
+    // Each check is the χ² of its own period's users; the verdict takes the smallest p times 3.
+    const second = sound.srm!.splits[1]!;
+    const users = ['holdout', 'control', 'treatment'].map((v) => second.users[v]!);
+    expect(second.pValue).toBeCloseTo(sampleRatioPValue(users, [0.1, 0.225, 0.675]), 12);
+    const smallest = Math.min(...sound.srm!.splits.map((c) => c.pValue));
+    expect(sound.srm!.pValue).toBeCloseTo(Math.min(1, 3 * smallest), 12);
+    expect(
+      formatReport(
+        buildReport(await new DuckDbLogResults(path.join(tmp.dir, 'splits')).read({}), {}, today),
+      ),
+    ).toContain('    split since 2026-11-12: p = ');
+
+    // The same users without their split logged are checked against today's weights: mismatch.
+    write(path.join(tmp.dir, 'unlogged'), { logSplit: false });
+    expect((await report(path.join(tmp.dir, 'unlogged'))).srm!.mismatch).toBe(true);
+
+    // A split that loses treatment users within its own period is broken, whatever came before.
+    write(path.join(tmp.dir, 'lossy'), { dropTreatmentShare: 0.15 });
+    const lossy = await report(path.join(tmp.dir, 'lossy'));
+    expect(lossy.srm!.mismatch).toBe(true);
+    expect(lossy.srm!.splits[1]!.pValue).toBeLessThan(0.001);
+    expect(
+      formatReport(
+        buildReport(await new DuckDbLogResults(path.join(tmp.dir, 'lossy')).read({}), {}, today),
+      ),
+    ).toContain(
+      'MISMATCH (p < 0.001): users do not reach the variants in the shares the split gives',
+    );
+  });
+
+  it('fails the check of a split under which a group it gives no share has users', () => {
+    const zero = parseExperiments(
+      EXPERIMENTS.replace('embedding, weight: 1 }', 'embedding, weight: 0 }'),
+      'experiments.yaml',
+    ).experiments[0]!;
+    const split = splitOf(zero);
+    const splits = [
+      { experiment: 'footer-ab', split, variant: 'holdout', users: 100, since: '2026-11-10' },
+      { experiment: 'footer-ab', split, variant: 'control', users: 900, since: '2026-11-10' },
+      { experiment: 'footer-ab', split, variant: 'treatment', users: 1, since: '2026-11-10' },
+    ];
+    const rows = {
+      variants: [],
+      splits,
+      preferences: [],
+      counts: { exposure: { rows: 0, malformed: 0 }, outcome: { rows: 0, malformed: 0 } },
+    };
+    const check = (over: typeof splits) =>
+      buildReport(
+        { ...rows, variants: sumsOf(over), splits: over },
+        {},
+        { ...file, experiments: [] },
+      ).experiments[0]!.srm;
+    // Gone from the file: the logged split still gives the shares.
+    expect(check(splits.slice(0, 2))).toMatchObject({ mismatch: false });
+    expect(check(splits)).toMatchObject({ mismatch: true, pValue: 0 });
+  });
+
   it('counts interleaving preferences per request, with ties, and a sign test', async () => {
     const ilDir = path.join(tmp.dir, 'il');
     mkdirSync(ilDir);
@@ -414,7 +562,7 @@ describe('results from local JSONL logs (DuckDB)', () => {
       },
     );
     expect(formatReport(gone)).toContain(
-      'sample ratio: not checked (the experiment is no longer in the experiments file)',
+      'sample ratio: not checked (its logs name no split, and the experiment is no longer in the experiments file)',
     );
   });
 
@@ -509,11 +657,13 @@ describe('results from local JSONL logs (DuckDB)', () => {
       sumY2: 52,
       sumXY: 190,
     };
+    const variants = [
+      { experiment: 'footer-ab', variant: 'holdout', ...treatment },
+      { experiment: 'footer-ab', variant: 'treatment', ...treatment },
+    ];
     const rows = {
-      variants: [
-        { experiment: 'footer-ab', variant: 'holdout', ...treatment },
-        { experiment: 'footer-ab', variant: 'treatment', ...treatment },
-      ],
+      variants,
+      splits: unsplit(variants),
       preferences: [],
       counts: { exposure: { rows: 600, malformed: 0 }, outcome: { rows: 78, malformed: 0 } },
     };
@@ -539,11 +689,13 @@ describe('results from local JSONL logs (DuckDB)', () => {
       sumXY: clicks * 2,
     });
     // The first hour of a test: a handful of users, treatment not yet exposed.
+    const variants = [
+      { experiment: 'footer-ab', variant: 'control', ...sums(40, 80, 4) },
+      { experiment: 'footer-ab', variant: 'holdout', ...sums(1, 2, 0) },
+    ];
     const rows = {
-      variants: [
-        { experiment: 'footer-ab', variant: 'control', ...sums(40, 80, 4) },
-        { experiment: 'footer-ab', variant: 'holdout', ...sums(1, 2, 0) },
-      ],
+      variants,
+      splits: unsplit(variants),
       preferences: [],
       counts: { exposure: { rows: 82, malformed: 0 }, outcome: { rows: 4, malformed: 0 } },
     };
@@ -633,7 +785,7 @@ describe('results from local JSONL logs (DuckDB)', () => {
 });
 
 describe('results from BigQuery log tables (local HTTP stand-in)', () => {
-  const TEXT = new Set(['experiment', 'variant', 'winner', 'log']);
+  const TEXT = new Set(['experiment', 'variant', 'winner', 'log', 'split', 'since']);
   const typed = (names: string[]) =>
     names.map((name) => ({ name, type: TEXT.has(name) ? 'STRING' : 'INTEGER' }));
   let standIn: Awaited<ReturnType<typeof startBigQueryStandIn>>;
@@ -659,6 +811,15 @@ describe('results from BigQuery log tables (local HTTP stand-in)', () => {
             ['footer-ab', 'control', '1000', '3000', '300', '12000', '400', '1500'],
             ['footer-ab', 'holdout', '220', '660', '66', '2640', '88', '330'],
             ['footer-ab', 'treatment', '1000', '3000', '390', '12000', '520', '1900'],
+          ],
+        };
+      if (query.includes('since'))
+        return {
+          fields: typed(['experiment', 'split', 'variant', 'users', 'since']),
+          rows: [
+            ['footer-ab', splitOf(ab), 'control', '1000', '2026-11-01'],
+            ['footer-ab', splitOf(ab), 'holdout', '220', '2026-11-01'],
+            ['footer-ab', splitOf(ab), 'treatment', '1000', '2026-11-01'],
           ],
         };
       if (query.includes('winner'))
@@ -687,7 +848,7 @@ describe('results from BigQuery log tables (local HTTP stand-in)', () => {
     const queries = requests.filter(
       (r) => r.url.split('?')[0] === '/bigquery/v2/projects/proj/queries',
     );
-    expect(queries).toHaveLength(3);
+    expect(queries).toHaveLength(4);
     for (const q of queries) {
       expect(q.body).toMatchObject({
         useLegacySql: false,
@@ -696,7 +857,7 @@ describe('results from BigQuery log tables (local HTTP stand-in)', () => {
       });
       const sql = String(q.body.query);
       expect(sql).toContain('`proj.osusume_prod.exposure_log`');
-      expect(sql).toContain('`proj.osusume_prod.outcome_log`');
+      if (!sql.includes('since')) expect(sql).toContain('`proj.osusume_prod.outcome_log`');
       expect(sql).not.toContain('footer-ab');
       expect(sql).not.toContain('2026-11');
     }
@@ -721,6 +882,9 @@ describe('results from BigQuery log tables (local HTTP stand-in)', () => {
     const variants = queries.find((q) => String(q.body.query).includes('sumXY'))!;
     expect(params(variants)).toEqual([...timestamps, experiment]);
     expect(String(variants.body.query)).toMatch(/UNNEST\(e\.items\) AS item/);
+    const splits = queries.find((q) => String(q.body.query).includes('since'))!;
+    expect(params(splits)).toEqual([...timestamps, experiment]);
+    expect(String(splits.body.query)).toContain('COUNT(DISTINCT userId) AS users');
     expect(params(queries.find((q) => String(q.body.query).includes('winner'))!)).toEqual([
       ...timestamps,
       experiment,
@@ -737,6 +901,9 @@ describe('results from BigQuery log tables (local HTTP stand-in)', () => {
       exposure: { rows: 6660, malformed: 2 },
       outcome: { rows: 800, malformed: 0 },
     });
-    expect(report.experiments[0]!.srm!.mismatch).toBe(false);
+    expect(report.experiments[0]!.srm).toMatchObject({
+      mismatch: false,
+      splits: [{ since: '2026-11-01', split: splitOf(ab) }],
+    });
   });
 });

@@ -48,6 +48,8 @@ const REQUEST: Field[] = [
 const LOGS: Record<'exposure_log' | 'assignment_log' | 'outcome_log', Field[]> = {
   exposure_log: [
     ...REQUEST,
+    // The experiment's split the variant was drawn from: the sample-ratio check's shares.
+    f('split', 'STRING'),
     f('postId', 'STRING'),
     f('algorithm', 'STRING'),
     f('version', 'STRING'),

@@ -14,7 +14,8 @@ USING (
   SELECT JSON_VALUE(r, '$.requestId') AS requestId, JSON_VALUE(r, '$.tenantId') AS tenantId,
          JSON_VALUE(r, '$.surface') AS surface, JSON_VALUE(r, '$.userId') AS userId,
          TIMESTAMP(JSON_VALUE(r, '$.ts')) AS ts, JSON_VALUE(r, '$.experiment') AS experiment,
-         JSON_VALUE(r, '$.variant') AS variant, JSON_VALUE(r, '$.postId') AS postId,
+         JSON_VALUE(r, '$.variant') AS variant, JSON_VALUE(r, '$.split') AS split,
+         JSON_VALUE(r, '$.postId') AS postId,
          JSON_VALUE(r, '$.algorithm') AS algorithm, JSON_VALUE(r, '$.version') AS version,
          ARRAY(
            SELECT AS STRUCT JSON_VALUE(i, '$.postId') AS postId,
@@ -32,9 +33,9 @@ USING (
 ) s
 ON t.requestId = s.requestId AND t.ts >= TIMESTAMP_SUB(@run_time, INTERVAL 1 DAY)
 WHEN NOT MATCHED THEN INSERT (requestId, tenantId, surface, userId, ts, experiment, variant,
-  postId, algorithm, version, items, latencyMs, fallback, notEnrolled, notEnrolledReason)
-VALUES (requestId, tenantId, surface, userId, ts, experiment, variant, postId, algorithm, version,
-  items, latencyMs, fallback, notEnrolled, notEnrolledReason);
+  split, postId, algorithm, version, items, latencyMs, fallback, notEnrolled, notEnrolledReason)
+VALUES (requestId, tenantId, surface, userId, ts, experiment, variant, split, postId, algorithm,
+  version, items, latencyMs, fallback, notEnrolled, notEnrolledReason);
 
 MERGE `{{dataset}}.assignment_log` t
 USING (
