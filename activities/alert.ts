@@ -29,10 +29,14 @@ export interface BatchReport {
    * those that trained their own. Absent when none were (or the run began before it was kept).
    */
   embeddedBy?: { pretrained: Record<string, number>; perTenant: number };
+  /** Why the run stopped before any tenant ran (its planning failed); absent when it did not. */
+  stoppedBy?: string;
 }
 
 /** One line per failure, for Slack and for the log: enough to start debugging. */
 export function alertText(report: BatchReport): string {
+  if (report.stoppedBy !== undefined)
+    return `osusume run ${report.runId} stopped before any tenant ran (served lists are unchanged): ${report.stoppedBy}\nOnce that is fixed, start the batch again (Temporal UI: the failed batch workflow, Reset; or the Schedule's Trigger).`;
   const lines = [
     `osusume run ${report.runId}: ${report.failedCount} of ${report.tenants} tenants failed (a failed tenant's served lists are unchanged).`,
     ...report.failed.map((f) => `• ${f.tenantId}: ${f.error}`),
@@ -55,6 +59,7 @@ export async function sendAlert(
     runId: report.runId,
     failedCount: report.failedCount,
     failed: report.failed,
+    ...(report.stoppedBy !== undefined ? { stoppedBy: report.stoppedBy } : {}),
   });
   const url = config.alerts.slackWebhookUrl;
   if (!url) return 'log';

@@ -1,4 +1,5 @@
 import { readJson, writeJson } from '../core/artifacts.js';
+import { loadExperiments } from '../core/experiments.js';
 import { idSchema } from '../core/ids.js';
 import { log } from '../core/log.js';
 import { collectRunLeftovers, removeTenantRuns } from './collect.js';
@@ -37,6 +38,8 @@ export async function planRun(
   input: { runId: string; now?: string },
 ): Promise<RunPlan> {
   const now = input.now ?? new Date().toISOString();
+  // Every tenant reads the experiments file: one with an error would fail them all, one by one.
+  loadExperiments(ctx.config.experimentsFile);
   // Read before anything is written or collected: a store the run cannot reach (no credentials,
   // a wrong project) stops it with nothing left behind.
   const served = await ctx.store.listTenants();

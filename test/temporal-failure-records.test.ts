@@ -3,10 +3,14 @@
  * every failed tenant gets one, written at most 100 per activity call, while the report (and the
  * alert) name the first 100.
  */
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
+import { causeChain, errorMessage } from '../core/errors.js';
 import { openWarehouse } from '../core/warehouse/index.js';
 import { WORKFLOWS_PATH } from '../scripts/worker.js';
 import type { FailedRuns } from '../workflows/batch-flow.js';
@@ -70,4 +74,50 @@ describe.skipIf(server === null)('failed run records on a Temporal dev server', 
     for (const history of histories)
       await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history);
   }, 240_000);
+
+  it('stops a batch whose experiments file has an error before any tenant runs, and alerts once', async () => {
+    const runId = '2026-11-25';
+    writeFileSync(
+      config.experimentsFile,
+      'experiments:\n  - id: typo\n    surface: footer\n    variants: [{ name: a, algorithm: fieldd }]\n',
+    );
+    // A Slack incoming webhook: the alert's one message.
+    const messages: string[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        messages.push((JSON.parse(body) as { text: string }).text);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+    const alerting = { ...config, alerts: { ...config.alerts, slackWebhookUrl: url } };
+    let failure: unknown;
+    try {
+      await runBatchWorkflow(server!, alerting, { runId });
+    } catch (error) {
+      failure = error;
+    } finally {
+      rmSync(config.experimentsFile);
+      hook.close();
+    }
+    expect(errorMessage(causeChain(failure).at(-1))).toMatch(/experiments\.yaml is invalid/);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(
+      /^osusume run 2026-11-25 stopped before any tenant ran \(served lists are unchanged\): .*experiments\.yaml is invalid:\n.*algorithm/s,
+    );
+    // Planned once (bad configuration is not retried), alerted once, and no tenant started.
+    const history = await server!.env.client.workflow
+      .getHandle(batchWorkflowId(runId))
+      .fetchHistory();
+    const events = history.events!;
+    const scheduled = events
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter(Boolean);
+    expect(scheduled).toEqual(['planRun', 'alert']);
+    expect(events.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(false);
+    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH }, history);
+  }, 120_000);
 });

@@ -17,6 +17,7 @@ import type { BatchReport } from '../activities/alert.js';
 import { causeChain, errorMessage } from '../core/errors.js';
 import type { Activities } from '../activities/temporal.js';
 import {
+  emptyReport,
   runBatchSegment,
   type BatchInput,
   type BatchOptions,
@@ -88,6 +89,25 @@ async function runTenantChild(
 }
 
 /**
+ * A failed plan (the warehouse or store unreachable past its retries, an experiments file with an
+ * error) fails the batch before any tenant runs; it is alerted on first, as failed tenants are:
+ * nothing else would tell the on-call that tonight's lists were not computed.
+ */
+function alertingPlanFailure(runId: string, planRun: Activities['planRun']): Activities['planRun'] {
+  return async (input) => {
+    try {
+      return await planRun(input);
+    } catch (error) {
+      const plan = { tenantsUri: '', tenants: 0, retired: [], retiring: 0, invalidTenantIds: 0 };
+      const stoppedBy = errorMessage(causeChain(error).at(-1));
+      // A failed alert is logged by the worker; the batch still fails with the plan's own error.
+      await alerts.alert({ ...emptyReport(runId, plan), stoppedBy }).catch(() => undefined);
+      throw error;
+    }
+  };
+}
+
+/**
  * The nightly batch: one child workflow per tenant, bounded concurrency, failures isolated,
  * continue-as-new between segments, purges after the grace period, an alert on failures.
  */
@@ -107,7 +127,7 @@ export async function batchWorkflow(input: BatchWorkflowInput = {}): Promise<Bat
   );
   const result = await runBatchSegment(
     {
-      planRun: planning.planRun,
+      planRun: alertingPlanFailure(runId, planning.planRun),
       readTenants: planning.readTenants,
       runTenant: (tenantId) => runTenantChild(runId, tenantId, options.heartbeatTimeout),
       recordsEveryFailure: () => patched(RECORD_EVERY_FAILURE),
