@@ -1,7 +1,16 @@
 import { parseTenantId } from '../core/ids.js';
 import { checkVersion } from '../core/store/types.js';
-import { runCatchUpFlow, type CatchUpReport } from '../workflows/catch-up-flow.js';
-import { runTenantFlow, type Step, type TenantReport } from '../workflows/tenant-flow.js';
+import {
+  runCatchUpFlow,
+  type CatchUpReport,
+  type CatchUpSteps,
+} from '../workflows/catch-up-flow.js';
+import {
+  runTenantFlow,
+  type Step,
+  type TenantReport,
+  type TenantSteps,
+} from '../workflows/tenant-flow.js';
 import { prepareCatchUp } from '../activities/catch-up.js';
 import type { StepContext } from '../activities/context.js';
 import { embedPosts } from '../activities/embed.js';
@@ -19,10 +28,49 @@ import { activateVersion, storeLists, storePopular } from '../activities/publish
  */
 export type { Step, TenantReport };
 
-export interface TenantProgress {
-  step: Step;
+/** A step that starts (no counts), or how far one that counts its work is. */
+export interface TenantProgress<S extends string = Step> {
+  step: S;
   done?: number;
   total?: number;
+}
+
+/** The steps of the catch-up flow (`osusume start-test`). */
+export type CatchUpStep = keyof CatchUpSteps;
+
+/** The steps both flows run, by the names their flows give them. */
+type SharedStep = CatchUpStep & Step;
+
+/**
+ * The steps both flows share, each saying when it starts, and the wrapper that makes a flow's own
+ * steps say so too. embed and neighbours also report how many of their posts they have done: a
+ * large tenant spends most of its time there.
+ */
+function reportingSteps<S extends string>(
+  ctx: StepContext,
+  onProgress: (p: TenantProgress<S | SharedStep>) => void,
+) {
+  const step =
+    <I, O>(name: S | SharedStep, fn: (i: I) => Promise<O>) =>
+    (i: I): Promise<O> => {
+      onProgress({ step: name });
+      return fn(i);
+    };
+  const shared: Pick<TenantSteps, SharedStep> = {
+    embed: step('embed', (i) =>
+      embedPosts(ctx, i, (p) => onProgress({ step: 'embed', done: p.done, total: p.total })),
+    ),
+    neighbours: step('neighbours', (i) =>
+      computeNeighbours(ctx, i, (done, total) => onProgress({ step: 'neighbours', done, total })),
+    ),
+    lexical: step('lexical', (i) => computeLexical(ctx, i)),
+    fielded: step('fielded', (i) => computeFielded(ctx, i)),
+    hybrid: step('hybrid', (i) => computeHybrid(ctx, i)),
+    coengagement: step('coengagement', (i) => computeCoengagement(ctx, i)),
+    storeLists: step('storeLists', (i) => storeLists(ctx, i)),
+    activate: step('activate', (i) => activateVersion(ctx, i)),
+  };
+  return { step, shared };
 }
 
 export async function runTenant(
@@ -32,29 +80,13 @@ export async function runTenant(
 ): Promise<TenantReport> {
   const tenantId = parseTenantId(input.tenantId);
   const runId = checkVersion(input.runId);
-  const step =
-    <I, O>(name: Step, fn: (i: I) => Promise<O>) =>
-    (i: I): Promise<O> => {
-      onProgress({ step: name });
-      return fn(i);
-    };
+  const { step, shared } = reportingSteps<Step>(ctx, onProgress);
   return runTenantFlow(
     {
+      ...shared,
       extract: step('extract', (i) => extractPosts(ctx, i)),
       popular: step('popular', (i) => computePopular(ctx, i)),
-      embed: step('embed', (i) =>
-        embedPosts(ctx, i, (p) => onProgress({ step: 'embed', done: p.done, total: p.total })),
-      ),
-      neighbours: step('neighbours', (i) =>
-        computeNeighbours(ctx, i, (done, total) => onProgress({ step: 'neighbours', done, total })),
-      ),
-      lexical: step('lexical', (i) => computeLexical(ctx, i)),
-      fielded: step('fielded', (i) => computeFielded(ctx, i)),
-      hybrid: step('hybrid', (i) => computeHybrid(ctx, i)),
-      coengagement: step('coengagement', (i) => computeCoengagement(ctx, i)),
       storePopular: step('storePopular', (i) => storePopular(ctx, i)),
-      storeLists: step('storeLists', (i) => storeLists(ctx, i)),
-      activate: step('activate', (i) => activateVersion(ctx, i)),
     },
     { tenantId, runId },
   );
@@ -64,19 +96,11 @@ export async function runTenant(
 export async function catchUpTenant(
   ctx: StepContext,
   input: { tenantId: string; version: string },
+  onProgress: (p: TenantProgress<CatchUpStep>) => void = () => {},
 ): Promise<CatchUpReport> {
+  const { step, shared } = reportingSteps<CatchUpStep>(ctx, onProgress);
   return runCatchUpFlow(
-    {
-      prepareCatchUp: (i) => prepareCatchUp(ctx, i),
-      embed: (i) => embedPosts(ctx, i),
-      neighbours: (i) => computeNeighbours(ctx, i),
-      lexical: (i) => computeLexical(ctx, i),
-      fielded: (i) => computeFielded(ctx, i),
-      hybrid: (i) => computeHybrid(ctx, i),
-      coengagement: (i) => computeCoengagement(ctx, i),
-      storeLists: (i) => storeLists(ctx, i),
-      activate: (i) => activateVersion(ctx, i),
-    },
+    { ...shared, prepareCatchUp: step('prepareCatchUp', (i) => prepareCatchUp(ctx, i)) },
     { tenantId: parseTenantId(input.tenantId), version: checkVersion(input.version) },
   );
 }
