@@ -19,6 +19,7 @@ import type { startTestWorkflow } from '../workflows/start-test.js';
 import { defaultRunId } from './batch.js';
 import { alreadyRunning, workflowResult } from './temporal.js';
 import { requireLocalState } from './files.js';
+import { createReporter } from './progress.js';
 
 export interface StartTestCommandOptions {
   tenant?: string[];
@@ -40,6 +41,13 @@ function formatCatchUp(r: CatchUpReport): string {
     : `${r.tenantId}: nothing to compute (${r.skipped}); version ${r.version} stays active`;
 }
 
+/** How a tenant ended, as its progress line says it (`formatCatchUp` says it in full). */
+function progressOutcome(r: CatchUpReport): [outcome: string, detail?: string] {
+  return r.computed.length > 0
+    ? ['done', `(computed ${r.computed.join(', ')})`]
+    : ['nothing to compute'];
+}
+
 /** Starts the test locally; returns one report per tenant (failures are thrown after the others ran). */
 export async function startTestLocally(
   config: Config,
@@ -52,13 +60,25 @@ export async function startTestLocally(
     if (named.length === 0) return [];
     const reports: CatchUpReport[] = [];
     const failures: string[] = [];
+    // A large tenant takes minutes: without progress, that looks like a hang.
+    const reporter = createReporter(named.length);
     for (const tenantId of named) {
+      let step = 'start';
+      reporter.start(tenantId);
       try {
-        reports.push(await catchUpTenant(ctx, { tenantId, version }));
+        const report = await catchUpTenant(ctx, { tenantId, version }, (p) => {
+          step = p.step;
+          reporter.update(tenantId, p.step, p.done, p.total);
+        });
+        reports.push(report);
+        reporter.finish(tenantId, ...progressOutcome(report));
       } catch (error) {
         failures.push(`${tenantId}: ${errorMessage(error)}`);
+        reporter.finish(tenantId, `FAILED at ${step}`);
       }
     }
+    // Before the reports: on a terminal the bars are cleared, and would overwrite what follows.
+    reporter.stop();
     for (const r of reports) console.log(formatCatchUp(r));
     if (failures.length > 0)
       throw new BadDataError(

@@ -839,7 +839,7 @@ describe('osusume CLI', () => {
     expect(existsSync(path.join(demoDir, '.osusume'))).toBe(false);
   });
 
-  it('keeps working after the checkout moves, and resets only after confirmation', async () => {
+  it('keeps working after the checkout moves, starts a test there showing progress, and resets only after confirmation', async () => {
     const before = mkdtempSync(path.join(work, 'checkout-'));
     const words = ['disk', 'quota', 'mount', 'kernel', 'network', 'socket', 'printer', 'font'];
     const posts = Array.from({ length: 30 }, (_, i) => ({
@@ -886,6 +886,19 @@ describe('osusume CLI', () => {
     expect(second.stderr).not.toContain('outside the artifact folder');
     expect(second.stdout).toContain('1 tenant succeeded, 0 failed');
     expect(second.code).toBe(0);
+
+    // start-test there says, per tenant, how far it is on stderr, as the batch does: a large
+    // tenant takes minutes, silent it looked hung. stdout keeps only its report.
+    writeFileSync(
+      path.join(after, 'experiments.yaml'),
+      'experiments:\n  - id: e\n    surface: footer\n    tenants: [acme]\n    variants: [{ name: a, algorithm: lexical }]\n',
+    );
+    const test = await osusume(['start-test', '--version', 'r3'], {}, after);
+    expect(test).toMatchObject({ code: 0, stderr: expect.stringContaining('  acme: lexical\n') });
+    expect(test.stderr).toContain('[1/1] acme: done (computed lexical)\n');
+    expect(test.stdout).toMatch(
+      /^acme: version r3 active \(fielded, lexical, popular; computed lexical, carried over from r2\) in [\d.]+ s\n$/,
+    );
 
     const refused = await osusume(['reset'], {}, after);
     expect(refused.code).toBe(1);
