@@ -380,7 +380,12 @@ export class BigQueryLogResults implements ResultsSource {
       });
       return rows as Record<string, unknown>[];
     } catch (error) {
-      throw new BackendError(`BigQuery results query failed: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      // A column this version reads that tables deployed by an older one lack (e.g. split).
+      const column = /Unrecognized name: (\w+)/.exec(message)?.[1];
+      throw new BackendError(
+        `BigQuery results query failed: ${message}${column ? `. The log tables have no column ${column}: they predate this version of osusume; run \`pulumi up\` for this environment to add it, then run results again.` : ''}`,
+      );
     }
   }
 

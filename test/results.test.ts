@@ -906,4 +906,25 @@ describe('results from BigQuery log tables (local HTTP stand-in)', () => {
       splits: [{ since: '2026-11-01', split: splitOf(ab) }],
     });
   });
+
+  it('says to run pulumi up when the deployed log tables lack a column this version reads', async () => {
+    const older = await startBigQueryStandIn(({ body }) =>
+      String(body.query).includes('split')
+        ? { invalidQuery: 'Unrecognized name: split at [3:44]' }
+        : { fields: typed(['log', 'rows', 'malformed']), rows: [] },
+    );
+    try {
+      const source = new BigQueryLogResults({
+        projectId: 'proj',
+        dataset: 'osusume_prod',
+        location: 'asia-northeast1',
+        apiEndpoint: older.endpoint,
+      });
+      await expect(source.read({})).rejects.toThrow(
+        'BigQuery results query failed: Unrecognized name: split at [3:44]. The log tables have no column split: they predate this version of osusume; run `pulumi up` for this environment to add it, then run results again.',
+      );
+    } finally {
+      await older.close();
+    }
+  });
 });

@@ -1,5 +1,10 @@
 import { createServer, type IncomingMessage } from 'node:http';
 
+/** A query BigQuery refuses, as its REST API answers one (HTTP 400, `invalidQuery`). */
+export interface QueryError {
+  invalidQuery: string;
+}
+
 /** One request the BigQuery client made to the stand-in. */
 export interface BigQueryRequest {
   method: string;
@@ -33,7 +38,9 @@ export function queryParameters(body: Record<string, unknown>): Record<string, s
  * (jobs.query, getQueryResults and tabledata.insertAll) and records every request, so that tests
  * check the exact calls. `answer` gives each query's result from its request.
  */
-export async function startBigQueryStandIn(answer: (request: BigQueryRequest) => QueryAnswer) {
+export async function startBigQueryStandIn(
+  answer: (request: BigQueryRequest) => QueryAnswer | QueryError,
+) {
   process.env.METADATA_SERVER_DETECTION = 'none';
   const requests: BigQueryRequest[] = [];
   const server = createServer(async (req: IncomingMessage, res) => {
@@ -44,7 +51,23 @@ export async function startBigQueryStandIn(answer: (request: BigQueryRequest) =>
       res.end(JSON.stringify({ kind: 'bigquery#tableDataInsertAllResponse' }));
       return;
     }
-    const { fields, rows } = answer(request);
+    const answered = answer(request);
+    if ('invalidQuery' in answered) {
+      const message = answered.invalidQuery;
+      res.statusCode = 400;
+      res.end(
+        JSON.stringify({
+          error: {
+            code: 400,
+            message,
+            errors: [{ message, domain: 'global', reason: 'invalidQuery', location: 'q' }],
+            status: 'INVALID_ARGUMENT',
+          },
+        }),
+      );
+      return;
+    }
+    const { fields, rows } = answered;
     res.end(
       JSON.stringify({
         kind: 'bigquery#queryResponse',
@@ -64,6 +87,11 @@ export async function startBigQueryStandIn(answer: (request: BigQueryRequest) =>
   return {
     endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     requests,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    // Without closing its kept-alive connections, close waits until the client drops them.
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
