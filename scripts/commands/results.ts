@@ -5,7 +5,7 @@ export function register(program: Command): void {
   const command = program
     .command('results')
     .description(
-      'Online test results from the API logs: per variant users, exposures, clicks, CTR with a per-user 95% CI, lift against control with CI and p-value, a sample-ratio check, and interleaving wins/ties/losses with a sign test.',
+      'Online test results from the API logs: per variant users, exposures, clicks, CTR with a per-user 95% CI, lift against control with CI and p-value, a sample-ratio check under each split the logs name, and interleaving wins/ties/losses with a sign test.',
     )
     .option('--experiment <id>', 'only this experiment')
     .option('--from <date>', 'first day, YYYY-MM-DD (UTC)')
