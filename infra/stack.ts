@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
@@ -10,6 +11,8 @@ import { Secrets } from './components/secrets.js';
 import { TemporalWorker } from './components/temporal-worker.js';
 import { Warehouse } from './components/warehouse.js';
 import type { StackConfig, StackSecrets } from './config.js';
+import { errorMessage } from '../core/errors.js';
+import { parseExperiments } from '../core/experiments.js';
 
 const EXPERIMENTS_FILE = fileURLToPath(new URL('../experiments.yaml', import.meta.url));
 
@@ -32,8 +35,37 @@ const APIS = [
   'storage',
 ].map((api) => `${api}.googleapis.com`);
 
+/**
+ * The experiments file, checked before anything is deployed: an API instance refuses to start on
+ * one with an error, so deploying it would take the API down as its instances are replaced, and
+ * the next batch would stop at its plan.
+ */
+function checkedExperiments(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(
+      `Nothing was deployed: cannot read ${file} (${errorMessage(error)}), which every environment serves; restore it (git checkout experiments.yaml).`,
+    );
+  }
+  try {
+    parseExperiments(text, file);
+  } catch (error) {
+    throw new Error(
+      `Nothing was deployed: ${errorMessage(error)} Check it with \`npm run validate\`, then run pulumi up again.`,
+    );
+  }
+  return file;
+}
+
 /** The whole environment. Runtimes are created once their images are configured (README). */
-export function createStack(config: StackConfig, secretValues: StackSecrets) {
+export function createStack(
+  config: StackConfig,
+  secretValues: StackSecrets,
+  experimentsFile = EXPERIMENTS_FILE,
+) {
+  const experiments = checkedExperiments(experimentsFile);
   const env = config.environment;
   const names = stackNames(config);
   const labels = { app: 'osusume', environment: env };
@@ -116,7 +148,7 @@ export function createStack(config: StackConfig, secretValues: StackSecrets) {
   new gcp.storage.BucketObject('experiments', {
     bucket: buckets.config.name,
     name: EXPERIMENTS_OBJECT,
-    source: new pulumi.asset.FileAsset(EXPERIMENTS_FILE),
+    source: new pulumi.asset.FileAsset(experiments),
     contentType: 'application/yaml',
   });
 

@@ -1,7 +1,12 @@
 /** The Pulumi program (infra/) under Pulumi's mocks: what each environment would create. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../core/config.js';
 import { POST_COLUMNS } from '../core/warehouse/types.js';
+import { readStackConfig } from '../infra/config.js';
+import { createStack } from '../infra/stack.js';
 import {
   deployWithMocks,
   stackConfig,
@@ -434,6 +439,27 @@ describe('infra: configuration errors', () => {
     await expect(deploy).rejects.toThrow(
       /osusume:artifactRetentionDay: unknown key \(did you mean "osusume:artifactRetentionDays"\?\)/,
     );
+  });
+
+  it('refuses an experiments file with an error before anything is deployed', async () => {
+    // Every new API instance would refuse to start on it: a deploy would take the API down.
+    const dir = mkdtempSync(path.join(tmpdir(), 'osusume-infra-'));
+    const file = path.join(dir, 'experiments.yaml');
+    writeFileSync(
+      file,
+      'experiments:\n  - id: e\n    surface: footer\n    variants: [{ name: a, algorithm: lexcal }]\n',
+    );
+    const program = async () => {
+      const { config, secrets } = readStackConfig();
+      return createStack(config, secrets, file);
+    };
+    try {
+      await expect(deployWithMocks('dev', stackConfig('dev'), {}, program)).rejects.toThrow(
+        /^Nothing was deployed: \S*experiments\.yaml is invalid:\n {2}- experiments\[0\] \("e"\)\.variants\[0\] \("a"\)\.algorithm: .*\nFix these entries; .*Check it with `npm run validate`, then run pulumi up again\.$/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 
   it('asks for the Slack token when alerts go to Slack', async () => {
