@@ -66,10 +66,14 @@ export class ApiKeys {
   }
 
   static fromFile(file: string): ApiKeys {
-    if (!existsSync(file)) return new ApiKeys([]);
+    return existsSync(file) ? ApiKeys.parse(readFileSync(file, 'utf8'), file) : new ApiKeys([]);
+  }
+
+  /** The keys of a key file's text; `file` names it in errors. */
+  static parse(text: string, file: string): ApiKeys {
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(file, 'utf8'));
+      json = JSON.parse(text);
     } catch (error) {
       throw new ConfigError(
         `${file} is not a valid API key file: not JSON (${errorMessage(error)}); restore it from a backup, ${REDO_KEYS}.`,

@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
+import { ApiKeys } from '../api/auth.js';
 import { issueLines } from '../core/config.js';
 import { nearestKey, strictObject } from '../core/strict.js';
 
@@ -151,5 +152,22 @@ export function readStackConfig(): { config: StackConfig; secrets: StackSecrets 
     throw new Error(
       'alerts.slackChannel needs the Slack token: pulumi config set --secret osusume:slackAuthToken <token>',
     );
+  checkApiKeys(cfg.get('apiKeys'));
   return { config: parsed.data, secrets };
+}
+
+/**
+ * The API keys secret is read as the API reads it: an API instance refuses to start on a key file
+ * it cannot read, so deploying one would take the API down as its instances are replaced. The
+ * error does not quote the value (JSON.parse's message would show its start: a secret).
+ */
+function checkApiKeys(text: string | undefined): void {
+  if (text === undefined) return;
+  try {
+    ApiKeys.parse(text, 'osusume:apiKeys');
+  } catch {
+    throw new Error(
+      'osusume:apiKeys is not an API key file (a JSON list of {"id", "sha256", "tenants"}), and an API instance would refuse to start on it; nothing was deployed. Set it from the file `npm run api-key` writes: pulumi config set --secret osusume:apiKeys < .osusume/api-keys.json',
+    );
+  }
 }

@@ -462,6 +462,16 @@ describe('infra: configuration errors', () => {
     }
   });
 
+  it('refuses an API keys secret the API could not read, before anything is deployed', async () => {
+    // A plain key instead of the key file, as a mistaken `pulumi config set --secret` would set it.
+    const secrets = { ...SECRETS, 'osusume:apiKeys': 'osk_not-a-key-file' };
+    await expect(deployWithMocks('prod', withImages('prod'), secrets)).rejects.toThrow(
+      /^osusume:apiKeys is not an API key file .*nothing was deployed\. Set it from the file `npm run api-key` writes: pulumi config set --secret osusume:apiKeys < \.osusume\/api-keys\.json$/,
+    );
+    // The message never quotes the secret.
+    await expect(deployWithMocks('prod', withImages('prod'), secrets)).rejects.not.toThrow(/osk_/);
+  });
+
   it('asks for the Slack token when alerts go to Slack', async () => {
     await expect(deployWithMocks('prod', stackConfig('prod'))).rejects.toThrow(
       /pulumi config set --secret osusume:slackAuthToken/,
