@@ -81,6 +81,7 @@ function experimentTable(x) {
     table.append(row);
   }
   box.append(table);
+  if (x.resultsMethod === 'sequential') box.append(el('p', 'Sequential: intervals and p-values stay valid however often you look (osusume results --sequential).', 'method'));
   if (r.tooLittleData.length) box.append(el('p', 'Too little data yet for ' + r.tooLittleData.join(', ') + ': no interval, lift or p-value until a variant has ${MIN_COUNT} users, ${MIN_COUNT} clicked and ${MIN_COUNT} unclicked exposures.', 'too-little'));
   if (r.srm) box.append(el('p', 'Sample ratio: p = ' + r.srm.pValue.toFixed(4) + (r.srm.mismatch ? ' — MISMATCH' : ' — ok'), 'srm'));
   if (r.interleaving) box.append(el('p', 'Preference: ' + r.interleaving.teams[0] + ' ' + r.interleaving.wins + ', ' + r.interleaving.teams[1] + ' ' + r.interleaving.losses + ', ties ' + r.interleaving.ties + '; sign test p = ' + r.interleaving.pValue.toFixed(4), 'preference'));

@@ -72,7 +72,8 @@ export function viewerRoutes(deps: ViewerDeps): Hono {
         at: performance.now(),
         value: source
           .read({})
-          .then((rows) => buildReport(rows, {}, deps.experiments()))
+          // Sequential: the page is for looking at running tests, as often as one likes.
+          .then((rows) => buildReport(rows, {}, deps.experiments(), { method: 'sequential' }))
           .catch((error: unknown) => errorMessage(error))
           .finally(() => source.close()),
       };
@@ -173,6 +174,7 @@ export function viewerRoutes(deps: ViewerDeps): Hono {
             ? null
             : (report.experiments.find((r) => r.experiment === e.id) ?? null),
         resultsNote: typeof report === 'string' ? report : undefined,
+        resultsMethod: typeof report === 'string' ? undefined : report.method,
       }));
     return c.json({
       tenantId,

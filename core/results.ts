@@ -11,8 +11,11 @@ import {
   MIN_COUNT,
   relativeLift,
   sampleRatioPValue,
+  sequentialInterval,
+  sequentialPValue,
   signTestPValue,
   SRM_THRESHOLD,
+  type Estimate,
   type UserSums,
   zeroPValue,
 } from './stats.js';
@@ -488,12 +491,21 @@ export interface ExperimentResult {
     wins: number;
     losses: number;
     ties: number;
+    /** The sign test's (fixed-horizon), or the first team's share against one half (sequential). */
     pValue: number;
   };
 }
 
+/**
+ * How intervals and p-values are computed: `fixed-horizon` for one reading at an end planned
+ * before the test (read daily, a 95% interval excludes the truth by chance far more often than
+ * 5%), `sequential` for reading them as often as one likes (always valid; wider).
+ */
+export type Method = 'fixed-horizon' | 'sequential';
+
 export interface ResultsReport {
   range: { from: string | null; to: string | null };
+  method: Method;
   experiments: ExperimentResult[];
   /**
    * Experiments of the file that had started and overlap the range but have no exposure in it
@@ -575,13 +587,35 @@ function sampleRatio(
   };
 }
 
+/** Interval and p-value of an estimate from `n` users, by the method. */
+function inference(method: Method) {
+  return method === 'sequential'
+    ? {
+        interval: (e: Estimate, n: number) => sequentialInterval(e, n),
+        pValue: (e: Estimate, n: number) => sequentialPValue(e, n),
+      }
+    : { interval: (e: Estimate) => interval(e), pValue: (e: Estimate) => zeroPValue(e) };
+}
+
+/**
+ * The interleaving sign test: exact when read once; read as often as one likes, the share of
+ * decided requests won by the first team against one half, its variance under that null.
+ */
+function preferencePValue(wins: number, losses: number, method: Method): number {
+  const n = wins + losses;
+  if (method === 'fixed-horizon' || n === 0) return signTestPValue(wins, losses);
+  return sequentialPValue({ value: wins / n - 0.5, variance: 0.25 / n }, n);
+}
+
 function experimentResult(
   experiment: string,
   rows: VariantRow[],
   splits: SplitRow[],
   preferences: PreferenceRow[],
   declared: Experiment | undefined,
+  method: Method,
 ): ExperimentResult {
+  const { interval: intervalOf, pValue } = inference(method);
   const interleaved = declared
     ? declared.type === 'interleaving'
     : rows.some((r) => r.variant === 'interleaved');
@@ -602,14 +636,15 @@ function experimentResult(
       exposures: r.exposures,
       clicks: r.clicks,
       ctr: estimate.value,
-      ctrInterval: enough ? interval(estimate) : null,
+      ctrInterval: enough ? intervalOf(estimate, r.users) : null,
     };
     if (enough && controlCtr && r.variant !== control && r.variant !== 'holdout') {
       const lift = relativeLift(estimate, controlCtr);
+      const users = r.users + controlRow!.users;
       result.lift = {
         value: lift.value,
-        interval: interval(lift),
-        pValue: zeroPValue(lift),
+        interval: intervalOf(lift, users),
+        pValue: pValue(lift, users),
       };
     }
     return result;
@@ -644,7 +679,7 @@ function experimentResult(
       wins,
       losses,
       ties: of('tie'),
-      pValue: signTestPValue(wins, losses),
+      pValue: preferencePValue(wins, losses, method),
     };
   }
   return result;
@@ -665,7 +700,7 @@ export function buildReport(
   rows: ResultRows,
   range: ResultsRange,
   file: ExperimentsFile,
-  now = Date.now(),
+  { now = Date.now(), method = 'fixed-horizon' }: { now?: number; method?: Method } = {},
 ): ResultsReport {
   const ids = [...new Set(rows.variants.map((r) => r.experiment))].sort();
   if (ids.length === 0) {
@@ -678,6 +713,7 @@ export function buildReport(
   }
   return {
     range: { from: range.from ?? null, to: range.to ?? null },
+    method,
     withoutExposures: range.experiment
       ? []
       : file.experiments
@@ -690,6 +726,7 @@ export function buildReport(
         rows.splits.filter((r) => r.experiment === id),
         rows.preferences,
         file.experiments.find((e) => e.id === id),
+        method,
       ),
     ),
     skipped: rows.counts,

@@ -59,6 +59,51 @@ export function zeroPValue(e: Estimate): number {
   return 2 * (1 - normalCdf(Math.abs(e.value) / Math.sqrt(e.variance)));
 }
 
+/**
+ * Always-valid inference, for results looked at every day: an asymptotic confidence sequence
+ * (Waudby-Smith et al., "Time-uniform central limit theory and asymptotic confidence sequences",
+ * 2023; what GrowthBook's sequential testing uses). The chance that its interval ever excludes
+ * the true value, however often it is read as users arrive, is at most α; a fixed-horizon 95%
+ * interval read daily for a month excludes it far more often (test/results.test.ts simulates it).
+ * It is tightest near `SEQUENTIAL_TUNING` users, and wider than the fixed-horizon interval always.
+ */
+export const SEQUENTIAL_TUNING = 5000;
+const ALPHA = 0.05;
+
+/** ρ² of the normal mixture, tuned so that the sequence is tightest at `tuning` users. */
+function mixtureRho2(tuning: number): number {
+  const l = -2 * Math.log(ALPHA);
+  return (l + Math.log(l + 1)) / tuning;
+}
+
+/**
+ * The sequence's interval for an estimate from `n` users (both variants' for a lift): its
+ * per-user spread is √(n · variance), and the normal-mixture boundary replaces 1.96 / √n.
+ */
+export function sequentialInterval(
+  e: Estimate,
+  n: number,
+  tuning = SEQUENTIAL_TUNING,
+): [number, number] {
+  const rho2 = mixtureRho2(tuning);
+  const spread = Math.sqrt(n * e.variance);
+  const half =
+    spread *
+    Math.sqrt(((2 * (n * rho2 + 1)) / (n * n * rho2)) * Math.log(Math.sqrt(n * rho2 + 1) / ALPHA));
+  return [e.value - half, e.value + half];
+}
+
+/**
+ * The always-valid p-value of an estimate against 0: the smallest α at which the sequence (ρ
+ * tuned as above) excludes 0, so p < 0.05 exactly when `sequentialInterval` excludes 0.
+ */
+export function sequentialPValue(e: Estimate, n: number, tuning = SEQUENTIAL_TUNING): number {
+  if (e.value === 0) return 1;
+  const rho2 = mixtureRho2(tuning);
+  const z2 = (e.value * e.value) / e.variance;
+  return Math.min(1, Math.sqrt(n * rho2 + 1) * Math.exp(-(z2 * n * rho2) / (2 * (n * rho2 + 1))));
+}
+
 /** Φ(x). */
 export function normalCdf(x: number): number {
   return 0.5 * erfc(-x / Math.SQRT2);

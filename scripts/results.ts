@@ -1,12 +1,12 @@
 /**
  * Online test results in one command, from the API's logs (DuckDB over the local JSONL files, or
  * BigQuery's log tables when the warehouse is BigQuery).
- *   osusume results [--experiment ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
+ *   osusume results [--experiment ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--sequential] [--json]
  */
 import { loadConfig } from '../core/config.js';
 import { plural } from '../core/errors.js';
 import { loadExperiments } from '../core/experiments.js';
-import { MIN_COUNT } from '../core/stats.js';
+import { MIN_COUNT, SEQUENTIAL_TUNING } from '../core/stats.js';
 import {
   buildReport,
   openResultsSource,
@@ -133,6 +133,9 @@ export function formatReport(report: ResultsReport): string {
   const { exposure, outcome } = report.skipped;
   return [
     `Results from ${report.range.from ?? 'the first log'} to ${report.range.to ?? 'the last log'} (UTC; CTR = clicked exposures / exposures, intervals per user)`,
+    report.method === 'sequential'
+      ? `Sequential: every interval and p-value stays valid however often you read them (tightest near ${SEQUENTIAL_TUNING.toLocaleString('en-US')} users; wider than fixed-horizon ones)`
+      : 'Fixed-horizon: read once, at the end you planned; reading daily, pass --sequential',
     '',
     ...report.experiments.flatMap((e) => [...formatExperiment(e), '']),
     ...report.withoutExposures.flatMap(({ experiment, surface }) => [
@@ -145,6 +148,7 @@ export function formatReport(report: ResultsReport): string {
 
 export interface ResultsCommandOptions extends ResultsRange {
   json?: boolean;
+  sequential?: boolean;
 }
 
 export async function resultsCommand(options: ResultsCommandOptions): Promise<void> {
@@ -158,7 +162,9 @@ export async function resultsCommand(options: ResultsCommandOptions): Promise<vo
   const file = loadExperiments(config.experimentsFile);
   const source = openResultsSource(config.warehouse, config.api.logsDir);
   try {
-    const report = buildReport(await source.read(range), range, file);
+    const report = buildReport(await source.read(range), range, file, {
+      method: options.sequential ? 'sequential' : 'fixed-horizon',
+    });
     console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
   } finally {
     await source.close();

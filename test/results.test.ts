@@ -18,8 +18,12 @@ import {
 } from '../core/results.js';
 import {
   chiSquarePValue,
+  ctr,
   normalCdf,
+  relativeLift,
   sampleRatioPValue,
+  sequentialInterval,
+  sequentialPValue,
   signTestPValue,
   zeroPValue,
 } from '../core/stats.js';
@@ -270,6 +274,75 @@ describe('statistics', () => {
   });
 });
 
+describe('sequential results', () => {
+  /** Per-user sums of one arm, users added as they arrive. */
+  const empty = () => ({ users: 0, exposures: 0, clicks: 0, sumX2: 0, sumY2: 0, sumXY: 0 });
+  function arrive(sums: ReturnType<typeof empty>, random: () => number, clickRate: number) {
+    const x = 1 + Math.floor(random() * 4);
+    let y = 0;
+    for (let i = 0; i < x; i++) if (random() < clickRate) y += 1;
+    sums.users += 1;
+    sums.exposures += x;
+    sums.clicks += y;
+    sums.sumX2 += x * x;
+    sums.sumY2 += y * y;
+    sums.sumXY += x * y;
+  }
+
+  /**
+   * Share of simulated tests read every day for 30 days (200 new users an arm a day) that a
+   * reading calls significant (p < 0.05) on some day, by method; treatment's click rate is
+   * control's times `effect`.
+   */
+  function everSignificant(effect: number) {
+    const random = createRandom(2026);
+    const tests = 300;
+    const hits = { fixed: 0, sequential: 0 };
+    for (let t = 0; t < tests; t++) {
+      const control = empty();
+      const treatment = empty();
+      let fixed = false;
+      let sequential = false;
+      for (let day = 0; day < 30; day++) {
+        for (let u = 0; u < 200; u++) {
+          arrive(control, random, 0.1);
+          arrive(treatment, random, 0.1 * effect);
+        }
+        const lift = relativeLift(ctr(treatment), ctr(control));
+        const users = control.users + treatment.users;
+        fixed ||= zeroPValue(lift) < 0.05;
+        sequential ||= sequentialPValue(lift, users) < 0.05;
+      }
+      if (fixed) hits.fixed += 1;
+      if (sequential) hits.sequential += 1;
+    }
+    return { fixed: hits.fixed / tests, sequential: hits.sequential / tests };
+  }
+
+  it('keeps the chance of ever calling an A/A test significant under 5 % over daily readings', () => {
+    const aa = everSignificant(1);
+    // The peeking problem, reproduced: read daily, fixed-horizon p-values cross 0.05 by chance
+    // in a fifth or more of the tests that have no effect at all.
+    expect(aa.fixed).toBeGreaterThan(0.15);
+    expect(aa.sequential).toBeLessThanOrEqual(0.05);
+    // And it still finds a real effect: +20 % in clicks, within the month in nearly every test
+    // (the price of reading daily is power: a smaller effect is found less often than by one
+    // fixed-horizon reading at the month's end).
+    expect(everSignificant(1.2).sequential).toBeGreaterThan(0.9);
+  });
+
+  it('gives p < 0.05 exactly when its interval excludes 0, an interval wider than the fixed one', () => {
+    for (const n of [50, 500, 5_000, 50_000])
+      for (const z of [0.5, 1.5, 2.5, 3.5, 4.5, 6]) {
+        const variance = 1 / n;
+        const e = { value: z * Math.sqrt(variance), variance };
+        const [low, high] = sequentialInterval(e, n);
+        expect(low < 0 && 0 < high).toBe(sequentialPValue(e, n) >= 0.05);
+        expect(high - e.value).toBeGreaterThan(1.959963984540054 * Math.sqrt(variance));
+      }
+  });
+});
+
 describe('results from local JSONL logs (DuckDB)', () => {
   let truth: Truth;
   let report: ResultsReport;
@@ -341,6 +414,39 @@ describe('results from local JSONL logs (DuckDB)', () => {
     expect(lift.value).toBeCloseTo(0.65, 10);
     expect(lift.interval[0]).toBeLessThan(0);
     expect(lift.pValue).toBeGreaterThan(0.05);
+  });
+
+  it('reads the same logs sequentially: the same estimates, wider intervals, and says which it is', async () => {
+    const range = { from: '2026-11-10', to: '2026-11-12' };
+    const rows = await new DuckDbLogResults(dir).read(range);
+    const sequential = buildReport(rows, range, file, { method: 'sequential' });
+    const pick = (r: ResultsReport) =>
+      r.experiments
+        .find((x) => x.experiment === 'footer-ab')!
+        .variants.find((v) => v.variant === 'treatment')!;
+    const fixed = pick(report);
+    const always = pick(sequential);
+    expect(always.ctr).toBe(fixed.ctr);
+    expect(always.lift!.value).toBe(fixed.lift!.value);
+    expect(always.ctrInterval![0]).toBeLessThan(fixed.ctrInterval![0]);
+    expect(always.ctrInterval![1]).toBeGreaterThan(fixed.ctrInterval![1]);
+    expect(always.lift!.interval[0]).toBeLessThan(fixed.lift!.interval[0]);
+    expect(always.lift!.interval[1]).toBeGreaterThan(fixed.lift!.interval[1]);
+    // Computed independently, at the users of both variants.
+    const c = independent(truth.perUser.get('control')!);
+    const t = independent(truth.perUser.get('treatment')!);
+    const lift = {
+      value: t.r / c.r - 1,
+      variance: t.variance / c.r ** 2 + (t.r ** 2 * c.variance) / c.r ** 4,
+    };
+    expect(always.lift!.pValue).toBeCloseTo(sequentialPValue(lift, c.users + t.users), 8);
+    expect(always.lift!.interval[0]).toBeCloseTo(sequentialInterval(lift, c.users + t.users)[0], 8);
+    expect(formatReport(sequential)).toContain(
+      'Sequential: every interval and p-value stays valid however often you read them (tightest near 5,000 users; wider than fixed-horizon ones)',
+    );
+    expect(formatReport(report)).toContain(
+      'Fixed-horizon: read once, at the end you planned; reading daily, pass --sequential',
+    );
   });
 
   it('passes the sample-ratio check on a sound split and flags a broken one', async () => {
@@ -548,6 +654,15 @@ describe('results from local JSONL logs (DuckDB)', () => {
       clicks: 5,
     });
     expect(formatReport(r)).toContain('emb 3 wins, pop 1 wins, 1 ties; sign test p = 0.6250');
+    // Read sequentially: the first team's share of decided requests (3 of 4) against one half.
+    const sequential = buildReport(await new DuckDbLogResults(ilDir).read({}), {}, file, {
+      method: 'sequential',
+    }).experiments[0]!.interleaving!;
+    expect(sequential.pValue).toBeCloseTo(
+      sequentialPValue({ value: 3 / 4 - 0.5, variance: 0.25 / 4 }, 4),
+      12,
+    );
+    expect(sequential.pValue).toBeGreaterThan(signTestPValue(3, 1));
     // Declared without a holdout, it splits no users: nothing to check, and it is in the file.
     expect(r.experiments[0]!.srmNotChecked).toBe('no-split');
     expect(formatReport(r)).toContain(

@@ -201,6 +201,9 @@ describe.skipIf(!haveChromium)('result viewer', () => {
       expect(rows.map((r) => r[0])).toEqual(['control (control)', 'embedding']);
       expect(rows.reduce((a, r) => a + Number(r[1]), 0)).toBe(20);
       expect(rows.reduce((a, r) => a + Number(r[3]), 0)).toBe(7);
+      expect(await page.textContent('.experiment .method')).toBe(
+        'Sequential: intervals and p-values stay valid however often you look (osusume results --sequential).',
+      );
       expect(await page.textContent('.experiment .srm')).toMatch(
         /Sample ratio: p = \d\.\d{4} — ok/,
       );

@@ -10,6 +10,10 @@ export function register(program: Command): void {
     .option('--experiment <id>', 'only this experiment')
     .option('--from <date>', 'first day, YYYY-MM-DD (UTC)')
     .option('--to <date>', 'last day, YYYY-MM-DD (UTC), inclusive')
+    .option(
+      '--sequential',
+      'intervals and p-values that stay valid however often you read them (for reading a running test daily)',
+    )
     .option('--json', 'the report as JSON')
     .action(async (options) => {
       const { resultsCommand } = await import('../results.js');
@@ -21,5 +25,6 @@ export function register(program: Command): void {
       'osusume results --experiment footer-embedding-vs-popular --from 2026-11-01 --json',
       'one experiment since a day, as JSON',
     ],
+    ['osusume results --sequential', 'a running test, read every day'],
   ]);
 }
