@@ -104,6 +104,12 @@ function formatExperiment(e: ExperimentResult): string[] {
         ', ',
       )}: an interval, lift and p-value need at least ${MIN_COUNT} users, ${MIN_COUNT} clicked and ${MIN_COUNT} unclicked exposures per variant; let the test run longer`,
     );
+  // Each p-value is for its variant alone: of several, one falls below 0.05 by chance more often.
+  const lifts = e.variants.filter((v) => v.lift).length;
+  if (lifts > 1)
+    lines.push(
+      `  ${lifts} variants against ${e.control}: to call any of them better at 5 %, ask p < ${(0.05 / lifts).toFixed(4)} of it (Bonferroni), not 0.05`,
+    );
   if (e.srm) {
     lines.push(...formatSampleRatio(e.srm));
   } else if (e.srmNotChecked === 'too-few-users') {

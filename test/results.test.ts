@@ -763,6 +763,34 @@ describe('results from local JSONL logs (DuckDB)', () => {
     expect(report.experiments[0]!.variants).toMatchObject([{ exposures: 1, clicks: 0 }]);
   });
 
+  it('says what p-value calls one of several variants better, and says nothing with one', () => {
+    const three = parseExperiments(
+      `experiments:
+  - id: footer-ab
+    surface: footer
+    variants: [{ name: control, algorithm: popular }, { name: a, algorithm: embedding }, { name: b, algorithm: lexical }]
+`,
+      'experiments.yaml',
+    );
+    const sums = { users: 100, exposures: 300, clicks: 39, sumX2: 1200, sumY2: 52, sumXY: 190 };
+    const variants = ['control', 'a', 'b'].map((variant) => ({
+      experiment: 'footer-ab',
+      variant,
+      ...sums,
+    }));
+    const rows = {
+      variants,
+      splits: unsplit(variants),
+      preferences: [],
+      counts: { exposure: { rows: 900, malformed: 0 }, outcome: { rows: 117, malformed: 0 } },
+    };
+    expect(formatReport(buildReport(rows, {}, three))).toContain(
+      '  2 variants against control: to call any of them better at 5 %, ask p < 0.0250 of it (Bonferroni), not 0.05',
+    );
+    const two = { ...rows, variants: variants.slice(0, 2), splits: unsplit(variants.slice(0, 2)) };
+    expect(formatReport(buildReport(two, {}, three))).not.toContain('variants against control');
+  });
+
   it('keeps the declared control before it has exposures: no lift against another variant', () => {
     const treatment = {
       users: 100,
