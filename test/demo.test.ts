@@ -122,17 +122,13 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The batch of tenant acme's 12 posts run on Temporal as the demo runs it, with what it printed. */
-async function runAcme(
-  dir: string,
-  runId: string,
-  options: Parameters<typeof runBatchOnTemporal>[2],
-) {
+/** The batch of tenant acme's 12 posts, run by `run` as the demo runs it, with what it printed. */
+async function runAcme<T>(dir: string, run: (config: Config) => Promise<T>) {
   const local = testConfig(dir);
   await loadPosts(local, topicPosts('acme', 12));
   const output = capture();
   try {
-    return { run: await runBatchOnTemporal(local, runId, options), stdout: output.stdout() };
+    return { run: await run(local), stdout: output.stdout() };
   } finally {
     output.restore();
   }
@@ -149,7 +145,9 @@ describe('the demo on a dev server of its own', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const busyPort = (taken.address() as { port: number }).port;
     try {
-      const { run, stdout } = await runAcme(dir.dir, 'busy-ui-1', { env: {}, uiPort: busyPort });
+      const { run, stdout } = await runAcme(dir.dir, (config) =>
+        runBatchOnTemporal(config, 'busy-ui-1', { env: {}, uiPort: busyPort }),
+      );
       expect(run).toMatchObject({ report: { succeeded: 1, failedCount: 0 } });
       const ui = stdout.split('\n').find((line) => line.startsWith('Temporal UI: '));
       expect(ui).toMatch(/^Temporal UI: http:\/\/127\.0\.0\.1:\d+$/);
@@ -165,11 +163,10 @@ describe('the demo with --keep-server', () => {
   it('gets the dev server back still running, so the whole tour prints before the wait', async () => {
     const dir = tempDir();
     try {
-      const { run } = await runAcme(dir.dir, 'keep-1', {
-        keepServer: true,
-        env: {},
-        uiPort: await freePort(),
-      });
+      const uiPort = await freePort();
+      const { run } = await runAcme(dir.dir, (config) =>
+        runBatchOnTemporal(config, 'keep-1', { keepServer: true, env: {}, uiPort }),
+      );
       if ('unavailable' in run) {
         if (process.env.CI) throw new Error(run.unavailable);
         console.warn(`SKIPPED: the demo with --keep-server: ${run.unavailable}`);
@@ -199,19 +196,13 @@ describe('the demo without --keep-server', () => {
     // The demo's own dev server, not one a developer's environment names.
     vi.stubEnv('TEMPORAL_ADDRESS', '');
     try {
-      const local = testConfig(dir.dir);
-      await loadPosts(local, topicPosts('acme', 12));
-      const output = capture();
-      let ok: boolean;
-      try {
-        ({ ok } = await runBatchAnyhow(local, 'no-keep-1', false));
-      } finally {
-        output.restore();
-      }
-      expect(ok).toBe(true);
-      expect(output.stdout()).toContain('Ran on a Temporal dev server started for this run');
-      expect(output.stdout()).not.toContain('Inspect the run: http');
-      expect(output.stdout()).toContain(
+      const { run, stdout } = await runAcme(dir.dir, (config) =>
+        runBatchAnyhow(config, 'no-keep-1', false),
+      );
+      expect(run.ok).toBe(true);
+      expect(stdout).toContain('Ran on a Temporal dev server started for this run');
+      expect(stdout).not.toContain('Inspect the run: http');
+      expect(stdout).toContain(
         'The dev server stopped with the run: `npm run demo -- --keep-server` keeps it up',
       );
     } finally {
