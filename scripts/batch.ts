@@ -12,7 +12,6 @@ import { planRun, purgeTenant, readTenants } from '../activities/plan.js';
 import { runBatchSegment, type BatchDeps, type BatchInput } from '../workflows/batch-flow.js';
 import { readJsonLines } from '../core/artifacts.js';
 import { loadConfig } from '../core/config.js';
-import { loadExperiments } from '../core/experiments.js';
 import { ConfigError, errorMessage, plural } from '../core/errors.js';
 import { ID_RULE, tenantIdSchema } from '../core/ids.js';
 import { log } from '../core/log.js';
@@ -272,8 +271,6 @@ export async function batchCommand(options: BatchCommandOptions): Promise<void> 
   if (missing) throw new ConfigError(missing);
   // Checked before anything runs: a model.dir that is not there fails every tenant that embeds.
   configuredModelDir(config.model);
-  // And an experiments file with an error: every tenant would read it, fail and be alerted on.
-  loadExperiments(config.experimentsFile);
   const ctx = await openContext(config);
   let skipped: OutputFile | undefined;
   try {
